@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's own packages, whatever this machine lacks to build jitbroker
+# (and with --test, to run its tests). Installs nothing that is already there, so it is cheap to
+# call before every build. Needs root or sudo only when something is missing.
+set -euo pipefail
+
+build_packages=(
+  g++ cmake ninja-build pkg-config git
+  libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev  # Asio, Beast, JSON, system::result
+  libssl-dev            # OpenSSL 3: keys, signatures, TLS, X.509
+  libyaml-cpp-dev       # config/ and policy files
+  libsqlitecpp-dev libsqlite3-dev  # storage
+  libcbor-dev           # WebAuthn attestation objects and COSE keys
+  libcli11-dev          # command lines of jit-broker and jit
+  openssl ca-certificates
+)
+test_packages=(
+  libgtest-dev          # unit and integration tests
+  openssh-server openssh-client  # a real sshd trusts our CA and reads our KRL
+  nginx-light curl      # a real TLS peer checks our client certificates and CRL
+  oathtool              # an independent TOTP implementation to cross-check ours
+  procps psmisc         # pgrep/kill in the crash tests
+)
+
+want=("${build_packages[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${test_packages[@]}")
+fi
+
+missing=()
+for package in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  sudo_cmd=(sudo)
+fi
+echo "Installing from Debian: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
