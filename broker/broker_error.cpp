@@ -1,0 +1,72 @@
+#include "broker/broker_error.hpp"
+
+#include "ca/ca_error.hpp"
+
+#include <string>
+
+namespace jit::broker {
+namespace {
+
+class BrokerCategory final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "jit.broker"; }
+  std::string message(int value) const override {
+    return std::string(error_code_name({value, *this}));
+  }
+};
+
+BrokerErrc kind_of(const boost::system::error_code& ec) noexcept {
+  if (ec.category() == broker_category()) return static_cast<BrokerErrc>(ec.value());
+  if (ec.category() == ca::ca_category()) {
+    switch (static_cast<ca::CaErrc>(ec.value())) {
+      case ca::CaErrc::malformed:
+      case ca::CaErrc::unsupported_key:
+      case ca::CaErrc::bad_signature:
+      case ca::CaErrc::invalid_argument: return BrokerErrc::invalid_input;
+      case ca::CaErrc::key_unavailable:
+      case ca::CaErrc::crypto_failure:
+      case ca::CaErrc::io_failure: return BrokerErrc::internal;
+    }
+  }
+  return BrokerErrc::internal;
+}
+
+}  // namespace
+
+const boost::system::error_category& broker_category() noexcept {
+  static const BrokerCategory category;
+  return category;
+}
+
+boost::beast::http::status to_http_status(const boost::system::error_code& ec) noexcept {
+  using boost::beast::http::status;
+  switch (kind_of(ec)) {
+    case BrokerErrc::invalid_input: return status::bad_request;
+    case BrokerErrc::unauthenticated: return status::unauthorized;
+    case BrokerErrc::permission_denied: return status::forbidden;
+    case BrokerErrc::not_found: return status::not_found;
+    case BrokerErrc::conflict: return status::conflict;
+    case BrokerErrc::payload_too_large: return status::payload_too_large;
+    case BrokerErrc::rate_limited: return status::too_many_requests;
+    case BrokerErrc::unavailable: return status::service_unavailable;
+    case BrokerErrc::internal: return status::internal_server_error;
+  }
+  return status::internal_server_error;
+}
+
+std::string_view error_code_name(const boost::system::error_code& ec) noexcept {
+  switch (kind_of(ec)) {
+    case BrokerErrc::invalid_input: return "invalid_input";
+    case BrokerErrc::unauthenticated: return "unauthenticated";
+    case BrokerErrc::permission_denied: return "permission_denied";
+    case BrokerErrc::not_found: return "not_found";
+    case BrokerErrc::conflict: return "conflict";
+    case BrokerErrc::payload_too_large: return "payload_too_large";
+    case BrokerErrc::rate_limited: return "rate_limited";
+    case BrokerErrc::unavailable: return "unavailable";
+    case BrokerErrc::internal: return "internal_error";
+  }
+  return "internal_error";
+}
+
+}  // namespace jit::broker

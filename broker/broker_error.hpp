@@ -1,0 +1,44 @@
+// Errors of the broker. Each kind means one thing and maps to one HTTP status (Abseil's canonical
+// codes); `to_http_status` and `error_code_name` are the one place that mapping lives.
+#pragma once
+
+#include <boost/beast/http/status.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <string_view>
+#include <type_traits>
+
+namespace jit::broker {
+
+enum class BrokerErrc {
+  invalid_input = 1,   // 400: the caller sent something malformed or out of bounds
+  unauthenticated,     // 401: no valid session, wrong password or MFA
+  permission_denied,   // 403: authenticated, but policy says no
+  not_found,           // 404
+  conflict,            // 409: wrong state for this action, or a duplicate
+  payload_too_large,   // 413
+  rate_limited,        // 429: account locked after repeated failures
+  unavailable,         // 503: storage full or locked; retry later
+  internal,            // 500: our fault; never caused by input
+};
+
+const boost::system::error_category& broker_category() noexcept;
+
+inline boost::system::error_code make_error_code(BrokerErrc e) noexcept {
+  return {static_cast<int>(e), broker_category()};
+}
+
+template <typename T>
+using Result = boost::system::result<T>;
+
+// HTTP status for any error code of ours (broker, ca, approvals); unknown categories are internal.
+boost::beast::http::status to_http_status(const boost::system::error_code& ec) noexcept;
+
+// The snake_case `code` field of a JSON error answer.
+std::string_view error_code_name(const boost::system::error_code& ec) noexcept;
+
+}  // namespace jit::broker
+
+template <>
+struct boost::system::is_error_code_enum<jit::broker::BrokerErrc> : std::true_type {};

@@ -1,0 +1,159 @@
+#include "broker/store/migrations.hpp"
+
+#include "broker/store/store_error.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <array>
+#include <string>
+
+namespace jit::broker {
+namespace {
+
+// Version 1: the data model of DESIGN.md. Times are Unix seconds (INTEGER) unless named *_us.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE credentials (
+  user              TEXT PRIMARY KEY,
+  password_hash     TEXT NOT NULL,
+  totp_secret       BLOB,              -- sealed under the broker's data key (approvals/secret_box)
+  totp_last_step    INTEGER NOT NULL DEFAULT 0,
+  failed_attempts   INTEGER NOT NULL DEFAULT 0,
+  locked_until      INTEGER NOT NULL DEFAULT 0,
+  admin_locked      INTEGER NOT NULL DEFAULT 0,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL
+) STRICT;
+CREATE TABLE webauthn_credentials (
+  credential_id     BLOB PRIMARY KEY,
+  user              TEXT NOT NULL REFERENCES credentials(user) ON DELETE CASCADE,
+  cose_key          BLOB NOT NULL,
+  algorithm         INTEGER NOT NULL,
+  sign_count        INTEGER NOT NULL,
+  possibly_cloned   INTEGER NOT NULL DEFAULT 0,
+  created_at        INTEGER NOT NULL,
+  last_used_at      INTEGER
+) STRICT;
+CREATE TABLE sessions (
+  token_hash        BLOB PRIMARY KEY,  -- SHA-256 of the 256-bit token; the token itself is never stored
+  user              TEXT NOT NULL,
+  csrf_hash         BLOB NOT NULL,
+  created_at        INTEGER NOT NULL,
+  last_seen_at      INTEGER NOT NULL,
+  last_mfa_at       INTEGER NOT NULL,
+  expires_at        INTEGER NOT NULL
+) STRICT;
+CREATE TABLE requests (
+  id                TEXT PRIMARY KEY,
+  requester         TEXT NOT NULL,
+  role              TEXT NOT NULL,
+  reason            TEXT NOT NULL,
+  ticket            TEXT NOT NULL,
+  duration_s        INTEGER NOT NULL,
+  state             TEXT NOT NULL CHECK (state IN
+                      ('pending','active','denied','cancelled','timed_out','expired','revoked')),
+  created_at        INTEGER NOT NULL,
+  pending_deadline  INTEGER NOT NULL,
+  breakglass        INTEGER NOT NULL DEFAULT 0,
+  incident          TEXT,
+  review_due_at     INTEGER,
+  reviewed_at       INTEGER,
+  reviewed_by       TEXT
+) STRICT;
+CREATE TABLE reviews (
+  id                INTEGER PRIMARY KEY,
+  request_id        TEXT NOT NULL REFERENCES requests(id),
+  reviewer          TEXT NOT NULL,
+  decision          TEXT NOT NULL CHECK (decision IN ('approve','deny')),
+  comment           TEXT NOT NULL,
+  created_at        INTEGER NOT NULL,
+  mfa_evidence      TEXT NOT NULL,     -- JSON: factor, credential id, sign count, time
+  UNIQUE (request_id, reviewer)        -- each reviewer counts once
+) STRICT;
+CREATE TABLE grants (
+  id                TEXT PRIMARY KEY,
+  request_id        TEXT NOT NULL UNIQUE REFERENCES requests(id),  -- one grant per request
+  user              TEXT NOT NULL,
+  role              TEXT NOT NULL,
+  not_before        INTEGER NOT NULL,
+  not_after         INTEGER NOT NULL,
+  state             TEXT NOT NULL CHECK (state IN ('active','expired','revoked')),
+  ended_at          INTEGER,
+  end_reason        TEXT
+) STRICT;
+CREATE TABLE certificates (
+  id                INTEGER PRIMARY KEY,
+  kind              TEXT NOT NULL CHECK (kind IN ('ssh','x509')),
+  serial            TEXT NOT NULL,     -- decimal for SSH, lower-case hex for X.509
+  grant_id          TEXT NOT NULL REFERENCES grants(id),
+  ca_key            TEXT NOT NULL,     -- fingerprint of the signing CA key
+  key_fingerprint   TEXT NOT NULL,
+  key_id            TEXT NOT NULL,
+  not_after         INTEGER NOT NULL,
+  issued_at         INTEGER NOT NULL,
+  revoked_at        INTEGER,
+  UNIQUE (kind, serial)                -- a serial is never issued twice
+) STRICT;
+CREATE TABLE audit (
+  seq               INTEGER PRIMARY KEY,
+  time_us           INTEGER NOT NULL,
+  actor             TEXT NOT NULL,
+  action            TEXT NOT NULL,
+  object            TEXT NOT NULL,
+  details           TEXT NOT NULL,     -- JSON object
+  prev_hash         TEXT NOT NULL,
+  hash              TEXT NOT NULL
+) STRICT;
+)sql";
+
+// Version 2: lookups the sweeper and the API make on every call, and monotonic counters (SSH serials,
+// KRL version, CRL number) that must survive restarts.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE INDEX requests_by_state ON requests(state, pending_deadline);
+CREATE INDEX requests_by_requester ON requests(requester, created_at);
+CREATE INDEX grants_by_state ON grants(state, not_after);
+CREATE INDEX grants_by_user ON grants(user, state);
+CREATE INDEX certificates_by_grant ON certificates(grant_id);
+CREATE INDEX certificates_revoked ON certificates(revoked_at, not_after) WHERE revoked_at IS NOT NULL;
+CREATE INDEX sessions_by_user ON sessions(user);
+CREATE TABLE counters (
+  name              TEXT PRIMARY KEY,
+  value             INTEGER NOT NULL
+) STRICT;
+INSERT INTO counters(name, value) VALUES ('ssh_serial', 0), ('krl_version', 0), ('crl_number', 0);
+)sql";
+
+constexpr std::array kMigrations = {
+    Migration{1, kSchemaV1},
+    Migration{2, kSchemaV2},
+};
+
+}  // namespace
+
+std::span<const Migration> all_migrations() { return kMigrations; }
+
+int latest_schema_version() { return kMigrations.back().version; }
+
+int schema_version(SQLite::Database& db) {
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+void migrate(SQLite::Database& db, int target) {
+  const int current = schema_version(db);
+  if (current > latest_schema_version()) {
+    throw SchemaError("database schema version " + std::to_string(current) +
+                      " is newer than this jit-broker understands (" +
+                      std::to_string(latest_schema_version()) + "); upgrade jit-broker");
+  }
+  for (const Migration& migration : kMigrations) {
+    if (migration.version <= current || migration.version > target) continue;
+    SQLite::Transaction transaction(db);
+    db.exec(std::string(migration.sql));
+    db.exec("PRAGMA user_version = " + std::to_string(migration.version));
+    transaction.commit();
+  }
+}
+
+void migrate(SQLite::Database& db) { migrate(db, latest_schema_version()); }
+
+}  // namespace jit::broker

@@ -1,0 +1,172 @@
+#include "broker/store/store.hpp"
+
+#include "broker/store/migrations.hpp"
+#include "broker/store/store_error.hpp"
+
+#include <SQLiteCpp/Exception.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <future>
+
+namespace jit::broker {
+namespace {
+
+std::int64_t system_clock_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Storage trouble the operator can fix (disk full, database locked by another process) is
+// `unavailable`; anything else is our fault.
+boost::system::error_code classify(const SQLite::Exception& e) {
+  switch (e.getErrorCode()) {
+    case SQLITE_FULL:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY: return BrokerErrc::unavailable;
+    default: return BrokerErrc::internal;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<SQLite::Database> open_connection(const std::filesystem::path& file, bool writable) {
+  const int flags = writable ? (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX)
+                             : (SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
+  auto db = std::make_unique<SQLite::Database>(file.string(), flags, 5000);
+  if (writable) {
+    // WAL lets readers run beside the writer; FULL makes every COMMIT fsync the WAL, so an
+    // acknowledged write survives power loss, not only a process crash.
+    db->exec("PRAGMA journal_mode = WAL");
+  }
+  db->exec("PRAGMA synchronous = FULL");
+  db->exec("PRAGMA foreign_keys = ON");
+  return db;
+}
+
+std::unique_ptr<Store> Store::open(const std::filesystem::path& file, StoreOptions options) {
+  if (!options.clock_us) options.clock_us = system_clock_us;
+  return std::unique_ptr<Store>(new Store(file, std::move(options)));
+}
+
+Store::Store(std::filesystem::path file, StoreOptions options)
+    : file_(std::move(file)), options_(std::move(options)) {
+  try {
+    writer_db_ = open_connection(file_, true);
+    // Take the write lock now so a second broker on the same file fails at start-up, not later.
+    writer_db_->exec("BEGIN IMMEDIATE");
+    writer_db_->exec("COMMIT");
+  } catch (const SQLite::Exception& e) {
+    throw StoreOpenError("cannot open database " + file_.string() + ": " + e.getErrorStr());
+  }
+  try {
+    migrate(*writer_db_);
+    head_ = load_audit_head(*writer_db_);
+  } catch (const SQLite::Exception& e) {
+    throw StoreOpenError("cannot prepare database " + file_.string() + ": " + e.getErrorStr());
+  }
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+Store::~Store() { close(); }
+
+void Store::close() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+void Store::write(WriteJob job, WriteDone done) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (!stopping_ && queue_.size() < options_.max_queue) {
+      queue_.push_back({std::move(job), std::move(done)});
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(BrokerErrc::unavailable);
+}
+
+boost::system::error_code Store::write_sync(WriteJob job) {
+  std::promise<boost::system::error_code> promise;
+  auto future = promise.get_future();
+  write(std::move(job), [&promise](boost::system::error_code ec) { promise.set_value(ec); });
+  return future.get();
+}
+
+void Store::writer_loop() {
+  std::vector<PendingWrite> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is committed
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    commit_batch(batch);
+    batch.clear();
+  }
+}
+
+void Store::commit_batch(std::vector<PendingWrite>& batch) {
+  std::vector<boost::system::error_code> results(batch.size());
+  const AuditHead committed_head = head_;
+  try {
+    writer_db_->exec("BEGIN IMMEDIATE");
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const AuditHead before = head_;
+      writer_db_->exec("SAVEPOINT job");
+      WriteContext context(*writer_db_, head_, options_.clock_us());
+      try {
+        results[i] = batch[i].job(context);
+      } catch (const SQLite::Exception& e) {
+        results[i] = classify(e);
+      } catch (const std::exception&) {
+        results[i] = BrokerErrc::internal;
+      }
+      if (results[i]) {
+        writer_db_->exec("ROLLBACK TO job");
+        head_ = before;
+      }
+      writer_db_->exec("RELEASE job");
+    }
+    writer_db_->exec("COMMIT");
+  } catch (const SQLite::Exception& e) {
+    // The whole batch is lost (disk full, I/O error): no job may be acknowledged as done.
+    writer_db_->tryExec("ROLLBACK");
+    head_ = committed_head;
+    const auto ec = classify(e);
+    for (auto& result : results) result = ec;
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].done) batch[i].done(results[i]);
+  }
+}
+
+Store::ReadLease::ReadLease(Store& s) : store(s) {
+  {
+    std::lock_guard lock(store.readers_mutex_);
+    if (!store.idle_readers_.empty()) {
+      db = std::move(store.idle_readers_.back());
+      store.idle_readers_.pop_back();
+    }
+  }
+  if (!db) db = open_connection(store.file_, false);
+}
+
+Store::ReadLease::~ReadLease() {
+  std::lock_guard lock(store.readers_mutex_);
+  store.idle_readers_.push_back(std::move(db));
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,116 @@
+// The broker's durable state. One writer thread owns the write connection and commits jobs in
+// batches (group commit): every job runs inside its own savepoint of a shared transaction, and a
+// job's completion is called only after the COMMIT that contains it returned, i.e. after fsync of
+// the WAL (synchronous=FULL). So an acknowledged write is durable, and one fsync serves many writes.
+// Reads use a small pool of read-only connections that see the last committed state (WAL).
+#pragma once
+
+#include "broker/broker_error.hpp"
+#include "broker/store/audit_chain.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace jit::broker {
+
+// What a write job gets: the connection (inside its savepoint) and the audit chain.
+class WriteContext {
+ public:
+  WriteContext(SQLite::Database& db, AuditHead& head, std::int64_t now_us)
+      : db_(db), head_(head), now_us_(now_us) {}
+  SQLite::Database& db() { return db_; }
+  // Appends an audit record in the same transaction as the job's state change.
+  AuditRecord audit(const AuditEntry& entry) { return append_audit(db_, head_, entry, now_us_); }
+  std::int64_t now_us() const { return now_us_; }
+  std::int64_t now_seconds() const { return now_us_ / 1'000'000; }
+
+ private:
+  SQLite::Database& db_;
+  AuditHead& head_;
+  std::int64_t now_us_;
+};
+
+struct StoreOptions {
+  std::size_t max_batch = 512;      // jobs per transaction at most
+  std::size_t max_queue = 65536;    // jobs waiting at most; beyond it writes fail as unavailable
+  std::function<std::int64_t()> clock_us;  // audit time source; default: system clock
+};
+
+class Store {
+ public:
+  // A job returns an empty error_code to commit its changes, or an error to roll back its own
+  // savepoint (other jobs of the batch are unaffected). Exceptions from SQLite become `internal`
+  // (or `unavailable` for a full disk or a locked database).
+  using WriteJob = std::function<boost::system::error_code(WriteContext&)>;
+  using WriteDone = std::function<void(boost::system::error_code)>;
+
+  // Opens or creates the database, applies migrations, starts the writer. Throws StoreOpenError or
+  // SchemaError with a one-line message.
+  static std::unique_ptr<Store> open(const std::filesystem::path& file, StoreOptions options = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Queues a job; `done` runs on the writer thread after the batch is durable (keep it short: post
+  // the response elsewhere).
+  void write(WriteJob job, WriteDone done);
+  // Queues a job and waits for its durable completion.
+  boost::system::error_code write_sync(WriteJob job);
+
+  // Runs `fn` with a read connection that sees the last committed state.
+  template <typename Fn>
+  auto read(Fn&& fn) {
+    ReadLease lease(*this);
+    return fn(*lease.db);
+  }
+
+  // Stops the writer after the queued jobs are committed.
+  void close();
+
+  const std::filesystem::path& file() const { return file_; }
+  std::int64_t now_us() const { return options_.clock_us(); }
+
+ private:
+  struct PendingWrite {
+    WriteJob job;
+    WriteDone done;
+  };
+  struct ReadLease {
+    explicit ReadLease(Store& store);
+    ~ReadLease();
+    Store& store;
+    std::unique_ptr<SQLite::Database> db;
+  };
+
+  Store(std::filesystem::path file, StoreOptions options);
+  void writer_loop();
+  void commit_batch(std::vector<PendingWrite>& batch);
+
+  std::filesystem::path file_;
+  StoreOptions options_;
+  std::unique_ptr<SQLite::Database> writer_db_;
+  AuditHead head_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<PendingWrite> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<SQLite::Database>> idle_readers_;
+};
+
+// Opens a connection with the project's pragmas (WAL, synchronous=FULL, foreign keys, busy timeout).
+std::unique_ptr<SQLite::Database> open_connection(const std::filesystem::path& file, bool writable);
+
+}  // namespace jit::broker
