@@ -35,9 +35,9 @@ CREATE TABLE webauthn_credentials (
   last_used_at      INTEGER
 ) STRICT;
 CREATE TABLE sessions (
-  token_hash        BLOB PRIMARY KEY,  -- SHA-256 of the 256-bit token; the token itself is never stored
+  token_hash        TEXT PRIMARY KEY,  -- hex SHA-256 of the 256-bit token; the token itself is never stored
   user              TEXT NOT NULL,
-  csrf_hash         BLOB NOT NULL,
+  csrf_hash         TEXT NOT NULL,     -- hex SHA-256 of the CSRF token
   created_at        INTEGER NOT NULL,
   last_seen_at      INTEGER NOT NULL,
   last_mfa_at       INTEGER NOT NULL,
