@@ -1,0 +1,142 @@
+#include "broker/auth/credential_store.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+namespace jit::broker {
+namespace {
+
+ca::Bytes blob_of(const SQLite::Column& column) {
+  const auto* data = static_cast<const std::byte*>(column.getBlob());
+  return ca::Bytes(data, data + column.getBytes());
+}
+
+void bind_blob(SQLite::Statement& statement, int index, ca::ByteView bytes) {
+  statement.bind(index, bytes.data(), static_cast<int>(bytes.size()));
+}
+
+WebAuthnCredentialRecord webauthn_from_row(SQLite::Statement& q) {
+  return WebAuthnCredentialRecord{blob_of(q.getColumn(0)), q.getColumn(1).getString(),
+                                  blob_of(q.getColumn(2)), q.getColumn(3).getInt(),
+                                  static_cast<std::uint32_t>(q.getColumn(4).getInt64()),
+                                  q.getColumn(5).getInt() != 0};
+}
+
+}  // namespace
+
+std::optional<CredentialRecord> find_credentials(SQLite::Database& db, std::string_view user) {
+  SQLite::Statement q(db,
+                      "SELECT user, password_hash, totp_secret, totp_last_step, failed_attempts, "
+                      "locked_until, admin_locked FROM credentials WHERE user = ?");
+  q.bind(1, std::string(user));
+  if (!q.executeStep()) return std::nullopt;
+  return CredentialRecord{q.getColumn(0).getString(), q.getColumn(1).getString(),
+                          blob_of(q.getColumn(2)),    q.getColumn(3).getInt64(),
+                          q.getColumn(4).getInt(),    q.getColumn(5).getInt64(),
+                          q.getColumn(6).getInt() != 0};
+}
+
+void upsert_credentials(WriteContext& tx, std::string_view user, std::string_view password_hash,
+                        ca::ByteView sealed_totp_secret) {
+  SQLite::Statement q(tx.db(),
+                      "INSERT INTO credentials(user, password_hash, totp_secret, totp_last_step, "
+                      "failed_attempts, locked_until, admin_locked, created_at, updated_at) "
+                      "VALUES (?1, ?2, ?3, 0, 0, 0, 0, ?4, ?4) "
+                      "ON CONFLICT(user) DO UPDATE SET password_hash = ?2, totp_secret = ?3, "
+                      "totp_last_step = 0, failed_attempts = 0, locked_until = 0, updated_at = ?4");
+  q.bind(1, std::string(user));
+  q.bind(2, std::string(password_hash));
+  bind_blob(q, 3, sealed_totp_secret);
+  q.bind(4, tx.now_seconds());
+  q.exec();
+}
+
+void record_totp_step(WriteContext& tx, std::string_view user, std::int64_t step) {
+  // MAX() keeps the step monotonic even if two logins race in one batch.
+  SQLite::Statement q(tx.db(),
+                      "UPDATE credentials SET totp_last_step = MAX(totp_last_step, ?) WHERE user = ?");
+  q.bind(1, step);
+  q.bind(2, std::string(user));
+  q.exec();
+}
+
+void record_login_failure(WriteContext& tx, std::string_view user, int failed_attempts,
+                          std::int64_t locked_until) {
+  SQLite::Statement q(tx.db(),
+                      "UPDATE credentials SET failed_attempts = ?, locked_until = ?, updated_at = ? "
+                      "WHERE user = ?");
+  q.bind(1, failed_attempts);
+  q.bind(2, locked_until);
+  q.bind(3, tx.now_seconds());
+  q.bind(4, std::string(user));
+  q.exec();
+}
+
+void clear_login_failures(WriteContext& tx, std::string_view user) {
+  SQLite::Statement q(tx.db(),
+                      "UPDATE credentials SET failed_attempts = 0, locked_until = 0 WHERE user = ? "
+                      "AND (failed_attempts != 0 OR locked_until != 0)");
+  q.bind(1, std::string(user));
+  q.exec();
+}
+
+void set_admin_lock(WriteContext& tx, std::string_view user, bool locked) {
+  SQLite::Statement q(tx.db(),
+                      "UPDATE credentials SET admin_locked = ?, failed_attempts = 0, locked_until = 0, "
+                      "updated_at = ? WHERE user = ?");
+  q.bind(1, locked ? 1 : 0);
+  q.bind(2, tx.now_seconds());
+  q.bind(3, std::string(user));
+  q.exec();
+}
+
+std::vector<WebAuthnCredentialRecord> find_webauthn_credentials(SQLite::Database& db,
+                                                                std::string_view user) {
+  SQLite::Statement q(db,
+                      "SELECT credential_id, user, cose_key, algorithm, sign_count, possibly_cloned "
+                      "FROM webauthn_credentials WHERE user = ? ORDER BY created_at");
+  q.bind(1, std::string(user));
+  std::vector<WebAuthnCredentialRecord> out;
+  while (q.executeStep()) out.push_back(webauthn_from_row(q));
+  return out;
+}
+
+std::optional<WebAuthnCredentialRecord> find_webauthn_credential(SQLite::Database& db,
+                                                                 ca::ByteView credential_id) {
+  SQLite::Statement q(db,
+                      "SELECT credential_id, user, cose_key, algorithm, sign_count, possibly_cloned "
+                      "FROM webauthn_credentials WHERE credential_id = ?");
+  bind_blob(q, 1, credential_id);
+  if (!q.executeStep()) return std::nullopt;
+  return webauthn_from_row(q);
+}
+
+void insert_webauthn_credential(WriteContext& tx, const WebAuthnCredentialRecord& record) {
+  SQLite::Statement q(tx.db(),
+                      "INSERT INTO webauthn_credentials(credential_id, user, cose_key, algorithm, "
+                      "sign_count, possibly_cloned, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)");
+  bind_blob(q, 1, record.credential_id);
+  q.bind(2, record.user);
+  bind_blob(q, 3, record.cose_key);
+  q.bind(4, record.algorithm);
+  q.bind(5, static_cast<std::int64_t>(record.sign_count));
+  q.bind(6, tx.now_seconds());
+  q.exec();
+}
+
+void update_webauthn_sign_count(WriteContext& tx, ca::ByteView credential_id, std::uint32_t sign_count) {
+  SQLite::Statement q(tx.db(),
+                      "UPDATE webauthn_credentials SET sign_count = ?, last_used_at = ? "
+                      "WHERE credential_id = ?");
+  q.bind(1, static_cast<std::int64_t>(sign_count));
+  q.bind(2, tx.now_seconds());
+  bind_blob(q, 3, credential_id);
+  q.exec();
+}
+
+void mark_webauthn_cloned(WriteContext& tx, ca::ByteView credential_id) {
+  SQLite::Statement q(tx.db(), "UPDATE webauthn_credentials SET possibly_cloned = 1 WHERE credential_id = ?");
+  bind_blob(q, 1, credential_id);
+  q.exec();
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,55 @@
+// Reading and writing users' credentials: the password hash, the sealed TOTP secret with the last
+// step used (so a code is accepted once), the failure counter and lock, and WebAuthn credentials.
+// Functions run inside the caller's transaction (writes) or on a read connection.
+#pragma once
+
+#include "broker/store/store.hpp"
+#include "ca/bytes.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace jit::broker {
+
+struct CredentialRecord {
+  std::string user;
+  std::string password_hash;
+  ca::Bytes sealed_totp_secret;
+  std::int64_t totp_last_step = 0;
+  int failed_attempts = 0;
+  std::int64_t locked_until = 0;
+  bool admin_locked = false;
+};
+
+struct WebAuthnCredentialRecord {
+  ca::Bytes credential_id;
+  std::string user;
+  ca::Bytes cose_key;
+  int algorithm = 0;
+  std::uint32_t sign_count = 0;
+  bool possibly_cloned = false;
+};
+
+std::optional<CredentialRecord> find_credentials(SQLite::Database& db, std::string_view user);
+
+// Creates or replaces (reset) a user's password and TOTP secret; clears failures and locks.
+void upsert_credentials(WriteContext& tx, std::string_view user, std::string_view password_hash,
+                        ca::ByteView sealed_totp_secret);
+
+void record_totp_step(WriteContext& tx, std::string_view user, std::int64_t step);
+void record_login_failure(WriteContext& tx, std::string_view user, int failed_attempts,
+                          std::int64_t locked_until);
+void clear_login_failures(WriteContext& tx, std::string_view user);
+void set_admin_lock(WriteContext& tx, std::string_view user, bool locked);
+
+std::vector<WebAuthnCredentialRecord> find_webauthn_credentials(SQLite::Database& db,
+                                                                std::string_view user);
+std::optional<WebAuthnCredentialRecord> find_webauthn_credential(SQLite::Database& db,
+                                                                 ca::ByteView credential_id);
+void insert_webauthn_credential(WriteContext& tx, const WebAuthnCredentialRecord& record);
+void update_webauthn_sign_count(WriteContext& tx, ca::ByteView credential_id, std::uint32_t sign_count);
+void mark_webauthn_cloned(WriteContext& tx, ca::ByteView credential_id);
+
+}  // namespace jit::broker

@@ -1,0 +1,84 @@
+#include "broker/auth/credential_store.hpp"
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+namespace jit::broker {
+namespace {
+
+class CredentialStoreTest : public ::testing::Test {
+ protected:
+  void write(const std::function<void(WriteContext&)>& fn) {
+    ASSERT_FALSE(store_->write_sync([&](WriteContext& tx) -> boost::system::error_code {
+      fn(tx);
+      return {};
+    }));
+  }
+  std::optional<CredentialRecord> load(const std::string& user) {
+    return store_->read([&](SQLite::Database& db) { return find_credentials(db, user); });
+  }
+  jit::testing::TempDir dir_;
+  std::unique_ptr<Store> store_ = Store::open(dir_ / "broker.db");
+  ca::Bytes sealed_ = ca::Bytes{std::byte{1}, std::byte{0}, std::byte{2}};
+};
+
+TEST_F(CredentialStoreTest, EnrollThenResetClearsFailuresAndReplayState) {
+  write([&](WriteContext& tx) { upsert_credentials(tx, "alice", "$scrypt$1", sealed_); });
+  write([&](WriteContext& tx) {
+    record_totp_step(tx, "alice", 100);
+    record_login_failure(tx, "alice", 3, 5000);
+  });
+  auto before = load("alice");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->totp_last_step, 100);
+  EXPECT_EQ(before->failed_attempts, 3);
+  EXPECT_EQ(before->locked_until, 5000);
+  EXPECT_EQ(before->sealed_totp_secret, sealed_);  // NUL byte inside survives
+
+  write([&](WriteContext& tx) { upsert_credentials(tx, "alice", "$scrypt$2", sealed_); });
+  auto after = load("alice");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->password_hash, "$scrypt$2");
+  EXPECT_EQ(after->totp_last_step, 0);
+  EXPECT_EQ(after->failed_attempts, 0);
+  EXPECT_EQ(after->locked_until, 0);
+  EXPECT_FALSE(load("bob"));
+}
+
+TEST_F(CredentialStoreTest, TotpStepNeverGoesBack) {
+  write([&](WriteContext& tx) { upsert_credentials(tx, "alice", "h", sealed_); });
+  write([&](WriteContext& tx) {
+    record_totp_step(tx, "alice", 200);
+    record_totp_step(tx, "alice", 150);
+  });
+  EXPECT_EQ(load("alice")->totp_last_step, 200);
+}
+
+TEST_F(CredentialStoreTest, AdminLockAndUnlock) {
+  write([&](WriteContext& tx) { upsert_credentials(tx, "alice", "h", sealed_); });
+  write([&](WriteContext& tx) { set_admin_lock(tx, "alice", true); });
+  EXPECT_TRUE(load("alice")->admin_locked);
+  write([&](WriteContext& tx) { set_admin_lock(tx, "alice", false); });
+  EXPECT_FALSE(load("alice")->admin_locked);
+}
+
+TEST_F(CredentialStoreTest, WebAuthnCredentialsRoundTripAndCounterUpdates) {
+  write([&](WriteContext& tx) { upsert_credentials(tx, "carol", "h", sealed_); });
+  const ca::Bytes id{std::byte{9}, std::byte{8}};
+  write([&](WriteContext& tx) {
+    insert_webauthn_credential(tx, {id, "carol", ca::Bytes{std::byte{0xA5}}, -7, 5, false});
+  });
+  write([&](WriteContext& tx) { update_webauthn_sign_count(tx, id, 6); });
+  auto found = store_->read([&](SQLite::Database& db) { return find_webauthn_credential(db, id); });
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->user, "carol");
+  EXPECT_EQ(found->algorithm, -7);
+  EXPECT_EQ(found->sign_count, 6u);
+  write([&](WriteContext& tx) { mark_webauthn_cloned(tx, id); });
+  auto all = store_->read([&](SQLite::Database& db) { return find_webauthn_credentials(db, "carol"); });
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_TRUE(all[0].possibly_cloned);
+}
+
+}  // namespace
+}  // namespace jit::broker
