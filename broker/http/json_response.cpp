@@ -50,6 +50,44 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
+int hex4(std::string_view text, std::size_t at) {
+  if (text.size() - at < 4) return -1;
+  int value = 0;
+  for (std::size_t i = at; i < at + 4; ++i) {
+    const char c = text[i];
+    const int digit = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+// A \uD800-\uDFFF escape not part of a leading+trailing pair encodes no character. Boost.JSON
+// 1.81 refuses some of these only as a generic syntax error, so they are found here to name the
+// cause. (A backslash outside a string is a syntax error anyway, so scanning every byte is fine.)
+bool has_unpaired_surrogate_escape(std::string_view text) {
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] != '\\') continue;
+    if (text[i + 1] != 'u') {
+      ++i;  // an escaped character, possibly a backslash
+      continue;
+    }
+    const int unit = hex4(text, i + 2);
+    if (unit >= 0xDC00 && unit <= 0xDFFF) return true;
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      const bool paired = text.size() - i >= 12 && text[i + 6] == '\\' && text[i + 7] == 'u' &&
+                          hex4(text, i + 8) >= 0xDC00 && hex4(text, i + 8) <= 0xDFFF;
+      if (!paired) return true;
+      i += 6;
+    }
+    i += 5;
+  }
+  return false;
+}
+
 // application/json, optionally with charset=utf-8 (any case); nothing else.
 bool is_json_content_type(std::string_view value) {
   auto trim = [](std::string_view s) {
@@ -204,7 +242,7 @@ JsonBodyResult parse_json_body(const HttpRequest& request, std::size_t max_bytes
     return error_response(http::status::payload_too_large, "body_too_large",
                           "the request body is too large");
   }
-  if (!is_valid_utf8(text)) {
+  if (!is_valid_utf8(text) || has_unpaired_surrogate_escape(text)) {
     return error_response(http::status::bad_request, "invalid_utf8",
                           "the request body is not valid UTF-8");
   }

@@ -15,14 +15,17 @@ constexpr std::string_view kBuiltinNames[] = {
 constexpr std::string_view kConnectionEventNames[] = {"opened", "closed", "refused",
                                                       "handshake_failed", "timed_out"};
 
-void append_double(std::string& out, double value) {
+void append_double(std::string& out, double value,
+                   std::chars_format format = std::chars_format::general) {
   if (std::isnan(value)) {
     out += "NaN";
   } else if (std::isinf(value)) {
     out += value > 0 ? "+Inf" : "-Inf";
   } else {
     char buffer[32];
-    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+    const auto [end, ec] = format == std::chars_format::general
+                               ? std::to_chars(buffer, buffer + sizeof buffer, value)
+                               : std::to_chars(buffer, buffer + sizeof buffer, value, format);
     out.append(buffer, ec == std::errc() ? end : buffer);
   }
 }
@@ -165,7 +168,7 @@ std::string Metrics::render() const {
       append_label_value(out, route);
       out += "\",le=\"";
       if (i < kLatencyBuckets.size()) {
-        append_double(out, kLatencyBuckets[i]);
+        append_double(out, kLatencyBuckets[i], std::chars_format::fixed);  // "0.0005", not "5e-04"
       } else {
         out += "+Inf";
       }

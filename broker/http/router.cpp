@@ -246,6 +246,21 @@ std::string_view Router::dispatch(RequestContext&& context, const Responder& res
     respond(error_response(http::status::not_found, "not_found", "no such resource"));
     return {};
   }
+  // Parameters are checked before the method, so a malformed one is 400 whatever the method.
+  const Route& matched =
+      best != nullptr ? *best : *std::find_if(routes_.begin(), routes_.end(), [&](const Route& r) {
+        return path_matches(r.segments, split);
+      });
+  for (std::size_t i = 0; i < split.count; ++i) {
+    const Segment& segment = matched.segments[i];
+    if (!segment.is_param) continue;
+    std::string value;
+    if (!percent_decode(split.segments[i], false, value) || !is_safe_param(value)) {
+      respond(invalid_path());
+      return {};
+    }
+    if (best != nullptr) context.params.insert_or_assign(segment.text, std::move(value));
+  }
   if (best == nullptr) {
     std::vector<http::verb> allowed;
     std::string allow;
@@ -263,16 +278,6 @@ std::string_view Router::dispatch(RequestContext&& context, const Responder& res
     return {};
   }
 
-  for (std::size_t i = 0; i < split.count; ++i) {
-    const Segment& segment = best->segments[i];
-    if (!segment.is_param) continue;
-    std::string value;
-    if (!percent_decode(split.segments[i], false, value) || !is_safe_param(value)) {
-      respond(invalid_path());
-      return {};
-    }
-    context.params.insert_or_assign(segment.text, std::move(value));
-  }
   context.route = best->pattern;
   try {
     best->handler(std::move(context), respond);
