@@ -38,7 +38,7 @@ class HttpsServer::Listener : public std::enable_shared_from_this<Listener> {
         requested_(endpoint),
         acceptor_(asio::make_strand(io)),
         retry_timer_(acceptor_.get_executor()),
-        registry_(std::make_shared<SessionRegistry>(router, metrics, limits)) {}
+        registry_(std::make_shared<SessionRegistry>(io, router, metrics, limits)) {}
 
   void start() {
     if (started_) throw std::logic_error("HttpsServer::start called twice");

@@ -158,6 +158,7 @@ void HttpsSession::handle_request() {
   step_ = Step::handle;
   request_read_at_ = std::chrono::steady_clock::now();
   awaiting_response_ = true;
+  answer_pending_.emplace(registry_->io.get_executor());
   const std::uint64_t sequence = ++request_sequence_;
   keep_alive_ = parser_->get().keep_alive();
   method_ = parser_->get().method();
@@ -179,6 +180,7 @@ void HttpsSession::handle_request() {
 void HttpsSession::on_response(std::uint64_t sequence, HttpResponse&& response) {
   if (sequence != request_sequence_ || !awaiting_response_) return;  // a second or late answer
   awaiting_response_ = false;
+  answer_pending_.reset();
   response_ = std::move(response);
   const bool keep_alive = keep_alive_ && !stopping_;
   response_.version(11);

@@ -7,6 +7,8 @@
 #include "broker/http/http_types.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -32,9 +34,10 @@ class HttpsSession;
 // What a server shares with its sessions. Sessions hold it, so it outlives the HttpsServer object
 // while their handlers still run; the Router and Metrics must outlive the io_context's work.
 struct SessionRegistry {
-  SessionRegistry(const Router& r, Metrics& m, const HttpLimits& l)
-      : router(r), metrics(m), limits(l) {}
+  SessionRegistry(boost::asio::io_context& i, const Router& r, Metrics& m, const HttpLimits& l)
+      : io(i), router(r), metrics(m), limits(l) {}
 
+  boost::asio::io_context& io;
   const Router& router;
   Metrics& metrics;
   const HttpLimits limits;
@@ -83,6 +86,10 @@ class HttpsSession : public std::enable_shared_from_this<HttpsSession> {
   const boost::asio::any_io_executor executor_;  // the session's strand; responders post here
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  // While a handler works on an answer no I/O is pending, so this tells the io_context that work
+  // remains: a graceful shutdown then waits for the answer instead of returning under it.
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
+      answer_pending_;
   HttpResponse response_;
   std::string remote_ip_;
 
