@@ -1,11 +1,15 @@
 // The HTTPS server end to end over real TLS on 127.0.0.1: routing, keep-alive, asynchronous
 // answers, JSON errors, start-up errors and graceful stop.
+#include "broker/http/health_routes.hpp"
 #include "support/http_test_server.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 
+#include <unistd.h>
 #include <chrono>
+#include <csignal>
+#include <future>
 #include <stdexcept>
 
 namespace jit::broker {
@@ -209,6 +213,31 @@ TEST(HttpsServer, StopWithConnectionsThatNeverAnswer) {
   const auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(server.stop_and_wait(3s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+TEST(ServerRunner, SigtermBeginsAGracefulShutdown) {
+  http_test::TempDir dir;
+  const DevTlsFiles files = ensure_dev_tls_files(dir.path());
+  auto tls = make_server_tls_context(files.cert_file, files.key_file);
+  Router router;
+  Metrics metrics;
+  add_health_routes(router, metrics);
+  boost::asio::io_context io;
+  HttpsServer server(io, tls, {boost::asio::ip::make_address("127.0.0.1"), 0}, router, metrics);
+  server.start();
+  ServerRunner runner(io, server, {.threads = 2, .shutdown_grace = 5s, .handle_signals = true});
+  bool hook_ran = false;
+  runner.on_shutdown([&hook_ran] { hook_ran = true; });
+  auto result = std::async(std::launch::async, [&runner] { return runner.run(); });
+
+  http_test::TlsTestClient client(server.local_endpoint(), files.cert_file);
+  ASSERT_FALSE(client.connect());  // served, so run() has installed its signal handlers
+  ASSERT_EQ(client.get("/healthz").result(), http::status::ok);
+  ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
+  ASSERT_EQ(result.wait_for(3s), std::future_status::ready);
+  EXPECT_EQ(result.get(), SIGTERM);
+  EXPECT_TRUE(hook_ran);
+  EXPECT_TRUE(client.wait_closed(1s));
 }
 
 }  // namespace
