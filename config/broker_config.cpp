@@ -60,8 +60,8 @@ BrokerConfig parse_broker_config(std::string_view yaml, const std::filesystem::p
     if (!parsed.address) v->fail(parsed.problem->message, parsed.problem->expected);
     config.listen = *parsed.address;
   }
-  config.data_dir = map.require("data_dir", "the folder for the database and generated keys")
-                        .path(base);
+  config.data_dir =
+      map.require("data_dir", "the folder for the database and generated keys").path(base);
   config.policy_file = map.require("policy_file", "the path of the policy file").path(base);
   if (const YamlValue* v = map.find("data_key_file")) config.data_key_file = v->path(base);
   config.tls = detail::read_tls(

@@ -32,30 +32,30 @@ struct CaSettings {
   // Default <data_dir>/ca/x509_root.{key,crt} and <data_dir>/ca/x509_issuing.{key,crt}.
   std::filesystem::path x509_root_key_file, x509_root_cert_file, x509_issuing_key_file,
       x509_issuing_cert_file;
-  std::string x509_key_type = "ecdsa-p256";  // "ecdsa-p256" | "ed25519" | "rsa-3072"
-  std::optional<std::string> passphrase_env;             // name of an env var holding the passphrase
+  std::string x509_key_type = "ecdsa-p256";   // "ecdsa-p256" | "ed25519" | "rsa-3072"
+  std::optional<std::string> passphrase_env;  // name of an env var holding the passphrase
   std::optional<std::filesystem::path> passphrase_file;  // or a file (never both)
-  Seconds clock_skew{30};      // certificates start this much before now; 0s..10m
+  Seconds clock_skew{30};  // certificates start this much before now; 0s..10m
   Seconds crl_next_update = std::chrono::minutes{5};  // CRL nextUpdate distance
-  std::string crl_url;            // CRL distribution point URL; empty: no CDP extension
+  std::string crl_url;  // CRL distribution point URL; empty: no CDP extension
 };
 
 struct Limits {
-  Seconds max_grant_duration = std::chrono::hours{8};      // no role may grant longer
+  Seconds max_grant_duration = std::chrono::hours{8};       // no role may grant longer
   Seconds max_breakglass_duration = std::chrono::hours{1};  // no break-glass grant may last longer
-  Seconds pending_timeout = std::chrono::hours{1};         // a pending request times out after this
+  Seconds pending_timeout = std::chrono::hours{1};  // a pending request times out after this
 };
 
 struct WebAuthnSettings {
-  std::string rp_id = "localhost";                 // a DNS name, never an IP (browsers refuse it)
-  std::string origin = "https://localhost:8443";   // https://HOST[:PORT]; HOST is rp_id or under it
+  std::string rp_id = "localhost";                // a DNS name, never an IP (browsers refuse it)
+  std::string origin = "https://localhost:8443";  // https://HOST[:PORT]; HOST is rp_id or under it
   bool require_user_verification = false;
 };
 
 struct MfaSettings {
-  Seconds freshness = std::chrono::minutes{5};      // an MFA proof counts as fresh this long
-  int totp_max_failures = 5;    // failures before the account locks
-  Seconds lockout_base = std::chrono::minutes{1};   // base of the lockout backoff after failures
+  Seconds freshness = std::chrono::minutes{5};     // an MFA proof counts as fresh this long
+  int totp_max_failures = 5;                       // failures before the account locks
+  Seconds lockout_base = std::chrono::minutes{1};  // base of the lockout backoff after failures
   WebAuthnSettings webauthn;
 };
 
@@ -78,7 +78,7 @@ struct WebhookSettings {
 };
 
 struct BrokerConfig {
-  std::filesystem::path file;           // the config file itself (absolute)
+  std::filesystem::path file;  // the config file itself (absolute)
   ListenAddress listen{"127.0.0.1", 8443};
   std::filesystem::path data_dir;       // absolute after loading
   std::filesystem::path policy_file;    // absolute

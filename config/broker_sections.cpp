@@ -44,11 +44,10 @@ TlsSettings read_tls(const YamlValue& value, const std::filesystem::path& base) 
 }
 
 CaSettings read_ca(const YamlValue& value, const std::filesystem::path& base) {
-  const YamlMap map = value.map({"generate_missing", "ssh_key_files", "ssh_key_type",
-                                 "x509_root_key_file", "x509_root_cert_file",
-                                 "x509_issuing_key_file", "x509_issuing_cert_file",
-                                 "x509_key_type", "passphrase_env", "passphrase_file",
-                                 "clock_skew", "crl_next_update", "crl_url"});
+  const YamlMap map = value.map(
+      {"generate_missing", "ssh_key_files", "ssh_key_type", "x509_root_key_file",
+       "x509_root_cert_file", "x509_issuing_key_file", "x509_issuing_cert_file", "x509_key_type",
+       "passphrase_env", "passphrase_file", "clock_skew", "crl_next_update", "crl_url"});
   CaSettings ca;
   if (const YamlValue* v = map.find("generate_missing")) ca.generate_missing = v->boolean();
   if (const YamlValue* v = map.find("ssh_key_files")) {
@@ -84,7 +83,8 @@ CaSettings read_ca(const YamlValue& value, const std::filesystem::path& base) {
     }
     ca.passphrase_file = v->path(base);
   }
-  if (const YamlValue* v = map.find("clock_skew")) ca.clock_skew = v->duration(Seconds{0}, minutes{10});
+  if (const YamlValue* v = map.find("clock_skew"))
+    ca.clock_skew = v->duration(Seconds{0}, minutes{10});
   if (const YamlValue* v = map.find("crl_next_update")) {
     ca.crl_next_update = v->duration(minutes{1}, 7 * kDay);
   }
@@ -134,9 +134,8 @@ WebAuthnSettings read_webauthn(const YamlValue& value) {
                "https://HOST or https://HOST:PORT with a DNS name, no path");
   }
   // WebAuthn: the rp_id must be the origin's host or a domain that contains it.
-  const bool matches = *host == webauthn.rp_id ||
-                       (host->size() > webauthn.rp_id.size() &&
-                        host->ends_with("." + webauthn.rp_id));
+  const bool matches = *host == webauthn.rp_id || (host->size() > webauthn.rp_id.size() &&
+                                                   host->ends_with("." + webauthn.rp_id));
   if (!matches) {
     where.fail("the origin's host '" + std::string(*host) + "' is not rp_id '" + webauthn.rp_id +
                    "' or under it",
@@ -153,7 +152,8 @@ WebAuthnSettings read_webauthn(const YamlValue& value) {
 MfaSettings read_mfa(const YamlValue& value) {
   const YamlMap map = value.map({"freshness", "totp_max_failures", "lockout_base", "webauthn"});
   MfaSettings mfa;
-  if (const YamlValue* v = map.find("freshness")) mfa.freshness = v->duration(Seconds{10}, hours{1});
+  if (const YamlValue* v = map.find("freshness"))
+    mfa.freshness = v->duration(Seconds{10}, hours{1});
   if (const YamlValue* v = map.find("totp_max_failures")) {
     mfa.totp_max_failures = static_cast<int>(v->integer(1, 100));
   }
@@ -208,7 +208,8 @@ WebhookSettings read_webhooks(const YamlValue& value) {
       webhooks.urls.push_back(std::move(url));
     }
   }
-  if (const YamlValue* v = map.find("timeout")) webhooks.timeout = v->duration(Seconds{1}, minutes{5});
+  if (const YamlValue* v = map.find("timeout"))
+    webhooks.timeout = v->duration(Seconds{1}, minutes{5});
   if (const YamlValue* v = map.find("max_attempts")) {
     webhooks.max_attempts = static_cast<int>(v->integer(1, 100));
   }

@@ -18,7 +18,9 @@ class ConfigError : public std::runtime_error {
 
   const std::string& file() const { return file_; }
   int line() const { return line_; }  // 1-based; 0 when unknown
-  const std::string& key() const { return key_; }  // dotted path, e.g. roles.prod-db-read.max_duration
+  const std::string& key() const {
+    return key_;
+  }  // dotted path, e.g. roles.prod-db-read.max_duration
   const std::string& message() const { return message_; }
   const std::string& expected() const { return expected_; }
 

@@ -6,7 +6,8 @@
 namespace jit::config {
 namespace {
 
-constexpr std::string_view kExpected = "IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:8443 or [::1]:8443";
+constexpr std::string_view kExpected =
+    "IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:8443 or [::1]:8443";
 
 ListenAddressParse refuse(std::string message) {
   return {std::nullopt, ListenAddressProblem{std::move(message), std::string(kExpected)}};
@@ -34,7 +35,8 @@ ListenAddressParse try_parse_listen_address(std::string_view text) {
       return refuse("an IPv6 address must be written in brackets");
     }
     if (!syntax::is_ipv4(host)) {
-      return refuse("'" + std::string(host) + "' is not an IP address (host names are not resolved)");
+      return refuse("'" + std::string(host) +
+                    "' is not an IP address (host names are not resolved)");
     }
   }
   const auto port = syntax::parse_port(port_text);

@@ -19,9 +19,9 @@ namespace jit::config {
 inline constexpr std::string_view kAuditorsGroup = "auditors";
 
 struct SshRoleSettings {
-  std::vector<std::string> principals;                   // at least one, each a safe name
-  std::vector<std::string> extensions{"permit-pty"};     // from kKnownSshExtensions
-  std::vector<std::string> source_address;               // CIDR or address; empty: no restriction
+  std::vector<std::string> principals;                // at least one, each a safe name
+  std::vector<std::string> extensions{"permit-pty"};  // from kKnownSshExtensions
+  std::vector<std::string> source_address;            // CIDR or address; empty: no restriction
   std::optional<std::string> force_command;
 };
 
@@ -66,8 +66,8 @@ struct User {
 };
 
 struct Policy {
-  std::filesystem::path file;                               // absolute
-  std::map<std::string, std::vector<std::string>> groups;   // group -> members (file order)
+  std::filesystem::path file;                              // absolute
+  std::map<std::string, std::vector<std::string>> groups;  // group -> members (file order)
   std::map<std::string, User> users;  // every member of any group, plus `users:` entries
   std::map<std::string, Role> roles;
 

@@ -25,7 +25,8 @@ std::vector<std::string> read_groups(const YamlValue& value, const GroupMembers&
   std::vector<std::string> out;
   for (const YamlValue& item : value.list("a list of group names")) {
     std::string group = item.name("a group name");
-    if (!groups.contains(group)) item.fail("no group '" + group + "' in groups", group_names(groups));
+    if (!groups.contains(group))
+      item.fail("no group '" + group + "' in groups", group_names(groups));
     if (std::find(out.begin(), out.end(), group) != out.end()) {
       item.fail("'" + group + "' is listed twice", "each group once");
     }
@@ -127,7 +128,8 @@ X509RoleSettings read_x509(const std::string& role_name, const YamlValue& value)
   x509.organizational_unit = role_name;
   if (const YamlValue* v = map.find("organizational_unit")) {
     x509.organizational_unit = v->string("1 to 64 characters");
-    if (x509.organizational_unit.size() > 64) v->fail("the value is too long", "1 to 64 characters");
+    if (x509.organizational_unit.size() > 64)
+      v->fail("the value is too long", "1 to 64 characters");
   }
   return x509;
 }
@@ -190,9 +192,8 @@ void check_approvers(const Role& role, const YamlMap& map, const GroupMembers& g
                         std::to_string(approver_users.size()) + " distinct users",
                     "at most the number of users in the approver groups");
   }
-  if (!requester_users.empty() &&
-      std::includes(requester_users.begin(), requester_users.end(), approver_users.begin(),
-                    approver_users.end())) {
+  if (!requester_users.empty() && std::includes(requester_users.begin(), requester_users.end(),
+                                                approver_users.begin(), approver_users.end())) {
     approvers->fail("every approver (" + list_text(approver_users) +
                         ") may also request this role, so requests would be approved only by "
                         "fellow requesters",
@@ -201,9 +202,11 @@ void check_approvers(const Role& role, const YamlMap& map, const GroupMembers& g
   for (const std::string& requester : requester_users) {
     const std::size_t available = approver_users.size() - approver_users.count(requester);
     if (available < needed) {
-      count_site.fail(requester + " may request this role and cannot approve their own request, "
-                                  "leaving " + std::to_string(available) + " approvers for " +
-                          std::to_string(needed) + " approvals",
+      count_site.fail(requester +
+                          " may request this role and cannot approve their own request, "
+                          "leaving " +
+                          std::to_string(available) + " approvers for " + std::to_string(needed) +
+                          " approvals",
                       "approvals_required that every requester can reach");
     }
   }
@@ -220,10 +223,10 @@ void check_approvers(const Role& role, const YamlMap& map, const GroupMembers& g
 
 Role read_role(const std::string& name, const YamlValue& value, const GroupMembers& groups,
                const Limits& limits) {
-  const YamlMap map = value.map({"requestable_by", "approvers", "approvals_required",
-                                 "denials_required", "auto_approve", "max_duration",
-                                 "default_duration", "require_reason", "require_ticket", "ssh",
-                                 "x509", "breakglass"});
+  const YamlMap map =
+      value.map({"requestable_by", "approvers", "approvals_required", "denials_required",
+                 "auto_approve", "max_duration", "default_duration", "require_reason",
+                 "require_ticket", "ssh", "x509", "breakglass"});
   Role role;
   role.name = name;
   if (const YamlValue* v = map.find("auto_approve")) role.auto_approve = v->boolean();
@@ -256,7 +259,7 @@ Role read_role(const std::string& name, const YamlValue& value, const GroupMembe
     role.breakglass = read_breakglass(*v, groups, limits);
   }
   if (!role.ssh && !role.x509) {
-    value.fail("the role grants no certificate", "an ssh or x509 section (or both)");
+    value.fail("the role grants no certificate", "an ssh section, an x509 section, or both");
   }
 
   if (role.requestable_by.empty() && !role.breakglass) {

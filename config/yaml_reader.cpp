@@ -5,37 +5,18 @@
 #include "config/syntax.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <set>
-#include <system_error>
 
 namespace jit::config::detail {
 namespace {
 
 constexpr std::size_t kMaxListItems = 10000;
-constexpr std::uintmax_t kMaxFileBytes = 1024 * 1024;
 
 // yaml-cpp counts lines from 0 and marks some nodes (nulls) with no position at all.
 int line_of(const YAML::Node& node, int fallback) {
   const YAML::Mark mark = node.Mark();
   return mark.is_null() || mark.line < 0 ? fallback : mark.line + 1;
-}
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "'" + node.Scalar() + "'";
-    default:
-      return "nothing";
-  }
 }
 
 std::string child_key(const std::string& parent, std::string_view name) {
@@ -68,6 +49,19 @@ std::string join(std::initializer_list<std::string_view> words) {
 
 }  // namespace
 
+std::string describe_node(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "'" + node.Scalar() + "'";
+    default:
+      return "nothing";
+  }
+}
+
 YamlValue::YamlValue(const std::string& file, YAML::Node node, std::string key, int line)
     : file_(&file), node_(std::move(node)), key_(std::move(key)), line_(line) {}
 
@@ -76,20 +70,21 @@ void YamlValue::fail(std::string message, std::string expected) const {
 }
 
 const std::string& YamlValue::scalar(std::string_view expected) const {
-  if (!node_.IsScalar()) fail("got " + describe(node_), std::string(expected));
+  if (!node_.IsScalar()) fail("got " + describe_node(node_), std::string(expected));
   return node_.Scalar();
 }
 
 std::string YamlValue::string(std::string_view expected) const {
   const std::string& text = scalar(expected);
   if (text.empty()) fail("the value is empty", std::string(expected));
-  if (!syntax::is_printable(text)) fail("the value contains a control character", std::string(expected));
+  if (!syntax::is_printable(text))
+    fail("the value contains a control character", std::string(expected));
   return text;
 }
 
 std::string YamlValue::name(std::string_view what) const {
-  const std::string expected = std::string(what) +
-                               ": 1 to 64 of A-Z a-z 0-9 . _ - , not starting with . or -";
+  const std::string expected =
+      std::string(what) + ": 1 to 64 of A-Z a-z 0-9 . _ - , not starting with . or -";
   const std::string& text = scalar(expected);
   if (!is_safe_name(text)) fail("'" + text + "' is not a valid name", expected);
   return text;
@@ -135,7 +130,7 @@ std::filesystem::path YamlValue::path(const std::filesystem::path& base) const {
 }
 
 std::vector<YamlValue> YamlValue::list(std::string_view expected) const {
-  if (!node_.IsSequence()) fail("got " + describe(node_), std::string(expected));
+  if (!node_.IsSequence()) fail("got " + describe_node(node_), std::string(expected));
   if (node_.size() > kMaxListItems) {
     fail("the list has more than " + std::to_string(kMaxListItems) + " items",
          std::string(expected));
@@ -171,7 +166,7 @@ std::vector<std::string> YamlValue::name_list(std::string_view what) const {
 }
 
 YamlMap YamlValue::entries(std::string_view expected) const {
-  if (!node_.IsMap()) fail("got " + describe(node_), std::string(expected));
+  if (!node_.IsMap()) fail("got " + describe_node(node_), std::string(expected));
   std::vector<YamlMap::Entry> out;
   std::set<std::string, std::less<>> seen;
   // Iterating the pairs, not looking keys up: yaml-cpp keeps every pair of a repeated key, and
@@ -183,7 +178,7 @@ YamlMap YamlValue::entries(std::string_view expected) const {
     const int key_line = line_of(key_node, line_);
     if (!key_node.IsScalar() || key_node.Scalar().empty() ||
         !syntax::is_printable(key_node.Scalar())) {
-      throw ConfigError(*file_, key_line, key_, "a key is " + describe(key_node),
+      throw ConfigError(*file_, key_line, key_, "a key is " + describe_node(key_node),
                         "plain text keys");
     }
     const std::string& name = key_node.Scalar();
@@ -236,58 +231,6 @@ const YamlValue& YamlMap::require(std::string_view name, std::string_view expect
 void YamlMap::fail_missing(std::string_view name, std::string_view expected) const {
   throw ConfigError(self_.file(), self_.line(), child_key(self_.key(), name),
                     "a required key is missing", std::string(expected));
-}
-
-YamlValue load_document(std::string_view text, const std::string& file) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(file, e.mark.is_null() ? 0 : e.mark.line + 1, "", "invalid YAML: " + e.msg,
-                      "well-formed YAML");
-  }
-  if (documents.empty() || documents.front().IsNull()) {
-    throw ConfigError(file, 1, "", "the file is empty", "a map of settings");
-  }
-  if (documents.size() > 1) {
-    throw ConfigError(file, line_of(documents[1], 1), "", "the file holds more than one document",
-                      "a single YAML document");
-  }
-  if (!documents.front().IsMap()) {
-    throw ConfigError(file, 1, "", "the file holds " + describe(documents.front()),
-                      "a map of settings");
-  }
-  return YamlValue(file, documents.front(), "", 1);
-}
-
-std::string read_config_file(const std::filesystem::path& file) {
-  const std::string name = file.string();
-  std::error_code ec;
-  const auto status = std::filesystem::status(file, ec);
-  if (ec || !std::filesystem::exists(status)) {
-    throw ConfigError(name, 0, "", "cannot read the file: no such file", "a readable YAML file");
-  }
-  if (!std::filesystem::is_regular_file(status)) {
-    throw ConfigError(name, 0, "", "cannot read the file: not a regular file",
-                      "a readable YAML file");
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    throw ConfigError(name, 0, "", std::string("cannot read the file: ") + std::strerror(errno),
-                      "a readable YAML file");
-  }
-  std::string text;
-  char buffer[8192];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxFileBytes) {
-      throw ConfigError(name, 0, "", "the file is larger than 1 MiB", "a config file under 1 MiB");
-    }
-  }
-  if (in.bad()) {
-    throw ConfigError(name, 0, "", "cannot read the file: read error", "a readable YAML file");
-  }
-  return text;
 }
 
 }  // namespace jit::config::detail

@@ -80,6 +80,9 @@ class YamlMap {
   std::vector<Entry> entries_;
 };
 
+// "a map", "a list", "'text'" or "nothing": how error messages name what they found.
+[[nodiscard]] std::string describe_node(const YAML::Node& node);
+
 // Parses one YAML document whose top level is a map. Syntax errors, an empty file, more than one
 // document and a top level that is not a map each throw ConfigError (the last two at line 1).
 // `file` must outlive the returned value and everything read from it.
