@@ -25,7 +25,7 @@ ListenAddressParse try_parse_listen_address(std::string_view text) {
     const std::string_view rest = text.substr(close + 1);
     if (!rest.starts_with(':')) return refuse("no port after the bracketed address");
     port_text = rest.substr(1);
-    if (!syntax::is_ipv6(host)) return refuse("'" + std::string(host) + "' is not an IPv6 address");
+    if (!syntax::is_ipv6(host)) return refuse(syntax::quoted(host) + " is not an IPv6 address");
   } else {
     const auto colon = text.rfind(':');
     if (colon == std::string_view::npos) return refuse("no port in the address");
@@ -35,12 +35,12 @@ ListenAddressParse try_parse_listen_address(std::string_view text) {
       return refuse("an IPv6 address must be written in brackets");
     }
     if (!syntax::is_ipv4(host)) {
-      return refuse("'" + std::string(host) +
-                    "' is not an IP address (host names are not resolved)");
+      return refuse(syntax::quoted(host) + " is not an IP address (host names are not resolved)");
     }
   }
   const auto port = syntax::parse_port(port_text);
-  if (!port) return refuse("port '" + std::string(port_text) + "' is not a number from 0 to 65535");
+  if (!port)
+    return refuse("port " + syntax::quoted(port_text) + " is not a number from 0 to 65535");
   return {ListenAddress{std::string(host), static_cast<std::uint16_t>(*port)}, std::nullopt};
 }
 

@@ -156,4 +156,22 @@ bool is_printable(std::string_view text) {
   return true;
 }
 
+std::string quoted(std::string_view text) {
+  constexpr std::size_t kShown = 100;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (char c : text.substr(0, kShown)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > kShown) out += "...";
+  return out + "'";
+}
+
 }  // namespace jit::config::syntax

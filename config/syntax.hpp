@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace jit::config::syntax {
@@ -39,5 +40,9 @@ namespace jit::config::syntax {
 
 // True when no byte is an ASCII control character (below 0x20, or 0x7f); UTF-8 passes.
 [[nodiscard]] bool is_printable(std::string_view text);
+
+// `text` in single quotes for an error message: control bytes shown as \xNN, and cut after 100
+// bytes, so that a message stays one readable line whatever the file held.
+[[nodiscard]] std::string quoted(std::string_view text);
 
 }  // namespace jit::config::syntax

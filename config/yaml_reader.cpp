@@ -56,7 +56,7 @@ std::string describe_node(const YAML::Node& node) {
     case YAML::NodeType::Sequence:
       return "a list";
     case YAML::NodeType::Scalar:
-      return "'" + node.Scalar() + "'";
+      return syntax::quoted(node.Scalar());
     default:
       return "nothing";
   }
@@ -86,7 +86,7 @@ std::string YamlValue::name(std::string_view what) const {
   const std::string expected =
       std::string(what) + ": 1 to 64 of A-Z a-z 0-9 . _ - , not starting with . or -";
   const std::string& text = scalar(expected);
-  if (!is_safe_name(text)) fail("'" + text + "' is not a valid name", expected);
+  if (!is_safe_name(text)) fail(syntax::quoted(text) + " is not a valid name", expected);
   return text;
 }
 
@@ -94,7 +94,7 @@ bool YamlValue::boolean() const {
   const std::string& text = scalar("true or false");
   if (text == "true") return true;
   if (text == "false") return false;
-  fail("got '" + text + "'", "true or false");
+  fail("got " + syntax::quoted(text), "true or false");
 }
 
 std::int64_t YamlValue::integer(std::int64_t min, std::int64_t max) const {
@@ -107,7 +107,7 @@ std::int64_t YamlValue::integer(std::int64_t min, std::int64_t max) const {
   // from_chars takes no '+', spaces, hex prefix or exponent: "+5" fails, "0x1f" and "1e3" stop
   // early. Only plain decimal integers get through.
   if (text.empty() || ec != std::errc{} || stop != end) {
-    fail("'" + text + "' is not a whole number", expected);
+    fail(syntax::quoted(text) + " is not a whole number", expected);
   }
   if (value < min || value > max) fail(std::to_string(value) + " is out of range", expected);
   return value;
@@ -118,8 +118,9 @@ Seconds YamlValue::duration(Seconds min, Seconds max) const {
                                format_duration(max) + ", such as 30s, 15m, 8h, 1h30m or 2d";
   const std::string& text = scalar(expected);
   const auto value = parse_duration(text);
-  if (!value) fail("'" + text + "' is not a duration", expected);
-  if (*value < min || *value > max) fail(text + " is out of range", expected);
+  if (!value) fail(syntax::quoted(text) + " is not a duration", expected);
+  if (*value < min || *value > max)
+    fail(text + " is out of range", expected);  // a valid duration: plain text
   return *value;
 }
 

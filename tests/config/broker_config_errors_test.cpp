@@ -120,8 +120,12 @@ TEST(BrokerConfigErrors, WrongTypesAreRefused) {
   EXPECT_CONFIG_ERROR_AT(broker_error(kMinimal + "webhooks:\n  urls: https://x.example\n"), kFile,
                          5, "webhooks.urls");
   EXPECT_CONFIG_ERROR_AT(broker_error(kMinimal + "? [a, b]\n: c\n"), kFile, 4, "");
-  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimal + "policy_file: \"a\\x01b\"\n"), kFile, 4,
-                         "policy_file");
+  const auto control = broker_error(kMinimal + "listen: \"127.0.0.1:\\x1b[2J\"\n");
+  EXPECT_CONFIG_ERROR_AT(control, kFile, 4, "listen");
+  EXPECT_EQ(control->message(), "the value contains a control character");
+  const auto name = broker_error(kMinimal + "http: {threads: \"1\\n2\"}\n");
+  EXPECT_CONFIG_ERROR_AT(name, kFile, 4, "http.threads");
+  EXPECT_EQ(name->message(), "'1\\x0a2' is not a whole number");
 }
 
 TEST(BrokerConfigErrors, BadDurationsAreRefused) {

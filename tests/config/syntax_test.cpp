@@ -86,5 +86,11 @@ TEST(Syntax, DnsNamesOriginsUrlsEmailsAndEnvNames) {
   EXPECT_FALSE(syntax::is_env_var_name(""));
 }
 
+TEST(Syntax, QuotedKeepsMessagesOnOneReadableLine) {
+  EXPECT_EQ(syntax::quoted("alice"), "'alice'");
+  EXPECT_EQ(syntax::quoted(std::string("a\nb\x7f\0", 5)), "'a\\x0ab\\x7f\\x00'");
+  EXPECT_EQ(syntax::quoted(std::string(150, 'x')), "'" + std::string(100, 'x') + "...'");
+}
+
 }  // namespace
 }  // namespace jit::config
