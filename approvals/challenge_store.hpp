@@ -1,8 +1,8 @@
-// Single-use WebAuthn challenges with a short life (default 2 minutes), in memory. The broker owns one
-// instance for the whole process and calls it from any thread (a mutex guards it). Each challenge is
-// bound to a purpose and a user name; consume() accepts it once, for that purpose and user, before it
-// expires. A consumed challenge is remembered until its expiry so that a second use is reported as
-// `replayed` rather than as unknown. Expired entries are pruned on every issue().
+// Single-use WebAuthn challenges with a short life (default 2 minutes), in memory. The broker owns
+// one instance for the whole process and calls it from any thread (a mutex guards it). Each
+// challenge is bound to a purpose and a user name; consume() accepts it once, for that purpose and
+// user, before it expires. A consumed challenge is remembered until its expiry so that a second use
+// is reported as `replayed` rather than as unknown. Expired entries are pruned on every issue().
 //
 // For approvals, issue_for_request() derives the challenge from the request digest and a fresh
 // nonce (approval_challenge, request_binding.hpp) and remembers the nonce, so that the verifier can

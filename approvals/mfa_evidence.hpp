@@ -20,7 +20,7 @@ enum class MfaFactor { totp, webauthn };
 
 struct MfaEvidence {
   MfaFactor factor = MfaFactor::totp;
-  ca::Bytes credential_id;      // webauthn only
+  ca::Bytes credential_id;       // webauthn only
   std::uint32_t sign_count = 0;  // webauthn only
   std::uint64_t totp_step = 0;   // totp only
   TimePoint verified_at{};       // whole seconds survive the JSON round trip

@@ -92,7 +92,8 @@ Result<MfaSubmission> parse_mfa_submission(const boost::json::value& mfa, std::s
   if (object == nullptr || object->size() != 1) {
     return refuse(problem, "mfa must be an object with exactly one of \"totp\" or \"webauthn\"");
   }
-  if (const boost::json::value* totp = object->if_contains("totp")) return parse_totp(*totp, problem);
+  if (const boost::json::value* totp = object->if_contains("totp"))
+    return parse_totp(*totp, problem);
   if (const boost::json::value* webauthn = object->if_contains("webauthn")) {
     return parse_webauthn(*webauthn, problem);
   }

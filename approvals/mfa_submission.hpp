@@ -1,6 +1,7 @@
 // The `mfa` member of API calls (DESIGN.md "API contract"), exactly one of:
 //   {"totp": "123456"}
-//   {"webauthn": {"credential_id": B64URL, "client_data_json": B64URL, "authenticator_data": B64URL,
+//   {"webauthn": {"credential_id": B64URL, "client_data_json": B64URL, "authenticator_data":
+//   B64URL,
 //                 "signature": B64URL, "user_handle": B64URL or null (optional)}}
 // where B64URL is unpadded base64url. Anything else is invalid_input, with a short text saying what
 // is wrong (field names only, never values) for the API's error message.

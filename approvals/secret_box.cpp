@@ -29,9 +29,8 @@ bool add_associated_data(EVP_CIPHER_CTX* ctx, ca::ByteView associated) {
   int length = 0;
   const unsigned char version = std::to_integer<unsigned char>(kVersion);
   if (EVP_CipherUpdate(ctx, nullptr, &length, &version, 1) != 1) return false;
-  if (!associated.empty() &&
-      EVP_CipherUpdate(ctx, nullptr, &length, ca::as_uchars(associated),
-                       static_cast<int>(associated.size())) != 1) {
+  if (!associated.empty() && EVP_CipherUpdate(ctx, nullptr, &length, ca::as_uchars(associated),
+                                              static_cast<int>(associated.size())) != 1) {
     return false;
   }
   return true;
@@ -57,8 +56,8 @@ Result<ca::Bytes> seal_secret(ca::ByteView data_key, ca::ByteView plaintext,
   ca::EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   int length = 0;
   if (!ctx ||
-      EVP_EncryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), ca::as_uchars(data_key),
-                          writable(*nonce), nullptr) != 1 ||
+      EVP_EncryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), ca::as_uchars(data_key), writable(*nonce),
+                          nullptr) != 1 ||
       !add_associated_data(ctx.get(), associated_data) ||
       (!plaintext.empty() &&
        EVP_EncryptUpdate(ctx.get(), ciphertext, &length, ca::as_uchars(plaintext),

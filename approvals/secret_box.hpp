@@ -21,7 +21,8 @@ inline constexpr std::size_t kMaxSealedPlaintextBytes = 4096;
                                             ca::ByteView associated_data);
 
 // The plaintext (the caller wipes it after use). invalid_input: wrong key size, too short, unknown
-// version. unauthenticated: the tag does not verify (tampering, wrong key or wrong associated data).
+// version. unauthenticated: the tag does not verify (tampering, wrong key or wrong associated
+// data).
 [[nodiscard]] Result<ca::Bytes> open_secret(ca::ByteView data_key, ca::ByteView sealed,
                                             ca::ByteView associated_data);
 

@@ -14,7 +14,8 @@ Result<ca::Bytes> random_bytes(std::size_t count) {
   }
   ca::Bytes out(count);
   ca::clear_openssl_errors();
-  if (count > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(count)) != 1) {
+  if (count > 0 &&
+      RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(count)) != 1) {
     return ApprovalsErrc::internal_error;
   }
   return out;

@@ -1,7 +1,8 @@
-// JSON from outside, parsed strictly: bounded size and depth, valid UTF-8 only (Boost.JSON's default),
-// no comments or trailing commas, and no duplicate object keys. Boost.JSON 1.81 would silently keep
-// one of two duplicates, so a first pass with a key-tracking handler refuses them; a value where
-// "origin" or "totp" appears twice has no single meaning, and two parsers could disagree on it.
+// JSON from outside, parsed strictly: bounded size and depth, valid UTF-8 only (Boost.JSON's
+// default), no comments or trailing commas, and no duplicate object keys. Boost.JSON 1.81 would
+// silently keep one of two duplicates, so a first pass with a key-tracking handler refuses them; a
+// value where "origin" or "totp" appears twice has no single meaning, and two parsers could
+// disagree on it.
 #pragma once
 
 #include "approvals/approvals_error.hpp"

@@ -1,5 +1,5 @@
-// The one clock type of approvals/. Rule functions take `now` as an argument and never read a clock;
-// only the broker's thin wrappers call Clock::now().
+// The one clock type of approvals/. Rule functions take `now` as an argument and never read a
+// clock; only the broker's thin wrappers call Clock::now().
 #pragma once
 
 #include <chrono>

@@ -11,23 +11,29 @@
 namespace jit::approvals {
 namespace {
 
-constexpr std::uint32_t kPowersOfTen[] = {1,      10,      100,      1000,      10000,
+constexpr std::uint32_t kPowersOfTen[] = {1,      10,      100,      1000,     10000,
                                           100000, 1000000, 10000000, 100000000};
 
 const EVP_MD* digest_of(OtpHash hash) {
   switch (hash) {
-    case OtpHash::sha1: return EVP_sha1();
-    case OtpHash::sha256: return EVP_sha256();
-    case OtpHash::sha512: return EVP_sha512();
+    case OtpHash::sha1:
+      return EVP_sha1();
+    case OtpHash::sha256:
+      return EVP_sha256();
+    case OtpHash::sha512:
+      return EVP_sha512();
   }
   return nullptr;
 }
 
 std::string_view name_of(OtpHash hash) {
   switch (hash) {
-    case OtpHash::sha1: return "SHA1";
-    case OtpHash::sha256: return "SHA256";
-    case OtpHash::sha512: return "SHA512";
+    case OtpHash::sha1:
+      return "SHA1";
+    case OtpHash::sha256:
+      return "SHA256";
+    case OtpHash::sha512:
+      return "SHA512";
   }
   return "SHA1";
 }

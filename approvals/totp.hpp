@@ -1,6 +1,6 @@
-// HOTP (RFC 4226) and TOTP (RFC 6238), base32 secrets (RFC 4648) and the otpauth:// provisioning URI.
-// The broker uses the defaults (SHA-1, 6 digits, 30 s, one step either side); the other hashes and 8
-// digits exist for the RFC test vectors. Times are whole seconds since the Unix epoch as
+// HOTP (RFC 4226) and TOTP (RFC 6238), base32 secrets (RFC 4648) and the otpauth:// provisioning
+// URI. The broker uses the defaults (SHA-1, 6 digits, 30 s, one step either side); the other hashes
+// and 8 digits exist for the RFC test vectors. Times are whole seconds since the Unix epoch as
 // std::chrono::sys_seconds, because one RFC vector (t = 20000000000) is past the year 2262 that a
 // nanosecond system_clock can represent; pass std::chrono::floor<std::chrono::seconds>(now).
 #pragma once
@@ -20,10 +20,10 @@ enum class OtpHash { sha1, sha256, sha512 };
 
 struct TotpParams {
   OtpHash hash = OtpHash::sha1;
-  unsigned digits = 6;        // 6 to 8
-  std::int64_t period = 30;   // seconds per step, 1 to 300
-  std::int64_t t0 = 0;        // Unix time of step 0
-  unsigned window = 1;        // steps accepted either side of the current one, 0 to 2
+  unsigned digits = 6;       // 6 to 8
+  std::int64_t period = 30;  // seconds per step, 1 to 300
+  std::int64_t t0 = 0;       // Unix time of step 0
+  unsigned window = 1;       // steps accepted either side of the current one, 0 to 2
 };
 
 // Secrets must be 16 to 128 bytes (RFC 4226 asks for at least 128 bits).

@@ -47,7 +47,8 @@ bool read_argument(ca::ByteReader& reader, unsigned info, std::uint64_t& out) {
       out = v;
       return true;
     }
-    default: return false;  // 28-30 are reserved, 31 is an indefinite length
+    default:
+      return false;  // 28-30 are reserved, 31 is an indefinite length
   }
 }
 
@@ -63,7 +64,8 @@ bool skip_item(ca::ByteReader& reader, unsigned depth) {
   if (!read_argument(reader, info, argument)) return false;
   switch (major) {
     case kMajorUnsigned:
-    case kMajorNegative: return true;
+    case kMajorNegative:
+      return true;
     case kMajorBytes:
     case kMajorText: {
       ca::ByteView skipped;
@@ -90,7 +92,8 @@ bool skip_item(ca::ByteReader& reader, unsigned depth) {
       }
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 

@@ -1,9 +1,9 @@
 // CBOR for WebAuthn, internal to approvals/ (libcbor is a private dependency: only approvals/*.cpp
 // include this header). Before libcbor sees any input, cbor_item_extent() walks it with a bounded
-// ByteReader: it proves that every length fits in the bytes present (libcbor would otherwise allocate
-// an array of whatever count a 9-byte header claims), caps the nesting depth, and enforces the subset
-// WebAuthn uses in its CTAP2 canonical form: definite lengths only, shortest-form heads, no tags, no
-// floats or simple values other than false/true/null, and no duplicate keys in any map.
+// ByteReader: it proves that every length fits in the bytes present (libcbor would otherwise
+// allocate an array of whatever count a 9-byte header claims), caps the nesting depth, and enforces
+// the subset WebAuthn uses in its CTAP2 canonical form: definite lengths only, shortest-form heads,
+// no tags, no floats or simple values other than false/true/null, and no duplicate keys in any map.
 #pragma once
 
 #include "approvals/approvals_error.hpp"

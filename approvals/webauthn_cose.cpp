@@ -71,8 +71,8 @@ Result<ca::EvpPkeyPtr> p256_from_coordinates(ca::ByteView x, ca::ByteView y) {
 
 Result<ca::EvpPkeyPtr> ed25519_from_x(ca::ByteView x) {
   ca::clear_openssl_errors();
-  ca::EvpPkeyPtr key(EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, ca::as_uchars(x),
-                                                    x.size()));
+  ca::EvpPkeyPtr key(
+      EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, ca::as_uchars(x), x.size()));
   if (!key) return ApprovalsErrc::internal_error;
   return key;
 }
@@ -92,8 +92,14 @@ Result<CosePublicKey> parse_cose_public_key(ca::ByteView cose_key) {
   if (!cbor_isa_map(map)) return ApprovalsErrc::invalid_input;
   const auto kty = cbor_int_value(cbor_map_find_int(map, kLabelKty));
   const auto alg = cbor_int_value(cbor_map_find_int(map, kLabelAlg));
+  if (!kty || !alg) return ApprovalsErrc::invalid_input;
+  // Another algorithm (RS256, ES384...) is refused before its own labels are looked at.
+  if (*alg != static_cast<int>(CoseAlgorithm::es256) &&
+      *alg != static_cast<int>(CoseAlgorithm::eddsa)) {
+    return ApprovalsErrc::unsupported;
+  }
   const auto crv = cbor_int_value(cbor_map_find_int(map, kLabelCrv));
-  if (!kty || !alg || !crv) return ApprovalsErrc::invalid_input;
+  if (!crv) return ApprovalsErrc::invalid_input;
 
   CosePublicKey result;
   if (*alg == static_cast<int>(CoseAlgorithm::es256)) {
@@ -105,7 +111,7 @@ Result<CosePublicKey> parse_cose_public_key(ca::ByteView cose_key) {
     if (!key) return key.error();
     result.alg = CoseAlgorithm::es256;
     result.key = std::move(*key);
-  } else if (*alg == static_cast<int>(CoseAlgorithm::eddsa)) {
+  } else {
     if (*kty != kKtyOkp || *crv != kCrvEd25519) return ApprovalsErrc::unsupported;
     const auto x = coordinate(map, kLabelX);
     if (!x || cbor_map_size(map) != 4) return ApprovalsErrc::invalid_input;
@@ -113,8 +119,6 @@ Result<CosePublicKey> parse_cose_public_key(ca::ByteView cose_key) {
     if (!key) return key.error();
     result.alg = CoseAlgorithm::eddsa;
     result.key = std::move(*key);
-  } else {
-    return ApprovalsErrc::unsupported;
   }
   return result;
 }

@@ -14,7 +14,7 @@
 namespace jit::approvals {
 
 struct WebAuthnSettings {
-  std::string rp_id = "localhost";               // config key; SHA-256 of it is the rpIdHash
+  std::string rp_id = "localhost";                // config key; SHA-256 of it is the rpIdHash
   std::string origin = "https://localhost:8443";  // matched exactly against clientDataJSON.origin
   bool require_uv = false;                        // demand the UV flag, not only UP
 };
@@ -23,11 +23,11 @@ enum class AttestationKind { none, self };
 
 // A credential as the broker stores it after registration.
 struct StoredCredential {
-  ca::Bytes id;               // the credential id (1..1023 bytes)
-  ca::Bytes public_key;       // canonical COSE_Key bytes (encode_cose_public_key)
+  ca::Bytes id;          // the credential id (1..1023 bytes)
+  ca::Bytes public_key;  // canonical COSE_Key bytes (encode_cose_public_key)
   CoseAlgorithm alg = CoseAlgorithm::es256;
   std::uint32_t sign_count = 0;
-  ca::Bytes user_handle;      // the user.id the broker sent at registration; may be empty
+  ca::Bytes user_handle;  // the user.id the broker sent at registration; may be empty
 };
 
 // The outcome of a successful registration: store id, public_key, alg and sign_count.
@@ -42,7 +42,8 @@ struct RegisteredCredential {
   TimePoint registered_at{};
 };
 
-// An assertion as the browser returns it (PublicKeyCredential with an AuthenticatorAssertionResponse).
+// An assertion as the browser returns it (PublicKeyCredential with an
+// AuthenticatorAssertionResponse).
 struct AssertionResponse {
   ca::Bytes credential_id;  // rawId
   ca::Bytes client_data_json;
