@@ -2,7 +2,9 @@
 
 #include "approvals/strict_json.hpp"
 
-#include <boost/json.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
+#include <boost/json/value.hpp>
 
 namespace jit::approvals {
 namespace {
