@@ -115,7 +115,9 @@ TEST(WebAuthnFuzz, RandomBytesThroughEveryParser) {
     const auto extent = cbor_item_extent(input);
     const auto decoded = decode_cbor_exact(input);
     // libcbor only ever sees what the bounded walk accepted as one whole item.
-    if (decoded) EXPECT_EQ(extent.value(), input.size()) << i;
+    if (decoded) {
+      EXPECT_EQ(extent.value(), input.size()) << i;
+    }
     (void)parse_cose_public_key(input);
     (void)parse_authenticator_data(input);
     EXPECT_FALSE(parse_client_data(input)) << i;
