@@ -38,6 +38,7 @@ Result<ca::Bytes> ChallengeStore::issue_for_request(ca::ByteView request_digest,
 }
 
 Result<void> ChallengeStore::insert(const ca::Bytes& challenge, Entry entry, TimePoint now) {
+  if (entry.user.size() > kMaxChallengeUserBytes) return ApprovalsErrc::invalid_input;
   entry.expires_at = now + limits_.lifetime;
   std::string key = key_of(challenge);
   std::lock_guard lock(mutex_);

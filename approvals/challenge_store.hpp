@@ -31,6 +31,9 @@ enum class ChallengePurpose {
 };
 
 inline constexpr std::size_t kChallengeBytes = 32;
+// Challenges may be issued for names nobody has (so that login/begin does not reveal who exists),
+// so the name is bounded here rather than trusted to be a policy user.
+inline constexpr std::size_t kMaxChallengeUserBytes = 256;
 
 struct ChallengeStoreLimits {
   std::chrono::seconds lifetime{120};
@@ -47,7 +50,7 @@ class ChallengeStore {
   explicit ChallengeStore(ChallengeStoreLimits limits = {});
 
   // 32 random bytes, valid until now + lifetime. unavailable when the store is full after pruning;
-  // internal_error when the RNG fails.
+  // invalid_input for a user name over kMaxChallengeUserBytes; internal_error when the RNG fails.
   [[nodiscard]] Result<ca::Bytes> issue(ChallengePurpose purpose, std::string_view user,
                                         TimePoint now);
 

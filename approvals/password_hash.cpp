@@ -45,7 +45,8 @@ Result<void> derive(std::string_view password, ca::ByteView salt, const ScryptPa
   std::uint32_t p = params.p;
   // OpenSSL's default limit (32 MiB) is below some allowed costs; our own bound applies instead.
   std::uint64_t max_memory = scrypt_memory(params) + 1024 * 1024;
-  // OpenSSL refuses a NULL password pointer even with length 0, so an empty one points here.
+  // OSSL_PARAM takes non-const pointers but EVP_KDF_derive only reads them. An empty string_view
+  // may hold a null pointer; the parameter then points at `empty` so that it is never NULL.
   static char empty = 0;
   char* password_data = password.empty() ? &empty : const_cast<char*>(password.data());
   const OSSL_PARAM settings[] = {

@@ -65,6 +65,14 @@ TEST(ChallengeStore, UnknownChallenges) {
             ApprovalsErrc::challenge_mismatch);
 }
 
+TEST(ChallengeStore, BoundsUserNames) {
+  ChallengeStore store;
+  EXPECT_TRUE(store.issue(ChallengePurpose::login, std::string(256, 'u'), kNow).has_value());
+  EXPECT_EQ(store.issue(ChallengePurpose::login, std::string(257, 'u'), kNow).error(),
+            ApprovalsErrc::invalid_input);
+  EXPECT_EQ(store.size(), 1u);
+}
+
 TEST(ChallengeStore, PrunesExpiredEntriesAndBoundsItsSize) {
   ChallengeStore store(ChallengeStoreLimits{seconds{120}, 3});
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(store.issue(ChallengePurpose::login, "u", kNow));
