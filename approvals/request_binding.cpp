@@ -1,0 +1,60 @@
+#include "approvals/request_binding.hpp"
+
+#include "approvals/digest.hpp"
+
+namespace jit::approvals {
+namespace {
+
+constexpr std::size_t kMaxFieldBytes = 64 * 1024;
+constexpr std::string_view kRequestDomain = "jitbroker.request.v1";
+constexpr std::string_view kApprovalDomain = "jitbroker.approval.v1";
+
+ca::Bytes to_bytes(const Sha256Digest& digest) { return ca::Bytes(digest.begin(), digest.end()); }
+
+}  // namespace
+
+Result<ca::Bytes> request_digest(const ApprovalSubject& subject) {
+  for (const std::string* field :
+       {&subject.id, &subject.requester, &subject.role, &subject.reason, &subject.ticket}) {
+    if (field->size() > kMaxFieldBytes) return ApprovalsErrc::invalid_input;
+  }
+  ca::ByteWriter writer;
+  writer.string(kRequestDomain);
+  writer.string(subject.id);
+  writer.string(subject.requester);
+  writer.string(subject.role);
+  writer.u64(subject.duration_seconds);
+  writer.string(subject.reason);
+  writer.string(subject.ticket);
+  auto digest = sha256(writer.bytes());
+  if (!digest) return digest.error();
+  return to_bytes(*digest);
+}
+
+Result<ca::Bytes> approval_challenge(ca::ByteView digest, ca::ByteView nonce) {
+  if (digest.size() != kRequestDigestBytes || nonce.size() < kMinApprovalNonceBytes ||
+      nonce.size() > kMaxFieldBytes) {
+    return ApprovalsErrc::invalid_input;
+  }
+  ca::ByteWriter writer;
+  writer.string(kApprovalDomain);
+  writer.string(digest);
+  writer.string(nonce);
+  auto challenge = sha256(writer.bytes());
+  if (!challenge) return challenge.error();
+  return to_bytes(*challenge);
+}
+
+Result<void> check_approval_challenge(const ApprovalSubject& subject, ca::ByteView nonce,
+                                      ca::ByteView signed_challenge) {
+  auto digest = request_digest(subject);
+  if (!digest) return digest.error();
+  auto expected = approval_challenge(*digest, nonce);
+  if (!expected) return expected.error();
+  if (!ca::constant_time_equal(*expected, signed_challenge)) {
+    return ApprovalsErrc::challenge_mismatch;
+  }
+  return {};
+}
+
+}  // namespace jit::approvals

@@ -1,0 +1,113 @@
+// broker.yaml as typed settings. Every default lives here (member initialisers) and in
+// examples/broker.yaml's comments; loading validates everything and throws ConfigError naming
+// file, line, key and what is expected. Relative paths resolve against the config file's folder.
+#pragma once
+
+#include "config/config_error.hpp"
+#include "config/duration.hpp"
+#include "config/listen_address.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace jit::config {
+
+struct TlsSettings {
+  bool dev_tls = false;  // generate a self-signed dev certificate on first start
+  // Required when dev_tls is false; with dev_tls they default to <data_dir>/tls/server.{crt,key}
+  // and name where the dev certificate is written.
+  std::filesystem::path cert_file, key_file;
+};
+
+struct CaSettings {
+  bool generate_missing = false;  // dev: create missing CA keys on first start
+  // Newest first: the first signs, all are published. Default {<data_dir>/ca/ssh_ca.key}.
+  std::vector<std::filesystem::path> ssh_key_files;
+  std::string ssh_key_type = "ed25519";  // "ed25519" | "ecdsa-p256" (for generation)
+  // Default <data_dir>/ca/x509_root.{key,crt} and <data_dir>/ca/x509_issuing.{key,crt}.
+  std::filesystem::path x509_root_key_file, x509_root_cert_file, x509_issuing_key_file,
+      x509_issuing_cert_file;
+  std::string x509_key_type = "ecdsa-p256";   // "ecdsa-p256" | "ed25519" | "rsa-3072"
+  std::optional<std::string> passphrase_env;  // name of an env var holding the passphrase
+  std::optional<std::filesystem::path> passphrase_file;  // or a file (never both)
+  Seconds clock_skew{30};  // certificates start this much before now; 0s..10m
+  Seconds crl_next_update = std::chrono::minutes{5};  // CRL nextUpdate distance
+  std::string crl_url;  // CRL distribution point URL; empty: no CDP extension
+};
+
+struct Limits {
+  Seconds max_grant_duration = std::chrono::hours{8};       // no role may grant longer
+  Seconds max_breakglass_duration = std::chrono::hours{1};  // no break-glass grant may last longer
+  Seconds pending_timeout = std::chrono::hours{1};  // a pending request times out after this
+};
+
+struct WebAuthnSettings {
+  std::string rp_id = "localhost";                // a DNS name, never an IP (browsers refuse it)
+  std::string origin = "https://localhost:8443";  // https://HOST[:PORT]; HOST is rp_id or under it
+  bool require_user_verification = false;
+};
+
+struct MfaSettings {
+  Seconds freshness = std::chrono::minutes{5};     // an MFA proof counts as fresh this long
+  int totp_max_failures = 5;                       // failures before the account locks
+  Seconds lockout_base = std::chrono::minutes{1};  // base of the lockout backoff after failures
+  WebAuthnSettings webauthn;
+};
+
+struct SessionSettings {
+  Seconds idle_timeout = std::chrono::minutes{15};
+  Seconds absolute_timeout = std::chrono::hours{8};  // never shorter than idle_timeout
+};
+
+struct HttpSettings {
+  std::size_t max_body_bytes = 65536;
+  std::size_t max_header_bytes = 8192;
+  Seconds read_timeout{10};
+  int threads = 0;  // 0 = one per core
+};
+
+struct WebhookSettings {
+  std::vector<std::string> urls;  // http:// or https://; each event is POSTed to every URL
+  Seconds timeout{5};
+  int max_attempts = 5;
+};
+
+struct BrokerConfig {
+  std::filesystem::path file;  // the config file itself (absolute)
+  ListenAddress listen{"127.0.0.1", 8443};
+  std::filesystem::path data_dir;       // absolute after loading
+  std::filesystem::path policy_file;    // absolute
+  std::filesystem::path data_key_file;  // default <data_dir>/data.key (encrypts TOTP secrets)
+  TlsSettings tls;
+  CaSettings ca;
+  Limits limits;
+  MfaSettings mfa;
+  SessionSettings sessions;
+  HttpSettings http;
+  WebhookSettings webhooks;
+};
+
+// Command-line values that take precedence over the file. They are applied before the defaults
+// derived from data_dir (CA, TLS and data key paths), so those follow an overridden data_dir.
+struct BrokerConfigOverrides {
+  std::optional<ListenAddress> listen;
+  std::optional<std::filesystem::path> data_dir;  // relative: against the current directory
+};
+
+// Throw ConfigError. parse_* takes the text directly (tests); `file` names it in errors and its
+// folder anchors relative paths.
+[[nodiscard]] BrokerConfig load_broker_config(const std::filesystem::path& file);
+[[nodiscard]] BrokerConfig load_broker_config(const std::filesystem::path& file,
+                                              const BrokerConfigOverrides& overrides);
+[[nodiscard]] BrokerConfig parse_broker_config(std::string_view yaml,
+                                               const std::filesystem::path& file);
+[[nodiscard]] BrokerConfig parse_broker_config(std::string_view yaml,
+                                               const std::filesystem::path& file,
+                                               const BrokerConfigOverrides& overrides);
+
+}  // namespace jit::config

@@ -1,0 +1,219 @@
+#include "config/broker_sections.hpp"
+
+#include "config/syntax.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace jit::config::detail {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+
+constexpr Seconds kDay = hours{24};
+
+std::string one_of(const YamlValue& value, std::initializer_list<std::string_view> choices) {
+  std::string expected = "one of";
+  for (std::string_view choice : choices) expected += " " + std::string(choice);
+  std::string text = value.string(expected);
+  if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
+    value.fail("'" + text + "' is not supported", expected);
+  }
+  return text;
+}
+
+}  // namespace
+
+TlsSettings read_tls(const YamlValue& value, const std::filesystem::path& base) {
+  const YamlMap map = value.map({"dev_tls", "cert_file", "key_file"});
+  TlsSettings tls;
+  if (const YamlValue* v = map.find("dev_tls")) tls.dev_tls = v->boolean();
+  if (const YamlValue* v = map.find("cert_file")) tls.cert_file = v->path(base);
+  if (const YamlValue* v = map.find("key_file")) tls.key_file = v->path(base);
+  if (!tls.dev_tls) {
+    // A production broker must be told its certificate; guessing a path would hide a mistake.
+    if (tls.cert_file.empty()) {
+      map.fail_missing("cert_file", "the server certificate (PEM) path, or dev_tls: true");
+    }
+    if (tls.key_file.empty()) {
+      map.fail_missing("key_file", "the server private key (PEM) path, or dev_tls: true");
+    }
+  }
+  return tls;
+}
+
+CaSettings read_ca(const YamlValue& value, const std::filesystem::path& base) {
+  const YamlMap map = value.map(
+      {"generate_missing", "ssh_key_files", "ssh_key_type", "x509_root_key_file",
+       "x509_root_cert_file", "x509_issuing_key_file", "x509_issuing_cert_file", "x509_key_type",
+       "passphrase_env", "passphrase_file", "clock_skew", "crl_next_update", "crl_url"});
+  CaSettings ca;
+  if (const YamlValue* v = map.find("generate_missing")) ca.generate_missing = v->boolean();
+  if (const YamlValue* v = map.find("ssh_key_files")) {
+    const auto items = v->list("a list of SSH CA key paths, newest first");
+    if (items.empty()) v->fail("the list is empty", "at least one SSH CA key path");
+    for (const YamlValue& item : items) ca.ssh_key_files.push_back(item.path(base));
+  }
+  if (const YamlValue* v = map.find("ssh_key_type")) {
+    ca.ssh_key_type = one_of(*v, {"ed25519", "ecdsa-p256"});
+  }
+  if (const YamlValue* v = map.find("x509_root_key_file")) ca.x509_root_key_file = v->path(base);
+  if (const YamlValue* v = map.find("x509_root_cert_file")) ca.x509_root_cert_file = v->path(base);
+  if (const YamlValue* v = map.find("x509_issuing_key_file")) {
+    ca.x509_issuing_key_file = v->path(base);
+  }
+  if (const YamlValue* v = map.find("x509_issuing_cert_file")) {
+    ca.x509_issuing_cert_file = v->path(base);
+  }
+  if (const YamlValue* v = map.find("x509_key_type")) {
+    ca.x509_key_type = one_of(*v, {"ecdsa-p256", "ed25519", "rsa-3072"});
+  }
+  if (const YamlValue* v = map.find("passphrase_env")) {
+    std::string name = v->string("an environment variable name");
+    if (!syntax::is_env_var_name(name)) {
+      v->fail("'" + name + "' is not an environment variable name", "[A-Za-z_][A-Za-z0-9_]*");
+    }
+    ca.passphrase_env = std::move(name);
+  }
+  if (const YamlValue* v = map.find("passphrase_file")) {
+    if (ca.passphrase_env) {
+      v->fail("passphrase_env and passphrase_file are both set",
+              "one passphrase source: passphrase_env or passphrase_file");
+    }
+    ca.passphrase_file = v->path(base);
+  }
+  if (const YamlValue* v = map.find("clock_skew"))
+    ca.clock_skew = v->duration(Seconds{0}, minutes{10});
+  if (const YamlValue* v = map.find("crl_next_update")) {
+    ca.crl_next_update = v->duration(minutes{1}, 7 * kDay);
+  }
+  if (const YamlValue* v = map.find("crl_url")) {
+    ca.crl_url = v->string("an http:// or https:// URL");
+    if (!syntax::is_http_url(ca.crl_url, false)) {
+      v->fail("'" + ca.crl_url + "' is not a URL", "an http:// or https:// URL");
+    }
+  }
+  return ca;
+}
+
+Limits read_limits(const YamlValue& value) {
+  const YamlMap map =
+      value.map({"max_grant_duration", "max_breakglass_duration", "pending_timeout"});
+  Limits limits;
+  if (const YamlValue* v = map.find("max_grant_duration")) {
+    limits.max_grant_duration = v->duration(minutes{1}, 30 * kDay);
+  }
+  if (const YamlValue* v = map.find("max_breakglass_duration")) {
+    limits.max_breakglass_duration = v->duration(minutes{1}, 7 * kDay);
+  }
+  if (const YamlValue* v = map.find("pending_timeout")) {
+    limits.pending_timeout = v->duration(minutes{1}, 30 * kDay);
+  }
+  return limits;
+}
+
+namespace {
+
+WebAuthnSettings read_webauthn(const YamlValue& value) {
+  const YamlMap map = value.map({"rp_id", "origin", "require_user_verification"});
+  WebAuthnSettings webauthn;
+  if (const YamlValue* v = map.find("rp_id")) {
+    webauthn.rp_id = v->string("a DNS name such as localhost or corp.example");
+    if (!syntax::is_dns_name(webauthn.rp_id)) {
+      v->fail("'" + webauthn.rp_id + "' is not a DNS name (browsers refuse IP addresses)",
+              "a DNS name such as localhost or corp.example");
+    }
+  }
+  const YamlValue* origin = map.find("origin");
+  if (origin) webauthn.origin = origin->string("https://HOST or https://HOST:PORT");
+  const auto host = syntax::origin_host(webauthn.origin);
+  const YamlValue& where = origin ? *origin : map.self();
+  if (!host) {
+    where.fail("'" + webauthn.origin + "' is not a web origin",
+               "https://HOST or https://HOST:PORT with a DNS name, no path");
+  }
+  // WebAuthn: the rp_id must be the origin's host or a domain that contains it.
+  const bool matches = *host == webauthn.rp_id || (host->size() > webauthn.rp_id.size() &&
+                                                   host->ends_with("." + webauthn.rp_id));
+  if (!matches) {
+    where.fail("the origin's host '" + std::string(*host) + "' is not rp_id '" + webauthn.rp_id +
+                   "' or under it",
+               "an origin on rp_id or one of its subdomains");
+  }
+  if (const YamlValue* v = map.find("require_user_verification")) {
+    webauthn.require_user_verification = v->boolean();
+  }
+  return webauthn;
+}
+
+}  // namespace
+
+MfaSettings read_mfa(const YamlValue& value) {
+  const YamlMap map = value.map({"freshness", "totp_max_failures", "lockout_base", "webauthn"});
+  MfaSettings mfa;
+  if (const YamlValue* v = map.find("freshness"))
+    mfa.freshness = v->duration(Seconds{10}, hours{1});
+  if (const YamlValue* v = map.find("totp_max_failures")) {
+    mfa.totp_max_failures = static_cast<int>(v->integer(1, 100));
+  }
+  if (const YamlValue* v = map.find("lockout_base")) {
+    mfa.lockout_base = v->duration(Seconds{1}, kDay);
+  }
+  if (const YamlValue* v = map.find("webauthn")) mfa.webauthn = read_webauthn(*v);
+  return mfa;
+}
+
+SessionSettings read_sessions(const YamlValue& value) {
+  const YamlMap map = value.map({"idle_timeout", "absolute_timeout"});
+  SessionSettings sessions;
+  const YamlValue* idle = map.find("idle_timeout");
+  const YamlValue* absolute = map.find("absolute_timeout");
+  if (idle) sessions.idle_timeout = idle->duration(minutes{1}, kDay);
+  if (absolute) sessions.absolute_timeout = absolute->duration(minutes{1}, 30 * kDay);
+  if (sessions.absolute_timeout < sessions.idle_timeout) {
+    (absolute ? *absolute : *idle)
+        .fail("absolute_timeout " + format_duration(sessions.absolute_timeout) +
+                  " is shorter than idle_timeout " + format_duration(sessions.idle_timeout),
+              "absolute_timeout at least as long as idle_timeout");
+  }
+  return sessions;
+}
+
+HttpSettings read_http(const YamlValue& value) {
+  const YamlMap map = value.map({"max_body_bytes", "max_header_bytes", "read_timeout", "threads"});
+  HttpSettings http;
+  if (const YamlValue* v = map.find("max_body_bytes")) {
+    http.max_body_bytes = static_cast<std::size_t>(v->integer(1024, 64 * 1024 * 1024));
+  }
+  if (const YamlValue* v = map.find("max_header_bytes")) {
+    http.max_header_bytes = static_cast<std::size_t>(v->integer(1024, 1024 * 1024));
+  }
+  if (const YamlValue* v = map.find("read_timeout")) {
+    http.read_timeout = v->duration(Seconds{1}, minutes{10});
+  }
+  if (const YamlValue* v = map.find("threads")) http.threads = static_cast<int>(v->integer(0, 256));
+  return http;
+}
+
+WebhookSettings read_webhooks(const YamlValue& value) {
+  const YamlMap map = value.map({"urls", "timeout", "max_attempts"});
+  WebhookSettings webhooks;
+  if (const YamlValue* v = map.find("urls")) {
+    for (const YamlValue& item : v->list("a list of http:// or https:// URLs")) {
+      std::string url = item.string("an http:// or https:// URL");
+      if (!syntax::is_http_url(url, false)) {
+        item.fail("'" + url + "' is not a URL", "an http:// or https:// URL");
+      }
+      webhooks.urls.push_back(std::move(url));
+    }
+  }
+  if (const YamlValue* v = map.find("timeout"))
+    webhooks.timeout = v->duration(Seconds{1}, minutes{5});
+  if (const YamlValue* v = map.find("max_attempts")) {
+    webhooks.max_attempts = static_cast<int>(v->integer(1, 100));
+  }
+  return webhooks;
+}
+
+}  // namespace jit::config::detail

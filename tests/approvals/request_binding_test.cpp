@@ -1,0 +1,96 @@
+#include "approvals/request_binding.hpp"
+
+#include "support/software_authenticator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace jit::approvals {
+namespace {
+
+using testing::bytes_of;
+using testing::sha256_of;
+
+const ApprovalSubject kSubject{"req-1", "alice", "prod-db-read", 3600, "fix INC-42", "INC-42"};
+
+// The documented encoding, written out independently of the library.
+ca::Bytes documented_digest(const ApprovalSubject& s) {
+  ca::ByteWriter w;
+  for (std::string_view field : {std::string_view("jitbroker.request.v1"), std::string_view(s.id),
+                                 std::string_view(s.requester), std::string_view(s.role)}) {
+    w.u32(static_cast<std::uint32_t>(field.size()));
+    w.raw(ca::as_bytes(field));
+  }
+  w.u64(s.duration_seconds);
+  for (std::string_view field : {std::string_view(s.reason), std::string_view(s.ticket)}) {
+    w.u32(static_cast<std::uint32_t>(field.size()));
+    w.raw(ca::as_bytes(field));
+  }
+  return sha256_of(w.bytes());
+}
+
+TEST(RequestDigest, MatchesTheDocumentedEncoding) {
+  const ca::Bytes digest = request_digest(kSubject).value();
+  EXPECT_EQ(digest.size(), 32u);
+  EXPECT_EQ(digest, documented_digest(kSubject));
+  EXPECT_EQ(request_digest(kSubject).value(), digest);
+}
+
+TEST(RequestDigest, EveryFieldMattersAndBoundariesAreUnambiguous) {
+  std::set<ca::Bytes> digests;
+  digests.insert(request_digest(kSubject).value());
+  auto add = [&](ApprovalSubject s) { return digests.insert(request_digest(s).value()).second; };
+  ApprovalSubject s = kSubject;
+  s.id = "req-2";
+  EXPECT_TRUE(add(s));
+  s = kSubject;
+  s.requester = "bob";
+  EXPECT_TRUE(add(s));
+  s = kSubject;
+  s.role = "prod-db-write";
+  EXPECT_TRUE(add(s));
+  s = kSubject;
+  s.duration_seconds = 3601;
+  EXPECT_TRUE(add(s));
+  s = kSubject;
+  s.reason = "fix INC-43";
+  EXPECT_TRUE(add(s));
+  s = kSubject;
+  s.ticket = "INC-43";
+  EXPECT_TRUE(add(s));
+  // Moving a character from one field to the next changes the digest.
+  s = kSubject;
+  s.reason = "fix INC-42I";
+  s.ticket = "NC-42";
+  EXPECT_TRUE(add(s));
+  s = kSubject;
+  s.id = "req-1a";
+  s.requester = "lice";
+  EXPECT_TRUE(add(s));
+}
+
+TEST(ApprovalChallenge, DependsOnDigestAndNonce) {
+  const ca::Bytes digest = request_digest(kSubject).value();
+  const ca::Bytes nonce(32, std::byte{1});
+  const ca::Bytes challenge = approval_challenge(digest, nonce).value();
+  EXPECT_EQ(challenge.size(), 32u);
+  EXPECT_NE(approval_challenge(digest, ca::Bytes(32, std::byte{2})).value(), challenge);
+  ApprovalSubject other = kSubject;
+  other.id = "req-2";
+  EXPECT_NE(approval_challenge(request_digest(other).value(), nonce).value(), challenge);
+  EXPECT_TRUE(check_approval_challenge(kSubject, nonce, challenge).has_value());
+  EXPECT_EQ(check_approval_challenge(other, nonce, challenge).error(),
+            ApprovalsErrc::challenge_mismatch);
+  EXPECT_EQ(approval_challenge(ca::Bytes(31), nonce).error(), ApprovalsErrc::invalid_input);
+  EXPECT_EQ(approval_challenge(digest, ca::Bytes(15)).error(), ApprovalsErrc::invalid_input);
+}
+
+TEST(RequestDigest, RefusesAbsurdFields) {
+  ApprovalSubject huge = kSubject;
+  huge.reason.assign(64 * 1024 + 1, 'x');
+  EXPECT_EQ(request_digest(huge).error(), ApprovalsErrc::invalid_input);
+}
+
+}  // namespace
+}  // namespace jit::approvals
