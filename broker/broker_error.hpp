@@ -12,15 +12,15 @@
 namespace jit::broker {
 
 enum class BrokerErrc {
-  invalid_input = 1,   // 400: the caller sent something malformed or out of bounds
-  unauthenticated,     // 401: no valid session, wrong password or MFA
-  permission_denied,   // 403: authenticated, but policy says no
-  not_found,           // 404
-  conflict,            // 409: wrong state for this action, or a duplicate
-  payload_too_large,   // 413
-  rate_limited,        // 429: account locked after repeated failures
-  unavailable,         // 503: storage full or locked; retry later
-  internal,            // 500: our fault; never caused by input
+  invalid_input = 1,  // 400: the caller sent something malformed or out of bounds
+  unauthenticated,    // 401: no valid session, wrong password or MFA
+  permission_denied,  // 403: authenticated, but policy says no
+  not_found,          // 404
+  conflict,           // 409: wrong state for this action, or a duplicate
+  payload_too_large,  // 413
+  rate_limited,       // 429: account locked after repeated failures
+  unavailable,        // 503: storage full or locked; retry later
+  internal,           // 500: our fault; never caused by input
 };
 
 const boost::system::error_category& broker_category() noexcept;

@@ -33,8 +33,8 @@ DataDirLock::DataDirLock(const std::filesystem::path& dir) {
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd_);
     fd_ = -1;
-    throw StoreOpenError("data folder " + dir.string() +
-                         " is in use by another jit-broker (lock " + lock_file.string() + ")");
+    throw StoreOpenError("data folder " + dir.string() + " is in use by another jit-broker (lock " +
+                         lock_file.string() + ")");
   }
 }
 

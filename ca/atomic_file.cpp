@@ -45,7 +45,8 @@ bool write_all(int fd, ByteView content) {
 
 }  // namespace
 
-Result<void> write_file_atomically(const std::filesystem::path& path, ByteView content, mode_t mode) {
+Result<void> write_file_atomically(const std::filesystem::path& path, ByteView content,
+                                   mode_t mode) {
   std::filesystem::path folder = path.parent_path();
   if (folder.empty()) folder = ".";
   std::string temp_name = (folder / ("." + path.filename().string() + ".XXXXXX")).string();

@@ -1,19 +1,19 @@
-// Writes a whole file or nothing: a temporary file in the same folder, fsync, rename over the target,
-// then fsync of the folder. A reader (sshd reading RevokedKeys, nginx reading a CRL) therefore sees
-// either the old content or the new, never a torn file.
+// Writes a whole file or nothing: a temporary file in the same folder, fsync, rename over the
+// target, then fsync of the folder. A reader (sshd reading RevokedKeys, nginx reading a CRL)
+// therefore sees either the old content or the new, never a torn file.
 #pragma once
 
 #include "ca/bytes.hpp"
 #include "ca/ca_error.hpp"
 
-#include <filesystem>
 #include <sys/types.h>
+#include <filesystem>
 
 namespace jit::ca {
 
 // `mode` applies to the new file from its creation (0600 for keys, 0644 for public material).
-[[nodiscard]] Result<void> write_file_atomically(const std::filesystem::path& path, ByteView content,
-                                                 mode_t mode);
+[[nodiscard]] Result<void> write_file_atomically(const std::filesystem::path& path,
+                                                 ByteView content, mode_t mode);
 
 // Reads a whole regular file of at most max_bytes.
 [[nodiscard]] Result<Bytes> read_file(const std::filesystem::path& path, std::size_t max_bytes);

@@ -25,7 +25,8 @@ bool ByteReader::u16(std::uint16_t& out) noexcept {
 bool ByteReader::u32(std::uint32_t& out) noexcept {
   if (remaining() < 4) return false;
   std::uint32_t v = 0;
-  for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | std::to_integer<std::uint32_t>(data_[offset_ + i]);
+  for (std::size_t i = 0; i < 4; ++i)
+    v = (v << 8) | std::to_integer<std::uint32_t>(data_[offset_ + i]);
   out = v;
   offset_ += 4;
   return true;
@@ -34,7 +35,8 @@ bool ByteReader::u32(std::uint32_t& out) noexcept {
 bool ByteReader::u64(std::uint64_t& out) noexcept {
   if (remaining() < 8) return false;
   std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | std::to_integer<std::uint64_t>(data_[offset_ + i]);
+  for (std::size_t i = 0; i < 8; ++i)
+    v = (v << 8) | std::to_integer<std::uint64_t>(data_[offset_ + i]);
   out = v;
   offset_ += 8;
   return true;
@@ -120,7 +122,8 @@ std::string encode(ByteView data, const char* alphabet, bool pad) {
   std::size_t i = 0;
   for (; i + 3 <= data.size(); i += 3) {
     const unsigned v = (std::to_integer<unsigned>(data[i]) << 16) |
-                       (std::to_integer<unsigned>(data[i + 1]) << 8) | std::to_integer<unsigned>(data[i + 2]);
+                       (std::to_integer<unsigned>(data[i + 1]) << 8) |
+                       std::to_integer<unsigned>(data[i + 2]);
     out += alphabet[(v >> 18) & 63];
     out += alphabet[(v >> 12) & 63];
     out += alphabet[(v >> 6) & 63];

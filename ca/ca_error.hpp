@@ -1,5 +1,6 @@
-// Errors of the ca/ library. Each value means one thing, so the broker can map it to one HTTP status
-// (see broker's error mapping); the message is generic and safe to show, never OpenSSL's own text.
+// Errors of the ca/ library. Each value means one thing, so the broker can map it to one HTTP
+// status (see broker's error mapping); the message is generic and safe to show, never OpenSSL's own
+// text.
 #pragma once
 
 #include <boost/system/error_code.hpp>

@@ -38,10 +38,18 @@ Result<EvpPkeyPtr> generate_private_key(KeyAlgorithm algorithm, int rsa_bits) {
   clear_openssl_errors();
   EVP_PKEY* key = nullptr;
   switch (algorithm) {
-    case KeyAlgorithm::ed25519: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
-    case KeyAlgorithm::ecdsa_p256: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
-    case KeyAlgorithm::ecdsa_p384: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"); break;
-    case KeyAlgorithm::ecdsa_p521: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-521"); break;
+    case KeyAlgorithm::ed25519:
+      key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+      break;
+    case KeyAlgorithm::ecdsa_p256:
+      key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+      break;
+    case KeyAlgorithm::ecdsa_p384:
+      key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+      break;
+    case KeyAlgorithm::ecdsa_p521:
+      key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-521");
+      break;
     case KeyAlgorithm::rsa:
       if (rsa_bits < 3072) return CaErrc::unsupported_key;
       key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(rsa_bits));
@@ -54,14 +62,16 @@ Result<EvpPkeyPtr> generate_private_key(KeyAlgorithm algorithm, int rsa_bits) {
 Result<KeyAlgorithm> key_algorithm_of(const EVP_PKEY* key) {
   if (key == nullptr) return CaErrc::invalid_argument;
   switch (EVP_PKEY_get_base_id(key)) {
-    case EVP_PKEY_ED25519: return KeyAlgorithm::ed25519;
+    case EVP_PKEY_ED25519:
+      return KeyAlgorithm::ed25519;
     case EVP_PKEY_RSA:
       if (EVP_PKEY_get_bits(key) < 3072) return CaErrc::unsupported_key;
       return KeyAlgorithm::rsa;
     case EVP_PKEY_EC: {
       char group[64] = {};
       size_t length = 0;
-      if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &length) != 1) {
+      if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                         &length) != 1) {
         return CaErrc::unsupported_key;
       }
       const std::string_view name(group, length);
@@ -70,11 +80,13 @@ Result<KeyAlgorithm> key_algorithm_of(const EVP_PKEY* key) {
       if (name == "secp521r1" || name == "P-521") return KeyAlgorithm::ecdsa_p521;
       return CaErrc::unsupported_key;
     }
-    default: return CaErrc::unsupported_key;
+    default:
+      return CaErrc::unsupported_key;
   }
 }
 
-Result<EvpPkeyPtr> parse_private_key_pem(std::string_view pem, std::optional<std::string_view> passphrase) {
+Result<EvpPkeyPtr> parse_private_key_pem(std::string_view pem,
+                                         std::optional<std::string_view> passphrase) {
   clear_openssl_errors();
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return CaErrc::crypto_failure;
@@ -100,7 +112,8 @@ Result<EvpPkeyPtr> load_private_key_file(const std::filesystem::path& path,
   return key;
 }
 
-Result<std::string> private_key_to_pem(const EVP_PKEY* key, std::optional<std::string_view> passphrase) {
+Result<std::string> private_key_to_pem(const EVP_PKEY* key,
+                                       std::optional<std::string_view> passphrase) {
   clear_openssl_errors();
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio) return CaErrc::crypto_failure;

@@ -15,8 +15,10 @@ void bind_blob(SQLite::Statement& statement, int index, ca::ByteView bytes) {
 }
 
 WebAuthnCredentialRecord webauthn_from_row(SQLite::Statement& q) {
-  return WebAuthnCredentialRecord{blob_of(q.getColumn(0)), q.getColumn(1).getString(),
-                                  blob_of(q.getColumn(2)), q.getColumn(3).getInt(),
+  return WebAuthnCredentialRecord{blob_of(q.getColumn(0)),
+                                  q.getColumn(1).getString(),
+                                  blob_of(q.getColumn(2)),
+                                  q.getColumn(3).getInt(),
                                   static_cast<std::uint32_t>(q.getColumn(4).getInt64()),
                                   q.getColumn(5).getInt() != 0};
 }
@@ -29,9 +31,9 @@ std::optional<CredentialRecord> find_credentials(SQLite::Database& db, std::stri
                       "locked_until, admin_locked FROM credentials WHERE user = ?");
   q.bind(1, std::string(user));
   if (!q.executeStep()) return std::nullopt;
-  return CredentialRecord{q.getColumn(0).getString(), q.getColumn(1).getString(),
-                          blob_of(q.getColumn(2)),    q.getColumn(3).getInt64(),
-                          q.getColumn(4).getInt(),    q.getColumn(5).getInt64(),
+  return CredentialRecord{q.getColumn(0).getString(),  q.getColumn(1).getString(),
+                          blob_of(q.getColumn(2)),     q.getColumn(3).getInt64(),
+                          q.getColumn(4).getInt(),     q.getColumn(5).getInt64(),
                           q.getColumn(6).getInt() != 0};
 }
 
@@ -52,8 +54,8 @@ void upsert_credentials(WriteContext& tx, std::string_view user, std::string_vie
 
 void record_totp_step(WriteContext& tx, std::string_view user, std::int64_t step) {
   // MAX() keeps the step monotonic even if two logins race in one batch.
-  SQLite::Statement q(tx.db(),
-                      "UPDATE credentials SET totp_last_step = MAX(totp_last_step, ?) WHERE user = ?");
+  SQLite::Statement q(
+      tx.db(), "UPDATE credentials SET totp_last_step = MAX(totp_last_step, ?) WHERE user = ?");
   q.bind(1, step);
   q.bind(2, std::string(user));
   q.exec();
@@ -61,9 +63,10 @@ void record_totp_step(WriteContext& tx, std::string_view user, std::int64_t step
 
 void record_login_failure(WriteContext& tx, std::string_view user, int failed_attempts,
                           std::int64_t locked_until) {
-  SQLite::Statement q(tx.db(),
-                      "UPDATE credentials SET failed_attempts = ?, locked_until = ?, updated_at = ? "
-                      "WHERE user = ?");
+  SQLite::Statement q(
+      tx.db(),
+      "UPDATE credentials SET failed_attempts = ?, locked_until = ?, updated_at = ? "
+      "WHERE user = ?");
   q.bind(1, failed_attempts);
   q.bind(2, locked_until);
   q.bind(3, tx.now_seconds());
@@ -80,9 +83,10 @@ void clear_login_failures(WriteContext& tx, std::string_view user) {
 }
 
 void set_admin_lock(WriteContext& tx, std::string_view user, bool locked) {
-  SQLite::Statement q(tx.db(),
-                      "UPDATE credentials SET admin_locked = ?, failed_attempts = 0, locked_until = 0, "
-                      "updated_at = ? WHERE user = ?");
+  SQLite::Statement q(
+      tx.db(),
+      "UPDATE credentials SET admin_locked = ?, failed_attempts = 0, locked_until = 0, "
+      "updated_at = ? WHERE user = ?");
   q.bind(1, locked ? 1 : 0);
   q.bind(2, tx.now_seconds());
   q.bind(3, std::string(user));
@@ -91,9 +95,10 @@ void set_admin_lock(WriteContext& tx, std::string_view user, bool locked) {
 
 std::vector<WebAuthnCredentialRecord> find_webauthn_credentials(SQLite::Database& db,
                                                                 std::string_view user) {
-  SQLite::Statement q(db,
-                      "SELECT credential_id, user, cose_key, algorithm, sign_count, possibly_cloned "
-                      "FROM webauthn_credentials WHERE user = ? ORDER BY created_at");
+  SQLite::Statement q(
+      db,
+      "SELECT credential_id, user, cose_key, algorithm, sign_count, possibly_cloned "
+      "FROM webauthn_credentials WHERE user = ? ORDER BY created_at");
   q.bind(1, std::string(user));
   std::vector<WebAuthnCredentialRecord> out;
   while (q.executeStep()) out.push_back(webauthn_from_row(q));
@@ -102,9 +107,10 @@ std::vector<WebAuthnCredentialRecord> find_webauthn_credentials(SQLite::Database
 
 std::optional<WebAuthnCredentialRecord> find_webauthn_credential(SQLite::Database& db,
                                                                  ca::ByteView credential_id) {
-  SQLite::Statement q(db,
-                      "SELECT credential_id, user, cose_key, algorithm, sign_count, possibly_cloned "
-                      "FROM webauthn_credentials WHERE credential_id = ?");
+  SQLite::Statement q(
+      db,
+      "SELECT credential_id, user, cose_key, algorithm, sign_count, possibly_cloned "
+      "FROM webauthn_credentials WHERE credential_id = ?");
   bind_blob(q, 1, credential_id);
   if (!q.executeStep()) return std::nullopt;
   return webauthn_from_row(q);
@@ -123,7 +129,8 @@ void insert_webauthn_credential(WriteContext& tx, const WebAuthnCredentialRecord
   q.exec();
 }
 
-void update_webauthn_sign_count(WriteContext& tx, ca::ByteView credential_id, std::uint32_t sign_count) {
+void update_webauthn_sign_count(WriteContext& tx, ca::ByteView credential_id,
+                                std::uint32_t sign_count) {
   SQLite::Statement q(tx.db(),
                       "UPDATE webauthn_credentials SET sign_count = ?, last_used_at = ? "
                       "WHERE credential_id = ?");
@@ -134,7 +141,8 @@ void update_webauthn_sign_count(WriteContext& tx, ca::ByteView credential_id, st
 }
 
 void mark_webauthn_cloned(WriteContext& tx, ca::ByteView credential_id) {
-  SQLite::Statement q(tx.db(), "UPDATE webauthn_credentials SET possibly_cloned = 1 WHERE credential_id = ?");
+  SQLite::Statement q(
+      tx.db(), "UPDATE webauthn_credentials SET possibly_cloned = 1 WHERE credential_id = ?");
   bind_blob(q, 1, credential_id);
   q.exec();
 }

@@ -49,7 +49,8 @@ std::vector<WebAuthnCredentialRecord> find_webauthn_credentials(SQLite::Database
 std::optional<WebAuthnCredentialRecord> find_webauthn_credential(SQLite::Database& db,
                                                                  ca::ByteView credential_id);
 void insert_webauthn_credential(WriteContext& tx, const WebAuthnCredentialRecord& record);
-void update_webauthn_sign_count(WriteContext& tx, ca::ByteView credential_id, std::uint32_t sign_count);
+void update_webauthn_sign_count(WriteContext& tx, ca::ByteView credential_id,
+                                std::uint32_t sign_count);
 void mark_webauthn_cloned(WriteContext& tx, ca::ByteView credential_id);
 
 }  // namespace jit::broker

@@ -52,19 +52,23 @@ IssuedSession create_session(WriteContext& tx, std::string_view user, std::int64
   return issued;
 }
 
-Result<SessionRecord> find_live_session(SQLite::Database& db, std::string_view token, std::int64_t now,
-                                        const SessionLimits& limits) {
+Result<SessionRecord> find_live_session(SQLite::Database& db, std::string_view token,
+                                        std::int64_t now, const SessionLimits& limits) {
   // Tokens we issue are 43 base64url characters; anything else cannot be one of ours.
   if (token.size() != 43) return BrokerErrc::unauthenticated;
   const std::string hash = token_hash_hex(token);
-  SQLite::Statement query(db,
-                          "SELECT user, created_at, last_seen_at, last_mfa_at, expires_at, csrf_hash "
-                          "FROM sessions WHERE token_hash = ?");
+  SQLite::Statement query(
+      db,
+      "SELECT user, created_at, last_seen_at, last_mfa_at, expires_at, csrf_hash "
+      "FROM sessions WHERE token_hash = ?");
   query.bind(1, hash);
   if (!query.executeStep()) return BrokerErrc::unauthenticated;
-  SessionRecord record{query.getColumn(0).getString(), query.getColumn(1).getInt64(),
-                       query.getColumn(2).getInt64(),  query.getColumn(3).getInt64(),
-                       query.getColumn(4).getInt64(),  query.getColumn(5).getString(),
+  SessionRecord record{query.getColumn(0).getString(),
+                       query.getColumn(1).getInt64(),
+                       query.getColumn(2).getInt64(),
+                       query.getColumn(3).getInt64(),
+                       query.getColumn(4).getInt64(),
+                       query.getColumn(5).getString(),
                        hash};
   if (now >= record.expires_at) return BrokerErrc::unauthenticated;
   if (now - record.last_seen_at >= limits.idle_timeout.count()) return BrokerErrc::unauthenticated;
@@ -83,8 +87,8 @@ void touch_session(WriteContext& tx, std::string_view token_hash, std::int64_t n
 }
 
 void record_session_mfa(WriteContext& tx, std::string_view token_hash, std::int64_t now) {
-  SQLite::Statement update(tx.db(),
-                           "UPDATE sessions SET last_mfa_at = ?, last_seen_at = ? WHERE token_hash = ?");
+  SQLite::Statement update(
+      tx.db(), "UPDATE sessions SET last_mfa_at = ?, last_seen_at = ? WHERE token_hash = ?");
   update.bind(1, now);
   update.bind(2, now);
   update.bind(3, std::string(token_hash));

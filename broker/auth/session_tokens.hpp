@@ -44,8 +44,8 @@ IssuedSession create_session(WriteContext& tx, std::string_view user, std::int64
 
 // The session for `token` if it exists and neither timeout has passed at `now`;
 // `unauthenticated` otherwise (the same answer for unknown, idle and expired tokens).
-Result<SessionRecord> find_live_session(SQLite::Database& db, std::string_view token, std::int64_t now,
-                                        const SessionLimits& limits);
+Result<SessionRecord> find_live_session(SQLite::Database& db, std::string_view token,
+                                        std::int64_t now, const SessionLimits& limits);
 
 // Whether last_seen should be written back: only when it is a minute old, so a busy client does
 // not cost a write per request, while idle detection stays accurate to a minute.

@@ -27,7 +27,8 @@ CliProfile load_cli_profile(const std::filesystem::path& dir) {
   boost::system::error_code ec;
   auto value = boost::json::parse(ca::as_chars(*content), ec);
   if (ec || !value.is_object()) {
-    throw std::runtime_error((dir / "session.json").string() + " is not valid JSON; remove it and log in again");
+    throw std::runtime_error((dir / "session.json").string() +
+                             " is not valid JSON; remove it and log in again");
   }
   const auto& object = value.as_object();
   const auto text = [&](const char* key) -> std::optional<std::string> {
@@ -39,7 +40,8 @@ CliProfile load_cli_profile(const std::filesystem::path& dir) {
   profile.ca_file = text("ca_file");
   profile.user = text("user").value_or("");
   profile.token = text("token").value_or("");
-  if (const auto* expires = object.if_contains("expires_at"); expires != nullptr && expires->is_int64()) {
+  if (const auto* expires = object.if_contains("expires_at");
+      expires != nullptr && expires->is_int64()) {
     profile.expires_at = expires->as_int64();
   }
   return profile;

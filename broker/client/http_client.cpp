@@ -122,9 +122,8 @@ class FetchOperation : public std::enable_shared_from_this<FetchOperation> {
  private:
   void on_resolve(boost::system::error_code ec, tcp::resolver::results_type results) {
     if (ec) return finish(ec);
-    stream_.next_layer().async_connect(results, [self = shared_from_this()](auto ec, auto) {
-      self->on_connect(ec);
-    });
+    stream_.next_layer().async_connect(
+        results, [self = shared_from_this()](auto ec, auto) { self->on_connect(ec); });
   }
 
   void on_connect(boost::system::error_code ec) {
@@ -189,7 +188,7 @@ class FetchOperation : public std::enable_shared_from_this<FetchOperation> {
 };
 
 std::shared_ptr<asio::ssl::context> make_client_context(const ClientTlsOptions& tls,
-                                                       boost::system::error_code& ec) {
+                                                        boost::system::error_code& ec) {
   auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
   if (tls.ca_file) {
@@ -218,10 +217,11 @@ Result<ClientResponse> fetch(const ClientTlsOptions& tls, ClientRequest request)
   asio::io_context io;
   boost::system::error_code result_ec;
   ClientResponse result;
-  async_fetch(io, tls, std::move(request), [&](boost::system::error_code ec, ClientResponse response) {
-    result_ec = ec;
-    result = std::move(response);
-  });
+  async_fetch(io, tls, std::move(request),
+              [&](boost::system::error_code ec, ClientResponse response) {
+                result_ec = ec;
+                result = std::move(response);
+              });
   io.run();
   if (result_ec) return result_ec;
   return result;

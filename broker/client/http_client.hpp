@@ -1,6 +1,6 @@
 // A small HTTP(S) client: one connection per request, every step bounded by a deadline, the peer
-// verified against the system roots or a given CA file. The `jit` CLI talks to the broker with it and
-// the broker sends webhooks with it.
+// verified against the system roots or a given CA file. The `jit` CLI talks to the broker with it
+// and the broker sends webhooks with it.
 #pragma once
 
 #include "broker/broker_error.hpp"

@@ -57,30 +57,31 @@ void WebhookNotifier::attempt(std::shared_ptr<Delivery> delivery) {
   request.body = delivery->body;
   request.timeout = options_.timeout;
   request.max_response_bytes = 64 * 1024;
-  async_fetch(io_, options_.tls, std::move(request),
-              [this, delivery](boost::system::error_code ec, ClientResponse response) {
-                const bool ok = !ec && response.status >= 200 && response.status < 300;
-                if (ok) {
-                  ++delivered_;
-                  --pending_;
-                  return;
-                }
-                if (delivery->attempts >= options_.max_attempts) {
-                  give_up(delivery, ec ? "transport error after retries"
-                                       : "HTTP " + std::to_string(response.status) + " after retries");
-                  return;
-                }
-                delivery->timer = std::make_unique<boost::asio::steady_timer>(io_, delivery->backoff);
-                delivery->backoff = std::min(delivery->backoff * 2,
-                                             std::chrono::milliseconds(5 * 60 * 1000));
-                delivery->timer->async_wait([this, delivery](boost::system::error_code wait_ec) {
-                  if (wait_ec) {  // io_context shutting down
-                    give_up(delivery, "broker stopped before delivery");
-                    return;
-                  }
-                  attempt(delivery);
-                });
-              });
+  async_fetch(
+      io_, options_.tls, std::move(request),
+      [this, delivery](boost::system::error_code ec, ClientResponse response) {
+        const bool ok = !ec && response.status >= 200 && response.status < 300;
+        if (ok) {
+          ++delivered_;
+          --pending_;
+          return;
+        }
+        if (delivery->attempts >= options_.max_attempts) {
+          give_up(delivery, ec ? "transport error after retries"
+                               : "HTTP " + std::to_string(response.status) + " after retries");
+          return;
+        }
+        delivery->timer = std::make_unique<boost::asio::steady_timer>(io_, delivery->backoff);
+        delivery->backoff =
+            std::min(delivery->backoff * 2, std::chrono::milliseconds(5 * 60 * 1000));
+        delivery->timer->async_wait([this, delivery](boost::system::error_code wait_ec) {
+          if (wait_ec) {  // io_context shutting down
+            give_up(delivery, "broker stopped before delivery");
+            return;
+          }
+          attempt(delivery);
+        });
+      });
 }
 
 void WebhookNotifier::give_up(const std::shared_ptr<Delivery>& delivery, const std::string& why) {

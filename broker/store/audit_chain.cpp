@@ -40,8 +40,10 @@ AuditHead load_audit_head(SQLite::Database& db) {
 
 AuditRecord append_audit(SQLite::Database& db, AuditHead& head, const AuditEntry& entry,
                          std::int64_t time_us) {
-  AuditRecord record{head.seq + 1, time_us, entry.actor, entry.action, entry.object,
-                     entry.details.empty() ? "{}" : entry.details, head.hash, {}};
+  AuditRecord record{head.seq + 1, time_us,
+                     entry.actor,  entry.action,
+                     entry.object, entry.details.empty() ? "{}" : entry.details,
+                     head.hash,    {}};
   record.hash = audit_record_hash(record);
   SQLite::Statement insert(db,
                            "INSERT INTO audit(seq, time_us, actor, action, object, details, "
@@ -73,7 +75,7 @@ AuditVerification verify_audit_chain(SQLite::Database& db) {
     result.problem = std::move(problem);
   };
   while (query.executeStep()) {
-    AuditRecord record{query.getColumn(0).getInt64(), query.getColumn(1).getInt64(),
+    AuditRecord record{query.getColumn(0).getInt64(),  query.getColumn(1).getInt64(),
                        query.getColumn(2).getString(), query.getColumn(3).getString(),
                        query.getColumn(4).getString(), query.getColumn(5).getString(),
                        query.getColumn(6).getString(), query.getColumn(7).getString()};

@@ -106,8 +106,8 @@ CREATE TABLE audit (
 ) STRICT;
 )sql";
 
-// Version 2: lookups the sweeper and the API make on every call, and monotonic counters (SSH serials,
-// KRL version, CRL number) that must survive restarts.
+// Version 2: lookups the sweeper and the API make on every call, and monotonic counters (SSH
+// serials, KRL version, CRL number) that must survive restarts.
 constexpr std::string_view kSchemaV2 = R"sql(
 CREATE INDEX requests_by_state ON requests(state, pending_deadline);
 CREATE INDEX requests_by_requester ON requests(requester, created_at);
@@ -134,9 +134,7 @@ std::span<const Migration> all_migrations() { return kMigrations; }
 
 int latest_schema_version() { return kMigrations.back().version; }
 
-int schema_version(SQLite::Database& db) {
-  return db.execAndGet("PRAGMA user_version").getInt();
-}
+int schema_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
 
 void migrate(SQLite::Database& db, int target) {
   const int current = schema_version(db);

@@ -10,8 +10,8 @@
 namespace jit::broker {
 
 struct Migration {
-  int version;            // user_version after this migration
-  std::string_view sql;   // one or more statements
+  int version;           // user_version after this migration
+  std::string_view sql;  // one or more statements
 };
 
 std::span<const Migration> all_migrations();

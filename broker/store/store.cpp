@@ -26,14 +26,17 @@ boost::system::error_code classify(const SQLite::Exception& e) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_IOERR:
-    case SQLITE_READONLY: return BrokerErrc::unavailable;
-    default: return BrokerErrc::internal;
+    case SQLITE_READONLY:
+      return BrokerErrc::unavailable;
+    default:
+      return BrokerErrc::internal;
   }
 }
 
 }  // namespace
 
-std::unique_ptr<SQLite::Database> open_connection(const std::filesystem::path& file, bool writable) {
+std::unique_ptr<SQLite::Database> open_connection(const std::filesystem::path& file,
+                                                  bool writable) {
   const int flags = writable ? (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX)
                              : (SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
   auto db = std::make_unique<SQLite::Database>(file.string(), flags, 5000);

@@ -1,8 +1,8 @@
 // The broker's durable state. One writer thread owns the write connection and commits jobs in
 // batches (group commit): every job runs inside its own savepoint of a shared transaction, and a
 // job's completion is called only after the COMMIT that contains it returned, i.e. after fsync of
-// the WAL (synchronous=FULL). So an acknowledged write is durable, and one fsync serves many writes.
-// Reads use a small pool of read-only connections that see the last committed state (WAL).
+// the WAL (synchronous=FULL). So an acknowledged write is durable, and one fsync serves many
+// writes. Reads use a small pool of read-only connections that see the last committed state (WAL).
 #pragma once
 
 #include "broker/broker_error.hpp"
@@ -40,8 +40,8 @@ class WriteContext {
 };
 
 struct StoreOptions {
-  std::size_t max_batch = 512;      // jobs per transaction at most
-  std::size_t max_queue = 65536;    // jobs waiting at most; beyond it writes fail as unavailable
+  std::size_t max_batch = 512;    // jobs per transaction at most
+  std::size_t max_queue = 65536;  // jobs waiting at most; beyond it writes fail as unavailable
   std::function<std::int64_t()> clock_us;  // audit time source; default: system clock
 };
 
@@ -110,7 +110,8 @@ class Store {
   std::vector<std::unique_ptr<SQLite::Database>> idle_readers_;
 };
 
-// Opens a connection with the project's pragmas (WAL, synchronous=FULL, foreign keys, busy timeout).
+// Opens a connection with the project's pragmas (WAL, synchronous=FULL, foreign keys, busy
+// timeout).
 std::unique_ptr<SQLite::Database> open_connection(const std::filesystem::path& file, bool writable);
 
 }  // namespace jit::broker

@@ -51,8 +51,8 @@ TEST_F(AuditChainTest, EditedFieldIsDetectedAtThatRecord) {
 }
 
 TEST_F(AuditChainTest, EveryFieldIsCoveredByTheHash) {
-  for (const char* column : {"time_us = time_us + 1", "action = 'x'", "object = 'x'",
-                             "details = '{\"a\":1}'"}) {
+  for (const char* column :
+       {"time_us = time_us + 1", "action = 'x'", "object = 'x'", "details = '{\"a\":1}'"}) {
     db_->exec("DELETE FROM audit");
     AuditHead head;
     for (int i = 1; i <= 3; ++i) append_audit(*db_, head, {"a", "b", "c", "{}"}, i);
@@ -66,10 +66,13 @@ TEST_F(AuditChainTest, EveryFieldIsCoveredByTheHash) {
 TEST_F(AuditChainTest, RecomputedHashStillBreaksTheNextLink) {
   // An attacker who edits a record and recomputes its hash breaks the following record's link.
   db_->exec("UPDATE audit SET actor = 'mallory' WHERE seq = 2");
-  SQLite::Statement read(*db_, "SELECT seq, time_us, actor, action, object, details, prev_hash FROM audit WHERE seq = 2");
+  SQLite::Statement read(
+      *db_,
+      "SELECT seq, time_us, actor, action, object, details, prev_hash FROM audit WHERE seq = 2");
   ASSERT_TRUE(read.executeStep());
-  AuditRecord record{read.getColumn(0).getInt64(), read.getColumn(1).getInt64(), read.getColumn(2).getString(),
-                     read.getColumn(3).getString(), read.getColumn(4).getString(), read.getColumn(5).getString(),
+  AuditRecord record{read.getColumn(0).getInt64(),  read.getColumn(1).getInt64(),
+                     read.getColumn(2).getString(), read.getColumn(3).getString(),
+                     read.getColumn(4).getString(), read.getColumn(5).getString(),
                      read.getColumn(6).getString(), {}};
   read.reset();
   SQLite::Statement update(*db_, "UPDATE audit SET hash = ? WHERE seq = 2");

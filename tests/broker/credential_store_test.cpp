@@ -75,7 +75,8 @@ TEST_F(CredentialStoreTest, WebAuthnCredentialsRoundTripAndCounterUpdates) {
   EXPECT_EQ(found->algorithm, -7);
   EXPECT_EQ(found->sign_count, 6u);
   write([&](WriteContext& tx) { mark_webauthn_cloned(tx, id); });
-  auto all = store_->read([&](SQLite::Database& db) { return find_webauthn_credentials(db, "carol"); });
+  auto all =
+      store_->read([&](SQLite::Database& db) { return find_webauthn_credentials(db, "carol"); });
   ASSERT_EQ(all.size(), 1u);
   EXPECT_TRUE(all[0].possibly_cloned);
 }

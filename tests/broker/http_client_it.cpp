@@ -30,7 +30,8 @@ TEST(HttpClientAgainstServer, VerifiesTheServerByCaFileAndHostName) {
 TEST(HttpClientAgainstServer, RefusesAServerItDoesNotTrust) {
   TestHttpsServer server;
   ClientRequest request;
-  request.url = *parse_url("https://localhost:" + std::to_string(server.endpoint().port()) + "/healthz");
+  request.url =
+      *parse_url("https://localhost:" + std::to_string(server.endpoint().port()) + "/healthz");
   auto response = fetch({}, request);  // the system roots do not include the dev certificate
   ASSERT_FALSE(response);
 }

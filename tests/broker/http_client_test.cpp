@@ -26,9 +26,9 @@ TEST(ParseUrl, SplitsSchemeHostPortAndTarget) {
 }
 
 TEST(ParseUrl, RefusesWhatItCannotSendSafely) {
-  for (const char* bad : {"ftp://x/", "https://", "https://user:pw@host/", "https://h:0/",
-                          "https://h:65536/", "https://h:8a/", "https://[::1/", "https://h/a b",
-                          "https://h/#frag", "localhost:8443"}) {
+  for (const char* bad :
+       {"ftp://x/", "https://", "https://user:pw@host/", "https://h:0/", "https://h:65536/",
+        "https://h:8a/", "https://[::1/", "https://h/a b", "https://h/#frag", "localhost:8443"}) {
     EXPECT_EQ(parse_url(bad).error(), BrokerErrc::invalid_input) << bad;
   }
 }

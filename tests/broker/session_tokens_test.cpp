@@ -18,7 +18,8 @@ class SessionTokensTest : public ::testing::Test {
     return issued;
   }
   Result<SessionRecord> find(std::string_view token, std::int64_t now) {
-    return store_->read([&](SQLite::Database& db) { return find_live_session(db, token, now, limits_); });
+    return store_->read(
+        [&](SQLite::Database& db) { return find_live_session(db, token, now, limits_); });
   }
 
   jit::testing::TempDir dir_;
@@ -31,7 +32,8 @@ TEST_F(SessionTokensTest, TokenIs256RandomBitsAndOnlyItsHashIsStored) {
   EXPECT_EQ(issued.token.size(), 43u);  // 32 bytes, base64url without padding
   EXPECT_NE(issued.token, login("alice", 1000).token);
   const auto stored = store_->read([&](SQLite::Database& db) {
-    return db.execAndGet("SELECT group_concat(token_hash || csrf_hash || user) FROM sessions").getString();
+    return db.execAndGet("SELECT group_concat(token_hash || csrf_hash || user) FROM sessions")
+        .getString();
   });
   EXPECT_EQ(stored.find(issued.token), std::string::npos);
   EXPECT_EQ(stored.find(issued.csrf_token), std::string::npos);

@@ -1,5 +1,5 @@
-#include "broker/store/migrations.hpp"
 #include "broker/store/store.hpp"
+#include "broker/store/migrations.hpp"
 #include "broker/store/store_error.hpp"
 #include "support/temp_dir.hpp"
 
@@ -61,7 +61,8 @@ TEST(Store, RefusesADatabaseFromANewerSchema) {
     Store::open(dir / "broker.db");
     FAIL() << "a newer schema must be refused";
   } catch (const SchemaError& e) {
-    EXPECT_NE(std::string(e.what()).find("newer than this jit-broker understands"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("newer than this jit-broker understands"),
+              std::string::npos);
   }
 }
 
@@ -92,9 +93,18 @@ TEST(Store, FailedJobRollsBackAloneAndRestoresTheAuditHead) {
   };
   std::atomic<int> done{0};
   boost::system::error_code results[3];
-  store->write(insert_user("alice", false), [&](auto ec) { results[0] = ec; ++done; });
-  store->write(insert_user("bob", true), [&](auto ec) { results[1] = ec; ++done; });
-  store->write(insert_user("carol", false), [&](auto ec) { results[2] = ec; ++done; });
+  store->write(insert_user("alice", false), [&](auto ec) {
+    results[0] = ec;
+    ++done;
+  });
+  store->write(insert_user("bob", true), [&](auto ec) {
+    results[1] = ec;
+    ++done;
+  });
+  store->write(insert_user("carol", false), [&](auto ec) {
+    results[2] = ec;
+    ++done;
+  });
   store->close();
   EXPECT_EQ(done.load(), 3);
   EXPECT_FALSE(results[0]);
@@ -103,7 +113,8 @@ TEST(Store, FailedJobRollsBackAloneAndRestoresTheAuditHead) {
   auto reopened = Store::open(dir / "broker.db");
   EXPECT_EQ(count_rows(*reopened, "credentials"), 2);
   EXPECT_EQ(count_rows(*reopened, "audit"), 2);
-  const auto verification = reopened->read([](SQLite::Database& db) { return verify_audit_chain(db); });
+  const auto verification =
+      reopened->read([](SQLite::Database& db) { return verify_audit_chain(db); });
   EXPECT_TRUE(verification.ok) << verification.problem;
   EXPECT_EQ(verification.records, 2);
 }
@@ -129,7 +140,8 @@ TEST(Store, ConcurrentWritersAreAllCommittedAndChained) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         const auto ec = store->write_sync([t, i](WriteContext& tx) -> boost::system::error_code {
-          tx.audit({"tester", "test.write", "thread/" + std::to_string(t), "{\"i\":" + std::to_string(i) + "}"});
+          tx.audit({"tester", "test.write", "thread/" + std::to_string(t),
+                    "{\"i\":" + std::to_string(i) + "}"});
           return {};
         });
         if (ec) ++failures;
@@ -138,7 +150,8 @@ TEST(Store, ConcurrentWritersAreAllCommittedAndChained) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
-  const auto verification = store->read([](SQLite::Database& db) { return verify_audit_chain(db); });
+  const auto verification =
+      store->read([](SQLite::Database& db) { return verify_audit_chain(db); });
   EXPECT_TRUE(verification.ok) << verification.problem;
   EXPECT_EQ(verification.records, kThreads * kPerThread);
 }

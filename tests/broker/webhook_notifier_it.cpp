@@ -2,8 +2,8 @@
 #include "support/http_receiver.hpp"
 #include "support/temp_dir.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 namespace jit::broker {
 namespace {

@@ -35,11 +35,12 @@ class HttpReceiver {
 
  private:
   void accept_next() {
-    acceptor_.async_accept([this](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
-      if (ec) return;
-      answer(socket);
-      accept_next();
-    });
+    acceptor_.async_accept(
+        [this](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
+          if (ec) return;
+          answer(socket);
+          accept_next();
+        });
   }
 
   void answer(boost::asio::ip::tcp::socket& socket) {

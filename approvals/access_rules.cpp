@@ -1,0 +1,116 @@
+#include "approvals/access_rules.hpp"
+
+namespace jit::approvals {
+namespace {
+
+// Length of the UTF-8 sequence starting at `text[i]`, or 0 when it is not a valid, shortest-form
+// sequence of a scalar value.
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  std::size_t length = 0;
+  unsigned min_value = 0;
+  unsigned value = 0;
+  if (lead < 0x80) return 1;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2;
+    min_value = 0x80;
+    value = lead & 0x1F;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3;
+    min_value = 0x800;
+    value = lead & 0x0F;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4;
+    min_value = 0x10000;
+    value = lead & 0x07;
+  } else
+    return 0;
+  if (i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    value = (value << 6) | (byte(i + k) & 0x3F);
+  }
+  if (value < min_value || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return 0;
+  return length;
+}
+
+Result<Seconds> pick_duration(std::optional<Seconds> asked, Seconds fallback, Seconds max) {
+  const Seconds duration = asked.value_or(fallback);
+  if (duration.count() <= 0) return RequestErrc::invalid_duration;
+  if (duration > max) return RequestErrc::duration_above_max;
+  return duration;
+}
+
+}  // namespace
+
+Result<void> check_text(std::string_view text, std::size_t max_length) {
+  if (text.size() > max_length) return RequestErrc::field_too_long;
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t') || c == 0x7F) return RequestErrc::invalid_text;
+    const std::size_t length = utf8_sequence_length(text, i);
+    if (length == 0) return RequestErrc::invalid_text;
+    i += length;
+  }
+  return {};
+}
+
+Result<ApprovedAsk> check_access_request(const config::Policy& policy, const AccessAsk& ask) {
+  if (policy.find_user(ask.requester) == nullptr) return RequestErrc::unknown_user;
+  const config::Role* role = policy.find_role(ask.role);
+  if (role == nullptr) return RequestErrc::unknown_role;
+  if (!policy.in_any_group(ask.requester, role->requestable_by))
+    return RequestErrc::not_requestable;
+  if (auto ok = check_text(ask.reason, kMaxReasonLength); !ok) return ok.error();
+  if (auto ok = check_text(ask.ticket, kMaxTicketLength); !ok) return ok.error();
+  if (role->require_reason && ask.reason.find_first_not_of(" \t") == std::string::npos) {
+    return RequestErrc::reason_required;
+  }
+  if (role->require_ticket && ask.ticket.find_first_not_of(" \t") == std::string::npos) {
+    return RequestErrc::ticket_required;
+  }
+  auto duration = pick_duration(ask.duration, role->default_duration, role->max_duration);
+  if (!duration) return duration.error();
+  return ApprovedAsk{role, *duration};
+}
+
+Result<ApprovedAsk> check_breakglass_request(const config::Policy& policy,
+                                             const BreakGlassAsk& ask) {
+  if (policy.find_user(ask.requester) == nullptr) return RequestErrc::unknown_user;
+  const config::Role* role = policy.find_role(ask.role);
+  if (role == nullptr) return RequestErrc::unknown_role;
+  if (!role->breakglass || !policy.in_any_group(ask.requester, role->breakglass->allowed_groups)) {
+    return RequestErrc::breakglass_not_allowed;
+  }
+  if (auto ok = check_text(ask.incident, kMaxIncidentLength); !ok) return ok.error();
+  if (auto ok = check_text(ask.reason, kMaxReasonLength); !ok) return ok.error();
+  if (ask.incident.find_first_not_of(" \t") == std::string::npos)
+    return RequestErrc::incident_required;
+  if (ask.reason.find_first_not_of(" \t") == std::string::npos) return RequestErrc::reason_required;
+  const Seconds max = role->breakglass->max_duration;
+  auto duration = pick_duration(ask.duration, max, max);
+  if (!duration) return duration.error();
+  return ApprovedAsk{role, *duration};
+}
+
+Result<void> check_reviewer(const config::Policy& policy, std::string_view role_name,
+                            std::string_view requester, std::string_view reviewer) {
+  if (policy.find_user(reviewer) == nullptr) return RequestErrc::unknown_user;
+  if (reviewer == requester) return RequestErrc::self_review;
+  const config::Role* role = policy.find_role(role_name);
+  if (role == nullptr) return RequestErrc::unknown_role;
+  if (!policy.in_any_group(reviewer, role->approvers)) return RequestErrc::not_an_approver;
+  return {};
+}
+
+bool may_view_request(const config::Policy& policy, std::string_view role_name,
+                      std::string_view requester, std::string_view viewer) {
+  if (policy.find_user(viewer) == nullptr) return false;
+  if (viewer == requester) return true;
+  if (policy.in_group(viewer, config::kAuditorsGroup)) return true;
+  const config::Role* role = policy.find_role(role_name);
+  return role != nullptr && policy.in_any_group(viewer, role->approvers);
+}
+
+}  // namespace jit::approvals

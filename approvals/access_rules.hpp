@@ -1,0 +1,70 @@
+// Policy evaluation for the access workflow: who may request a role, for how long, with what
+// justification, and who may review it. Pure functions over the policy and the caller's input;
+// nothing here reads a clock or touches storage.
+#pragma once
+
+#include "approvals/request_errors.hpp"
+#include "config/policy.hpp"
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace jit::approvals {
+
+template <typename T>
+using Result = boost::system::result<T>;
+
+using Seconds = std::chrono::seconds;
+
+// Bounds on free text, so a request row and its audit record stay small.
+inline constexpr std::size_t kMaxReasonLength = 1000;
+inline constexpr std::size_t kMaxTicketLength = 128;
+inline constexpr std::size_t kMaxCommentLength = 1000;
+inline constexpr std::size_t kMaxIncidentLength = 128;
+
+// Valid UTF-8, no control characters (tab allowed), at most `max_length` bytes.
+Result<void> check_text(std::string_view text, std::size_t max_length);
+
+struct AccessAsk {
+  std::string requester;
+  std::string role;
+  std::string reason;
+  std::string ticket;
+  std::optional<Seconds> duration;  // the role's default when absent
+};
+
+struct ApprovedAsk {
+  const config::Role* role = nullptr;
+  Seconds duration{0};
+};
+
+// Checks a new access request against policy (known user and role, requester's groups, duration,
+// required reason and ticket, text bounds).
+Result<ApprovedAsk> check_access_request(const config::Policy& policy, const AccessAsk& ask);
+
+struct BreakGlassAsk {
+  std::string requester;
+  std::string role;
+  std::string incident;
+  std::string reason;
+  std::optional<Seconds> duration;  // the break-glass maximum when absent
+};
+
+// Break-glass: the role must allow it for one of the caller's groups; incident and reason are
+// always required; duration capped by the break-glass maximum (invariant 8).
+Result<ApprovedAsk> check_breakglass_request(const config::Policy& policy,
+                                             const BreakGlassAsk& ask);
+
+// Whether `reviewer` may review a request of `requester` for `role` now: they must be a policy user
+// in one of the role's approver groups, and never the requester (invariant 1).
+Result<void> check_reviewer(const config::Policy& policy, std::string_view role,
+                            std::string_view requester, std::string_view reviewer);
+
+// Who may see a request: its requester, anyone who may review it, and auditors.
+bool may_view_request(const config::Policy& policy, std::string_view role,
+                      std::string_view requester, std::string_view viewer);
+
+}  // namespace jit::approvals

@@ -1,0 +1,127 @@
+#include "approvals/request_errors.hpp"
+
+#include <string>
+
+namespace jit::approvals {
+namespace {
+
+class RequestCategory final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "jit.request"; }
+  std::string message(int value) const override {
+    switch (static_cast<RequestErrc>(value)) {
+      case RequestErrc::unknown_role:
+        return "no such role";
+      case RequestErrc::unknown_user:
+        return "not a user of this broker";
+      case RequestErrc::not_requestable:
+        return "your groups may not request this role";
+      case RequestErrc::invalid_duration:
+        return "duration must be like 30m or 1h and above zero";
+      case RequestErrc::duration_above_max:
+        return "duration is above the role's maximum";
+      case RequestErrc::reason_required:
+        return "this role requires a reason";
+      case RequestErrc::ticket_required:
+        return "this role requires a ticket";
+      case RequestErrc::incident_required:
+        return "break-glass requires an incident id";
+      case RequestErrc::field_too_long:
+        return "a text field is too long";
+      case RequestErrc::invalid_text:
+        return "a text field holds control characters or invalid UTF-8";
+      case RequestErrc::self_review:
+        return "you cannot review your own request";
+      case RequestErrc::not_an_approver:
+        return "you are not an approver for this role";
+      case RequestErrc::already_reviewed:
+        return "you have already reviewed this request";
+      case RequestErrc::not_pending:
+        return "the request is no longer pending";
+      case RequestErrc::pending_expired:
+        return "the request's pending window has passed";
+      case RequestErrc::not_requester:
+        return "only the requester may cancel a request";
+      case RequestErrc::breakglass_not_allowed:
+        return "your groups may not use break-glass for this role";
+      case RequestErrc::not_breakglass:
+        return "the request was not a break-glass request";
+      case RequestErrc::review_already_done:
+        return "the post-incident review is already done";
+    }
+    return "request refused";
+  }
+};
+
+}  // namespace
+
+const boost::system::error_category& request_category() noexcept {
+  static const RequestCategory category;
+  return category;
+}
+
+unsigned request_error_status(RequestErrc e) noexcept {
+  switch (e) {
+    case RequestErrc::unknown_user:
+    case RequestErrc::not_requestable:
+    case RequestErrc::self_review:
+    case RequestErrc::not_an_approver:
+    case RequestErrc::not_requester:
+    case RequestErrc::breakglass_not_allowed:
+      return 403;
+    case RequestErrc::already_reviewed:
+    case RequestErrc::not_pending:
+    case RequestErrc::pending_expired:
+    case RequestErrc::not_breakglass:
+    case RequestErrc::review_already_done:
+      return 409;
+    default:
+      return 400;
+  }
+}
+
+std::string_view request_error_name(RequestErrc e) noexcept {
+  switch (e) {
+    case RequestErrc::unknown_role:
+      return "unknown_role";
+    case RequestErrc::unknown_user:
+      return "unknown_user";
+    case RequestErrc::not_requestable:
+      return "not_requestable";
+    case RequestErrc::invalid_duration:
+      return "invalid_duration";
+    case RequestErrc::duration_above_max:
+      return "duration_above_max";
+    case RequestErrc::reason_required:
+      return "reason_required";
+    case RequestErrc::ticket_required:
+      return "ticket_required";
+    case RequestErrc::incident_required:
+      return "incident_required";
+    case RequestErrc::field_too_long:
+      return "field_too_long";
+    case RequestErrc::invalid_text:
+      return "invalid_text";
+    case RequestErrc::self_review:
+      return "self_review";
+    case RequestErrc::not_an_approver:
+      return "not_an_approver";
+    case RequestErrc::already_reviewed:
+      return "already_reviewed";
+    case RequestErrc::not_pending:
+      return "not_pending";
+    case RequestErrc::pending_expired:
+      return "pending_expired";
+    case RequestErrc::not_requester:
+      return "not_requester";
+    case RequestErrc::breakglass_not_allowed:
+      return "breakglass_not_allowed";
+    case RequestErrc::not_breakglass:
+      return "not_breakglass";
+    case RequestErrc::review_already_done:
+      return "review_already_done";
+  }
+  return "request_refused";
+}
+
+}  // namespace jit::approvals

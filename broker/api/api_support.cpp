@@ -1,0 +1,51 @@
+#include "broker/api/api_support.hpp"
+
+#include "approvals/approvals_error.hpp"
+#include "approvals/request_errors.hpp"
+#include "broker/http/json_response.hpp"
+#include "ca/ca_error.hpp"
+
+#include <algorithm>
+
+namespace jit::broker {
+
+HttpResponse error_answer(const boost::system::error_code& ec) {
+  const bool ours = ec.category() == broker_category() || ec.category() == ca::ca_category() ||
+                    ec.category() == approvals::approvals_category() ||
+                    ec.category() == approvals::request_category();
+  const auto status = to_http_status(ec);
+  if (!ours || status == http::status::internal_server_error) {
+    return error_response(http::status::internal_server_error, "internal_error", "internal error");
+  }
+  return error_response(status, error_code_name(ec), ec.message());
+}
+
+HttpResponse error_answer(http::status status, std::string_view code, std::string_view message) {
+  return error_response(status, code, message);
+}
+
+std::optional<std::string> string_field(const boost::json::object& body, std::string_view name,
+                                        std::size_t max, std::optional<FieldProblem>& problem) {
+  const auto* value = body.if_contains(name);
+  if (value == nullptr || value->is_null()) return std::nullopt;
+  if (!value->is_string() || value->as_string().size() > max) {
+    problem = FieldProblem{"field '" + std::string(name) + "' must be a string of at most " +
+                           std::to_string(max) + " bytes"};
+    return std::nullopt;
+  }
+  return std::string(value->as_string());
+}
+
+std::optional<FieldProblem> only_fields(const boost::json::object& body,
+                                        std::initializer_list<std::string_view> allowed) {
+  for (const auto& member : body) {
+    if (std::find(allowed.begin(), allowed.end(), member.key()) == allowed.end()) {
+      // The key is printable by construction (strict JSON, valid UTF-8) but may be long.
+      std::string key(member.key().substr(0, 40));
+      return FieldProblem{"unknown field '" + key + "'"};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace jit::broker

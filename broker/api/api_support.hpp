@@ -1,0 +1,32 @@
+// Small pieces every API handler uses: answering an error code as JSON, reading typed fields from a
+// JSON body with one clear message per problem, and the caller's identity.
+#pragma once
+
+#include "broker/broker_error.hpp"
+#include "broker/http/router.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace jit::broker {
+
+// {"error": fixed safe text, "code": snake_case}, with the status of the error's kind. Only our own
+// categories' texts are shown; anything else becomes a generic internal error.
+HttpResponse error_answer(const boost::system::error_code& ec);
+HttpResponse error_answer(http::status status, std::string_view code, std::string_view message);
+
+// Field readers: absent is nullopt; present with the wrong type or over `max` bytes sets `problem`.
+struct FieldProblem {
+  std::string message;  // "field 'reason' must be a string of at most 1000 bytes"
+};
+std::optional<std::string> string_field(const boost::json::object& body, std::string_view name,
+                                        std::size_t max, std::optional<FieldProblem>& problem);
+
+// Refuses members other than `allowed`, so a typo is an error, not a silently ignored field.
+std::optional<FieldProblem> only_fields(const boost::json::object& body,
+                                        std::initializer_list<std::string_view> allowed);
+
+}  // namespace jit::broker

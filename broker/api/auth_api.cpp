@@ -1,0 +1,270 @@
+#include "broker/api/auth_api.hpp"
+
+#include "approvals/approvals_error.hpp"
+#include "approvals/webauthn_ceremony.hpp"
+#include "broker/api/api_support.hpp"
+#include "broker/auth/credential_store.hpp"
+#include "broker/auth/identity_service.hpp"
+#include "broker/http/json_response.hpp"
+
+#include <boost/json.hpp>
+
+namespace jit::broker {
+namespace {
+
+namespace json = boost::json;
+
+std::string b64url(ca::ByteView bytes) { return ca::base64url_encode_unpadded(bytes); }
+
+std::optional<ca::Bytes> b64url_field(const json::object& body, std::string_view name) {
+  const auto* value = body.if_contains(name);
+  if (value == nullptr || !value->is_string() || value->as_string().size() > 64 * 1024)
+    return std::nullopt;
+  ca::Bytes out;
+  if (!ca::base64url_decode_unpadded(std::string_view(value->as_string()), out))
+    return std::nullopt;
+  return out;
+}
+
+HttpResponse session_answer(const IssuedSession& issued, const AuthSettings& settings) {
+  json::object body;
+  body["token"] = issued.token;
+  body["csrf_token"] = issued.csrf_token;
+  body["user"] = issued.record.user;
+  body["expires_at"] = issued.record.expires_at;
+  auto response = json_response(http::status::ok, body);
+  // __Host-: Secure, Path=/, no Domain, so no other host or path can set or read it (invariant 7).
+  response.set(http::field::set_cookie,
+               std::string(kSessionCookie) + "=" + issued.token +
+                   "; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=" +
+                   std::to_string(settings.sessions.absolute_timeout.count()));
+  return response;
+}
+
+void handle_login(IdentityService& identity, const json::object& body, const Responder& respond,
+                  const char* mfa_field) {
+  std::optional<FieldProblem> problem;
+  auto user = string_field(body, "user", 64, problem);
+  auto password = string_field(body, "password", 1024, problem);
+  if (problem)
+    return respond(error_answer(http::status::bad_request, "invalid_input", problem->message));
+  if (!user || !password) {
+    return respond(
+        error_answer(http::status::bad_request, "invalid_input", "user and password are required"));
+  }
+  const json::value* mfa = body.if_contains(mfa_field);
+  json::value mfa_value = json::value(nullptr);
+  if (mfa != nullptr) {
+    if (std::string_view(mfa_field) == "webauthn") {
+      mfa_value = json::object{{"webauthn", *mfa}};
+    } else {
+      mfa_value = *mfa;
+    }
+  }
+  identity.login(std::move(*user), std::move(*password), mfa_value,
+                 [respond, &identity](Result<IssuedSession> issued) {
+                   if (!issued) {
+                     if (issued.error() == BrokerErrc::unavailable)
+                       return respond(error_answer(issued.error()));
+                     // One answer for every failure, so it tells an attacker nothing.
+                     return respond(error_answer(http::status::unauthorized, "unauthenticated",
+                                                 "invalid credentials or account locked"));
+                   }
+                   respond(session_answer(*issued, identity.settings()));
+                 });
+}
+
+json::object request_options(IdentityService& identity, const ca::Bytes& challenge,
+                             const std::vector<WebAuthnCredentialRecord>& credentials) {
+  json::array allow;
+  for (const auto& credential : credentials) {
+    if (!credential.possibly_cloned)
+      allow.push_back(
+          json::object{{"type", "public-key"}, {"id", b64url(credential.credential_id)}});
+  }
+  const auto& settings = identity.settings().webauthn;
+  return json::object{{"challenge", b64url(challenge)},
+                      {"rpId", settings.rp_id},
+                      {"timeout", 120000},
+                      {"userVerification", settings.require_uv ? "required" : "preferred"},
+                      {"allowCredentials", std::move(allow)}};
+}
+
+template <typename Fn>
+Handler authenticated(IdentityService& identity, Fn fn) {
+  return [&identity, fn](RequestContext&& context, Responder respond) {
+    auto caller = identity.authenticate(context.request);
+    if (!caller) return respond(error_answer(caller.error()));
+    fn(std::move(context), std::move(respond), std::move(*caller));
+  };
+}
+
+}  // namespace
+
+void add_auth_routes(Router& router, IdentityService& identity) {
+  router.add(http::verb::post, "/v1/login",
+             [&identity](RequestContext&& context, Responder respond) {
+               auto body = parse_json_body(context.request);
+               if (!body) return respond(std::move(body.error()));
+               if (auto problem = only_fields(*body, {"user", "password", "mfa"})) {
+                 return respond(
+                     error_answer(http::status::bad_request, "invalid_input", problem->message));
+               }
+               handle_login(identity, *body, respond, "mfa");
+             });
+
+  router.add(http::verb::post, "/v1/webauthn/login/finish",
+             [&identity](RequestContext&& context, Responder respond) {
+               auto body = parse_json_body(context.request);
+               if (!body) return respond(std::move(body.error()));
+               if (auto problem = only_fields(*body, {"user", "password", "webauthn"})) {
+                 return respond(
+                     error_answer(http::status::bad_request, "invalid_input", problem->message));
+               }
+               handle_login(identity, *body, respond, "webauthn");
+             });
+
+  router.add(
+      http::verb::post, "/v1/logout",
+      authenticated(identity, [&identity](RequestContext&&, Responder respond, Caller caller) {
+        identity.logout(caller, [respond](boost::system::error_code ec) {
+          if (ec) return respond(error_answer(ec));
+          auto response = json_response(http::status::ok, json::object{});
+          response.set(http::field::set_cookie,
+                       std::string(kSessionCookie) +
+                           "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+          respond(std::move(response));
+        });
+      }));
+
+  router.add(
+      http::verb::get, "/v1/session",
+      authenticated(identity, [&identity](RequestContext&&, Responder respond, Caller caller) {
+        json::array groups;
+        if (const auto* user = identity.policy().find_user(caller.user)) {
+          for (const auto& group : user->groups) groups.push_back(json::string(group));
+        }
+        const bool has_passkey = !identity.store()
+                                      .read([&](SQLite::Database& db) {
+                                        return find_webauthn_credentials(db, caller.user);
+                                      })
+                                      .empty();
+        respond(json_response(http::status::ok,
+                              json::object{{"user", caller.user},
+                                           {"groups", std::move(groups)},
+                                           {"expires_at", caller.session.expires_at},
+                                           {"last_mfa_at", caller.session.last_mfa_at},
+                                           {"has_passkey", has_passkey}}));
+      }));
+
+  router.add(http::verb::post, "/v1/webauthn/login/begin",
+             [&identity](RequestContext&& context, Responder respond) {
+               auto body = parse_json_body(context.request);
+               if (!body) return respond(std::move(body.error()));
+               std::optional<FieldProblem> problem;
+               auto user = string_field(*body, "user", 64, problem);
+               if (problem || !user) {
+                 return respond(error_answer(http::status::bad_request, "invalid_input",
+                                             "field 'user' is required"));
+               }
+               auto challenge = identity.challenges().issue(approvals::ChallengePurpose::login,
+                                                            *user, identity.now());
+               if (!challenge) return respond(error_answer(challenge.error()));
+               // Unknown users get the same shape of answer (no credentials listed), so the
+               // endpoint does not reveal who exists.
+               auto credentials = identity.store().read(
+                   [&](SQLite::Database& db) { return find_webauthn_credentials(db, *user); });
+               if (identity.policy().find_user(*user) == nullptr) credentials.clear();
+               respond(json_response(http::status::ok,
+                                     request_options(identity, *challenge, credentials)));
+             });
+
+  router.add(
+      http::verb::post, "/v1/webauthn/presence/begin",
+      authenticated(identity, [&identity](RequestContext&&, Responder respond, Caller caller) {
+        auto challenge = identity.challenges().issue(approvals::ChallengePurpose::presence,
+                                                     caller.user, identity.now());
+        if (!challenge) return respond(error_answer(challenge.error()));
+        auto credentials = identity.store().read(
+            [&](SQLite::Database& db) { return find_webauthn_credentials(db, caller.user); });
+        respond(
+            json_response(http::status::ok, request_options(identity, *challenge, credentials)));
+      }));
+
+  router.add(
+      http::verb::post, "/v1/webauthn/register/begin",
+      authenticated(identity, [&identity](RequestContext&&, Responder respond, Caller caller) {
+        // Adding a factor needs a recent proof of one: the login's MFA, within the window.
+        if (identity.now_seconds() - caller.session.last_mfa_at >
+            identity.settings().mfa_freshness.count()) {
+          return respond(error_answer(http::status::unauthorized, "mfa_required",
+                                      "sign in again to register a passkey"));
+        }
+        auto challenge = identity.challenges().issue(approvals::ChallengePurpose::registration,
+                                                     caller.user, identity.now());
+        if (!challenge) return respond(error_answer(challenge.error()));
+        auto existing = identity.store().read(
+            [&](SQLite::Database& db) { return find_webauthn_credentials(db, caller.user); });
+        json::array exclude;
+        for (const auto& credential : existing) {
+          exclude.push_back(
+              json::object{{"type", "public-key"}, {"id", b64url(credential.credential_id)}});
+        }
+        const auto& settings = identity.settings().webauthn;
+        respond(json_response(
+            http::status::ok,
+            json::object{{"challenge", b64url(*challenge)},
+                         {"rp", json::object{{"id", settings.rp_id}, {"name", "jitbroker"}}},
+                         {"user", json::object{{"id", b64url(webauthn_user_handle(caller.user))},
+                                               {"name", caller.user},
+                                               {"displayName", caller.user}}},
+                         {"pubKeyCredParams",
+                          json::array{json::object{{"type", "public-key"}, {"alg", -7}},
+                                      json::object{{"type", "public-key"}, {"alg", -8}}}},
+                         {"timeout", 120000},
+                         {"attestation", "none"},
+                         {"excludeCredentials", std::move(exclude)},
+                         {"authenticatorSelection",
+                          json::object{{"residentKey", "preferred"},
+                                       {"userVerification",
+                                        settings.require_uv ? "required" : "preferred"}}}}));
+      }));
+
+  router.add(
+      http::verb::post, "/v1/webauthn/register/finish",
+      authenticated(identity, [&identity](RequestContext&& context, Responder respond,
+                                          Caller caller) {
+        auto body = parse_json_body(context.request);
+        if (!body) return respond(std::move(body.error()));
+        auto client_data = b64url_field(*body, "client_data_json");
+        auto attestation = b64url_field(*body, "attestation_object");
+        if (!client_data || !attestation) {
+          return respond(error_answer(http::status::bad_request, "invalid_input",
+                                      "client_data_json and attestation_object must be base64url"));
+        }
+        auto registered =
+            approvals::finish_registration(identity.challenges(), identity.settings().webauthn,
+                                           caller.user, *client_data, *attestation, identity.now());
+        if (!registered) return respond(error_answer(registered.error()));
+        WebAuthnCredentialRecord record{registered->id,         caller.user,
+                                        registered->public_key, static_cast<int>(registered->alg),
+                                        registered->sign_count, false};
+        identity.store().write(
+            [record](WriteContext& tx) -> boost::system::error_code {
+              if (find_webauthn_credential(tx.db(), record.credential_id))
+                return BrokerErrc::conflict;
+              insert_webauthn_credential(tx, record);
+              tx.audit(
+                  {record.user, "webauthn.register", "user/" + record.user,
+                   json::serialize(json::object{{"credential_id", b64url(record.credential_id)},
+                                                {"alg", record.algorithm}})});
+              return {};
+            },
+            [respond, id = b64url(record.credential_id)](boost::system::error_code ec) {
+              if (ec) return respond(error_answer(ec));
+              respond(json_response(http::status::created, json::object{{"credential_id", id}}));
+            });
+      }));
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,36 @@
+#include "broker/auth/data_key.hpp"
+
+#include "approvals/secret_box.hpp"
+#include "broker/store/store_error.hpp"
+#include "ca/atomic_file.hpp"
+
+#include <sys/stat.h>
+
+namespace jit::broker {
+
+ca::Bytes load_or_create_data_key(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    auto key = approvals::generate_data_key();
+    if (!key) throw StoreOpenError("cannot generate the data key");
+    if (!ca::write_file_atomically(file, *key, 0600)) {
+      throw StoreOpenError("cannot write the data key " + file.string());
+    }
+    return std::move(*key);
+  }
+  struct stat info {};
+  if (::stat(file.c_str(), &info) != 0)
+    throw StoreOpenError("cannot read the data key " + file.string());
+  if ((info.st_mode & 0077) != 0) {
+    throw StoreOpenError("data key " + file.string() + " is readable by others; chmod 600 it");
+  }
+  auto key = ca::read_file(file, 4096);
+  if (!key) throw StoreOpenError("cannot read the data key " + file.string());
+  if (key->size() != approvals::kDataKeyBytes) {
+    throw StoreOpenError("data key " + file.string() + " is not " +
+                         std::to_string(approvals::kDataKeyBytes) + " bytes");
+  }
+  return std::move(*key);
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,96 @@
+#include "broker/broker_app.hpp"
+
+#include "broker/api/auth_api.hpp"
+#include "broker/auth/data_key.hpp"
+#include "broker/http/health_routes.hpp"
+#include "broker/http/server.hpp"
+#include "broker/http/server_runner.hpp"
+#include "broker/http/tls_context.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <iostream>
+
+namespace jit::broker {
+namespace {
+
+boost::asio::ssl::context make_tls(const config::BrokerConfig& config) {
+  if (config.tls.dev_tls) {
+    const auto files = ensure_dev_tls_files(config.tls.cert_file.parent_path());
+    return make_server_tls_context(files.cert_file, files.key_file);
+  }
+  return make_server_tls_context(config.tls.cert_file, config.tls.key_file);
+}
+
+AuthSettings auth_settings(const config::BrokerConfig& config) {
+  AuthSettings settings;
+  settings.sessions.idle_timeout = config.sessions.idle_timeout;
+  settings.sessions.absolute_timeout = config.sessions.absolute_timeout;
+  settings.mfa_freshness = config.mfa.freshness;
+  settings.lockout.max_failures = static_cast<std::uint32_t>(config.mfa.totp_max_failures);
+  settings.lockout.base = config.mfa.lockout_base;
+  settings.webauthn.rp_id = config.mfa.webauthn.rp_id;
+  settings.webauthn.origin = config.mfa.webauthn.origin;
+  settings.webauthn.require_uv = config.mfa.webauthn.require_user_verification;
+  return settings;
+}
+
+}  // namespace
+
+std::unique_ptr<IdentityService> make_identity_service(const config::BrokerConfig& config,
+                                                       Store& store, const config::Policy& policy) {
+  return std::make_unique<IdentityService>(
+      store, policy, load_or_create_data_key(config.data_key_file), auth_settings(config));
+}
+
+namespace {
+
+boost::asio::ip::tcp::endpoint listen_endpoint(const config::ListenAddress& listen) {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(listen.host, ec);
+  if (ec) throw std::runtime_error("listen address is not an IP address: " + listen.host);
+  return {address, listen.port};
+}
+
+}  // namespace
+
+BrokerApp::BrokerApp(config::BrokerConfig config)
+    : config_(std::move(config)),
+      data_lock_(config_.data_dir),
+      policy_(config::load_policy(config_.policy_file, config_.limits)),
+      store_(Store::open(config_.data_dir / "broker.db")),
+      identity_(make_identity_service(config_, *store_, policy_)),
+      tls_(make_tls(config_)) {
+  add_health_routes(router_, metrics_);
+  add_auth_routes(router_, *identity_);
+  HttpLimits limits;
+  limits.max_body_bytes = config_.http.max_body_bytes;
+  limits.max_header_bytes = config_.http.max_header_bytes;
+  limits.read_timeout = config_.http.read_timeout;
+  server_ = std::make_unique<HttpsServer>(io_, tls_, listen_endpoint(config_.listen), router_,
+                                          metrics_, limits);
+}
+
+BrokerApp::~BrokerApp() = default;
+
+int BrokerApp::run() {
+  server_->start();
+  const auto endpoint = server_->local_endpoint();
+  store_->write_sync([&](WriteContext& tx) {
+    boost::json::object details;
+    details["listen"] = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    tx.audit({"system", "broker.start", "broker", boost::json::serialize(details)});
+    return boost::system::error_code{};
+  });
+  std::cout << "jit-broker listening on https://" << endpoint.address().to_string() << ":"
+            << endpoint.port() << "/ (stop with SIGTERM or Ctrl-C)" << std::endl;
+  ServerRunnerOptions options;
+  options.threads = config_.http.threads > 0 ? static_cast<unsigned>(config_.http.threads) : 0;
+  ServerRunner runner(io_, *server_, options);
+  const int code = runner.run();
+  store_->close();
+  return code;
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,51 @@
+// The running broker: every long-lived part, built from the config in dependency order (data folder
+// lock, policy, store, TLS, CA, router, server) and torn down in reverse.
+#pragma once
+
+#include "broker/auth/identity_service.hpp"
+#include "broker/data_dir.hpp"
+#include "broker/http/metrics.hpp"
+#include "broker/http/router.hpp"
+#include "broker/store/store.hpp"
+#include "config/broker_config.hpp"
+#include "config/policy.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <memory>
+
+namespace jit::broker {
+
+class HttpsServer;
+
+// The identity service for a config (also used by admin commands that need the data key).
+std::unique_ptr<IdentityService> make_identity_service(const config::BrokerConfig& config,
+                                                       Store& store, const config::Policy& policy);
+
+class BrokerApp {
+ public:
+  // Throws (ConfigError, StoreOpenError, SchemaError, std::runtime_error) with one clear line.
+  explicit BrokerApp(config::BrokerConfig config);
+  ~BrokerApp();
+
+  // Serves until SIGTERM/SIGINT, then shuts down gracefully. Returns the exit code.
+  int run();
+
+  Store& store() { return *store_; }
+  const config::Policy& policy() const { return policy_; }
+
+ private:
+  config::BrokerConfig config_;
+  DataDirLock data_lock_;
+  config::Policy policy_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<IdentityService> identity_;
+  boost::asio::io_context io_;
+  boost::asio::ssl::context tls_;
+  Metrics metrics_;
+  Router router_;
+  std::unique_ptr<HttpsServer> server_;
+};
+
+}  // namespace jit::broker

@@ -1,0 +1,80 @@
+#include "broker/cli/admin_commands.hpp"
+
+#include "broker/auth/data_key.hpp"
+#include "broker/auth/enrollment.hpp"
+#include "broker/broker_app.hpp"
+#include "broker/data_dir.hpp"
+#include "broker/store/audit_chain.hpp"
+#include "broker/store/store.hpp"
+#include "broker/store/store_error.hpp"
+#include "ca/bytes.hpp"
+#include "config/policy.hpp"
+
+#include <SQLiteCpp/Exception.h>
+
+#include <istream>
+#include <ostream>
+
+namespace jit::broker {
+namespace {
+
+std::filesystem::path database_file(const config::BrokerConfig& config) {
+  return config.data_dir / "broker.db";
+}
+
+}  // namespace
+
+int run_serve(const config::BrokerConfig& config) {
+  BrokerApp app(config);
+  app.run();  // returns after SIGTERM/SIGINT, the normal way to stop
+  return 0;
+}
+
+int run_audit_verify(const config::BrokerConfig& config, std::ostream& out, std::ostream& err) {
+  const auto file = database_file(config);
+  if (!std::filesystem::exists(file)) throw StoreOpenError("no database at " + file.string());
+  AuditVerification result;
+  try {
+    // Read-only, so verifying never waits for or disturbs a running broker.
+    auto db = open_connection(file, false);
+    result = verify_audit_chain(*db);
+  } catch (const SQLite::Exception& e) {
+    throw StoreOpenError("cannot read database " + file.string() + ": " + e.getErrorStr());
+  }
+  if (!result.ok) {
+    err << "audit chain BROKEN at record " << *result.first_bad_seq << ": " << result.problem
+        << " (" << result.records << " records verified before it)\n";
+    return 1;
+  }
+  out << "audit chain ok: " << result.records << " records, head " << result.head_hash << "\n";
+  return 0;
+}
+
+int run_user_command(const config::BrokerConfig& config, UserAction action, const std::string& user,
+                     std::istream& in, std::ostream& out) {
+  const auto policy = config::load_policy(config.policy_file, config.limits);
+  create_private_dir(config.data_dir);
+  auto store = Store::open(database_file(config));
+  switch (action) {
+    case UserAction::enroll:
+    case UserAction::reset: {
+      std::string password;
+      std::getline(in, password);
+      if (!password.empty() && password.back() == '\r') password.pop_back();
+      const auto data_key = load_or_create_data_key(config.data_key_file);
+      const auto result =
+          enroll_user(*store, policy, data_key, user, password, action == UserAction::reset);
+      ca::wipe(password);
+      out << result.otpauth_uri << "\n";
+      return 0;
+    }
+    case UserAction::lock:
+    case UserAction::unlock:
+      set_user_locked(*store, user, action == UserAction::lock);
+      out << "user " << user << (action == UserAction::lock ? " locked" : " unlocked") << "\n";
+      return 0;
+  }
+  return 1;
+}
+
+}  // namespace jit::broker

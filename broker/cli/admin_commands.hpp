@@ -1,0 +1,24 @@
+// The `jit-broker` admin commands. Each returns the process exit code; start-up problems are thrown
+// as exceptions (ConfigError, StoreOpenError, SchemaError, runtime_error) and printed as one line
+// by main.
+#pragma once
+
+#include "config/broker_config.hpp"
+
+#include <iosfwd>
+#include <string>
+
+namespace jit::broker {
+
+int run_serve(const config::BrokerConfig& config);
+
+// Prints "audit chain ok: N records, head HASH", or names the first bad record and returns 1.
+int run_audit_verify(const config::BrokerConfig& config, std::ostream& out, std::ostream& err);
+
+enum class UserAction { enroll, reset, lock, unlock };
+
+// enroll/reset read the password from the first line of `in` and print the otpauth:// URI.
+int run_user_command(const config::BrokerConfig& config, UserAction action, const std::string& user,
+                     std::istream& in, std::ostream& out);
+
+}  // namespace jit::broker

@@ -1,0 +1,73 @@
+// jit-broker: the daemon and its admin commands. Thin: parse the command line, dispatch, and turn
+// start-up exceptions into one clear line and a non-zero exit.
+#include "broker/cli/admin_commands.hpp"
+#include "broker/store/store_error.hpp"
+#include "config/broker_config.hpp"
+#include "config/config_error.hpp"
+#include "config/listen_address.hpp"
+
+#include <sys/stat.h>
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <optional>
+
+int main(int argc, char** argv) {
+  // Everything the broker writes (database, keys, KRL temp files) is private unless made otherwise.
+  ::umask(077);
+  CLI::App app{"jit-broker: just-in-time access broker (daemon and admin commands)"};
+  app.require_subcommand(1);
+  std::string config_file;
+  app.add_option("--config", config_file, "broker config file (YAML)")->required();
+
+  std::optional<std::string> listen;
+  std::optional<std::string> data_dir;
+  auto* serve = app.add_subcommand("serve", "run the HTTPS broker until SIGTERM or SIGINT");
+  serve->add_option("--listen", listen, "listen address ADDR:PORT (overrides the config)");
+  serve->add_option("--data-dir", data_dir, "data folder (overrides the config)");
+
+  auto* audit = app.add_subcommand("audit", "audit log commands");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand("verify", "verify the audit hash chain");
+
+  auto* user = app.add_subcommand("user", "manage users' credentials (users come from the policy)");
+  user->require_subcommand(1);
+  std::string user_name;
+  using jit::broker::UserAction;
+  std::optional<UserAction> user_action;
+  for (const auto& [name, action, help] :
+       {std::tuple{"enroll", UserAction::enroll, "set a password (stdin) and a new TOTP secret"},
+        std::tuple{"reset", UserAction::reset,
+                   "replace password (stdin) and TOTP secret, end sessions"},
+        std::tuple{"lock", UserAction::lock, "lock the account and end its sessions"},
+        std::tuple{"unlock", UserAction::unlock, "unlock the account"}}) {
+    auto* command = user->add_subcommand(name, help);
+    command->add_option("NAME", user_name, "user name from the policy")->required();
+    command->callback([&user_action, action = action] { user_action = action; });
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    jit::config::BrokerConfigOverrides overrides;
+    if (listen) overrides.listen = jit::config::parse_listen_address(*listen, "--listen");
+    if (data_dir) overrides.data_dir = *data_dir;
+    const auto config = jit::config::load_broker_config(config_file, overrides);
+    if (serve->parsed()) return jit::broker::run_serve(config);
+    if (audit_verify->parsed()) return jit::broker::run_audit_verify(config, std::cout, std::cerr);
+    if (user_action) {
+      return jit::broker::run_user_command(config, *user_action, user_name, std::cin, std::cout);
+    }
+  } catch (const jit::config::ConfigError& e) {
+    std::cerr << "jit-broker: config error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "jit-broker: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

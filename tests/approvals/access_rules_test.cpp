@@ -1,0 +1,253 @@
+#include "approvals/access_rules.hpp"
+#include "approvals/request_state_machine.hpp"
+#include "config/policy.hpp"
+
+#include <gtest/gtest.h>
+
+namespace jit::approvals {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::string_view kPolicy = R"yaml(
+groups:
+  developers: [alice, bob]
+  sre-leads: [carol, dave]
+  oncall: [erin]
+  auditors: [frank]
+  dba: [gina]
+roles:
+  prod-db-read:
+    requestable_by: [developers]
+    approvers: [sre-leads]
+    approvals_required: 2
+    max_duration: 1h
+    require_reason: true
+    require_ticket: true
+    ssh: { principals: [dbread] }
+    breakglass: { allowed: [oncall], max_duration: 30m, review_within: 24h }
+  staging-shell:
+    requestable_by: [developers, sre-leads]
+    approvers: [sre-leads, dba]
+    approvals_required: 1
+    denials_required: 2
+    max_duration: 4h
+    ssh: { principals: [deploy] }
+)yaml";
+
+class AccessRulesTest : public ::testing::Test {
+ protected:
+  config::Limits limits_{8h, 1h, 1h};
+  config::Policy policy_ = config::parse_policy(kPolicy, "policy.yaml", limits_);
+};
+
+AccessAsk ask(std::string requester, std::string role,
+              std::optional<std::chrono::seconds> duration = 30min) {
+  return AccessAsk{std::move(requester), std::move(role), "migrate orders", "OPS-1", duration};
+}
+
+TEST_F(AccessRulesTest, TableOfAccessRequests) {
+  struct Case {
+    AccessAsk ask;
+    std::optional<RequestErrc> error;
+  };
+  const std::vector<Case> cases = {
+      {ask("alice", "prod-db-read"), std::nullopt},
+      {ask("alice", "prod-db-read", 1h), std::nullopt},
+      {ask("alice", "prod-db-read", 61min), RequestErrc::duration_above_max},
+      {ask("alice", "prod-db-read", 0s), RequestErrc::invalid_duration},
+      {ask("alice", "prod-db-read", -5s), RequestErrc::invalid_duration},
+      {ask("alice", "no-such-role"), RequestErrc::unknown_role},
+      {ask("mallory", "prod-db-read"), RequestErrc::unknown_user},
+      {ask("carol", "prod-db-read"), RequestErrc::not_requestable},
+      {ask("erin", "prod-db-read"), RequestErrc::not_requestable},
+      {{"alice", "prod-db-read", "", "OPS-1", 30min}, RequestErrc::reason_required},
+      {{"alice", "prod-db-read", "  ", "OPS-1", 30min}, RequestErrc::reason_required},
+      {{"alice", "prod-db-read", "why", "", 30min}, RequestErrc::ticket_required},
+      {{"alice", "staging-shell", "", "", 30min}, std::nullopt},  // not required there
+      {{"alice", "prod-db-read", std::string(1001, 'x'), "OPS-1", 30min},
+       RequestErrc::field_too_long},
+      {{"alice", "prod-db-read", "bad\nline", "OPS-1", 30min}, RequestErrc::invalid_text},
+      {{"alice", "prod-db-read", "nul\0byte", "OPS-1", 30min}, std::nullopt},  // see below
+      {{"alice", "prod-db-read", "caf\xC3\xA9", "OPS-1", 30min}, std::nullopt},
+      {{"alice", "prod-db-read", "bad \xC3", "OPS-1", 30min}, RequestErrc::invalid_text},
+      {{"alice", "prod-db-read", "overlong \xC0\xAF", "OPS-1", 30min}, RequestErrc::invalid_text},
+      {{"alice", "prod-db-read", "surrogate \xED\xA0\x80", "OPS-1", 30min},
+       RequestErrc::invalid_text},
+      {{"alice", "prod-db-read", "'; DROP TABLE requests; --", "OPS-1", 30min}, std::nullopt},
+  };
+  for (const auto& c : cases) {
+    const auto result = check_access_request(policy_, c.ask);
+    if (c.error) {
+      ASSERT_FALSE(result) << c.ask.requester << " " << c.ask.role << " " << c.ask.reason;
+      EXPECT_EQ(result.error(), *c.error) << c.ask.reason;
+    } else {
+      EXPECT_TRUE(result) << c.ask.requester << " " << c.ask.role << " " << c.ask.reason;
+    }
+  }
+}
+
+TEST_F(AccessRulesTest, EmbeddedNulIsRefused) {
+  AccessAsk with_nul{"alice", "prod-db-read", std::string("nul\0byte", 8), "OPS-1", 30min};
+  EXPECT_EQ(check_access_request(policy_, with_nul).error(), RequestErrc::invalid_text);
+}
+
+TEST_F(AccessRulesTest, DefaultDurationIsUsedWhenNoneAsked) {
+  const auto result = check_access_request(policy_, ask("alice", "prod-db-read", std::nullopt));
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->duration, policy_.find_role("prod-db-read")->default_duration);
+}
+
+TEST_F(AccessRulesTest, BreakGlassRules) {
+  EXPECT_TRUE(
+      check_breakglass_request(policy_, {"erin", "prod-db-read", "INC-7", "db down", 20min}));
+  const auto capped =
+      check_breakglass_request(policy_, {"erin", "prod-db-read", "INC-7", "db down", std::nullopt});
+  ASSERT_TRUE(capped);
+  EXPECT_EQ(capped->duration, 30min);
+  EXPECT_EQ(check_breakglass_request(policy_, {"erin", "prod-db-read", "INC-7", "db down", 31min})
+                .error(),
+            RequestErrc::duration_above_max);
+  EXPECT_EQ(check_breakglass_request(policy_, {"alice", "prod-db-read", "INC-7", "db down", 10min})
+                .error(),
+            RequestErrc::breakglass_not_allowed);
+  EXPECT_EQ(check_breakglass_request(policy_, {"erin", "staging-shell", "INC-7", "db down", 10min})
+                .error(),
+            RequestErrc::breakglass_not_allowed);
+  EXPECT_EQ(
+      check_breakglass_request(policy_, {"erin", "prod-db-read", "", "db down", 10min}).error(),
+      RequestErrc::incident_required);
+  EXPECT_EQ(check_breakglass_request(policy_, {"erin", "prod-db-read", "INC-7", "", 10min}).error(),
+            RequestErrc::reason_required);
+}
+
+TEST_F(AccessRulesTest, ReviewerRules) {
+  EXPECT_TRUE(check_reviewer(policy_, "prod-db-read", "alice", "carol"));
+  EXPECT_EQ(check_reviewer(policy_, "prod-db-read", "alice", "alice").error(),
+            RequestErrc::self_review);
+  EXPECT_EQ(check_reviewer(policy_, "prod-db-read", "alice", "bob").error(),
+            RequestErrc::not_an_approver);
+  EXPECT_EQ(check_reviewer(policy_, "prod-db-read", "alice", "frank").error(),
+            RequestErrc::not_an_approver);
+  EXPECT_EQ(check_reviewer(policy_, "prod-db-read", "alice", "zed").error(),
+            RequestErrc::unknown_user);
+  // carol may request staging-shell and approve it, but never her own request.
+  EXPECT_EQ(check_reviewer(policy_, "staging-shell", "carol", "carol").error(),
+            RequestErrc::self_review);
+  EXPECT_TRUE(check_reviewer(policy_, "staging-shell", "carol", "dave"));
+}
+
+TEST_F(AccessRulesTest, VisibilityOfRequests) {
+  EXPECT_TRUE(may_view_request(policy_, "prod-db-read", "alice", "alice"));
+  EXPECT_TRUE(may_view_request(policy_, "prod-db-read", "alice", "carol"));
+  EXPECT_TRUE(may_view_request(policy_, "prod-db-read", "alice", "frank"));  // auditor
+  EXPECT_FALSE(may_view_request(policy_, "prod-db-read", "alice", "bob"));
+  EXPECT_FALSE(may_view_request(policy_, "prod-db-read", "alice", "erin"));
+  EXPECT_FALSE(may_view_request(policy_, "prod-db-read", "alice", "nobody"));
+}
+
+class StateMachineTest : public AccessRulesTest {
+ protected:
+  RequestSnapshot pending(std::string role = "prod-db-read") {
+    return RequestSnapshot{"r1", "alice", std::move(role), RequestState::pending, 1000, false, {}};
+  }
+};
+
+TEST_F(StateMachineTest, TwoDistinctApprovalsActivate) {
+  auto request = pending();
+  auto first = apply_review(policy_, request, "carol", ReviewDecision::approve, 10);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->new_state, RequestState::pending);
+  EXPECT_EQ(first->approvals, 1);
+  EXPECT_FALSE(first->grant_now);
+  request.reviews.push_back({"carol", ReviewDecision::approve});
+  EXPECT_EQ(apply_review(policy_, request, "carol", ReviewDecision::approve, 11).error(),
+            RequestErrc::already_reviewed);
+  auto second = apply_review(policy_, request, "dave", ReviewDecision::approve, 12);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->new_state, RequestState::active);
+  EXPECT_EQ(second->approvals, 2);
+  EXPECT_TRUE(second->grant_now);
+}
+
+TEST_F(StateMachineTest, RequesterReviewNeverCountsEvenIfStored) {
+  auto request = pending();
+  request.reviews.push_back({"alice", ReviewDecision::approve});  // e.g. from a policy that changed
+  auto outcome = apply_review(policy_, request, "carol", ReviewDecision::approve, 10);
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(outcome->approvals, 1);
+  EXPECT_EQ(outcome->new_state, RequestState::pending);
+}
+
+TEST_F(StateMachineTest, OneDenialDeniesByDefault) {
+  auto outcome = apply_review(policy_, pending(), "dave", ReviewDecision::deny, 10);
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(outcome->new_state, RequestState::denied);
+  EXPECT_FALSE(outcome->grant_now);
+}
+
+TEST_F(StateMachineTest, DenyThresholdOfTheRoleIsRespected) {
+  auto request = pending("staging-shell");
+  auto first = apply_review(policy_, request, "gina", ReviewDecision::deny, 10);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->new_state, RequestState::pending);
+  request.reviews.push_back({"gina", ReviewDecision::deny});
+  auto second = apply_review(policy_, request, "carol", ReviewDecision::deny, 11);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->new_state, RequestState::denied);
+}
+
+TEST_F(StateMachineTest, ReviewsRefusedOutsidePendingOrAfterDeadline) {
+  auto request = pending();
+  EXPECT_EQ(apply_review(policy_, request, "carol", ReviewDecision::approve, 1000).error(),
+            RequestErrc::pending_expired);
+  for (auto state : {RequestState::active, RequestState::denied, RequestState::cancelled,
+                     RequestState::timed_out, RequestState::expired, RequestState::revoked}) {
+    request.state = state;
+    EXPECT_EQ(apply_review(policy_, request, "carol", ReviewDecision::approve, 10).error(),
+              RequestErrc::not_pending);
+  }
+}
+
+TEST_F(StateMachineTest, ApproverMustBeAllowedAtTheTimeOfApproval) {
+  // bob approves nothing; after a policy change that removes carol from sre-leads she cannot
+  // either.
+  EXPECT_EQ(apply_review(policy_, pending(), "bob", ReviewDecision::approve, 10).error(),
+            RequestErrc::not_an_approver);
+  // carol moves from sre-leads to oncall: still a user, no longer an approver.
+  std::string changed(kPolicy);
+  changed.replace(changed.find("[carol, dave]"), 13, "[dave, henk]");
+  changed.replace(changed.find("[erin]"), 6, "[erin, carol]");
+  const auto new_policy = config::parse_policy(changed, "policy.yaml", limits_);
+  EXPECT_EQ(apply_review(new_policy, pending(), "carol", ReviewDecision::approve, 10).error(),
+            RequestErrc::not_an_approver);
+}
+
+TEST_F(StateMachineTest, CancelRules) {
+  auto request = pending();
+  EXPECT_EQ(apply_cancel(request, "carol").error(), RequestErrc::not_requester);
+  EXPECT_EQ(*apply_cancel(request, "alice"), RequestState::cancelled);
+  request.state = RequestState::active;
+  EXPECT_EQ(apply_cancel(request, "alice").error(), RequestErrc::not_pending);
+}
+
+TEST_F(StateMachineTest, TimeOutOnlyPendingPastDeadline) {
+  auto request = pending();
+  EXPECT_FALSE(should_time_out(request, 999));
+  EXPECT_TRUE(should_time_out(request, 1000));
+  request.state = RequestState::active;
+  EXPECT_FALSE(should_time_out(request, 5000));
+}
+
+TEST(RequestStateNames, RoundTrip) {
+  for (auto state :
+       {RequestState::pending, RequestState::active, RequestState::denied, RequestState::cancelled,
+        RequestState::timed_out, RequestState::expired, RequestState::revoked}) {
+    EXPECT_EQ(parse_request_state(to_string(state)), state);
+  }
+  EXPECT_FALSE(parse_request_state("approved"));
+  EXPECT_FALSE(parse_request_state(""));
+}
+
+}  // namespace
+}  // namespace jit::approvals

@@ -1,0 +1,309 @@
+// Identity end to end through the API handlers: password + TOTP or passkey, sessions, CSRF,
+// lockout, replay, and presence (DESIGN.md invariants 4, 5, 6, 7).
+#include "approvals/approvals_error.hpp"
+#include "support/api_fixture.hpp"
+#include "support/software_authenticator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+namespace jit::broker {
+namespace {
+
+using namespace std::chrono_literals;
+using jit::testing::Answer;
+using jit::testing::ApiFixture;
+namespace json = boost::json;
+namespace sw = jit::approvals::testing;
+
+class AuthApiTest : public ::testing::Test, public ApiFixture {};
+
+TEST_F(AuthApiTest, PasswordAndTotpGiveASessionTokenAndASecureCookie) {
+  const auto secret = enroll("alice", "hunter2hunter2");
+  const auto answer = login("alice", "hunter2hunter2", totp(secret));
+  ASSERT_EQ(answer.status, 200u) << answer.raw.body();
+  EXPECT_EQ(answer.body.at("token").as_string().size(), 43u);
+  EXPECT_EQ(answer.body.at("user").as_string(), "alice");
+  const std::string cookie(answer.raw[http::field::set_cookie]);
+  EXPECT_TRUE(cookie.starts_with("__Host-jit_session="));
+  for (const char* flag : {"Secure", "HttpOnly", "SameSite=Strict", "Path=/"}) {
+    EXPECT_NE(cookie.find(flag), std::string::npos) << flag;
+  }
+  const auto session = get("/v1/session", bearer(answer));
+  ASSERT_EQ(session.status, 200u);
+  EXPECT_EQ(session.body.at("user").as_string(), "alice");
+  EXPECT_EQ(audit_count("login.success"), 1);
+}
+
+TEST_F(AuthApiTest, ATotpCodeIsAcceptedOnce) {
+  const auto secret = enroll("alice", "pw-alice-1");
+  const std::string code = totp(secret);
+  ASSERT_EQ(login("alice", "pw-alice-1", code).status, 200u);
+  const auto replay = login("alice", "pw-alice-1", code);
+  EXPECT_EQ(replay.status, 401u);
+  EXPECT_EQ(replay.body.at("code").as_string(), "unauthenticated");
+  advance(30s);  // the next step's code works
+  EXPECT_EQ(login("alice", "pw-alice-1", totp(secret)).status, 200u);
+}
+
+TEST_F(AuthApiTest, UnknownUserAndWrongPasswordFailAlikeAndCostAlike) {
+  const auto secret = enroll("alice", "pw-alice-1");
+  const auto time_login = [&](const std::string& user, const std::string& password) {
+    const auto start = std::chrono::steady_clock::now();
+    auto answer = login(user, password, totp(secret));
+    return std::pair{answer, std::chrono::steady_clock::now() - start};
+  };
+  const auto [wrong, wrong_time] = time_login("alice", "not-the-password");
+  const auto [unknown, unknown_time] = time_login("nobody", "not-the-password");
+  const auto [not_enrolled, not_enrolled_time] = time_login("bob", "not-the-password");
+  EXPECT_EQ(wrong.status, 401u);
+  EXPECT_EQ(unknown.raw.body(), wrong.raw.body());
+  EXPECT_EQ(not_enrolled.raw.body(), wrong.raw.body());
+  // Both paths pay one scrypt; allow generous noise, but never a fast path for unknown names.
+  EXPECT_GT(unknown_time * 3, wrong_time);
+  EXPECT_GT(not_enrolled_time * 3, wrong_time);
+}
+
+TEST_F(AuthApiTest, FiveFailuresLockTheAccountWithBackoffAndItIsAudited) {
+  const auto secret = enroll("alice", "pw-alice-1");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(login("alice", "pw-alice-1", "000000").status, 401u);
+  EXPECT_EQ(audit_count("user.locked_out"), 1);
+  // Right password and code, still locked.
+  EXPECT_EQ(login("alice", "pw-alice-1", totp(secret)).status, 401u);
+  advance(61s);
+  EXPECT_EQ(login("alice", "pw-alice-1", totp(secret)).status, 200u);
+}
+
+TEST_F(AuthApiTest, AdminLockRefusesLoginAndEndsSessions) {
+  const auto secret = enroll("alice", "pw-alice-1");
+  const auto session = login("alice", "pw-alice-1", totp(secret));
+  ASSERT_EQ(session.status, 200u);
+  set_user_locked(*store_, "alice", true);
+  EXPECT_EQ(get("/v1/session", bearer(session)).status, 401u);
+  advance(30s);
+  EXPECT_EQ(login("alice", "pw-alice-1", totp(secret)).status, 401u);
+  set_user_locked(*store_, "alice", false);
+  advance(30s);
+  EXPECT_EQ(login("alice", "pw-alice-1", totp(secret)).status, 200u);
+}
+
+TEST_F(AuthApiTest, UserRemovedFromPolicyLosesAccessAtOnce) {
+  const auto secret = enroll("alice", "pw-alice-1");
+  const auto session = login("alice", "pw-alice-1", totp(secret));
+  ASSERT_EQ(session.status, 200u);
+  // The same database under a policy without alice.
+  const auto smaller = config::parse_policy(R"yaml(
+groups: { sre-leads: [carol, dave], developers: [bob] }
+roles:
+  r: { requestable_by: [developers], approvers: [sre-leads], approvals_required: 1, max_duration: 1h,
+       ssh: { principals: [x] } }
+)yaml",
+                                            "policy.yaml", config::Limits{});
+  IdentityService other(*store_, smaller, data_key_, settings(), [this] { return now_; });
+  HttpRequest request;
+  request.set(http::field::authorization,
+              "Bearer " + std::string(session.body.at("token").as_string()));
+  EXPECT_EQ(other.authenticate(request).error(), BrokerErrc::unauthenticated);
+}
+
+TEST_F(AuthApiTest, CookieCallsThatChangeStateNeedTheCsrfToken) {
+  const auto secret = enroll("alice", "pw-alice-1");
+  const auto session = login("alice", "pw-alice-1", totp(secret));
+  const std::string cookie =
+      "__Host-jit_session=" + std::string(session.body.at("token").as_string());
+  EXPECT_EQ(get("/v1/session", {{"Cookie", cookie}}).status, 200u);
+  const auto refused = post("/v1/logout", json::object{}, {{"Cookie", cookie}});
+  EXPECT_EQ(refused.status, 403u);
+  const auto wrong =
+      post("/v1/logout", json::object{}, {{"Cookie", cookie}, {"X-CSRF-Token", "nope"}});
+  EXPECT_EQ(wrong.status, 403u);
+  const auto ok = post("/v1/logout", json::object{},
+                       {{"Cookie", cookie},
+                        {"X-CSRF-Token", std::string(session.body.at("csrf_token").as_string())}});
+  EXPECT_EQ(ok.status, 200u);
+  EXPECT_EQ(get("/v1/session", {{"Cookie", cookie}}).status, 401u);
+}
+
+TEST_F(AuthApiTest, SessionsEndWhenIdle) {
+  const auto secret = enroll("alice", "pw-alice-1");
+  const auto session = login("alice", "pw-alice-1", totp(secret));
+  advance(14min);
+  EXPECT_EQ(get("/v1/session", bearer(session)).status, 200u);
+  store_->write_sync([](WriteContext&) { return boost::system::error_code{}; });  // flush the touch
+  advance(14min);
+  EXPECT_EQ(get("/v1/session", bearer(session)).status, 200u);
+  store_->write_sync([](WriteContext&) { return boost::system::error_code{}; });
+  advance(16min);
+  EXPECT_EQ(get("/v1/session", bearer(session)).status, 401u);
+}
+
+TEST_F(AuthApiTest, MalformedLoginBodiesAreRefusedWith400) {
+  EXPECT_EQ(post("/v1/login", json::object{{"user", "alice"}}).status, 400u);
+  EXPECT_EQ(post("/v1/login", json::object{{"user", 5}, {"password", "x"}}).status, 400u);
+  EXPECT_EQ(
+      post("/v1/login", json::object{{"user", "a"}, {"password", "x"}, {"admin", true}}).status,
+      400u);
+  EXPECT_EQ(
+      post("/v1/login", json::object{{"user", std::string(100, 'a')}, {"password", "x"}}).status,
+      400u);
+}
+
+class PasskeyTest : public AuthApiTest {
+ protected:
+  // Registers a software passkey for `user` through the API, after a TOTP login.
+  Answer register_passkey(const sw::SoftwareAuthenticator& key,
+                          const std::map<std::string, std::string>& auth) {
+    const auto options = post("/v1/webauthn/register/begin", json::object{}, auth);
+    EXPECT_EQ(options.status, 200u) << options.raw.body();
+    ca::Bytes challenge;
+    EXPECT_TRUE(ca::base64url_decode_unpadded(
+        std::string_view(options.body.at("challenge").as_string()), challenge));
+    const auto client_data =
+        sw::make_client_data("webauthn.create", challenge, "https://localhost:8443");
+    const auto attestation = key.attestation_object(client_data, {});
+    return post("/v1/webauthn/register/finish",
+                {{"client_data_json", ca::base64url_encode_unpadded(client_data)},
+                 {"attestation_object", ca::base64url_encode_unpadded(attestation)}},
+                auth);
+  }
+
+  Answer passkey_login(const sw::SoftwareAuthenticator& key, const std::string& user,
+                       const std::string& password, std::uint32_t counter,
+                       std::string origin = "https://localhost:8443") {
+    const auto options = post("/v1/webauthn/login/begin", {{"user", user}});
+    EXPECT_EQ(options.status, 200u);
+    ca::Bytes challenge;
+    EXPECT_TRUE(ca::base64url_decode_unpadded(
+        std::string_view(options.body.at("challenge").as_string()), challenge));
+    const auto client_data = sw::make_client_data("webauthn.get", challenge, origin);
+    const auto assertion = key.get_assertion(client_data, {"localhost", 0x05, counter});
+    return post(
+        "/v1/webauthn/login/finish",
+        {{"user", user},
+         {"password", password},
+         {"webauthn",
+          {{"credential_id", ca::base64url_encode_unpadded(key.credential_id())},
+           {"client_data_json", ca::base64url_encode_unpadded(client_data)},
+           {"authenticator_data", ca::base64url_encode_unpadded(assertion.authenticator_data)},
+           {"signature", ca::base64url_encode_unpadded(assertion.signature)}}}});
+  }
+};
+
+TEST_F(PasskeyTest, RegisterThenSignInWithPasswordAndPasskey) {
+  const auto secret = enroll("carol", "pw-carol-1");
+  const auto session = login("carol", "pw-carol-1", totp(secret));
+  const auto key = sw::SoftwareAuthenticator::es256();
+  const auto registered = register_passkey(key, bearer(session));
+  ASSERT_EQ(registered.status, 201u) << registered.raw.body();
+  EXPECT_EQ(audit_count("webauthn.register"), 1);
+  const auto answer = passkey_login(key, "carol", "pw-carol-1", 1);
+  ASSERT_EQ(answer.status, 200u) << answer.raw.body();
+  EXPECT_EQ(get("/v1/session", bearer(answer)).body.at("has_passkey").as_bool(), true);
+}
+
+TEST_F(PasskeyTest, Ed25519PasskeyWorksToo) {
+  const auto secret = enroll("carol", "pw-carol-1");
+  const auto key = sw::SoftwareAuthenticator::eddsa();
+  ASSERT_EQ(register_passkey(key, bearer(login("carol", "pw-carol-1", totp(secret)))).status, 201u);
+  EXPECT_EQ(passkey_login(key, "carol", "pw-carol-1", 7).status, 200u);
+}
+
+TEST_F(PasskeyTest, CounterGoingBackMarksTheCredentialAndRefusesIt) {
+  const auto secret = enroll("carol", "pw-carol-1");
+  const auto key = sw::SoftwareAuthenticator::es256();
+  ASSERT_EQ(register_passkey(key, bearer(login("carol", "pw-carol-1", totp(secret)))).status, 201u);
+  ASSERT_EQ(passkey_login(key, "carol", "pw-carol-1", 10).status, 200u);
+  EXPECT_EQ(passkey_login(key, "carol", "pw-carol-1", 9).status, 401u);
+  EXPECT_EQ(audit_count("webauthn.counter_regressed"), 1);
+  // Once marked, even a growing counter is refused until the user registers again.
+  EXPECT_EQ(passkey_login(key, "carol", "pw-carol-1", 11).status, 401u);
+}
+
+TEST_F(PasskeyTest, WrongOriginAndWrongPasswordAreRefused) {
+  const auto secret = enroll("carol", "pw-carol-1");
+  const auto key = sw::SoftwareAuthenticator::es256();
+  ASSERT_EQ(register_passkey(key, bearer(login("carol", "pw-carol-1", totp(secret)))).status, 201u);
+  EXPECT_EQ(passkey_login(key, "carol", "pw-carol-1", 1, "https://evil.example").status, 401u);
+  EXPECT_EQ(passkey_login(key, "carol", "wrong", 2).status, 401u);
+}
+
+TEST_F(PasskeyTest, AnotherUsersPasskeyDoesNotLogYouIn) {
+  const auto carol_secret = enroll("carol", "pw-carol-1");
+  enroll("dave", "pw-dave-1");
+  const auto key = sw::SoftwareAuthenticator::es256();
+  ASSERT_EQ(register_passkey(key, bearer(login("carol", "pw-carol-1", totp(carol_secret)))).status,
+            201u);
+  EXPECT_EQ(passkey_login(key, "dave", "pw-dave-1", 1).status, 401u);
+}
+
+TEST_F(PasskeyTest, PresenceForAnApprovalIsBoundToThatRequest) {
+  const auto secret = enroll("carol", "pw-carol-1");
+  const auto session = login("carol", "pw-carol-1", totp(secret));
+  const auto key = sw::SoftwareAuthenticator::es256();
+  ASSERT_EQ(register_passkey(key, bearer(session)).status, 201u);
+  HttpRequest request;
+  request.set(http::field::authorization,
+              "Bearer " + std::string(session.body.at("token").as_string()));
+  const auto caller = identity_->authenticate(request);
+  ASSERT_TRUE(caller);
+
+  const approvals::ApprovalSubject a{"req-a", "alice", "prod-db-read", 1800, "migrate", "OPS-1"};
+  const approvals::ApprovalSubject b{"req-b", "alice", "prod-db-read", 1800, "migrate", "OPS-1"};
+  const auto prove = [&](const approvals::ApprovalSubject& signed_for,
+                         const approvals::ApprovalSubject& checked, std::uint32_t counter) {
+    auto digest = approvals::request_digest(signed_for);
+    auto challenge = identity_->challenges().issue_for_request(*digest, "carol", now_);
+    const auto client_data =
+        sw::make_client_data("webauthn.get", *challenge, "https://localhost:8443");
+    const auto assertion = key.get_assertion(client_data, {"localhost", 0x05, counter});
+    json::value mfa = {
+        {"webauthn",
+         {{"credential_id", ca::base64url_encode_unpadded(key.credential_id())},
+          {"client_data_json", ca::base64url_encode_unpadded(client_data)},
+          {"authenticator_data", ca::base64url_encode_unpadded(assertion.authenticator_data)},
+          {"signature", ca::base64url_encode_unpadded(assertion.signature)}}}};
+    std::promise<Result<Presence>> promise;
+    identity_->prove_presence(*caller, &mfa, false, MfaPurpose::approval, checked,
+                              [&](Result<Presence> p) { promise.set_value(std::move(p)); });
+    return promise.get_future().get();
+  };
+  const auto good = prove(a, a, 1);
+  ASSERT_TRUE(good) << good.error().message();
+  ASSERT_TRUE(good->evidence);
+  EXPECT_EQ(good->evidence->factor, approvals::MfaFactor::webauthn);
+  const auto crossed = prove(a, b, 2);
+  ASSERT_FALSE(crossed);
+  EXPECT_EQ(crossed.error(), approvals::ApprovalsErrc::challenge_mismatch);
+}
+
+TEST_F(AuthApiTest, PresenceWithoutMfaAcceptsAFreshSessionOnlyWhereAllowed) {
+  const auto secret = enroll("alice", "pw-alice-1");
+  const auto session = login("alice", "pw-alice-1", totp(secret));
+  HttpRequest request;
+  request.set(http::field::authorization,
+              "Bearer " + std::string(session.body.at("token").as_string()));
+  auto caller = identity_->authenticate(request);
+  ASSERT_TRUE(caller);
+  const auto prove = [&](bool allow_fresh, const json::value* mfa) {
+    std::promise<Result<Presence>> promise;
+    identity_->prove_presence(*caller, mfa, allow_fresh, MfaPurpose::presence, std::nullopt,
+                              [&](Result<Presence> p) { promise.set_value(std::move(p)); });
+    return promise.get_future().get();
+  };
+  EXPECT_TRUE(prove(true, nullptr));  // create-request, mint
+  EXPECT_EQ(prove(false, nullptr).error(),
+            BrokerErrc::unauthenticated);  // approve, deny, break-glass
+  advance(6min);
+  caller = identity_->authenticate(request);
+  EXPECT_EQ(prove(true, nullptr).error(), BrokerErrc::unauthenticated);  // no longer fresh
+  const json::value mfa = {{"totp", totp(secret)}};
+  const auto with_code = prove(false, &mfa);
+  ASSERT_TRUE(with_code);
+  EXPECT_EQ(with_code->evidence->factor, approvals::MfaFactor::totp);
+  caller = identity_->authenticate(request);
+  EXPECT_TRUE(prove(true, nullptr));  // the code renewed the session's MFA time
+}
+
+}  // namespace
+}  // namespace jit::broker

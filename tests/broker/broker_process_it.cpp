@@ -1,0 +1,219 @@
+// The shipped binaries as separate processes: `jit-broker` start-up, admin commands, failure modes
+// that must end in one clear line and a non-zero exit, graceful stop; and `jit login`.
+#include "approvals/totp.hpp"
+#include "broker/client/http_client.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <regex>
+
+namespace jit::broker {
+namespace {
+
+using jit::testing::ChildProcess;
+using jit::testing::TempDir;
+using namespace std::chrono_literals;
+
+const std::string kBroker = std::string(JIT_BUILD_DIR) + "/broker/jit-broker";
+const std::string kJit = std::string(JIT_BUILD_DIR) + "/broker/jit";
+
+constexpr std::string_view kPolicy = R"yaml(
+groups: { developers: [alice, bob], sre-leads: [carol, dave] }
+roles:
+  prod-db-read:
+    requestable_by: [developers]
+    approvers: [sre-leads]
+    approvals_required: 2
+    max_duration: 1h
+    ssh: { principals: [dbread] }
+)yaml";
+
+class BrokerProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override { write_config("127.0.0.1:0", "data"); }
+
+  void write_config(const std::string& listen, const std::string& data_dir) {
+    std::ofstream(dir_ / "policy.yaml") << kPolicy;
+    std::ofstream(dir_ / "broker.yaml") << "listen: \"" << listen << "\"\ndata_dir: " << data_dir
+                                        << "\npolicy_file: policy.yaml\ntls:\n  dev_tls: true\n";
+  }
+  std::string config() const { return (dir_ / "broker.yaml").string(); }
+
+  // Starts `serve` and returns the port it printed.
+  std::unique_ptr<ChildProcess> serve(int& port, const std::string& config_file = "") {
+    auto child = std::make_unique<ChildProcess>(
+        std::vector<std::string>{kBroker, "--config", config_file.empty() ? config() : config_file,
+                                 "serve"},
+        dir_.path());
+    EXPECT_TRUE(child->wait_for_output("listening on", 20s)) << child->err();
+    std::smatch match;
+    const std::string out = child->out();
+    port = std::regex_search(out, match, std::regex(R"(:(\d+)/)")) ? std::stoi(match[1]) : 0;
+    return child;
+  }
+
+  std::string enroll(const std::string& user, const std::string& password) {
+    auto [code, out, err] = ChildProcess::run(
+        {kBroker, "--config", config(), "user", "enroll", user}, dir_.path(), {}, password + "\n");
+    EXPECT_EQ(code, 0) << err;
+    const auto start = out.find("secret=") + 7;
+    return out.substr(start, out.find('&', start) - start);
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(BrokerProcessTest, ServesHealthzOverTlsAndStopsGracefullyOnSigterm) {
+  int port = 0;
+  auto broker = serve(port);
+  ASSERT_GT(port, 0);
+  ClientRequest request;
+  request.url = *parse_url("https://localhost:" + std::to_string(port) + "/healthz");
+  auto answer = fetch({dir_ / "data" / "tls" / "server.crt"}, request);
+  ASSERT_TRUE(answer) << answer.error().message();
+  EXPECT_EQ(answer->status, 200u);
+  broker->signal(SIGTERM);
+  EXPECT_EQ(broker->wait(15s), 0);
+  auto [code, out, err] =
+      ChildProcess::run({kBroker, "--config", config(), "audit", "verify"}, dir_.path());
+  EXPECT_EQ(code, 0) << err;
+  EXPECT_NE(out.find("audit chain ok: 1 records"), std::string::npos) << out;
+  // Keys and the data folder are private.
+  struct stat info {};
+  ASSERT_EQ(::stat((dir_ / "data").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((dir_ / "data" / "tls" / "server.key").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+}
+
+TEST_F(BrokerProcessTest, SecondBrokerOnTheSameDataFolderFailsWithOneLine) {
+  int port = 0;
+  auto first = serve(port);
+  auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "serve"}, dir_.path());
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("is in use by another jit-broker"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+TEST_F(BrokerProcessTest, PortInUseFailsWithOneLine) {
+  int port = 0;
+  auto first = serve(port);
+  write_config("127.0.0.1:" + std::to_string(port), "data2");
+  auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "serve"}, dir_.path());
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+TEST_F(BrokerProcessTest, BrokenConfigNamesFileLineAndKey) {
+  std::ofstream(dir_ / "broker.yaml") << "listen: 127.0.0.1:8443\ndata_dir: data\nlisten_port: 9\n";
+  auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "serve"}, dir_.path());
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("broker.yaml:3"), std::string::npos) << err;
+  EXPECT_NE(err.find("listen_port"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+TEST_F(BrokerProcessTest, DatabaseFromANewerSchemaIsRefusedWithOneLine) {
+  std::filesystem::create_directories(dir_ / "data");
+  {
+    SQLite::Database db((dir_ / "data" / "broker.db").string(),
+                        SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA user_version = 999");
+  }
+  auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "serve"}, dir_.path());
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("newer than this jit-broker understands"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+TEST_F(BrokerProcessTest, FullDiskFailsWithOneLine) {
+  const auto mount_point = dir_ / "tiny";
+  std::filesystem::create_directories(mount_point);
+  // A 64 KiB file system: too small for the database. Needs root (CI and our machines run as root).
+  ASSERT_EQ(::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=64k"), 0) << "mount needs root";
+  struct Unmount {
+    std::filesystem::path path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{mount_point};
+  {
+    std::ofstream filler(mount_point / "filler");
+    filler << std::string(60 * 1024, 'x');
+  }
+  write_config("127.0.0.1:0", "tiny/data");
+  auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "serve"}, dir_.path());
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("jit-broker: "), std::string::npos) << err;
+}
+
+TEST_F(BrokerProcessTest, EnrollThenJitLoginStoresAPrivateSession) {
+  const std::string secret = enroll("alice", "correct horse battery");
+  EXPECT_EQ(secret.size(), 32u);  // 160 bits in base32
+  int port = 0;
+  auto broker = serve(port);
+  const auto code = *approvals::totp_code(
+      *approvals::base32_decode(secret),
+      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+  const std::string config_env = "JIT_CONFIG_DIR=" + (dir_ / "jit-config").string();
+  const std::string url = "https://localhost:" + std::to_string(port);
+  const std::string ca = (dir_ / "data" / "tls" / "server.crt").string();
+  auto [login_code, login_out, login_err] =
+      ChildProcess::run({kJit, "--broker", url, "--ca-file", ca, "login", "--user", "alice",
+                         "--password-stdin", "--totp", code},
+                        dir_.path(), {config_env}, "correct horse battery\n");
+  ASSERT_EQ(login_code, 0) << login_err;
+  struct stat info {};
+  ASSERT_EQ(::stat((dir_ / "jit-config" / "session.json").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  std::ifstream stored(dir_ / "jit-config" / "session.json");
+  const std::string text((std::istreambuf_iterator<char>(stored)), {});
+  EXPECT_EQ(text.find("correct horse"), std::string::npos);  // never the password
+
+  auto [who_code, who_out, who_err] =
+      ChildProcess::run({kJit, "whoami"}, dir_.path(), {config_env});
+  EXPECT_EQ(who_code, 0) << who_err;
+  EXPECT_NE(who_out.find("user alice"), std::string::npos) << who_out;
+
+  // The same code again is a replay: refused, exit code 2 (not authenticated).
+  auto [again_code, again_out, again_err] =
+      ChildProcess::run({kJit, "login", "--user", "alice", "--password-stdin", "--totp", code},
+                        dir_.path(), {config_env}, "correct horse battery\n");
+  EXPECT_EQ(again_code, 2) << again_err;
+
+  auto [out_code, out_out, out_err] =
+      ChildProcess::run({kJit, "logout"}, dir_.path(), {config_env});
+  EXPECT_EQ(out_code, 0) << out_err;
+  auto [after_code, after_out, after_err] =
+      ChildProcess::run({kJit, "whoami"}, dir_.path(), {config_env});
+  EXPECT_EQ(after_code, 2);
+}
+
+TEST_F(BrokerProcessTest, UserCommandsRefuseUnknownAndDuplicateUsers) {
+  enroll("alice", "pw-1");
+  auto [dup, dup_out, dup_err] = ChildProcess::run(
+      {kBroker, "--config", config(), "user", "enroll", "alice"}, dir_.path(), {}, "pw-2\n");
+  EXPECT_EQ(dup, 2);
+  EXPECT_NE(dup_err.find("already enrolled"), std::string::npos) << dup_err;
+  auto [unknown, unknown_out, unknown_err] = ChildProcess::run(
+      {kBroker, "--config", config(), "user", "enroll", "mallory"}, dir_.path(), {}, "pw\n");
+  EXPECT_EQ(unknown, 2);
+  EXPECT_NE(unknown_err.find("not in the policy file"), std::string::npos) << unknown_err;
+  auto [lock, lock_out, lock_err] =
+      ChildProcess::run({kBroker, "--config", config(), "user", "lock", "alice"}, dir_.path());
+  EXPECT_EQ(lock, 0) << lock_err;
+  auto [reset, reset_out, reset_err] = ChildProcess::run(
+      {kBroker, "--config", config(), "user", "reset", "alice"}, dir_.path(), {}, "pw-3\n");
+  EXPECT_EQ(reset, 0) << reset_err;
+  EXPECT_NE(reset_out.find("otpauth://totp/jitbroker:alice?secret="), std::string::npos);
+}
+
+}  // namespace
+}  // namespace jit::broker

@@ -1,0 +1,117 @@
+// Runs a program of ours as a separate process, as a user would: arguments, environment additions,
+// text on stdin, stdout and stderr captured to files. The destructor kills it if still running.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace jit::testing {
+
+class ChildProcess {
+ public:
+  ChildProcess(std::vector<std::string> argv, const std::filesystem::path& work_dir,
+               std::vector<std::string> env = {}, std::string stdin_text = {})
+      : out_file_(work_dir / ("child-" + std::to_string(counter()) + ".out")),
+        err_file_(out_file_.string() + ".err") {
+    const auto in_file = out_file_.string() + ".in";
+    std::ofstream(in_file) << stdin_text;
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      const int in = ::open(in_file.c_str(), O_RDONLY);
+      const int out = ::open(out_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      const int err = ::open(err_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(in, 0);
+      ::dup2(out, 1);
+      ::dup2(err, 2);
+      for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+  }
+  ~ChildProcess() {
+    if (!exit_code_) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // The exit code (128 + signal when killed), or nullopt if still running after `limit`.
+  std::optional<int> wait(std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+    if (exit_code_) return exit_code_;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      int status = 0;
+      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return exit_code_;
+      }
+      if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  void signal(int sig) { ::kill(pid_, sig); }
+  pid_t pid() const { return pid_; }
+
+  std::string out() const { return slurp(out_file_); }
+  std::string err() const { return slurp(err_file_); }
+
+  // Waits until stdout contains `text`; false if the process ended or time ran out first.
+  bool wait_for_output(const std::string& text, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (out().find(text) != std::string::npos) return true;
+      if (wait(std::chrono::milliseconds(0))) return out().find(text) != std::string::npos;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  // Runs to completion and returns {exit code, stdout, stderr}.
+  static std::tuple<int, std::string, std::string> run(std::vector<std::string> argv,
+                                                       const std::filesystem::path& work_dir,
+                                                       std::vector<std::string> env = {},
+                                                       std::string stdin_text = {}) {
+    ChildProcess child(std::move(argv), work_dir, std::move(env), std::move(stdin_text));
+    const auto code = child.wait();
+    return {code.value_or(-1), child.out(), child.err()};
+  }
+
+ private:
+  static int counter() {
+    static int n = 0;
+    return ++n;
+  }
+  static std::string slurp(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  std::filesystem::path out_file_;
+  std::filesystem::path err_file_;
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+};
+
+}  // namespace jit::testing
