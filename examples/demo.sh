@@ -28,7 +28,7 @@ fi
 
 cat <<MSG
 
-Starting jit-broker. The approval page: https://localhost:8443/  (WebAuthn needs the name localhost)
+Starting jit-broker at https://localhost:8443/ (browsers need the name localhost for passkeys).
 Health: curl -k https://127.0.0.1:8443/healthz
 Stop it with Ctrl-C here, or from another shell: pkill -TERM -f 'jit-broker --config $config serve'
 Start again from scratch: remove ./var/
