@@ -11,7 +11,10 @@ constexpr std::uint64_t kInfinity = UINT64_MAX / 4;
 constexpr std::uint64_t kListHeaderBits = (1 + 4) * 8;              // type, length (once)
 constexpr std::uint64_t kListEntryBits = 64;                        // per serial
 constexpr std::uint64_t kRangeBits = (1 + 4 + 16) * 8;              // type, length, min, max
-constexpr std::uint64_t kBitmapHeaderBits = (1 + 4 + 8 + 4 + 1) * 8;  // + offset, mpint length, ~1 byte rounding/pad
+// Type, length, offset and mpint length, plus 15 bits for rounding up to whole bytes and a possible
+// 0x00 pad: an upper bound, so the estimate of a bitmap is never below its real size and the plan is
+// never larger than encoding each run on its own.
+constexpr std::uint64_t kBitmapHeaderBits = (1 + 4 + 8 + 4) * 8 + 15;
 
 // DP states after a run: whether a bitmap is still open (may be extended by the next run) and
 // whether the list subsection has been started (its header is paid once).
