@@ -10,12 +10,16 @@
 
 namespace jit::ca::testing {
 
-std::string ssh_test_file(const std::string& name) {
-  std::ifstream in(std::filesystem::path(JIT_TEST_DATA_DIR) / "ssh" / name, std::ios::binary);
-  if (!in) throw std::runtime_error("missing test data file " + name);
+std::string read_text_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+std::string ssh_test_file(const std::string& name) {
+  return read_text_file(std::filesystem::path(JIT_TEST_DATA_DIR) / "ssh" / name);
 }
 
 SshTempDir::SshTempDir() {

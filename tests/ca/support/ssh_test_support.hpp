@@ -29,6 +29,7 @@ class SshTempDir {
   std::filesystem::path path_;
 };
 
+std::string read_text_file(const std::filesystem::path& path);
 void write_text_file(const std::filesystem::path& path, const std::string& text, int mode = 0644);
 
 // A fixed instant (2030-01-01T00:00:00Z) so that unit tests do not depend on the clock.
