@@ -1,6 +1,7 @@
-// OpenSSH Key Revocation Lists (PROTOCOLS.md section 3), as sshd's RevokedKeys reads them. The reader
-// accepts our own output and ssh-keygen's (`ssh-keygen -k`), and is at least as strict as sshd 9.2:
-// anything it accepts, sshd accepts too, because a KRL sshd cannot read locks every user out.
+// OpenSSH Key Revocation Lists (PROTOCOLS.md section 3), as sshd's RevokedKeys reads them. The
+// reader accepts our own output and ssh-keygen's (`ssh-keygen -k`), and is at least as strict as
+// sshd 9.2: anything it accepts, sshd accepts too, because a KRL sshd cannot read locks every user
+// out.
 #pragma once
 
 #include "ca/bytes.hpp"
@@ -58,8 +59,9 @@ struct Krl {
 };
 
 // malformed for anything sshd 9.2 would refuse (bad magic or format version, truncation, trailing
-// bytes in a section, serial 0, min > max, a bitmap that wraps or exceeds 2048 bytes, unknown section
-// types) and also for signature (4) and extension (255, 0x39) sections, which we never publish.
+// bytes in a section, serial 0, min > max, a bitmap that wraps or exceeds 2048 bytes, unknown
+// section types) and also for signature (4) and extension (255, 0x39) sections, which we never
+// publish.
 [[nodiscard]] Result<Krl> parse_krl(ByteView data);
 
 // sshd's matching rules (PROTOCOLS.md 3.4).

@@ -35,10 +35,13 @@ void write_scope(const ScopePlan& plan, ByteWriter& out) {
   out.string(section.bytes());
 }
 
-// The published file must say exactly what we meant: same scopes, serials and key ids, nothing else.
-bool matches(const Krl& parsed, const std::vector<ScopePlan>& plans, std::uint64_t version, std::string_view comment) {
-  if (parsed.version != version || parsed.comment != comment || parsed.certificate_scopes.size() != plans.size() ||
-      !parsed.revoked_keys.empty() || !parsed.revoked_sha1.empty() || !parsed.revoked_sha256.empty()) {
+// The published file must say exactly what we meant: same scopes, serials and key ids, nothing
+// else.
+bool matches(const Krl& parsed, const std::vector<ScopePlan>& plans, std::uint64_t version,
+             std::string_view comment) {
+  if (parsed.version != version || parsed.comment != comment ||
+      parsed.certificate_scopes.size() != plans.size() || !parsed.revoked_keys.empty() ||
+      !parsed.revoked_sha1.empty() || !parsed.revoked_sha256.empty()) {
     return false;
   }
   for (std::size_t i = 0; i < plans.size(); ++i) {
@@ -54,38 +57,63 @@ bool matches(const Krl& parsed, const std::vector<ScopePlan>& plans, std::uint64
 
 }  // namespace
 
+void KrlBuilder::reserve(std::size_t serials) { reserve_ = serials; }
+
+KrlBuilder::CaRevocations& KrlBuilder::revocations_for(ByteView blob) {
+  const auto same = [&](const CaRevocations& entry) {
+    return std::equal(entry.ca_key_blob.begin(), entry.ca_key_blob.end(), blob.begin(), blob.end());
+  };
+  if (last_ca_ < by_ca_.size() && same(by_ca_[last_ca_])) return by_ca_[last_ca_];
+  for (last_ca_ = 0; last_ca_ < by_ca_.size(); ++last_ca_) {
+    if (same(by_ca_[last_ca_])) return by_ca_[last_ca_];
+  }
+  by_ca_.push_back(CaRevocations{Bytes(blob.begin(), blob.end()), {}, {}});
+  by_ca_.back().serials.reserve(reserve_);
+  return by_ca_.back();
+}
+
 Result<void> KrlBuilder::add(const SshPublicKey& ca_key, const KrlRevocation& revocation) {
   if (revocation.serial == 0 && revocation.key_id.empty()) return CaErrc::invalid_argument;
   if (revocation.key_id.size() > kMaxSshKeyIdLength || !is_printable_ascii(revocation.key_id)) {
     return CaErrc::invalid_argument;
   }
-  const ByteView blob = ca_key.blob();
-  by_ca_[Bytes(blob.begin(), blob.end())].push_back(revocation);
+  CaRevocations& entry = revocations_for(ca_key.blob());
+  if (revocation.serial != 0) entry.serials.push_back({revocation.serial, revocation.not_after});
+  if (!revocation.key_id.empty())
+    entry.key_ids.push_back({revocation.key_id, revocation.not_after});
   ++size_;
   return {};
 }
 
-Result<BuiltKrl> KrlBuilder::build(std::uint64_t version, std::chrono::sys_seconds now, std::string_view comment) const {
-  if (version == 0 || comment.size() > kMaxComment || !is_printable_ascii(comment)) return CaErrc::invalid_argument;
+Result<BuiltKrl> KrlBuilder::build(std::uint64_t version, std::chrono::sys_seconds now,
+                                   std::string_view comment) const {
+  if (version == 0 || comment.size() > kMaxComment || !is_printable_ascii(comment))
+    return CaErrc::invalid_argument;
   const auto now_seconds = now.time_since_epoch().count();
   if (now_seconds < 0) return CaErrc::invalid_argument;
   const auto cutoff = static_cast<std::uint64_t>(now_seconds);
 
   BuiltKrl result;
   std::vector<ScopePlan> plans;
-  for (const auto& [blob, revocations] : by_ca_) {
+  // Sections in blob order, so the same input always gives the same bytes.
+  std::vector<const CaRevocations*> order;
+  for (const CaRevocations& entry : by_ca_) order.push_back(&entry);
+  std::sort(order.begin(), order.end(), [](const CaRevocations* a, const CaRevocations* b) {
+    return a->ca_key_blob < b->ca_key_blob;
+  });
+  for (const CaRevocations* entry : order) {
+    // sshd treats now >= valid_before as expired, so such a certificate needs no revocation.
     std::vector<std::uint64_t> serials;
-    ScopePlan plan{blob, {}, {}};
-    serials.reserve(revocations.size());
-    for (const KrlRevocation& revocation : revocations) {
-      // sshd treats now >= valid_before as expired, so such a certificate needs no revocation.
-      if (revocation.not_after <= cutoff) {
-        ++result.pruned;
-        continue;
-      }
-      if (revocation.serial != 0) serials.push_back(revocation.serial);
-      if (!revocation.key_id.empty()) plan.key_ids.push_back(revocation.key_id);
+    serials.reserve(entry->serials.size());
+    for (const Expiring& revoked : entry->serials) {
+      if (revoked.not_after > cutoff) serials.push_back(revoked.serial);
     }
+    ScopePlan plan{entry->ca_key_blob, {}, {}};
+    for (const ExpiringKeyId& revoked : entry->key_ids) {
+      if (revoked.not_after > cutoff) plan.key_ids.push_back(revoked.key_id);
+    }
+    result.pruned +=
+        (entry->serials.size() - serials.size()) + (entry->key_ids.size() - plan.key_ids.size());
     if (serials.empty() && plan.key_ids.empty()) continue;
     std::sort(serials.begin(), serials.end());
     serials.erase(std::unique(serials.begin(), serials.end()), serials.end());
@@ -103,8 +131,8 @@ Result<BuiltKrl> KrlBuilder::build(std::uint64_t version, std::chrono::sys_secon
   out.u32(kFormatVersion);
   out.u64(version);
   out.u64(cutoff);
-  out.u64(0);                  // flags
-  out.string(ByteView{});      // reserved
+  out.u64(0);              // flags
+  out.string(ByteView{});  // reserved
   out.string(comment);
   for (const ScopePlan& plan : plans) write_scope(plan, out);
 

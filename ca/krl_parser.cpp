@@ -23,6 +23,7 @@ struct ScopeBuilder {
 };
 
 bool read_serial_list(ByteReader& reader, ScopeBuilder& scope) {
+  scope.serials.reserve(scope.serials.size() + reader.remaining() / 8);
   while (!reader.empty()) {
     std::uint64_t serial = 0;
     if (!reader.u64(serial) || serial == 0) return false;
@@ -86,11 +87,20 @@ bool read_certificate_section(ByteReader& reader, std::map<Bytes, ScopeBuilder>&
     if (!reader.u8(type) || !reader.sub(kMaxKrlBytes, sub)) return false;
     bool ok = false;
     switch (static_cast<KrlCertSectionType>(type)) {
-      case KrlCertSectionType::serial_list: ok = read_serial_list(sub, scope); break;
-      case KrlCertSectionType::serial_range: ok = read_serial_range(sub, scope); break;
-      case KrlCertSectionType::serial_bitmap: ok = read_serial_bitmap(sub, scope); break;
-      case KrlCertSectionType::key_id: ok = read_key_ids(sub, scope); break;
-      default: return false;  // includes the 9.4+ extension subsection 0x39
+      case KrlCertSectionType::serial_list:
+        ok = read_serial_list(sub, scope);
+        break;
+      case KrlCertSectionType::serial_range:
+        ok = read_serial_range(sub, scope);
+        break;
+      case KrlCertSectionType::serial_bitmap:
+        ok = read_serial_bitmap(sub, scope);
+        break;
+      case KrlCertSectionType::key_id:
+        ok = read_key_ids(sub, scope);
+        break;
+      default:
+        return false;  // includes the 9.4+ extension subsection 0x39
     }
     if (!ok || !sub.empty()) return false;
   }
@@ -107,17 +117,22 @@ bool read_blobs(ByteReader& reader, std::size_t exact_size, std::vector<Bytes>& 
   return true;
 }
 
-std::vector<KrlSerialRange> merge_ranges(std::vector<KrlSerialRange> ranges) {
-  std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<KrlSerialRange> merged;
-  for (const auto& range : ranges) {
-    if (!merged.empty() && (merged.back().last == UINT64_MAX || range.first <= merged.back().last + 1)) {
-      merged.back().last = std::max(merged.back().last, range.last);
+// Sorts and merges overlapping or touching ranges in place (usually already sorted: then it is one
+// pass).
+void merge_ranges(std::vector<KrlSerialRange>& ranges) {
+  const auto by_first = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (!std::is_sorted(ranges.begin(), ranges.end(), by_first))
+    std::sort(ranges.begin(), ranges.end(), by_first);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    KrlSerialRange& last = ranges[kept == 0 ? 0 : kept - 1];
+    if (kept > 0 && (last.last == UINT64_MAX || ranges[i].first <= last.last + 1)) {
+      last.last = std::max(last.last, ranges[i].last);
     } else {
-      merged.push_back(range);
+      ranges[kept++] = ranges[i];
     }
   }
-  return merged;
+  ranges.resize(kept);
 }
 
 template <typename T>
@@ -130,7 +145,8 @@ bool digest_listed(const std::vector<Bytes>& list, ByteView blob, const EVP_MD* 
   if (list.empty()) return false;
   std::array<std::byte, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
-  if (EVP_Digest(blob.data(), blob.size(), as_uchars(std::span<std::byte>(digest)), &length, md, nullptr) != 1) {
+  if (EVP_Digest(blob.data(), blob.size(), as_uchars(std::span<std::byte>(digest)), &length, md,
+                 nullptr) != 1) {
     // Cannot compute: treat as revoked, the fail-closed answer.
     clear_openssl_errors();
     return true;
@@ -150,7 +166,8 @@ Result<Krl> parse_krl(ByteView data) {
   Krl krl;
   if (!reader.bytes(kMagic.size(), magic) || as_chars(magic) != kMagic || !reader.u32(format) ||
       format != kFormatVersion || !reader.u64(krl.version) || !reader.u64(krl.generated_date) ||
-      !reader.u64(krl.flags) || !reader.string(kMaxBlob, reserved) || !reader.cstring(kMaxComment, krl.comment)) {
+      !reader.u64(krl.flags) || !reader.string(kMaxBlob, reserved) ||
+      !reader.cstring(kMaxComment, krl.comment)) {
     return CaErrc::malformed;
   }
   std::map<Bytes, ScopeBuilder> scopes;
@@ -160,18 +177,28 @@ Result<Krl> parse_krl(ByteView data) {
     if (!reader.u8(type) || !reader.sub(kMaxKrlBytes, section)) return CaErrc::malformed;
     bool ok = false;
     switch (static_cast<KrlSectionType>(type)) {
-      case KrlSectionType::certificates: ok = read_certificate_section(section, scopes); break;
-      case KrlSectionType::explicit_key: ok = read_blobs(section, 0, krl.revoked_keys); break;
-      case KrlSectionType::fingerprint_sha1: ok = read_blobs(section, 20, krl.revoked_sha1); break;
-      case KrlSectionType::fingerprint_sha256: ok = read_blobs(section, 32, krl.revoked_sha256); break;
-      default: return CaErrc::malformed;  // signature (4), extension (255) and unknown sections
+      case KrlSectionType::certificates:
+        ok = read_certificate_section(section, scopes);
+        break;
+      case KrlSectionType::explicit_key:
+        ok = read_blobs(section, 0, krl.revoked_keys);
+        break;
+      case KrlSectionType::fingerprint_sha1:
+        ok = read_blobs(section, 20, krl.revoked_sha1);
+        break;
+      case KrlSectionType::fingerprint_sha256:
+        ok = read_blobs(section, 32, krl.revoked_sha256);
+        break;
+      default:
+        return CaErrc::malformed;  // signature (4), extension (255) and unknown sections
     }
     if (!ok || !section.empty()) return CaErrc::malformed;
   }
   for (auto& [blob, scope] : scopes) {
     sort_unique(scope.key_ids);
+    merge_ranges(scope.serials);
     krl.certificate_scopes.push_back(
-        KrlCertificateScope{blob, merge_ranges(std::move(scope.serials)), std::move(scope.key_ids)});
+        KrlCertificateScope{blob, std::move(scope.serials), std::move(scope.key_ids)});
   }
   sort_unique(krl.revoked_keys);
   sort_unique(krl.revoked_sha1);
@@ -182,22 +209,28 @@ Result<Krl> parse_krl(ByteView data) {
 bool is_key_revoked(const Krl& krl, const SshPublicKey& key) {
   const Bytes blob(key.blob().begin(), key.blob().end());
   return std::binary_search(krl.revoked_keys.begin(), krl.revoked_keys.end(), blob) ||
-         digest_listed(krl.revoked_sha256, blob, EVP_sha256()) || digest_listed(krl.revoked_sha1, blob, EVP_sha1());
+         digest_listed(krl.revoked_sha256, blob, EVP_sha256()) ||
+         digest_listed(krl.revoked_sha1, blob, EVP_sha1());
 }
 
 bool is_revoked(const Krl& krl, const SshCertificate& certificate) {
-  if (is_key_revoked(krl, certificate.subject) || is_key_revoked(krl, certificate.ca_key)) return true;
+  if (is_key_revoked(krl, certificate.subject) || is_key_revoked(krl, certificate.ca_key))
+    return true;
   const ByteView ca_blob = certificate.ca_key.blob();
   for (const KrlCertificateScope& scope : krl.certificate_scopes) {
-    const bool applies = scope.ca_key_blob.empty() || std::equal(scope.ca_key_blob.begin(), scope.ca_key_blob.end(),
-                                                                 ca_blob.begin(), ca_blob.end());
+    const bool applies =
+        scope.ca_key_blob.empty() || std::equal(scope.ca_key_blob.begin(), scope.ca_key_blob.end(),
+                                                ca_blob.begin(), ca_blob.end());
     if (!applies) continue;
     if (certificate.serial != 0) {
-      const auto range = std::upper_bound(scope.serials.begin(), scope.serials.end(), certificate.serial,
-                                          [](std::uint64_t serial, const KrlSerialRange& r) { return serial < r.first; });
-      if (range != scope.serials.begin() && std::prev(range)->last >= certificate.serial) return true;
+      const auto range = std::upper_bound(
+          scope.serials.begin(), scope.serials.end(), certificate.serial,
+          [](std::uint64_t serial, const KrlSerialRange& r) { return serial < r.first; });
+      if (range != scope.serials.begin() && std::prev(range)->last >= certificate.serial)
+        return true;
     }
-    if (std::binary_search(scope.key_ids.begin(), scope.key_ids.end(), certificate.key_id)) return true;
+    if (std::binary_search(scope.key_ids.begin(), scope.key_ids.end(), certificate.key_id))
+      return true;
   }
   return false;
 }

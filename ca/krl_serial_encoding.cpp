@@ -8,12 +8,12 @@ namespace {
 
 // Costs in bits of what each choice adds to the KRL.
 constexpr std::uint64_t kInfinity = UINT64_MAX / 4;
-constexpr std::uint64_t kListHeaderBits = (1 + 4) * 8;              // type, length (once)
-constexpr std::uint64_t kListEntryBits = 64;                        // per serial
-constexpr std::uint64_t kRangeBits = (1 + 4 + 16) * 8;              // type, length, min, max
+constexpr std::uint64_t kListHeaderBits = (1 + 4) * 8;  // type, length (once)
+constexpr std::uint64_t kListEntryBits = 64;            // per serial
+constexpr std::uint64_t kRangeBits = (1 + 4 + 16) * 8;  // type, length, min, max
 // Type, length, offset and mpint length, plus 15 bits for rounding up to whole bytes and a possible
-// 0x00 pad: an upper bound, so the estimate of a bitmap is never below its real size and the plan is
-// never larger than encoding each run on its own.
+// 0x00 pad: an upper bound, so the estimate of a bitmap is never below its real size and the plan
+// is never larger than encoding each run on its own.
 constexpr std::uint64_t kBitmapHeaderBits = (1 + 4 + 8 + 4) * 8 + 15;
 
 // DP states after a run: whether a bitmap is still open (may be extended by the next run) and
@@ -26,7 +26,9 @@ struct Step {
   std::uint8_t previous = kClosed;
 };
 
-std::uint64_t list_bits(std::uint64_t count) { return kListEntryBits * std::min<std::uint64_t>(count, 1ULL << 32); }
+std::uint64_t list_bits(std::uint64_t count) {
+  return kListEntryBits * std::min<std::uint64_t>(count, 1ULL << 32);
+}
 
 void write_bitmap(std::span<const KrlSerialRange> runs, ByteWriter& out) {
   const std::uint64_t offset = runs.front().first;
@@ -35,7 +37,8 @@ void write_bitmap(std::span<const KrlSerialRange> runs, ByteWriter& out) {
   for (const KrlSerialRange& run : runs) {
     for (std::uint64_t serial = run.first;; ++serial) {
       const std::uint64_t bit = serial - offset;
-      bitmap[bitmap.size() - 1 - static_cast<std::size_t>(bit / 8)] |= static_cast<std::byte>(1U << (bit % 8));
+      bitmap[bitmap.size() - 1 - static_cast<std::size_t>(bit / 8)] |=
+          static_cast<std::byte>(1U << (bit % 8));
       if (serial == run.last) break;
     }
   }
@@ -71,7 +74,8 @@ std::vector<KrlSerialChunk> plan_krl_serial_chunks(std::span<const KrlSerialRang
     const std::uint64_t length = run.last - run.first + 1;  // runs never span all of 2^64
     std::array<std::uint64_t, 4> next{kInfinity, kInfinity, kInfinity, kInfinity};
     std::array<std::uint64_t, 4> next_start{};
-    const auto offer = [&](std::uint8_t state, std::uint64_t value, Step step, std::uint64_t start) {
+    const auto offer = [&](std::uint8_t state, std::uint64_t value, Step step,
+                           std::uint64_t start) {
       if (value < next[state]) {
         next[state] = value;
         steps[j][state] = step;
@@ -85,22 +89,24 @@ std::vector<KrlSerialChunk> plan_krl_serial_chunks(std::span<const KrlSerialRang
       const std::uint8_t base_state = cost[open] < cost[closed] ? open : closed;
       const std::uint64_t base = cost[base_state];
       if (cost[open] < kInfinity && run.last - bitmap_start[open] <= kMaxKrlBitmapBitIndex) {
-        offer(open, cost[open] + (run.last - runs[j - 1].last), {KrlSerialEncoding::bitmap, true, open},
-              bitmap_start[open]);
+        offer(open, cost[open] + (run.last - runs[j - 1].last),
+              {KrlSerialEncoding::bitmap, true, open}, bitmap_start[open]);
       }
       if (base >= kInfinity) continue;
       offer(closed, base + kRangeBits, {KrlSerialEncoding::range, false, base_state}, 0);
       offer(kClosedWithList, base + list_bits(length) + (with_list ? 0 : kListHeaderBits),
             {KrlSerialEncoding::list, false, base_state}, 0);
       if (run.last - run.first <= kMaxKrlBitmapBitIndex) {
-        offer(open, base + kBitmapHeaderBits + length, {KrlSerialEncoding::bitmap, false, base_state}, run.first);
+        offer(open, base + kBitmapHeaderBits + length,
+              {KrlSerialEncoding::bitmap, false, base_state}, run.first);
       }
     }
     cost = next;
     bitmap_start = next_start;
   }
 
-  std::uint8_t state = static_cast<std::uint8_t>(std::min_element(cost.begin(), cost.end()) - cost.begin());
+  std::uint8_t state =
+      static_cast<std::uint8_t>(std::min_element(cost.begin(), cost.end()) - cost.begin());
   std::vector<Step> chosen(runs.size());
   for (std::size_t j = runs.size(); j-- > 0;) {
     chosen[j] = steps[j][state];
@@ -108,7 +114,11 @@ std::vector<KrlSerialChunk> plan_krl_serial_chunks(std::span<const KrlSerialRang
   }
   std::vector<KrlSerialChunk> chunks;
   for (std::size_t j = 0; j < runs.size(); ++j) {
-    if (chosen[j].encoding == KrlSerialEncoding::bitmap && chosen[j].extends_bitmap) {
+    const bool extends_bitmap =
+        chosen[j].encoding == KrlSerialEncoding::bitmap && chosen[j].extends_bitmap;
+    const bool extends_list = chosen[j].encoding == KrlSerialEncoding::list && !chunks.empty() &&
+                              chunks.back().encoding == KrlSerialEncoding::list;
+    if (extends_bitmap || extends_list) {
       chunks.back().run_end = j + 1;
     } else {
       chunks.push_back({chosen[j].encoding, j, j + 1});
@@ -117,8 +127,8 @@ std::vector<KrlSerialChunk> plan_krl_serial_chunks(std::span<const KrlSerialRang
   return chunks;
 }
 
-void write_krl_serial_subsections(std::span<const KrlSerialRange> runs, std::span<const KrlSerialChunk> chunks,
-                                  ByteWriter& out) {
+void write_krl_serial_subsections(std::span<const KrlSerialRange> runs,
+                                  std::span<const KrlSerialChunk> chunks, ByteWriter& out) {
   ByteWriter list;
   for (const KrlSerialChunk& chunk : chunks) {
     const auto covered = runs.subspan(chunk.run_begin, chunk.run_end - chunk.run_begin);
@@ -139,7 +149,9 @@ void write_krl_serial_subsections(std::span<const KrlSerialRange> runs, std::spa
         out.string(section.bytes());
         break;
       }
-      case KrlSerialEncoding::bitmap: write_bitmap(covered, out); break;
+      case KrlSerialEncoding::bitmap:
+        write_bitmap(covered, out);
+        break;
     }
   }
   if (list.size() > 0) {

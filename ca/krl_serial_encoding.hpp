@@ -15,14 +15,14 @@
 
 namespace jit::ca {
 
-// Highest bit index a bitmap we write may use: 2047 bytes of magnitude, so even with its 0x00 pad the
-// mpint stays within sshd's 2048-byte limit.
+// Highest bit index a bitmap we write may use: 2047 bytes of magnitude, so even with its 0x00 pad
+// the mpint stays within sshd's 2048-byte limit.
 inline constexpr std::uint64_t kMaxKrlBitmapBitIndex = (kMaxKrlBitmapBytes - 1) * 8 - 1;
 
 enum class KrlSerialEncoding : std::uint8_t { list, range, bitmap };
 
-// Runs [run_begin, run_end) of the input, written one way. A bitmap chunk may cover several runs;
-// list and range chunks cover exactly one run each (all list runs share one subsection).
+// Runs [run_begin, run_end) of the input, written one way. Bitmap and list chunks may cover several
+// runs (all list chunks end up in one list subsection); a range chunk covers exactly one run.
 struct KrlSerialChunk {
   KrlSerialEncoding encoding;
   std::size_t run_begin;
@@ -31,13 +31,15 @@ struct KrlSerialChunk {
 };
 
 // runs: sorted, disjoint, not touching (first of a run > last of the previous + 1), never serial 0.
-[[nodiscard]] std::vector<KrlSerialChunk> plan_krl_serial_chunks(std::span<const KrlSerialRange> runs);
+[[nodiscard]] std::vector<KrlSerialChunk> plan_krl_serial_chunks(
+    std::span<const KrlSerialRange> runs);
 
 // Appends the subsections for the plan: ranges and bitmaps in serial order, then the one list.
-void write_krl_serial_subsections(std::span<const KrlSerialRange> runs, std::span<const KrlSerialChunk> chunks,
-                                  ByteWriter& out);
+void write_krl_serial_subsections(std::span<const KrlSerialRange> runs,
+                                  std::span<const KrlSerialChunk> chunks, ByteWriter& out);
 
 // Turns sorted, unique serials into runs of consecutive values.
-[[nodiscard]] std::vector<KrlSerialRange> krl_serial_runs(std::span<const std::uint64_t> sorted_unique_serials);
+[[nodiscard]] std::vector<KrlSerialRange> krl_serial_runs(
+    std::span<const std::uint64_t> sorted_unique_serials);
 
 }  // namespace jit::ca

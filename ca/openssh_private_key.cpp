@@ -30,7 +30,8 @@ class OpensshKeyCategory final : public boost::system::error_category {
   std::string message(int value) const override {
     if (static_cast<OpensshKeyErrc>(value) == OpensshKeyErrc::encrypted_key) {
       return "encrypted OpenSSH private keys are not supported (bcrypt_pbkdf is not in OpenSSL); "
-             "remove the passphrase with `ssh-keygen -p -N '' -f FILE` or use an encrypted PKCS#8 key";
+             "remove the passphrase with `ssh-keygen -p -N '' -f FILE` or use an encrypted PKCS#8 "
+             "key";
     }
     return "unknown openssh key error";
   }
@@ -38,7 +39,9 @@ class OpensshKeyCategory final : public boost::system::error_category {
 
 BignumPtr secure_bignum(ByteView magnitude) {
   BignumPtr bn(BN_secure_new());
-  if (bn && BN_bin2bn(as_uchars(magnitude), static_cast<int>(magnitude.size()), bn.get()) == nullptr) bn.reset();
+  if (bn &&
+      BN_bin2bn(as_uchars(magnitude), static_cast<int>(magnitude.size()), bn.get()) == nullptr)
+    bn.reset();
   return bn;
 }
 
@@ -74,7 +77,8 @@ Result<EvpPkeyPtr> read_ed25519(ByteReader& reader) {
   if (!key) return CaErrc::crypto_failure;
   std::array<std::byte, 32> derived{};
   std::size_t length = derived.size();
-  if (EVP_PKEY_get_raw_public_key(key.get(), as_uchars(std::span<std::byte>(derived)), &length) != 1) {
+  if (EVP_PKEY_get_raw_public_key(key.get(), as_uchars(std::span<std::byte>(derived)), &length) !=
+      1) {
     return CaErrc::crypto_failure;
   }
   if (!std::equal(pk.begin(), pk.end(), derived.begin())) return CaErrc::malformed;
@@ -93,8 +97,10 @@ Result<EvpPkeyPtr> read_ecdsa(const SshEcCurve& curve, ByteReader& reader) {
   BignumPtr d = secure_bignum(scalar);
   OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
   if (!d || !builder ||
-      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve.group, 0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, as_uchars(point), point.size()) != 1 ||
+      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve.group, 0) !=
+          1 ||
+      OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, as_uchars(point),
+                                       point.size()) != 1 ||
       OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) != 1) {
     return CaErrc::crypto_failure;
   }
@@ -126,7 +132,8 @@ Result<EvpPkeyPtr> read_rsa(ByteReader& reader) {
   if (!ctx || !p1 || !q1 || !dmp1 || !dmq1) return CaErrc::crypto_failure;
   if (BN_is_zero(p) || BN_is_zero(q)) return CaErrc::malformed;
   if (BN_sub(p1.get(), p, BN_value_one()) != 1 || BN_sub(q1.get(), q, BN_value_one()) != 1 ||
-      BN_is_zero(p1.get()) || BN_is_zero(q1.get()) || BN_mod(dmp1.get(), d, p1.get(), ctx.get()) != 1 ||
+      BN_is_zero(p1.get()) || BN_is_zero(q1.get()) ||
+      BN_mod(dmp1.get(), d, p1.get(), ctx.get()) != 1 ||
       BN_mod(dmq1.get(), d, q1.get(), ctx.get()) != 1) {
     return CaErrc::malformed;
   }
@@ -151,7 +158,8 @@ Result<EvpPkeyPtr> read_private_section(ByteView section) {
   std::uint32_t check1 = 0;
   std::uint32_t check2 = 0;
   std::string type_name;
-  if (!reader.u32(check1) || !reader.u32(check2) || check1 != check2 || !reader.cstring(kMaxName, type_name)) {
+  if (!reader.u32(check1) || !reader.u32(check2) || check1 != check2 ||
+      !reader.cstring(kMaxName, type_name)) {
     return CaErrc::malformed;
   }
   const auto type = ssh_key_type_from_name(type_name);
@@ -166,7 +174,8 @@ Result<EvpPkeyPtr> read_private_section(ByteView section) {
   }
   if (!key) return key.error();
   ByteView comment;
-  if (!reader.string(kMaxSection, comment) || reader.remaining() >= kBlockSize) return CaErrc::malformed;
+  if (!reader.string(kMaxSection, comment) || reader.remaining() >= kBlockSize)
+    return CaErrc::malformed;
   for (std::size_t i = 0; !reader.empty(); ++i) {
     std::uint8_t pad = 0;
     if (!reader.u8(pad) || pad != i + 1) return CaErrc::malformed;
@@ -183,8 +192,9 @@ Result<EvpPkeyPtr> parse_binary(ByteView binary) {
   std::uint32_t key_count = 0;
   ByteView public_blob;
   ByteView private_section;
-  if (!reader.bytes(kMagic.size(), magic) || as_chars(magic) != kMagic || !reader.cstring(kMaxName, cipher) ||
-      !reader.cstring(kMaxName, kdf) || !reader.string(kMaxSection, kdf_options)) {
+  if (!reader.bytes(kMagic.size(), magic) || as_chars(magic) != kMagic ||
+      !reader.cstring(kMaxName, cipher) || !reader.cstring(kMaxName, kdf) ||
+      !reader.string(kMaxSection, kdf_options)) {
     return CaErrc::malformed;
   }
   if (cipher != "none" || kdf != "none") {
@@ -192,7 +202,8 @@ Result<EvpPkeyPtr> parse_binary(ByteView binary) {
     return CaErrc::malformed;
   }
   if (!kdf_options.empty() || !reader.u32(key_count) || key_count != 1 ||
-      !reader.string(kMaxSection, public_blob) || !reader.string(kMaxSection, private_section) || !reader.empty()) {
+      !reader.string(kMaxSection, public_blob) || !reader.string(kMaxSection, private_section) ||
+      !reader.empty()) {
     return CaErrc::malformed;
   }
   auto key = read_private_section(private_section);
@@ -202,7 +213,8 @@ Result<EvpPkeyPtr> parse_binary(ByteView binary) {
   auto derived = SshPublicKey::from_evp(key->get());
   if (!derived) return derived.error();
   const ByteView derived_blob = derived->blob();
-  if (!std::equal(derived_blob.begin(), derived_blob.end(), public_blob.begin(), public_blob.end())) {
+  if (!std::equal(derived_blob.begin(), derived_blob.end(), public_blob.begin(),
+                  public_blob.end())) {
     return CaErrc::malformed;
   }
   return key;

@@ -1,7 +1,8 @@
-// OpenSSH's own private key file format ("openssh-key-v1", what `ssh-keygen -t ed25519` writes), read
-// into an OpenSSL key so a CA key made with ssh-keygen can be used as is. Only unencrypted files are
-// read: encrypted ones use bcrypt_pbkdf, which OpenSSL does not provide, and are refused with
-// OpensshKeyErrc::encrypted_key (decrypt with `ssh-keygen -p -N '' -f FILE`, or use encrypted PKCS#8).
+// OpenSSH's own private key file format ("openssh-key-v1", what `ssh-keygen -t ed25519` writes),
+// read into an OpenSSL key so a CA key made with ssh-keygen can be used as is. Only unencrypted
+// files are read: encrypted ones use bcrypt_pbkdf, which OpenSSL does not provide, and are refused
+// with OpensshKeyErrc::encrypted_key (decrypt with `ssh-keygen -p -N '' -f FILE`, or use encrypted
+// PKCS#8).
 #pragma once
 
 #include "ca/ca_error.hpp"
@@ -14,8 +15,8 @@
 
 namespace jit::ca {
 
-// A start-up error with its own clear message; everything else is a CaErrc (malformed for a file that
-// does not parse, unsupported_key for DSA/short RSA/other curves).
+// A start-up error with its own clear message; everything else is a CaErrc (malformed for a file
+// that does not parse, unsupported_key for DSA/short RSA/other curves).
 enum class OpensshKeyErrc {
   encrypted_key = 1,  // "encrypted OpenSSH private keys are not supported (bcrypt_pbkdf) ..."
 };

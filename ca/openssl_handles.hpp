@@ -37,8 +37,8 @@ using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpenSslDeleter<EVP_PKEY_CTX_
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
 using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, OpenSslDeleter<EVP_CIPHER_CTX_free>>;
 using OsslParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, OpenSslDeleter<OSSL_PARAM_BLD_free>>;
-// OpenSSL 3.0 has no OSSL_PARAM_clear_free: arrays that carry private key components are built from
-// BN_FLG_SECURE numbers, which OSSL_PARAM_BLD places in the secure heap that OpenSSL clears on free.
+// OpenSSL 3.0 has no OSSL_PARAM_clear_free: arrays carrying private key components are built from
+// BN_FLG_SECURE numbers, which OSSL_PARAM_BLD keeps in secure memory that is cleared on free.
 using OsslParamPtr = std::unique_ptr<OSSL_PARAM, OpenSslDeleter<OSSL_PARAM_free>>;
 using EvpKdfPtr = std::unique_ptr<EVP_KDF, OpenSslDeleter<EVP_KDF_free>>;
 using EvpKdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, OpenSslDeleter<EVP_KDF_CTX_free>>;

@@ -24,13 +24,16 @@ Result<SshCaKey> SshCaKey::generate(KeyAlgorithm algorithm) {
   return from_private_key(std::move(*key));
 }
 
-Result<SshCaKey> SshCaKey::parse(std::string_view text, std::optional<std::string_view> passphrase) {
-  auto key = is_openssh_private_key(text) ? parse_openssh_private_key(text) : parse_private_key_pem(text, passphrase);
+Result<SshCaKey> SshCaKey::parse(std::string_view text,
+                                 std::optional<std::string_view> passphrase) {
+  auto key = is_openssh_private_key(text) ? parse_openssh_private_key(text)
+                                          : parse_private_key_pem(text, passphrase);
   if (!key) return key.error();
   return from_private_key(std::move(*key));
 }
 
-Result<SshCaKey> SshCaKey::load_file(const std::filesystem::path& path, std::optional<std::string_view> passphrase) {
+Result<SshCaKey> SshCaKey::load_file(const std::filesystem::path& path,
+                                     std::optional<std::string_view> passphrase) {
   auto content = read_file(path, kMaxKeyFileBytes);
   if (!content) return content.error();
   auto key = parse(as_chars(*content), passphrase);
@@ -39,13 +42,15 @@ Result<SshCaKey> SshCaKey::load_file(const std::filesystem::path& path, std::opt
 }
 
 Result<SshCaKey> SshCaKey::load_or_generate_file(const std::filesystem::path& path,
-                                                 std::optional<std::string_view> passphrase, KeyAlgorithm algorithm) {
+                                                 std::optional<std::string_view> passphrase,
+                                                 KeyAlgorithm algorithm) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) return load_file(path, passphrase);
   if (ec) return CaErrc::key_unavailable;
   auto key = generate(algorithm);
   if (!key) return key.error();
-  if (auto saved = save_private_key_file(path, key->private_key(), passphrase); !saved) return saved.error();
+  if (auto saved = save_private_key_file(path, key->private_key(), passphrase); !saved)
+    return saved.error();
   return key;
 }
 
@@ -53,6 +58,8 @@ std::string_view SshCaKey::signature_algorithm() const noexcept {
   return ssh_signature_algorithm(public_key_.type());
 }
 
-Result<Bytes> SshCaKey::sign(ByteView message) const { return ssh_sign(key_.get(), public_key_.type(), message); }
+Result<Bytes> SshCaKey::sign(ByteView message) const {
+  return ssh_sign(key_.get(), public_key_.type(), message);
+}
 
 }  // namespace jit::ca

@@ -1,5 +1,6 @@
-// OpenSSH user certificates (PROTOCOLS.md section 2): what the caller asks for (SshCertificateProfile),
-// what comes out or is read back (SshCertificate), and the parser for certificates we issued.
+// OpenSSH user certificates (PROTOCOLS.md section 2): what the caller asks for
+// (SshCertificateProfile), what comes out or is read back (SshCertificate), and the parser for
+// certificates we issued.
 #pragma once
 
 #include "ca/bytes.hpp"
@@ -23,14 +24,15 @@ inline constexpr std::size_t kSshCertificateNonceBytes = 32;
 inline constexpr std::size_t kMaxSshCertificateBytes = 256 * 1024;
 
 // What the broker asks the CA to certify; everything in it comes from policy and the grant, never
-// from the requester. Checked by validate_ssh_certificate_profile (invalid_argument on any failure).
+// from the requester. Checked by validate_ssh_certificate_profile (invalid_argument on any
+// failure).
 struct SshCertificateProfile {
-  std::uint64_t serial = 0;  // allocated by the caller, unique, never 0
-  std::string key_id;        // see make_ssh_key_id; printable ASCII, 1..1024 bytes
-  std::vector<std::string> principals;  // 1..256, unique; no NUL, comma, whitespace or control
-  std::chrono::sys_seconds valid_from{};    // usually now; valid_after is this minus backdate
-  std::chrono::sys_seconds valid_before{};  // the grant's end
-  std::chrono::seconds backdate{30};        // tolerated clock skew, 0..1 h
+  std::uint64_t serial = 0;                  // allocated by the caller, unique, never 0
+  std::string key_id;                        // see make_ssh_key_id; printable ASCII, 1..1024 bytes
+  std::vector<std::string> principals;       // 1..256, unique; no NUL, comma, whitespace or control
+  std::chrono::sys_seconds valid_from{};     // usually now; valid_after is this minus backdate
+  std::chrono::sys_seconds valid_before{};   // the grant's end
+  std::chrono::seconds backdate{30};         // tolerated clock skew, 0..1 h
   std::optional<std::string> force_command;  // critical option force-command
   std::vector<std::string> source_addresses;  // critical option source-address, CIDRs or addresses
   std::vector<std::string> extensions{"permit-pty"};  // known names only, unique; emitted sorted
@@ -40,8 +42,8 @@ struct SshCertificateProfile {
 
 // "jit:<request id>:<user>:<role>", so sshd's "Accepted certificate ID" log line leads back to the
 // audit log. Each part must be non-empty printable ASCII without ':', '"' or spaces.
-[[nodiscard]] Result<std::string> make_ssh_key_id(std::string_view request_id, std::string_view user,
-                                                  std::string_view role);
+[[nodiscard]] Result<std::string> make_ssh_key_id(std::string_view request_id,
+                                                  std::string_view user, std::string_view role);
 
 // A certificate as issued or as read back. Times are the raw wire values (seconds since the epoch;
 // valid_before may be 0xFFFFFFFFFFFFFFFF, "forever", in certificates from elsewhere).
@@ -56,12 +58,14 @@ struct SshCertificate {
   std::uint64_t valid_before = 0;
   std::optional<std::string> force_command;
   std::optional<std::string> source_address;  // as on the wire: comma-separated
-  std::vector<std::string> extensions;         // names; every extension we know carries no data
+  std::vector<std::string> extensions;        // names; every extension we know carries no data
   SshPublicKey ca_key;
   std::string signature_algorithm;
   Bytes blob;  // the whole certificate, as sshd reads it
 
-  [[nodiscard]] std::string_view type_name() const noexcept { return ssh_certificate_type_name(subject.type()); }
+  [[nodiscard]] std::string_view type_name() const noexcept {
+    return ssh_certificate_type_name(subject.type());
+  }
   // The `-cert.pub` file line: `type base64(blob)` plus ` comment` when given, without a newline.
   [[nodiscard]] std::string line(std::string_view comment = {}) const;
   // sshd's rule: valid_after <= now < valid_before.

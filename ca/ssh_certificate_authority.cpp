@@ -15,8 +15,8 @@ void write_option(ByteWriter& list, std::string_view name, std::string_view valu
 }
 
 // Fields 1..13 of PROTOCOLS.md 2.2: everything the CA signature covers.
-Bytes certificate_body(const SshPublicKey& subject, const SshCertificateProfile& profile, ByteView nonce,
-                       const SshPublicKey& ca_key) {
+Bytes certificate_body(const SshPublicKey& subject, const SshCertificateProfile& profile,
+                       ByteView nonce, const SshPublicKey& ca_key) {
   ByteWriter body;
   body.reserve(512 + subject.fields().size() + ca_key.blob().size());
   body.string(ssh_certificate_type_name(subject.type()));
@@ -30,7 +30,8 @@ Bytes certificate_body(const SshPublicKey& subject, const SshCertificateProfile&
   for (const std::string& principal : profile.principals) principals.string(principal);
   body.string(principals.bytes());
 
-  body.u64(static_cast<std::uint64_t>((profile.valid_from - profile.backdate).time_since_epoch().count()));
+  body.u64(static_cast<std::uint64_t>(
+      (profile.valid_from - profile.backdate).time_since_epoch().count()));
   body.u64(static_cast<std::uint64_t>(profile.valid_before.time_since_epoch().count()));
 
   // "force-command" sorts before "source-address", the order ssh-keygen uses.
@@ -87,11 +88,12 @@ std::string SshCertificateAuthority::trusted_ca_keys_text() const {
 }
 
 bool SshCertificateAuthority::is_trusted(const SshPublicKey& ca_key) const noexcept {
-  return std::any_of(keys_.begin(), keys_.end(), [&](const SshCaKey& key) { return key.public_key() == ca_key; });
+  return std::any_of(keys_.begin(), keys_.end(),
+                     [&](const SshCaKey& key) { return key.public_key() == ca_key; });
 }
 
-Result<SshCertificate> SshCertificateAuthority::issue_user_certificate(const SshPublicKey& subject,
-                                                                       const SshCertificateProfile& profile) const {
+Result<SshCertificate> SshCertificateAuthority::issue_user_certificate(
+    const SshPublicKey& subject, const SshCertificateProfile& profile) const {
   if (auto valid = validate_ssh_certificate_profile(profile); !valid) return valid.error();
   const SshCaKey& ca = signing_key();
   Bytes nonce(kSshCertificateNonceBytes);
@@ -121,10 +123,12 @@ Result<SshCertificate> SshCertificateAuthority::issue_user_certificate(const Ssh
       .certificate_type = kSshUserCertificate,
       .key_id = profile.key_id,
       .principals = profile.principals,
-      .valid_after = static_cast<std::uint64_t>((profile.valid_from - profile.backdate).time_since_epoch().count()),
+      .valid_after = static_cast<std::uint64_t>(
+          (profile.valid_from - profile.backdate).time_since_epoch().count()),
       .valid_before = static_cast<std::uint64_t>(profile.valid_before.time_since_epoch().count()),
       .force_command = profile.force_command,
-      .source_address = profile.source_addresses.empty() ? std::nullopt : std::optional(std::move(source_address)),
+      .source_address = profile.source_addresses.empty() ? std::nullopt
+                                                         : std::optional(std::move(source_address)),
       .extensions = std::move(extensions),
       .ca_key = ca.public_key(),
       .signature_algorithm = std::string(ca.signature_algorithm()),

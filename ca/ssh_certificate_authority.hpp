@@ -25,14 +25,15 @@ class SshCertificateAuthority {
 
   [[nodiscard]] const SshCaKey& signing_key() const noexcept { return keys_.back(); }
   [[nodiscard]] std::span<const SshCaKey> keys() const noexcept { return keys_; }
-  // Content for sshd's TrustedUserCAKeys: a comment line, then one `.pub` line per key, newest first.
+  // Content for sshd's TrustedUserCAKeys: a comment line, then one `.pub` line per key, newest
+  // first.
   [[nodiscard]] std::string trusted_ca_keys_text() const;
   [[nodiscard]] bool is_trusted(const SshPublicKey& ca_key) const noexcept;
 
   // Validates the profile (invalid_argument), then signs a user certificate for subject with the
   // newest key. The result carries the blob and, through line(), the `-cert.pub` text.
-  [[nodiscard]] Result<SshCertificate> issue_user_certificate(const SshPublicKey& subject,
-                                                              const SshCertificateProfile& profile) const;
+  [[nodiscard]] Result<SshCertificate> issue_user_certificate(
+      const SshPublicKey& subject, const SshCertificateProfile& profile) const;
 
  private:
   explicit SshCertificateAuthority(std::vector<SshCaKey> keys) : keys_(std::move(keys)) {}

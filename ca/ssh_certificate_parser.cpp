@@ -31,8 +31,10 @@ bool read_principals(ByteReader& reader, std::vector<std::string>& out) {
   std::set<std::string> seen;
   while (!list.empty()) {
     std::string principal;
-    if (principals.size() == kMaxSshPrincipals || !list.cstring(kMaxSshPrincipalLength, principal)) return false;
-    if (principal.empty() || has_control(principal) || principal.find(',') != std::string::npos) return false;
+    if (principals.size() == kMaxSshPrincipals || !list.cstring(kMaxSshPrincipalLength, principal))
+      return false;
+    if (principal.empty() || has_control(principal) || principal.find(',') != std::string::npos)
+      return false;
     if (!seen.insert(principal).second) return false;
     principals.push_back(std::move(principal));
   }
@@ -45,7 +47,8 @@ bool read_principals(ByteReader& reader, std::vector<std::string>& out) {
 bool read_option_value(ByteView data, std::string& out) {
   ByteReader reader(data);
   std::string value;
-  if (!reader.cstring(kMaxOptionValue, value) || !reader.empty() || value.empty() || has_control(value)) {
+  if (!reader.cstring(kMaxOptionValue, value) || !reader.empty() || value.empty() ||
+      has_control(value)) {
     return false;
   }
   out = std::move(value);
@@ -123,11 +126,13 @@ Result<SshCertificate> parse_ssh_certificate_blob(ByteView blob) {
   std::vector<std::string> extensions;
   ByteView reserved;
   ByteView ca_blob;
-  if (!reader.u64(serial) || !reader.u32(certificate_type) || certificate_type != kSshUserCertificate ||
-      !reader.cstring(kMaxSshKeyIdLength, key_id) || has_control(key_id) || !read_principals(reader, principals) ||
-      !reader.u64(valid_after) || !reader.u64(valid_before) || valid_after >= valid_before ||
+  if (!reader.u64(serial) || !reader.u32(certificate_type) ||
+      certificate_type != kSshUserCertificate || !reader.cstring(kMaxSshKeyIdLength, key_id) ||
+      has_control(key_id) || !read_principals(reader, principals) || !reader.u64(valid_after) ||
+      !reader.u64(valid_before) || valid_after >= valid_before ||
       !read_critical_options(reader, options) || !read_extensions(reader, extensions) ||
-      !reader.string(kMaxBlobField, reserved) || !reserved.empty() || !reader.string(kMaxBlobField, ca_blob)) {
+      !reader.string(kMaxBlobField, reserved) || !reserved.empty() ||
+      !reader.string(kMaxBlobField, ca_blob)) {
     return CaErrc::malformed;
   }
   auto ca_key = SshPublicKey::parse_blob(ca_blob);
@@ -138,7 +143,8 @@ Result<SshCertificate> parse_ssh_certificate_blob(ByteView blob) {
   ByteReader signature_reader(signature);
   std::string algorithm;
   if (!signature_reader.cstring(kMaxName, algorithm)) return CaErrc::malformed;
-  if (auto verified = ssh_verify(*ca_key, signed_part, signature); !verified) return verified.error();
+  if (auto verified = ssh_verify(*ca_key, signed_part, signature); !verified)
+    return verified.error();
 
   return SshCertificate{.subject = std::move(*subject),
                         .nonce = Bytes(nonce.begin(), nonce.end()),

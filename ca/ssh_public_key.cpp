@@ -43,13 +43,15 @@ bool is_odd(ByteView magnitude) noexcept {
   return !magnitude.empty() && (std::to_integer<unsigned>(magnitude.back()) & 1U) != 0;
 }
 
-// Builds an OpenSSL key from an uncompressed point; OpenSSL refuses a point that is not on the curve.
+// Builds an OpenSSL key from an uncompressed point; OpenSSL refuses a point that is not on the
+// curve.
 Result<EvpPkeyPtr> ec_key_from_point(const SshEcCurve& curve, ByteView point) {
   clear_openssl_errors();
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
   if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) return CaErrc::crypto_failure;
   std::array<OSSL_PARAM, 3> params{
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(curve.group), 0),
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(curve.group),
+                                       0),
       OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
                                         const_cast<unsigned char*>(as_uchars(point)), point.size()),
       OSSL_PARAM_construct_end()};
@@ -73,7 +75,8 @@ Result<EvpPkeyPtr> rsa_key_from_parts(ByteView e, ByteView n) {
   BignumPtr bn_e(BN_bin2bn(as_uchars(e), static_cast<int>(e.size()), nullptr));
   BignumPtr bn_n(BN_bin2bn(as_uchars(n), static_cast<int>(n.size()), nullptr));
   OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
-  if (!bn_e || !bn_n || !builder || OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
+  if (!bn_e || !bn_n || !builder ||
+      OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
     return CaErrc::crypto_failure;
   }
@@ -81,7 +84,8 @@ Result<EvpPkeyPtr> rsa_key_from_parts(ByteView e, ByteView n) {
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) return CaErrc::crypto_failure;
   EVP_PKEY* raw = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) return CaErrc::crypto_failure;
+  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1)
+    return CaErrc::crypto_failure;
   return EvpPkeyPtr(raw);
 }
 
@@ -123,22 +127,31 @@ std::optional<SshKeyType> ssh_key_type_from_certificate_name(std::string_view na
 
 SshKeyType ssh_key_type_of(KeyAlgorithm algorithm) noexcept {
   switch (algorithm) {
-    case KeyAlgorithm::ed25519: return SshKeyType::ed25519;
-    case KeyAlgorithm::ecdsa_p256: return SshKeyType::ecdsa_p256;
-    case KeyAlgorithm::ecdsa_p384: return SshKeyType::ecdsa_p384;
-    case KeyAlgorithm::ecdsa_p521: return SshKeyType::ecdsa_p521;
-    case KeyAlgorithm::rsa: return SshKeyType::rsa;
+    case KeyAlgorithm::ed25519:
+      return SshKeyType::ed25519;
+    case KeyAlgorithm::ecdsa_p256:
+      return SshKeyType::ecdsa_p256;
+    case KeyAlgorithm::ecdsa_p384:
+      return SshKeyType::ecdsa_p384;
+    case KeyAlgorithm::ecdsa_p521:
+      return SshKeyType::ecdsa_p521;
+    case KeyAlgorithm::rsa:
+      return SshKeyType::rsa;
   }
   return SshKeyType::ed25519;
 }
 
 const SshEcCurve* ssh_ec_curve(SshKeyType type) noexcept {
   switch (type) {
-    case SshKeyType::ecdsa_p256: return &kP256;
-    case SshKeyType::ecdsa_p384: return &kP384;
-    case SshKeyType::ecdsa_p521: return &kP521;
+    case SshKeyType::ecdsa_p256:
+      return &kP256;
+    case SshKeyType::ecdsa_p384:
+      return &kP384;
+    case SshKeyType::ecdsa_p521:
+      return &kP521;
     case SshKeyType::ed25519:
-    case SshKeyType::rsa: return nullptr;
+    case SshKeyType::rsa:
+      return nullptr;
   }
   return nullptr;
 }
@@ -158,9 +171,12 @@ Result<SshPublicKey> SshPublicKey::read_fields(SshKeyType type, ByteReader& read
     std::string curve_name;
     ByteView point;
     const std::size_t point_size = 1 + 2 * curve->coordinate_bytes;
-    if (!probe.cstring(kMaxTypeName, curve_name) || !probe.string(point_size, point)) return CaErrc::malformed;
-    // Only the uncompressed form (0x04 || X || Y) is canonical; re-encoding must give the same blob.
-    if (curve_name != curve->ssh_name || point.size() != point_size || point[0] != std::byte{0x04}) {
+    if (!probe.cstring(kMaxTypeName, curve_name) || !probe.string(point_size, point))
+      return CaErrc::malformed;
+    // Only the uncompressed form (0x04 || X || Y) is canonical; re-encoding must give the same
+    // blob.
+    if (curve_name != curve->ssh_name || point.size() != point_size ||
+        point[0] != std::byte{0x04}) {
       return CaErrc::malformed;
     }
     if (auto key = ec_key_from_point(*curve, point); !key) return key.error();
@@ -219,7 +235,8 @@ Result<SshPublicKey> SshPublicKey::from_evp(const EVP_PKEY* key) {
   if (type == SshKeyType::ed25519) {
     std::array<std::byte, 32> pk{};
     std::size_t length = pk.size();
-    if (EVP_PKEY_get_raw_public_key(key, as_uchars(std::span<std::byte>(pk)), &length) != 1 || length != 32) {
+    if (EVP_PKEY_get_raw_public_key(key, as_uchars(std::span<std::byte>(pk)), &length) != 1 ||
+        length != 32) {
       return CaErrc::crypto_failure;
     }
     blob.string(pk);
@@ -235,7 +252,8 @@ Result<SshPublicKey> SshPublicKey::from_evp(const EVP_PKEY* key) {
     point[0] = std::byte{0x04};
     const int size = static_cast<int>(curve->coordinate_bytes);
     auto* out = as_uchars(std::span<std::byte>(point));
-    if (BN_bn2binpad(x.get(), out + 1, size) != size || BN_bn2binpad(y.get(), out + 1 + size, size) != size) {
+    if (BN_bn2binpad(x.get(), out + 1, size) != size ||
+        BN_bn2binpad(y.get(), out + 1 + size, size) != size) {
       return CaErrc::crypto_failure;
     }
     blob.string(curve->ssh_name);
@@ -278,8 +296,8 @@ std::string SshPublicKey::line() const {
 std::string SshPublicKey::fingerprint_sha256() const {
   std::array<std::byte, 32> digest{};
   unsigned int length = 0;
-  if (EVP_Digest(blob_.data(), blob_.size(), as_uchars(std::span<std::byte>(digest)), &length, EVP_sha256(),
-                 nullptr) != 1) {
+  if (EVP_Digest(blob_.data(), blob_.size(), as_uchars(std::span<std::byte>(digest)), &length,
+                 EVP_sha256(), nullptr) != 1) {
     // SHA-256 over a buffer cannot fail short of memory exhaustion; an empty result never matches.
     clear_openssl_errors();
     return {};
@@ -295,21 +313,24 @@ Result<EvpPkeyPtr> SshPublicKey::to_evp() const {
   if (type_ == SshKeyType::ed25519) {
     ByteView pk;
     if (!reader.string(32, pk)) return CaErrc::crypto_failure;
-    EvpPkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, as_uchars(pk), pk.size()));
+    EvpPkeyPtr key(
+        EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, as_uchars(pk), pk.size()));
     if (!key) return CaErrc::crypto_failure;
     return key;
   }
   if (const SshEcCurve* curve = ssh_ec_curve(type_)) {
     ByteView name;
     ByteView point;
-    if (!reader.string(kMaxTypeName, name) || !reader.string(1 + 2 * curve->coordinate_bytes, point)) {
+    if (!reader.string(kMaxTypeName, name) ||
+        !reader.string(1 + 2 * curve->coordinate_bytes, point)) {
       return CaErrc::crypto_failure;
     }
     return ec_key_from_point(*curve, point);
   }
   ByteView e;
   ByteView n;
-  if (!read_mpint_positive(reader, kMaxRsaExponentBytes, e) || !read_mpint_positive(reader, kMaxRsaModulusReadBytes, n)) {
+  if (!read_mpint_positive(reader, kMaxRsaExponentBytes, e) ||
+      !read_mpint_positive(reader, kMaxRsaModulusReadBytes, n)) {
     return CaErrc::crypto_failure;
   }
   return rsa_key_from_parts(e, n);

@@ -1,6 +1,7 @@
 // OpenSSH public keys (PROTOCOLS.md section 1): the `.pub` line, the wire blob, conversion to and
-// from OpenSSL keys, and the SHA256 fingerprint as ssh-keygen prints it. Only the key types the broker
-// accepts can be represented: Ed25519, ECDSA on NIST P-256/384/521, and RSA of 3072 to 16384 bits.
+// from OpenSSL keys, and the SHA256 fingerprint as ssh-keygen prints it. Only the key types the
+// broker accepts can be represented: Ed25519, ECDSA on NIST P-256/384/521, and RSA of 3072 to 16384
+// bits.
 #pragma once
 
 #include "ca/bytes.hpp"
@@ -22,7 +23,8 @@ enum class SshKeyType { ed25519, ecdsa_p256, ecdsa_p384, ecdsa_p521, rsa };
 // "ssh-ed25519-cert-v01@openssh.com", ...
 [[nodiscard]] std::string_view ssh_certificate_type_name(SshKeyType type) noexcept;
 [[nodiscard]] std::optional<SshKeyType> ssh_key_type_from_name(std::string_view name) noexcept;
-[[nodiscard]] std::optional<SshKeyType> ssh_key_type_from_certificate_name(std::string_view name) noexcept;
+[[nodiscard]] std::optional<SshKeyType> ssh_key_type_from_certificate_name(
+    std::string_view name) noexcept;
 [[nodiscard]] SshKeyType ssh_key_type_of(KeyAlgorithm algorithm) noexcept;
 
 // What an ECDSA key type fixes: the curve identifier inside the blob, OpenSSL's group name, the
@@ -43,8 +45,8 @@ inline constexpr int kMaxSshRsaBits = 16384;
 
 // An immutable, validated public key. Errors: unsupported_key for DSA, short RSA, other curves or
 // unknown type names (including certificate types); malformed for everything that does not parse
-// (bad base64, a type name in the line that differs from the blob's, wrong lengths, trailing bytes, a
-// point not on its curve, a non-canonical mpint).
+// (bad base64, a type name in the line that differs from the blob's, wrong lengths, trailing bytes,
+// a point not on its curve, a non-canonical mpint).
 class SshPublicKey {
  public:
   [[nodiscard]] static Result<SshPublicKey> parse_line(std::string_view line);

@@ -18,31 +18,33 @@ const char* digest_name(SshKeyType type) {
 
 Result<Bytes> raw_sign(EVP_PKEY* key, const char* digest, ByteView message) {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestSignInit_ex(ctx.get(), nullptr, digest, nullptr, nullptr, key, nullptr) != 1) {
+  if (!ctx ||
+      EVP_DigestSignInit_ex(ctx.get(), nullptr, digest, nullptr, nullptr, key, nullptr) != 1) {
     return CaErrc::crypto_failure;
   }
-  std::size_t length = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &length, as_uchars(message), message.size()) != 1) {
-    return CaErrc::crypto_failure;
-  }
+  // The largest signature the key can make (DER ECDSA varies in length): one call, no size query.
+  const int max_size = EVP_PKEY_get_size(key);
+  if (max_size <= 0) return CaErrc::crypto_failure;
+  std::size_t length = static_cast<std::size_t>(max_size);
   Bytes signature(length);
-  if (EVP_DigestSign(ctx.get(), as_uchars(std::span<std::byte>(signature)), &length, as_uchars(message),
-                     message.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), as_uchars(std::span<std::byte>(signature)), &length,
+                     as_uchars(message), message.size()) != 1) {
     return CaErrc::crypto_failure;
   }
   signature.resize(length);
   return signature;
 }
 
-// True when the signature verifies; false for any refusal (OpenSSL does not tell a bad signature from
-// a bad encoding apart, and both mean the same to us here).
+// True when the signature verifies; false for any refusal (OpenSSL does not tell a bad signature
+// from a bad encoding apart, and both mean the same to us here).
 bool raw_verify(EVP_PKEY* key, const char* digest, ByteView message, ByteView signature) {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, digest, nullptr, nullptr, key, nullptr) != 1) {
+  if (!ctx ||
+      EVP_DigestVerifyInit_ex(ctx.get(), nullptr, digest, nullptr, nullptr, key, nullptr) != 1) {
     return false;
   }
-  const bool ok = EVP_DigestVerify(ctx.get(), as_uchars(signature), signature.size(), as_uchars(message),
-                                   message.size()) == 1;
+  const bool ok = EVP_DigestVerify(ctx.get(), as_uchars(signature), signature.size(),
+                                   as_uchars(message), message.size()) == 1;
   clear_openssl_errors();
   return ok;
 }
@@ -109,7 +111,8 @@ Result<Bytes> ssh_sign(EVP_PKEY* key, SshKeyType type, ByteView message) {
   blob.reserve(raw->size() + 48);
   blob.string(ssh_signature_algorithm(type));
   if (ssh_ec_curve(type) != nullptr) {
-    if (auto appended = append_ecdsa_signature_from_der(*raw, blob); !appended) return appended.error();
+    if (auto appended = append_ecdsa_signature_from_der(*raw, blob); !appended)
+      return appended.error();
   } else {
     blob.string(*raw);
   }
@@ -120,8 +123,8 @@ Result<void> ssh_verify(const SshPublicKey& key, ByteView message, ByteView sign
   ByteReader reader(signature_blob);
   std::string algorithm;
   ByteView signature;
-  if (!reader.cstring(kMaxAlgorithmName, algorithm) || !reader.string(kMaxSignatureBytes, signature) ||
-      !reader.empty()) {
+  if (!reader.cstring(kMaxAlgorithmName, algorithm) ||
+      !reader.string(kMaxSignatureBytes, signature) || !reader.empty()) {
     return CaErrc::malformed;
   }
   const SshKeyType type = key.type();
@@ -141,7 +144,8 @@ Result<void> ssh_verify(const SshPublicKey& key, ByteView message, ByteView sign
     } else if (algorithm != "rsa-sha2-512") {
       return CaErrc::malformed;
     }
-    if (signature.size() != static_cast<std::size_t>((key.bits() + 7) / 8)) return CaErrc::malformed;
+    if (signature.size() != static_cast<std::size_t>((key.bits() + 7) / 8))
+      return CaErrc::malformed;
   }
   auto evp = key.to_evp();
   if (!evp) return evp.error();

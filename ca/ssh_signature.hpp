@@ -1,6 +1,6 @@
-// SSH signature blobs (PROTOCOLS.md sections 1 and 2.5): `string algorithm, string signature`, where
-// an ECDSA signature is itself `mpint r, mpint s`. Signing uses a fresh OpenSSL context per call, so
-// one EVP_PKEY can sign from many threads at once.
+// SSH signature blobs (PROTOCOLS.md sections 1 and 2.5): `string algorithm, string signature`,
+// where an ECDSA signature is itself `mpint r, mpint s`. Signing uses a fresh OpenSSL context per
+// call, so one EVP_PKEY can sign from many threads at once.
 #pragma once
 
 #include "ca/bytes.hpp"
@@ -21,9 +21,10 @@ namespace jit::ca {
 
 // Checks a signature blob over message with key. malformed: the blob's structure is wrong (trailing
 // bytes, an Ed25519 signature that is not 64 bytes, a non-canonical mpint, an algorithm name that
-// does not belong to the key type, or SHA-1 "ssh-rsa"); bad_signature: it is well formed but does not
-// verify.
-[[nodiscard]] Result<void> ssh_verify(const SshPublicKey& key, ByteView message, ByteView signature_blob);
+// does not belong to the key type, or SHA-1 "ssh-rsa"); bad_signature: it is well formed but does
+// not verify.
+[[nodiscard]] Result<void> ssh_verify(const SshPublicKey& key, ByteView message,
+                                      ByteView signature_blob);
 
 // Appends the SSH encoding of a DER ECDSA signature (`string { mpint r, mpint s }`) to out; exposed
 // for the mpint edge-case tests.

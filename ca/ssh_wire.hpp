@@ -1,5 +1,5 @@
-// SSH wire helpers shared by public keys, certificates, signatures and KRLs (PROTOCOLS.md section 1),
-// on top of ByteReader and ByteWriter.
+// SSH wire helpers shared by public keys, certificates, signatures and KRLs (PROTOCOLS.md section
+// 1), on top of ByteReader and ByteWriter.
 #pragma once
 
 #include "ca/bytes.hpp"
@@ -9,10 +9,11 @@
 
 namespace jit::ca {
 
-// Reads an SSH mpint that must hold a non-negative integer in canonical form: no sign bit set and no
-// redundant leading 0x00 (zero is the empty string). Gives the big-endian magnitude without the pad
-// byte; refuses magnitudes longer than max_bytes. The reader does not move on failure.
-[[nodiscard]] bool read_mpint_positive(ByteReader& reader, std::size_t max_bytes, ByteView& magnitude);
+// Reads an SSH mpint that must hold a non-negative integer in canonical form: no sign bit set and
+// no redundant leading 0x00 (zero is the empty string). Gives the big-endian magnitude without the
+// pad byte; refuses magnitudes longer than max_bytes. The reader does not move on failure.
+[[nodiscard]] bool read_mpint_positive(ByteReader& reader, std::size_t max_bytes,
+                                       ByteView& magnitude);
 
 // The three parts of an OpenSSH public key or certificate line: `type SP base64 [SP comment]`.
 struct SshLineParts {

@@ -32,10 +32,11 @@ TEST(KrlBuilder, ProducesTheAnnotatedExampleByteForByte) {
   auto built = builder.build(7, kTestNow);
   ASSERT_TRUE(built);
   // PROTOCOLS.md 3.6, with generated_date = kTestNow.
-  const std::string expected = std::string("5353484b524c0a00") + "00000001" + "0000000000000007" + "0000000070dbd880" +
-                               "0000000000000000" + "00000000" + "00000000" + "01" + "0000005a" + "00000033" +
-                               hex_encode(golden_ca().blob()) + "00000000" + "20" + "00000008" + "000000000000002a" +
-                               "23" + "0000000d" + "00000009" + "616c696365406a6974";
+  const std::string expected = std::string("5353484b524c0a00") + "00000001" + "0000000000000007" +
+                               "0000000070dbd880" + "0000000000000000" + "00000000" + "00000000" +
+                               "01" + "0000005a" + "00000033" + hex_encode(golden_ca().blob()) +
+                               "00000000" + "20" + "00000008" + "000000000000002a" + "23" +
+                               "0000000d" + "00000009" + "616c696365406a6974";
   EXPECT_EQ(hex_encode(built->bytes), expected);
   EXPECT_EQ(built->bytes, from_hex(expected));
   EXPECT_EQ(built->revoked_serials, 1u);
@@ -87,7 +88,8 @@ TEST(KrlBuilder, ScopesRevocationsToTheirCa) {
   const SshPublicKey subject = *SshPublicKey::parse_line(ssh_test_file("ed25519_user.pub"));
   const auto issue = [&](const SshCaKey& key, std::uint64_t serial, std::string key_id) {
     std::vector<SshCaKey> keys;
-    keys.push_back(std::move(*SshCaKey::parse(*private_key_to_pem(key.private_key(), std::nullopt), std::nullopt)));
+    keys.push_back(std::move(
+        *SshCaKey::parse(*private_key_to_pem(key.private_key(), std::nullopt), std::nullopt)));
     auto ca = SshCertificateAuthority::create(std::move(keys));
     SshCertificateProfile profile = testing::test_profile();
     profile.serial = serial;
@@ -98,14 +100,16 @@ TEST(KrlBuilder, ScopesRevocationsToTheirCa) {
   EXPECT_TRUE(is_revoked(*krl, issue(first, 99, "jit:1:alice:r")));
   EXPECT_FALSE(is_revoked(*krl, issue(first, 11, "other")));
   EXPECT_TRUE(is_revoked(*krl, issue(second, 11, "other")));
-  EXPECT_FALSE(is_revoked(*krl, issue(second, 10, "jit:1:alice:r")));  // key id scoped to the first CA
+  EXPECT_FALSE(
+      is_revoked(*krl, issue(second, 10, "jit:1:alice:r")));  // key id scoped to the first CA
 }
 
 TEST(KrlBuilder, RefusesWhatCannotBeWritten) {
   KrlBuilder builder;
   EXPECT_EQ(builder.add(golden_ca(), {0, "", kNow}).error(), CaErrc::invalid_argument);
   EXPECT_EQ(builder.add(golden_ca(), {0, "a\nb", kNow}).error(), CaErrc::invalid_argument);
-  EXPECT_EQ(builder.add(golden_ca(), {0, std::string(1025, 'k'), kNow}).error(), CaErrc::invalid_argument);
+  EXPECT_EQ(builder.add(golden_ca(), {0, std::string(1025, 'k'), kNow}).error(),
+            CaErrc::invalid_argument);
   EXPECT_EQ(builder.size(), 0u);
   EXPECT_EQ(builder.build(0, kTestNow).error(), CaErrc::invalid_argument);
   EXPECT_EQ(builder.build(1, kTestNow, "bad\ncomment").error(), CaErrc::invalid_argument);
@@ -114,10 +118,12 @@ TEST(KrlBuilder, RefusesWhatCannotBeWritten) {
 TEST(KrlBuilder, LargeSetsRoundTripThroughTheReader) {
   KrlBuilder builder;
   std::vector<std::uint64_t> serials;
-  for (std::uint64_t i = 1; i <= 5000; ++i) serials.push_back(i * 7 % 9973 + 1);  // dense but scattered
-  for (std::uint64_t i = 0; i < 3000; ++i) serials.push_back(1000000 + i);       // consecutive
+  for (std::uint64_t i = 1; i <= 5000; ++i)
+    serials.push_back(i * 7 % 9973 + 1);                                    // dense but scattered
+  for (std::uint64_t i = 0; i < 3000; ++i) serials.push_back(1000000 + i);  // consecutive
   for (std::uint64_t i = 1; i <= 2000; ++i) serials.push_back(i * 104729 * 1000);  // sparse
-  for (std::uint64_t serial : serials) ASSERT_TRUE(builder.add(golden_ca(), {serial, "", kNow + 5}));
+  for (std::uint64_t serial : serials)
+    ASSERT_TRUE(builder.add(golden_ca(), {serial, "", kNow + 5}));
   auto built = builder.build(9, kTestNow);
   ASSERT_TRUE(built);
   auto krl = parse_krl(built->bytes);

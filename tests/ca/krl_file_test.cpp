@@ -41,7 +41,9 @@ TEST(KrlFile, NeverPublishesAMalformedKrl) {
   EXPECT_EQ(write_krl_file(path, broken).error(), CaErrc::malformed);
   EXPECT_EQ(read_krl_file(path)->version, 1u);
   // No temporary file is left behind either.
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                          std::filesystem::directory_iterator()),
+            1);
 }
 
 TEST(KrlFile, ReplacesAFileThatIsNotAKrl) {

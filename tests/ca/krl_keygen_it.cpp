@@ -43,8 +43,8 @@ class KrlWithSshKeygen : public ::testing::Test {
     user_ = *SshPublicKey::parse_line(testing::read_text_file(dir_ / "user.pub"));
   }
 
-  std::filesystem::path write_cert(const SshCertificateAuthority& ca, const std::string& name, std::uint64_t serial,
-                                   const std::string& key_id) {
+  std::filesystem::path write_cert(const SshCertificateAuthority& ca, const std::string& name,
+                                   std::uint64_t serial, const std::string& key_id) {
     SshCertificateProfile profile = testing::test_profile();
     profile.serial = serial;
     profile.key_id = key_id;
@@ -77,15 +77,18 @@ TEST_F(KrlWithSshKeygen, QueryReportsRevokedAndNotRevoked) {
   const std::uint64_t later = 4000000000;
   ASSERT_TRUE(builder.add(ca.signing_key().public_key(), {42, "", later}));
   ASSERT_TRUE(builder.add(ca.signing_key().public_key(), {0, "jit:r2:bob:db", later}));
-  for (std::uint64_t s = 100; s <= 200; ++s) ASSERT_TRUE(builder.add(ca.signing_key().public_key(), {s, "", later}));
-  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  for (std::uint64_t s = 100; s <= 200; ++s)
+    ASSERT_TRUE(builder.add(ca.signing_key().public_key(), {s, "", later}));
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   auto built = builder.build(5, now, "jitbroker test");
   ASSERT_TRUE(built);
   const auto krl = dir_ / "revoked.krl";
   ASSERT_TRUE(write_krl_file(krl, built->bytes));
 
-  const auto query = run_process({kKeygen, "-Q", "-f", krl.string(), by_serial.string(), by_key_id.string(),
-                                  in_range.string(), fine.string(), other.string(), (dir_ / "user.pub").string()});
+  const auto query =
+      run_process({kKeygen, "-Q", "-f", krl.string(), by_serial.string(), by_key_id.string(),
+                   in_range.string(), fine.string(), other.string(), (dir_ / "user.pub").string()});
   EXPECT_EQ(query.exit_code, 1) << query.err;  // 1: at least one key is revoked
   EXPECT_TRUE(has_line(query.out, by_serial.string() + " (by-serial): REVOKED")) << query.out;
   EXPECT_TRUE(has_line(query.out, by_key_id.string() + " (by-key-id): REVOKED")) << query.out;
@@ -108,8 +111,9 @@ TEST_F(KrlWithSshKeygen, QueryReportsRevokedAndNotRevoked) {
   // Our own query agrees with ssh-keygen on every certificate.
   auto parsed = read_krl_file(krl);
   ASSERT_TRUE(parsed);
-  for (const auto& [path, revoked] : {std::pair{by_serial, true}, std::pair{by_key_id, true},
-                                      std::pair{in_range, true}, std::pair{fine, false}, std::pair{other, false}}) {
+  for (const auto& [path, revoked] :
+       {std::pair{by_serial, true}, std::pair{by_key_id, true}, std::pair{in_range, true},
+        std::pair{fine, false}, std::pair{other, false}}) {
     auto certificate = parse_ssh_certificate_line(testing::read_text_file(path));
     ASSERT_TRUE(certificate);
     EXPECT_EQ(is_revoked(*parsed, *certificate), revoked) << path;
@@ -122,8 +126,8 @@ TEST_F(KrlWithSshKeygen, AnnotatedExampleIsByteIdenticalToSshKeygens) {
   const auto spec = dir_ / "spec";
   testing::write_text_file(spec, "serial: 42\nid: alice@jit\n");
   const auto reference = dir_ / "reference.krl";
-  const auto made = run_process({kKeygen, "-q", "-k", "-f", reference.string(), "-s", ca_pub.string(), "-z", "7",
-                                 spec.string()});
+  const auto made = run_process({kKeygen, "-q", "-k", "-f", reference.string(), "-s",
+                                 ca_pub.string(), "-z", "7", spec.string()});
   ASSERT_EQ(made.exit_code, 0) << made.err;
   const std::string theirs = testing::read_text_file(reference);
   auto parsed = parse_krl(as_bytes(theirs));
@@ -132,7 +136,8 @@ TEST_F(KrlWithSshKeygen, AnnotatedExampleIsByteIdenticalToSshKeygens) {
   KrlBuilder builder;
   ASSERT_TRUE(builder.add(ca.signing_key().public_key(), {42, "", 4000000000}));
   ASSERT_TRUE(builder.add(ca.signing_key().public_key(), {0, "alice@jit", 4000000000}));
-  const std::chrono::sys_seconds generated{std::chrono::seconds(static_cast<std::int64_t>(parsed->generated_date))};
+  const std::chrono::sys_seconds generated{
+      std::chrono::seconds(static_cast<std::int64_t>(parsed->generated_date))};
   auto ours = builder.build(7, generated);
   ASSERT_TRUE(ours);
   EXPECT_EQ(hex_encode(ours->bytes), hex_encode(as_bytes(theirs)));
@@ -142,7 +147,8 @@ TEST_F(KrlWithSshKeygen, ReadsEverySectionSshKeygenWrites) {
   const SshCertificateAuthority ca = single_key_ca(KeyAlgorithm::ed25519);
   const auto ca_pub = write_ca_pub(ca, "ca.pub");
   testing::ssh_keygen_new_key(dir_.path(), "hashed", {"-t", "ecdsa"});
-  const SshPublicKey hashed = *SshPublicKey::parse_line(testing::read_text_file(dir_ / "hashed.pub"));
+  const SshPublicKey hashed =
+      *SshPublicKey::parse_line(testing::read_text_file(dir_ / "hashed.pub"));
   std::string spec = "serial: 7\nserial: 100-200\nid: jit:r9:erin:db\nid: alice@jit\n";
   for (int s = 1000; s <= 1100; s += 2) spec += "serial: " + std::to_string(s) + "\n";
   for (int s = 5000; s <= 9000; s += 1000) spec += "serial: " + std::to_string(s) + "\n";
@@ -150,8 +156,8 @@ TEST_F(KrlWithSshKeygen, ReadsEverySectionSshKeygenWrites) {
   spec += "hash: " + hashed.fingerprint_sha256() + "\n";
   testing::write_text_file(dir_ / "spec", spec);
   const auto krl = dir_ / "keygen.krl";
-  const auto made = run_process({kKeygen, "-q", "-k", "-f", krl.string(), "-s", ca_pub.string(), "-z", "31",
-                                 (dir_ / "spec").string()});
+  const auto made = run_process({kKeygen, "-q", "-k", "-f", krl.string(), "-s", ca_pub.string(),
+                                 "-z", "31", (dir_ / "spec").string()});
   ASSERT_EQ(made.exit_code, 0) << made.err;
 
   auto parsed = read_krl_file(krl);
@@ -162,7 +168,8 @@ TEST_F(KrlWithSshKeygen, ReadsEverySectionSshKeygenWrites) {
   for (std::uint64_t s = 1000; s <= 1100; s += 2) expected.push_back({s, s});
   for (std::uint64_t s = 5000; s <= 9000; s += 1000) expected.push_back({s, s});
   EXPECT_EQ(parsed->certificate_scopes[0].serials, expected);
-  EXPECT_EQ(parsed->certificate_scopes[0].key_ids, (std::vector<std::string>{"alice@jit", "jit:r9:erin:db"}));
+  EXPECT_EQ(parsed->certificate_scopes[0].key_ids,
+            (std::vector<std::string>{"alice@jit", "jit:r9:erin:db"}));
   EXPECT_TRUE(is_key_revoked(*parsed, *user_));
   EXPECT_TRUE(is_key_revoked(*parsed, hashed));
   EXPECT_FALSE(is_key_revoked(*parsed, ca.signing_key().public_key()));
@@ -176,7 +183,8 @@ TEST_F(KrlWithSshKeygen, DenseSerialsStayReadableBySshKeygen) {
     ASSERT_TRUE(builder.add(ca.signing_key().public_key(), {s, "", 4000000000}));
     spec += "serial: " + std::to_string(s) + "\n";
   }
-  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   const auto krl = dir_ / "dense.krl";
   ASSERT_TRUE(write_krl_file(krl, builder.build(1, now)->bytes));
   const auto dump = run_process({kKeygen, "-Q", "-l", "-f", krl.string()});
@@ -189,13 +197,15 @@ TEST_F(KrlWithSshKeygen, DenseSerialsStayReadableBySshKeygen) {
   const auto ca_pub = write_ca_pub(ca, "ca.pub");
   testing::write_text_file(dir_ / "spec", spec);
   const auto theirs = dir_ / "theirs.krl";
-  ASSERT_EQ(run_process({kKeygen, "-q", "-k", "-f", theirs.string(), "-s", ca_pub.string(), (dir_ / "spec").string()})
+  ASSERT_EQ(run_process({kKeygen, "-q", "-k", "-f", theirs.string(), "-s", ca_pub.string(),
+                         (dir_ / "spec").string()})
                 .exit_code,
             0);
   const auto their_dump = run_process({kKeygen, "-Q", "-l", "-f", theirs.string()});
-  std::cout << "[ info ] ssh-keygen reading its own dense KRL: exit " << their_dump.exit_code << ", "
-            << their_dump.err;
-  EXPECT_EQ(parse_krl(as_bytes(testing::read_text_file(theirs))).has_value(), their_dump.exit_code == 0);
+  std::cout << "[ info ] ssh-keygen reading its own dense KRL: exit " << their_dump.exit_code
+            << ", " << their_dump.err;
+  EXPECT_EQ(parse_krl(as_bytes(testing::read_text_file(theirs))).has_value(),
+            their_dump.exit_code == 0);
 }
 
 }  // namespace

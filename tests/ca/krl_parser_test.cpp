@@ -31,7 +31,8 @@ Bytes krl_with(const std::function<void(ByteWriter&)>& sections, std::uint32_t f
 }
 
 // A certificate section for the golden CA holding one subsection.
-std::function<void(ByteWriter&)> cert_subsection(std::uint8_t type, const std::function<void(ByteWriter&)>& body) {
+std::function<void(ByteWriter&)> cert_subsection(std::uint8_t type,
+                                                 const std::function<void(ByteWriter&)>& body) {
   return [=](ByteWriter& out) {
     ByteWriter data;
     body(data);
@@ -67,12 +68,12 @@ TEST(KrlParser, ReadsKeyAndHashSections) {
   const SshPublicKey third = *SshPublicKey::parse_line(ssh_test_file("ecdsa384_user.pub"));
   Bytes digest(32);
   unsigned int length = 0;
-  ASSERT_EQ(EVP_Digest(other.blob().data(), other.blob().size(), as_uchars(std::span<std::byte>(digest)), &length,
-                       EVP_sha256(), nullptr),
+  ASSERT_EQ(EVP_Digest(other.blob().data(), other.blob().size(),
+                       as_uchars(std::span<std::byte>(digest)), &length, EVP_sha256(), nullptr),
             1);
   Bytes sha1(20);
-  ASSERT_EQ(EVP_Digest(third.blob().data(), third.blob().size(), as_uchars(std::span<std::byte>(sha1)), &length,
-                       EVP_sha1(), nullptr),
+  ASSERT_EQ(EVP_Digest(third.blob().data(), third.blob().size(),
+                       as_uchars(std::span<std::byte>(sha1)), &length, EVP_sha1(), nullptr),
             1);
   auto krl = parse_krl(krl_with([&](ByteWriter& out) {
     ByteWriter keys;
@@ -114,20 +115,32 @@ TEST(KrlParser, RefusesWhatSshdRefuses) {
   std::vector<Case> cases{
       {"format version 2", krl_with([](ByteWriter&) {}, 2)},
       {"serial 0 in a list", krl_with(list({5, 0}))},
-      {"range min 0", krl_with(cert_subsection(0x21, [](ByteWriter& w) { w.u64(0); w.u64(4); }))},
-      {"range min > max", krl_with(cert_subsection(0x21, [](ByteWriter& w) { w.u64(9); w.u64(4); }))},
-      {"range with trailing bytes", krl_with(cert_subsection(0x21, [](ByteWriter& w) {
-         w.u64(1);
-         w.u64(4);
-         w.u8(0);
-       }))},
-      {"list with a partial serial", krl_with(cert_subsection(0x20, [](ByteWriter& w) { w.u32(1); }))},
+      {"range min 0", krl_with(cert_subsection(0x21,
+                                               [](ByteWriter& w) {
+                                                 w.u64(0);
+                                                 w.u64(4);
+                                               }))},
+      {"range min > max", krl_with(cert_subsection(0x21,
+                                                   [](ByteWriter& w) {
+                                                     w.u64(9);
+                                                     w.u64(4);
+                                                   }))},
+      {"range with trailing bytes", krl_with(cert_subsection(0x21,
+                                                             [](ByteWriter& w) {
+                                                               w.u64(1);
+                                                               w.u64(4);
+                                                               w.u8(0);
+                                                             }))},
+      {"list with a partial serial",
+       krl_with(cert_subsection(0x20, [](ByteWriter& w) { w.u32(1); }))},
       {"bitmap revoking serial 0", krl_with(bitmap(0, Bytes{std::byte{0x01}}))},
       {"bitmap wrapping past 2^64", krl_with(bitmap(UINT64_MAX, Bytes{std::byte{0x02}}))},
       {"bitmap larger than sshd reads", krl_with(bitmap(1, Bytes(2049, std::byte{0x55})))},
-      {"cert extension subsection 0x39", krl_with(cert_subsection(0x39, [](ByteWriter& w) { w.string("x"); }))},
+      {"cert extension subsection 0x39",
+       krl_with(cert_subsection(0x39, [](ByteWriter& w) { w.string("x"); }))},
       {"unknown cert subsection", krl_with(cert_subsection(0x24, [](ByteWriter&) {}))},
-      {"NUL in key id", krl_with(cert_subsection(0x23, [](ByteWriter& w) { w.string(std::string_view("a\0b", 3)); }))},
+      {"NUL in key id", krl_with(cert_subsection(
+                            0x23, [](ByteWriter& w) { w.string(std::string_view("a\0b", 3)); }))},
       {"signature section", krl_with([](ByteWriter& w) {
          w.u8(4);
          w.string(golden_ca().blob());
@@ -162,7 +175,8 @@ TEST(KrlParser, RefusesWhatSshdRefuses) {
 
 TEST(KrlParser, TruncationFailsExceptAtSectionBoundaries) {
   KrlBuilder builder;
-  for (std::uint64_t s : {3, 4, 5, 9, 100, 102, 104, 7000}) ASSERT_TRUE(builder.add(golden_ca(), {s, "", 2000000000}));
+  for (std::uint64_t s : {3, 4, 5, 9, 100, 102, 104, 7000})
+    ASSERT_TRUE(builder.add(golden_ca(), {s, "", 2000000000}));
   ASSERT_TRUE(builder.add(golden_ca(), {0, "id-1", 2000000000}));
   const Bytes krl = builder.build(1, testing::kTestNow)->bytes;
   const std::size_t header = 8 + 4 + 8 + 8 + 8 + 4 + 4;

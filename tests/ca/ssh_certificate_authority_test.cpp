@@ -53,7 +53,8 @@ TEST(SshCertificateAuthority, NewestKeySignsAndAllArePublished) {
 
 TEST(SshCertificateAuthority, RefusesNoKeysAndDuplicates) {
   EXPECT_EQ(SshCertificateAuthority::create({}).error(), CaErrc::invalid_argument);
-  const std::string pem = *private_key_to_pem(must_generate(KeyAlgorithm::ed25519).private_key(), std::nullopt);
+  const std::string pem =
+      *private_key_to_pem(must_generate(KeyAlgorithm::ed25519).private_key(), std::nullopt);
   std::vector<SshCaKey> twice;
   twice.push_back(std::move(*SshCaKey::parse(pem, std::nullopt)));
   twice.push_back(std::move(*SshCaKey::parse(pem, std::nullopt)));

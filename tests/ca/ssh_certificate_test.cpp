@@ -26,7 +26,9 @@ SshCaKey ca_key_from_file(const std::string& name) {
   return std::move(*SshCaKey::parse(ssh_test_file(name), std::nullopt));
 }
 
-SshPublicKey subject_from_file(const std::string& name) { return *SshPublicKey::parse_line(ssh_test_file(name)); }
+SshPublicKey subject_from_file(const std::string& name) {
+  return *SshPublicKey::parse_line(ssh_test_file(name));
+}
 
 struct Combination {
   const char* ca_file;
@@ -58,13 +60,16 @@ TEST_P(SshCertificateRoundTrip, IssuedCertificateParsesBackWithEveryField) {
   EXPECT_EQ(parsed->certificate_type, kSshUserCertificate);
   EXPECT_EQ(parsed->key_id, "jit:req-1:alice:prod-db-read");
   EXPECT_EQ(parsed->principals, (std::vector<std::string>{"dbread", "alice"}));
-  EXPECT_EQ(parsed->valid_after, static_cast<std::uint64_t>(kTestNow.time_since_epoch().count() - 30));
-  EXPECT_EQ(parsed->valid_before, static_cast<std::uint64_t>(kTestNow.time_since_epoch().count() + 3600));
+  EXPECT_EQ(parsed->valid_after,
+            static_cast<std::uint64_t>(kTestNow.time_since_epoch().count() - 30));
+  EXPECT_EQ(parsed->valid_before,
+            static_cast<std::uint64_t>(kTestNow.time_since_epoch().count() + 3600));
   EXPECT_EQ(parsed->force_command, "/bin/true");
   EXPECT_EQ(parsed->source_address, "127.0.0.0/8,::1");
   // Sorted by byte value, as ssh-keygen does: uppercase first.
-  EXPECT_EQ(parsed->extensions,
-            (std::vector<std::string>{"permit-X11-forwarding", "permit-agent-forwarding", "permit-pty"}));
+  EXPECT_EQ(
+      parsed->extensions,
+      (std::vector<std::string>{"permit-X11-forwarding", "permit-agent-forwarding", "permit-pty"}));
   EXPECT_EQ(parsed->extensions, issued->extensions);
   EXPECT_EQ(parsed->ca_key, ca.signing_key().public_key());
   EXPECT_EQ(parsed->signature_algorithm, ca.signing_key().signature_algorithm());
@@ -87,14 +92,16 @@ TEST(SshCertificate, CriticalOptionBytesMatchTheReferenceEncoding) {
   profile.force_command = "/bin/true";
   auto issued = ca.issue_user_certificate(subject_from_file("ed25519_user.pub"), profile);
   ASSERT_TRUE(issued);
-  // PROTOCOLS.md 2.3: the critical-options string of a real certificate with force-command=/bin/true.
+  // PROTOCOLS.md 2.3: the critical-options string of a real certificate with
+  // force-command=/bin/true.
   ByteWriter expected;
   expected.u32(4 + 13 + 4 + 4 + 9);
   expected.string("force-command");
   expected.u32(13);
   expected.string("/bin/true");
   const Bytes& blob = issued->blob;
-  EXPECT_NE(std::search(blob.begin(), blob.end(), expected.bytes().begin(), expected.bytes().end()), blob.end());
+  EXPECT_NE(std::search(blob.begin(), blob.end(), expected.bytes().begin(), expected.bytes().end()),
+            blob.end());
 }
 
 TEST(SshCertificate, ParsesCertificatesMintedBySshKeygen) {
@@ -118,7 +125,8 @@ TEST(SshCertificate, ParsesCertificatesMintedBySshKeygen) {
 class SshCertificateMutation : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto issued = ca_.issue_user_certificate(subject_from_file("ecdsa384_user.pub"), test_profile());
+    auto issued =
+        ca_.issue_user_certificate(subject_from_file("ecdsa384_user.pub"), test_profile());
     ASSERT_TRUE(issued);
     blob_ = issued->blob;
     // The signature is the last field: string { string "ssh-ed25519", string sig(64) }.
@@ -150,10 +158,12 @@ TEST_F(SshCertificateMutation, EveryFlippedByteIsRefused) {
       auto parsed = parse_ssh_certificate_blob(copy);
       ASSERT_FALSE(parsed) << "flip at " << i;
       const auto error = parsed.error();
-      EXPECT_TRUE(error == CaErrc::malformed || error == CaErrc::bad_signature || error == CaErrc::unsupported_key)
+      EXPECT_TRUE(error == CaErrc::malformed || error == CaErrc::bad_signature ||
+                  error == CaErrc::unsupported_key)
           << i << " " << error.message();
       seen.insert(error.value());
-      // Inside the nonce and the 64 signature bytes the structure is intact: only the signature fails.
+      // Inside the nonce and the 64 signature bytes the structure is intact: only the signature
+      // fails.
       if ((i >= 4 + 40 + 4 && i < 4 + 40 + 4 + 32) || i >= blob_.size() - 64) {
         EXPECT_EQ(error, CaErrc::bad_signature) << i;
       }
@@ -162,8 +172,8 @@ TEST_F(SshCertificateMutation, EveryFlippedByteIsRefused) {
   EXPECT_EQ(seen.size(), 3u);
 }
 
-// Writes fields 1..13 the way a CA would, with one thing wrong, and signs them properly, so that the
-// parser has to find the fault in the structure rather than in the signature.
+// Writes fields 1..13 the way a CA would, with one thing wrong, and signs them properly, so that
+// the parser has to find the fault in the structure rather than in the signature.
 struct RawCertificate {
   std::string type = "ssh-ed25519-cert-v01@openssh.com";
   std::uint32_t certificate_type = 1;
@@ -229,12 +239,16 @@ TEST(SshCertificateParser, RefusesStructuralFaultsEvenWhenSigned) {
   add("NUL in key id", [](auto& r) { r.key_id = std::string("a\0b", 3); });
   add("newline in key id", [](auto& r) { r.key_id = "a\nb"; });
   add("empty window", [](auto& r) { r.valid_before = r.valid_after; });
-  add("unknown critical option", [](auto& r) { r.options = {{"no-such-option", RawCertificate::value("x")}}; });
+  add("unknown critical option", [](auto& r) {
+    r.options = {{"no-such-option", RawCertificate::value("x")}};
+  });
   add("duplicate force-command", [](auto& r) {
-    r.options = {{"force-command", RawCertificate::value("a")}, {"force-command", RawCertificate::value("b")}};
+    r.options = {{"force-command", RawCertificate::value("a")},
+                 {"force-command", RawCertificate::value("b")}};
   });
   add("unsorted options", [](auto& r) {
-    r.options = {{"source-address", RawCertificate::value("::1")}, {"force-command", RawCertificate::value("b")}};
+    r.options = {{"source-address", RawCertificate::value("::1")},
+                 {"force-command", RawCertificate::value("b")}};
   });
   add("option value with trailing bytes", [](auto& r) {
     Bytes data = RawCertificate::value("a");
@@ -244,15 +258,23 @@ TEST(SshCertificateParser, RefusesStructuralFaultsEvenWhenSigned) {
   add("NUL in option value", [](auto& r) {
     r.options = {{"force-command", RawCertificate::value(std::string_view("a\0b", 3))}};
   });
-  add("duplicate extension", [](auto& r) { r.extensions = {{"permit-pty", {}}, {"permit-pty", {}}}; });
-  add("unsorted extensions", [](auto& r) { r.extensions = {{"permit-pty", {}}, {"permit-X11-forwarding", {}}}; });
-  add("extension with data", [](auto& r) { r.extensions = {{"permit-pty", RawCertificate::value("x")}}; });
+  add("duplicate extension", [](auto& r) {
+    r.extensions = {{"permit-pty", {}}, {"permit-pty", {}}};
+  });
+  add("unsorted extensions", [](auto& r) {
+    r.extensions = {{"permit-pty", {}}, {"permit-X11-forwarding", {}}};
+  });
+  add("extension with data", [](auto& r) {
+    r.extensions = {{"permit-pty", RawCertificate::value("x")}};
+  });
   add("reserved not empty", [](auto& r) { r.reserved = {std::byte{1}}; });
   add("plain key type", [](auto& r) { r.type = "ssh-ed25519"; });
   for (const auto& [name, raw] : faults) {
     auto parsed = parse_ssh_certificate_blob(raw.sign(ca, subject));
     ASSERT_FALSE(parsed) << name;
-    EXPECT_EQ(parsed.error(), name == "plain key type" ? CaErrc::unsupported_key : CaErrc::malformed) << name;
+    EXPECT_EQ(parsed.error(),
+              name == "plain key type" ? CaErrc::unsupported_key : CaErrc::malformed)
+        << name;
   }
   RawCertificate unknown;
   unknown.type = "ssh-dss-cert-v01@openssh.com";
@@ -265,7 +287,8 @@ TEST(SshCertificateParser, LineTypeMustMatchTheBlob) {
   ASSERT_TRUE(issued);
   const std::string line = issued->line();
   EXPECT_TRUE(parse_ssh_certificate_line(line + " comment\n"));
-  EXPECT_EQ(parse_ssh_certificate_line("ecdsa-sha2-nistp256-cert-v01@openssh.com" + line.substr(line.find(' ')))
+  EXPECT_EQ(parse_ssh_certificate_line("ecdsa-sha2-nistp256-cert-v01@openssh.com" +
+                                       line.substr(line.find(' ')))
                 .error(),
             CaErrc::malformed);
   EXPECT_EQ(parse_ssh_certificate_line(line.substr(0, line.size() - 4)).error(), CaErrc::malformed);

@@ -28,18 +28,22 @@ std::string utc(std::uint64_t seconds) {
 // How ssh-keygen names key types in -L and -l output.
 std::string display_type(SshKeyType type) {
   switch (type) {
-    case SshKeyType::ed25519: return "ED25519";
-    case SshKeyType::rsa: return "RSA";
-    default: return "ECDSA";
+    case SshKeyType::ed25519:
+      return "ED25519";
+    case SshKeyType::rsa:
+      return "RSA";
+    default:
+      return "ECDSA";
   }
 }
 
 std::string expected_listing(const std::string& file, const SshCertificate& c) {
   std::string text = file + ":\n";
   text += "        Type: " + std::string(c.type_name()) + " user certificate\n";
-  text += "        Public key: " + display_type(c.subject.type()) + "-CERT " + c.subject.fingerprint_sha256() + "\n";
-  text += "        Signing CA: " + display_type(c.ca_key.type()) + " " + c.ca_key.fingerprint_sha256() + " (using " +
-          c.signature_algorithm + ")\n";
+  text += "        Public key: " + display_type(c.subject.type()) + "-CERT " +
+          c.subject.fingerprint_sha256() + "\n";
+  text += "        Signing CA: " + display_type(c.ca_key.type()) + " " +
+          c.ca_key.fingerprint_sha256() + " (using " + c.signature_algorithm + ")\n";
   text += "        Key ID: \"" + c.key_id + "\"\n";
   text += "        Serial: " + std::to_string(c.serial) + "\n";
   text += "        Valid: from " + utc(c.valid_after) + " to " + utc(c.valid_before) + "\n";
@@ -102,7 +106,8 @@ SshCertificateAuthority single_key_ca(SshCaKey key) {
 }
 
 TEST_F(SshKeygenListing, EveryCaAndSubjectTypeListsExactly) {
-  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   SshCertificateProfile profile = testing::test_profile();
   profile.serial = 9007199254740993;  // above 2^53: no floating point anywhere on the way
   profile.key_id = *make_ssh_key_id("req-81", "alice", "prod-db-read");
@@ -119,7 +124,8 @@ TEST_F(SshKeygenListing, EveryCaAndSubjectTypeListsExactly) {
   for (KeyAlgorithm algorithm : {KeyAlgorithm::ed25519, KeyAlgorithm::ecdsa_p256}) {
     const SshCertificateAuthority ca = single_key_ca(testing::must_generate(algorithm));
     for (const char* name : {"user_ed25519", "user_ecdsa", "user_rsa"}) {
-      SCOPED_TRACE(std::string(name) + (algorithm == KeyAlgorithm::ed25519 ? " / Ed25519 CA" : " / P-256 CA"));
+      SCOPED_TRACE(std::string(name) +
+                   (algorithm == KeyAlgorithm::ed25519 ? " / Ed25519 CA" : " / P-256 CA"));
       check_listing(ca, name, profile);
       check_listing(ca, name, bare);
     }
@@ -130,7 +136,8 @@ TEST_F(SshKeygenListing, CaKeyFromSshKeygenSignsCertificatesItAccepts) {
   auto key = SshCaKey::load_file(dir_->path() / "ca_openssh", std::nullopt);
   ASSERT_TRUE(key) << key.error().message();
   // ssh-keygen -y derives the public key from the private file: it must be the key we derived.
-  const auto derived = run_process({"/usr/bin/ssh-keygen", "-y", "-f", (dir_->path() / "ca_openssh").string()});
+  const auto derived =
+      run_process({"/usr/bin/ssh-keygen", "-y", "-f", (dir_->path() / "ca_openssh").string()});
   ASSERT_EQ(derived.exit_code, 0) << derived.err;
   EXPECT_EQ(*SshPublicKey::parse_line(derived.out), key->public_key());
   const SshCertificateAuthority ca = single_key_ca(std::move(*key));
@@ -140,11 +147,12 @@ TEST_F(SshKeygenListing, CaKeyFromSshKeygenSignsCertificatesItAccepts) {
 TEST_F(SshKeygenListing, FingerprintsMatchSshKeygen) {
   for (const char* name : {"user_ed25519", "user_ecdsa", "user_rsa", "ca_openssh"}) {
     const auto pub = dir_->path() / (std::string(name) + ".pub");
-    const auto printed = run_process({"/usr/bin/ssh-keygen", "-l", "-E", "sha256", "-f", pub.string()});
+    const auto printed =
+        run_process({"/usr/bin/ssh-keygen", "-l", "-E", "sha256", "-f", pub.string()});
     ASSERT_EQ(printed.exit_code, 0) << printed.err;
     const SshPublicKey key = subject(name);
-    EXPECT_EQ(printed.out, std::to_string(key.bits()) + " " + key.fingerprint_sha256() + " " + name + " (" +
-                               display_type(key.type()) + ")\n");
+    EXPECT_EQ(printed.out, std::to_string(key.bits()) + " " + key.fingerprint_sha256() + " " +
+                               name + " (" + display_type(key.type()) + ")\n");
   }
 }
 
@@ -155,7 +163,8 @@ TEST_F(SshKeygenListing, CorruptedSignatureIsRefusedBySshKeygenAndByUs) {
   Bytes blob = issued->blob;
   blob[blob.size() - 5] ^= std::byte{0x01};
   const auto file = dir_->path() / "corrupt-cert.pub";
-  testing::write_text_file(file, std::string(issued->type_name()) + " " + base64_encode(blob) + "\n");
+  testing::write_text_file(file,
+                           std::string(issued->type_name()) + " " + base64_encode(blob) + "\n");
   const auto listed = run_process({"/usr/bin/ssh-keygen", "-L", "-f", file.string()});
   EXPECT_NE(listed.exit_code, 0);
   EXPECT_EQ(parse_ssh_certificate_blob(blob).error(), CaErrc::bad_signature);

@@ -49,8 +49,8 @@ TEST_P(OpensshKeyFile, LoadsAndMatchesItsPublicKey) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, OpensshKeyFile,
-                         ::testing::Values("ed25519_ca", "ecdsa256_ca", "ecdsa384_user", "ecdsa521_user",
-                                           "rsa3072_ca"));
+                         ::testing::Values("ed25519_ca", "ecdsa256_ca", "ecdsa384_user",
+                                           "ecdsa521_user", "rsa3072_ca"));
 
 TEST(OpensshKeyFile, EncryptedKeysAreRefusedWithAClearError) {
   auto key = parse_openssh_private_key(ssh_test_file("ed25519_encrypted.key"));
@@ -76,7 +76,8 @@ TEST(OpensshKeyFile, RefusesEveryTruncation) {
 
 TEST(OpensshKeyFile, RefusesInconsistentContent) {
   const Bytes binary = decode_armor(ssh_test_file("ed25519_ca.key"));
-  // Layout: magic(15) "none"(8) "none"(8) kdfopts(4) nkeys(4) pub(4+51) privlen(4) check1 check2 ...
+  // Layout: magic(15) "none"(8) "none"(8) kdfopts(4) nkeys(4) pub(4+51) privlen(4) check1 check2
+  // ...
   constexpr std::size_t kPublic = 15 + 8 + 8 + 4 + 4 + 4;
   constexpr std::size_t kPrivate = kPublic + 51 + 4;
   const auto flipped = [&](std::size_t at) {
@@ -84,15 +85,16 @@ TEST(OpensshKeyFile, RefusesInconsistentContent) {
     copy[at] ^= std::byte{0x01};
     return parse_openssh_private_key(armor(copy));
   };
-  EXPECT_EQ(flipped(0).error(), CaErrc::malformed);                 // magic
-  EXPECT_EQ(flipped(kPublic + 50).error(), CaErrc::malformed);      // public key beside the private one
-  EXPECT_EQ(flipped(kPrivate).error(), CaErrc::malformed);          // check int
+  EXPECT_EQ(flipped(0).error(), CaErrc::malformed);             // magic
+  EXPECT_EQ(flipped(kPublic + 50).error(), CaErrc::malformed);  // public key beside the private one
+  EXPECT_EQ(flipped(kPrivate).error(), CaErrc::malformed);      // check int
   // type(4+11), pk string(4+32), sk string(4+64): the seed starts after its length.
   const std::size_t seed = kPrivate + 8 + 15 + 36 + 4;
-  EXPECT_EQ(flipped(seed).error(), CaErrc::malformed);              // seed no longer gives pk
-  EXPECT_EQ(flipped(seed + 40).error(), CaErrc::malformed);         // pk copy inside sk
-  EXPECT_EQ(flipped(binary.size() - 1).error(), CaErrc::malformed); // padding byte
-  EXPECT_EQ(parse_openssh_private_key("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n").error(), CaErrc::malformed);
+  EXPECT_EQ(flipped(seed).error(), CaErrc::malformed);               // seed no longer gives pk
+  EXPECT_EQ(flipped(seed + 40).error(), CaErrc::malformed);          // pk copy inside sk
+  EXPECT_EQ(flipped(binary.size() - 1).error(), CaErrc::malformed);  // padding byte
+  EXPECT_EQ(parse_openssh_private_key("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n").error(),
+            CaErrc::malformed);
 }
 
 TEST(SshCaKey, LoadsPemAndEncryptedPkcs8) {
@@ -118,7 +120,8 @@ TEST(SshCaKey, LoadOrGenerateCreatesA0600FileOnce) {
   auto second = SshCaKey::load_or_generate_file(path, "pass", KeyAlgorithm::ed25519);
   ASSERT_TRUE(second);
   EXPECT_EQ(second->public_key(), first->public_key());
-  EXPECT_EQ(SshCaKey::load_file(dir / "missing.pem", std::nullopt).error(), CaErrc::key_unavailable);
+  EXPECT_EQ(SshCaKey::load_file(dir / "missing.pem", std::nullopt).error(),
+            CaErrc::key_unavailable);
 }
 
 TEST(SshCaKey, RefusesShortRsaAndEmptyKeys) {

@@ -73,8 +73,10 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, SshPublicKeyGolden,
                                            GoldenKey{"rsa3072_ca", SshKeyType::rsa, 3072}));
 
 TEST(SshPublicKey, RefusesDsaAndShortRsa) {
-  EXPECT_EQ(SshPublicKey::parse_line(ssh_test_file("dsa_user.pub")).error(), CaErrc::unsupported_key);
-  EXPECT_EQ(SshPublicKey::parse_line(ssh_test_file("rsa2048_user.pub")).error(), CaErrc::unsupported_key);
+  EXPECT_EQ(SshPublicKey::parse_line(ssh_test_file("dsa_user.pub")).error(),
+            CaErrc::unsupported_key);
+  EXPECT_EQ(SshPublicKey::parse_line(ssh_test_file("rsa2048_user.pub")).error(),
+            CaErrc::unsupported_key);
 }
 
 TEST(SshPublicKey, RefusesUnknownAndCertificateTypes) {
@@ -106,7 +108,8 @@ TEST(SshPublicKey, RefusesNonCanonicalOrBrokenBase64) {
   const std::string type = "ecdsa-sha2-nistp256 ";
   ASSERT_TRUE(SshPublicKey::parse_line(type + base64));
   EXPECT_EQ(SshPublicKey::parse_line(type + noncanonical).error(), CaErrc::malformed);
-  EXPECT_EQ(SshPublicKey::parse_line(type + base64.substr(0, base64.size() - 1)).error(), CaErrc::malformed);
+  EXPECT_EQ(SshPublicKey::parse_line(type + base64.substr(0, base64.size() - 1)).error(),
+            CaErrc::malformed);
   EXPECT_EQ(SshPublicKey::parse_line(type + base64.substr(0, 8) + "\n" + base64.substr(8)).error(),
             CaErrc::malformed);
   EXPECT_EQ(SshPublicKey::parse_line("ssh-ed25519").error(), CaErrc::malformed);
@@ -134,7 +137,8 @@ TEST(SshPublicKey, RefusesTrailingBytesAndEveryTruncation) {
     longer.push_back(std::byte{0});
     EXPECT_EQ(SshPublicKey::parse_blob(longer).error(), CaErrc::malformed) << name;
     for (std::size_t n = 0; n < blob.size(); ++n) {
-      EXPECT_EQ(SshPublicKey::parse_blob(ByteView(blob).first(n)).error(), CaErrc::malformed) << name << " " << n;
+      EXPECT_EQ(SshPublicKey::parse_blob(ByteView(blob).first(n)).error(), CaErrc::malformed)
+          << name << " " << n;
     }
   }
 }

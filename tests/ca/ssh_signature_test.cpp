@@ -19,11 +19,16 @@ Bytes make(std::initializer_list<int> values) {
 
 EvpPkeyPtr key_for(SshKeyType type) {
   switch (type) {
-    case SshKeyType::ed25519: return std::move(*generate_private_key(KeyAlgorithm::ed25519));
-    case SshKeyType::ecdsa_p256: return std::move(*generate_private_key(KeyAlgorithm::ecdsa_p256));
-    case SshKeyType::ecdsa_p384: return std::move(*generate_private_key(KeyAlgorithm::ecdsa_p384));
-    case SshKeyType::ecdsa_p521: return std::move(*generate_private_key(KeyAlgorithm::ecdsa_p521));
-    case SshKeyType::rsa: return std::move(*parse_openssh_private_key(testing::ssh_test_file("rsa3072_ca.key")));
+    case SshKeyType::ed25519:
+      return std::move(*generate_private_key(KeyAlgorithm::ed25519));
+    case SshKeyType::ecdsa_p256:
+      return std::move(*generate_private_key(KeyAlgorithm::ecdsa_p256));
+    case SshKeyType::ecdsa_p384:
+      return std::move(*generate_private_key(KeyAlgorithm::ecdsa_p384));
+    case SshKeyType::ecdsa_p521:
+      return std::move(*generate_private_key(KeyAlgorithm::ecdsa_p521));
+    case SshKeyType::rsa:
+      return std::move(*parse_openssh_private_key(testing::ssh_test_file("rsa3072_ca.key")));
   }
   return nullptr;
 }
@@ -46,12 +51,15 @@ TEST_P(SshSignatureRoundTrip, SignsVerifiesAndRefusesChanges) {
   EXPECT_EQ(algorithm, ssh_signature_algorithm(type));
   EXPECT_TRUE(ssh_verify(*public_key, message, *signature));
 
-  EXPECT_EQ(ssh_verify(*public_key, to_bytes("certificate bodY"), *signature).error(), CaErrc::bad_signature);
+  EXPECT_EQ(ssh_verify(*public_key, to_bytes("certificate bodY"), *signature).error(),
+            CaErrc::bad_signature);
   Bytes trailing = *signature;
   trailing.push_back(std::byte{0});
   EXPECT_EQ(ssh_verify(*public_key, message, trailing).error(), CaErrc::malformed);
   for (std::size_t n = 0; n < signature->size(); ++n) {
-    EXPECT_EQ(ssh_verify(*public_key, message, ByteView(*signature).first(n)).error(), CaErrc::malformed) << n;
+    EXPECT_EQ(ssh_verify(*public_key, message, ByteView(*signature).first(n)).error(),
+              CaErrc::malformed)
+        << n;
   }
   Bytes flipped = *signature;
   flipped.back() ^= std::byte{0x01};
@@ -59,8 +67,9 @@ TEST_P(SshSignatureRoundTrip, SignsVerifiesAndRefusesChanges) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, SshSignatureRoundTrip,
-                         ::testing::Values(SshKeyType::ed25519, SshKeyType::ecdsa_p256, SshKeyType::ecdsa_p384,
-                                           SshKeyType::ecdsa_p521, SshKeyType::rsa));
+                         ::testing::Values(SshKeyType::ed25519, SshKeyType::ecdsa_p256,
+                                           SshKeyType::ecdsa_p384, SshKeyType::ecdsa_p521,
+                                           SshKeyType::rsa));
 
 TEST(SshSignature, AlgorithmMustBelongToTheKey) {
   EvpPkeyPtr ed = key_for(SshKeyType::ed25519);
@@ -92,11 +101,12 @@ TEST(SshSignature, RsaAcceptsSha2AndRefusesSha1) {
   for (const auto& [algorithm, digest, accepted] :
        {std::tuple{"rsa-sha2-256", "SHA256", true}, std::tuple{"ssh-rsa", "SHA1", false}}) {
     EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    ASSERT_EQ(EVP_DigestSignInit_ex(ctx.get(), nullptr, digest, nullptr, nullptr, key.get(), nullptr), 1);
+    ASSERT_EQ(
+        EVP_DigestSignInit_ex(ctx.get(), nullptr, digest, nullptr, nullptr, key.get(), nullptr), 1);
     Bytes raw(384);
     std::size_t length = raw.size();
-    ASSERT_EQ(EVP_DigestSign(ctx.get(), as_uchars(std::span<std::byte>(raw)), &length, as_uchars(message),
-                             message.size()),
+    ASSERT_EQ(EVP_DigestSign(ctx.get(), as_uchars(std::span<std::byte>(raw)), &length,
+                             as_uchars(message), message.size()),
               1);
     ByteWriter blob;
     blob.string(algorithm);
@@ -111,7 +121,8 @@ TEST(SshSignature, RsaAcceptsSha2AndRefusesSha1) {
 }
 
 // r and s are encoded as mpints: leading zero bytes stripped, a 0x00 added when the top bit is set.
-// Such shapes occur in about 1 of 2 (pad) and 1 of 256 (short) values, so loop over many signatures.
+// Such shapes occur in about 1 of 2 (pad) and 1 of 256 (short) values, so loop over many
+// signatures.
 TEST(SshSignature, ThousandsOfEcdsaSignaturesHaveCanonicalMpints) {
   EvpPkeyPtr key = key_for(SshKeyType::ecdsa_p256);
   auto public_key = SshPublicKey::from_evp(key.get());
@@ -189,16 +200,16 @@ TEST(SshWire, ReadMpintPositiveAcceptsOnlyCanonicalForms) {
     Bytes magnitude;
   };
   const std::vector<Case> cases = {
-      {make({0, 0, 0, 0}), true, {}},                          // zero
+      {make({0, 0, 0, 0}), true, {}},  // zero
       {make({0, 0, 0, 1, 0x7F}), true, make({0x7F})},
-      {make({0, 0, 0, 2, 0x00, 0x80}), true, make({0x80})},     // pad for the top bit
-      {make({0, 0, 0, 1, 0x80}), false, {}},                   // negative
-      {make({0, 0, 0, 2, 0x00, 0x7F}), false, {}},             // redundant zero
-      {make({0, 0, 0, 1, 0x00}), false, {}},                   // zero written as 00
-      {make({0, 0, 0, 3, 0x00, 0x00, 0x80}), false, {}},       // two zeros
-      {make({0, 0, 0, 3, 0x01, 0x02, 0x03}), false, {}},       // longer than max_bytes = 2
+      {make({0, 0, 0, 2, 0x00, 0x80}), true, make({0x80})},  // pad for the top bit
+      {make({0, 0, 0, 1, 0x80}), false, {}},                 // negative
+      {make({0, 0, 0, 2, 0x00, 0x7F}), false, {}},           // redundant zero
+      {make({0, 0, 0, 1, 0x00}), false, {}},                 // zero written as 00
+      {make({0, 0, 0, 3, 0x00, 0x00, 0x80}), false, {}},     // two zeros
+      {make({0, 0, 0, 3, 0x01, 0x02, 0x03}), false, {}},     // longer than max_bytes = 2
       {make({0, 0, 0, 3, 0x00, 0x81, 0x02}), true, make({0x81, 0x02})},
-      {make({0, 0, 0, 2, 0x01}), false, {}},                   // truncated
+      {make({0, 0, 0, 2, 0x01}), false, {}},  // truncated
   };
   for (std::size_t i = 0; i < cases.size(); ++i) {
     ByteReader reader(cases[i].wire);

@@ -1,5 +1,6 @@
-// A real sshd (Debian 12's /usr/sbin/sshd 9.2p1) on 127.0.0.1 trusts our CA and reads our KRL: logins
-// with good certificates work, and every kind of bad certificate is refused for the right reason.
+// A real sshd (Debian 12's /usr/sbin/sshd 9.2p1) on 127.0.0.1 trusts our CA and reads our KRL:
+// logins with good certificates work, and every kind of bad certificate is refused for the right
+// reason.
 #include "ca/krl_builder.hpp"
 #include "ca/krl_file.hpp"
 #include "ca/ssh_certificate_authority.hpp"
@@ -30,7 +31,8 @@ std::string current_user() {
 }
 
 SshCaKey copy_of(const SshCaKey& key) {
-  return std::move(*SshCaKey::parse(*private_key_to_pem(key.private_key(), std::nullopt), std::nullopt));
+  return std::move(
+      *SshCaKey::parse(*private_key_to_pem(key.private_key(), std::nullopt), std::nullopt));
 }
 
 SshCertificateAuthority authority(std::vector<const SshCaKey*> keys) {
@@ -61,24 +63,37 @@ class SshdWithOurCa : public ::testing::Test {
     testing::write_text_file(d / "principals", std::string(kPrincipal) + "\n");
     publish_krl({});
     port_ = testing::free_loopback_port();
-    testing::write_text_file(d / "sshd_config",
-                             "ListenAddress 127.0.0.1\n"
-                             "Port " + std::to_string(port_) + "\n"
-                             "HostKey " + (d / "host_key").string() + "\n"
-                             "PidFile " + (d / "sshd.pid").string() + "\n"
-                             "TrustedUserCAKeys " + (d / "trusted_ca_keys").string() + "\n"
-                             "RevokedKeys " + (d / "revoked.krl").string() + "\n"
-                             "AuthorizedPrincipalsFile " + (d / "principals").string() + "\n"
-                             "AuthorizedKeysFile none\n"
-                             "PasswordAuthentication no\n"
-                             "KbdInteractiveAuthentication no\n"
-                             "PermitRootLogin yes\n"
-                             // PROTOCOLS.md 2.6: without PAM, sshd refuses accounts whose password is locked.
-                             "UsePAM yes\n"
-                             "StrictModes no\n"
-                             "UseDNS no\n"
-                             "PrintMotd no\n"
-                             "LogLevel VERBOSE\n");
+    testing::write_text_file(
+        d / "sshd_config",
+        "ListenAddress 127.0.0.1\n"
+        "Port " +
+            std::to_string(port_) +
+            "\n"
+            "HostKey " +
+            (d / "host_key").string() +
+            "\n"
+            "PidFile " +
+            (d / "sshd.pid").string() +
+            "\n"
+            "TrustedUserCAKeys " +
+            (d / "trusted_ca_keys").string() +
+            "\n"
+            "RevokedKeys " +
+            (d / "revoked.krl").string() +
+            "\n"
+            "AuthorizedPrincipalsFile " +
+            (d / "principals").string() +
+            "\n"
+            "AuthorizedKeysFile none\n"
+            "PasswordAuthentication no\n"
+            "KbdInteractiveAuthentication no\n"
+            "PermitRootLogin yes\n"
+            // PROTOCOLS.md 2.6: without PAM, sshd refuses accounts whose password is locked.
+            "UsePAM yes\n"
+            "StrictModes no\n"
+            "UseDNS no\n"
+            "PrintMotd no\n"
+            "LogLevel VERBOSE\n");
     sshd_ = std::make_unique<testing::SshdGuard>(d / "sshd_config", d / "sshd.log", port_);
   }
 
@@ -96,12 +111,14 @@ class SshdWithOurCa : public ::testing::Test {
     for (const auto& [serial, key_id] : revoked) {
       EXPECT_TRUE(builder.add(new_key_->public_key(), {serial, key_id, 4000000000}));
     }
-    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     ASSERT_TRUE(write_krl_file(*dir_ / "revoked.krl", builder.build(++krl_version_, now)->bytes));
   }
 
   static SshCertificateProfile profile(std::uint64_t serial) {
-    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     SshCertificateProfile p;
     p.serial = serial;
     p.key_id = *make_ssh_key_id("req-" + std::to_string(serial), current_user(), "it-role");
@@ -117,18 +134,37 @@ class SshdWithOurCa : public ::testing::Test {
   };
 
   // Mints a certificate for key with ca, writes KEY-cert.pub and logs in running `command`.
-  static Attempt login(const SshCaKey& ca_key, const SshCertificateProfile& p, const std::filesystem::path& key,
-                       const std::string& expected_log, const std::string& command = "echo ok") {
+  static Attempt login(const SshCaKey& ca_key, const SshCertificateProfile& p,
+                       const std::filesystem::path& key, const std::string& expected_log,
+                       const std::string& command = "echo ok") {
     const SshCertificateAuthority ca = authority({&ca_key});
-    auto issued = ca.issue_user_certificate(*SshPublicKey::parse_line(testing::read_text_file(key.string() + ".pub")), p);
+    auto issued = ca.issue_user_certificate(
+        *SshPublicKey::parse_line(testing::read_text_file(key.string() + ".pub")), p);
     EXPECT_TRUE(issued);
     testing::write_text_file(key.string() + "-cert.pub", issued->line() + "\n");
     const std::size_t log_start = testing::read_text_file(*dir_ / "sshd.log").size();
     Attempt attempt;
-    attempt.ssh = run_process({"/usr/bin/ssh", "-F", "/dev/null", "-i", key.string(), "-o", "IdentitiesOnly=yes",
-                               "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
-                               "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", "-p",
-                               std::to_string(port_), current_user() + "@127.0.0.1", command});
+    attempt.ssh = run_process({"/usr/bin/ssh",
+                               "-F",
+                               "/dev/null",
+                               "-i",
+                               key.string(),
+                               "-o",
+                               "IdentitiesOnly=yes",
+                               "-o",
+                               "StrictHostKeyChecking=no",
+                               "-o",
+                               "UserKnownHostsFile=/dev/null",
+                               "-o",
+                               "BatchMode=yes",
+                               "-o",
+                               "ConnectTimeout=10",
+                               "-o",
+                               "LogLevel=ERROR",
+                               "-p",
+                               std::to_string(port_),
+                               current_user() + "@127.0.0.1",
+                               command});
     // The per-connection sshd process may write its last lines just after the client has gone.
     for (int i = 0; i < 100; ++i) {
       attempt.log = testing::read_text_file(*dir_ / "sshd.log").substr(log_start);
@@ -139,9 +175,11 @@ class SshdWithOurCa : public ::testing::Test {
     return attempt;
   }
 
-  static std::string accepted(const SshCertificateProfile& p, const SshCaKey& ca, const std::string& type) {
-    return "Accepted certificate ID \"" + p.key_id + "\" (serial " + std::to_string(p.serial) + ") signed by " + type +
-           " CA " + ca.public_key().fingerprint_sha256() + " via " + (*dir_ / "trusted_ca_keys").string();
+  static std::string accepted(const SshCertificateProfile& p, const SshCaKey& ca,
+                              const std::string& type) {
+    return "Accepted certificate ID \"" + p.key_id + "\" (serial " + std::to_string(p.serial) +
+           ") signed by " + type + " CA " + ca.public_key().fingerprint_sha256() + " via " +
+           (*dir_ / "trusted_ca_keys").string();
   }
 
   static std::unique_ptr<SshTempDir> dir_;
@@ -199,18 +237,21 @@ TEST_F(SshdWithOurCa, ExpiredCertificateIsRefused) {
 TEST_F(SshdWithOurCa, WrongPrincipalIsRefused) {
   auto p = profile(1005);
   p.principals = {"someone-else"};
-  const auto attempt = login(*new_key_, p, user_key_, "Certificate does not contain an authorized principal");
+  const auto attempt =
+      login(*new_key_, p, user_key_, "Certificate does not contain an authorized principal");
   EXPECT_EQ(attempt.ssh.exit_code, 255);
   EXPECT_EQ(attempt.ssh.out, "");
 }
 
 TEST_F(SshdWithOurCa, UntrustedCaIsRefused) {
   const auto p = profile(1006);
-  const auto subject = SshPublicKey::parse_line(testing::read_text_file(user_key_.string() + ".pub"));
+  const auto subject =
+      SshPublicKey::parse_line(testing::read_text_file(user_key_.string() + ".pub"));
   // sshd names the rejected certificate and its (untrusted) CA in the failure line.
-  const auto attempt = login(*untrusted_key_, p, user_key_,
-                             "ED25519-CERT " + subject->fingerprint_sha256() + " ID " + p.key_id + " (serial 1006) CA ED25519 " +
-                                 untrusted_key_->public_key().fingerprint_sha256());
+  const auto attempt =
+      login(*untrusted_key_, p, user_key_,
+            "ED25519-CERT " + subject->fingerprint_sha256() + " ID " + p.key_id +
+                " (serial 1006) CA ED25519 " + untrusted_key_->public_key().fingerprint_sha256());
   EXPECT_EQ(attempt.ssh.exit_code, 255);
   EXPECT_EQ(attempt.log.find("Accepted certificate"), std::string::npos) << attempt.log;
 }
@@ -227,25 +268,32 @@ TEST_F(SshdWithOurCa, CertificatesInOurKrlAreRefusedBySerialAndByKeyId) {
   auto by_key_id = profile(2002);
   by_key_id.key_id = "jit:req-revoked:" + current_user() + ":it-role";
   publish_krl({{2001, ""}, {0, by_key_id.key_id}});
-  const auto first = login(*new_key_, by_serial, user_key_, "revoked by file " + (*dir_ / "revoked.krl").string());
+  const auto first =
+      login(*new_key_, by_serial, user_key_, "revoked by file " + (*dir_ / "revoked.krl").string());
   EXPECT_EQ(first.ssh.exit_code, 255);
-  const auto second = login(*new_key_, by_key_id, user_key_, "revoked by file " + (*dir_ / "revoked.krl").string());
+  const auto second =
+      login(*new_key_, by_key_id, user_key_, "revoked by file " + (*dir_ / "revoked.krl").string());
   EXPECT_EQ(second.ssh.exit_code, 255);
-  // A serial next to a revoked one is not caught, and once the KRL no longer lists 2001 it works again.
-  const auto neighbour = login(*new_key_, profile(2003), user_key_, accepted(profile(2003), *new_key_, "ED25519"));
+  // A serial next to a revoked one is not caught, and once the KRL no longer lists 2001 it works
+  // again.
+  const auto neighbour =
+      login(*new_key_, profile(2003), user_key_, accepted(profile(2003), *new_key_, "ED25519"));
   EXPECT_EQ(neighbour.ssh.exit_code, 0) << neighbour.ssh.err;
   publish_krl({});
-  const auto again = login(*new_key_, by_serial, user_key_, accepted(by_serial, *new_key_, "ED25519"));
+  const auto again =
+      login(*new_key_, by_serial, user_key_, accepted(by_serial, *new_key_, "ED25519"));
   EXPECT_EQ(again.ssh.exit_code, 0) << again.ssh.err;
 }
 
 TEST_F(SshdWithOurCa, UnreadableKrlLocksEveryoneOutWhichIsWhyWeNeverPublishOne) {
-  Bytes broken = KrlBuilder{}.build(++krl_version_, std::chrono::sys_seconds{std::chrono::seconds{1}})->bytes;
+  Bytes broken =
+      KrlBuilder{}.build(++krl_version_, std::chrono::sys_seconds{std::chrono::seconds{1}})->bytes;
   broken.push_back(std::byte{0xFF});  // an unknown section type with no length
   EXPECT_EQ(write_krl_file(*dir_ / "revoked.krl", broken).error(), CaErrc::malformed);
   // Bypass our writer to show what sshd would do with such a file.
   testing::write_text_file(*dir_ / "revoked.krl", std::string(as_chars(broken)));
-  const auto attempt = login(*new_key_, profile(3001), user_key_, "Error checking authentication key");
+  const auto attempt =
+      login(*new_key_, profile(3001), user_key_, "Error checking authentication key");
   EXPECT_EQ(attempt.ssh.exit_code, 255);
   publish_krl({});
 }

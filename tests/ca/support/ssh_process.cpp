@@ -64,7 +64,8 @@ bool wait_exited(pid_t pid, int& status, std::chrono::milliseconds timeout) {
 }  // namespace
 
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
-  if (argv.empty() || argv[0].empty() || argv[0][0] != '/') throw std::invalid_argument("absolute path required");
+  if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
+    throw std::invalid_argument("absolute path required");
   std::array<int, 2> out_pipe{};
   std::array<int, 2> err_pipe{};
   if (::pipe2(out_pipe.data(), O_CLOEXEC) != 0 || ::pipe2(err_pipe.data(), O_CLOEXEC) != 0) {
@@ -88,7 +89,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   int open_streams = 2;
   bool timed_out = false;
   while (open_streams > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timed_out = true;
       break;
@@ -119,7 +121,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
 std::filesystem::path ssh_keygen_new_key(const std::filesystem::path& dir, const std::string& name,
                                          const std::vector<std::string>& type_args) {
   const auto path = dir / name;
-  std::vector<std::string> argv{"/usr/bin/ssh-keygen", "-q", "-N", "", "-C", name, "-f", path.string()};
+  std::vector<std::string> argv{"/usr/bin/ssh-keygen", "-q", "-N", "", "-C", name, "-f",
+                                path.string()};
   argv.insert(argv.end(), type_args.begin(), type_args.end());
   const ProcessResult result = run_process(argv);
   if (result.exit_code != 0) throw std::runtime_error("ssh-keygen failed: " + result.err);
@@ -132,7 +135,8 @@ std::uint16_t free_loopback_port() {
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = 0;
-  if (fd.get() < 0 || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+  if (fd.get() < 0 ||
+      ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     throw std::runtime_error("cannot bind a loopback port");
   }
   socklen_t length = sizeof address;
@@ -150,12 +154,14 @@ bool port_accepts(std::uint16_t port) {
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(port);
-  return fd.get() >= 0 && ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  return fd.get() >= 0 &&
+         ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
 }
 
 }  // namespace
 
-SshdGuard::SshdGuard(const std::filesystem::path& config, const std::filesystem::path& log, std::uint16_t port) {
+SshdGuard::SshdGuard(const std::filesystem::path& config, const std::filesystem::path& log,
+                     std::uint16_t port) {
   Fd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (log_fd.get() < 0) throw std::runtime_error("cannot open sshd log");
   const std::vector<std::string> argv{"/usr/sbin/sshd", "-D", "-e", "-f", config.string()};

@@ -1,12 +1,12 @@
-// Runs the real OpenSSH tools for the integration tests: one-shot commands with captured output, and
-// an sshd on 127.0.0.1 that is always stopped when its guard goes away, even when a test fails.
+// Runs the real OpenSSH tools for the integration tests: one-shot commands with captured output,
+// and an sshd on 127.0.0.1 that is always stopped when its guard goes away, even when a test fails.
 #pragma once
 
+#include <sys/types.h>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace jit::ca::testing {
@@ -22,8 +22,8 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv,
                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
-// `ssh-keygen -q -N '' -C name -f dir/name <type_args>`: writes dir/name and dir/name.pub and returns
-// the private key's path; throws on failure.
+// `ssh-keygen -q -N '' -C name -f dir/name <type_args>`: writes dir/name and dir/name.pub and
+// returns the private key's path; throws on failure.
 std::filesystem::path ssh_keygen_new_key(const std::filesystem::path& dir, const std::string& name,
                                          const std::vector<std::string>& type_args);
 
@@ -35,7 +35,8 @@ std::uint16_t free_loopback_port();
 // SIGTERM, then SIGKILL if needed, and reaps it.
 class SshdGuard {
  public:
-  SshdGuard(const std::filesystem::path& config, const std::filesystem::path& log, std::uint16_t port);
+  SshdGuard(const std::filesystem::path& config, const std::filesystem::path& log,
+            std::uint16_t port);
   SshdGuard(const SshdGuard&) = delete;
   SshdGuard& operator=(const SshdGuard&) = delete;
   ~SshdGuard();

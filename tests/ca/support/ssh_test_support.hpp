@@ -23,7 +23,9 @@ class SshTempDir {
   SshTempDir& operator=(const SshTempDir&) = delete;
   ~SshTempDir();
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-  [[nodiscard]] std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  [[nodiscard]] std::filesystem::path operator/(const std::string& name) const {
+    return path_ / name;
+  }
 
  private:
   std::filesystem::path path_;
