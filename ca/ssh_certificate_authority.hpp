@@ -1,6 +1,7 @@
 // The SSH user CA: several CA keys are published (rotation), the newest one signs. Immutable after
 // create(); every member function is const and safe to call from several threads at once (each
-// signature uses its own OpenSSL context, the nonce comes from OpenSSL's thread-safe RAND_bytes).
+// signature uses its own OpenSSL context; nonces come from per-thread buffers filled by
+// RAND_bytes).
 #pragma once
 
 #include "ca/ca_error.hpp"

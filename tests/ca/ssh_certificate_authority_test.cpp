@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <sstream>
 #include <thread>
@@ -79,6 +82,33 @@ TEST(SshCertificateAuthority, NoncesAreFreshPerCertificate) {
   ASSERT_TRUE(a && b);
   EXPECT_NE(a->nonce, b->nonce);
   EXPECT_NE(a->blob, b->blob);
+}
+
+// Nonces are drawn from a per-thread buffer; a forked child must not reuse what its parent will use.
+TEST(SshCertificateAuthority, ForkedChildDoesNotRepeatTheParentsNonces) {
+  std::vector<SshCaKey> keys;
+  keys.push_back(must_generate(KeyAlgorithm::ed25519));
+  auto ca = SshCertificateAuthority::create(std::move(keys));
+  ASSERT_TRUE(ca->issue_user_certificate(user_key(), test_profile()));  // fills this thread's buffer
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto issued = ca->issue_user_certificate(user_key(), test_profile());
+    const bool ok = issued && ::write(fds[1], issued->nonce.data(), issued->nonce.size()) == 32;
+    ::_exit(ok ? 0 : 1);
+  }
+  ::close(fds[1]);
+  Bytes child_nonce(32);
+  ASSERT_EQ(::read(fds[0], child_nonce.data(), child_nonce.size()), 32);
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  auto parent = ca->issue_user_certificate(user_key(), test_profile());
+  ASSERT_TRUE(parent);
+  EXPECT_NE(parent->nonce, child_nonce);
 }
 
 // One CA object shared by several threads, as the broker uses it.
