@@ -15,6 +15,11 @@ Result<SshCaKey> SshCaKey::from_private_key(EvpPkeyPtr key) {
   if (!key) return CaErrc::invalid_argument;
   auto public_key = SshPublicKey::from_evp(key.get());
   if (!public_key) return public_key.error();
+  // A start-up self-test: the key must be a private key whose signatures its public half verifies.
+  const ByteView probe = as_bytes("jitbroker SSH CA key self-test");
+  auto signature = ssh_sign(key.get(), public_key->type(), probe);
+  clear_openssl_errors();
+  if (!signature || !ssh_verify(*public_key, probe, *signature)) return CaErrc::key_unavailable;
   return SshCaKey(std::move(key), std::move(*public_key));
 }
 

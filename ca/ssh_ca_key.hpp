@@ -19,6 +19,8 @@ namespace jit::ca {
 
 class SshCaKey {
  public:
+  // Signs and verifies a probe message once: key_unavailable for a key that cannot sign (a public
+  // key only), unsupported_key for types we do not support.
   [[nodiscard]] static Result<SshCaKey> from_private_key(EvpPkeyPtr key);
   [[nodiscard]] static Result<SshCaKey> generate(KeyAlgorithm algorithm = KeyAlgorithm::ed25519);
   // PEM ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY", traditional EC/RSA) or "OPENSSH PRIVATE KEY" text.

@@ -132,6 +132,15 @@ TEST_F(SshKeygenListing, EveryCaAndSubjectTypeListsExactly) {
   }
 }
 
+TEST_F(SshKeygenListing, RsaCaSignsWithRsaSha2_512) {
+  auto key = SshCaKey::parse(testing::ssh_test_file("rsa3072_ca.key"), std::nullopt);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->signature_algorithm(), "rsa-sha2-512");
+  const SshCertificateAuthority ca = single_key_ca(std::move(*key));
+  check_listing(ca, "user_ed25519", testing::test_profile());
+  check_listing(ca, "user_rsa", testing::test_profile());
+}
+
 TEST_F(SshKeygenListing, CaKeyFromSshKeygenSignsCertificatesItAccepts) {
   auto key = SshCaKey::load_file(dir_->path() / "ca_openssh", std::nullopt);
   ASSERT_TRUE(key) << key.error().message();

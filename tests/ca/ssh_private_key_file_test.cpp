@@ -128,6 +128,10 @@ TEST(SshCaKey, RefusesShortRsaAndEmptyKeys) {
   EvpPkeyPtr rsa(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048)));
   EXPECT_EQ(SshCaKey::from_private_key(std::move(rsa)).error(), CaErrc::unsupported_key);
   EXPECT_EQ(SshCaKey::from_private_key(nullptr).error(), CaErrc::invalid_argument);
+  // A public key alone cannot be a CA key.
+  auto public_only = SshPublicKey::parse_line(ssh_test_file("ed25519_ca.pub"))->to_evp();
+  ASSERT_TRUE(public_only);
+  EXPECT_EQ(SshCaKey::from_private_key(std::move(*public_only)).error(), CaErrc::key_unavailable);
 }
 
 }  // namespace
