@@ -84,12 +84,14 @@ TEST(SshCertificateAuthority, NoncesAreFreshPerCertificate) {
   EXPECT_NE(a->blob, b->blob);
 }
 
-// Nonces are drawn from a per-thread buffer; a forked child must not reuse what its parent will use.
+// Nonces are drawn from a per-thread buffer; a forked child must not reuse what its parent will
+// use.
 TEST(SshCertificateAuthority, ForkedChildDoesNotRepeatTheParentsNonces) {
   std::vector<SshCaKey> keys;
   keys.push_back(must_generate(KeyAlgorithm::ed25519));
   auto ca = SshCertificateAuthority::create(std::move(keys));
-  ASSERT_TRUE(ca->issue_user_certificate(user_key(), test_profile()));  // fills this thread's buffer
+  ASSERT_TRUE(
+      ca->issue_user_certificate(user_key(), test_profile()));  // fills this thread's buffer
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   const pid_t child = ::fork();
