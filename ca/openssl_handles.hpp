@@ -9,6 +9,8 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/ocsp.h>
+#include <openssl/param_build.h>
+#include <openssl/params.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -28,11 +30,16 @@ struct OpenSslDeleter {
 using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
 // Big numbers may hold private scalars, so they are wiped on free.
 using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_clear_free>>;
+using BnCtxPtr = std::unique_ptr<BN_CTX, OpenSslDeleter<BN_CTX_free>>;
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OpenSslDeleter<ECDSA_SIG_free>>;
 using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>>;
 using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpenSslDeleter<EVP_PKEY_CTX_free>>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
 using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, OpenSslDeleter<EVP_CIPHER_CTX_free>>;
+using OsslParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, OpenSslDeleter<OSSL_PARAM_BLD_free>>;
+// OpenSSL 3.0 has no OSSL_PARAM_clear_free: arrays carrying private key components are built from
+// BN_FLG_SECURE numbers, which OSSL_PARAM_BLD keeps in secure memory that is cleared on free.
+using OsslParamPtr = std::unique_ptr<OSSL_PARAM, OpenSslDeleter<OSSL_PARAM_free>>;
 using EvpKdfPtr = std::unique_ptr<EVP_KDF, OpenSslDeleter<EVP_KDF_free>>;
 using EvpKdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, OpenSslDeleter<EVP_KDF_CTX_free>>;
 using EvpMacPtr = std::unique_ptr<EVP_MAC, OpenSslDeleter<EVP_MAC_free>>;

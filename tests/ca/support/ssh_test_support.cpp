@@ -1,0 +1,66 @@
+#include "ssh_test_support.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace jit::ca::testing {
+
+std::string read_text_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string ssh_test_file(const std::string& name) {
+  return read_text_file(std::filesystem::path(JIT_TEST_DATA_DIR) / "ssh" / name);
+}
+
+SshTempDir::SshTempDir() {
+  std::string templ = "/tmp/jit-ssh-test-XXXXXX";
+  if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = templ;
+}
+
+SshTempDir::~SshTempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+void write_text_file(const std::filesystem::path& path, const std::string& text, int mode) {
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + path.string());
+    out << text;
+  }
+  std::filesystem::permissions(path, static_cast<std::filesystem::perms>(mode));
+}
+
+SshCertificateProfile test_profile() {
+  SshCertificateProfile profile;
+  profile.serial = 42;
+  profile.key_id = "jit:req-1:alice:prod-db-read";
+  profile.principals = {"dbread"};
+  profile.valid_from = kTestNow;
+  profile.valid_before = kTestNow + std::chrono::hours(1);
+  return profile;
+}
+
+SshCaKey must_generate(KeyAlgorithm algorithm) {
+  auto key = SshCaKey::generate(algorithm);
+  if (!key) throw std::runtime_error("key generation failed");
+  return std::move(*key);
+}
+
+Bytes to_bytes(std::string_view text) {
+  const ByteView view = as_bytes(text);
+  return Bytes(view.begin(), view.end());
+}
+
+}  // namespace jit::ca::testing
