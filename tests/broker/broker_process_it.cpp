@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 
 #include <fstream>
-#include <regex>
 
 namespace jit::broker {
 namespace {
@@ -52,9 +51,13 @@ class BrokerProcessTest : public ::testing::Test {
                                  "serve"},
         dir_.path());
     EXPECT_TRUE(child->wait_for_output("listening on", 20s)) << child->err();
-    std::smatch match;
+    // "jit-broker listening on https://127.0.0.1:PORT/ ..."
     const std::string out = child->out();
-    port = std::regex_search(out, match, std::regex(R"(:(\d+)/)")) ? std::stoi(match[1]) : 0;
+    const auto slash = out.find("/ ", out.find("listening on https://"));
+    const auto colon = out.rfind(':', slash);
+    port = slash == std::string::npos || colon == std::string::npos
+               ? 0
+               : std::stoi(out.substr(colon + 1, slash - colon - 1));
     return child;
   }
 
