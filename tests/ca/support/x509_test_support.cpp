@@ -1,5 +1,7 @@
 #include "x509_test_support.hpp"
 
+#include "ca/x509_client_certificate.hpp"
+
 #include <openssl/pem.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -135,6 +137,67 @@ int verify_with_openssl(const X509* leaf, const X509* intermediate, const X509* 
   const int error = X509_STORE_CTX_get_error(context.get());
   ERR_clear_error();
   return ok == 1 ? X509_V_OK : (error == X509_V_OK ? -1 : error);
+}
+
+X509Ptr issue_test_server_certificate(const X509CertificateAuthority& ca, EVP_PKEY* key, Clock::time_point now) {
+  X509Ptr certificate(X509_new());
+  X509NamePtr name(X509_NAME_new());
+  auto serial = random_serial();
+  BignumPtr serial_number(BN_bin2bn(as_uchars(serial->bytes()), static_cast<int>(serial->bytes().size()), nullptr));
+  require(certificate && name && serial_number, "server certificate");
+  X509* x = certificate.get();
+  require(X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
+                                     reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0) == 1 &&
+              X509_set_version(x, X509_VERSION_3) == 1 &&
+              BN_to_ASN1_INTEGER(serial_number.get(), X509_get_serialNumber(x)) != nullptr &&
+              X509_set_subject_name(x, name.get()) == 1 &&
+              X509_set_issuer_name(x, X509_get_subject_name(ca.certificate())) == 1 &&
+              ASN1_TIME_set(X509_getm_notBefore(x), Clock::to_time_t(now) - 60) != nullptr &&
+              ASN1_TIME_set(X509_getm_notAfter(x), Clock::to_time_t(now) + 3600) != nullptr &&
+              X509_set_pubkey(x, key) == 1,
+          "server certificate fields");
+  X509V3_CTX context;
+  X509V3_set_ctx(&context, const_cast<X509*>(ca.certificate()), x, nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair{NID_basic_constraints, "critical,CA:FALSE"},
+                            std::pair{NID_key_usage, "critical,digitalSignature"},
+                            std::pair{NID_ext_key_usage, "serverAuth"},
+                            std::pair{NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1"},
+                            std::pair{NID_subject_key_identifier, "hash"},
+                            std::pair{NID_authority_key_identifier, "keyid:always"}}) {
+    X509ExtensionPtr extension(X509V3_EXT_nconf_nid(nullptr, &context, nid, value));
+    require(extension && X509_add_ext(x, extension.get(), -1) == 1, "server extension");
+  }
+  const EVP_MD* md = ca.key_algorithm() == KeyAlgorithm::ed25519 ? nullptr : EVP_sha256();
+  require(X509_sign(x, ca.signing_key(), md) > 0, "server sign");
+  return certificate;
+}
+
+std::string certificate_pem(const X509* certificate) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  require(bio && PEM_write_bio_X509(bio.get(), certificate) == 1, "PEM_write_bio_X509");
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(length));
+}
+
+ClientFiles issue_client_files(const X509CertificateAuthority& ca, const std::filesystem::path& dir,
+                               const std::string& name, Clock::time_point now, Clock::time_point not_after) {
+  EvpPkeyPtr key = generate(KeyAlgorithm::ecdsa_p256);
+  auto serial = random_serial();
+  X509ClientProfile profile;
+  profile.common_name = "alice";
+  profile.organizational_unit = "prod-db-read";
+  profile.san_uri = "spiffe://corp.example/user/alice/role/prod-db-read";
+  profile.crl_distribution_url = "http://127.0.0.1/v1/ca/x509/crl";
+  auto issued = issue_client_certificate_from_csr(ca, make_csr_pem(key.get()), profile, *serial, now,
+                                                  std::chrono::seconds(60), not_after);
+  require(issued.has_value(), "issue client certificate");
+  ClientFiles files{dir / (name + ".pem"), dir / (name + ".key"), issued->serial_hex};
+  write_text(files.certificate, issued->pem);
+  auto key_pem = private_key_to_pem(key.get(), std::nullopt);
+  require(key_pem.has_value(), "key PEM");
+  write_text(files.key, *key_pem);
+  return files;
 }
 
 TempDir::TempDir() {
