@@ -122,24 +122,57 @@ Result<X509CertificateAuthority> X509CertificateAuthority::create(EvpPkeyPtr key
   return ca;
 }
 
-Result<Bytes> X509CertificateAuthority::sign_structure(ByteView tbs) const {
+Result<std::size_t> X509CertificateAuthority::sign(ByteView tbs,
+                                                   std::span<unsigned char> signature) const {
   clear_openssl_errors();
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), sign_template_.get()) != 1)
     return CaErrc::crypto_failure;
-  std::vector<unsigned char> signature(max_signature_size_);
   std::size_t length = signature.size();
   if (EVP_DigestSign(ctx.get(), signature.data(), &length, as_uchars(tbs), tbs.size()) != 1) {
     return CaErrc::crypto_failure;
   }
+  return length;
+}
+
+Result<Bytes> X509CertificateAuthority::sign_structure(ByteView tbs) const {
+  std::vector<unsigned char> signature(max_signature_size_);
+  auto length = sign(tbs, signature);
+  if (!length) return length.error();
+  // The lengths are known now, so the header goes first and nothing is moved afterwards.
+  const std::size_t bit_string = der_header_size(*length + 1) + *length + 1;
+  const std::size_t content = tbs.size() + signature_algorithm_.size() + bit_string;
   DerWriter out;
-  out.reserve(tbs.size() + signature_algorithm_.size() + length + 16);
-  out.open(der_tag::kSequence);
+  out.reserve(der_header_size(content) + content);
+  out.header(der_tag::kSequence, content);
   out.raw(tbs);
   out.raw(signature_algorithm_);
-  out.bit_string(ByteView(reinterpret_cast<const std::byte*>(signature.data()), length));
-  out.close();
+  out.bit_string(ByteView(reinterpret_cast<const std::byte*>(signature.data()), *length));
   return out.take();
+}
+
+Result<Bytes> X509CertificateAuthority::sign_structure_in_place(Bytes buffer) const {
+  if (buffer.size() < kSignHeadroom) return CaErrc::invalid_argument;
+  const ByteView tbs = ByteView(buffer).subspan(kSignHeadroom);
+  std::vector<unsigned char> signature(max_signature_size_);
+  auto length = sign(tbs, signature);
+  if (!length) return length.error();
+  const std::size_t bit_string = der_header_size(*length + 1) + *length + 1;
+  const std::size_t content = tbs.size() + signature_algorithm_.size() + bit_string;
+  const std::size_t header = der_header_size(content);
+  if (header > kSignHeadroom) return CaErrc::invalid_argument;  // over 4 GiB
+  DerWriter tail;
+  tail.raw(signature_algorithm_);
+  tail.bit_string(ByteView(reinterpret_cast<const std::byte*>(signature.data()), *length));
+  buffer.insert(buffer.end(), tail.view().begin(), tail.view().end());
+  DerWriter head;
+  head.header(der_tag::kSequence, content);
+  const std::size_t start = kSignHeadroom - header;
+  std::copy(head.view().begin(), head.view().end(),
+            buffer.begin() + static_cast<std::ptrdiff_t>(start));
+  // Drops the unused front bytes: a move within memory already touched, unlike a fresh copy.
+  if (start > 0) buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(start));
+  return buffer;
 }
 
 }  // namespace jit::ca

@@ -10,6 +10,7 @@
 #include "ca/private_key.hpp"
 
 #include <chrono>
+#include <span>
 #include <string>
 
 namespace jit::ca {
@@ -46,6 +47,10 @@ class X509CertificateAuthority {
   // SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }: a signed certificate or CRL.
   // `tbs` must already name signature_algorithm() inside it.
   [[nodiscard]] Result<Bytes> sign_structure(ByteView tbs) const;
+  // The same for a large TBS (a CRL) without copying it: `buffer` holds kSignHeadroom unused bytes
+  // followed by the TBS; the result is built in the same allocation.
+  static constexpr std::size_t kSignHeadroom = 6;  // tag + 0x84 + four length octets
+  [[nodiscard]] Result<Bytes> sign_structure_in_place(Bytes buffer) const;
 
   // For OpenSSL calls that sign with the CA themselves (OCSP_basic_sign). Never serialised.
   [[nodiscard]] EVP_PKEY* signing_key() const noexcept { return key_.get(); }
@@ -63,6 +68,8 @@ class X509CertificateAuthority {
   KeyAlgorithm key_algorithm_ = KeyAlgorithm::ecdsa_p256;
   std::chrono::system_clock::time_point not_before_;
   std::chrono::system_clock::time_point not_after_;
+  [[nodiscard]] Result<std::size_t> sign(ByteView tbs, std::span<unsigned char> signature) const;
+
   std::size_t max_signature_size_ = 0;
   // Initialised once with EVP_DigestSignInit and only ever copied (EVP_MD_CTX_copy_ex reads it),
   // which skips OpenSSL 3.0's per-call algorithm fetch; copies from several threads are

@@ -32,6 +32,23 @@ bool der_time_encodable(system_clock::time_point t) noexcept {
   return year >= kFirstYear && year <= kLastYear;
 }
 
+std::size_t der_header_size(std::size_t content_length) noexcept {
+  std::size_t octets = 0;
+  if (content_length >= 0x80) {
+    for (std::size_t v = content_length; v != 0; v >>= 8) ++octets;
+  }
+  return 2 + octets;
+}
+
+std::size_t der_time_size(system_clock::time_point t) noexcept {
+  return year_of(t) >= kFirstGeneralizedYear ? 17 : 15;
+}
+
+void DerWriter::header(std::uint8_t tag, std::size_t content_length) {
+  out_.push_back(static_cast<std::byte>(tag));
+  length(content_length);
+}
+
 void DerWriter::length(std::size_t n) {
   if (n < 0x80) {
     out_.push_back(static_cast<std::byte>(n));

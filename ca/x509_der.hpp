@@ -37,12 +37,20 @@ constexpr std::uint8_t context(unsigned n, bool constructed) {
 // Z. Times outside 1950..9999 cannot be written; callers check with this first.
 [[nodiscard]] bool der_time_encodable(std::chrono::system_clock::time_point t) noexcept;
 
+// Bytes of an element's tag and length octets for a content of this size.
+[[nodiscard]] std::size_t der_header_size(std::size_t content_length) noexcept;
+// Bytes of an X.509 Time element (UTCTime 15, GeneralizedTime 17); t must be encodable.
+[[nodiscard]] std::size_t der_time_size(std::chrono::system_clock::time_point t) noexcept;
+
 // Appends DER elements. Constructed elements are opened and closed like brackets; their length is
 // filled in on close (one byte reserved, widened with a move when the content reaches 128 bytes).
 class DerWriter {
  public:
   void open(std::uint8_t tag);
   void close();
+  // Tag and length of an element whose `content_length` bytes the caller writes next: for large
+  // elements whose size is known up front, which then need no move on close.
+  void header(std::uint8_t tag, std::size_t content_length);
   void element(std::uint8_t tag, ByteView content);
   void raw(ByteView encoded) { out_.insert(out_.end(), encoded.begin(), encoded.end()); }
   // A non-negative INTEGER from a big-endian magnitude (leading zeros dropped, 0x00 added when the

@@ -1,5 +1,7 @@
 #include "ca/x509_pem.hpp"
 
+#include <algorithm>
+
 namespace jit::ca {
 namespace {
 
@@ -66,14 +68,42 @@ Result<Bytes> decode_single_pem(std::string_view text,
 }
 
 std::string encode_pem(std::string_view label, ByteView der) {
-  const std::string body = base64_encode(der);
-  std::string out;
-  out.reserve(body.size() + body.size() / kLineWidth + 2 * (label.size() + 20));
-  out.append(kBegin).append(label).append(kDashes).append("\n");
-  for (std::size_t at = 0; at < body.size(); at += kLineWidth) {
-    out.append(body, at, kLineWidth).append("\n");
+  // Written in place into a string sized up front: CRLs reach megabytes, and appending character
+  // by character then line by line cost more than signing them.
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const std::size_t symbols = (der.size() + 2) / 3 * 4;
+  const std::size_t lines = (symbols + kLineWidth - 1) / kLineWidth;
+  const std::string begin = std::string(kBegin).append(label).append(kDashes).append("\n");
+  const std::string end = std::string(kEnd).append(label).append(kDashes).append("\n");
+  std::string out(begin.size() + symbols + lines + end.size(), '\0');
+  char* cursor = std::copy(begin.begin(), begin.end(), out.data());
+  std::size_t column = 0;
+  const auto put = [&](char c) {
+    *cursor++ = c;
+    if (++column == kLineWidth) {
+      *cursor++ = '\n';
+      column = 0;
+    }
+  };
+  const auto* in = reinterpret_cast<const unsigned char*>(der.data());
+  std::size_t i = 0;
+  for (; i + 3 <= der.size(); i += 3) {
+    const unsigned v = (unsigned{in[i]} << 16) | (unsigned{in[i + 1]} << 8) | in[i + 2];
+    put(kAlphabet[(v >> 18) & 63]);
+    put(kAlphabet[(v >> 12) & 63]);
+    put(kAlphabet[(v >> 6) & 63]);
+    put(kAlphabet[v & 63]);
   }
-  out.append(kEnd).append(label).append(kDashes).append("\n");
+  if (const std::size_t left = der.size() - i; left > 0) {
+    const unsigned v = (unsigned{in[i]} << 16) | (left == 2 ? unsigned{in[i + 1]} << 8 : 0U);
+    put(kAlphabet[(v >> 18) & 63]);
+    put(kAlphabet[(v >> 12) & 63]);
+    put(left == 2 ? kAlphabet[(v >> 6) & 63] : '=');
+    put('=');
+  }
+  if (column != 0) *cursor++ = '\n';
+  std::copy(end.begin(), end.end(), cursor);
   return out;
 }
 

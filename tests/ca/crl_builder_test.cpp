@@ -42,10 +42,11 @@ std::string serial_hex(const ASN1_INTEGER* value) {
 TEST_F(CrlBuilderTest, ListsRevokedUnexpiredEntriesWithReasonsNumberAndKeyId) {
   const Clock::time_point now = floor<seconds>(Clock::now());
   const std::vector<CrlEntry> entries = {
-      {serial("7000000000000000000000000000000b"), now - minutes(3), CrlReason::key_compromise, now + hours(1)},
+      {serial("7000000000000000000000000000000b"), now - minutes(3), CrlReason::key_compromise,
+       now + hours(1)},
       {serial("50"), now - minutes(2), CrlReason::unspecified, now + minutes(1)},
       {serial("60"), now - hours(2), CrlReason::superseded, now - seconds(1)},  // expired: pruned
-      {serial("6000"), now - minutes(1), CrlReason::privilege_withdrawn, now},   // expires now: kept
+      {serial("6000"), now - minutes(1), CrlReason::privilege_withdrawn, now},  // expires now: kept
   };
   auto crl = build_crl(issuer(), entries, 42, now, now + minutes(5), now);
   ASSERT_TRUE(crl) << crl.error().message();
@@ -56,15 +57,20 @@ TEST_F(CrlBuilderTest, ListsRevokedUnexpiredEntriesWithReasonsNumberAndKeyId) {
 
   X509CrlPtr parsed = test::parse_crl(crl->der);
   EXPECT_EQ(X509_CRL_get_version(parsed.get()), X509_CRL_VERSION_2);
-  EXPECT_EQ(X509_NAME_cmp(X509_CRL_get_issuer(parsed.get()), X509_get_subject_name(issuer().certificate())), 0);
+  EXPECT_EQ(X509_NAME_cmp(X509_CRL_get_issuer(parsed.get()),
+                          X509_get_subject_name(issuer().certificate())),
+            0);
   EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(parsed.get()), Clock::to_time_t(now)), 0);
-  EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(parsed.get()), Clock::to_time_t(now + minutes(5))), 0);
+  EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(parsed.get()),
+                                 Clock::to_time_t(now + minutes(5))),
+            0);
   EXPECT_EQ(X509_CRL_verify(parsed.get(), X509_get0_pubkey(issuer().certificate())), 1);
   EXPECT_EQ(X509_CRL_get_signature_nid(parsed.get()), NID_ecdsa_with_SHA256);
 
   EXPECT_EQ(X509_CRL_get_ext_count(parsed.get()), 2);
   int critical = -1;
-  auto* number = static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(parsed.get(), NID_crl_number, &critical, nullptr));
+  auto* number = static_cast<ASN1_INTEGER*>(
+      X509_CRL_get_ext_d2i(parsed.get(), NID_crl_number, &critical, nullptr));
   ASSERT_NE(number, nullptr);
   EXPECT_EQ(critical, 0);
   EXPECT_EQ(ASN1_INTEGER_get(number), 42);
@@ -74,7 +80,9 @@ TEST_F(CrlBuilderTest, ListsRevokedUnexpiredEntriesWithReasonsNumberAndKeyId) {
   ASSERT_NE(aki, nullptr);
   EXPECT_EQ(critical, 0);
   ASSERT_NE(aki->keyid, nullptr);
-  EXPECT_EQ(ASN1_OCTET_STRING_cmp(aki->keyid, X509_get0_subject_key_id(const_cast<X509*>(issuer().certificate()))), 0);
+  EXPECT_EQ(ASN1_OCTET_STRING_cmp(
+                aki->keyid, X509_get0_subject_key_id(const_cast<X509*>(issuer().certificate()))),
+            0);
   AUTHORITY_KEYID_free(aki);
 
   // Sorted by serial value: 0x50 < 0x6000 < 0x70...0b.
@@ -90,8 +98,11 @@ TEST_F(CrlBuilderTest, ListsRevokedUnexpiredEntriesWithReasonsNumberAndKeyId) {
   for (int i = 0; i < 3; ++i) {
     const X509_REVOKED* entry = sk_X509_REVOKED_value(revoked, i);
     EXPECT_EQ(serial_hex(X509_REVOKED_get0_serialNumber(entry)), expected[i].serial);
-    EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_REVOKED_get0_revocationDate(entry), Clock::to_time_t(expected[i].at)), 0);
-    auto* reason = static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(entry, NID_crl_reason, &critical, nullptr));
+    EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_REVOKED_get0_revocationDate(entry),
+                                   Clock::to_time_t(expected[i].at)),
+              0);
+    auto* reason = static_cast<ASN1_ENUMERATED*>(
+        X509_REVOKED_get_ext_d2i(entry, NID_crl_reason, &critical, nullptr));
     if (expected[i].reason < 0) {
       EXPECT_EQ(reason, nullptr);
       EXPECT_EQ(X509_REVOKED_get_ext_count(entry), 0);
@@ -107,7 +118,9 @@ TEST_F(CrlBuilderTest, ListsRevokedUnexpiredEntriesWithReasonsNumberAndKeyId) {
   // Canonical DER, and the PEM holds the same CRL.
   unsigned char* reencoded = nullptr;
   const int length = i2d_X509_CRL(parsed.get(), &reencoded);
-  EXPECT_EQ(Bytes(reinterpret_cast<std::byte*>(reencoded), reinterpret_cast<std::byte*>(reencoded) + length), crl->der);
+  EXPECT_EQ(Bytes(reinterpret_cast<std::byte*>(reencoded),
+                  reinterpret_cast<std::byte*>(reencoded) + length),
+            crl->der);
   OPENSSL_free(reencoded);
   EXPECT_TRUE(crl->pem.starts_with("-----BEGIN X509 CRL-----\n"));
   EXPECT_EQ(base64_encode(crl->der).substr(0, 64), crl->pem.substr(25, 64));
@@ -125,11 +138,13 @@ TEST_F(CrlBuilderTest, EmptyCrlHasNoRevokedCertificatesField) {
 
 TEST_F(CrlBuilderTest, CrlNumberRoundTripsAcrossItsRange) {
   const Clock::time_point now = Clock::now();
-  for (std::uint64_t n : {std::uint64_t{0}, std::uint64_t{127}, std::uint64_t{128}, ~std::uint64_t{0}}) {
+  for (std::uint64_t n :
+       {std::uint64_t{0}, std::uint64_t{127}, std::uint64_t{128}, ~std::uint64_t{0}}) {
     auto crl = build_crl(issuer(), {}, n, now, now + minutes(5), now);
     ASSERT_TRUE(crl);
     X509CrlPtr parsed = test::parse_crl(crl->der);
-    auto* number = static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(parsed.get(), NID_crl_number, nullptr, nullptr));
+    auto* number = static_cast<ASN1_INTEGER*>(
+        X509_CRL_get_ext_d2i(parsed.get(), NID_crl_number, nullptr, nullptr));
     ASSERT_NE(number, nullptr);
     std::uint64_t value = 0;
     EXPECT_EQ(ASN1_INTEGER_get_uint64(&value, number), 1);
@@ -141,8 +156,10 @@ TEST_F(CrlBuilderTest, CrlNumberRoundTripsAcrossItsRange) {
 TEST_F(CrlBuilderTest, ManyEntriesAreSortedNumerically) {
   const Clock::time_point now = Clock::now();
   std::vector<CrlEntry> entries;
-  for (int i = 0; i < 1000; ++i) entries.push_back({*random_serial(), now, CrlReason::unspecified, now + hours(1)});
-  entries.push_back({serial("01"), now, CrlReason::unspecified, now + hours(1)});  // short serials sort first
+  for (int i = 0; i < 1000; ++i)
+    entries.push_back({*random_serial(), now, CrlReason::unspecified, now + hours(1)});
+  entries.push_back(
+      {serial("01"), now, CrlReason::unspecified, now + hours(1)});  // short serials sort first
   auto crl = build_crl(issuer(), entries, 7, now, now + minutes(5), now);
   ASSERT_TRUE(crl);
   X509CrlPtr parsed = test::parse_crl(crl->der);
@@ -150,9 +167,10 @@ TEST_F(CrlBuilderTest, ManyEntriesAreSortedNumerically) {
   ASSERT_EQ(sk_X509_REVOKED_num(revoked), 1001);
   EXPECT_EQ(serial_hex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, 0))), "01");
   for (int i = 1; i < 1001; ++i) {
-    EXPECT_LT(ASN1_INTEGER_cmp(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i - 1)),
-                               X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i))),
-              0);
+    EXPECT_LT(
+        ASN1_INTEGER_cmp(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i - 1)),
+                         X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i))),
+        0);
   }
   EXPECT_EQ(X509_CRL_verify(parsed.get(), X509_get0_pubkey(issuer().certificate())), 1);
 }
@@ -181,22 +199,27 @@ TEST_F(CrlBuilderTest, RefusesBadArguments) {
   // A duplicate among pruned entries does not matter: it is not listed.
   CrlEntry expired = good;
   expired.not_after = now - seconds(1);
-  EXPECT_TRUE(build_crl(issuer(), std::vector<CrlEntry>{expired, expired}, 1, now, now + minutes(5), now));
+  EXPECT_TRUE(
+      build_crl(issuer(), std::vector<CrlEntry>{expired, expired}, 1, now, now + minutes(5), now));
 }
 
 TEST_F(CrlBuilderTest, OpenSslRejectsRevokedAndAcceptsOthersWithBothCrls) {
   const Clock::time_point now = Clock::now();
   EvpPkeyPtr key = test::generate(KeyAlgorithm::ecdsa_p256);
   auto csr = parse_and_verify_csr(test::make_csr_pem(key.get()));
-  const X509ClientProfile profile{"alice", "prod-db-read", "spiffe://corp.example/user/alice", std::nullopt,
-                                  "http://127.0.0.1/crl"};
+  const X509ClientProfile profile{"alice", "prod-db-read", "spiffe://corp.example/user/alice",
+                                  std::nullopt, "http://127.0.0.1/crl"};
   auto revoked_serial = random_serial();
   auto kept_serial = random_serial();
-  auto revoked = issue_client_certificate(issuer(), *csr, profile, *revoked_serial, now, seconds(60), now + hours(1));
-  auto kept = issue_client_certificate(issuer(), *csr, profile, *kept_serial, now, seconds(60), now + hours(1));
+  auto revoked = issue_client_certificate(issuer(), *csr, profile, *revoked_serial, now,
+                                          seconds(60), now + hours(1));
+  auto kept = issue_client_certificate(issuer(), *csr, profile, *kept_serial, now, seconds(60),
+                                       now + hours(1));
   ASSERT_TRUE(revoked && kept);
-  auto crl = build_crl(issuer(), std::vector<CrlEntry>{{*revoked_serial, now, CrlReason::key_compromise, now + hours(1)}},
-                       2, now, now + minutes(5), now);
+  auto crl = build_crl(
+      issuer(),
+      std::vector<CrlEntry>{{*revoked_serial, now, CrlReason::key_compromise, now + hours(1)}}, 2,
+      now, now + minutes(5), now);
   auto root_crl = build_crl(*hierarchy_->root(), {}, 1, now, now + hours(24), now);
   ASSERT_TRUE(crl && root_crl);
   X509CrlPtr issuing_list = test::parse_crl(crl->der);
@@ -206,11 +229,13 @@ TEST_F(CrlBuilderTest, OpenSslRejectsRevokedAndAcceptsOthersWithBothCrls) {
   X509Ptr kept_cert = test::parse_certificate(kept->der);
   const X509* intermediate = issuer().certificate();
   const X509* root = hierarchy_->root_certificate();
-  EXPECT_EQ(test::verify_with_openssl(revoked_cert.get(), intermediate, root, crls, now), X509_V_ERR_CERT_REVOKED);
+  EXPECT_EQ(test::verify_with_openssl(revoked_cert.get(), intermediate, root, crls, now),
+            X509_V_ERR_CERT_REVOKED);
   EXPECT_EQ(test::verify_with_openssl(kept_cert.get(), intermediate, root, crls, now), X509_V_OK);
   // Without the root's CRL, checking the whole chain cannot vouch for the intermediate.
-  EXPECT_EQ(test::verify_with_openssl(kept_cert.get(), intermediate, root, {issuing_list.get()}, now),
-            X509_V_ERR_UNABLE_TO_GET_CRL);
+  EXPECT_EQ(
+      test::verify_with_openssl(kept_cert.get(), intermediate, root, {issuing_list.get()}, now),
+      X509_V_ERR_UNABLE_TO_GET_CRL);
   // After nextUpdate the CRL is stale.
   EXPECT_EQ(test::verify_with_openssl(kept_cert.get(), intermediate, root, crls, now + minutes(6)),
             X509_V_ERR_CRL_HAS_EXPIRED);
@@ -221,12 +246,14 @@ TEST(CrlBuilderAlgorithms, Ed25519AndP384CasSignVerifiableCrls) {
   for (KeyAlgorithm algorithm : {KeyAlgorithm::ed25519, KeyAlgorithm::ecdsa_p384}) {
     auto hierarchy = create_dev_hierarchy(algorithm, {}, {}, now);
     ASSERT_TRUE(hierarchy);
-    auto crl = build_crl(hierarchy->issuing(),
-                         std::vector<CrlEntry>{{*random_serial(), now, CrlReason::ca_compromise, now + hours(1)}}, 3,
-                         now, now + minutes(5), now);
+    auto crl = build_crl(
+        hierarchy->issuing(),
+        std::vector<CrlEntry>{{*random_serial(), now, CrlReason::ca_compromise, now + hours(1)}}, 3,
+        now, now + minutes(5), now);
     ASSERT_TRUE(crl);
     X509CrlPtr parsed = test::parse_crl(crl->der);
-    EXPECT_EQ(X509_CRL_verify(parsed.get(), X509_get0_pubkey(hierarchy->issuing().certificate())), 1);
+    EXPECT_EQ(X509_CRL_verify(parsed.get(), X509_get0_pubkey(hierarchy->issuing().certificate())),
+              1);
   }
 }
 

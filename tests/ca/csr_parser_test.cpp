@@ -44,8 +44,9 @@ TEST(CsrParser, AcceptsP256P384Ed25519AndRsa3072InPemOrDer) {
     KeyAlgorithm algorithm;
     const EVP_MD* md;
   };
-  for (const Case& c : {Case{KeyAlgorithm::ecdsa_p256, EVP_sha256()}, Case{KeyAlgorithm::ecdsa_p384, EVP_sha384()},
-                        Case{KeyAlgorithm::ecdsa_p256, EVP_sha512()}, Case{KeyAlgorithm::ed25519, nullptr}}) {
+  for (const Case& c :
+       {Case{KeyAlgorithm::ecdsa_p256, EVP_sha256()}, Case{KeyAlgorithm::ecdsa_p384, EVP_sha384()},
+        Case{KeyAlgorithm::ecdsa_p256, EVP_sha512()}, Case{KeyAlgorithm::ed25519, nullptr}}) {
     EvpPkeyPtr key = generate(c.algorithm);
     CsrOptions options;
     options.md = c.md;
@@ -61,8 +62,9 @@ TEST(CsrParser, AcceptsP256P384Ed25519AndRsa3072InPemOrDer) {
       const unsigned char* bits = nullptr;
       int bits_length = 0;
       X509_PUBKEY_get0_param(nullptr, &bits, &bits_length, nullptr, pub);
-      auto expected = compute_digest(DigestKind::sha1, ByteView(reinterpret_cast<const std::byte*>(bits),
-                                                                static_cast<std::size_t>(bits_length)));
+      auto expected =
+          compute_digest(DigestKind::sha1, ByteView(reinterpret_cast<const std::byte*>(bits),
+                                                    static_cast<std::size_t>(bits_length)));
       X509_PUBKEY_free(pub);
       EXPECT_EQ(csr->subject_key_identifier, *expected);
     }
@@ -112,24 +114,28 @@ TEST(CsrParser, SignatureAlgorithmMustFitKeyAndBeKnown) {
   EvpPkeyPtr key = generate(KeyAlgorithm::ecdsa_p256);
   const Bytes der = make_csr_der(key.get());
   // ecdsa-with-SHA256 relabelled ecdsa-with-SHA384: same family, the hash no longer matches.
-  const Bytes relabelled = patched(der, "\x2A\x86\x48\xCE\x3D\x04\x03\x02", "\x2A\x86\x48\xCE\x3D\x04\x03\x03");
+  const Bytes relabelled =
+      patched(der, "\x2A\x86\x48\xCE\x3D\x04\x03\x02", "\x2A\x86\x48\xCE\x3D\x04\x03\x03");
   EXPECT_EQ(parse_and_verify_csr(as_string(relabelled)).error(), CaErrc::bad_signature);
 
   EvpPkeyPtr ed = generate(KeyAlgorithm::ed25519);
   CsrOptions options;
   options.md = nullptr;
   const Bytes ed_der = make_csr_der(ed.get(), options);
-  // The signature algorithm (the last 2B 65 70 before the BIT STRING) relabelled X25519 (1.3.101.110).
+  // The signature algorithm (the last 2B 65 70 before the BIT STRING) relabelled X25519
+  // (1.3.101.110).
   Bytes unknown = ed_der;
   const std::string_view ed_oid = "\x06\x03\x2B\x65\x70";
-  auto last = std::find_end(unknown.begin(), unknown.end(), as_bytes(ed_oid).begin(), as_bytes(ed_oid).end());
+  auto last = std::find_end(unknown.begin(), unknown.end(), as_bytes(ed_oid).begin(),
+                            as_bytes(ed_oid).end());
   ASSERT_NE(last, unknown.end());
   *(last + 4) = std::byte{0x6E};
   EXPECT_EQ(parse_and_verify_csr(as_string(unknown)).error(), CaErrc::unsupported_key);
 
   CsrOptions sha1;
   sha1.md = EVP_sha1();
-  EXPECT_EQ(parse_and_verify_csr(as_string(make_csr_der(key.get(), sha1))).error(), CaErrc::unsupported_key);
+  EXPECT_EQ(parse_and_verify_csr(as_string(make_csr_der(key.get(), sha1))).error(),
+            CaErrc::unsupported_key);
 }
 
 TEST(CsrParser, RefusesWeakAndUnsupportedKeys) {
@@ -156,7 +162,8 @@ TEST(CsrParser, RefusesGarbageJunkTwoCsrsHugeAndEmptyInput) {
       {"1 MB of PEM", "-----BEGIN CERTIFICATE REQUEST-----\n" + std::string(1024 * 1024, 'A') +
                           "\n-----END CERTIFICATE REQUEST-----\n"},
       {"just over the cap", pem + std::string(kMaxCsrBytes + 1 - pem.size(), ' ')},
-      {"certificate label", [&] {
+      {"certificate label",
+       [&] {
          std::string other = pem;
          other.replace(other.find("CERTIFICATE REQUEST"), 19, "CERTIFICATE");
          other.replace(other.rfind("CERTIFICATE REQUEST"), 19, "CERTIFICATE");

@@ -28,14 +28,16 @@ class OcspResponderTest : public ::testing::TestWithParam<KeyAlgorithm> {
       EvpPkeyPtr key = test::generate(KeyAlgorithm::ecdsa_p256);
       auto csr = parse_and_verify_csr(test::make_csr_pem(key.get()));
       auto serial = random_serial();
-      auto issued = issue_client_certificate(hierarchy_->issuing(), *csr, {"u", "r", "", std::nullopt, ""}, *serial,
-                                             now_, seconds(60), now_ + hours(1));
+      auto issued =
+          issue_client_certificate(hierarchy_->issuing(), *csr, {"u", "r", "", std::nullopt, ""},
+                                   *serial, now_, seconds(60), now_ + hours(1));
       ASSERT_TRUE(issued);
       serials_.push_back(*serial);
       certificates_.push_back(test::parse_certificate(issued->der));
     }
     statuses_[serials_[0].hex()] = {OcspStatus::good, {}, CrlReason::unspecified};
-    statuses_[serials_[1].hex()] = {OcspStatus::revoked, floor<seconds>(now_) - minutes(1), CrlReason::key_compromise};
+    statuses_[serials_[1].hex()] = {OcspStatus::revoked, floor<seconds>(now_) - minutes(1),
+                                    CrlReason::key_compromise};
     // serials_[2] is unknown to the lookup.
   }
 
@@ -62,7 +64,8 @@ class OcspResponderTest : public ::testing::TestWithParam<KeyAlgorithm> {
     EXPECT_TRUE(response);
     if (!response) return nullptr;
     const unsigned char* cursor = as_uchars(ByteView(*response));
-    return OcspResponsePtr(d2i_OCSP_RESPONSE(nullptr, &cursor, static_cast<long>(response->size())));
+    return OcspResponsePtr(
+        d2i_OCSP_RESPONSE(nullptr, &cursor, static_cast<long>(response->size())));
   }
 
   Clock::time_point now_ = Clock::now();
@@ -77,7 +80,8 @@ TEST_P(OcspResponderTest, AnswersGoodRevokedAndUnknownWithAVerifiableSignedRespo
   OcspRequestPtr request(OCSP_REQUEST_new());
   std::vector<OCSP_CERTID*> ids;  // owned by the request
   for (std::size_t i = 0; i < certificates_.size(); ++i) {
-    OCSP_CERTID* id = OCSP_cert_to_id(i == 2 ? EVP_sha256() : EVP_sha1(), certificates_[i].get(), issuing());
+    OCSP_CERTID* id =
+        OCSP_cert_to_id(i == 2 ? EVP_sha256() : EVP_sha1(), certificates_[i].get(), issuing());
     ASSERT_NE(id, nullptr);
     ASSERT_NE(OCSP_request_add0_id(request.get(), id), nullptr);
     ids.push_back(id);
@@ -96,25 +100,31 @@ TEST_P(OcspResponderTest, AnswersGoodRevokedAndUnknownWithAVerifiableSignedRespo
   ASSERT_EQ(X509_STORE_add_cert(store.get(), const_cast<X509*>(hierarchy_->root_certificate())), 1);
   std::unique_ptr<STACK_OF(X509), X509StackFree> certs(sk_X509_new_null());
   sk_X509_push(certs.get(), const_cast<X509*>(issuing()));
-  EXPECT_EQ(OCSP_basic_verify(basic.get(), certs.get(), store.get(), 0), 1) << drain_openssl_errors();
-  EXPECT_EQ(OCSP_resp_get0_certs(basic.get()) == nullptr || sk_X509_num(OCSP_resp_get0_certs(basic.get())) == 0,
+  EXPECT_EQ(OCSP_basic_verify(basic.get(), certs.get(), store.get(), 0), 1)
+      << drain_openssl_errors();
+  EXPECT_EQ(OCSP_resp_get0_certs(basic.get()) == nullptr ||
+                sk_X509_num(OCSP_resp_get0_certs(basic.get())) == 0,
             true);
 
-  const int expected_status[] = {V_OCSP_CERTSTATUS_GOOD, V_OCSP_CERTSTATUS_REVOKED, V_OCSP_CERTSTATUS_UNKNOWN};
+  const int expected_status[] = {V_OCSP_CERTSTATUS_GOOD, V_OCSP_CERTSTATUS_REVOKED,
+                                 V_OCSP_CERTSTATUS_UNKNOWN};
   for (std::size_t i = 0; i < ids.size(); ++i) {
     int status = -1;
     int reason = -1;
     ASN1_GENERALIZEDTIME* revoked_at = nullptr;
     ASN1_GENERALIZEDTIME* this_update = nullptr;
     ASN1_GENERALIZEDTIME* next_update = nullptr;
-    ASSERT_EQ(OCSP_resp_find_status(basic.get(), ids[i], &status, &reason, &revoked_at, &this_update, &next_update), 1);
+    ASSERT_EQ(OCSP_resp_find_status(basic.get(), ids[i], &status, &reason, &revoked_at,
+                                    &this_update, &next_update),
+              1);
     EXPECT_EQ(status, expected_status[i]) << i;
     EXPECT_EQ(ASN1_TIME_cmp_time_t(this_update, Clock::to_time_t(now_)), 0);
     EXPECT_EQ(ASN1_TIME_cmp_time_t(next_update, Clock::to_time_t(now_ + minutes(5))), 0);
     EXPECT_EQ(OCSP_check_validity(this_update, next_update, 300, -1), 1);
     if (i == 1) {
       EXPECT_EQ(reason, OCSP_REVOKED_STATUS_KEYCOMPROMISE);
-      EXPECT_EQ(ASN1_TIME_cmp_time_t(revoked_at, Clock::to_time_t(floor<seconds>(now_) - minutes(1))), 0);
+      EXPECT_EQ(
+          ASN1_TIME_cmp_time_t(revoked_at, Clock::to_time_t(floor<seconds>(now_) - minutes(1))), 0);
     }
   }
 }
@@ -124,7 +134,8 @@ TEST_P(OcspResponderTest, AnotherIssuersCertificateIsUnknownWithoutLookup) {
   ASSERT_TRUE(other);
   OcspRequestPtr request(OCSP_REQUEST_new());
   // Same serial, other issuer.
-  OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), certificates_[0].get(), other->issuing().certificate());
+  OCSP_CERTID* id =
+      OCSP_cert_to_id(EVP_sha1(), certificates_[0].get(), other->issuing().certificate());
   ASSERT_NE(OCSP_request_add0_id(request.get(), id), nullptr);
   OcspResponsePtr response = respond(encode(request.get()));
   OcspBasicRespPtr basic(OCSP_response_get1_basic(response.get()));
@@ -137,14 +148,17 @@ TEST_P(OcspResponderTest, AnotherIssuersCertificateIsUnknownWithoutLookup) {
 
 TEST_P(OcspResponderTest, MalformedRequestsGetMalformedRequestResponses) {
   OcspRequestPtr good(OCSP_REQUEST_new());
-  ASSERT_NE(OCSP_request_add0_id(good.get(), OCSP_cert_to_id(nullptr, certificates_[0].get(), issuing())), nullptr);
+  ASSERT_NE(
+      OCSP_request_add0_id(good.get(), OCSP_cert_to_id(nullptr, certificates_[0].get(), issuing())),
+      nullptr);
   Bytes good_der = encode(good.get());
   Bytes trailing = good_der;
   trailing.push_back(std::byte{0});
   OcspRequestPtr empty_request(OCSP_REQUEST_new());
   OcspRequestPtr too_many(OCSP_REQUEST_new());
   for (int i = 0; i < 17; ++i) {
-    OCSP_request_add0_id(too_many.get(), OCSP_cert_to_id(nullptr, certificates_[0].get(), issuing()));
+    OCSP_request_add0_id(too_many.get(),
+                         OCSP_cert_to_id(nullptr, certificates_[0].get(), issuing()));
   }
   const std::vector<std::pair<const char*, Bytes>> refused = {
       {"empty", {}},
@@ -166,7 +180,8 @@ TEST_P(OcspResponderTest, MalformedRequestsGetMalformedRequestResponses) {
 }
 
 INSTANTIATE_TEST_SUITE_P(CaKeys, OcspResponderTest,
-                         ::testing::Values(KeyAlgorithm::ecdsa_p256, KeyAlgorithm::ed25519, KeyAlgorithm::ecdsa_p384));
+                         ::testing::Values(KeyAlgorithm::ecdsa_p256, KeyAlgorithm::ed25519,
+                                           KeyAlgorithm::ecdsa_p384));
 
 }  // namespace
 }  // namespace jit::ca

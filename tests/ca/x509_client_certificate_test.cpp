@@ -42,7 +42,8 @@ class X509ClientCertificateTest : public ::testing::Test {
   static const X509CertificateAuthority& issuer() { return hierarchy_->issuing(); }
 
   static Result<IssuedX509Certificate> issue(const std::string& csr, const X509ClientProfile& p,
-                                             Clock::time_point now, seconds backdate, Clock::time_point end) {
+                                             Clock::time_point now, seconds backdate,
+                                             Clock::time_point end) {
     auto serial = random_serial();
     if (!serial) return serial.error();
     return issue_client_certificate_from_csr(issuer(), csr, p, *serial, now, backdate, end);
@@ -70,7 +71,8 @@ TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecifie
   ASSERT_TRUE(serial);
   const Clock::time_point now = floor<seconds>(Clock::now()) + milliseconds(250);
   const Clock::time_point grant_end = now + minutes(30) + milliseconds(700);
-  auto issued = issue_client_certificate_from_csr(issuer(), csr, profile(), *serial, now, seconds(60), grant_end);
+  auto issued = issue_client_certificate_from_csr(issuer(), csr, profile(), *serial, now,
+                                                  seconds(60), grant_end);
   ASSERT_TRUE(issued) << issued.error().message();
 
   X509Ptr cert = test::parse_certificate(issued->der);
@@ -80,7 +82,9 @@ TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecifie
   EXPECT_EQ(std::string(serial_hex), "4A5B6C7D8E9F00112233445566778899");
   OPENSSL_free(serial_hex);
   EXPECT_EQ(issued->serial_hex, "4a5b6c7d8e9f00112233445566778899");
-  EXPECT_EQ(X509_NAME_cmp(X509_get_issuer_name(cert.get()), X509_get_subject_name(issuer().certificate())), 0);
+  EXPECT_EQ(X509_NAME_cmp(X509_get_issuer_name(cert.get()),
+                          X509_get_subject_name(issuer().certificate())),
+            0);
 
   const X509_NAME* subject = X509_get_subject_name(cert.get());
   EXPECT_EQ(X509_NAME_entry_count(subject), 2);
@@ -93,14 +97,17 @@ TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecifie
   EXPECT_STREQ(rfc2253, "CN=alice,OU=prod-db-read");  // what nginx puts in $ssl_client_s_dn
 
   EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert.get()), Clock::to_time_t(now) - 60), 0);
-  EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_get0_notAfter(cert.get()), Clock::to_time_t(floor<seconds>(grant_end))), 0);
+  EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_get0_notAfter(cert.get()),
+                                 Clock::to_time_t(floor<seconds>(grant_end))),
+            0);
   EXPECT_EQ(issued->not_after, floor<seconds>(grant_end));
   EXPECT_LE(issued->not_after, grant_end);
   EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(cert.get()), key.get()), 1);
 
   EXPECT_EQ(X509_get_ext_count(cert.get()), 7);
   int critical = -1;
-  auto* basic = test::certificate_extension<BASIC_CONSTRAINTS>(cert.get(), NID_basic_constraints, &critical);
+  auto* basic =
+      test::certificate_extension<BASIC_CONSTRAINTS>(cert.get(), NID_basic_constraints, &critical);
   ASSERT_NE(basic, nullptr);
   EXPECT_EQ(critical, 1);
   EXPECT_EQ(basic->ca, 0);
@@ -113,30 +120,35 @@ TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecifie
   EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE));
   ASN1_BIT_STRING_free(usage);
 
-  auto* extended = test::certificate_extension<EXTENDED_KEY_USAGE>(cert.get(), NID_ext_key_usage, &critical);
+  auto* extended =
+      test::certificate_extension<EXTENDED_KEY_USAGE>(cert.get(), NID_ext_key_usage, &critical);
   ASSERT_NE(extended, nullptr);
   EXPECT_EQ(critical, 0);
   ASSERT_EQ(sk_ASN1_OBJECT_num(extended), 1);
   EXPECT_EQ(OBJ_obj2nid(sk_ASN1_OBJECT_value(extended, 0)), NID_client_auth);
   EXTENDED_KEY_USAGE_free(extended);
 
-  auto* ski = test::certificate_extension<ASN1_OCTET_STRING>(cert.get(), NID_subject_key_identifier, &critical);
+  auto* ski = test::certificate_extension<ASN1_OCTET_STRING>(cert.get(), NID_subject_key_identifier,
+                                                             &critical);
   ASSERT_NE(ski, nullptr);
   EXPECT_EQ(critical, 0);
   auto csr_parsed = parse_and_verify_csr(csr);
   EXPECT_EQ(bytes_of(ski), csr_parsed->subject_key_identifier);
   ASN1_OCTET_STRING_free(ski);
 
-  auto* aki = test::certificate_extension<AUTHORITY_KEYID>(cert.get(), NID_authority_key_identifier, &critical);
+  auto* aki = test::certificate_extension<AUTHORITY_KEYID>(cert.get(), NID_authority_key_identifier,
+                                                           &critical);
   ASSERT_NE(aki, nullptr);
   EXPECT_EQ(critical, 0);
   ASSERT_NE(aki->keyid, nullptr);
-  EXPECT_EQ(bytes_of(aki->keyid), bytes_of(X509_get0_subject_key_id(const_cast<X509*>(issuer().certificate()))));
+  EXPECT_EQ(bytes_of(aki->keyid),
+            bytes_of(X509_get0_subject_key_id(const_cast<X509*>(issuer().certificate()))));
   EXPECT_EQ(aki->issuer, nullptr);
   EXPECT_EQ(aki->serial, nullptr);
   AUTHORITY_KEYID_free(aki);
 
-  auto* san = test::certificate_extension<GENERAL_NAMES>(cert.get(), NID_subject_alt_name, &critical);
+  auto* san =
+      test::certificate_extension<GENERAL_NAMES>(cert.get(), NID_subject_alt_name, &critical);
   ASSERT_NE(san, nullptr);
   EXPECT_EQ(critical, 0);
   ASSERT_EQ(sk_GENERAL_NAME_num(san), 2);
@@ -147,7 +159,8 @@ TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecifie
   EXPECT_EQ(text_of(sk_GENERAL_NAME_value(san, 1)->d.rfc822Name), "alice@corp.example");
   GENERAL_NAMES_free(san);
 
-  auto* points = test::certificate_extension<CRL_DIST_POINTS>(cert.get(), NID_crl_distribution_points, &critical);
+  auto* points = test::certificate_extension<CRL_DIST_POINTS>(
+      cert.get(), NID_crl_distribution_points, &critical);
   ASSERT_NE(points, nullptr);
   EXPECT_EQ(critical, 0);
   ASSERT_EQ(sk_DIST_POINT_num(points), 1);
@@ -162,31 +175,36 @@ TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecifie
   EXPECT_EQ(point->reasons, nullptr);
   CRL_DIST_POINTS_free(points);
 
-  // Signed by the issuing CA, canonical DER, valid for client auth only, and the returned forms agree.
+  // Signed by the issuing CA, canonical DER, valid for client auth only, and the returned forms
+  // agree.
   EXPECT_EQ(X509_verify(cert.get(), X509_get0_pubkey(issuer().certificate())), 1);
   unsigned char* reencoded = nullptr;
   const int length = i2d_X509(cert.get(), &reencoded);
-  EXPECT_EQ(Bytes(reinterpret_cast<std::byte*>(reencoded), reinterpret_cast<std::byte*>(reencoded) + length),
+  EXPECT_EQ(Bytes(reinterpret_cast<std::byte*>(reencoded),
+                  reinterpret_cast<std::byte*>(reencoded) + length),
             issued->der);
   OPENSSL_free(reencoded);
   EXPECT_EQ(X509_check_purpose(cert.get(), X509_PURPOSE_SSL_CLIENT, 0), 1);
   EXPECT_EQ(X509_check_purpose(cert.get(), X509_PURPOSE_SSL_SERVER, 0), 0);
   EXPECT_EQ(X509_check_ca(cert.get()), 0);
-  EXPECT_EQ(test::verify_with_openssl(cert.get(), issuer().certificate(), hierarchy_->root_certificate(), {},
-                                      now),
+  EXPECT_EQ(test::verify_with_openssl(cert.get(), issuer().certificate(),
+                                      hierarchy_->root_certificate(), {}, now),
             X509_V_OK);
   unsigned char digest[32];
   unsigned int digest_length = 0;
   ASSERT_EQ(X509_digest(cert.get(), EVP_sha256(), digest, &digest_length), 1);
-  EXPECT_EQ(issued->sha256_fingerprint, hex_encode(ByteView(reinterpret_cast<std::byte*>(digest), 32)));
+  EXPECT_EQ(issued->sha256_fingerprint,
+            hex_encode(ByteView(reinterpret_cast<std::byte*>(digest), 32)));
   X509Ptr from_pem = test::parse_certificate_pem(issued->pem);
   EXPECT_EQ(X509_cmp(from_pem.get(), cert.get()), 0);
 }
 
 void expect_only_profile(const X509* cert) {
   EXPECT_EQ(X509_check_ca(const_cast<X509*>(cert)), 0);
-  EXPECT_EQ(X509_get_key_usage(const_cast<X509*>(cert)), static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE));
-  EXPECT_EQ(X509_get_extended_key_usage(const_cast<X509*>(cert)), static_cast<std::uint32_t>(XKU_SSL_CLIENT));
+  EXPECT_EQ(X509_get_key_usage(const_cast<X509*>(cert)),
+            static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE));
+  EXPECT_EQ(X509_get_extended_key_usage(const_cast<X509*>(cert)),
+            static_cast<std::uint32_t>(XKU_SSL_CLIENT));
   const X509_NAME* subject = X509_get_subject_name(cert);
   EXPECT_EQ(X509_NAME_entry_count(subject), 2);
   EXPECT_EQ(test::name_entry(subject, NID_commonName), "alice");
@@ -206,7 +224,8 @@ TEST_F(X509ClientCertificateTest, WhatTheCsrAsksForIsIgnored) {
   const Clock::time_point now = Clock::now();
   // From the openssl command line: CN=root, O=Evil Corp, CA:TRUE, keyCertSign, serverAuth and
   // codeSigning, DNS/URI/email SANs.
-  const std::string greedy = test::read_text(std::filesystem::path(JIT_TEST_DATA_DIR) / "x509_csr_p384_greedy.pem");
+  const std::string greedy =
+      test::read_text(std::filesystem::path(JIT_TEST_DATA_DIR) / "x509_csr_p384_greedy.pem");
   auto from_tool = issue(greedy, profile(), now, seconds(60), now + hours(1));
   ASSERT_TRUE(from_tool) << from_tool.error().message();
   expect_only_profile(test::parse_certificate(from_tool->der).get());
@@ -214,11 +233,13 @@ TEST_F(X509ClientCertificateTest, WhatTheCsrAsksForIsIgnored) {
   EvpPkeyPtr key = test::generate(KeyAlgorithm::ecdsa_p256);
   test::CsrOptions options;
   options.subject_common_name = "admin";
-  options.extensions = {{NID_basic_constraints, "critical,CA:TRUE,pathlen:5"},
-                        {NID_subject_alt_name, "DNS:evil.example,URI:spiffe://corp.example/user/admin,IP:10.0.0.1"},
-                        {NID_key_usage, "critical,keyCertSign"},
-                        {NID_ext_key_usage, "serverAuth"}};
-  auto in_process = issue(test::make_csr_pem(key.get(), options), profile(), now, seconds(60), now + hours(1));
+  options.extensions = {
+      {NID_basic_constraints, "critical,CA:TRUE,pathlen:5"},
+      {NID_subject_alt_name, "DNS:evil.example,URI:spiffe://corp.example/user/admin,IP:10.0.0.1"},
+      {NID_key_usage, "critical,keyCertSign"},
+      {NID_ext_key_usage, "serverAuth"}};
+  auto in_process =
+      issue(test::make_csr_pem(key.get(), options), profile(), now, seconds(60), now + hours(1));
   ASSERT_TRUE(in_process);
   expect_only_profile(test::parse_certificate(in_process->der).get());
 }
@@ -239,7 +260,8 @@ TEST_F(X509ClientCertificateTest, OptionalSanAndDistributionPointAreLeftOutWhenE
   EXPECT_EQ(X509_get_ext_count(cert.get()), 5);
   EXPECT_LT(X509_get_ext_by_NID(cert.get(), NID_subject_alt_name, -1), 0);
   EXPECT_LT(X509_get_ext_by_NID(cert.get(), NID_crl_distribution_points, -1), 0);
-  EXPECT_EQ(test::verify_with_openssl(cert.get(), issuer().certificate(), hierarchy_->root_certificate(), {}, now),
+  EXPECT_EQ(test::verify_with_openssl(cert.get(), issuer().certificate(),
+                                      hierarchy_->root_certificate(), {}, now),
             X509_V_OK);
 
   X509ClientProfile uri_only = profile();
@@ -248,7 +270,8 @@ TEST_F(X509ClientCertificateTest, OptionalSanAndDistributionPointAreLeftOutWhenE
   ASSERT_TRUE(with_uri);
   int critical = -1;
   X509Ptr uri_cert = test::parse_certificate(with_uri->der);
-  auto* san = test::certificate_extension<GENERAL_NAMES>(uri_cert.get(), NID_subject_alt_name, &critical);
+  auto* san =
+      test::certificate_extension<GENERAL_NAMES>(uri_cert.get(), NID_subject_alt_name, &critical);
   ASSERT_NE(san, nullptr);
   EXPECT_EQ(sk_GENERAL_NAME_num(san), 1);
   GENERAL_NAMES_free(san);
@@ -267,14 +290,17 @@ TEST_F(X509ClientCertificateTest, ValidityRules) {
   EXPECT_EQ(issue_with(seconds(60), now - seconds(1)).error(), CaErrc::invalid_argument);
   EXPECT_EQ(issue_with(seconds(60), now + milliseconds(999)).error(), CaErrc::invalid_argument);
   EXPECT_EQ(issue_with(seconds(-1), now + hours(1)).error(), CaErrc::invalid_argument);
-  EXPECT_EQ(issue_with(kMaxBackdate + seconds(1), now + hours(1)).error(), CaErrc::invalid_argument);
-  EXPECT_EQ(issue_with(seconds(60), issuer().not_after() + seconds(1)).error(), CaErrc::invalid_argument);
+  EXPECT_EQ(issue_with(kMaxBackdate + seconds(1), now + hours(1)).error(),
+            CaErrc::invalid_argument);
+  EXPECT_EQ(issue_with(seconds(60), issuer().not_after() + seconds(1)).error(),
+            CaErrc::invalid_argument);
   EXPECT_TRUE(issue_with(seconds(60), issuer().not_after()));
   EXPECT_TRUE(issue_with(kMaxBackdate, now + seconds(1)));
 
   // The dev CA's notBefore is an hour back; a larger backdate stops there.
-  auto early = issue_client_certificate(issuer(), *csr, profile(), *serial, issuer().not_before() + seconds(10),
-                                        seconds(600), issuer().not_before() + hours(1));
+  auto early = issue_client_certificate(issuer(), *csr, profile(), *serial,
+                                        issuer().not_before() + seconds(10), seconds(600),
+                                        issuer().not_before() + hours(1));
   ASSERT_TRUE(early);
   EXPECT_EQ(early->not_before, issuer().not_before());
 }
@@ -345,8 +371,9 @@ TEST_F(X509ClientCertificateTest, IssuesFromSeveralThreadsAtOnce) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         auto serial = random_serial();
-        auto issued = issue_client_certificate(issuer(), csrs[static_cast<std::size_t>(t)], profile(), *serial, now,
-                                               seconds(60), now + hours(1));
+        auto issued =
+            issue_client_certificate(issuer(), csrs[static_cast<std::size_t>(t)], profile(),
+                                     *serial, now, seconds(60), now + hours(1));
         if (!issued) {
           ++failures;
           continue;

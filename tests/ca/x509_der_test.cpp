@@ -20,18 +20,16 @@ system_clock::time_point utc(int y, unsigned mo, unsigned d, int h, int mi, int 
   return sys_days(year(y) / month(mo) / day(d)) + hours(h) + minutes(mi) + seconds(s);
 }
 
-std::string time_text(const Bytes& der) {
-  return std::string(as_chars(ByteView(der).subspan(2)));
-}
+std::string time_text(const Bytes& der) { return std::string(as_chars(ByteView(der).subspan(2))); }
 
 TEST(DerWriter, LengthsUseShortThenMinimalLongForm) {
-  for (const auto& [content, header] : std::vector<std::pair<std::size_t, Bytes>>{
-           {0, make({0x04, 0x00})},
-           {127, make({0x04, 0x7F})},
-           {128, make({0x04, 0x81, 0x80})},
-           {255, make({0x04, 0x81, 0xFF})},
-           {300, make({0x04, 0x82, 0x01, 0x2C})},
-           {70000, make({0x04, 0x83, 0x01, 0x11, 0x70})}}) {
+  for (const auto& [content, header] :
+       std::vector<std::pair<std::size_t, Bytes>>{{0, make({0x04, 0x00})},
+                                                  {127, make({0x04, 0x7F})},
+                                                  {128, make({0x04, 0x81, 0x80})},
+                                                  {255, make({0x04, 0x81, 0xFF})},
+                                                  {300, make({0x04, 0x82, 0x01, 0x2C})},
+                                                  {70000, make({0x04, 0x83, 0x01, 0x11, 0x70})}}) {
     DerWriter element;
     element.element(der_tag::kOctetString, Bytes(content, std::byte{0xAB}));
     DerWriter nested;  // the same length reached through open/close must widen identically
@@ -107,7 +105,8 @@ TEST(DerWriter, TimesSwitchToGeneralizedTimeIn2050) {
 }
 
 TEST(DerWriter, TimesReadBackThroughOpenSsl) {
-  for (const auto t : {utc(2026, 3, 7, 8, 9, 10), utc(2049, 6, 1, 0, 0, 1), utc(2071, 2, 28, 23, 0, 0)}) {
+  for (const auto t :
+       {utc(2026, 3, 7, 8, 9, 10), utc(2049, 6, 1, 0, 0, 1), utc(2071, 2, 28, 23, 0, 0)}) {
     DerWriter out;
     out.time(t);
     const Bytes der = out.take();
@@ -140,14 +139,14 @@ TEST(DerReader, ReadsNestedElementsAndWholeEncodings) {
 
 TEST(DerReader, RefusesNonDerLengthsAndTagsWithoutMoving) {
   const std::vector<Bytes> refused = {
-      make({0x30, 0x80, 0x00, 0x00}),              // indefinite length (BER)
-      make({0x04, 0x81, 0x05, 1, 2, 3, 4, 5}),     // long form for a short length
-      make({0x04, 0x82, 0x00, 0x80}),              // leading zero length octet
-      make({0x04, 0x85, 1, 0, 0, 0, 0}),           // more length octets than we allow
-      make({0x04, 0x05, 1, 2}),                    // length beyond the data
-      make({0x04}),                                // no length
-      make({0x1F, 0x22, 0x00}),                    // high tag number form
-      make({0x02, 0x01, 0x00}),                    // wrong tag (INTEGER, not OCTET STRING)
+      make({0x30, 0x80, 0x00, 0x00}),           // indefinite length (BER)
+      make({0x04, 0x81, 0x05, 1, 2, 3, 4, 5}),  // long form for a short length
+      make({0x04, 0x82, 0x00, 0x80}),           // leading zero length octet
+      make({0x04, 0x85, 1, 0, 0, 0, 0}),        // more length octets than we allow
+      make({0x04, 0x05, 1, 2}),                 // length beyond the data
+      make({0x04}),                             // no length
+      make({0x1F, 0x22, 0x00}),                 // high tag number form
+      make({0x02, 0x01, 0x00}),                 // wrong tag (INTEGER, not OCTET STRING)
   };
   for (const Bytes& der : refused) {
     DerReader reader(der);
@@ -164,8 +163,8 @@ TEST(DerReader, RefusesNonDerLengthsAndTagsWithoutMoving) {
 }
 
 TEST(DerReader, IntegersMustBeMinimalAndNonNegative) {
-  for (const Bytes& der : {make({0x02, 0x00}), make({0x02, 0x01, 0x80}), make({0x02, 0x02, 0x00, 0x7F}),
-                           make({0x02, 0x02, 0xFF, 0x80})}) {
+  for (const Bytes& der : {make({0x02, 0x00}), make({0x02, 0x01, 0x80}),
+                           make({0x02, 0x02, 0x00, 0x7F}), make({0x02, 0x02, 0xFF, 0x80})}) {
     DerReader reader(der);
     ByteView magnitude;
     EXPECT_FALSE(reader.read_unsigned_integer(magnitude));

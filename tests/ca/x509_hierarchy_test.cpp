@@ -12,15 +12,16 @@ namespace {
 using namespace std::chrono;
 using test::Clock;
 
-X509CaHierarchy make(KeyAlgorithm algorithm = KeyAlgorithm::ecdsa_p256, Clock::time_point now = Clock::now()) {
+X509CaHierarchy make(KeyAlgorithm algorithm = KeyAlgorithm::ecdsa_p256,
+                     Clock::time_point now = Clock::now()) {
   auto hierarchy = create_dev_hierarchy(algorithm, {}, {}, now);
   EXPECT_TRUE(hierarchy);
   return std::move(*hierarchy);
 }
 
 X509HierarchyFiles files_in(const test::TempDir& dir, bool with_root_key = true) {
-  return {dir / "root.pem", with_root_key ? dir / "root.key" : std::filesystem::path(), dir / "issuing.pem",
-          dir / "issuing.key"};
+  return {dir / "root.pem", with_root_key ? dir / "root.key" : std::filesystem::path(),
+          dir / "issuing.pem", dir / "issuing.key"};
 }
 
 Bytes der_of(const X509* cert) {
@@ -34,7 +35,8 @@ Bytes der_of(const X509* cert) {
 void expect_ca_extensions(const X509* cert, bool intermediate) {
   X509* x = const_cast<X509*>(cert);
   int critical = -1;
-  auto* basic = test::certificate_extension<BASIC_CONSTRAINTS>(cert, NID_basic_constraints, &critical);
+  auto* basic =
+      test::certificate_extension<BASIC_CONSTRAINTS>(cert, NID_basic_constraints, &critical);
   ASSERT_NE(basic, nullptr);
   EXPECT_EQ(critical, 1);
   EXPECT_NE(basic->ca, 0);
@@ -56,7 +58,8 @@ void expect_ca_extensions(const X509* cert, bool intermediate) {
 
 TEST(X509Hierarchy, DevHierarchyForEachAlgorithm) {
   const Clock::time_point now = floor<seconds>(Clock::now());
-  for (KeyAlgorithm algorithm : {KeyAlgorithm::ecdsa_p256, KeyAlgorithm::ecdsa_p384, KeyAlgorithm::ed25519}) {
+  for (KeyAlgorithm algorithm :
+       {KeyAlgorithm::ecdsa_p256, KeyAlgorithm::ecdsa_p384, KeyAlgorithm::ed25519}) {
     X509CaHierarchy hierarchy = make(algorithm, now);
     const X509* root = hierarchy.root_certificate();
     const X509* issuing = hierarchy.issuing().certificate();
@@ -65,7 +68,8 @@ TEST(X509Hierarchy, DevHierarchyForEachAlgorithm) {
     expect_ca_extensions(root, false);
     expect_ca_extensions(issuing, true);
     EXPECT_EQ(test::name_entry(X509_get_subject_name(root), NID_commonName), "jitbroker root CA");
-    EXPECT_EQ(test::name_entry(X509_get_subject_name(issuing), NID_commonName), "jitbroker issuing CA");
+    EXPECT_EQ(test::name_entry(X509_get_subject_name(issuing), NID_commonName),
+              "jitbroker issuing CA");
     EXPECT_EQ(test::name_entry(X509_get_subject_name(issuing), NID_organizationName), "jitbroker");
     EXPECT_EQ(X509_NAME_cmp(X509_get_issuer_name(issuing), X509_get_subject_name(root)), 0);
     EXPECT_EQ(X509_verify(const_cast<X509*>(root), X509_get0_pubkey(root)), 1);
@@ -87,11 +91,13 @@ TEST(X509Hierarchy, DevHierarchyRefusesBadNamesAndValidity) {
   X509HierarchyNames long_name;
   long_name.organization = std::string(65, 'o');
   for (const X509HierarchyNames& names : {empty, same, long_name}) {
-    EXPECT_EQ(create_dev_hierarchy(KeyAlgorithm::ecdsa_p256, names, {}, now).error(), CaErrc::invalid_argument);
+    EXPECT_EQ(create_dev_hierarchy(KeyAlgorithm::ecdsa_p256, names, {}, now).error(),
+              CaErrc::invalid_argument);
   }
   X509HierarchyValidity inverted;
   inverted.issuing = inverted.root + seconds(1);
-  EXPECT_EQ(create_dev_hierarchy(KeyAlgorithm::ecdsa_p256, {}, inverted, now).error(), CaErrc::invalid_argument);
+  EXPECT_EQ(create_dev_hierarchy(KeyAlgorithm::ecdsa_p256, {}, inverted, now).error(),
+            CaErrc::invalid_argument);
 }
 
 TEST(X509Hierarchy, SavesAndLoadsWithEncryptedKeys) {
@@ -124,8 +130,10 @@ TEST(X509Hierarchy, SavesAndLoadsWithEncryptedKeys) {
 TEST(X509Hierarchy, WrongOrMissingPassphraseIsKeyUnavailable) {
   test::TempDir dir;
   ASSERT_TRUE(make().save(files_in(dir), "correct horse"));
-  EXPECT_EQ(load_hierarchy(files_in(dir), "wrong horse", Clock::now()).error(), CaErrc::key_unavailable);
-  EXPECT_EQ(load_hierarchy(files_in(dir), std::nullopt, Clock::now()).error(), CaErrc::key_unavailable);
+  EXPECT_EQ(load_hierarchy(files_in(dir), "wrong horse", Clock::now()).error(),
+            CaErrc::key_unavailable);
+  EXPECT_EQ(load_hierarchy(files_in(dir), std::nullopt, Clock::now()).error(),
+            CaErrc::key_unavailable);
 }
 
 TEST(X509Hierarchy, MismatchedKeysAndCertificatesAreRefused) {
@@ -161,11 +169,13 @@ TEST(X509Hierarchy, MismatchedKeysAndCertificatesAreRefused) {
   files.root_certificate = a_dir / "missing.pem";
   refused(files, CaErrc::key_unavailable, "missing certificate file");
 
-  test::write_text(a_dir / "chain.pem", test::read_text(a_dir / "issuing.pem") + test::read_text(a_dir / "root.pem"));
+  test::write_text(a_dir / "chain.pem",
+                   test::read_text(a_dir / "issuing.pem") + test::read_text(a_dir / "root.pem"));
   files = files_in(a_dir);
   files.issuing_certificate = a_dir / "chain.pem";
   refused(files, CaErrc::malformed, "two certificates in one file");
-  test::write_text(a_dir / "garbage.pem", "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n");
+  test::write_text(a_dir / "garbage.pem",
+                   "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n");
   files.issuing_certificate = a_dir / "garbage.pem";
   refused(files, CaErrc::malformed, "not a certificate");
 }
@@ -175,7 +185,8 @@ TEST(X509Hierarchy, CertificatesMustBeValidAtLoadTime) {
   ASSERT_TRUE(make().save(files_in(dir), std::nullopt));
   EXPECT_EQ(load_hierarchy(files_in(dir), std::nullopt, Clock::now() + hours(24 * 365 * 3)).error(),
             CaErrc::invalid_argument);
-  EXPECT_EQ(load_hierarchy(files_in(dir), std::nullopt, Clock::now() - hours(2)).error(), CaErrc::invalid_argument);
+  EXPECT_EQ(load_hierarchy(files_in(dir), std::nullopt, Clock::now() - hours(2)).error(),
+            CaErrc::invalid_argument);
 }
 
 TEST(X509CertificateAuthority, RefusesNonCaCertificatesAndForeignKeys) {
@@ -185,14 +196,17 @@ TEST(X509CertificateAuthority, RefusesNonCaCertificatesAndForeignKeys) {
   auto serial = random_serial();
   X509ClientProfile profile{"alice", "role", "", std::nullopt, ""};
   const Clock::time_point now = Clock::now();
-  auto leaf = issue_client_certificate(hierarchy.issuing(), *csr, profile, *serial, now, seconds(0), now + hours(1));
+  auto leaf = issue_client_certificate(hierarchy.issuing(), *csr, profile, *serial, now, seconds(0),
+                                       now + hours(1));
   ASSERT_TRUE(leaf);
-  auto as_ca = X509CertificateAuthority::create(std::move(leaf_key), test::parse_certificate(leaf->der));
+  auto as_ca =
+      X509CertificateAuthority::create(std::move(leaf_key), test::parse_certificate(leaf->der));
   ASSERT_FALSE(as_ca);
   EXPECT_EQ(as_ca.error(), CaErrc::invalid_argument);
 
   X509Ptr root_copy(X509_dup(hierarchy.root_certificate()));
-  auto foreign = X509CertificateAuthority::create(test::generate(KeyAlgorithm::ecdsa_p256), std::move(root_copy));
+  auto foreign = X509CertificateAuthority::create(test::generate(KeyAlgorithm::ecdsa_p256),
+                                                  std::move(root_copy));
   ASSERT_FALSE(foreign);
   EXPECT_EQ(foreign.error(), CaErrc::invalid_argument);
 }

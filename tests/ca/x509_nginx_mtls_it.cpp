@@ -4,9 +4,10 @@
 //
 // What this shows about nginx 1.22 with `ssl_crl`: it turns on X509_V_FLAG_CRL_CHECK_ALL, so every
 // certificate in the client's chain needs a CRL from its issuer; the intermediate's comes from the
-// root. With only the issuing CA's CRL every client is refused with "unable to get certificate CRL",
-// whatever ssl_verify_depth says. The ssl_crl file must therefore hold the issuing CA's CRL and a
-// (normally empty, long-lived) CRL signed by the root. CRLs are read at start and reload only.
+// root. With only the issuing CA's CRL every client is refused with "unable to get certificate
+// CRL", whatever ssl_verify_depth says. The ssl_crl file must therefore hold the issuing CA's CRL
+// and a (normally empty, long-lived) CRL signed by the root. CRLs are read at start and reload
+// only.
 #include "ca/crl_builder.hpp"
 #include "ca/x509_client_certificate.hpp"
 #include "ca/x509_hierarchy.hpp"
@@ -43,7 +44,8 @@ class NginxMtlsTest : public ::testing::Test {
     test::write_text(dir_ / "root.pem", hierarchy_->root_pem());
     test::write_text(dir_ / "client-ca.pem", hierarchy_->chain_pem());
     EvpPkeyPtr server_key = test::generate(KeyAlgorithm::ecdsa_p256);
-    X509Ptr server = test::issue_test_server_certificate(hierarchy_->issuing(), server_key.get(), now_);
+    X509Ptr server =
+        test::issue_test_server_certificate(hierarchy_->issuing(), server_key.get(), now_);
     test::write_text(dir_ / "server-chain.pem",
                      test::certificate_pem(server.get()) + hierarchy_->issuing().certificate_pem());
     test::write_text(dir_ / "server.key", *private_key_to_pem(server_key.get(), std::nullopt));
@@ -53,10 +55,12 @@ class NginxMtlsTest : public ::testing::Test {
   }
 
   // The issuing CA's CRL listing `revoked`, plus the root's CRL unless told otherwise.
-  void write_crl(const std::vector<std::string>& revoked, std::uint64_t number, bool with_root_crl = true) {
+  void write_crl(const std::vector<std::string>& revoked, std::uint64_t number,
+                 bool with_root_crl = true) {
     std::vector<CrlEntry> entries;
     for (const std::string& serial : revoked) {
-      entries.push_back({*X509Serial::from_hex(serial), now_, CrlReason::key_compromise, now_ + hours(1)});
+      entries.push_back(
+          {*X509Serial::from_hex(serial), now_, CrlReason::key_compromise, now_ + hours(1)});
     }
     auto crl = build_crl(hierarchy_->issuing(), entries, number, now_, now_ + minutes(5), now_);
     ASSERT_TRUE(crl);
@@ -67,38 +71,70 @@ class NginxMtlsTest : public ::testing::Test {
     for (int attempt = 0; attempt < 5; ++attempt) {
       port_ = test::free_loopback_port();
       const std::string d = dir_.path().string();
-      test::write_text(dir_ / "nginx.conf", "daemon off;\n"
-                                            "master_process off;\n"
-                                            "worker_processes 1;\n"
-                                            "pid " + d + "/logs/nginx.pid;\n"
-                                            "error_log " + d + "/logs/error.log info;\n"
-                                            "events { worker_connections 64; }\n"
-                                            "http {\n"
-                                            "  access_log " + d + "/logs/access.log;\n"
-                                            "  client_body_temp_path " + d + "/tmp/body;\n"
-                                            "  proxy_temp_path " + d + "/tmp/proxy;\n"
-                                            "  fastcgi_temp_path " + d + "/tmp/fastcgi;\n"
-                                            "  uwsgi_temp_path " + d + "/tmp/uwsgi;\n"
-                                            "  scgi_temp_path " + d + "/tmp/scgi;\n"
-                                            "  server {\n"
-                                            "    listen 127.0.0.1:" + std::to_string(port_) + " ssl;\n"
-                                            "    ssl_certificate " + d + "/server-chain.pem;\n"
-                                            "    ssl_certificate_key " + d + "/server.key;\n"
-                                            "    ssl_client_certificate " + d + "/client-ca.pem;\n"
-                                            "    ssl_verify_client on;\n"
-                                            "    ssl_verify_depth " + std::to_string(verify_depth) + ";\n"
-                                            "    ssl_crl " + d + "/crl.pem;\n"
-                                            "    location / { default_type text/plain; return 200 \"$ssl_client_s_dn\\n\"; }\n"
-                                            "  }\n"
-                                            "}\n");
+      test::write_text(
+          dir_ / "nginx.conf",
+          "daemon off;\n"
+          "master_process off;\n"
+          "worker_processes 1;\n"
+          "pid " +
+              d +
+              "/logs/nginx.pid;\n"
+              "error_log " +
+              d +
+              "/logs/error.log info;\n"
+              "events { worker_connections 64; }\n"
+              "http {\n"
+              "  access_log " +
+              d +
+              "/logs/access.log;\n"
+              "  client_body_temp_path " +
+              d +
+              "/tmp/body;\n"
+              "  proxy_temp_path " +
+              d +
+              "/tmp/proxy;\n"
+              "  fastcgi_temp_path " +
+              d +
+              "/tmp/fastcgi;\n"
+              "  uwsgi_temp_path " +
+              d +
+              "/tmp/uwsgi;\n"
+              "  scgi_temp_path " +
+              d +
+              "/tmp/scgi;\n"
+              "  server {\n"
+              "    listen 127.0.0.1:" +
+              std::to_string(port_) +
+              " ssl;\n"
+              "    ssl_certificate " +
+              d +
+              "/server-chain.pem;\n"
+              "    ssl_certificate_key " +
+              d +
+              "/server.key;\n"
+              "    ssl_client_certificate " +
+              d +
+              "/client-ca.pem;\n"
+              "    ssl_verify_client on;\n"
+              "    ssl_verify_depth " +
+              std::to_string(verify_depth) +
+              ";\n"
+              "    ssl_crl " +
+              d +
+              "/crl.pem;\n"
+              "    location / { default_type text/plain; return 200 \"$ssl_client_s_dn\\n\"; }\n"
+              "  }\n"
+              "}\n");
       nginx_ = std::make_unique<test::ChildProcess>(
-          std::vector<std::string>{kNginx, "-p", d, "-c", d + "/nginx.conf", "-e", d + "/logs/error.log"},
+          std::vector<std::string>{kNginx, "-p", d, "-c", d + "/nginx.conf", "-e",
+                                   d + "/logs/error.log"},
           dir_ / "logs" / "nginx.out");
       ASSERT_TRUE(nginx_->started());
       if (test::wait_for_loopback_port(port_, *nginx_, seconds(10))) return;
       nginx_->stop();  // most likely the port was taken in between: try another
     }
-    FAIL() << "nginx did not start:\n" << test::read_text(dir_ / "logs" / "error.log")
+    FAIL() << "nginx did not start:\n"
+           << test::read_text(dir_ / "logs" / "error.log")
            << test::read_text(dir_ / "logs" / "nginx.out");
   }
 
@@ -107,10 +143,12 @@ class NginxMtlsTest : public ::testing::Test {
   }
 
   HttpAnswer get(const test::ClientFiles* client) const {
-    std::vector<std::string> argv = {"curl", "-sS", "--max-time", "10", "--cacert", (dir_ / "root.pem").string(),
-                                     "-w", "\n%{http_code}"};
+    std::vector<std::string> argv = {"curl", "-sS",           "--max-time",
+                                     "10",   "--cacert",      (dir_ / "root.pem").string(),
+                                     "-w",   "\n%{http_code}"};
     if (client != nullptr) {
-      argv.insert(argv.end(), {"--cert", client->certificate.string(), "--key", client->key.string()});
+      argv.insert(argv.end(),
+                  {"--cert", client->certificate.string(), "--key", client->key.string()});
     }
     argv.push_back("https://127.0.0.1:" + std::to_string(port_) + "/");
     const auto result = test::run_command(argv);
@@ -135,7 +173,8 @@ class NginxMtlsTest : public ::testing::Test {
 };
 
 TEST_F(NginxMtlsTest, OurCertificateGets200WithItsDistinguishedName) {
-  const auto alice = test::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_, now_ + hours(1));
+  const auto alice =
+      test::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_, now_ + hours(1));
   write_crl({}, 1);
   start_nginx();
   const HttpAnswer answer = get(&alice);
@@ -144,36 +183,42 @@ TEST_F(NginxMtlsTest, OurCertificateGets200WithItsDistinguishedName) {
 
   const HttpAnswer anonymous = get(nullptr);
   EXPECT_EQ(anonymous.status, 400) << anonymous.raw;
-  EXPECT_NE(anonymous.body.find("No required SSL certificate was sent"), std::string::npos) << anonymous.raw;
+  EXPECT_NE(anonymous.body.find("No required SSL certificate was sent"), std::string::npos)
+      << anonymous.raw;
 }
 
 TEST_F(NginxMtlsTest, ExpiredAndForeignCertificatesAreRefused) {
   // Valid from the CA's notBefore (an hour ago) until 30 minutes ago.
-  const auto expired = test::issue_client_files(hierarchy_->issuing(), dir_.path(), "expired", now_ - hours(2),
-                                                now_ - minutes(30));
+  const auto expired = test::issue_client_files(hierarchy_->issuing(), dir_.path(), "expired",
+                                                now_ - hours(2), now_ - minutes(30));
   auto foreign_hierarchy = create_dev_hierarchy(KeyAlgorithm::ecdsa_p256, {}, {}, now_);
   ASSERT_TRUE(foreign_hierarchy);
-  const auto foreign = test::issue_client_files(foreign_hierarchy->issuing(), dir_.path(), "foreign", now_,
-                                                now_ + hours(1));
+  const auto foreign = test::issue_client_files(foreign_hierarchy->issuing(), dir_.path(),
+                                                "foreign", now_, now_ + hours(1));
   write_crl({}, 1);
   start_nginx();
 
   const HttpAnswer expired_answer = get(&expired);
   EXPECT_EQ(expired_answer.status, 400) << expired_answer.raw;
-  EXPECT_NE(expired_answer.body.find("The SSL certificate error"), std::string::npos) << expired_answer.raw;
-  EXPECT_NE(error_log().find("client SSL certificate verify error: (10:certificate has expired)"), std::string::npos)
+  EXPECT_NE(expired_answer.body.find("The SSL certificate error"), std::string::npos)
+      << expired_answer.raw;
+  EXPECT_NE(error_log().find("client SSL certificate verify error: (10:certificate has expired)"),
+            std::string::npos)
       << error_log();
 
   const HttpAnswer foreign_answer = get(&foreign);
   EXPECT_EQ(foreign_answer.status, 400) << foreign_answer.raw;
-  EXPECT_NE(error_log().find("client SSL certificate verify error: (21:unable to verify the first certificate)"),
+  EXPECT_NE(error_log().find(
+                "client SSL certificate verify error: (21:unable to verify the first certificate)"),
             std::string::npos)
       << error_log();
 }
 
 TEST_F(NginxMtlsTest, RevokedCertificateIsRefusedOnceNginxHasTheNewCrl) {
-  const auto alice = test::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_, now_ + hours(1));
-  const auto bob = test::issue_client_files(hierarchy_->issuing(), dir_.path(), "bob", now_, now_ + hours(1));
+  const auto alice =
+      test::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_, now_ + hours(1));
+  const auto bob =
+      test::issue_client_files(hierarchy_->issuing(), dir_.path(), "bob", now_, now_ + hours(1));
   write_crl({}, 1);
   start_nginx();
   EXPECT_EQ(get(&alice).status, 200);
@@ -186,20 +231,23 @@ TEST_F(NginxMtlsTest, RevokedCertificateIsRefusedOnceNginxHasTheNewCrl) {
   const HttpAnswer revoked = get(&alice);
   EXPECT_EQ(revoked.status, 400) << revoked.raw;
   EXPECT_NE(revoked.body.find("The SSL certificate error"), std::string::npos) << revoked.raw;
-  EXPECT_NE(error_log().find("client SSL certificate verify error: (23:certificate revoked)"), std::string::npos)
+  EXPECT_NE(error_log().find("client SSL certificate verify error: (23:certificate revoked)"),
+            std::string::npos)
       << error_log();
   EXPECT_EQ(get(&bob).status, 200) << error_log();
 }
 
 TEST_F(NginxMtlsTest, IssuingCaCrlAloneIsNotEnoughForNginx) {
-  const auto alice = test::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_, now_ + hours(1));
+  const auto alice =
+      test::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_, now_ + hours(1));
   for (int depth : {1, 2}) {
     write_crl({}, 1, /*with_root_crl=*/false);
     start_nginx(depth);
     const HttpAnswer answer = get(&alice);
     EXPECT_EQ(answer.status, 400) << "ssl_verify_depth " << depth << ": " << answer.raw;
-    EXPECT_NE(error_log().find("client SSL certificate verify error: (3:unable to get certificate CRL)"),
-              std::string::npos)
+    EXPECT_NE(
+        error_log().find("client SSL certificate verify error: (3:unable to get certificate CRL)"),
+        std::string::npos)
         << error_log();
     stop_nginx();
   }

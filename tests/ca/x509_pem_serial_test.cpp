@@ -39,22 +39,31 @@ TEST(Pem, AcceptsSurroundingWhitespaceAndCrLf) {
 TEST(Pem, RefusesEverythingButOneCleanBlock) {
   const std::string pem = encode_pem(kLabel, sample_der());
   const std::string body_line = pem.substr(pem.find('\n') + 1, 64);
-  const std::vector<std::string> refused = {
-      "",
-      "   \n",
-      pem + "junk",
-      "junk\n" + pem,
-      pem + pem,
-      encode_pem("CERTIFICATE", sample_der()),
-      "-----BEGIN CERTIFICATE REQUEST-----\n" + body_line + "\n",  // no END
-      "-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n",
-      "-----BEGIN CERTIFICATE REQUEST-----\nProc-Type: 4,ENCRYPTED\n" + pem.substr(pem.find('\n') + 1),
-      "-----BEGIN CERTIFICATE REQUEST-----\n\n" + pem.substr(pem.find('\n') + 1),  // blank line
-      "-----BEGIN CERTIFICATE REQUEST-----\n" + body_line + "!\n-----END CERTIFICATE REQUEST-----\n",
-      "-----BEGIN CERTIFICATE REQUEST-----\n" + body_line + "\n-----END CERTIFICATE-----\n",
-      "-----BEGIN CERTIFICATE REQUEST-----\nQUJD\n-----END CERTIFICATE REQUEST----- x\n",
-      "-----BEGIN CERTIFICATE REQUEST-----\nQUJDRA\n-----END CERTIFICATE REQUEST-----\n",  // no padding
-  };
+  const std::
+      vector<std::string>
+          refused =
+              {
+                  "",
+                  "   \n",
+                  pem + "junk",
+                  "junk\n" + pem,
+                  pem + pem,
+                  encode_pem("CERTIFICATE", sample_der()),
+                  "-----BEGIN CERTIFICATE REQUEST-----\n" + body_line + "\n",  // no END
+                  "-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n",
+                  "-----BEGIN CERTIFICATE REQUEST-----\nProc-Type: 4,ENCRYPTED\n" +
+                      pem.substr(pem.find('\n') + 1),
+                  "-----BEGIN CERTIFICATE REQUEST-----\n\n" +
+                      pem.substr(pem.find('\n') + 1),  // blank line
+                  "-----BEGIN CERTIFICATE REQUEST-----\n" + body_line +
+                      "!\n-----END CERTIFICATE REQUEST-----\n",
+                  "-----BEGIN CERTIFICATE REQUEST-----\n" + body_line +
+                      "\n-----END CERTIFICATE-----\n",
+                  "-----BEGIN CERTIFICATE REQUEST-----\nQUJD\n-----END CERTIFICATE REQUEST----- "
+                  "x\n",
+                  "-----BEGIN CERTIFICATE REQUEST-----\nQUJDRA\n-----END CERTIFICATE "
+                  "REQUEST-----\n",  // no padding
+              };
   for (const std::string& text : refused) {
     auto decoded = decode_single_pem(text, {kLabel});
     ASSERT_FALSE(decoded) << text;
@@ -68,8 +77,8 @@ TEST(X509Serial, AcceptsCanonicalMagnitudesOnly) {
   EXPECT_EQ(serial->hex(), "7fab01");
   EXPECT_EQ(serial->bytes().size(), 3u);
 
-  EXPECT_TRUE(X509Serial::from_hex(std::string(40, '7')));        // 20 octets, top bit clear
-  EXPECT_EQ(X509Serial::from_hex(std::string(40, 'f')).error(),   // would need a 21st octet
+  EXPECT_TRUE(X509Serial::from_hex(std::string(40, '7')));       // 20 octets, top bit clear
+  EXPECT_EQ(X509Serial::from_hex(std::string(40, 'f')).error(),  // would need a 21st octet
             CaErrc::invalid_argument);
   EXPECT_EQ(X509Serial::from_hex(std::string(42, '1')).error(), CaErrc::invalid_argument);
   EXPECT_EQ(X509Serial::from_hex("00").error(), CaErrc::invalid_argument);

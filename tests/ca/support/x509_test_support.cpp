@@ -2,8 +2,8 @@
 
 #include "ca/x509_client_certificate.hpp"
 
-#include <openssl/pem.h>
 #include <fcntl.h>
+#include <openssl/pem.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,7 +31,9 @@ struct ExtensionStackFree {
 };
 
 void require(bool ok, const char* what) {
-  if (!ok) throw std::runtime_error(std::string("test setup failed: ") + what + ": " + drain_openssl_errors());
+  if (!ok)
+    throw std::runtime_error(std::string("test setup failed: ") + what + ": " +
+                             drain_openssl_errors());
 }
 
 }  // namespace
@@ -40,16 +42,18 @@ Bytes make_csr_der(EVP_PKEY* key, const CsrOptions& options) {
   X509ReqPtr request(X509_REQ_new());
   X509NamePtr name(X509_NAME_new());
   require(request && name, "X509_REQ_new");
-  require(X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
-                                     reinterpret_cast<const unsigned char*>(options.subject_common_name.c_str()),
-                                     -1, -1, 0) == 1,
+  require(X509_NAME_add_entry_by_txt(
+              name.get(), "CN", MBSTRING_UTF8,
+              reinterpret_cast<const unsigned char*>(options.subject_common_name.c_str()), -1, -1,
+              0) == 1,
           "CN");
   require(X509_REQ_set_version(request.get(), X509_REQ_VERSION_1) == 1 &&
               X509_REQ_set_subject_name(request.get(), name.get()) == 1 &&
               X509_REQ_set_pubkey(request.get(), key) == 1,
           "CSR fields");
   if (!options.extensions.empty()) {
-    std::unique_ptr<STACK_OF(X509_EXTENSION), ExtensionStackFree> extensions(sk_X509_EXTENSION_new_null());
+    std::unique_ptr<STACK_OF(X509_EXTENSION), ExtensionStackFree> extensions(
+        sk_X509_EXTENSION_new_null());
     X509V3_CTX context;
     X509V3_set_ctx(&context, nullptr, nullptr, request.get(), nullptr, 0);
     for (const auto& [nid, value] : options.extensions) {
@@ -125,29 +129,34 @@ int verify_with_openssl(const X509* leaf, const X509* intermediate, const X509* 
   require(X509_STORE_add_cert(store.get(), const_cast<X509*>(root)) == 1, "add root");
   if (intermediate != nullptr) sk_X509_push(untrusted.get(), const_cast<X509*>(intermediate));
   for (const X509_CRL* crl : crls) sk_X509_CRL_push(crl_stack.get(), const_cast<X509_CRL*>(crl));
-  require(X509_STORE_CTX_init(context.get(), store.get(), const_cast<X509*>(leaf), untrusted.get()) == 1,
+  require(X509_STORE_CTX_init(context.get(), store.get(), const_cast<X509*>(leaf),
+                              untrusted.get()) == 1,
           "ctx init");
   X509_STORE_CTX_set0_crls(context.get(), crl_stack.get());
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(context.get());
   X509_VERIFY_PARAM_set_time(param, Clock::to_time_t(at));
   X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_CLIENT);
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT);
-  if (!crls.empty()) X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+  if (!crls.empty())
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
   const int ok = X509_verify_cert(context.get());
   const int error = X509_STORE_CTX_get_error(context.get());
   ERR_clear_error();
   return ok == 1 ? X509_V_OK : (error == X509_V_OK ? -1 : error);
 }
 
-X509Ptr issue_test_server_certificate(const X509CertificateAuthority& ca, EVP_PKEY* key, Clock::time_point now) {
+X509Ptr issue_test_server_certificate(const X509CertificateAuthority& ca, EVP_PKEY* key,
+                                      Clock::time_point now) {
   X509Ptr certificate(X509_new());
   X509NamePtr name(X509_NAME_new());
   auto serial = random_serial();
-  BignumPtr serial_number(BN_bin2bn(as_uchars(serial->bytes()), static_cast<int>(serial->bytes().size()), nullptr));
+  BignumPtr serial_number(
+      BN_bin2bn(as_uchars(serial->bytes()), static_cast<int>(serial->bytes().size()), nullptr));
   require(certificate && name && serial_number, "server certificate");
   X509* x = certificate.get();
   require(X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
-                                     reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0) == 1 &&
+                                     reinterpret_cast<const unsigned char*>("localhost"), -1, -1,
+                                     0) == 1 &&
               X509_set_version(x, X509_VERSION_3) == 1 &&
               BN_to_ASN1_INTEGER(serial_number.get(), X509_get_serialNumber(x)) != nullptr &&
               X509_set_subject_name(x, name.get()) == 1 &&
@@ -181,7 +190,8 @@ std::string certificate_pem(const X509* certificate) {
 }
 
 ClientFiles issue_client_files(const X509CertificateAuthority& ca, const std::filesystem::path& dir,
-                               const std::string& name, Clock::time_point now, Clock::time_point not_after) {
+                               const std::string& name, Clock::time_point now,
+                               Clock::time_point not_after) {
   EvpPkeyPtr key = generate(KeyAlgorithm::ecdsa_p256);
   auto serial = random_serial();
   X509ClientProfile profile;
@@ -189,8 +199,8 @@ ClientFiles issue_client_files(const X509CertificateAuthority& ca, const std::fi
   profile.organizational_unit = "prod-db-read";
   profile.san_uri = "spiffe://corp.example/user/alice/role/prod-db-read";
   profile.crl_distribution_url = "http://127.0.0.1/v1/ca/x509/crl";
-  auto issued = issue_client_certificate_from_csr(ca, make_csr_pem(key.get()), profile, *serial, now,
-                                                  std::chrono::seconds(60), not_after);
+  auto issued = issue_client_certificate_from_csr(ca, make_csr_pem(key.get()), profile, *serial,
+                                                  now, std::chrono::seconds(60), not_after);
   require(issued.has_value(), "issue client certificate");
   ClientFiles files{dir / (name + ".pem"), dir / (name + ".key"), issued->serial_hex};
   write_text(files.certificate, issued->pem);
@@ -245,7 +255,8 @@ CommandResult run_command(const std::vector<std::string>& argv) {
     return result;
   }
   char buffer[4096];
-  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) result.output.append(buffer, n);
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;)
+    result.output.append(buffer, n);
   ::close(pipe_fds[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);

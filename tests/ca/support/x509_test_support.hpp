@@ -52,7 +52,8 @@ int verify_with_openssl(const X509* leaf, const X509* intermediate, const X509* 
 
 // A TLS server certificate from `ca` for 127.0.0.1 and localhost (serverAuth), built with OpenSSL's
 // X509 API: the CA library itself only issues client certificates.
-X509Ptr issue_test_server_certificate(const X509CertificateAuthority& ca, EVP_PKEY* key, Clock::time_point now);
+X509Ptr issue_test_server_certificate(const X509CertificateAuthority& ca, EVP_PKEY* key,
+                                      Clock::time_point now);
 
 std::string certificate_pem(const X509* certificate);
 
@@ -64,7 +65,8 @@ struct ClientFiles {
 // A P-256 key and a client certificate for CN=alice, OU=prod-db-read from a CSR, written to
 // dir/name.pem and dir/name.key.
 ClientFiles issue_client_files(const X509CertificateAuthority& ca, const std::filesystem::path& dir,
-                               const std::string& name, Clock::time_point now, Clock::time_point not_after);
+                               const std::string& name, Clock::time_point now,
+                               Clock::time_point not_after);
 
 class TempDir {
  public:
