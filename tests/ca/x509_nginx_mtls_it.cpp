@@ -26,6 +26,41 @@ using test::Clock;
 
 constexpr const char* kNginx = "/usr/sbin/nginx";
 
+// Everything nginx writes stays under the test's directory (@DIR@); one process, in the foreground.
+constexpr const char* kNginxConfig = R"(daemon off;
+master_process off;
+worker_processes 1;
+pid @DIR@/logs/nginx.pid;
+error_log @DIR@/logs/error.log info;
+events { worker_connections 64; }
+http {
+  access_log @DIR@/logs/access.log;
+  client_body_temp_path @DIR@/tmp/body;
+  proxy_temp_path @DIR@/tmp/proxy;
+  fastcgi_temp_path @DIR@/tmp/fastcgi;
+  uwsgi_temp_path @DIR@/tmp/uwsgi;
+  scgi_temp_path @DIR@/tmp/scgi;
+  server {
+    listen 127.0.0.1:@PORT@ ssl;
+    ssl_certificate @DIR@/server-chain.pem;
+    ssl_certificate_key @DIR@/server.key;
+    ssl_client_certificate @DIR@/client-ca.pem;
+    ssl_verify_client on;
+    ssl_verify_depth @DEPTH@;
+    ssl_crl @DIR@/crl.pem;
+    location / { default_type text/plain; return 200 "$ssl_client_s_dn\n"; }
+  }
+}
+)";
+
+void replace_all(std::string& text, std::string_view placeholder, const std::string& value) {
+  for (std::size_t at = text.find(placeholder); at != std::string::npos;
+       at = text.find(placeholder, at)) {
+    text.replace(at, placeholder.size(), value);
+    at += value.size();
+  }
+}
+
 struct HttpAnswer {
   int status = 0;  // 0: no HTTP answer at all
   std::string body;
@@ -71,60 +106,11 @@ class NginxMtlsTest : public ::testing::Test {
     for (int attempt = 0; attempt < 5; ++attempt) {
       port_ = test::free_loopback_port();
       const std::string d = dir_.path().string();
-      test::write_text(
-          dir_ / "nginx.conf",
-          "daemon off;\n"
-          "master_process off;\n"
-          "worker_processes 1;\n"
-          "pid " +
-              d +
-              "/logs/nginx.pid;\n"
-              "error_log " +
-              d +
-              "/logs/error.log info;\n"
-              "events { worker_connections 64; }\n"
-              "http {\n"
-              "  access_log " +
-              d +
-              "/logs/access.log;\n"
-              "  client_body_temp_path " +
-              d +
-              "/tmp/body;\n"
-              "  proxy_temp_path " +
-              d +
-              "/tmp/proxy;\n"
-              "  fastcgi_temp_path " +
-              d +
-              "/tmp/fastcgi;\n"
-              "  uwsgi_temp_path " +
-              d +
-              "/tmp/uwsgi;\n"
-              "  scgi_temp_path " +
-              d +
-              "/tmp/scgi;\n"
-              "  server {\n"
-              "    listen 127.0.0.1:" +
-              std::to_string(port_) +
-              " ssl;\n"
-              "    ssl_certificate " +
-              d +
-              "/server-chain.pem;\n"
-              "    ssl_certificate_key " +
-              d +
-              "/server.key;\n"
-              "    ssl_client_certificate " +
-              d +
-              "/client-ca.pem;\n"
-              "    ssl_verify_client on;\n"
-              "    ssl_verify_depth " +
-              std::to_string(verify_depth) +
-              ";\n"
-              "    ssl_crl " +
-              d +
-              "/crl.pem;\n"
-              "    location / { default_type text/plain; return 200 \"$ssl_client_s_dn\\n\"; }\n"
-              "  }\n"
-              "}\n");
+      std::string config = kNginxConfig;
+      replace_all(config, "@DIR@", d);
+      replace_all(config, "@PORT@", std::to_string(port_));
+      replace_all(config, "@DEPTH@", std::to_string(verify_depth));
+      test::write_text(dir_ / "nginx.conf", config);
       nginx_ = std::make_unique<test::ChildProcess>(
           std::vector<std::string>{kNginx, "-p", d, "-c", d + "/nginx.conf", "-e",
                                    d + "/logs/error.log"},
