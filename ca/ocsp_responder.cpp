@@ -107,11 +107,21 @@ Result<Bytes> ocsp_respond(const X509CertificateAuthority& issuer, ByteView der_
   // OCSP_basic_sign takes non-const pointers but only reads the certificate (its name and key
   // hash) and signs with the key; OCSP_NOCERTS keeps it from adding the certificate to the
   // response.
-  const EVP_MD* md =
-      issuer.key_algorithm() == KeyAlgorithm::ed25519
-          ? nullptr
-          : fetched_digest(issuer.key_algorithm() == KeyAlgorithm::ecdsa_p384 ? DigestKind::sha384
-                                                                              : DigestKind::sha256);
+  const EVP_MD* md = nullptr;  // Ed25519 hashes internally
+  switch (issuer.key_algorithm()) {
+    case KeyAlgorithm::ed25519:
+      break;
+    case KeyAlgorithm::ecdsa_p384:
+      md = fetched_digest(DigestKind::sha384);
+      break;
+    case KeyAlgorithm::ecdsa_p521:
+      md = fetched_digest(DigestKind::sha512);
+      break;
+    case KeyAlgorithm::ecdsa_p256:
+    case KeyAlgorithm::rsa:
+      md = fetched_digest(DigestKind::sha256);
+      break;
+  }
   if (OCSP_basic_sign(basic.get(), const_cast<X509*>(issuer.certificate()), issuer.signing_key(),
                       md, nullptr, OCSP_NOCERTS | OCSP_RESPID_KEY) != 1) {
     return CaErrc::crypto_failure;

@@ -54,7 +54,8 @@ class X509CaHierarchy {
   [[nodiscard]] const std::string& chain_pem() const noexcept { return chain_pem_; }
 
   // Certificates 0644, keys 0600 (PKCS#8, encrypted when a passphrase is given), each written
-  // atomically. invalid_argument when files.root_key is set but the root key is not loaded.
+  // atomically. An empty files.root_key leaves the root key out (to be kept offline);
+  // invalid_argument when files.root_key is set but the root key is not loaded.
   [[nodiscard]] Result<void> save(const X509HierarchyFiles& files,
                                   std::optional<std::string_view> passphrase) const;
 
