@@ -1,0 +1,99 @@
+// The X.509 CA hierarchy: an offline-style root that only certifies the issuing CA (and signs its
+// own, rarely changing CRL), and the issuing CA that signs client certificates, CRLs and OCSP
+// responses. Dev mode creates both; production loads them from PEM files, where the root key may be
+// absent (kept offline).
+#pragma once
+
+#include "ca/ca_error.hpp"
+#include "ca/private_key.hpp"
+#include "ca/x509_certificate_authority.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace jit::ca {
+
+struct X509HierarchyNames {
+  std::string root_common_name = "jitbroker root CA";
+  std::string issuing_common_name = "jitbroker issuing CA";
+  std::string organization = "jitbroker";  // O= in both subjects; empty for none
+};
+
+struct X509HierarchyValidity {
+  std::chrono::seconds root = std::chrono::hours(24 * 365 * 10);
+  std::chrono::seconds issuing = std::chrono::hours(24 * 365 * 2);
+  // notBefore of both certificates lies this far before `now`, for relying parties whose clocks
+  // lag.
+  std::chrono::seconds backdate = std::chrono::hours(1);
+};
+
+struct X509HierarchyFiles {
+  std::filesystem::path root_certificate;
+  std::filesystem::path root_key;  // empty: the root key stays offline
+  std::filesystem::path issuing_certificate;
+  std::filesystem::path issuing_key;
+};
+
+class X509CaHierarchy {
+ public:
+  X509CaHierarchy(X509CaHierarchy&&) noexcept = default;
+  X509CaHierarchy& operator=(X509CaHierarchy&&) noexcept = default;
+
+  [[nodiscard]] const X509CertificateAuthority& issuing() const noexcept { return issuing_; }
+  // The root as a signer (for its CRL); null when it was loaded without its key.
+  [[nodiscard]] const X509CertificateAuthority* root() const noexcept {
+    return root_ ? &*root_ : nullptr;
+  }
+  [[nodiscard]] const X509* root_certificate() const noexcept { return root_certificate_.get(); }
+  [[nodiscard]] const std::string& root_pem() const noexcept { return root_pem_; }
+  // Issuing CA then root, PEM: GET /v1/ca/x509 serves this; TLS servers use it as their client CA
+  // list (nginx ssl_client_certificate).
+  [[nodiscard]] const std::string& chain_pem() const noexcept { return chain_pem_; }
+
+  // Certificates 0644, keys 0600 (PKCS#8, encrypted when a passphrase is given), each written
+  // atomically. An empty files.root_key leaves the root key out (to be kept offline);
+  // invalid_argument when files.root_key is set but the root key is not loaded.
+  [[nodiscard]] Result<void> save(const X509HierarchyFiles& files,
+                                  std::optional<std::string_view> passphrase) const;
+
+ private:
+  friend Result<X509CaHierarchy> create_dev_hierarchy(KeyAlgorithm, const X509HierarchyNames&,
+                                                      const X509HierarchyValidity&,
+                                                      std::chrono::system_clock::time_point);
+  friend Result<X509CaHierarchy> load_hierarchy(const X509HierarchyFiles&,
+                                                std::optional<std::string_view>,
+                                                std::chrono::system_clock::time_point);
+  X509CaHierarchy(X509Ptr root_certificate, std::string root_pem,
+                  std::optional<X509CertificateAuthority> root, X509CertificateAuthority issuing);
+
+  X509Ptr root_certificate_;
+  std::optional<X509CertificateAuthority> root_;
+  X509CertificateAuthority issuing_;
+  std::string root_pem_;
+  std::string chain_pem_;
+};
+
+// New keys (RSA: 3072 bits) and certificates: root with basicConstraints critical CA:TRUE, keyUsage
+// critical keyCertSign+cRLSign, SKI; issuing CA the same plus pathlen:0 and an AKI.
+// invalid_argument for names that are empty or over 64 characters, or an issuing validity longer
+// than the root's.
+[[nodiscard]] Result<X509CaHierarchy> create_dev_hierarchy(
+    KeyAlgorithm algorithm, const X509HierarchyNames& names, const X509HierarchyValidity& validity,
+    std::chrono::system_clock::time_point now);
+
+// Loads and cross-checks the files. Errors:
+//   key_unavailable   a file is missing or unreadable, or a key's passphrase is wrong or missing
+//   malformed         a certificate file is not exactly one PEM CERTIFICATE, or a key file no key
+//   unsupported_key   a CA key type we do not sign with
+//   invalid_argument  a key does not match its certificate; the root is not self-signed or not a
+//   CA;
+//                     the issuing certificate is not a CA or not signed by the root; a certificate
+//                     is not valid at `now`
+[[nodiscard]] Result<X509CaHierarchy> load_hierarchy(const X509HierarchyFiles& files,
+                                                     std::optional<std::string_view> passphrase,
+                                                     std::chrono::system_clock::time_point now);
+
+}  // namespace jit::ca
