@@ -1,11 +1,13 @@
 #include "broker/broker_app.hpp"
 
 #include "broker/api/auth_api.hpp"
+#include "broker/api/ca_api.hpp"
 #include "broker/auth/data_key.hpp"
 #include "broker/http/health_routes.hpp"
 #include "broker/http/server.hpp"
 #include "broker/http/server_runner.hpp"
 #include "broker/http/tls_context.hpp"
+#include "broker/service/ca_keys.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/serialize.hpp>
@@ -61,9 +63,12 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
       policy_(config::load_policy(config_.policy_file, config_.limits)),
       store_(Store::open(config_.data_dir / "broker.db")),
       identity_(make_identity_service(config_, *store_, policy_)),
+      ssh_ca_(load_ssh_ca(config_.ca)),
+      x509_ca_(load_x509_ca(config_.ca)),
       tls_(make_tls(config_)) {
   add_health_routes(router_, metrics_);
   add_auth_routes(router_, *identity_);
+  add_ca_routes(router_, ssh_ca_, x509_ca_);
   HttpLimits limits;
   limits.max_body_bytes = config_.http.max_body_bytes;
   limits.max_header_bytes = config_.http.max_header_bytes;

@@ -7,6 +7,8 @@
 #include "broker/http/metrics.hpp"
 #include "broker/http/router.hpp"
 #include "broker/store/store.hpp"
+#include "ca/ssh_certificate_authority.hpp"
+#include "ca/x509_hierarchy.hpp"
 #include "config/broker_config.hpp"
 #include "config/policy.hpp"
 
@@ -41,6 +43,8 @@ class BrokerApp {
   config::Policy policy_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<IdentityService> identity_;
+  ca::SshCertificateAuthority ssh_ca_;
+  ca::X509CaHierarchy x509_ca_;
   boost::asio::io_context io_;
   boost::asio::ssl::context tls_;
   Metrics metrics_;

@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
   audit->require_subcommand(1);
   auto* audit_verify = audit->add_subcommand("verify", "verify the audit hash chain");
 
+  auto* ca = app.add_subcommand("ca", "CA commands");
+  ca->require_subcommand(1);
+  auto* ca_show = ca->add_subcommand("show", "print the public CA keys and fingerprints");
+
   auto* user = app.add_subcommand("user", "manage users' credentials (users come from the policy)");
   user->require_subcommand(1);
   std::string user_name;
@@ -59,6 +63,7 @@ int main(int argc, char** argv) {
     const auto config = jit::config::load_broker_config(config_file, overrides);
     if (serve->parsed()) return jit::broker::run_serve(config);
     if (audit_verify->parsed()) return jit::broker::run_audit_verify(config, std::cout, std::cerr);
+    if (ca_show->parsed()) return jit::broker::run_ca_show(config, std::cout);
     if (user_action) {
       return jit::broker::run_user_command(config, *user_action, user_name, std::cin, std::cout);
     }

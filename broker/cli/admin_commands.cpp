@@ -4,6 +4,7 @@
 #include "broker/auth/enrollment.hpp"
 #include "broker/broker_app.hpp"
 #include "broker/data_dir.hpp"
+#include "broker/service/ca_keys.hpp"
 #include "broker/store/audit_chain.hpp"
 #include "broker/store/store.hpp"
 #include "broker/store/store_error.hpp"
@@ -47,6 +48,19 @@ int run_audit_verify(const config::BrokerConfig& config, std::ostream& out, std:
     return 1;
   }
   out << "audit chain ok: " << result.records << " records, head " << result.head_hash << "\n";
+  return 0;
+}
+
+int run_ca_show(const config::BrokerConfig& config, std::ostream& out) {
+  create_private_dir(config.data_dir);
+  const auto ssh_ca = load_ssh_ca(config.ca);
+  out << "SSH user CA keys (TrustedUserCAKeys; the first one signs):\n";
+  const auto keys = ssh_ca.keys();
+  for (auto it = keys.rbegin(); it != keys.rend(); ++it) {
+    out << "  " << it->public_key().fingerprint_sha256() << "  " << it->public_key().line() << "\n";
+  }
+  const auto x509_ca = load_x509_ca(config.ca);
+  out << "X.509 CA chain (issuing CA, then root; GET /v1/ca/x509):\n" << x509_ca.chain_pem();
   return 0;
 }
 

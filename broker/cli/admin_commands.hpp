@@ -15,6 +15,11 @@ int run_serve(const config::BrokerConfig& config);
 // Prints "audit chain ok: N records, head HASH", or names the first bad record and returns 1.
 int run_audit_verify(const config::BrokerConfig& config, std::ostream& out, std::ostream& err);
 
+// Prints the public CA material: each SSH CA key line with its SHA256 fingerprint (newest first),
+// then the X.509 chain PEM.
+// Generates missing dev keys exactly as `serve` would.
+int run_ca_show(const config::BrokerConfig& config, std::ostream& out);
+
 enum class UserAction { enroll, reset, lock, unlock };
 
 // enroll/reset read the password from the first line of `in` and print the otpauth:// URI.

@@ -39,8 +39,10 @@ class BrokerProcessTest : public ::testing::Test {
 
   void write_config(const std::string& listen, const std::string& data_dir) {
     std::ofstream(dir_ / "policy.yaml") << kPolicy;
-    std::ofstream(dir_ / "broker.yaml") << "listen: \"" << listen << "\"\ndata_dir: " << data_dir
-                                        << "\npolicy_file: policy.yaml\ntls:\n  dev_tls: true\n";
+    std::ofstream(dir_ / "broker.yaml")
+        << "listen: \"" << listen << "\"\ndata_dir: " << data_dir
+        << "\npolicy_file: policy.yaml\ntls:\n  dev_tls: true\n"
+        << "ca:\n  generate_missing: true\n";  // dev CA keys on first start
   }
   std::string config() const { return (dir_ / "broker.yaml").string(); }
 
@@ -93,6 +95,48 @@ TEST_F(BrokerProcessTest, ServesHealthzOverTlsAndStopsGracefullyOnSigterm) {
   EXPECT_EQ(info.st_mode & 0777, 0700u);
   ASSERT_EQ(::stat((dir_ / "data" / "tls" / "server.key").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
+}
+
+TEST_F(BrokerProcessTest, ServesTheSshCaKeyThatCaShowPrintsAndKeepsItPrivate) {
+  auto [show_code, show_out, show_err] =
+      ChildProcess::run({kBroker, "--config", config(), "ca", "show"}, dir_.path());
+  ASSERT_EQ(show_code, 0) << show_err;
+  const auto line_start = show_out.find("ssh-ed25519 ");
+  ASSERT_NE(line_start, std::string::npos) << show_out;
+  const std::string key_line =
+      show_out.substr(line_start, show_out.find('\n', line_start) - line_start);
+  struct stat info {};
+  ASSERT_EQ(::stat((dir_ / "data" / "ca" / "ssh_ca.key").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+
+  int port = 0;
+  auto broker = serve(port);
+  ClientRequest request;
+  request.url = *parse_url("https://localhost:" + std::to_string(port) + "/v1/ca/ssh");
+  auto answer = fetch({dir_ / "data" / "tls" / "server.crt"}, request);
+  ASSERT_TRUE(answer) << answer.error().message();
+  EXPECT_EQ(answer->status, 200u);
+  // A comment line, then one key line per CA key; the key is the one `ca show` printed.
+  EXPECT_TRUE(answer->body.starts_with("# ")) << answer->body;
+  EXPECT_NE(answer->body.find("\n" + key_line + " "), std::string::npos) << answer->body;
+  EXPECT_EQ(answer->body.find("PRIVATE"), std::string::npos);
+
+  request.url = *parse_url("https://localhost:" + std::to_string(port) + "/v1/ca/x509");
+  auto chain = fetch({dir_ / "data" / "tls" / "server.crt"}, request);
+  ASSERT_TRUE(chain);
+  EXPECT_EQ(chain->status, 200u);
+  std::size_t certificates = 0;
+  for (auto at = chain->body.find("BEGIN CERTIFICATE"); at != std::string::npos;
+       at = chain->body.find("BEGIN CERTIFICATE", at + 1)) {
+    ++certificates;
+  }
+  EXPECT_EQ(certificates, 2u);  // issuing CA, then root
+  EXPECT_EQ(chain->body.find("PRIVATE"), std::string::npos);
+  EXPECT_NE(show_out.find(chain->body), std::string::npos);  // `ca show` prints the same chain
+  for (const char* key : {"ssh_ca.key", "x509_root.key", "x509_issuing.key"}) {
+    ASSERT_EQ(::stat((dir_ / "data" / "ca" / key).c_str(), &info), 0) << key;
+    EXPECT_EQ(info.st_mode & 0777, 0600u) << key;
+  }
 }
 
 TEST_F(BrokerProcessTest, SecondBrokerOnTheSameDataFolderFailsWithOneLine) {

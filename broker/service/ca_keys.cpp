@@ -1,0 +1,124 @@
+#include "broker/service/ca_keys.hpp"
+
+#include "ca/atomic_file.hpp"
+#include "ca/bytes.hpp"
+#include "ca/private_key.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace jit::broker {
+namespace {
+
+ca::KeyAlgorithm x509_algorithm(const std::string& name) {
+  if (name == "ed25519") return ca::KeyAlgorithm::ed25519;
+  if (name == "rsa-3072") return ca::KeyAlgorithm::rsa;
+  return ca::KeyAlgorithm::ecdsa_p256;
+}
+
+ca::KeyAlgorithm ssh_algorithm(const std::string& name) {
+  if (name == "ecdsa-p256") return ca::KeyAlgorithm::ecdsa_p256;
+  return ca::KeyAlgorithm::ed25519;
+}
+
+}  // namespace
+
+std::optional<std::string> ca_key_passphrase(const config::CaSettings& settings) {
+  if (settings.passphrase_env) {
+    const char* value = std::getenv(settings.passphrase_env->c_str());
+    if (value == nullptr || *value == '\0') {
+      throw std::runtime_error("environment variable " + *settings.passphrase_env +
+                               " (ca.passphrase_env) is not set");
+    }
+    return std::string(value);
+  }
+  if (settings.passphrase_file) {
+    auto content = ca::read_file(*settings.passphrase_file, 4096);
+    if (!content) {
+      throw std::runtime_error("cannot read the CA passphrase file " +
+                               settings.passphrase_file->string());
+    }
+    std::string text(ca::as_chars(*content));
+    ca::wipe(*content);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (text.empty()) {
+      throw std::runtime_error("the CA passphrase file " + settings.passphrase_file->string() +
+                               " is empty");
+    }
+    return text;
+  }
+  return std::nullopt;
+}
+
+ca::SshCertificateAuthority load_ssh_ca(const config::CaSettings& settings) {
+  if (settings.ssh_key_files.empty())
+    throw std::runtime_error("no SSH CA key configured (ca.ssh_key_files)");
+  auto passphrase = ca_key_passphrase(settings);
+  const std::optional<std::string_view> view =
+      passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt;
+  std::vector<ca::SshCaKey> keys;  // oldest first, as SshCertificateAuthority wants them
+  for (auto it = settings.ssh_key_files.rbegin(); it != settings.ssh_key_files.rend(); ++it) {
+    const bool newest = std::next(it) == settings.ssh_key_files.rend();
+    if (newest && settings.generate_missing) {
+      std::error_code ec;
+      std::filesystem::create_directories(it->parent_path(), ec);
+    }
+    auto key =
+        newest && settings.generate_missing
+            ? ca::SshCaKey::load_or_generate_file(*it, view, ssh_algorithm(settings.ssh_key_type))
+            : ca::SshCaKey::load_file(*it, view);
+    if (!key) {
+      if (passphrase) ca::wipe(*passphrase);
+      throw std::runtime_error("cannot load SSH CA key " + it->string() + ": " +
+                               key.error().message());
+    }
+    keys.push_back(std::move(*key));
+  }
+  if (passphrase) ca::wipe(*passphrase);
+  auto authority = ca::SshCertificateAuthority::create(std::move(keys));
+  if (!authority)
+    throw std::runtime_error("SSH CA keys are not usable: " + authority.error().message());
+  return std::move(*authority);
+}
+
+ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings) {
+  const ca::X509HierarchyFiles files{settings.x509_root_cert_file, settings.x509_root_key_file,
+                                     settings.x509_issuing_cert_file,
+                                     settings.x509_issuing_key_file};
+  auto passphrase = ca_key_passphrase(settings);
+  const std::optional<std::string_view> view =
+      passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt;
+  const auto now = std::chrono::system_clock::now();
+  std::error_code ec;
+  const bool none_present = !std::filesystem::exists(files.root_certificate, ec) &&
+                            !std::filesystem::exists(files.issuing_certificate, ec) &&
+                            !std::filesystem::exists(files.issuing_key, ec);
+  if (settings.generate_missing && none_present) {
+    auto created = ca::create_dev_hierarchy(x509_algorithm(settings.x509_key_type), {}, {}, now);
+    if (!created)
+      throw std::runtime_error("cannot create the dev X.509 CA: " + created.error().message());
+    std::filesystem::create_directories(files.issuing_certificate.parent_path(), ec);
+    std::filesystem::create_directories(files.root_certificate.parent_path(), ec);
+    if (auto saved = created->save(files, view); !saved) {
+      if (passphrase) ca::wipe(*passphrase);
+      throw std::runtime_error("cannot save the dev X.509 CA under " +
+                               files.issuing_certificate.parent_path().string() + ": " +
+                               saved.error().message());
+    }
+    if (passphrase) ca::wipe(*passphrase);
+    return std::move(*created);
+  }
+  // The root key may be kept offline: load without it when its file is absent.
+  ca::X509HierarchyFiles to_load = files;
+  if (!std::filesystem::exists(files.root_key, ec)) to_load.root_key.clear();
+  auto loaded = ca::load_hierarchy(to_load, view, now);
+  if (passphrase) ca::wipe(*passphrase);
+  if (!loaded) {
+    throw std::runtime_error("cannot load the X.509 CA (" + files.issuing_certificate.string() +
+                             ", " + files.root_certificate.string() +
+                             "): " + loaded.error().message());
+  }
+  return std::move(*loaded);
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,29 @@
+// The broker's CA keys, loaded as the config says: from files (PKCS#8 PEM, optionally encrypted
+// with a passphrase from an environment variable or a file, or unencrypted OpenSSH keys), or in dev
+// mode generated on first start with mode 0600 (DESIGN.md invariant 9: never logged or served).
+#pragma once
+
+#include "ca/ssh_certificate_authority.hpp"
+#include "ca/x509_hierarchy.hpp"
+#include "config/broker_config.hpp"
+
+#include <optional>
+#include <string>
+
+namespace jit::broker {
+
+// The CA key passphrase, if the config names a source. Throws std::runtime_error naming the
+// variable or file when it is configured but absent or empty.
+std::optional<std::string> ca_key_passphrase(const config::CaSettings& settings);
+
+// All configured SSH CA keys; `ssh_key_files` lists them newest first and the newest signs.
+// With `generate_missing`, a missing newest key is generated; a missing older key is an error.
+// Throws std::runtime_error with one line naming the file on any problem.
+ca::SshCertificateAuthority load_ssh_ca(const config::CaSettings& settings);
+
+// The X.509 root and issuing CA. With `generate_missing` and none of the four files present, a dev
+// hierarchy is created and saved (keys 0600); otherwise the files are loaded and cross-checked.
+// Throws std::runtime_error with one line on any problem.
+ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings);
+
+}  // namespace jit::broker
