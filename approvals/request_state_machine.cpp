@@ -59,7 +59,9 @@ Result<ReviewOutcome> apply_review(const config::Policy& policy, const RequestSn
   std::set<std::string_view> approvers;
   std::set<std::string_view> deniers;
   for (const auto& review : request.reviews) {
-    if (review.reviewer == request.requester) continue;
+    // Only reviewers the policy still allows count: someone removed from the approver groups since
+    // their review no longer carries the request (and the requester never does).
+    if (!check_reviewer(policy, request.role, request.requester, review.reviewer)) continue;
     (review.decision == ReviewDecision::approve ? approvers : deniers).insert(review.reviewer);
   }
   (decision == ReviewDecision::approve ? approvers : deniers).insert(reviewer);

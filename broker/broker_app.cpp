@@ -77,7 +77,10 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
                                           metrics_, limits);
 }
 
-BrokerApp::~BrokerApp() = default;
+BrokerApp::~BrokerApp() {
+  // Queued writes complete with callbacks into the identity service: finish them while it lives.
+  store_->close();
+}
 
 int BrokerApp::run() {
   server_->start();

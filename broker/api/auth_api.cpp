@@ -26,6 +26,15 @@ std::optional<ca::Bytes> b64url_field(const json::object& body, std::string_view
   return out;
 }
 
+// Built with append: GCC 12 at -O2 reports a false -Warray-bounds on long operator+ chains here.
+std::string session_cookie_header(std::string_view token, std::int64_t max_age) {
+  std::string header(kSessionCookie);
+  header.append("=").append(token);
+  header.append("; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=");
+  header.append(std::to_string(max_age));
+  return header;
+}
+
 HttpResponse session_answer(const IssuedSession& issued, const AuthSettings& settings) {
   json::object body;
   body["token"] = issued.token;
@@ -35,9 +44,7 @@ HttpResponse session_answer(const IssuedSession& issued, const AuthSettings& set
   auto response = json_response(http::status::ok, body);
   // __Host-: Secure, Path=/, no Domain, so no other host or path can set or read it (invariant 7).
   response.set(http::field::set_cookie,
-               std::string(kSessionCookie) + "=" + issued.token +
-                   "; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=" +
-                   std::to_string(settings.sessions.absolute_timeout.count()));
+               session_cookie_header(issued.token, settings.sessions.absolute_timeout.count()));
   return response;
 }
 
@@ -130,9 +137,7 @@ void add_auth_routes(Router& router, IdentityService& identity) {
         identity.logout(caller, [respond](boost::system::error_code ec) {
           if (ec) return respond(error_answer(ec));
           auto response = json_response(http::status::ok, json::object{});
-          response.set(http::field::set_cookie,
-                       std::string(kSessionCookie) +
-                           "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+          response.set(http::field::set_cookie, session_cookie_header("", 0));
           respond(std::move(response));
         });
       }));
@@ -170,13 +175,10 @@ void add_auth_routes(Router& router, IdentityService& identity) {
                auto challenge = identity.challenges().issue(approvals::ChallengePurpose::login,
                                                             *user, identity.now());
                if (!challenge) return respond(error_answer(challenge.error()));
-               // Unknown users get the same shape of answer (no credentials listed), so the
-               // endpoint does not reveal who exists.
-               auto credentials = identity.store().read(
-                   [&](SQLite::Database& db) { return find_webauthn_credentials(db, *user); });
-               if (identity.policy().find_user(*user) == nullptr) credentials.clear();
-               respond(json_response(http::status::ok,
-                                     request_options(identity, *challenge, credentials)));
+               // No credentials are listed to an unauthenticated caller, whoever the name is, so
+               // the answer does not reveal who exists or who has a passkey; passkeys are
+               // registered as discoverable (resident) credentials for this reason.
+               respond(json_response(http::status::ok, request_options(identity, *challenge, {})));
              });
 
   router.add(
@@ -225,7 +227,8 @@ void add_auth_routes(Router& router, IdentityService& identity) {
                          {"attestation", "none"},
                          {"excludeCredentials", std::move(exclude)},
                          {"authenticatorSelection",
-                          json::object{{"residentKey", "preferred"},
+                          json::object{{"residentKey", "required"},
+                                       {"requireResidentKey", true},
                                        {"userVerification",
                                         settings.require_uv ? "required" : "preferred"}}}}));
       }));

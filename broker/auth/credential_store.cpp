@@ -140,6 +140,12 @@ void update_webauthn_sign_count(WriteContext& tx, ca::ByteView credential_id,
   q.exec();
 }
 
+void delete_webauthn_credentials(WriteContext& tx, std::string_view user) {
+  SQLite::Statement q(tx.db(), "DELETE FROM webauthn_credentials WHERE user = ?");
+  q.bind(1, std::string(user));
+  q.exec();
+}
+
 void mark_webauthn_cloned(WriteContext& tx, ca::ByteView credential_id) {
   SQLite::Statement q(
       tx.db(), "UPDATE webauthn_credentials SET possibly_cloned = 1 WHERE credential_id = ?");

@@ -51,6 +51,7 @@ std::optional<WebAuthnCredentialRecord> find_webauthn_credential(SQLite::Databas
 void insert_webauthn_credential(WriteContext& tx, const WebAuthnCredentialRecord& record);
 void update_webauthn_sign_count(WriteContext& tx, ca::ByteView credential_id,
                                 std::uint32_t sign_count);
+void delete_webauthn_credentials(WriteContext& tx, std::string_view user);
 void mark_webauthn_cloned(WriteContext& tx, ca::ByteView credential_id);
 
 }  // namespace jit::broker

@@ -33,7 +33,11 @@ EnrollmentResult enroll_user(Store& store, const config::Policy& policy, ca::Byt
     if (existed && !reset) return BrokerErrc::conflict;
     if (!existed && reset) return BrokerErrc::not_found;
     upsert_credentials(tx, user, *hash, *sealed);
-    if (reset) delete_user_sessions(tx, user);
+    if (reset) {
+      // A reset is account recovery: a passkey registered by whoever held the account goes too.
+      delete_user_sessions(tx, user);
+      delete_webauthn_credentials(tx, user);
+    }
     tx.audit({"admin", reset ? "user.reset" : "user.enroll", "user/" + std::string(user), "{}"});
     return {};
   });

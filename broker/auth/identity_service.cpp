@@ -90,13 +90,23 @@ Result<Caller> IdentityService::authenticate(const HttpRequest& request) const {
   return caller;
 }
 
-void IdentityService::fail_login(const std::string& user, bool known, const std::string& why,
-                                 std::function<void(Result<IssuedSession>)> done) {
+void IdentityService::record_auth_failure(const std::string& user, bool exists, bool counted,
+                                          std::string action, std::string why,
+                                          std::function<void(boost::system::error_code)> done) {
   const auto now = clock_();
   const auto policy = settings_.lockout;
+  // A name that is no user may be a password typed into the wrong field: it is not written down,
+  // only a short hash of it that still lets an auditor group attempts.
+  std::string object = "user/" + user;
+  boost::json::object details{{"reason", why}};
+  if (!exists) {
+    object = "user/unknown";
+    const auto digest = token_hash_hex(user);
+    details["name_sha256_prefix"] = digest.substr(0, 16);
+  }
   store_.write(
-      [user, known, why, now, policy](WriteContext& tx) {
-        if (known) {
+      [user, exists, counted, action, object, details, now, policy](WriteContext& tx) {
+        if (counted) {
           if (auto credentials = find_credentials(tx.db(), user)) {
             approvals::LockoutState state{static_cast<std::uint32_t>(credentials->failed_attempts),
                                           approvals::from_unix_seconds(credentials->locked_until)};
@@ -110,10 +120,17 @@ void IdentityService::fail_login(const std::string& user, bool known, const std:
             }
           }
         }
-        tx.audit({known ? user : "unknown", "login.failure", "user/" + user,
-                  details_json({{"reason", why}})});
+        tx.audit({exists ? user : "unknown", action, object, details_json(details)});
         return boost::system::error_code{};
       },
+      std::move(done));
+}
+
+void IdentityService::fail_login(const std::string& user, bool exists, bool counted,
+                                 const std::string& why,
+                                 std::function<void(Result<IssuedSession>)> done) {
+  record_auth_failure(
+      user, exists, counted, "login.failure", why,
       [done = std::move(done)](boost::system::error_code ec) {
         done(ec == BrokerErrc::unavailable ? ec : make_error_code(BrokerErrc::unauthenticated));
       });
@@ -124,46 +141,51 @@ void IdentityService::login(std::string user, std::string password, const boost:
   const auto now = clock_();
   if (!is_safe_name(user)) {
     (void)approvals::dummy_verify(password);
-    return fail_login("invalid-name", false, "malformed user name", std::move(done));
+    return fail_login(user, false, false, "malformed user name", std::move(done));
   }
   auto credentials = store_.read([&](SQLite::Database& db) { return find_credentials(db, user); });
   const bool known = credentials.has_value() && policy_.find_user(user) != nullptr;
   if (!known) {
     (void)approvals::dummy_verify(password);
-    return fail_login(user, false, "unknown user", std::move(done));
+    return fail_login(user, false, false, "unknown user", std::move(done));
   }
   if (credentials->admin_locked) {
     (void)approvals::dummy_verify(password);
-    return fail_login(user, false, "account locked by an administrator", std::move(done));
+    return fail_login(user, true, false, "account locked by an administrator", std::move(done));
   }
   approvals::LockoutState lockout{static_cast<std::uint32_t>(credentials->failed_attempts),
                                   approvals::from_unix_seconds(credentials->locked_until)};
   if (approvals::is_locked(lockout, now)) {
     (void)approvals::dummy_verify(password);
     // Not counted: attempts during a lock do not extend it.
-    return fail_login(user, false, "account locked after repeated failures", std::move(done));
+    return fail_login(user, true, false, "account locked after repeated failures", std::move(done));
   }
   if (!approvals::verify_password(password, credentials->password_hash)) {
-    return fail_login(user, true, "wrong password", std::move(done));
+    return fail_login(user, true, true, "wrong password", std::move(done));
   }
   auto submission = approvals::parse_mfa_submission(mfa);
   if (!submission)
-    return fail_login(user, true, "missing or malformed second factor", std::move(done));
+    return fail_login(user, true, true, "missing or malformed second factor", std::move(done));
   auto verified = store_.read([&](SQLite::Database& db) {
     return verify_mfa(mfa_context(), db, *credentials, *submission, MfaPurpose::login, nullptr,
                       now);
   });
   if (!verified) {
     const bool replay = verified.error() == ApprovalsErrc::replayed;
-    return fail_login(user, true, replay ? "second factor replayed" : "wrong second factor",
+    return fail_login(user, true, true, replay ? "second factor replayed" : "wrong second factor",
                       std::move(done));
   }
   const auto limits = settings_.sessions;
   auto issued = std::make_shared<IssuedSession>();
   const bool cloned = verified->cloned_credential;
   store_.write(
-      [user, verified = *verified, limits, issued,
-       now](WriteContext& tx) -> boost::system::error_code {
+      [user, verified = *verified, limits, issued, now,
+       hash = credentials->password_hash](WriteContext& tx) -> boost::system::error_code {
+        // An administrator may have locked or reset the account since the checks above.
+        const auto current = find_credentials(tx.db(), user);
+        if (!current || current->admin_locked || current->password_hash != hash) {
+          return BrokerErrc::unauthenticated;
+        }
         if (auto ec = commit_mfa(tx, verified)) return ec;
         if (verified.cloned_credential) return {};
         clear_login_failures(tx, user);
@@ -175,8 +197,10 @@ void IdentityService::login(std::string user, std::string password, const boost:
       [this, user, cloned, issued, done = std::move(done)](boost::system::error_code ec) mutable {
         if (ec == BrokerErrc::unavailable) return done(ec);
         if (ec || cloned) {
-          return fail_login(user, true,
-                            cloned ? "credential counter went back" : "second factor replayed",
+          return fail_login(user, true, true,
+                            cloned                              ? "credential counter went back"
+                            : ec == BrokerErrc::unauthenticated ? "account changed during login"
+                                                                : "second factor replayed",
                             std::move(done));
         }
         done(std::move(*issued));
@@ -210,16 +234,29 @@ void IdentityService::prove_presence(const Caller& caller, const boost::json::va
   auto credentials =
       store_.read([&](SQLite::Database& db) { return find_credentials(db, caller.user); });
   if (!credentials) return done(make_error_code(BrokerErrc::unauthenticated));
+  approvals::LockoutState lockout{static_cast<std::uint32_t>(credentials->failed_attempts),
+                                  approvals::from_unix_seconds(credentials->locked_until)};
+  if (credentials->admin_locked || approvals::is_locked(lockout, now)) {
+    return done(make_error_code(ApprovalsErrc::locked));
+  }
   auto verified = store_.read([&](SQLite::Database& db) {
     return verify_mfa(mfa_context(), db, *credentials, *submission, purpose,
                       approval_subject ? &*approval_subject : nullptr, now);
   });
-  if (!verified) return done(verified.error());
+  if (!verified) {
+    // Failed proofs count toward the lockout like failed logins (invariant 5) and are audited.
+    const auto error = verified.error();
+    return record_auth_failure(
+        caller.user, true, true, "presence.failure",
+        error == ApprovalsErrc::replayed ? "second factor replayed" : "wrong second factor",
+        [error, done = std::move(done)](boost::system::error_code ec) { done(ec ? ec : error); });
+  }
   const bool cloned = verified->cloned_credential;
   store_.write(
       [caller, verified = *verified, now](WriteContext& tx) -> boost::system::error_code {
         if (auto ec = commit_mfa(tx, verified)) return ec;
         if (!verified.cloned_credential) {
+          clear_login_failures(tx, caller.user);
           record_session_mfa(tx, caller.session.token_hash, approvals::to_unix_seconds(now));
         }
         return {};

@@ -79,7 +79,11 @@ class IdentityService {
   MfaContext mfa_context() { return {challenges_, settings_.webauthn, data_key_}; }
 
  private:
-  void fail_login(const std::string& user, bool known, const std::string& why,
+  // Audits a failed login or presence proof; `counted` failures advance the lockout. For a name
+  // that is no user (`exists` false) only a hash prefix of the name is recorded.
+  void record_auth_failure(const std::string& user, bool exists, bool counted, std::string action,
+                           std::string why, std::function<void(boost::system::error_code)> done);
+  void fail_login(const std::string& user, bool exists, bool counted, const std::string& why,
                   std::function<void(Result<IssuedSession>)> done);
 
   Store& store_;

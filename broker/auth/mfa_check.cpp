@@ -92,6 +92,7 @@ boost::system::error_code commit_mfa(WriteContext& tx, const VerifiedMfa& verifi
   }
   auto current = find_webauthn_credential(tx.db(), evidence.credential_id);
   if (!current) return ApprovalsErrc::credential_mismatch;
+  if (current->possibly_cloned) return ApprovalsErrc::counter_regressed;
   if ((current->sign_count != 0 || evidence.sign_count != 0) &&
       evidence.sign_count <= current->sign_count) {
     return ApprovalsErrc::counter_regressed;

@@ -56,6 +56,11 @@ std::optional<ApiResult> api_call(const CliProfile& profile, http::verb method,
     err << "jit: broker URL is not valid: " << profile.broker_url << "\n";
     return std::nullopt;
   }
+  if (!url->tls) {
+    // The password, TOTP code and session token must never cross the network in clear text.
+    err << "jit: the broker URL must be https://\n";
+    return std::nullopt;
+  }
   ClientRequest request;
   request.method = method;
   request.url = *url;

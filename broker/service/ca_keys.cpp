@@ -92,7 +92,8 @@ ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings) {
   std::error_code ec;
   const bool none_present = !std::filesystem::exists(files.root_certificate, ec) &&
                             !std::filesystem::exists(files.issuing_certificate, ec) &&
-                            !std::filesystem::exists(files.issuing_key, ec);
+                            !std::filesystem::exists(files.issuing_key, ec) &&
+                            !std::filesystem::exists(files.root_key, ec);
   if (settings.generate_missing && none_present) {
     auto created = ca::create_dev_hierarchy(x509_algorithm(settings.x509_key_type), {}, {}, now);
     if (!created)

@@ -94,7 +94,7 @@ void Store::write(WriteJob job, WriteDone done) {
       return;
     }
   }
-  done(BrokerErrc::unavailable);
+  if (done) done(BrokerErrc::unavailable);
 }
 
 boost::system::error_code Store::write_sync(WriteJob job) {
@@ -123,9 +123,11 @@ void Store::writer_loop() {
 
 void Store::commit_batch(std::vector<PendingWrite>& batch) {
   std::vector<boost::system::error_code> results(batch.size());
-  const AuditHead committed_head = head_;
   try {
     writer_db_->exec("BEGIN IMMEDIATE");
+    // Another process (an admin command) may have appended audit records since our last batch;
+    // under the write lock the head read here is the true one.
+    head_ = load_audit_head(*writer_db_);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const AuditHead before = head_;
       writer_db_->exec("SAVEPOINT job");
@@ -147,7 +149,6 @@ void Store::commit_batch(std::vector<PendingWrite>& batch) {
   } catch (const SQLite::Exception& e) {
     // The whole batch is lost (disk full, I/O error): no job may be acknowledged as done.
     writer_db_->tryExec("ROLLBACK");
-    head_ = committed_head;
     const auto ec = classify(e);
     for (auto& result : results) result = ec;
   }
