@@ -31,7 +31,7 @@ inline constexpr std::string_view kKnownSshExtensions[] = {
     "permit-user-rc"};
 
 struct X509RoleSettings {
-  // A URI with the placeholders {user} and {role} (and no others), e.g.
+  // A URI with the template variables {user} and {role} (and no others), e.g.
   // "spiffe://corp.example/user/{user}/role/{role}". Names are safe, so substitution is plain.
   std::string san_uri_template;
   std::string organizational_unit;  // 1..64 characters, no control characters
@@ -88,7 +88,7 @@ struct Policy {
 //   enough approvals;
 // - has max_duration above limits.max_grant_duration, default_duration above max_duration, or a
 //   break-glass max_duration above limits.max_breakglass_duration;
-// - has an unknown SSH extension, a bad source_address, an unknown {placeholder} in san_uri, or
+// - has an unknown SSH extension, a bad source_address, an unknown {variable} in san_uri, or
 //   neither ssh nor x509.
 [[nodiscard]] Policy load_policy(const std::filesystem::path& file, const Limits& limits);
 [[nodiscard]] Policy parse_policy(std::string_view yaml, const std::filesystem::path& file,

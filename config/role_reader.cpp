@@ -93,7 +93,7 @@ SshRoleSettings read_ssh(const YamlValue& value) {
 }
 
 // "spiffe://corp.example/user/{user}/role/{role}": a URI scheme, visible ASCII only, and braces
-// only around the placeholders we fill in.
+// only around the template variables we fill in.
 void check_san_uri(const YamlValue& value, const std::string& uri) {
   const std::string expected = "a URI such as spiffe://corp.example/user/{user}/role/{role}";
   const auto colon = uri.find(':');
@@ -111,9 +111,9 @@ void check_san_uri(const YamlValue& value, const std::string& uri) {
     if (c != '{') continue;
     const auto close = uri.find('}', i);
     if (close == std::string::npos) value.fail("a '{' without its '}'", expected);
-    const std::string placeholder = uri.substr(i + 1, close - i - 1);
-    if (placeholder != "user" && placeholder != "role") {
-      value.fail("unknown placeholder {" + placeholder + "}", "only {user} and {role}");
+    const std::string variable = uri.substr(i + 1, close - i - 1);
+    if (variable != "user" && variable != "role") {
+      value.fail("unknown template variable {" + variable + "}", "only {user} and {role}");
     }
     i = close;
   }

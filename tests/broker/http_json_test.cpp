@@ -112,7 +112,7 @@ TEST(JsonBody, InvalidUtf8IsRefused) {
                                  std::string("\xf4\x90\x80\x80"),  // above U+10FFFF
                                  std::string("\xff"),              // never valid
                                  std::string("\xe2\x82")}) {       // truncated sequence
-    SCOPED_TRACE(testing::PrintToString(bad));
+    SCOPED_TRACE(::testing::PrintToString(bad));
     EXPECT_EQ(verdict(json_request(R"({"reason":")" + bad + R"("})")), expected);
   }
   EXPECT_EQ(verdict(json_request(R"({"reason":"\ud800"})")), expected);  // escaped lone surrogate

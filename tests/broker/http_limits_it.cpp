@@ -156,7 +156,7 @@ TEST(HttpLimits, MalformedHttpIs400ThenClosed) {
       "GET /he\x7fz HTTP/1.1\r\nHost: localhost\r\n\r\n",
   };
   for (const char* bytes : requests) {
-    SCOPED_TRACE(testing::PrintToString(std::string(bytes)));
+    SCOPED_TRACE(::testing::PrintToString(std::string(bytes)));
     auto client = server.client();
     ASSERT_FALSE(client->write(bytes));
     HttpResponse response;

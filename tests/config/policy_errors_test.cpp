@@ -284,10 +284,10 @@ TEST(PolicyErrors, EmptyPrincipalsAreRefused) {
 }
 
 TEST(PolicyErrors, BadSanUriTemplatesAreRefused) {
-  const auto placeholder =
+  const auto unknown_variable =
       policy_error(role_plus({"x509:", "  san_uri: \"spiffe://corp.example/{usr}\""}));
-  EXPECT_CONFIG_ERROR_AT(placeholder, kFile, 14, "roles.db.x509.san_uri");
-  EXPECT_EQ(placeholder->message(), "unknown placeholder {usr}");
+  EXPECT_CONFIG_ERROR_AT(unknown_variable, kFile, 14, "roles.db.x509.san_uri");
+  EXPECT_EQ(unknown_variable->message(), "unknown template variable {usr}");
   for (const char* bad :
        {"spiffe://corp/{user", "spiffe://corp/user}", "spiffe://corp/{}", "corp.example/{user}",
         "spiffe://corp/{user} x", "://x", "spiffe://corp/{{user}}"}) {
