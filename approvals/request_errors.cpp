@@ -48,6 +48,22 @@ class RequestCategory final : public boost::system::error_category {
         return "the request was not a break-glass request";
       case RequestErrc::review_already_done:
         return "the post-incident review is already done";
+      case RequestErrc::grant_not_active:
+        return "the grant is not active";
+      case RequestErrc::not_grant_user:
+        return "only the grant's user may mint its certificates";
+      case RequestErrc::may_not_revoke:
+        return "only the grant's user or an approver of its role may revoke it";
+      case RequestErrc::role_has_no_ssh:
+        return "the role grants no SSH access";
+      case RequestErrc::role_has_no_x509:
+        return "the role grants no X.509 certificates";
+      case RequestErrc::invalid_public_key:
+        return "public_key must be one OpenSSH public key line (ssh-ed25519, "
+               "ecdsa-sha2-nistp256/384/521 or rsa of at least 2048 bits)";
+      case RequestErrc::invalid_csr:
+        return "csr must be a PEM certificate request with a valid self-signature and a supported "
+               "key";
     }
     return "request refused";
   }
@@ -68,12 +84,17 @@ unsigned request_error_status(RequestErrc e) noexcept {
     case RequestErrc::not_an_approver:
     case RequestErrc::not_requester:
     case RequestErrc::breakglass_not_allowed:
+    case RequestErrc::not_grant_user:
+    case RequestErrc::may_not_revoke:
       return 403;
     case RequestErrc::already_reviewed:
     case RequestErrc::not_pending:
     case RequestErrc::pending_expired:
     case RequestErrc::not_breakglass:
     case RequestErrc::review_already_done:
+    case RequestErrc::grant_not_active:
+    case RequestErrc::role_has_no_ssh:
+    case RequestErrc::role_has_no_x509:
       return 409;
     default:
       return 400;
@@ -120,6 +141,20 @@ std::string_view request_error_name(RequestErrc e) noexcept {
       return "not_breakglass";
     case RequestErrc::review_already_done:
       return "review_already_done";
+    case RequestErrc::grant_not_active:
+      return "grant_not_active";
+    case RequestErrc::not_grant_user:
+      return "not_grant_user";
+    case RequestErrc::may_not_revoke:
+      return "may_not_revoke";
+    case RequestErrc::role_has_no_ssh:
+      return "role_has_no_ssh";
+    case RequestErrc::role_has_no_x509:
+      return "role_has_no_x509";
+    case RequestErrc::invalid_public_key:
+      return "invalid_public_key";
+    case RequestErrc::invalid_csr:
+      return "invalid_csr";
   }
   return "request_refused";
 }

@@ -29,6 +29,13 @@ enum class RequestErrc {
   breakglass_not_allowed,  // 403 the caller's groups may not use break-glass for this role
   not_breakglass,          // 409 a post-incident review of a request that was not break-glass
   review_already_done,     // 409
+  grant_not_active,        // 409 the grant has ended (expired or revoked) or not yet begun
+  not_grant_user,          // 403 only the grant's user mints its certificates
+  may_not_revoke,          // 403 only the grant's user or an approver of its role revokes it
+  role_has_no_ssh,         // 409 the role grants no SSH access
+  role_has_no_x509,        // 409 the role grants no X.509 certificates
+  invalid_public_key,      // 400 not an OpenSSH public key line of a supported type
+  invalid_csr,             // 400 not a PKCS#10 request with a valid self-signature
 };
 
 const boost::system::error_category& request_category() noexcept;

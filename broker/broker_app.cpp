@@ -2,6 +2,8 @@
 
 #include "broker/api/auth_api.hpp"
 #include "broker/api/ca_api.hpp"
+#include "broker/api/grants_api.hpp"
+#include "broker/api/requests_api.hpp"
 #include "broker/auth/data_key.hpp"
 #include "broker/http/health_routes.hpp"
 #include "broker/http/server.hpp"
@@ -13,6 +15,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <iostream>
+#include <limits>
 
 namespace jit::broker {
 namespace {
@@ -66,9 +69,34 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
       ssh_ca_(load_ssh_ca(config_.ca)),
       x509_ca_(load_x509_ca(config_.ca)),
       tls_(make_tls(config_)) {
+  WebhookOptions webhook_options;
+  webhook_options.urls = config_.webhooks.urls;
+  webhook_options.timeout = config_.webhooks.timeout;
+  webhook_options.max_attempts = config_.webhooks.max_attempts;
+  webhooks_ = std::make_unique<WebhookNotifier>(io_, *store_, webhook_options);
+  AccessHooks hooks;
+  hooks.notify = [this](std::string event, boost::json::object data) {
+    webhooks_->notify(std::move(event), std::move(data));
+  };
+  hooks.deadlines_changed = [this] { sweeper_->poke(); };
+  access_ = std::make_unique<AccessService>(*identity_, config_.limits, std::move(hooks));
+  certificates_ = std::make_unique<CertificateService>(
+      *access_, ssh_ca_, x509_ca_, MintSettings{config_.ca.clock_skew, config_.ca.crl_url});
+  sweeper_ = std::make_unique<ExpirySweeper>(io_, *access_);
+  metrics_.add_gauge(
+      "jit_breakglass_reviews_overdue",
+      "Break-glass grants whose post-incident review is past due.",
+      [this] { return static_cast<double>(access_->overdue_reviews(identity_->now_seconds())); });
+  metrics_.add_gauge("jit_breakglass_reviews_open",
+                     "Break-glass grants whose post-incident review is not done yet.", [this] {
+                       return static_cast<double>(
+                           access_->overdue_reviews(std::numeric_limits<std::int64_t>::max()));
+                     });
   add_health_routes(router_, metrics_);
   add_auth_routes(router_, *identity_);
   add_ca_routes(router_, ssh_ca_, x509_ca_);
+  add_request_routes(router_, *access_);
+  add_grant_routes(router_, *access_, *certificates_);
   HttpLimits limits;
   limits.max_body_bytes = config_.http.max_body_bytes;
   limits.max_header_bytes = config_.http.max_header_bytes;
@@ -96,6 +124,8 @@ int BrokerApp::run() {
   ServerRunnerOptions options;
   options.threads = config_.http.threads > 0 ? static_cast<unsigned>(config_.http.threads) : 0;
   ServerRunner runner(io_, *server_, options);
+  sweeper_->start();
+  runner.on_shutdown([this] { sweeper_->stop(); });
   const int code = runner.run();
   store_->close();
   return code;

@@ -6,6 +6,10 @@
 #include "broker/data_dir.hpp"
 #include "broker/http/metrics.hpp"
 #include "broker/http/router.hpp"
+#include "broker/service/access_service.hpp"
+#include "broker/service/certificate_service.hpp"
+#include "broker/service/expiry_sweeper.hpp"
+#include "broker/service/webhook_notifier.hpp"
 #include "broker/store/store.hpp"
 #include "ca/ssh_certificate_authority.hpp"
 #include "ca/x509_hierarchy.hpp"
@@ -48,6 +52,10 @@ class BrokerApp {
   boost::asio::io_context io_;
   boost::asio::ssl::context tls_;
   Metrics metrics_;
+  std::unique_ptr<WebhookNotifier> webhooks_;
+  std::unique_ptr<AccessService> access_;
+  std::unique_ptr<CertificateService> certificates_;
+  std::unique_ptr<ExpirySweeper> sweeper_;
   Router router_;
   std::unique_ptr<HttpsServer> server_;
 };

@@ -34,6 +34,8 @@ class BrokerCategory final : public boost::system::error_category {
         return "temporarily unavailable; try again";
       case BrokerErrc::internal:
         return "internal error";
+      case BrokerErrc::mfa_required:
+        return "this action needs a fresh second factor: send mfa with the call";
     }
     return "internal error";
   }
@@ -87,6 +89,7 @@ boost::beast::http::status to_http_status(const boost::system::error_code& ec) n
     case BrokerErrc::invalid_input:
       return status::bad_request;
     case BrokerErrc::unauthenticated:
+    case BrokerErrc::mfa_required:
       return status::unauthorized;
     case BrokerErrc::permission_denied:
       return status::forbidden;
@@ -130,6 +133,8 @@ std::string_view error_code_name(const boost::system::error_code& ec) noexcept {
       return "unavailable";
     case BrokerErrc::internal:
       return "internal_error";
+    case BrokerErrc::mfa_required:
+      return "mfa_required";
   }
   return "internal_error";
 }

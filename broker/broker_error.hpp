@@ -21,6 +21,7 @@ enum class BrokerErrc {
   rate_limited,       // 429: account locked after repeated failures
   unavailable,        // 503: storage full or locked; retry later
   internal,           // 500: our fault; never caused by input
+  mfa_required,       // 401: the action needs a second factor in the call (or a fresh session)
 };
 
 const boost::system::error_category& broker_category() noexcept;

@@ -2,7 +2,9 @@
 // JSON body with one clear message per problem, and the caller's identity.
 #pragma once
 
+#include "broker/auth/identity_service.hpp"
 #include "broker/broker_error.hpp"
+#include "broker/http/json_response.hpp"
 #include "broker/http/router.hpp"
 
 #include <boost/json/object.hpp>
@@ -28,5 +30,23 @@ std::optional<std::string> string_field(const boost::json::object& body, std::st
 // Refuses members other than `allowed`, so a typo is an error, not a silently ignored field.
 std::optional<FieldProblem> only_fields(const boost::json::object& body,
                                         std::initializer_list<std::string_view> allowed);
+
+// A handler that first authenticates the caller (bearer token, or cookie plus CSRF header) and
+// answers 401 itself when that fails.
+template <typename Fn>
+Handler authenticated(IdentityService& identity, Fn fn) {
+  return [&identity, fn](RequestContext&& context, Responder respond) {
+    auto caller = identity.authenticate(context.request);
+    if (!caller) return respond(error_answer(caller.error()));
+    fn(std::move(context), std::move(respond), std::move(*caller));
+  };
+}
+
+// Answers a service result: `status` with the object, or the error as JSON.
+inline void answer_with(const Responder& respond, http::status status,
+                        Result<boost::json::object> result) {
+  if (!result) return respond(error_answer(result.error()));
+  respond(json_response(status, *result));
+}
 
 }  // namespace jit::broker

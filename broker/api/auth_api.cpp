@@ -81,8 +81,10 @@ void handle_login(IdentityService& identity, const json::object& body, const Res
                  });
 }
 
-json::object request_options(IdentityService& identity, const ca::Bytes& challenge,
-                             const std::vector<WebAuthnCredentialRecord>& credentials) {
+}  // namespace
+
+json::object webauthn_request_options(IdentityService& identity, const ca::Bytes& challenge,
+                                      const std::vector<WebAuthnCredentialRecord>& credentials) {
   json::array allow;
   for (const auto& credential : credentials) {
     if (!credential.possibly_cloned)
@@ -96,17 +98,6 @@ json::object request_options(IdentityService& identity, const ca::Bytes& challen
                       {"userVerification", settings.require_uv ? "required" : "preferred"},
                       {"allowCredentials", std::move(allow)}};
 }
-
-template <typename Fn>
-Handler authenticated(IdentityService& identity, Fn fn) {
-  return [&identity, fn](RequestContext&& context, Responder respond) {
-    auto caller = identity.authenticate(context.request);
-    if (!caller) return respond(error_answer(caller.error()));
-    fn(std::move(context), std::move(respond), std::move(*caller));
-  };
-}
-
-}  // namespace
 
 void add_auth_routes(Router& router, IdentityService& identity) {
   router.add(http::verb::post, "/v1/login",
@@ -178,7 +169,8 @@ void add_auth_routes(Router& router, IdentityService& identity) {
                // No credentials are listed to an unauthenticated caller, whoever the name is, so
                // the answer does not reveal who exists or who has a passkey; passkeys are
                // registered as discoverable (resident) credentials for this reason.
-               respond(json_response(http::status::ok, request_options(identity, *challenge, {})));
+               respond(json_response(http::status::ok,
+                                     webauthn_request_options(identity, *challenge, {})));
              });
 
   router.add(
@@ -189,8 +181,8 @@ void add_auth_routes(Router& router, IdentityService& identity) {
         if (!challenge) return respond(error_answer(challenge.error()));
         auto credentials = identity.store().read(
             [&](SQLite::Database& db) { return find_webauthn_credentials(db, caller.user); });
-        respond(
-            json_response(http::status::ok, request_options(identity, *challenge, credentials)));
+        respond(json_response(http::status::ok,
+                              webauthn_request_options(identity, *challenge, credentials)));
       }));
 
   router.add(

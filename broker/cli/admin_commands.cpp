@@ -1,5 +1,7 @@
 #include "broker/cli/admin_commands.hpp"
 
+#include "broker/service/access_service.hpp"
+
 #include "broker/auth/data_key.hpp"
 #include "broker/auth/enrollment.hpp"
 #include "broker/broker_app.hpp"
@@ -85,7 +87,17 @@ int run_user_command(const config::BrokerConfig& config, UserAction action, cons
     case UserAction::lock:
     case UserAction::unlock:
       set_user_locked(*store, user, action == UserAction::lock);
-      out << "user " << user << (action == UserAction::lock ? " locked" : " unlocked") << "\n";
+      if (action == UserAction::unlock) {
+        out << "user " << user << " unlocked\n";
+        return 0;
+      }
+      // A lock ends the user's access at once: every active grant is revoked and its certificates
+      // go into the KRL and CRL (a running broker picks the change up when it republishes).
+      const auto identity = make_identity_service(config, *store, policy);
+      AccessService access(*identity, config.limits);
+      const auto ended = access.revoke_all_of(user, "admin", "user locked");
+      if (!ended) throw std::runtime_error("could not revoke the user's grants: storage failed");
+      out << "user " << user << " locked; " << *ended << " active grant(s) revoked\n";
       return 0;
   }
   return 1;

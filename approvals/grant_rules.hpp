@@ -1,0 +1,67 @@
+// Rules for what may be done with a grant once it exists, and for the post-incident review of a
+// break-glass grant. Pure functions over the policy, the grant as stored and `now`
+// (DESIGN.md invariants 1, 2, 3 and 8).
+#pragma once
+
+#include "approvals/access_rules.hpp"
+#include "approvals/request_state_machine.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace jit::approvals {
+
+enum class GrantState { active, expired, revoked };
+std::string_view to_string(GrantState state) noexcept;
+std::optional<GrantState> parse_grant_state(std::string_view text) noexcept;
+
+struct GrantSnapshot {
+  std::string id;
+  std::string user;
+  std::string role;
+  std::int64_t not_before = 0;  // Unix seconds
+  std::int64_t not_after = 0;
+  GrantState state = GrantState::active;
+};
+
+enum class CertificateKind { ssh, x509 };
+
+// Invariant 3: a certificate is minted only for an active grant, by its own user, between its
+// start and its end, for a role that grants that kind of certificate.
+Result<void> check_mint(const config::Policy& policy, const GrantSnapshot& grant,
+                        std::string_view caller, CertificateKind kind, std::int64_t now);
+
+// What a minted SSH certificate may carry: only the role's principals, extensions, source
+// addresses and forced command, never anything from the request (invariant 2).
+struct SshGrantProfile {
+  std::vector<std::string> principals;
+  std::vector<std::string> extensions;
+  std::vector<std::string> source_addresses;
+  std::optional<std::string> force_command;
+};
+Result<SshGrantProfile> ssh_profile_for(const config::Policy& policy, const GrantSnapshot& grant);
+
+struct X509GrantProfile {
+  std::string common_name;  // the grant's user
+  std::string organizational_unit;
+  std::string san_uri;  // the role's template with {user} and {role} filled in
+};
+Result<X509GrantProfile> x509_profile_for(const config::Policy& policy, const GrantSnapshot& grant);
+
+// Who may end a grant early: its user (giving access back) or anyone who may approve its role.
+// Only an active grant can be revoked.
+Result<void> check_revoke(const config::Policy& policy, const GrantSnapshot& grant,
+                          std::string_view actor);
+
+// The post-incident review of a break-glass request: by an approver of the role who is not the
+// responder, once.
+Result<void> check_post_incident_review(const config::Policy& policy,
+                                        const RequestSnapshot& request, bool review_done,
+                                        std::string_view reviewer);
+
+// Whether a grant has reached its end at `now` (the sweeper expires it then).
+bool grant_has_ended(const GrantSnapshot& grant, std::int64_t now) noexcept;
+
+}  // namespace jit::approvals

@@ -1,0 +1,176 @@
+#include "broker/api/requests_api.hpp"
+
+#include "broker/api/api_support.hpp"
+#include "broker/api/auth_api.hpp"
+#include "broker/auth/credential_store.hpp"
+#include "broker/service/access_service.hpp"
+
+#include <boost/json.hpp>
+
+namespace jit::broker {
+namespace {
+
+namespace json = boost::json;
+
+// Text fields are read up to this size here; their real bounds (reason 1000 bytes, ticket 128,
+// ...) are policy's and answer `field_too_long`.
+constexpr std::size_t kMaxTextField = 16 * 1024;
+constexpr std::size_t kMaxNameField = 256;
+
+HttpResponse invalid_input(const FieldProblem& problem) {
+  return error_answer(http::status::bad_request, "invalid_input", problem.message);
+}
+
+const json::value* mfa_of(const json::object& body) { return body.if_contains("mfa"); }
+
+// The body of a POST that may be empty (cancel, webauthn/begin): no body, or a JSON object.
+std::optional<HttpResponse> refuse_unexpected_body(const HttpRequest& request) {
+  if (request.body().empty()) return std::nullopt;
+  auto body = parse_json_body(request);
+  if (!body) return std::move(body.error());
+  if (auto problem = only_fields(*body, {})) return invalid_input(*problem);
+  return std::nullopt;
+}
+
+void add_review_route(Router& router, AccessService& access, std::string_view path,
+                      std::optional<approvals::ReviewDecision> decision) {
+  router.add(
+      http::verb::post, path,
+      authenticated(access.identity(), [&access, decision](RequestContext&& context,
+                                                           Responder respond, Caller caller) {
+        auto body = parse_json_body(context.request);
+        if (!body) return respond(std::move(body.error()));
+        if (auto problem = only_fields(*body, {"comment", "mfa"})) {
+          return respond(invalid_input(*problem));
+        }
+        std::optional<FieldProblem> problem;
+        auto comment = string_field(*body, "comment", kMaxTextField, problem);
+        if (problem) return respond(invalid_input(*problem));
+        auto answer = [respond](Result<json::object> result) {
+          answer_with(respond, http::status::ok, std::move(result));
+        };
+        const auto& id = context.params.at("id");
+        if (decision) {
+          access.review(caller, id, *decision, comment.value_or(""), mfa_of(*body), answer);
+        } else {
+          access.post_incident_review(caller, id, comment.value_or(""), mfa_of(*body), answer);
+        }
+      }));
+}
+
+}  // namespace
+
+void add_request_routes(Router& router, AccessService& access) {
+  IdentityService& identity = access.identity();
+
+  router.add(
+      http::verb::post, "/v1/requests",
+      authenticated(identity, [&access](RequestContext&& context, Responder respond,
+                                        Caller caller) {
+        auto body = parse_json_body(context.request);
+        if (!body) return respond(std::move(body.error()));
+        if (auto problem = only_fields(*body, {"role", "reason", "ticket", "duration", "mfa"})) {
+          return respond(invalid_input(*problem));
+        }
+        std::optional<FieldProblem> problem;
+        NewRequest ask;
+        auto role = string_field(*body, "role", kMaxNameField, problem);
+        ask.reason = string_field(*body, "reason", kMaxTextField, problem).value_or("");
+        ask.ticket = string_field(*body, "ticket", kMaxTextField, problem).value_or("");
+        ask.duration = string_field(*body, "duration", 32, problem);
+        if (problem) return respond(invalid_input(*problem));
+        if (!role) return respond(invalid_input({"field 'role' is required"}));
+        ask.role = std::move(*role);
+        access.create_request(caller, std::move(ask), mfa_of(*body),
+                              [respond](Result<json::object> result) {
+                                answer_with(respond, http::status::created, std::move(result));
+                              });
+      }));
+
+  router.add(
+      http::verb::post, "/v1/breakglass",
+      authenticated(identity, [&access](RequestContext&& context, Responder respond,
+                                        Caller caller) {
+        auto body = parse_json_body(context.request);
+        if (!body) return respond(std::move(body.error()));
+        if (auto problem = only_fields(*body, {"role", "incident", "reason", "duration", "mfa"})) {
+          return respond(invalid_input(*problem));
+        }
+        std::optional<FieldProblem> problem;
+        NewBreakGlass ask;
+        auto role = string_field(*body, "role", kMaxNameField, problem);
+        ask.incident = string_field(*body, "incident", kMaxTextField, problem).value_or("");
+        ask.reason = string_field(*body, "reason", kMaxTextField, problem).value_or("");
+        ask.duration = string_field(*body, "duration", 32, problem);
+        if (problem) return respond(invalid_input(*problem));
+        if (!role) return respond(invalid_input({"field 'role' is required"}));
+        ask.role = std::move(*role);
+        access.breakglass(caller, std::move(ask), mfa_of(*body),
+                          [respond](Result<json::object> result) {
+                            answer_with(respond, http::status::created, std::move(result));
+                          });
+      }));
+
+  router.add(
+      http::verb::get, "/v1/requests",
+      authenticated(identity, [&access](RequestContext&& context, Responder respond,
+                                        Caller caller) {
+        RequestFilter filter;
+        if (context.has_query("state")) {
+          const auto state = context.query("state");
+          if (state == "review_due") {
+            filter.review_due_only = true;
+          } else if (auto parsed = approvals::parse_request_state(state)) {
+            filter.state = *parsed;
+          } else {
+            return respond(
+                error_answer(http::status::bad_request, "invalid_input",
+                             "state must be one of pending, active, denied, cancelled, timed_out, "
+                             "expired, revoked, review_due"));
+          }
+        }
+        respond(json_response(http::status::ok,
+                              json::object{{"requests", access.list_requests(caller, filter)}}));
+      }));
+
+  router.add(http::verb::get, "/v1/requests/{id}",
+             authenticated(identity,
+                           [&access](RequestContext&& context, Responder respond, Caller caller) {
+                             answer_with(respond, http::status::ok,
+                                         access.get_request(caller, context.params.at("id")));
+                           }));
+
+  add_review_route(router, access, "/v1/requests/{id}/approve", approvals::ReviewDecision::approve);
+  add_review_route(router, access, "/v1/requests/{id}/deny", approvals::ReviewDecision::deny);
+  add_review_route(router, access, "/v1/requests/{id}/review", std::nullopt);
+
+  router.add(http::verb::post, "/v1/requests/{id}/cancel",
+             authenticated(
+                 identity, [&access](RequestContext&& context, Responder respond, Caller caller) {
+                   if (auto refused = refuse_unexpected_body(context.request)) {
+                     return respond(std::move(*refused));
+                   }
+                   access.cancel(caller, context.params.at("id"),
+                                 [respond](Result<json::object> result) {
+                                   answer_with(respond, http::status::ok, std::move(result));
+                                 });
+                 }));
+
+  router.add(http::verb::post, "/v1/requests/{id}/webauthn/begin",
+             authenticated(
+                 identity, [&access](RequestContext&& context, Responder respond, Caller caller) {
+                   if (auto refused = refuse_unexpected_body(context.request)) {
+                     return respond(std::move(*refused));
+                   }
+                   auto challenge = access.approval_challenge(caller, context.params.at("id"));
+                   if (!challenge) return respond(error_answer(challenge.error()));
+                   auto credentials = access.identity().store().read([&](SQLite::Database& db) {
+                     return find_webauthn_credentials(db, caller.user);
+                   });
+                   respond(json_response(
+                       http::status::ok,
+                       webauthn_request_options(access.identity(), *challenge, credentials)));
+                 }));
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,260 @@
+// The write-job halves of the access workflow (AccessService): each re-reads the rows inside the
+// transaction, asks approvals/ whether the step is allowed, and stores the step with its audit
+// record. Also the reads, whose visibility rules live here too.
+#include "approvals/grant_rules.hpp"
+#include "broker/service/access_outcome.hpp"
+#include "broker/service/access_views.hpp"
+
+#include <boost/json.hpp>
+
+namespace jit::broker {
+namespace {
+
+namespace json = boost::json;
+using approvals::check_reviewer;
+using approvals::GrantState;
+using approvals::may_view_request;
+using approvals::RequestErrc;
+using approvals::RequestState;
+
+// A refusal is audited (who tried what, and why not) and commits nothing else.
+void refuse(WriteContext& tx, Result<json::object>& answer, const std::string& actor,
+            std::string action, const std::string& object, const boost::system::error_code& why) {
+  json::object details{{"code", error_code_name(why)}};
+  tx.audit({actor, std::move(action), object, json::serialize(details)});
+  answer = why;
+}
+
+bool may_see_grant(const config::Policy& policy, const GrantRow& grant, const std::string& viewer) {
+  return may_view_request(policy, grant.role, grant.user, viewer);
+}
+
+}  // namespace
+
+void AccessService::create_grant(WriteContext& tx, Outcome& outcome, const RequestRow& request,
+                                 std::int64_t now) {
+  GrantRow grant;
+  grant.id = new_grant_id();
+  grant.request_id = request.id;
+  grant.user = request.requester;
+  grant.role = request.role;
+  grant.not_before = now;
+  grant.not_after = now + request.duration_s;
+  insert_grant(tx.db(), grant);
+  json::object details{{"request", request.id},        {"user", grant.user},
+                       {"role", grant.role},           {"not_before", grant.not_before},
+                       {"not_after", grant.not_after}, {"breakglass", request.breakglass}};
+  tx.audit({"system", "grant.create", grant_object(grant.id), json::serialize(details)});
+  outcome.deadlines_changed = true;
+}
+
+void AccessService::review_in(WriteContext& tx, Outcome& outcome, const std::string& reviewer,
+                              const std::string& request_id, approvals::ReviewDecision decision,
+                              const std::string& comment, const std::string& evidence) {
+  const auto now = identity_.now_seconds();
+  auto row = find_request(tx.db(), request_id);
+  if (!row) {
+    outcome.answer = make_error_code(BrokerErrc::not_found);
+    return;
+  }
+  const auto action = decision == approvals::ReviewDecision::approve
+                          ? std::string("request.approve")
+                          : std::string("request.deny");
+  auto reviews = find_reviews(tx.db(), row->id);
+  auto result =
+      approvals::apply_review(policy(), to_snapshot(*row, reviews), reviewer, decision, now);
+  if (!result) {
+    return refuse(tx, outcome.answer, reviewer, action + ".refused", request_object(row->id),
+                  result.error());
+  }
+  // Invariant 4: the evidence of the factor is stored with the review.
+  insert_review(tx.db(), row->id, {reviewer, decision, comment, now, evidence});
+  json::object details{{"decision", approvals::to_string(decision)},
+                       {"approvals", result->approvals},
+                       {"denials", result->denials},
+                       {"mfa", json::parse(evidence)}};
+  tx.audit({reviewer, action, request_object(row->id), json::serialize(details)});
+  if (result->new_state != RequestState::pending) {
+    set_request_state(tx.db(), row->id, result->new_state);
+    row->state = result->new_state;
+  }
+  if (result->grant_now) create_grant(tx, outcome, *row, now);
+  auto view = request_view(tx.db(), policy(), *row);
+  if (result->new_state == RequestState::active)
+    outcome.events.emplace_back("request.approved", view);
+  if (result->new_state == RequestState::denied)
+    outcome.events.emplace_back("request.denied", view);
+  outcome.answer = std::move(view);
+}
+
+void AccessService::post_incident_review_in(WriteContext& tx, Outcome& outcome,
+                                            const std::string& reviewer,
+                                            const std::string& request_id,
+                                            const std::string& comment,
+                                            const std::string& evidence) {
+  const auto now = identity_.now_seconds();
+  auto row = find_request(tx.db(), request_id);
+  if (!row) {
+    outcome.answer = make_error_code(BrokerErrc::not_found);
+    return;
+  }
+  auto allowed = approvals::check_post_incident_review(policy(), to_snapshot(*row, {}),
+                                                       row->reviewed_at.has_value(), reviewer);
+  if (!allowed) {
+    return refuse(tx, outcome.answer, reviewer, "breakglass.review.refused",
+                  request_object(row->id), allowed.error());
+  }
+  mark_reviewed(tx.db(), row->id, reviewer, now);
+  row->reviewed_at = now;
+  row->reviewed_by = reviewer;
+  json::object details{{"comment", comment}, {"mfa", json::parse(evidence)}};
+  tx.audit({reviewer, "breakglass.review", request_object(row->id), json::serialize(details)});
+  outcome.answer = request_view(tx.db(), policy(), *row);
+}
+
+void AccessService::revoke_in(WriteContext& tx, Outcome& outcome, const std::string& actor,
+                              const GrantRow& grant, const std::string& reason) {
+  const auto now = identity_.now_seconds();
+  const int certificates = end_grant(tx.db(), grant.id, GrantState::revoked, now, reason);
+  json::object details{{"reason", reason}, {"certificates_revoked", certificates}};
+  tx.audit({actor, "grant.revoke", grant_object(grant.id), json::serialize(details)});
+  auto stored = find_grant(tx.db(), grant.id);
+  auto request = find_request(tx.db(), grant.request_id);
+  auto view = grant_view(*stored, request && request->breakglass);
+  outcome.events.emplace_back("grant.revoked", view);
+  outcome.revocations_changed = outcome.revocations_changed || certificates > 0;
+  outcome.answer = std::move(view);
+}
+
+void AccessService::revoke(const Caller& caller, const std::string& grant_id, std::string reason,
+                           Answer done) {
+  if (auto text = approvals::check_text(reason, approvals::kMaxReasonLength); !text) {
+    return done(text.error());
+  }
+  if (reason.empty()) return done(make_error_code(RequestErrc::reason_required));
+  commit(
+      [this, caller, grant_id, reason](WriteContext& tx, Outcome& outcome) {
+        auto grant = find_grant(tx.db(), grant_id);
+        if (!grant || !may_see_grant(policy(), *grant, caller.user)) {
+          outcome.answer = make_error_code(BrokerErrc::not_found);
+          return;
+        }
+        if (auto allowed = approvals::check_revoke(policy(), to_snapshot(*grant), caller.user);
+            !allowed) {
+          return refuse(tx, outcome.answer, caller.user, "grant.revoke.refused",
+                        grant_object(grant->id), allowed.error());
+        }
+        revoke_in(tx, outcome, caller.user, *grant, reason);
+      },
+      std::move(done));
+}
+
+Result<std::size_t> AccessService::revoke_all_of(const std::string& user, const std::string& actor,
+                                                 const std::string& reason) {
+  auto outcome = std::make_shared<Outcome>();
+  std::size_t ended = 0;
+  auto ec = identity_.store().write_sync([&](WriteContext& tx) -> boost::system::error_code {
+    for (const auto& grant : broker::list_grants(tx.db(), {user, GrantState::active, 100000})) {
+      revoke_in(tx, *outcome, actor, grant, reason);
+      ++ended;
+    }
+    return {};
+  });
+  if (ec) return ec;
+  fire(*outcome);
+  return ended;
+}
+
+std::size_t AccessService::sweep(std::int64_t now) {
+  Outcome outcome;
+  std::size_t ended = 0;
+  auto ec = identity_.store().write_sync([&](WriteContext& tx) -> boost::system::error_code {
+    for (const auto& grant : grants_ended_by(tx.db(), now)) {
+      end_grant(tx.db(), grant.id, GrantState::expired, now, "grant ended");
+      json::object details{{"not_after", grant.not_after}};
+      tx.audit({"system", "grant.expire", grant_object(grant.id), json::serialize(details)});
+      auto stored = find_grant(tx.db(), grant.id);
+      auto request = find_request(tx.db(), grant.request_id);
+      outcome.events.emplace_back("grant.expired",
+                                  grant_view(*stored, request && request->breakglass));
+      ++ended;
+    }
+    for (auto& request : requests_timed_out_by(tx.db(), now)) {
+      set_request_state(tx.db(), request.id, RequestState::timed_out);
+      request.state = RequestState::timed_out;
+      tx.audit({"system", "request.timeout", request_object(request.id), "{}"});
+      ++ended;
+    }
+    return {};
+  });
+  if (ec) return 0;  // the next tick retries; the store already logged the failure
+  fire(outcome);
+  return ended;
+}
+
+std::optional<std::int64_t> AccessService::next_deadline() {
+  return identity_.store().read([](SQLite::Database& db) { return broker::next_deadline(db); });
+}
+
+std::int64_t AccessService::overdue_reviews(std::int64_t now) {
+  return identity_.store().read(
+      [now](SQLite::Database& db) { return count_overdue_reviews(db, now); });
+}
+
+Result<json::object> AccessService::get_request(const Caller& caller, const std::string& id) {
+  return identity_.store().read([&](SQLite::Database& db) -> Result<json::object> {
+    auto row = find_request(db, id);
+    if (!row || !may_view_request(policy(), row->role, row->requester, caller.user)) {
+      return make_error_code(BrokerErrc::not_found);
+    }
+    return request_view(db, policy(), *row);
+  });
+}
+
+json::array AccessService::list_requests(const Caller& caller, const RequestFilter& filter) {
+  return identity_.store().read([&](SQLite::Database& db) {
+    json::array out;
+    for (const auto& row : broker::list_requests(db, filter)) {
+      if (may_view_request(policy(), row.role, row.requester, caller.user)) {
+        out.push_back(request_view(db, policy(), row));
+      }
+    }
+    return out;
+  });
+}
+
+Result<json::object> AccessService::get_grant(const Caller& caller, const std::string& id) {
+  return identity_.store().read([&](SQLite::Database& db) -> Result<json::object> {
+    auto grant = find_grant(db, id);
+    if (!grant || !may_see_grant(policy(), *grant, caller.user)) {
+      return make_error_code(BrokerErrc::not_found);
+    }
+    auto request = find_request(db, grant->request_id);
+    return grant_view(*grant, request && request->breakglass);
+  });
+}
+
+json::array AccessService::list_grants(const Caller& caller, GrantFilter filter) {
+  return identity_.store().read([&](SQLite::Database& db) {
+    json::array out;
+    for (const auto& grant : broker::list_grants(db, filter)) {
+      if (!may_see_grant(policy(), grant, caller.user)) continue;
+      auto request = find_request(db, grant.request_id);
+      out.push_back(grant_view(grant, request && request->breakglass));
+    }
+    return out;
+  });
+}
+
+Result<ca::Bytes> AccessService::approval_challenge(const Caller& caller,
+                                                    const std::string& request_id) {
+  auto subject = approval_subject(request_id);
+  if (!subject || !may_view_request(policy(), subject->role, subject->requester, caller.user)) {
+    return make_error_code(BrokerErrc::not_found);
+  }
+  auto digest = approvals::request_digest(*subject);
+  if (!digest) return digest.error();
+  return identity_.challenges().issue_for_request(*digest, caller.user, identity_.now());
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,251 @@
+#include "broker/service/access_service.hpp"
+
+#include "approvals/grant_rules.hpp"
+#include "approvals/mfa_evidence.hpp"
+#include "broker/service/access_outcome.hpp"
+#include "broker/service/access_views.hpp"
+#include "config/duration.hpp"
+
+#include <boost/json.hpp>
+
+namespace jit::broker {
+namespace {
+
+namespace json = boost::json;
+using approvals::check_reviewer;
+using approvals::may_view_request;
+using approvals::RequestErrc;
+using approvals::RequestState;
+
+Result<std::optional<std::chrono::seconds>> parse_optional_duration(
+    const std::optional<std::string>& text) {
+  if (!text) return std::optional<std::chrono::seconds>{};
+  auto parsed = config::parse_duration(*text);
+  if (!parsed) return make_error_code(RequestErrc::invalid_duration);
+  return std::optional<std::chrono::seconds>{*parsed};
+}
+
+std::string evidence_json(const std::optional<approvals::MfaEvidence>& evidence) {
+  if (!evidence) return "{}";
+  return json::serialize(approvals::mfa_evidence_to_json(*evidence));
+}
+
+}  // namespace
+
+std::string request_object(const std::string& id) { return "request/" + id; }
+std::string grant_object(const std::string& id) { return "grant/" + id; }
+
+AccessService::AccessService(IdentityService& identity, config::Limits limits, AccessHooks hooks)
+    : identity_(identity), limits_(limits), hooks_(std::move(hooks)) {}
+
+void AccessService::commit(Job job, Answer done) {
+  auto outcome = std::make_shared<Outcome>();
+  identity_.store().write(
+      [job = std::move(job), outcome](WriteContext& tx) -> boost::system::error_code {
+        job(tx, *outcome);
+        return {};  // refusals still commit their audit record
+      },
+      [this, outcome, done = std::move(done)](boost::system::error_code ec) {
+        if (ec) return done(ec);
+        fire(*outcome);
+        done(std::move(outcome->answer));
+      });
+}
+
+void AccessService::fire(const Outcome& outcome) {
+  for (const auto& [event, data] : outcome.events) {
+    if (hooks_.notify) hooks_.notify(event, data);
+  }
+  if (outcome.deadlines_changed && hooks_.deadlines_changed) hooks_.deadlines_changed();
+  if (outcome.revocations_changed && hooks_.revocations_changed) hooks_.revocations_changed();
+}
+
+void AccessService::with_presence(const Caller& caller, const json::value* mfa, bool allow_fresh,
+                                  MfaPurpose purpose,
+                                  std::optional<approvals::ApprovalSubject> subject,
+                                  std::function<void(std::optional<approvals::MfaEvidence>)> then,
+                                  Answer done) {
+  const bool absent = mfa == nullptr || mfa->is_null();
+  if (absent) {
+    const bool fresh = identity_.now_seconds() - caller.session.last_mfa_at <=
+                       identity_.settings().mfa_freshness.count();
+    if (!allow_fresh || !fresh) return done(make_error_code(BrokerErrc::mfa_required));
+  }
+  identity_.prove_presence(caller, mfa, allow_fresh, purpose, std::move(subject),
+                           [then = std::move(then), done](Result<Presence> presence) {
+                             if (!presence) return done(presence.error());
+                             then(std::move(presence->evidence));
+                           });
+}
+
+std::optional<approvals::ApprovalSubject> AccessService::approval_subject(
+    const std::string& request_id) {
+  auto row =
+      identity_.store().read([&](SQLite::Database& db) { return find_request(db, request_id); });
+  if (!row) return std::nullopt;
+  return approvals::ApprovalSubject{row->id,     row->requester,
+                                    row->role,   static_cast<std::uint64_t>(row->duration_s),
+                                    row->reason, row->ticket};
+}
+
+void AccessService::create_request(const Caller& caller, NewRequest ask, const json::value* mfa,
+                                   Answer done) {
+  auto duration = parse_optional_duration(ask.duration);
+  if (!duration) return done(duration.error());
+  approvals::AccessAsk access{caller.user, ask.role, ask.reason, ask.ticket, *duration};
+  auto approved = approvals::check_access_request(policy(), access);
+  if (!approved) return done(approved.error());
+  const auto length = approved->duration;
+  const bool auto_approve = approved->role->auto_approve;
+  with_presence(
+      caller, mfa, true, MfaPurpose::presence, std::nullopt,
+      [this, caller, access, length, auto_approve,
+       done](std::optional<approvals::MfaEvidence> evidence) {
+        commit(
+            [this, caller, access, length, auto_approve, evidence](WriteContext& tx,
+                                                                   Outcome& outcome) {
+              const auto now = identity_.now_seconds();
+              RequestRow row;
+              row.id = new_request_id();
+              row.requester = caller.user;
+              row.role = access.role;
+              row.reason = access.reason;
+              row.ticket = access.ticket;
+              row.duration_s = length.count();
+              row.state = auto_approve ? RequestState::active : RequestState::pending;
+              row.created_at = now;
+              row.pending_deadline = now + limits_.pending_timeout.count();
+              insert_request(tx.db(), row);
+              json::object details{{"role", row.role},
+                                   {"duration_seconds", row.duration_s},
+                                   {"ticket", row.ticket},
+                                   {"mfa", json::parse(evidence_json(evidence))}};
+              tx.audit({caller.user, "request.create", request_object(row.id),
+                        json::serialize(details)});
+              if (auto_approve) create_grant(tx, outcome, row, now);
+              outcome.deadlines_changed = true;
+              auto view = request_view(tx.db(), policy(), row);
+              outcome.events.emplace_back("request.created", view);
+              if (auto_approve) outcome.events.emplace_back("request.approved", view);
+              outcome.answer = std::move(view);
+            },
+            done);
+      },
+      done);
+}
+
+void AccessService::breakglass(const Caller& caller, NewBreakGlass ask, const json::value* mfa,
+                               Answer done) {
+  auto duration = parse_optional_duration(ask.duration);
+  if (!duration) return done(duration.error());
+  approvals::BreakGlassAsk access{caller.user, ask.role, ask.incident, ask.reason, *duration};
+  auto approved = approvals::check_breakglass_request(policy(), access);
+  if (!approved) return done(approved.error());
+  const auto length = approved->duration;
+  const auto review_within = approved->role->breakglass->review_within;
+  // Invariant 8: a factor in the call, never a fresh session alone.
+  with_presence(
+      caller, mfa, false, MfaPurpose::presence, std::nullopt,
+      [this, caller, access, length, review_within,
+       done](std::optional<approvals::MfaEvidence> evidence) {
+        commit(
+            [this, caller, access, length, review_within, evidence](WriteContext& tx,
+                                                                    Outcome& outcome) {
+              const auto now = identity_.now_seconds();
+              RequestRow row;
+              row.id = new_request_id();
+              row.requester = caller.user;
+              row.role = access.role;
+              row.reason = access.reason;
+              row.duration_s = length.count();
+              row.state = RequestState::active;
+              row.created_at = now;
+              row.pending_deadline = now;
+              row.breakglass = true;
+              row.incident = access.incident;
+              row.review_due_at = now + review_within.count();
+              insert_request(tx.db(), row);
+              json::object details{{"role", row.role},
+                                   {"incident", row.incident},
+                                   {"duration_seconds", row.duration_s},
+                                   {"review_due_at", *row.review_due_at},
+                                   {"mfa", json::parse(evidence_json(evidence))}};
+              tx.audit({caller.user, "breakglass.create", request_object(row.id),
+                        json::serialize(details)});
+              create_grant(tx, outcome, row, now);
+              outcome.deadlines_changed = true;
+              auto view = request_view(tx.db(), policy(), row);
+              outcome.events.emplace_back("breakglass", view);
+              outcome.answer = std::move(view);
+            },
+            done);
+      },
+      done);
+}
+
+void AccessService::review(const Caller& caller, const std::string& request_id,
+                           approvals::ReviewDecision decision, std::string comment,
+                           const json::value* mfa, Answer done) {
+  if (auto text = approvals::check_text(comment, approvals::kMaxCommentLength); !text) {
+    return done(text.error());
+  }
+  auto subject = approval_subject(request_id);
+  if (!subject) return done(make_error_code(BrokerErrc::not_found));
+  // Invariant 4: a factor in the call; a passkey's challenge is bound to this request's digest.
+  with_presence(
+      caller, mfa, false, MfaPurpose::approval, subject,
+      [this, caller, request_id, decision, comment,
+       done](std::optional<approvals::MfaEvidence> evidence) {
+        commit(
+            [this, caller, request_id, decision, comment, evidence](WriteContext& tx,
+                                                                    Outcome& outcome) {
+              review_in(tx, outcome, caller.user, request_id, decision, comment,
+                        evidence_json(evidence));
+            },
+            done);
+      },
+      done);
+}
+
+void AccessService::post_incident_review(const Caller& caller, const std::string& request_id,
+                                         std::string comment, const json::value* mfa, Answer done) {
+  if (auto text = approvals::check_text(comment, approvals::kMaxCommentLength); !text) {
+    return done(text.error());
+  }
+  auto subject = approval_subject(request_id);
+  if (!subject) return done(make_error_code(BrokerErrc::not_found));
+  with_presence(
+      caller, mfa, false, MfaPurpose::approval, subject,
+      [this, caller, request_id, comment, done](std::optional<approvals::MfaEvidence> evidence) {
+        commit(
+            [this, caller, request_id, comment, evidence](WriteContext& tx, Outcome& outcome) {
+              post_incident_review_in(tx, outcome, caller.user, request_id, comment,
+                                      evidence_json(evidence));
+            },
+            done);
+      },
+      done);
+}
+
+void AccessService::cancel(const Caller& caller, const std::string& request_id, Answer done) {
+  commit(
+      [this, caller, request_id](WriteContext& tx, Outcome& outcome) {
+        auto row = find_request(tx.db(), request_id);
+        if (!row || !may_view_request(policy(), row->role, row->requester, caller.user)) {
+          outcome.answer = make_error_code(BrokerErrc::not_found);
+          return;
+        }
+        auto next = approvals::apply_cancel(to_snapshot(*row, {}), caller.user);
+        if (!next) {
+          outcome.answer = next.error();
+          return;
+        }
+        set_request_state(tx.db(), row->id, *next);
+        row->state = *next;
+        tx.audit({caller.user, "request.cancel", request_object(row->id), "{}"});
+        outcome.answer = request_view(tx.db(), policy(), *row);
+      },
+      std::move(done));
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,124 @@
+// The access workflow behind the API: requests, reviews, break-glass, post-incident reviews,
+// revocation, and the sweeper's expiry. Every decision is taken inside the write job that stores
+// it, from the rows as they are in that transaction, so concurrent calls are serialised by the
+// store's single writer: two approvals racing for the last slot make exactly one grant. Answers
+// are the stored JSON views; webhooks and the sweeper/publisher hooks fire only after the commit.
+#pragma once
+
+#include "approvals/access_rules.hpp"
+#include "approvals/request_state_machine.hpp"
+#include "broker/auth/identity_service.hpp"
+#include "broker/store/access_records.hpp"
+#include "config/broker_config.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <functional>
+#include <string>
+
+namespace jit::broker {
+
+// What happens after a commit. Each may be empty. They run on the store's writer thread: they
+// must only queue work (e.g. post to an io_context), never wait for the store.
+struct AccessHooks {
+  // Webhook event names: request.created, request.approved, request.denied, breakglass,
+  // grant.expired, grant.revoked.
+  std::function<void(std::string event, boost::json::object data)> notify;
+  std::function<void()> deadlines_changed;    // a grant or pending deadline was added
+  std::function<void()> revocations_changed;  // certificates were revoked: rebuild KRL and CRL
+};
+
+struct NewRequest {
+  std::string role;
+  std::string reason;
+  std::string ticket;
+  std::optional<std::string> duration;  // "30m"; the role's default when absent
+};
+
+struct NewBreakGlass {
+  std::string role;
+  std::string incident;
+  std::string reason;
+  std::optional<std::string> duration;  // the break-glass maximum when absent
+};
+
+class AccessService {
+ public:
+  using Answer = std::function<void(Result<boost::json::object>)>;
+
+  AccessService(IdentityService& identity, config::Limits limits, AccessHooks hooks = {});
+
+  // 201 material: the new pending request (active at once for an auto-approved role).
+  void create_request(const Caller& caller, NewRequest ask, const boost::json::value* mfa,
+                      Answer done);
+  // The request with its active grant; MFA always in the call.
+  void breakglass(const Caller& caller, NewBreakGlass ask, const boost::json::value* mfa,
+                  Answer done);
+  void review(const Caller& caller, const std::string& request_id,
+              approvals::ReviewDecision decision, std::string comment,
+              const boost::json::value* mfa, Answer done);
+  void post_incident_review(const Caller& caller, const std::string& request_id,
+                            std::string comment, const boost::json::value* mfa, Answer done);
+  void cancel(const Caller& caller, const std::string& request_id, Answer done);
+  void revoke(const Caller& caller, const std::string& grant_id, std::string reason, Answer done);
+
+  // Reads. A request or grant the caller may not see is not_found, like one that does not exist.
+  Result<boost::json::object> get_request(const Caller& caller, const std::string& id);
+  boost::json::array list_requests(const Caller& caller, const RequestFilter& filter);
+  Result<boost::json::object> get_grant(const Caller& caller, const std::string& id);
+  boost::json::array list_grants(const Caller& caller, GrantFilter filter);
+
+  // A WebAuthn challenge bound to the request's digest, for approving, denying or reviewing it.
+  Result<ca::Bytes> approval_challenge(const Caller& caller, const std::string& request_id);
+
+  // Expires grants that reached their end and times out pending requests past their deadline, at
+  // `now`; returns how many it ended. Waits for the commit: never call it on the writer thread.
+  std::size_t sweep(std::int64_t now);
+  std::optional<std::int64_t> next_deadline();
+  std::int64_t overdue_reviews(std::int64_t now);
+
+  // `user lock`: revokes every active grant of `user` at once. Waits for the commit.
+  Result<std::size_t> revoke_all_of(const std::string& user, const std::string& actor,
+                                    const std::string& reason);
+
+  // Proves presence for an action, then runs `then` with the evidence (empty when a fresh session
+  // sufficed, which `allow_fresh` permits); answers `done` with mfa_required or the failure.
+  void with_presence(const Caller& caller, const boost::json::value* mfa, bool allow_fresh,
+                     MfaPurpose purpose, std::optional<approvals::ApprovalSubject> subject,
+                     std::function<void(std::optional<approvals::MfaEvidence>)> then, Answer done);
+
+  IdentityService& identity() { return identity_; }
+  const config::Policy& policy() const { return identity_.policy(); }
+
+ private:
+  struct Outcome;
+  using Job = std::function<void(WriteContext&, Outcome&)>;
+  // Runs `job` in a write transaction and answers with the Outcome's result after the commit,
+  // firing the Outcome's hooks first.
+  void commit(Job job, Answer done);
+  void fire(const Outcome& outcome);
+  std::optional<approvals::ApprovalSubject> approval_subject(const std::string& request_id);
+
+  // Decisions inside a write job (access_decisions.cpp).
+  void create_grant(WriteContext& tx, Outcome& outcome, const RequestRow& request,
+                    std::int64_t now);
+  void review_in(WriteContext& tx, Outcome& outcome, const std::string& reviewer,
+                 const std::string& request_id, approvals::ReviewDecision decision,
+                 const std::string& comment, const std::string& evidence);
+  void post_incident_review_in(WriteContext& tx, Outcome& outcome, const std::string& reviewer,
+                               const std::string& request_id, const std::string& comment,
+                               const std::string& evidence);
+  void revoke_in(WriteContext& tx, Outcome& outcome, const std::string& actor,
+                 const GrantRow& grant, const std::string& reason);
+
+  IdentityService& identity_;
+  config::Limits limits_;
+  AccessHooks hooks_;
+};
+
+// Audit object names.
+std::string request_object(const std::string& id);
+std::string grant_object(const std::string& id);
+
+}  // namespace jit::broker

@@ -1,0 +1,81 @@
+#include "broker/service/access_views.hpp"
+
+#include "config/duration.hpp"
+
+#include <boost/json.hpp>
+
+namespace jit::broker {
+namespace {
+
+namespace json = boost::json;
+using approvals::check_reviewer;
+using approvals::may_view_request;
+
+template <typename T>
+json::value optional_value(const std::optional<T>& value) {
+  if (!value) return nullptr;
+  return json::value_from(*value);
+}
+
+}  // namespace
+
+json::object grant_view(const GrantRow& grant, bool breakglass) {
+  return json::object{{"id", grant.id},
+                      {"request", grant.request_id},
+                      {"user", grant.user},
+                      {"role", grant.role},
+                      {"not_before", grant.not_before},
+                      {"not_after", grant.not_after},
+                      {"state", approvals::to_string(grant.state)},
+                      {"breakglass", breakglass},
+                      {"ended_at", optional_value(grant.ended_at)},
+                      {"end_reason", optional_value(grant.end_reason)}};
+}
+
+json::object request_view(SQLite::Database& db, const config::Policy& policy,
+                          const RequestRow& request) {
+  const auto reviews = find_reviews(db, request.id);
+  int approvals = 0;
+  int denials = 0;
+  json::array review_list;
+  for (const auto& review : reviews) {
+    // Counted as the state machine counts: reviewers the policy still allows.
+    if (check_reviewer(policy, request.role, request.requester, review.reviewer)) {
+      (review.decision == approvals::ReviewDecision::approve ? approvals : denials) += 1;
+    }
+    boost::system::error_code ec;
+    json::value evidence = json::parse(review.mfa_evidence, ec);
+    review_list.push_back(json::object{{"reviewer", review.reviewer},
+                                       {"decision", approvals::to_string(review.decision)},
+                                       {"comment", review.comment},
+                                       {"created_at", review.created_at},
+                                       {"mfa", ec ? json::value(nullptr) : std::move(evidence)}});
+  }
+  const config::Role* role = policy.find_role(request.role);
+  json::value grant = nullptr;
+  if (auto row = find_grant_for_request(db, request.id))
+    grant = grant_view(*row, request.breakglass);
+  return json::object{
+      {"id", request.id},
+      {"requester", request.requester},
+      {"role", request.role},
+      {"reason", request.reason},
+      {"ticket", request.ticket},
+      {"duration", config::format_duration(std::chrono::seconds(request.duration_s))},
+      {"duration_seconds", request.duration_s},
+      {"state", approvals::to_string(request.state)},
+      {"created_at", request.created_at},
+      {"pending_deadline", request.pending_deadline},
+      {"breakglass", request.breakglass},
+      {"incident", request.incident},
+      {"approvals_required", role != nullptr ? role->approvals_required : 0},
+      {"approvals", approvals},
+      {"denials", denials},
+      {"review_due_at", optional_value(request.review_due_at)},
+      {"reviewed_at", optional_value(request.reviewed_at)},
+      {"reviewed_by", optional_value(request.reviewed_by)},
+      {"reviews", std::move(review_list)},
+      {"grant", std::move(grant)}};
+}
+
+}  // namespace jit::broker

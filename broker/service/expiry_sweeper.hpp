@@ -1,0 +1,49 @@
+// Ends grants on time: a timer on the wall clock sleeps until the earliest grant end or pending
+// deadline (at most `max_sleep`), then expires every grant that has reached its end and times out
+// every pending request past its deadline, each with its audit record and webhook. At start it
+// sweeps at once, so grants that ended while the broker was down are expired after a restart.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/system_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+namespace jit::broker {
+
+class AccessService;
+
+class ExpirySweeper {
+ public:
+  using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+  ExpirySweeper(boost::asio::io_context& io, AccessService& access,
+                Clock clock = std::chrono::system_clock::now,
+                std::chrono::seconds max_sleep = std::chrono::seconds(30));
+
+  // Sweeps once and arms the timer. Call on start-up, before the io_context runs.
+  void start();
+  // From any thread: a new deadline exists (a request or grant was created); re-plan the timer.
+  void poke();
+  // From any thread: cancels the timer so the io_context can run out of work.
+  void stop();
+
+  std::uint64_t sweeps() const { return sweeps_; }
+
+ private:
+  void sweep_and_schedule();
+  void schedule();
+
+  AccessService& access_;
+  Clock clock_;
+  std::chrono::seconds max_sleep_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::system_timer timer_;
+  bool stopped_ = false;  // on the strand
+  std::uint64_t sweeps_ = 0;
+};
+
+}  // namespace jit::broker

@@ -1,0 +1,345 @@
+#include "broker/store/access_records.hpp"
+
+#include "approvals/secure_random.hpp"
+#include "ca/bytes.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <stdexcept>
+
+namespace jit::broker {
+namespace {
+
+using approvals::GrantState;
+using approvals::RequestState;
+
+std::string random_id(std::string_view prefix) {
+  auto bytes = approvals::random_bytes(16);
+  // Without entropy nothing can be created safely; the store turns this into `internal`.
+  if (!bytes) throw std::runtime_error("random number generator failed");
+  return std::string(prefix) + ca::hex_encode(*bytes);
+}
+
+std::optional<std::int64_t> optional_int(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  return column.getInt64();
+}
+
+std::optional<std::string> optional_text(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  return column.getString();
+}
+
+template <typename T>
+void bind_optional(SQLite::Statement& statement, int index, const std::optional<T>& value) {
+  if (value) {
+    statement.bind(index, *value);
+  } else {
+    statement.bind(index);
+  }
+}
+
+RequestState request_state(const std::string& text) {
+  auto state = approvals::parse_request_state(text);
+  // The schema's CHECK constraint admits only known states.
+  if (!state) throw std::runtime_error("unknown request state in storage");
+  return *state;
+}
+
+GrantState grant_state(const std::string& text) {
+  auto state = approvals::parse_grant_state(text);
+  if (!state) throw std::runtime_error("unknown grant state in storage");
+  return *state;
+}
+
+constexpr std::string_view kRequestColumns =
+    "id, requester, role, reason, ticket, duration_s, state, created_at, pending_deadline, "
+    "breakglass, incident, review_due_at, reviewed_at, reviewed_by";
+
+RequestRow read_request(SQLite::Statement& q) {
+  RequestRow row;
+  row.id = q.getColumn(0).getString();
+  row.requester = q.getColumn(1).getString();
+  row.role = q.getColumn(2).getString();
+  row.reason = q.getColumn(3).getString();
+  row.ticket = q.getColumn(4).getString();
+  row.duration_s = q.getColumn(5).getInt64();
+  row.state = request_state(q.getColumn(6).getString());
+  row.created_at = q.getColumn(7).getInt64();
+  row.pending_deadline = q.getColumn(8).getInt64();
+  row.breakglass = q.getColumn(9).getInt() != 0;
+  row.incident = q.getColumn(10).isNull() ? "" : q.getColumn(10).getString();
+  row.review_due_at = optional_int(q.getColumn(11));
+  row.reviewed_at = optional_int(q.getColumn(12));
+  row.reviewed_by = optional_text(q.getColumn(13));
+  return row;
+}
+
+constexpr std::string_view kGrantColumns =
+    "id, request_id, user, role, not_before, not_after, state, ended_at, end_reason";
+
+GrantRow read_grant(SQLite::Statement& q) {
+  GrantRow row;
+  row.id = q.getColumn(0).getString();
+  row.request_id = q.getColumn(1).getString();
+  row.user = q.getColumn(2).getString();
+  row.role = q.getColumn(3).getString();
+  row.not_before = q.getColumn(4).getInt64();
+  row.not_after = q.getColumn(5).getInt64();
+  row.state = grant_state(q.getColumn(6).getString());
+  row.ended_at = optional_int(q.getColumn(7));
+  row.end_reason = optional_text(q.getColumn(8));
+  return row;
+}
+
+std::string select_requests(std::string_view where) {
+  return "SELECT " + std::string(kRequestColumns) + " FROM requests " + std::string(where);
+}
+
+std::string select_grants(std::string_view where) {
+  return "SELECT " + std::string(kGrantColumns) + " FROM grants " + std::string(where);
+}
+
+}  // namespace
+
+std::string new_request_id() { return random_id("req-"); }
+std::string new_grant_id() { return random_id("grt-"); }
+
+approvals::RequestSnapshot to_snapshot(const RequestRow& request,
+                                       const std::vector<ReviewRow>& reviews) {
+  approvals::RequestSnapshot snapshot{request.id,
+                                      request.requester,
+                                      request.role,
+                                      request.state,
+                                      request.pending_deadline,
+                                      request.breakglass,
+                                      {}};
+  for (const auto& review : reviews) snapshot.reviews.push_back({review.reviewer, review.decision});
+  return snapshot;
+}
+
+approvals::GrantSnapshot to_snapshot(const GrantRow& grant) {
+  return {grant.id, grant.user, grant.role, grant.not_before, grant.not_after, grant.state};
+}
+
+std::optional<RequestRow> find_request(SQLite::Database& db, const std::string& id) {
+  SQLite::Statement q(db, select_requests("WHERE id = ?"));
+  q.bind(1, id);
+  if (!q.executeStep()) return std::nullopt;
+  return read_request(q);
+}
+
+std::vector<ReviewRow> find_reviews(SQLite::Database& db, const std::string& request_id) {
+  SQLite::Statement q(db,
+                      "SELECT reviewer, decision, comment, created_at, mfa_evidence FROM reviews "
+                      "WHERE request_id = ? ORDER BY id");
+  q.bind(1, request_id);
+  std::vector<ReviewRow> reviews;
+  while (q.executeStep()) {
+    ReviewRow row;
+    row.reviewer = q.getColumn(0).getString();
+    row.decision = q.getColumn(1).getString() == "deny" ? approvals::ReviewDecision::deny
+                                                        : approvals::ReviewDecision::approve;
+    row.comment = q.getColumn(2).getString();
+    row.created_at = q.getColumn(3).getInt64();
+    row.mfa_evidence = q.getColumn(4).getString();
+    reviews.push_back(std::move(row));
+  }
+  return reviews;
+}
+
+std::optional<GrantRow> find_grant(SQLite::Database& db, const std::string& id) {
+  SQLite::Statement q(db, select_grants("WHERE id = ?"));
+  q.bind(1, id);
+  if (!q.executeStep()) return std::nullopt;
+  return read_grant(q);
+}
+
+std::optional<GrantRow> find_grant_for_request(SQLite::Database& db,
+                                               const std::string& request_id) {
+  SQLite::Statement q(db, select_grants("WHERE request_id = ?"));
+  q.bind(1, request_id);
+  if (!q.executeStep()) return std::nullopt;
+  return read_grant(q);
+}
+
+std::vector<RequestRow> list_requests(SQLite::Database& db, const RequestFilter& filter) {
+  std::string where = "WHERE 1";
+  if (filter.state) where += " AND state = ?";
+  if (filter.review_due_only) where += " AND breakglass = 1 AND reviewed_at IS NULL";
+  where += " ORDER BY created_at DESC, id LIMIT ?";
+  SQLite::Statement q(db, select_requests(where));
+  int index = 1;
+  if (filter.state) q.bind(index++, std::string(approvals::to_string(*filter.state)));
+  q.bind(index, static_cast<std::int64_t>(filter.limit));
+  std::vector<RequestRow> rows;
+  while (q.executeStep()) rows.push_back(read_request(q));
+  return rows;
+}
+
+std::vector<GrantRow> list_grants(SQLite::Database& db, const GrantFilter& filter) {
+  std::string where = "WHERE 1";
+  if (filter.user) where += " AND user = ?";
+  if (filter.state) where += " AND state = ?";
+  where += " ORDER BY not_before DESC, id LIMIT ?";
+  SQLite::Statement q(db, select_grants(where));
+  int index = 1;
+  if (filter.user) q.bind(index++, *filter.user);
+  if (filter.state) q.bind(index++, std::string(approvals::to_string(*filter.state)));
+  q.bind(index, static_cast<std::int64_t>(filter.limit));
+  std::vector<GrantRow> rows;
+  while (q.executeStep()) rows.push_back(read_grant(q));
+  return rows;
+}
+
+std::vector<GrantRow> grants_ended_by(SQLite::Database& db, std::int64_t now) {
+  SQLite::Statement q(db, select_grants("WHERE state = 'active' AND not_after <= ?"));
+  q.bind(1, now);
+  std::vector<GrantRow> rows;
+  while (q.executeStep()) rows.push_back(read_grant(q));
+  return rows;
+}
+
+std::vector<RequestRow> requests_timed_out_by(SQLite::Database& db, std::int64_t now) {
+  SQLite::Statement q(db, select_requests("WHERE state = 'pending' AND pending_deadline <= ?"));
+  q.bind(1, now);
+  std::vector<RequestRow> rows;
+  while (q.executeStep()) rows.push_back(read_request(q));
+  return rows;
+}
+
+std::optional<std::int64_t> next_deadline(SQLite::Database& db) {
+  SQLite::Statement q(db,
+                      "SELECT min(t) FROM ("
+                      " SELECT min(not_after) AS t FROM grants WHERE state = 'active'"
+                      " UNION ALL"
+                      " SELECT min(pending_deadline) FROM requests WHERE state = 'pending')");
+  if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
+  return q.getColumn(0).getInt64();
+}
+
+std::int64_t count_overdue_reviews(SQLite::Database& db, std::int64_t now) {
+  SQLite::Statement q(db,
+                      "SELECT count(*) FROM requests WHERE breakglass = 1 AND reviewed_at IS NULL "
+                      "AND review_due_at <= ?");
+  q.bind(1, now);
+  q.executeStep();
+  return q.getColumn(0).getInt64();
+}
+
+void insert_request(SQLite::Database& db, const RequestRow& r) {
+  SQLite::Statement q(db, "INSERT INTO requests(" + std::string(kRequestColumns) +
+                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  q.bind(1, r.id);
+  q.bind(2, r.requester);
+  q.bind(3, r.role);
+  q.bind(4, r.reason);
+  q.bind(5, r.ticket);
+  q.bind(6, r.duration_s);
+  q.bind(7, std::string(approvals::to_string(r.state)));
+  q.bind(8, r.created_at);
+  q.bind(9, r.pending_deadline);
+  q.bind(10, r.breakglass ? 1 : 0);
+  if (r.breakglass) {
+    q.bind(11, r.incident);
+  } else {
+    q.bind(11);
+  }
+  bind_optional(q, 12, r.review_due_at);
+  bind_optional(q, 13, r.reviewed_at);
+  bind_optional(q, 14, r.reviewed_by);
+  q.exec();
+}
+
+void insert_review(SQLite::Database& db, const std::string& request_id, const ReviewRow& review) {
+  SQLite::Statement q(db,
+                      "INSERT INTO reviews(request_id, reviewer, decision, comment, created_at, "
+                      "mfa_evidence) VALUES (?,?,?,?,?,?)");
+  q.bind(1, request_id);
+  q.bind(2, review.reviewer);
+  q.bind(3, std::string(approvals::to_string(review.decision)));
+  q.bind(4, review.comment);
+  q.bind(5, review.created_at);
+  q.bind(6, review.mfa_evidence);
+  q.exec();
+}
+
+void set_request_state(SQLite::Database& db, const std::string& id, RequestState state) {
+  SQLite::Statement q(db, "UPDATE requests SET state = ? WHERE id = ?");
+  q.bind(1, std::string(approvals::to_string(state)));
+  q.bind(2, id);
+  q.exec();
+}
+
+void mark_reviewed(SQLite::Database& db, const std::string& id, const std::string& reviewer,
+                   std::int64_t now) {
+  SQLite::Statement q(db, "UPDATE requests SET reviewed_at = ?, reviewed_by = ? WHERE id = ?");
+  q.bind(1, now);
+  q.bind(2, reviewer);
+  q.bind(3, id);
+  q.exec();
+}
+
+void insert_grant(SQLite::Database& db, const GrantRow& g) {
+  SQLite::Statement q(
+      db, "INSERT INTO grants(" + std::string(kGrantColumns) + ") VALUES (?,?,?,?,?,?,?,?,?)");
+  q.bind(1, g.id);
+  q.bind(2, g.request_id);
+  q.bind(3, g.user);
+  q.bind(4, g.role);
+  q.bind(5, g.not_before);
+  q.bind(6, g.not_after);
+  q.bind(7, std::string(approvals::to_string(g.state)));
+  bind_optional(q, 8, g.ended_at);
+  bind_optional(q, 9, g.end_reason);
+  q.exec();
+}
+
+int end_grant(SQLite::Database& db, const std::string& grant_id, GrantState state, std::int64_t now,
+              const std::string& reason) {
+  SQLite::Statement grant(db,
+                          "UPDATE grants SET state = ?, ended_at = ?, end_reason = ? "
+                          "WHERE id = ? AND state = 'active' RETURNING request_id");
+  grant.bind(1, std::string(approvals::to_string(state)));
+  grant.bind(2, now);
+  grant.bind(3, reason);
+  grant.bind(4, grant_id);
+  if (!grant.executeStep()) return 0;
+  const std::string request_id = grant.getColumn(0).getString();
+  grant.reset();
+  set_request_state(db, request_id,
+                    state == GrantState::revoked ? RequestState::revoked : RequestState::expired);
+  if (state != GrantState::revoked) return 0;
+  SQLite::Statement certificates(db,
+                                 "UPDATE certificates SET revoked_at = ? WHERE grant_id = ? AND "
+                                 "revoked_at IS NULL AND not_after > ?");
+  certificates.bind(1, now);
+  certificates.bind(2, grant_id);
+  certificates.bind(3, now);
+  return certificates.exec();
+}
+
+void insert_certificate(SQLite::Database& db, const CertificateRow& c) {
+  SQLite::Statement q(db,
+                      "INSERT INTO certificates(kind, serial, grant_id, ca_key, key_fingerprint, "
+                      "key_id, not_after, issued_at) VALUES (?,?,?,?,?,?,?,?)");
+  q.bind(1, c.kind);
+  q.bind(2, c.serial);
+  q.bind(3, c.grant_id);
+  q.bind(4, c.ca_key);
+  q.bind(5, c.key_fingerprint);
+  q.bind(6, c.key_id);
+  q.bind(7, c.not_after);
+  q.bind(8, c.issued_at);
+  q.exec();
+}
+
+std::int64_t reserve_counter(SQLite::Database& db, const std::string& name, std::int64_t count) {
+  SQLite::Statement q(db, "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value");
+  q.bind(1, count);
+  q.bind(2, name);
+  if (!q.executeStep()) throw std::runtime_error("missing counter " + name);
+  return q.getColumn(0).getInt64() - count + 1;
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,119 @@
+// Rows of the access workflow (requests, reviews, grants, certificates) and the SQL that reads and
+// writes them. Plain functions over a connection: reads take a read connection or the writer's
+// (inside a write job, to see the job's own changes); writes run only inside a Store write job, so
+// each state change commits with its audit record.
+#pragma once
+
+#include "approvals/grant_rules.hpp"
+#include "approvals/request_state_machine.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace jit::broker {
+
+struct RequestRow {
+  std::string id;
+  std::string requester;
+  std::string role;
+  std::string reason;
+  std::string ticket;
+  std::int64_t duration_s = 0;
+  approvals::RequestState state = approvals::RequestState::pending;
+  std::int64_t created_at = 0;
+  std::int64_t pending_deadline = 0;
+  bool breakglass = false;
+  std::string incident;
+  std::optional<std::int64_t> review_due_at;
+  std::optional<std::int64_t> reviewed_at;
+  std::optional<std::string> reviewed_by;
+};
+
+struct ReviewRow {
+  std::string reviewer;
+  approvals::ReviewDecision decision = approvals::ReviewDecision::approve;
+  std::string comment;
+  std::int64_t created_at = 0;
+  std::string mfa_evidence;  // JSON (approvals/mfa_evidence.hpp)
+};
+
+struct GrantRow {
+  std::string id;
+  std::string request_id;
+  std::string user;
+  std::string role;
+  std::int64_t not_before = 0;
+  std::int64_t not_after = 0;
+  approvals::GrantState state = approvals::GrantState::active;
+  std::optional<std::int64_t> ended_at;
+  std::optional<std::string> end_reason;
+};
+
+struct CertificateRow {
+  std::string kind;  // "ssh" or "x509"
+  std::string serial;
+  std::string grant_id;
+  std::string ca_key;
+  std::string key_fingerprint;
+  std::string key_id;
+  std::int64_t not_after = 0;
+  std::int64_t issued_at = 0;
+};
+
+// "req-" / "grt-" followed by 32 lowercase hex digits of fresh randomness.
+std::string new_request_id();
+std::string new_grant_id();
+
+approvals::RequestSnapshot to_snapshot(const RequestRow& request,
+                                       const std::vector<ReviewRow>& reviews);
+approvals::GrantSnapshot to_snapshot(const GrantRow& grant);
+
+// Reads.
+std::optional<RequestRow> find_request(SQLite::Database& db, const std::string& id);
+std::vector<ReviewRow> find_reviews(SQLite::Database& db, const std::string& request_id);
+std::optional<GrantRow> find_grant(SQLite::Database& db, const std::string& id);
+std::optional<GrantRow> find_grant_for_request(SQLite::Database& db, const std::string& request_id);
+
+struct RequestFilter {
+  std::optional<approvals::RequestState> state;
+  bool review_due_only = false;  // break-glass requests whose post-incident review is open
+  std::size_t limit = 500;       // newest first
+};
+std::vector<RequestRow> list_requests(SQLite::Database& db, const RequestFilter& filter);
+
+struct GrantFilter {
+  std::optional<std::string> user;
+  std::optional<approvals::GrantState> state;
+  std::size_t limit = 500;  // newest first
+};
+std::vector<GrantRow> list_grants(SQLite::Database& db, const GrantFilter& filter);
+
+// Active grants whose end is at or before `now`, and pending requests past their deadline.
+std::vector<GrantRow> grants_ended_by(SQLite::Database& db, std::int64_t now);
+std::vector<RequestRow> requests_timed_out_by(SQLite::Database& db, std::int64_t now);
+// The earliest end of an active grant or deadline of a pending request, if any.
+std::optional<std::int64_t> next_deadline(SQLite::Database& db);
+// Open post-incident reviews whose due time has passed.
+std::int64_t count_overdue_reviews(SQLite::Database& db, std::int64_t now);
+
+// Writes (inside a write job).
+void insert_request(SQLite::Database& db, const RequestRow& request);
+void insert_review(SQLite::Database& db, const std::string& request_id, const ReviewRow& review);
+void set_request_state(SQLite::Database& db, const std::string& id, approvals::RequestState state);
+void mark_reviewed(SQLite::Database& db, const std::string& id, const std::string& reviewer,
+                   std::int64_t now);
+void insert_grant(SQLite::Database& db, const GrantRow& grant);
+// Ends an active grant (expired or revoked) and its request alike. Revoking also stamps
+// revoked_at on the grant's certificates that are still valid; returns how many it stamped.
+int end_grant(SQLite::Database& db, const std::string& grant_id, approvals::GrantState state,
+              std::int64_t now, const std::string& reason);
+void insert_certificate(SQLite::Database& db, const CertificateRow& certificate);
+
+// Reserves `count` values of a monotonic counter (counters table) and returns the first.
+std::int64_t reserve_counter(SQLite::Database& db, const std::string& name, std::int64_t count);
+
+}  // namespace jit::broker
