@@ -1,0 +1,386 @@
+// The issue's proof, end to end with real processes: `jit-broker serve` on 127.0.0.1, a real sshd
+// that trusts the broker's SSH CA and reads the KRL that `jit-broker krl write` produces, and a
+// real nginx that checks the broker's X.509 client certificates against its chain and CRLs.
+// alice asks for prod-db-read, carol and dave approve, alice logs in over SSH, the grant is
+// revoked and the same certificate is refused; a one-minute grant expires on its own; erin uses
+// break-glass and frank the auditor sees the open review.
+#include "approvals/totp.hpp"
+#include "broker/client/http_client.hpp"
+#include "support/child_process.hpp"
+#include "support/ssh_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <thread>
+
+namespace jit::broker {
+namespace {
+
+namespace json = boost::json;
+using jit::testing::ChildProcess;
+using jit::testing::TempDir;
+using namespace std::chrono_literals;
+
+const std::string kBroker = std::string(JIT_BUILD_DIR) + "/broker/jit-broker";
+
+constexpr std::string_view kPolicy = R"yaml(
+groups: { developers: [alice, bob], sre-leads: [carol, dave], oncall: [erin], auditors: [frank] }
+roles:
+  prod-db-read:
+    requestable_by: [developers]
+    approvers: [sre-leads]
+    approvals_required: 2
+    max_duration: 1h
+    require_reason: true
+    require_ticket: true
+    ssh: { principals: [dbread], extensions: [permit-pty], source_address: [127.0.0.0/8] }
+    x509: { san_uri: "spiffe://corp.example/user/{user}/role/{role}", organizational_unit: prod-db-read }
+    breakglass: { allowed: [oncall], max_duration: 30m, review_within: 24h }
+)yaml";
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string current_user() {
+  auto result = ca::testing::run_process({"/usr/bin/id", "-un"});
+  auto name = result.out;
+  while (!name.empty() && (name.back() == '\n' || name.back() == '\r')) name.pop_back();
+  return name;
+}
+
+class AccessFlowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() == 0 && !std::filesystem::exists("/run/sshd")) {
+      std::filesystem::create_directories("/run/sshd");
+    }
+    write_text(dir_ / "policy.yaml", std::string(kPolicy));
+    write_text(dir_ / "broker.yaml",
+               "listen: \"127.0.0.1:0\"\ndata_dir: data\npolicy_file: policy.yaml\n"
+               "tls:\n  dev_tls: true\nca:\n  generate_missing: true\n");
+    for (const char* user : {"alice", "bob", "carol", "dave", "erin", "frank"}) enroll(user);
+    start_broker();
+  }
+
+  void enroll(const std::string& user) {
+    auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "user", "enroll", user},
+                                              dir_.path(), {}, "pw-" + user + "\n");
+    ASSERT_EQ(code, 0) << err;
+    const auto start = out.find("secret=") + 7;
+    secrets_[user] = *approvals::base32_decode(out.substr(start, out.find('&', start) - start));
+  }
+
+  void start_broker() {
+    broker_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{kBroker, "--config", config(), "serve"}, dir_.path());
+    ASSERT_TRUE(broker_->wait_for_output("listening on", 20s)) << broker_->err();
+    const std::string out = broker_->out();
+    const auto slash = out.find("/ ", out.find("listening on https://"));
+    const auto colon = out.rfind(':', slash);
+    port_ = std::stoi(out.substr(colon + 1, slash - colon - 1));
+  }
+
+  std::string config() const { return (dir_ / "broker.yaml").string(); }
+
+  // A TOTP code each user has not used yet: codes are single-use per 30 s step, and the broker
+  // accepts the next step too, so this waits only when a user needs a third code within a step.
+  std::string code(const std::string& user) {
+    const auto step_of = [] {
+      return std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count() /
+             30;
+    };
+    auto step = std::max(step_of(), last_step_[user] + 1);
+    while (step > step_of() + 1) std::this_thread::sleep_for(500ms);
+    last_step_[user] = step;
+    return *approvals::totp_code(secrets_.at(user),
+                                 std::chrono::sys_seconds(std::chrono::seconds(step * 30)));
+  }
+
+  ClientResponse call(http::verb method, const std::string& target, const std::string& user,
+                      const json::object* body = nullptr) {
+    ClientRequest request;
+    request.method = method;
+    request.url = *parse_url("https://localhost:" + std::to_string(port_) + target);
+    if (body != nullptr) request.body = json::serialize(*body);
+    if (!user.empty()) request.headers.push_back({"Authorization", "Bearer " + tokens_[user]});
+    auto answer = fetch({dir_ / "data" / "tls" / "server.crt"}, request);
+    EXPECT_TRUE(answer) << target << ": " << answer.error().message();
+    return answer ? *answer : ClientResponse{};
+  }
+  json::value post(const std::string& target, const std::string& user, json::object body,
+                   unsigned expected_status) {
+    auto answer = call(http::verb::post, target, user, &body);
+    EXPECT_EQ(answer.status, expected_status) << target << " as " << user << ": " << answer.body;
+    return json::parse(answer.body);
+  }
+  json::value get(const std::string& target, const std::string& user) {
+    auto answer = call(http::verb::get, target, user);
+    EXPECT_EQ(answer.status, 200u) << target << ": " << answer.body;
+    return json::parse(answer.body);
+  }
+
+  void login(const std::string& user) {
+    auto answer = post("/v1/login", "",
+                       {{"user", user}, {"password", "pw-" + user}, {"mfa", {{"totp", code(user)}}}},
+                       200);
+    tokens_[user] = std::string(answer.at("token").as_string());
+  }
+
+  std::string approved_request(const std::string& duration) {
+    auto created = post("/v1/requests", "alice",
+                        {{"role", "prod-db-read"},
+                         {"reason", "migrate orders"},
+                         {"ticket", "OPS-1"},
+                         {"duration", duration}},
+                        201);
+    const std::string id(created.at("id").as_string());
+    for (const char* approver : {"carol", "dave"}) {
+      post("/v1/requests/" + id + "/approve", approver, {{"mfa", {{"totp", code(approver)}}}}, 200);
+    }
+    return id;
+  }
+
+  // Mints an SSH certificate for a new key of alice; returns the private key's path.
+  std::filesystem::path mint_ssh(const std::string& grant, const std::string& name) {
+    auto key = ca::testing::ssh_keygen_new_key(dir_.path(), name, {"-t", "ed25519"});
+    auto minted = post("/v1/grants/" + grant + "/ssh-cert", "alice",
+                       {{"public_key", read_text(key.string() + ".pub")}}, 201);
+    write_text(key.string() + "-cert.pub", std::string(minted.at("certificate").as_string()) + "\n");
+    return key;
+  }
+
+  void start_sshd() {
+    const auto d = dir_.path();
+    ca::testing::ssh_keygen_new_key(d, "host_key", {"-t", "ed25519"});
+    write_text(d / "trusted_ca_keys", std::string(get_text("/v1/ca/ssh")));
+    // The login account accepts certificates carrying the `dbread` principal.
+    write_text(d / "principals", "dbread\n");
+    write_krl();
+    sshd_port_ = ca::testing::free_loopback_port();
+    write_text(d / "sshd_config",
+               "ListenAddress 127.0.0.1\nPort " + std::to_string(sshd_port_) + "\nHostKey " +
+                   (d / "host_key").string() + "\nPidFile " + (d / "sshd.pid").string() +
+                   "\nTrustedUserCAKeys " + (d / "trusted_ca_keys").string() +
+                   "\nRevokedKeys " + (d / "revoked.krl").string() +
+                   "\nAuthorizedPrincipalsFile " + (d / "principals").string() +
+                   "\nAuthorizedKeysFile none\nPasswordAuthentication no\n"
+                   "KbdInteractiveAuthentication no\nPermitRootLogin yes\nUsePAM yes\n"
+                   "StrictModes no\nUseDNS no\nPrintMotd no\nLogLevel VERBOSE\n");
+    sshd_ = std::make_unique<ca::testing::SshdGuard>(d / "sshd_config", d / "sshd.log", sshd_port_);
+  }
+
+  std::string get_text(const std::string& target) {
+    auto answer = call(http::verb::get, target, "");
+    EXPECT_EQ(answer.status, 200u);
+    return answer.body;
+  }
+
+  void write_krl() {
+    auto [code, out, err] = ChildProcess::run(
+        {kBroker, "--config", config(), "krl", "write", (dir_ / "revoked.krl").string()},
+        dir_.path());
+    ASSERT_EQ(code, 0) << err;
+  }
+
+  ca::testing::ProcessResult ssh(const std::filesystem::path& key) {
+    return ca::testing::run_process(
+        {"/usr/bin/ssh", "-F", "/dev/null", "-i", key.string(), "-o", "IdentitiesOnly=yes", "-o",
+         "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+         "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", "-p", std::to_string(sshd_port_),
+         current_user() + "@127.0.0.1", "echo logged-in-as-$(id -un)"});
+  }
+
+  TempDir dir_;
+  std::map<std::string, ca::Bytes> secrets_;
+  std::map<std::string, std::int64_t> last_step_;
+  std::map<std::string, std::string> tokens_;
+  int port_ = 0;
+  int sshd_port_ = 0;
+  std::unique_ptr<ChildProcess> broker_;
+  std::unique_ptr<ca::testing::SshdGuard> sshd_;  // stopped before dir_ goes
+};
+
+TEST_F(AccessFlowTest, FromRequestToSshLoginAndBackOut) {
+  for (const char* user : {"alice", "bob", "carol", "dave", "erin", "frank"}) login(user);
+  start_sshd();
+
+  // The short grant first, so that its minute runs while the rest of the story happens.
+  const auto short_id = approved_request("1m");
+  const std::string short_grant(
+      get("/v1/requests/" + short_id, "alice").at("grant").at("id").as_string());
+  const auto short_key = mint_ssh(short_grant, "short_key");
+
+  auto created = post("/v1/requests", "alice",
+                      {{"role", "prod-db-read"},
+                       {"reason", "migrate orders"},
+                       {"ticket", "OPS-2"},
+                       {"duration", "30m"}},
+                      201);
+  const std::string id(created.at("id").as_string());
+  auto own = post("/v1/requests/" + id + "/approve", "alice", {{"mfa", {{"totp", code("alice")}}}}, 403);
+  EXPECT_EQ(own.at("code").as_string(), "self_review");
+  auto first = post("/v1/requests/" + id + "/approve", "carol", {{"mfa", {{"totp", code("carol")}}}}, 200);
+  EXPECT_EQ(first.at("state").as_string(), "pending");
+  auto outsider = post("/v1/requests/" + id + "/approve", "bob", {{"mfa", {{"totp", code("bob")}}}}, 403);
+  EXPECT_EQ(outsider.at("code").as_string(), "not_an_approver");
+  auto second = post("/v1/requests/" + id + "/approve", "dave", {{"mfa", {{"totp", code("dave")}}}}, 200);
+  ASSERT_EQ(second.at("state").as_string(), "active");
+  const std::string grant(second.at("grant").at("id").as_string());
+
+  const auto key = mint_ssh(grant, "alice_key");
+  auto login = ssh(key);
+  EXPECT_EQ(login.exit_code, 0) << login.err << read_text(dir_ / "sshd.log");
+  EXPECT_NE(login.out.find("logged-in-as-"), std::string::npos);
+
+  // X.509 from the same grant through nginx mTLS happens in its own test; here: revocation.
+  auto revoked = post("/v1/grants/" + grant + "/revoke", "carol", {{"reason", "done early"}}, 200);
+  EXPECT_EQ(revoked.at("state").as_string(), "revoked");
+  write_krl();
+  auto refused = ssh(key);
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+
+  // Break-glass: no approvals, active at once, flagged, and the auditor sees the open review.
+  auto glass = post("/v1/breakglass", "erin",
+                    {{"role", "prod-db-read"},
+                     {"incident", "INC-42"},
+                     {"reason", "primary down"},
+                     {"mfa", {{"totp", code("erin")}}}},
+                    201);
+  EXPECT_EQ(glass.at("state").as_string(), "active");
+  EXPECT_TRUE(glass.at("breakglass").as_bool());
+  auto due = get("/v1/requests?state=review_due", "frank");
+  ASSERT_EQ(due.at("requests").as_array().size(), 1u);
+  EXPECT_EQ(due.at("requests").as_array()[0].at("id"), glass.at("id"));
+  auto metrics = get_text("/metrics");
+  EXPECT_NE(metrics.find("jit_breakglass_reviews_open 1"), std::string::npos) << metrics;
+
+  // The one-minute grant: usable now, expired by the sweeper within a second of its end.
+  EXPECT_EQ(ssh(short_key).exit_code, 0);
+  const auto not_after =
+      get("/v1/grants/" + short_grant, "alice").at("not_after").to_number<std::int64_t>();
+  while (std::chrono::system_clock::now() < std::chrono::system_clock::time_point(
+                                                std::chrono::seconds(not_after + 1))) {
+    std::this_thread::sleep_for(200ms);
+  }
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(get("/v1/grants/" + short_grant, "alice").at("state").as_string(), "expired");
+  EXPECT_NE(ssh(short_key).exit_code, 0);
+
+  broker_->signal(SIGTERM);
+  EXPECT_EQ(broker_->wait(15s), 0);
+  auto [code_verify, out, err] =
+      ChildProcess::run({kBroker, "--config", config(), "audit", "verify"}, dir_.path());
+  EXPECT_EQ(code_verify, 0) << err << out;
+}
+
+constexpr const char* kNginxConfig = R"(daemon off;
+master_process off;
+worker_processes 1;
+pid @DIR@/nginx.pid;
+error_log @DIR@/nginx-error.log info;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path @DIR@/tmp;
+  proxy_temp_path @DIR@/tmp;
+  fastcgi_temp_path @DIR@/tmp;
+  uwsgi_temp_path @DIR@/tmp;
+  scgi_temp_path @DIR@/tmp;
+  server {
+    listen 127.0.0.1:@PORT@ ssl;
+    ssl_certificate @DIR@/data/tls/server.crt;
+    ssl_certificate_key @DIR@/data/tls/server.key;
+    ssl_client_certificate @DIR@/client-ca.pem;
+    ssl_verify_client on;
+    ssl_verify_depth 2;
+    ssl_crl @DIR@/crl.pem;
+    location / { default_type text/plain; return 200 "$ssl_client_s_dn\n"; }
+  }
+}
+)";
+
+TEST_F(AccessFlowTest, X509CertificateFromAGrantPassesNginxUntilRevoked) {
+  if (!std::filesystem::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx-light is not installed";
+  for (const char* user : {"alice", "carol", "dave"}) login(user);
+  const auto id = approved_request("30m");
+  const std::string grant(get("/v1/requests/" + id, "alice").at("grant").at("id").as_string());
+
+  const auto d = dir_.path();
+  auto [key_code, key_out, key_err] = ChildProcess::run(
+      {"/usr/bin/openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-keyout", (d / "client.key").string(), "-subj", "/CN=ignored", "-out",
+       (d / "client.csr").string()},
+      d);
+  ASSERT_EQ(key_code, 0) << key_err;
+  auto minted = post("/v1/grants/" + grant + "/x509-cert", "alice",
+                     {{"csr", read_text(d / "client.csr")}}, 201);
+  write_text(d / "client.crt", std::string(minted.at("certificate").as_string()));
+
+  write_text(d / "client-ca.pem", get_text("/v1/ca/x509"));
+  write_text(d / "crl.pem", get_text("/v1/ca/x509/crl?format=pem-bundle"));
+  std::filesystem::create_directories(d / "tmp");
+  const int port = ca::testing::free_loopback_port();
+  std::string config = kNginxConfig;
+  for (auto [from, to] : {std::pair<std::string, std::string>{"@DIR@", d.string()},
+                          {"@PORT@", std::to_string(port)}}) {
+    for (auto at = config.find(from); at != std::string::npos; at = config.find(from, at)) {
+      config.replace(at, from.size(), to);
+    }
+  }
+  write_text(d / "nginx.conf", config);
+  auto curl = [&] {
+    return ca::testing::run_process(
+        {"/usr/bin/curl", "-sS", "--max-time", "10", "--cacert",
+         (d / "data" / "tls" / "server.crt").string(), "--cert", (d / "client.crt").string(),
+         "--key", (d / "client.key").string(), "-w", "\n%{http_code}",
+         "https://localhost:" + std::to_string(port) + "/"});
+  };
+  auto run_nginx = [&] {
+    auto nginx = std::make_unique<ChildProcess>(
+        std::vector<std::string>{"/usr/sbin/nginx", "-p", d.string(), "-c",
+                                 (d / "nginx.conf").string(), "-e",
+                                 (d / "nginx-error.log").string()},
+        d);
+    for (int i = 0; i < 100 && curl().exit_code == 7; ++i) std::this_thread::sleep_for(100ms);
+    return nginx;
+  };
+  {
+    auto nginx = run_nginx();
+    auto accepted = curl();
+    EXPECT_NE(accepted.out.find("CN=alice"), std::string::npos) << accepted.out << accepted.err;
+    EXPECT_TRUE(accepted.out.ends_with("200")) << accepted.out;
+    nginx->signal(SIGTERM);
+    nginx->wait(10s);
+  }
+
+  post("/v1/grants/" + grant + "/revoke", "alice", {{"reason", "finished"}}, 200);
+  // The publisher rebuilds the CRL after the revocation commits.
+  std::string crl;
+  for (int i = 0; i < 50; ++i) {
+    crl = get_text("/v1/ca/x509/crl?format=pem-bundle");
+    if (crl != read_text(d / "crl.pem")) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  write_text(d / "crl.pem", crl);
+  auto nginx = run_nginx();
+  auto refused = curl();
+  EXPECT_FALSE(refused.out.ends_with("200")) << refused.out;
+  EXPECT_NE(read_text(d / "nginx-error.log").find("revoked"), std::string::npos);
+  nginx->signal(SIGTERM);
+  nginx->wait(10s);
+}
+
+}  // namespace
+}  // namespace jit::broker
