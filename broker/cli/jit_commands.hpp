@@ -1,20 +1,14 @@
-// The `jit` user commands. Each returns the exit code; messages go to `out`/`err`. Exit codes:
-// 0 success, 1 error (network, server, usage), 2 not authenticated, and for `wait`: 3 denied,
-// 4 timed out or cancelled.
+// The `jit` session commands: login, logout, whoami. Each returns the exit code (kJit* in
+// jit_api_client.hpp); messages go to `out`/`err`.
 #pragma once
 
-#include "broker/cli/cli_profile.hpp"
+#include "broker/cli/jit_api_client.hpp"
 
 #include <iosfwd>
 #include <optional>
 #include <string>
 
 namespace jit::broker {
-
-struct JitGlobalOptions {
-  std::optional<std::string> broker_url;  // overrides the profile
-  std::optional<std::string> ca_file;     // overrides the profile
-};
 
 struct LoginOptions {
   std::string user;

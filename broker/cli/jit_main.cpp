@@ -1,20 +1,40 @@
 // jit: the engineer's command line for the broker. Thin: parse, dispatch, exit code.
+#include "broker/cli/jit_access_commands.hpp"
+#include "broker/cli/jit_cert_commands.hpp"
 #include "broker/cli/jit_commands.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
+namespace {
+
+// A CLI11 option holding a wait duration ("2s", "1h", "500ms").
+CLI::Option* add_wait_duration(CLI::App* command, const std::string& name,
+                               std::chrono::milliseconds& target, const std::string& help) {
+  return command->add_option_function<std::string>(
+      name,
+      [&target, name](const std::string& text) {
+        const auto value = jit::broker::parse_wait_duration(text);
+        if (!value) throw CLI::ValidationError(name, "expected a duration like 2s, 1h or 500ms");
+        target = *value;
+      },
+      help);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  namespace jb = jit::broker;
   CLI::App app{"jit: request, approve and use just-in-time access"};
   app.require_subcommand(1);
-  jit::broker::JitGlobalOptions global;
+  jb::JitGlobalOptions global;
   app.add_option("--broker", global.broker_url,
                  "broker URL, e.g. https://localhost:8443 (remembered)");
   app.add_option("--ca-file", global.ca_file,
                  "CA certificate that signs the broker's TLS certificate (remembered)");
 
-  jit::broker::LoginOptions login;
+  jb::LoginOptions login;
   auto* login_command = app.add_subcommand("login", "sign in with password and TOTP code");
   login_command->add_option("--user", login.user, "your user name")->required();
   login_command->add_flag("--password-stdin", login.password_stdin, "read the password from stdin");
@@ -22,19 +42,110 @@ int main(int argc, char** argv) {
   auto* logout_command = app.add_subcommand("logout", "end the stored session");
   auto* whoami_command = app.add_subcommand("whoami", "show the signed-in user");
 
+  jb::RequestOptions request;
+  auto* request_command =
+      app.add_subcommand("request", "ask for a role; prints the request id on the first line");
+  request_command->add_option("role", request.role, "the role, e.g. prod-db-read")->required();
+  request_command->add_option("--reason", request.reason, "why you need it");
+  request_command->add_option("--ticket", request.ticket, "change or incident ticket");
+  request_command->add_option("--duration", request.duration, "how long, e.g. 30m or 1h");
+  request_command->add_option("--totp", request.totp, "TOTP code (prompted for when needed)");
+
+  jb::StatusOptions status;
+  auto* status_command =
+      app.add_subcommand("status", "one request in full, or your requests and grants");
+  status_command->add_option("id", status.id, "a request id (req-...)");
+  status_command->add_option("--state", status.state,
+                             "list only requests in this state (pending, review_due, ...)");
+  status_command->add_flag("--json", status.json, "print the broker's JSON");
+
+  jb::WaitOptions wait;
+  auto* wait_command = app.add_subcommand(
+      "wait", "wait for a decision; prints the grant id (exit 3 denied, 4 timed out/cancelled)");
+  wait_command->add_option("id", wait.id, "the request id (req-...)")->required();
+  add_wait_duration(wait_command, "--timeout", wait.timeout, "give up after this long (1h)");
+  add_wait_duration(wait_command, "--interval", wait.interval, "time between checks (2s)");
+
+  jb::ReviewOptions review;
+  std::vector<std::pair<CLI::App*, jb::ReviewKind>> review_commands;
+  for (const auto& [name, kind, help] :
+       {std::tuple{"approve", jb::ReviewKind::approve, "approve a request (TOTP code needed)"},
+        std::tuple{"deny", jb::ReviewKind::deny, "deny a request (TOTP code needed)"},
+        std::tuple{"review", jb::ReviewKind::post_incident,
+                   "close the post-incident review of a break-glass request (TOTP code needed)"}}) {
+    auto* command = app.add_subcommand(name, help);
+    command->add_option("id", review.id, "the request id (req-...)")->required();
+    command->add_option("--comment", review.comment, "a note stored with your decision");
+    command->add_option("--totp", review.totp, "TOTP code (prompted for when absent)");
+    review_commands.emplace_back(command, kind);
+  }
+
+  std::string cancel_id;
+  auto* cancel_command = app.add_subcommand("cancel", "withdraw your pending request");
+  cancel_command->add_option("id", cancel_id, "the request id (req-...)")->required();
+
+  jb::BreakglassOptions breakglass;
+  auto* breakglass_command = app.add_subcommand(
+      "breakglass", "emergency access without approvals; prints request id and grant id");
+  breakglass_command->add_option("role", breakglass.role, "the role")->required();
+  breakglass_command->add_option("--incident", breakglass.incident, "incident id")->required();
+  breakglass_command->add_option("--reason", breakglass.reason, "what you will do")->required();
+  breakglass_command->add_option("--duration", breakglass.duration, "how long, e.g. 30m");
+  breakglass_command->add_option("--totp", breakglass.totp, "TOTP code (prompted for when absent)");
+
+  jb::SshCertOptions ssh_cert;
+  bool no_agent = false;
+  auto* ssh_cert_command = app.add_subcommand(
+      "ssh-cert", "make a key here and get an SSH certificate for a grant; prints the ssh line");
+  ssh_cert_command->add_option("grant", ssh_cert.grant, "the grant id (grt-...)")->required();
+  ssh_cert_command->add_option("--totp", ssh_cert.totp, "TOTP code (prompted for when needed)");
+  ssh_cert_command->add_option("--dir", ssh_cert.dir, "where to write the files (~/.ssh)");
+  ssh_cert_command->add_flag("--no-agent", no_agent, "do not add the key to ssh-agent");
+
+  jb::X509CertOptions x509_cert;
+  auto* x509_cert_command = app.add_subcommand(
+      "x509-cert", "make a key and CSR here and get an X.509 client certificate for a grant");
+  x509_cert_command->add_option("grant", x509_cert.grant, "the grant id (grt-...)")->required();
+  x509_cert_command->add_option("--totp", x509_cert.totp, "TOTP code (prompted for when needed)");
+  x509_cert_command->add_option("--dir", x509_cert.dir,
+                                "where to write the files (~/.config/jit/certs)");
+
+  jb::RevokeOptions revoke;
+  auto* revoke_command = app.add_subcommand("revoke", "end a grant now");
+  revoke_command->add_option("grant", revoke.grant, "the grant id (grt-...)")->required();
+  revoke_command->add_option("--reason", revoke.reason, "why")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  ssh_cert.add_to_agent = !no_agent;
   try {
     if (login_command->parsed())
-      return jit::broker::jit_login(global, login, std::cin, std::cout, std::cerr);
-    if (logout_command->parsed()) return jit::broker::jit_logout(global, std::cout, std::cerr);
-    if (whoami_command->parsed()) return jit::broker::jit_whoami(global, std::cout, std::cerr);
+      return jb::jit_login(global, login, std::cin, std::cout, std::cerr);
+    if (logout_command->parsed()) return jb::jit_logout(global, std::cout, std::cerr);
+    if (whoami_command->parsed()) return jb::jit_whoami(global, std::cout, std::cerr);
+    if (request_command->parsed())
+      return jb::jit_request(global, request, std::cin, std::cout, std::cerr);
+    if (status_command->parsed()) return jb::jit_status(global, status, std::cout, std::cerr);
+    if (wait_command->parsed()) return jb::jit_wait(global, wait, std::cout, std::cerr);
+    for (const auto& [command, kind] : review_commands) {
+      if (command->parsed())
+        return jb::jit_review(global, kind, review, std::cin, std::cout, std::cerr);
+    }
+    if (cancel_command->parsed()) return jb::jit_cancel(global, cancel_id, std::cout, std::cerr);
+    if (breakglass_command->parsed())
+      return jb::jit_breakglass(global, breakglass, std::cin, std::cout, std::cerr);
+    if (ssh_cert_command->parsed())
+      return jb::jit_ssh_cert(global, ssh_cert, std::cin, std::cout, std::cerr);
+    if (x509_cert_command->parsed())
+      return jb::jit_x509_cert(global, x509_cert, std::cin, std::cout, std::cerr);
+    if (revoke_command->parsed())
+      return jb::jit_revoke(global, revoke, std::cin, std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "jit: " << e.what() << "\n";
-    return 1;
+    return jb::kJitError;
   }
-  return 1;
+  return jb::kJitError;
 }

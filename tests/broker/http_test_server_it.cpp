@@ -20,7 +20,7 @@ HttpLimits test_limits() {
   return limits;
 }
 
-TestHttpsServer::TestHttpsServer(HttpLimits limits)
+TestHttpsServer::TestHttpsServer(HttpLimits limits, const RouteInstaller& extra_routes)
     : tls_files_(ensure_dev_tls_files(dir_.path())),
       tls_(make_server_tls_context(tls_files_.cert_file, tls_files_.key_file)),
       server_(io_, tls_, {asio::ip::make_address("127.0.0.1"), 0}, router_, metrics_, limits),
@@ -30,6 +30,7 @@ TestHttpsServer::TestHttpsServer(HttpLimits limits)
   asio::post(worker_, [&worker_id] { worker_id.set_value(std::this_thread::get_id()); });
   worker_thread_ = worker_id.get_future().get();
   add_routes();
+  if (extra_routes) extra_routes(router_);
   server_.start();
   run_result_ = std::async(std::launch::async, [this] { return runner_.run(); });
 }

@@ -15,6 +15,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -34,9 +35,12 @@ HttpLimits test_limits();
 //   GET  /remote        {"remote_ip": ...}
 //   GET  /hold          answered only by release_held()
 //   GET  /items/{id}    {"id": ...}
+// plus whatever `extra_routes` adds before the server starts (e.g. canned API answers).
 class TestHttpsServer {
  public:
-  explicit TestHttpsServer(HttpLimits limits = test_limits());
+  using RouteInstaller = std::function<void(Router&)>;
+  explicit TestHttpsServer(HttpLimits limits = test_limits(),
+                           const RouteInstaller& extra_routes = {});
   ~TestHttpsServer();
   TestHttpsServer(const TestHttpsServer&) = delete;
   TestHttpsServer& operator=(const TestHttpsServer&) = delete;

@@ -1,0 +1,158 @@
+// The commands that change a request or grant: request, approve, deny, review, cancel, breakglass,
+// revoke. `status` and `wait` live in jit_status_commands.cpp.
+#include "broker/cli/jit_access_commands.hpp"
+
+#include "broker/cli/jit_request_view.hpp"
+
+#include <boost/json.hpp>
+
+#include <iostream>
+
+namespace jit::broker {
+namespace {
+
+namespace json = boost::json;
+
+// The answer's object when it is a success that names an object with an id; otherwise prints why
+// not and sets `code` to the exit code.
+const json::object* accepted(BrokerApi& api, const std::optional<ApiAnswer>& answer, int& code) {
+  code = kJitError;
+  if (!answer) return nullptr;
+  if (!answer->ok()) {
+    code = api.refused(*answer);
+    return nullptr;
+  }
+  const auto* object = answer->object();
+  if (object == nullptr || text_field(*object, "id").empty()) {
+    code = api.unexpected("no id");
+    return nullptr;
+  }
+  code = kJitOk;
+  return object;
+}
+
+void set_if(json::object& body, std::string_view key, const std::optional<std::string>& value) {
+  if (value) body[key] = *value;
+}
+
+std::string_view review_path(ReviewKind kind) {
+  switch (kind) {
+    case ReviewKind::approve:
+      return "/approve";
+    case ReviewKind::deny:
+      return "/deny";
+    case ReviewKind::post_incident:
+      return "/review";
+  }
+  return "/review";
+}
+
+std::string_view review_verb(ReviewKind kind) {
+  switch (kind) {
+    case ReviewKind::approve:
+      return "approved";
+    case ReviewKind::deny:
+      return "denied";
+    case ReviewKind::post_incident:
+      return "reviewed";
+  }
+  return "reviewed";
+}
+
+}  // namespace
+
+int jit_request(const JitGlobalOptions& global, const RequestOptions& options, std::istream& in,
+                std::ostream& out, std::ostream& err) {
+  BrokerApi api(effective_profile(global), in, err);
+  if (!api.require_session()) return kJitUnauthenticated;
+  json::object body{{"role", options.role}};
+  set_if(body, "reason", options.reason);
+  set_if(body, "ticket", options.ticket);
+  set_if(body, "duration", options.duration);
+  const auto answer = api.post_with_mfa("/v1/requests", body, MfaPolicy::if_asked, options.totp);
+  int code = kJitError;
+  const auto* request = accepted(api, answer, code);
+  if (request == nullptr) return code;
+  const std::string id = text_field(*request, "id");
+  out << id << "\n" << std::flush;  // alone on the first line: id=$(jit request ...)
+  err << "request " << id << " for " << text_field(*request, "role") << " is "
+      << text_field(*request, "state");
+  if (const auto* grant = object_field(*request, "grant")) {
+    err << ": grant " << text_field(*grant, "id") << "\n";
+  } else {
+    err << " (approvals " << int_field(*request, "approvals").value_or(0) << "/"
+        << int_field(*request, "approvals_required").value_or(0) << "); `jit wait " << id
+        << "` waits for the decision\n";
+  }
+  return kJitOk;
+}
+
+int jit_review(const JitGlobalOptions& global, ReviewKind kind, const ReviewOptions& options,
+               std::istream& in, std::ostream& out, std::ostream& err) {
+  BrokerApi api(effective_profile(global), in, err);
+  if (!api.require_session()) return kJitUnauthenticated;
+  if (!api.require_id("req-", options.id)) return kJitError;
+  json::object body;
+  set_if(body, "comment", options.comment);
+  const auto answer =
+      api.post_with_mfa("/v1/requests/" + options.id + std::string(review_path(kind)), body,
+                        MfaPolicy::always, options.totp);
+  int code = kJitError;
+  const auto* request = accepted(api, answer, code);
+  if (request == nullptr) return code;
+  out << review_verb(kind) << ": " << request_line(*request) << "\n";
+  return kJitOk;
+}
+
+int jit_cancel(const JitGlobalOptions& global, const std::string& id, std::ostream& out,
+               std::ostream& err) {
+  BrokerApi api(effective_profile(global), std::cin, err);
+  if (!api.require_session()) return kJitUnauthenticated;
+  if (!api.require_id("req-", id)) return kJitError;
+  const auto answer = api.post("/v1/requests/" + id + "/cancel", json::object{});
+  int code = kJitError;
+  const auto* request = accepted(api, answer, code);
+  if (request == nullptr) return code;
+  out << "cancelled: " << request_line(*request) << "\n";
+  return kJitOk;
+}
+
+int jit_breakglass(const JitGlobalOptions& global, const BreakglassOptions& options,
+                   std::istream& in, std::ostream& out, std::ostream& err) {
+  BrokerApi api(effective_profile(global), in, err);
+  if (!api.require_session()) return kJitUnauthenticated;
+  json::object body{
+      {"role", options.role}, {"incident", options.incident}, {"reason", options.reason}};
+  set_if(body, "duration", options.duration);
+  const auto answer = api.post_with_mfa("/v1/breakglass", body, MfaPolicy::always, options.totp);
+  int code = kJitError;
+  const auto* request = accepted(api, answer, code);
+  if (request == nullptr) return code;
+  const auto* grant = object_field(*request, "grant");
+  if (grant == nullptr || text_field(*grant, "id").empty()) return api.unexpected("no grant");
+  out << text_field(*request, "id") << "\n" << text_field(*grant, "id") << "\n";
+  const std::int64_t now = unix_now();
+  err << "break-glass access to " << text_field(*request, "role") << " is active until "
+      << format_unix_time(int_field(*grant, "not_after").value_or(0)) << "; a post-incident review "
+      << "is due";
+  if (const auto due = int_field(*request, "review_due_at")) err << " " << relative_time(*due, now);
+  err << "\n";
+  return kJitOk;
+}
+
+int jit_revoke(const JitGlobalOptions& global, const RevokeOptions& options, std::istream& in,
+               std::ostream& out, std::ostream& err) {
+  BrokerApi api(effective_profile(global), in, err);
+  if (!api.require_session()) return kJitUnauthenticated;
+  if (!api.require_id("grt-", options.grant)) return kJitError;
+  const auto answer = api.post_with_mfa("/v1/grants/" + options.grant + "/revoke",
+                                        json::object{{"reason", options.reason}},
+                                        MfaPolicy::if_asked, std::nullopt);
+  int code = kJitError;
+  const auto* grant = accepted(api, answer, code);
+  if (grant == nullptr) return code;
+  out << "revoked: " << grant_line(*grant, unix_now()) << "\n";
+  return kJitOk;
+}
+
+}  // namespace jit::broker

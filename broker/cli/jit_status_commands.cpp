@@ -1,0 +1,181 @@
+// The commands that only look: `status` (one request, or the caller's requests and grants) and
+// `wait` (poll one request until it is decided).
+#include "broker/cli/jit_access_commands.hpp"
+
+#include "broker/cli/jit_request_view.hpp"
+#include "config/duration.hpp"
+
+#include <boost/json.hpp>
+
+#include <iostream>
+#include <thread>
+
+namespace jit::broker {
+namespace {
+
+namespace json = boost::json;
+
+// Request states are lowercase letters and '_' ("timed_out", "review_due"); anything else would
+// change the query string.
+bool is_state_name(std::string_view text) {
+  if (text.empty() || text.size() > 32) return false;
+  for (char c : text) {
+    if (!((c >= 'a' && c <= 'z') || c == '_')) return false;
+  }
+  return true;
+}
+
+// The array member `key` of a successful list answer, or nullptr after printing why not.
+const json::array* list_of(BrokerApi& api, const std::optional<ApiAnswer>& answer,
+                           std::string_view key, int& code) {
+  code = kJitError;
+  if (!answer) return nullptr;
+  if (!answer->ok()) {
+    code = api.refused(*answer);
+    return nullptr;
+  }
+  const auto* object = answer->object();
+  const auto* list = object ? object->if_contains(key) : nullptr;
+  if (list == nullptr || !list->is_array()) {
+    code = api.unexpected(key);
+    return nullptr;
+  }
+  code = kJitOk;
+  return &list->get_array();
+}
+
+int show_one(BrokerApi& api, const StatusOptions& options, std::ostream& out) {
+  if (!api.require_id("req-", *options.id)) return kJitError;
+  const auto answer = api.get("/v1/requests/" + *options.id);
+  if (!answer) return kJitError;
+  if (!answer->ok()) return api.refused(*answer);
+  const auto* request = answer->object();
+  if (request == nullptr) return api.unexpected("not an object");
+  if (options.json) {
+    out << json::serialize(*request) << "\n";
+  } else {
+    out << describe_request(*request, unix_now());
+  }
+  return kJitOk;
+}
+
+int show_list(BrokerApi& api, const StatusOptions& options, std::ostream& out, std::ostream& err) {
+  std::string path = "/v1/requests";
+  if (options.state) {
+    if (!is_state_name(*options.state)) {
+      err << "jit: '" << *options.state << "' is not a request state\n";
+      return kJitError;
+    }
+    path += "?state=" + *options.state;
+  }
+  int code = kJitError;
+  const auto requests_answer = api.get(path);
+  const auto* requests = list_of(api, requests_answer, "requests", code);
+  if (requests == nullptr) return code;
+  // With a state filter only the requests are asked for: grant states are another set.
+  std::optional<ApiAnswer> grants_answer;
+  const json::array* grants = nullptr;
+  if (!options.state) {
+    grants_answer = api.get("/v1/grants");
+    grants = list_of(api, grants_answer, "grants", code);
+    if (grants == nullptr) return code;
+  }
+  if (options.json) {
+    json::object all{{"requests", *requests}};
+    if (grants != nullptr) all["grants"] = *grants;
+    out << json::serialize(all) << "\n";
+    return kJitOk;
+  }
+  out << "requests:" << (requests->empty() ? " none" : "") << "\n";
+  for (const auto& entry : *requests) {
+    if (const auto* request = entry.if_object()) out << "  " << request_line(*request) << "\n";
+  }
+  if (grants == nullptr) return kJitOk;
+  const std::int64_t now = unix_now();
+  out << "grants:" << (grants->empty() ? " none" : "") << "\n";
+  for (const auto& entry : *grants) {
+    if (const auto* grant = entry.if_object()) out << "  " << grant_line(*grant, now) << "\n";
+  }
+  return kJitOk;
+}
+
+}  // namespace
+
+int jit_status(const JitGlobalOptions& global, const StatusOptions& options, std::ostream& out,
+               std::ostream& err) {
+  BrokerApi api(effective_profile(global), std::cin, err);
+  if (!api.require_session()) return kJitUnauthenticated;
+  if (options.id) return show_one(api, options, out);
+  return show_list(api, options, out, err);
+}
+
+std::optional<std::chrono::milliseconds> parse_wait_duration(std::string_view text) {
+  std::optional<std::chrono::milliseconds> value;
+  if (text.size() > 2 && text.size() <= 11 && text.ends_with("ms")) {
+    std::int64_t count = 0;
+    for (char c : text.substr(0, text.size() - 2)) {
+      if (c < '0' || c > '9') return std::nullopt;
+      count = count * 10 + (c - '0');
+    }
+    value = std::chrono::milliseconds(count);
+  } else if (const auto seconds = config::parse_duration(text)) {
+    value = std::chrono::duration_cast<std::chrono::milliseconds>(*seconds);
+  }
+  if (!value || value->count() == 0) return std::nullopt;
+  return value;
+}
+
+int jit_wait(const JitGlobalOptions& global, const WaitOptions& options, std::ostream& out,
+             std::ostream& err) {
+  BrokerApi api(effective_profile(global), std::cin, err);
+  if (!api.require_session()) return kJitUnauthenticated;
+  if (!api.require_id("req-", options.id)) return kJitError;
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  std::string last_progress;
+  for (;;) {
+    const auto answer = api.get("/v1/requests/" + options.id);
+    if (!answer) return kJitError;
+    if (!answer->ok()) return api.refused(*answer);
+    const auto* request = answer->object();
+    if (request == nullptr) return api.unexpected("not an object");
+    const std::string state = text_field(*request, "state");
+    if (state == "active") {
+      const auto* grant = object_field(*request, "grant");
+      if (grant == nullptr || text_field(*grant, "id").empty()) return api.unexpected("no grant");
+      out << text_field(*grant, "id") << "\n";
+      err << options.id << " is active until "
+          << format_unix_time(int_field(*grant, "not_after").value_or(0)) << "\n";
+      return kJitOk;
+    }
+    if (state == "denied") {
+      err << "jit: " << options.id << " was denied\n";
+      return kJitDenied;
+    }
+    if (state == "timed_out" || state == "cancelled") {
+      err << "jit: " << options.id << " is " << state << "\n";
+      return kJitTimedOut;
+    }
+    if (state == "expired" || state == "revoked") {
+      err << "jit: " << options.id << " was granted, but its grant has already ended (" << state
+          << ")\n";
+      return kJitError;
+    }
+    if (state != "pending") return api.unexpected("state '" + state + "'");
+    const std::string progress =
+        "approvals " + std::to_string(int_field(*request, "approvals").value_or(0)) + "/" +
+        std::to_string(int_field(*request, "approvals_required").value_or(0));
+    if (progress != last_progress) {
+      err << options.id << " is pending, " << progress << "\n";
+      last_progress = progress;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      err << "jit: gave up waiting for " << options.id << "; it is still pending\n";
+      return kJitTimedOut;
+    }
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(options.interval, deadline - now));
+  }
+}
+
+}  // namespace jit::broker
