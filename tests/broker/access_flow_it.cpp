@@ -21,11 +21,13 @@ namespace jit::broker {
 namespace {
 
 namespace json = boost::json;
+namespace http = boost::beast::http;
 using jit::testing::ChildProcess;
 using jit::testing::TempDir;
 using namespace std::chrono_literals;
 
 const std::string kBroker = std::string(JIT_BUILD_DIR) + "/broker/jit-broker";
+const std::string kJit = std::string(JIT_BUILD_DIR) + "/broker/jit";
 
 constexpr std::string_view kPolicy = R"yaml(
 groups: { developers: [alice, bob], sre-leads: [carol, dave], oncall: [erin], auditors: [frank] }
@@ -202,6 +204,26 @@ class AccessFlowTest : public ::testing::Test {
          current_user() + "@127.0.0.1", "echo logged-in-as-$(id -un)"});
   }
 
+  // `jit ARGS` as `user`, each user with their own profile folder.
+  std::tuple<int, std::string, std::string> jit(const std::string& user,
+                                                std::vector<std::string> args,
+                                                const std::string& stdin_text = {}) {
+    args.insert(args.begin(), kJit);
+    const auto profile = dir_ / ("jit-" + user);
+    std::filesystem::create_directories(profile);
+    return ChildProcess::run(args, dir_.path(), {"JIT_CONFIG_DIR=" + profile.string()}, stdin_text);
+  }
+
+  void jit_login(const std::string& user) {
+    auto [code, out, err] =
+        jit(user,
+            {"--broker", "https://localhost:" + std::to_string(port_), "--ca-file",
+             (dir_ / "data" / "tls" / "server.crt").string(), "login", "--user", user,
+             "--password-stdin", "--totp", this->code(user)},
+            "pw-" + user + "\n");
+    ASSERT_EQ(code, 0) << out << err;
+  }
+
   TempDir dir_;
   std::map<std::string, ca::Bytes> secrets_;
   std::map<std::string, std::int64_t> last_step_;
@@ -222,31 +244,48 @@ TEST_F(AccessFlowTest, FromRequestToSshLoginAndBackOut) {
       get("/v1/requests/" + short_id, "alice").at("grant").at("id").as_string());
   const auto short_key = mint_ssh(short_grant, "short_key");
 
-  auto created = post("/v1/requests", "alice",
-                      {{"role", "prod-db-read"},
-                       {"reason", "migrate orders"},
-                       {"ticket", "OPS-2"},
-                       {"duration", "30m"}},
-                      201);
-  const std::string id(created.at("id").as_string());
-  auto own = post("/v1/requests/" + id + "/approve", "alice", {{"mfa", {{"totp", code("alice")}}}}, 403);
-  EXPECT_EQ(own.at("code").as_string(), "self_review");
-  auto first = post("/v1/requests/" + id + "/approve", "carol", {{"mfa", {{"totp", code("carol")}}}}, 200);
-  EXPECT_EQ(first.at("state").as_string(), "pending");
-  auto outsider = post("/v1/requests/" + id + "/approve", "bob", {{"mfa", {{"totp", code("bob")}}}}, 403);
-  EXPECT_EQ(outsider.at("code").as_string(), "not_an_approver");
-  auto second = post("/v1/requests/" + id + "/approve", "dave", {{"mfa", {{"totp", code("dave")}}}}, 200);
-  ASSERT_EQ(second.at("state").as_string(), "active");
-  const std::string grant(second.at("grant").at("id").as_string());
+  // The main story through the `jit` command line.
+  for (const char* user : {"alice", "bob", "carol", "dave"}) jit_login(user);
+  auto [request_code, request_out, request_err] =
+      jit("alice", {"request", "prod-db-read", "--reason", "migrate orders", "--ticket", "OPS-2",
+                    "--duration", "30m"});
+  ASSERT_EQ(request_code, 0) << request_err;
+  const std::string id = request_out.substr(0, request_out.find('\n'));
+  ASSERT_TRUE(id.starts_with("req-")) << request_out;
+  auto [own_code, own_out, own_err] = jit("alice", {"approve", id, "--totp", code("alice")});
+  EXPECT_NE(own_code, 0);
+  EXPECT_NE(own_err.find("self_review"), std::string::npos) << own_err;
+  auto [first_code, first_out, first_err] = jit("carol", {"approve", id, "--totp", code("carol")});
+  EXPECT_EQ(first_code, 0) << first_err;
+  EXPECT_EQ(get("/v1/requests/" + id, "alice").at("state").as_string(), "pending");
+  auto [bob_code, bob_out, bob_err] = jit("bob", {"approve", id, "--totp", code("bob")});
+  EXPECT_NE(bob_code, 0);
+  EXPECT_NE(bob_err.find("not_an_approver"), std::string::npos) << bob_err;
+  auto [second_code, second_out, second_err] = jit("dave", {"approve", id, "--totp", code("dave")});
+  EXPECT_EQ(second_code, 0) << second_err;
+  auto [wait_code, wait_out, wait_err] = jit("alice", {"wait", id, "--timeout", "30s"});
+  ASSERT_EQ(wait_code, 0) << wait_err;
+  auto request = get("/v1/requests/" + id, "alice");
+  ASSERT_EQ(request.at("state").as_string(), "active");
+  const std::string grant(request.at("grant").at("id").as_string());
+  EXPECT_NE(wait_out.find(grant), std::string::npos) << wait_out;
 
-  const auto key = mint_ssh(grant, "alice_key");
+  const auto ssh_dir = dir_ / "alice-ssh";
+  auto [cert_code, cert_out, cert_err] =
+      jit("alice", {"ssh-cert", grant, "--dir", ssh_dir.string(), "--no-agent"});
+  ASSERT_EQ(cert_code, 0) << cert_err;
+  EXPECT_NE(cert_out.find("ssh -i"), std::string::npos) << cert_out;
+  const auto key = ssh_dir / ("jit-" + grant);
   auto login = ssh(key);
   EXPECT_EQ(login.exit_code, 0) << login.err << read_text(dir_ / "sshd.log");
   EXPECT_NE(login.out.find("logged-in-as-"), std::string::npos);
 
-  // X.509 from the same grant through nginx mTLS happens in its own test; here: revocation.
-  auto revoked = post("/v1/grants/" + grant + "/revoke", "carol", {{"reason", "done early"}}, 200);
-  EXPECT_EQ(revoked.at("state").as_string(), "revoked");
+  auto [revoke_code, revoke_out, revoke_err] =
+      jit("carol", {"revoke", grant, "--reason", "done early"});
+  EXPECT_EQ(revoke_code, 0) << revoke_err;
+  EXPECT_EQ(get("/v1/grants/" + grant, "alice").at("state").as_string(), "revoked");
+  // Until the host pulls the new KRL, sshd still accepts the certificate (it has not expired).
+  EXPECT_EQ(ssh(key).exit_code, 0);
   write_krl();
   auto refused = ssh(key);
   EXPECT_NE(refused.exit_code, 0) << refused.out;
