@@ -34,6 +34,13 @@ int main(int argc, char** argv) {
   ca->require_subcommand(1);
   auto* ca_show = ca->add_subcommand("show", "print the public CA keys and fingerprints");
 
+  auto* krl = app.add_subcommand("krl", "SSH key revocation list commands");
+  krl->require_subcommand(1);
+  std::string krl_file;
+  auto* krl_write = krl->add_subcommand(
+      "write", "write the KRL of revoked, unexpired SSH certificates (atomically; for cron)");
+  krl_write->add_option("FILE", krl_file, "KRL file to write (sshd RevokedKeys)")->required();
+
   auto* user = app.add_subcommand("user", "manage users' credentials (users come from the policy)");
   user->require_subcommand(1);
   std::string user_name;
@@ -64,6 +71,7 @@ int main(int argc, char** argv) {
     if (serve->parsed()) return jit::broker::run_serve(config);
     if (audit_verify->parsed()) return jit::broker::run_audit_verify(config, std::cout, std::cerr);
     if (ca_show->parsed()) return jit::broker::run_ca_show(config, std::cout);
+    if (krl_write->parsed()) return jit::broker::run_krl_write(config, krl_file, std::cout);
     if (user_action) {
       return jit::broker::run_user_command(config, *user_action, user_name, std::cin, std::cout);
     }

@@ -7,14 +7,17 @@
 #include "broker/broker_app.hpp"
 #include "broker/data_dir.hpp"
 #include "broker/service/ca_keys.hpp"
+#include "broker/service/revocation_lists.hpp"
 #include "broker/store/audit_chain.hpp"
 #include "broker/store/store.hpp"
 #include "broker/store/store_error.hpp"
 #include "ca/bytes.hpp"
+#include "ca/krl_file.hpp"
 #include "config/policy.hpp"
 
 #include <SQLiteCpp/Exception.h>
 
+#include <chrono>
 #include <istream>
 #include <ostream>
 
@@ -63,6 +66,46 @@ int run_ca_show(const config::BrokerConfig& config, std::ostream& out) {
   }
   const auto x509_ca = load_x509_ca(config.ca);
   out << "X.509 CA chain (issuing CA, then root; GET /v1/ca/x509):\n" << x509_ca.chain_pem();
+  return 0;
+}
+
+int run_krl_write(const config::BrokerConfig& config, const std::filesystem::path& file,
+                  std::ostream& out) {
+  const auto db_file = database_file(config);
+  if (!std::filesystem::exists(db_file)) throw StoreOpenError("no database at " + db_file.string());
+  config::CaSettings ca_settings = config.ca;
+  ca_settings.generate_missing = false;  // a KRL for a CA key made up now would revoke nothing
+  const auto ssh_ca = load_ssh_ca(ca_settings);
+  const RevocationSources sources(ssh_ca, std::nullopt);
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  // Store::open waits (busy timeout) while the running broker commits; then reads use read-only
+  // connections, and the one write below is a single short job like the broker's own.
+  auto store = Store::open(db_file);
+  RevokedCertificates revoked;
+  try {
+    revoked = store->read(
+        [&](SQLite::Database& db) { return sources.load(db, now.time_since_epoch().count()); });
+  } catch (const SQLite::Exception& e) {
+    throw StoreOpenError("cannot read database " + db_file.string() + ": " + e.getErrorStr());
+  }
+  const auto numbers = take_publication_numbers(*store, true, false, "admin",
+                                                {revoked.ssh.size(), 0, revoked.skipped});
+  if (!numbers) throw std::runtime_error("cannot take a KRL version: " + numbers.error().message());
+  const auto version = *numbers->krl_version;
+  const auto krl = build_revocation_krl(ssh_ca, revoked.ssh, version, now);
+  if (!krl) throw std::runtime_error("cannot build the KRL: " + krl.error().message());
+  if (auto written = ca::write_krl_file(file, krl->bytes); !written) {
+    if (written.error() == ca::CaErrc::invalid_argument) {
+      const auto existing = ca::read_krl_file(file);
+      throw std::runtime_error(file.string() + " holds KRL version " +
+                               (existing ? std::to_string(existing->version) : "?") +
+                               ", not older than " + std::to_string(version) +
+                               "; remove it if it did not come from this broker");
+    }
+    throw std::runtime_error("cannot write " + file.string() + ": " + written.error().message());
+  }
+  out << "wrote KRL version " << version << " with " << krl->revoked_serials + krl->revoked_key_ids
+      << " revoked certificates to " << file.string() << "\n";
   return 0;
 }
 

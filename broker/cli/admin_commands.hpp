@@ -5,6 +5,7 @@
 
 #include "config/broker_config.hpp"
 
+#include <filesystem>
 #include <iosfwd>
 #include <string>
 
@@ -19,6 +20,15 @@ int run_audit_verify(const config::BrokerConfig& config, std::ostream& out, std:
 // then the X.509 chain PEM.
 // Generates missing dev keys exactly as `serve` would.
 int run_ca_show(const config::BrokerConfig& config, std::ostream& out);
+
+// Writes the SSH KRL (revoked, unexpired certificates) to `file` atomically, for hosts that pull it
+// from cron; prints "wrote KRL version N with M revoked certificates to FILE". Runs beside a
+// running broker: it reads through a read-only connection and takes only the next KRL version in
+// one short write job (with an audit record), so versions keep growing across the broker and this
+// command. Needs the SSH CA keys (never generates them). Throws with one line when the database or
+// a key is missing, or when `file` already holds a KRL with a version not lower than the new one.
+int run_krl_write(const config::BrokerConfig& config, const std::filesystem::path& file,
+                  std::ostream& out);
 
 enum class UserAction { enroll, reset, lock, unlock };
 

@@ -1,0 +1,161 @@
+#include "broker/service/revocation_lists.hpp"
+
+#include "ca/x509_digest.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <charconv>
+#include <string_view>
+
+namespace jit::broker {
+namespace {
+
+// A decimal SSH serial as the minting code stores it: digits only, no sign, no leading zero, not
+// zero, within uint64. Anything else is unusable as a KRL serial (0 is never revoked by serial).
+std::uint64_t parse_ssh_serial(std::string_view text) {
+  if (text.empty() || text.front() == '0') return 0;
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return 0;
+  return value;
+}
+
+std::string_view column_text(SQLite::Statement& query, int index) {
+  const char* text = query.getColumn(index).getText();
+  return {text, static_cast<std::size_t>(query.getColumn(index).getBytes())};
+}
+
+std::uint64_t bump(SQLite::Database& db, const char* name) {
+  SQLite::Statement update(db,
+                           "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value");
+  update.bind(1, name);
+  if (!update.executeStep()) throw SQLite::Exception("counter row missing", SQLITE_CORRUPT);
+  return static_cast<std::uint64_t>(update.getColumn(0).getInt64());
+}
+
+}  // namespace
+
+Result<std::string> x509_ca_fingerprint(const ca::X509CertificateAuthority& ca) {
+  auto digest = ca::compute_digest(ca::DigestKind::sha256, ca.certificate_der());
+  if (!digest) return BrokerErrc::internal;
+  return ca::hex_encode(*digest);
+}
+
+RevocationSources::RevocationSources(const ca::SshCertificateAuthority& ssh_ca,
+                                     std::optional<std::string> x509_issuing_fingerprint)
+    : x509_fingerprint_(std::move(x509_issuing_fingerprint)) {
+  for (const auto& key : ssh_ca.keys()) {
+    ssh_fingerprints_.push_back(key.public_key().fingerprint_sha256());
+  }
+}
+
+RevokedCertificates RevocationSources::load(SQLite::Database& db, std::int64_t now) const {
+  RevokedCertificates out;
+  // Served by the partial index certificates_revoked(revoked_at, not_after).
+  SQLite::Statement query(db,
+                          "SELECT kind, serial, ca_key, key_id, not_after, revoked_at "
+                          "FROM certificates WHERE revoked_at IS NOT NULL AND not_after > ? "
+                          "ORDER BY id");
+  query.bind(1, now);
+  while (query.executeStep()) {
+    const std::string_view kind = column_text(query, 0);
+    const std::string_view serial = column_text(query, 1);
+    const std::string_view ca_key = column_text(query, 2);
+    const std::int64_t not_after = query.getColumn(4).getInt64();
+    if (kind == "ssh") {
+      std::size_t index = 0;
+      while (index < ssh_fingerprints_.size() && ssh_fingerprints_[index] != ca_key) ++index;
+      if (index == ssh_fingerprints_.size()) {
+        ++out.skipped;
+        continue;
+      }
+      SshRevocation revocation;
+      revocation.ca_key = index;
+      revocation.serial = parse_ssh_serial(serial);
+      revocation.not_after = static_cast<std::uint64_t>(not_after);
+      if (revocation.serial == 0) {
+        revocation.key_id = std::string(column_text(query, 3));
+        if (revocation.key_id.empty()) {
+          ++out.skipped;
+          continue;
+        }
+      }
+      out.ssh.push_back(std::move(revocation));
+    } else if (kind == "x509") {
+      auto parsed = ca::X509Serial::from_hex(serial);
+      if (!x509_fingerprint_ || *x509_fingerprint_ != ca_key || !parsed) {
+        ++out.skipped;
+        continue;
+      }
+      out.x509.push_back({*parsed, query.getColumn(5).getInt64(), not_after});
+    }
+  }
+  return out;
+}
+
+Result<PublicationNumbers> take_publication_numbers(Store& store, bool krl, bool crl,
+                                                    const std::string& actor,
+                                                    const PublicationCounts& counts) {
+  PublicationNumbers numbers;
+  const auto ec = store.write_sync([&](WriteContext& tx) {
+    PublicationNumbers taken;
+    boost::json::object details;
+    if (krl) {
+      taken.krl_version = bump(tx.db(), "krl_version");
+      details["krl_version"] = *taken.krl_version;
+      details["ssh_revoked"] = counts.ssh_revoked;
+    }
+    if (crl) {
+      taken.crl_number = bump(tx.db(), "crl_number");
+      details["crl_number"] = *taken.crl_number;
+      details["x509_revoked"] = counts.x509_revoked;
+    }
+    details["skipped"] = counts.skipped;
+    tx.audit({actor, "revocation.publish", "revocation", boost::json::serialize(details)});
+    numbers = taken;  // the job commits from here on (a later batch failure reports its error)
+    return boost::system::error_code{};
+  });
+  if (ec) return ec;
+  return numbers;
+}
+
+ca::Result<ca::BuiltKrl> build_revocation_krl(const ca::SshCertificateAuthority& ssh_ca,
+                                              std::span<const SshRevocation> revoked,
+                                              std::uint64_t version, std::chrono::sys_seconds now) {
+  const auto keys = ssh_ca.keys();
+  ca::KrlBuilder builder;
+  builder.reserve(revoked.size());
+  for (const auto& revocation : revoked) {
+    if (revocation.ca_key >= keys.size()) return ca::CaErrc::invalid_argument;
+    auto added = builder.add(keys[revocation.ca_key].public_key(),
+                             {revocation.serial, revocation.key_id, revocation.not_after});
+    if (!added) return added.error();
+  }
+  return builder.build(version, now, "jitbroker");
+}
+
+ca::Result<ca::BuiltCrl> build_revocation_crl(const ca::X509CertificateAuthority& issuer,
+                                              std::span<const X509Revocation> revoked,
+                                              std::uint64_t crl_number,
+                                              std::chrono::sys_seconds this_update,
+                                              std::chrono::sys_seconds next_update,
+                                              std::chrono::sys_seconds now) {
+  std::vector<ca::CrlEntry> entries;
+  entries.reserve(revoked.size());
+  for (const auto& revocation : revoked) {
+    ca::CrlEntry entry;
+    entry.serial = revocation.serial;
+    entry.revoked_at =
+        std::chrono::system_clock::time_point(std::chrono::seconds(revocation.revoked_at));
+    entry.reason = ca::CrlReason::unspecified;
+    entry.not_after =
+        std::chrono::system_clock::time_point(std::chrono::seconds(revocation.not_after));
+    entries.push_back(entry);
+  }
+  return ca::build_crl(issuer, entries, crl_number, this_update, next_update, now);
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,108 @@
+// The pieces every publisher of revocation lists shares (the broker's RevocationPublisher and the
+// `jit-broker krl write` admin command): reading the revoked, unexpired certificates from the
+// store, taking the next KRL version and CRL number durably with an audit record, and building the
+// KRL and CRLs from them. The lists only ever hold certificates that are revoked and not yet
+// expired: an expired certificate is refused anyway, so short lifetimes keep the lists small.
+#pragma once
+
+#include "broker/broker_error.hpp"
+#include "broker/store/store.hpp"
+#include "ca/crl_builder.hpp"
+#include "ca/krl_builder.hpp"
+#include "ca/ssh_certificate_authority.hpp"
+#include "ca/x509_certificate_authority.hpp"
+#include "ca/x509_serial.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace jit::broker {
+
+// certificates.ca_key of an X.509 certificate: lowercase hex SHA-256 of the issuing CA
+// certificate's DER. internal if OpenSSL cannot hash (a broken installation).
+[[nodiscard]] Result<std::string> x509_ca_fingerprint(const ca::X509CertificateAuthority& ca);
+
+// One revoked SSH certificate, resolved against the CA keys the broker holds.
+struct SshRevocation {
+  std::size_t ca_key = 0;    // index into SshCertificateAuthority::keys()
+  std::uint64_t serial = 0;  // 0 when the stored serial is unusable: then revoked by key id
+  std::string key_id;        // set only when serial is 0
+  std::uint64_t not_after = 0;
+  friend bool operator==(const SshRevocation&, const SshRevocation&) = default;
+};
+
+// One revoked X.509 certificate of the current issuing CA.
+struct X509Revocation {
+  ca::X509Serial serial;
+  std::int64_t revoked_at = 0;
+  std::int64_t not_after = 0;
+  friend bool operator==(const X509Revocation&, const X509Revocation&) = default;
+};
+
+struct RevokedCertificates {
+  std::vector<SshRevocation> ssh;    // in certificates.id order
+  std::vector<X509Revocation> x509;  // in certificates.id order
+  // Rows no list can carry: signed by a CA key the broker no longer holds (an SSH key removed from
+  // the config, or a former issuing CA), or an SSH row with neither a usable serial nor a key id.
+  std::size_t skipped = 0;
+};
+
+// Maps certificates.ca_key values to the CAs the lists are signed for.
+class RevocationSources {
+ public:
+  // x509_issuing_fingerprint: x509_ca_fingerprint of the issuing CA; nullopt to read SSH rows only.
+  RevocationSources(const ca::SshCertificateAuthority& ssh_ca,
+                    std::optional<std::string> x509_issuing_fingerprint);
+
+  // Revoked certificates with not_after > now (Unix seconds), read in one statement (one
+  // consistent view of the database). Throws SQLite::Exception on storage failure.
+  [[nodiscard]] RevokedCertificates load(SQLite::Database& db, std::int64_t now) const;
+
+ private:
+  std::vector<std::string> ssh_fingerprints_;  // parallel to SshCertificateAuthority::keys()
+  std::optional<std::string> x509_fingerprint_;
+};
+
+struct PublicationNumbers {
+  std::optional<std::uint64_t> krl_version;  // set when asked for
+  std::optional<std::uint64_t> crl_number;
+};
+
+// What the audit record of a publication says besides the numbers.
+struct PublicationCounts {
+  std::size_t ssh_revoked = 0;
+  std::size_t x509_revoked = 0;
+  std::size_t skipped = 0;
+};
+
+// Increments the counters asked for (krl_version, crl_number) in one durable write job, with an
+// audit record "revocation.publish" by `actor` giving the new numbers and the counts. Numbers only
+// grow, across restarts and across processes sharing the database; a number whose list is then
+// not built is simply never published. Errors: the store's (unavailable, internal).
+[[nodiscard]] Result<PublicationNumbers> take_publication_numbers(Store& store, bool krl, bool crl,
+                                                                  const std::string& actor,
+                                                                  const PublicationCounts& counts);
+
+// The KRL for sshd's RevokedKeys: one certificate section per CA key, by serial (by key id for a
+// row whose serial is unusable). Errors are ca's (invalid_argument for a key id the KRL cannot
+// carry, crypto_failure).
+[[nodiscard]] ca::Result<ca::BuiltKrl> build_revocation_krl(
+    const ca::SshCertificateAuthority& ssh_ca, std::span<const SshRevocation> revoked,
+    std::uint64_t version, std::chrono::sys_seconds now);
+
+// The issuing CA's CRL. Each entry has its revocation time and no reasonCode extension
+// ("unspecified"): the broker does not know why a grant ended (a user lock may follow a stolen
+// laptop), so it must not claim cessationOfOperation, which asserts that no key was compromised.
+// Relying parties (nginx, OpenSSL) refuse a listed certificate whatever its reason.
+[[nodiscard]] ca::Result<ca::BuiltCrl> build_revocation_crl(
+    const ca::X509CertificateAuthority& issuer, std::span<const X509Revocation> revoked,
+    std::uint64_t crl_number, std::chrono::sys_seconds this_update,
+    std::chrono::sys_seconds next_update, std::chrono::sys_seconds now);
+
+}  // namespace jit::broker

@@ -1,0 +1,214 @@
+#include "broker/service/revocation_publisher.hpp"
+
+#include "ca/bytes.hpp"
+#include "ca/x509_digest.hpp"
+
+#include <SQLiteCpp/Exception.h>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <iostream>
+#include <stdexcept>
+
+namespace jit::broker {
+namespace {
+
+constexpr std::chrono::seconds kRetryAfterFailure{10};
+
+std::int64_t system_unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string x509_fingerprint_or_throw(const ca::X509CaHierarchy& x509_ca) {
+  auto fingerprint = x509_ca_fingerprint(x509_ca.issuing());
+  if (!fingerprint) throw std::runtime_error("cannot hash the issuing CA certificate");
+  return std::move(*fingerprint);
+}
+
+// A strong ETag: the list's number, for people reading logs, and a digest of the exact bytes, so
+// the tag changes with the representation even if a number were ever reused (a restored backup).
+ca::Result<std::string> etag_of(std::string_view kind, std::uint64_t number,
+                                std::string_view bytes) {
+  auto digest = ca::compute_digest(ca::DigestKind::sha256, ca::as_bytes(bytes));
+  if (!digest) return digest.error();
+  return "\"" + std::string(kind) + "-" + std::to_string(number) + "-" +
+         ca::hex_encode(ca::ByteView(*digest).first(16)) + "\"";
+}
+
+}  // namespace
+
+RevocationPublisher::RevocationPublisher(Store& store, const ca::SshCertificateAuthority& ssh_ca,
+                                         const ca::X509CaHierarchy& x509_ca,
+                                         RevocationSettings settings, Clock clock)
+    : store_(store),
+      ssh_ca_(ssh_ca),
+      x509_ca_(x509_ca),
+      settings_(settings),
+      clock_(clock ? std::move(clock) : Clock(system_unix_seconds)),
+      sources_(ssh_ca, x509_fingerprint_or_throw(x509_ca)) {
+  if (settings_.crl_next_update < std::chrono::seconds(2) ||
+      settings_.clock_skew < std::chrono::seconds(0)) {
+    throw std::invalid_argument(
+        "CRL lifetime must be at least 2 s and the clock skew not negative");
+  }
+}
+
+RevocationPublisher::~RevocationPublisher() { stop(); }
+
+std::shared_ptr<const RevocationSnapshot> RevocationPublisher::snapshot() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return snapshot_;
+}
+
+boost::system::error_code RevocationPublisher::rebuild() {
+  // The caller's revocation committed before this increment, so any rebuild that reads the
+  // counter at or past our ticket before reading the database sees that revocation.
+  const std::uint64_t ticket = tickets_.fetch_add(1) + 1;
+  std::lock_guard lock(rebuild_mutex_);
+  if (covered_ >= ticket) return {};
+  const std::uint64_t covers = tickets_.load();
+  const auto ec = rebuild_locked();
+  if (ec) {
+    ++failures_;
+    return ec;
+  }
+  covered_ = covers;
+  return {};
+}
+
+boost::system::error_code RevocationPublisher::rebuild_locked() {
+  const std::int64_t now = clock_();
+  RevokedCertificates revoked;
+  try {
+    revoked = store_.read([&](SQLite::Database& db) { return sources_.load(db, now); });
+  } catch (const SQLite::Exception&) {
+    return BrokerErrc::unavailable;
+  }
+  const auto current = snapshot();
+  const bool krl_due = !current || !last_ssh_ || *last_ssh_ != revoked.ssh;
+  const bool crls_due =
+      !current || !last_x509_ || *last_x509_ != revoked.x509 || now >= current->crls->refresh_at;
+  if (!krl_due && !crls_due) return {};
+
+  auto numbers =
+      take_publication_numbers(store_, krl_due, crls_due, "system",
+                               {revoked.ssh.size(), revoked.x509.size(), revoked.skipped});
+  if (!numbers) return numbers.error();
+  auto next = std::make_shared<RevocationSnapshot>();
+  if (current) *next = *current;
+  const std::chrono::sys_seconds now_time{std::chrono::seconds(now)};
+
+  if (krl_due) {
+    auto built = build_revocation_krl(ssh_ca_, revoked.ssh, *numbers->krl_version, now_time);
+    if (!built) return built.error();
+    auto krl = std::make_shared<PublishedKrl>();
+    krl->version = *numbers->krl_version;
+    krl->bytes = std::string(ca::as_chars(built->bytes));
+    auto etag = etag_of("krl", krl->version, krl->bytes);
+    if (!etag) return etag.error();
+    krl->etag = std::move(*etag);
+    krl->revoked = built->revoked_serials + built->revoked_key_ids;
+    next->krl = std::move(krl);
+  }
+
+  if (crls_due) {
+    const std::uint64_t number = *numbers->crl_number;
+    const auto this_update = now_time - settings_.clock_skew;
+    const auto next_update = now_time + settings_.crl_next_update;
+    auto issuing = build_revocation_crl(x509_ca_.issuing(), revoked.x509, number, this_update,
+                                        next_update, now_time);
+    if (!issuing) return issuing.error();
+    auto crls = std::make_shared<PublishedCrls>();
+    crls->number = number;
+    crls->der = std::string(ca::as_chars(issuing->der));
+    crls->pem = std::move(issuing->pem);
+    crls->revoked = issuing->listed;
+    crls->this_update = this_update.time_since_epoch().count();
+    crls->next_update = next_update.time_since_epoch().count();
+    crls->refresh_at = now + std::max<std::int64_t>(1, settings_.crl_next_update.count() / 2);
+    if (const ca::X509CertificateAuthority* root = x509_ca_.root()) {
+      // The root certifies only the issuing CA, which is never revoked here: an empty list, but
+      // one relying parties that check the whole chain (nginx ssl_crl) need.
+      auto root_crl = ca::build_crl(*root, {}, number, this_update, next_update, now_time);
+      if (!root_crl) return root_crl.error();
+      crls->root_pem = std::move(root_crl->pem);
+    }
+    crls->bundle_pem = crls->pem + crls->root_pem;
+    for (auto [etag, kind, bytes] :
+         {std::tuple{&crls->der_etag, "crl", &crls->der},
+          std::tuple{&crls->pem_etag, "crl-pem", &crls->pem},
+          std::tuple{&crls->bundle_etag, "crl-bundle", &crls->bundle_pem}}) {
+      auto tag = etag_of(kind, number, *bytes);
+      if (!tag) return tag.error();
+      *etag = std::move(*tag);
+    }
+    next->crls = std::move(crls);
+  }
+
+  if (krl_due) last_ssh_ = std::move(revoked.ssh);
+  if (crls_due) last_x509_ = std::move(revoked.x509);
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_ = std::move(next);
+  }
+  ++published_;
+  return {};
+}
+
+void RevocationPublisher::start(boost::asio::io_context& io) {
+  if (const auto ec = rebuild()) {
+    throw std::runtime_error("cannot publish the revocation lists: " + ec.message());
+  }
+  {
+    std::lock_guard lock(timer_mutex_);
+    io_ = &io;
+    stopped_ = false;
+    timer_.emplace(io);
+  }
+  after_rebuild({});
+}
+
+void RevocationPublisher::stop() {
+  std::lock_guard lock(timer_mutex_);
+  stopped_ = true;
+  io_ = nullptr;
+  // Destroying the timer cancels its wait; the handler then sees operation_aborted and returns.
+  timer_.reset();
+}
+
+void RevocationPublisher::rebuild_async() {
+  std::lock_guard lock(timer_mutex_);
+  if (io_ == nullptr || stopped_) return;
+  boost::asio::post(*io_, [this] { after_rebuild(rebuild()); });
+}
+
+void RevocationPublisher::after_rebuild(boost::system::error_code ec) {
+  std::chrono::seconds delay = kRetryAfterFailure;
+  if (ec) {
+    // The daemon's log; the error names a kind of failure, never a secret.
+    std::cerr << "jit-broker: revocation lists not rebuilt (" << ec.message() << "); retrying in "
+              << kRetryAfterFailure.count() << " s" << std::endl;
+  } else if (const auto current = snapshot()) {
+    delay = std::chrono::seconds(current->crls->refresh_at - clock_());
+  }
+  delay = std::clamp(delay, std::chrono::seconds(1), settings_.crl_next_update);
+  std::lock_guard lock(timer_mutex_);
+  if (stopped_ || !timer_) return;
+  timer_->expires_after(delay);
+  // A cancelled wait (stop, or re-armed by a later rebuild) touches nothing of this object.
+  timer_->async_wait([this](boost::system::error_code wait_ec) {
+    if (!wait_ec) on_timer();
+  });
+}
+
+void RevocationPublisher::on_timer() {
+  {
+    std::lock_guard lock(timer_mutex_);
+    if (stopped_) return;
+  }
+  after_rebuild(rebuild());
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,137 @@
+// Publishes the revocation lists the broker serves: the OpenSSH KRL (GET /v1/ca/ssh/krl) and the
+// X.509 CRLs of the issuing CA and, when its key is online, the root (GET /v1/ca/x509/crl). Each
+// rebuild produces an immutable snapshot that handlers share without copying or locking for long;
+// lists are rebuilt when the set of revoked, unexpired certificates changed or when the CRL nears
+// its nextUpdate, never per request.
+#pragma once
+
+#include "broker/broker_error.hpp"
+#include "broker/service/revocation_lists.hpp"
+#include "broker/store/store.hpp"
+#include "ca/ssh_certificate_authority.hpp"
+#include "ca/x509_hierarchy.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace jit::broker {
+
+struct RevocationSettings {
+  std::chrono::seconds crl_next_update{300};  // config ca.crl_next_update; at least 2 s
+  std::chrono::seconds clock_skew{30};        // config ca.clock_skew: thisUpdate lies this far back
+};
+
+// The KRL as published. Never changes once built; a rebuild makes a new one.
+struct PublishedKrl {
+  std::uint64_t version = 0;
+  std::string bytes;  // the binary KRL
+  std::string etag;   // strong ETag, quoted
+  std::size_t revoked = 0;
+};
+
+// The CRLs as published, all signed at one time with one cRLNumber. Never changes once built.
+struct PublishedCrls {
+  std::uint64_t number = 0;
+  std::string der;  // the issuing CA's CRL
+  std::string der_etag;
+  std::string pem;
+  std::string pem_etag;
+  std::string root_pem;    // the root's CRL (no entries); empty when the root key is offline
+  std::string bundle_pem;  // pem then root_pem: what nginx ssl_crl needs for the whole chain
+  std::string bundle_etag;
+  std::size_t revoked = 0;
+  std::int64_t this_update = 0;  // Unix seconds, as written in the CRLs
+  std::int64_t next_update = 0;
+  std::int64_t refresh_at = 0;  // re-signed from then on (half the CRL's lifetime)
+};
+
+// What the routes serve. The KRL and the CRLs are rebuilt independently (a new X.509 revocation
+// does not bump the KRL version), so each is shared by pointer.
+struct RevocationSnapshot {
+  std::shared_ptr<const PublishedKrl> krl;
+  std::shared_ptr<const PublishedCrls> crls;
+};
+
+class RevocationPublisher {
+ public:
+  using Clock = std::function<std::int64_t()>;  // Unix seconds
+
+  // Throws std::runtime_error when the issuing CA's fingerprint cannot be computed.
+  RevocationPublisher(Store& store, const ca::SshCertificateAuthority& ssh_ca,
+                      const ca::X509CaHierarchy& x509_ca, RevocationSettings settings,
+                      Clock clock = {});
+  ~RevocationPublisher();
+  RevocationPublisher(const RevocationPublisher&) = delete;
+  RevocationPublisher& operator=(const RevocationPublisher&) = delete;
+
+  // Reads the revoked certificates and, when they changed (or the CRL is due for re-signing, or
+  // nothing is published yet), takes new numbers, builds the lists and publishes them. When it
+  // returns without error, the snapshot includes every revocation committed before the call.
+  // Safe from many threads at once: callers queue on one rebuild at a time, and a caller whose
+  // revocation a rebuild that started after its call has already covered returns at once.
+  // Blocks for a durable write job: never call it from the Store's writer thread (a write
+  // completion callback) — use rebuild_async there. Errors: the store's, or ca's from signing.
+  [[nodiscard]] boost::system::error_code rebuild();
+
+  // Posts rebuild() to the io_context given to start() and returns at once; safe from any thread,
+  // including the Store's write callbacks. Does nothing before start() or after stop().
+  void rebuild_async();
+
+  // The last published lists; null before the first successful rebuild.
+  [[nodiscard]] std::shared_ptr<const RevocationSnapshot> snapshot() const;
+
+  // Rebuilds once (throws std::runtime_error with one line if that fails: the broker must not
+  // serve without revocation lists), then keeps the CRL fresh with a timer on `io` that fires at
+  // refresh_at (half the CRL's lifetime) and whenever a rebuild failed (retry after 10 s). Expired
+  // certificates drop out of the lists at these rebuilds.
+  void start(boost::asio::io_context& io);
+  // Cancels the timer. Call before the io_context is destroyed, from its thread or once it stopped.
+  void stop();
+
+  // Rebuilds that published new lists, and rebuilds that failed (for metrics and tests).
+  [[nodiscard]] std::uint64_t published() const noexcept { return published_.load(); }
+  [[nodiscard]] std::uint64_t failures() const noexcept { return failures_.load(); }
+
+ private:
+  boost::system::error_code rebuild_locked();
+  // Re-arms the timer: at the CRL's refresh_at after a success, in 10 s after a failure.
+  void after_rebuild(boost::system::error_code ec);
+  void on_timer();
+
+  Store& store_;
+  const ca::SshCertificateAuthority& ssh_ca_;
+  const ca::X509CaHierarchy& x509_ca_;
+  RevocationSettings settings_;
+  Clock clock_;
+  RevocationSources sources_;
+
+  // Coalescing: each call takes a ticket; a rebuild that read `tickets_` as T before it read the
+  // database covers every caller whose ticket is <= T.
+  std::atomic<std::uint64_t> tickets_{0};
+  std::mutex rebuild_mutex_;  // one rebuild at a time; guards what follows
+  std::uint64_t covered_ = 0;
+  std::optional<std::vector<SshRevocation>> last_ssh_;  // inputs of the published lists
+  std::optional<std::vector<X509Revocation>> last_x509_;
+
+  mutable std::mutex snapshot_mutex_;  // guards only the pointer swap and copy
+  std::shared_ptr<const RevocationSnapshot> snapshot_;
+
+  std::mutex timer_mutex_;
+  boost::asio::io_context* io_ = nullptr;
+  std::optional<boost::asio::steady_timer> timer_;
+  bool stopped_ = false;
+
+  std::atomic<std::uint64_t> published_{0};
+  std::atomic<std::uint64_t> failures_{0};
+};
+
+}  // namespace jit::broker
