@@ -4,6 +4,7 @@
 #include "broker/api/ca_api.hpp"
 #include "broker/api/grants_api.hpp"
 #include "broker/api/requests_api.hpp"
+#include "broker/api/revocation_api.hpp"
 #include "broker/auth/data_key.hpp"
 #include "broker/http/health_routes.hpp"
 #include "broker/http/server.hpp"
@@ -79,10 +80,15 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
     webhooks_->notify(std::move(event), std::move(data));
   };
   hooks.deadlines_changed = [this] { sweeper_->poke(); };
+  // Runs on the store's writer thread: the rebuild itself is posted to the io_context.
+  hooks.revocations_changed = [this] { publisher_->rebuild_async(); };
   access_ = std::make_unique<AccessService>(*identity_, config_.limits, std::move(hooks));
   certificates_ = std::make_unique<CertificateService>(
       *access_, ssh_ca_, x509_ca_, MintSettings{config_.ca.clock_skew, config_.ca.crl_url});
   sweeper_ = std::make_unique<ExpirySweeper>(io_, *access_);
+  publisher_ = std::make_unique<RevocationPublisher>(
+      *store_, ssh_ca_, x509_ca_,
+      RevocationSettings{config_.ca.crl_next_update, config_.ca.clock_skew});
   metrics_.add_gauge(
       "jit_breakglass_reviews_overdue",
       "Break-glass grants whose post-incident review is past due.",
@@ -97,6 +103,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   add_ca_routes(router_, ssh_ca_, x509_ca_);
   add_request_routes(router_, *access_);
   add_grant_routes(router_, *access_, *certificates_);
+  add_revocation_routes(router_, *publisher_);
   HttpLimits limits;
   limits.max_body_bytes = config_.http.max_body_bytes;
   limits.max_header_bytes = config_.http.max_header_bytes;
@@ -124,8 +131,12 @@ int BrokerApp::run() {
   ServerRunnerOptions options;
   options.threads = config_.http.threads > 0 ? static_cast<unsigned>(config_.http.threads) : 0;
   ServerRunner runner(io_, *server_, options);
+  publisher_->start(io_);  // builds the first lists before anything is served
   sweeper_->start();
-  runner.on_shutdown([this] { sweeper_->stop(); });
+  runner.on_shutdown([this] {
+    sweeper_->stop();
+    publisher_->stop();
+  });
   const int code = runner.run();
   store_->close();
   return code;

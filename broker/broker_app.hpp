@@ -9,6 +9,7 @@
 #include "broker/service/access_service.hpp"
 #include "broker/service/certificate_service.hpp"
 #include "broker/service/expiry_sweeper.hpp"
+#include "broker/service/revocation_publisher.hpp"
 #include "broker/service/webhook_notifier.hpp"
 #include "broker/store/store.hpp"
 #include "ca/ssh_certificate_authority.hpp"
@@ -56,6 +57,7 @@ class BrokerApp {
   std::unique_ptr<AccessService> access_;
   std::unique_ptr<CertificateService> certificates_;
   std::unique_ptr<ExpirySweeper> sweeper_;
+  std::unique_ptr<RevocationPublisher> publisher_;
   Router router_;
   std::unique_ptr<HttpsServer> server_;
 };

@@ -10,8 +10,8 @@
 #include "support/ssh_process.hpp"
 #include "support/temp_dir.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <fstream>
 #include <map>
@@ -75,8 +75,9 @@ class AccessFlowTest : public ::testing::Test {
   }
 
   void enroll(const std::string& user) {
-    auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "user", "enroll", user},
-                                              dir_.path(), {}, "pw-" + user + "\n");
+    auto [code, out, err] =
+        ChildProcess::run({kBroker, "--config", config(), "user", "enroll", user}, dir_.path(), {},
+                          "pw-" + user + "\n");
     ASSERT_EQ(code, 0) << err;
     const auto start = out.find("secret=") + 7;
     secrets_[user] = *approvals::base32_decode(out.substr(start, out.find('&', start) - start));
@@ -134,9 +135,9 @@ class AccessFlowTest : public ::testing::Test {
   }
 
   void login(const std::string& user) {
-    auto answer = post("/v1/login", "",
-                       {{"user", user}, {"password", "pw-" + user}, {"mfa", {{"totp", code(user)}}}},
-                       200);
+    auto answer =
+        post("/v1/login", "",
+             {{"user", user}, {"password", "pw-" + user}, {"mfa", {{"totp", code(user)}}}}, 200);
     tokens_[user] = std::string(answer.at("token").as_string());
   }
 
@@ -159,7 +160,8 @@ class AccessFlowTest : public ::testing::Test {
     auto key = ca::testing::ssh_keygen_new_key(dir_.path(), name, {"-t", "ed25519"});
     auto minted = post("/v1/grants/" + grant + "/ssh-cert", "alice",
                        {{"public_key", read_text(key.string() + ".pub")}}, 201);
-    write_text(key.string() + "-cert.pub", std::string(minted.at("certificate").as_string()) + "\n");
+    write_text(key.string() + "-cert.pub",
+               std::string(minted.at("certificate").as_string()) + "\n");
     return key;
   }
 
@@ -174,9 +176,9 @@ class AccessFlowTest : public ::testing::Test {
     write_text(d / "sshd_config",
                "ListenAddress 127.0.0.1\nPort " + std::to_string(sshd_port_) + "\nHostKey " +
                    (d / "host_key").string() + "\nPidFile " + (d / "sshd.pid").string() +
-                   "\nTrustedUserCAKeys " + (d / "trusted_ca_keys").string() +
-                   "\nRevokedKeys " + (d / "revoked.krl").string() +
-                   "\nAuthorizedPrincipalsFile " + (d / "principals").string() +
+                   "\nTrustedUserCAKeys " + (d / "trusted_ca_keys").string() + "\nRevokedKeys " +
+                   (d / "revoked.krl").string() + "\nAuthorizedPrincipalsFile " +
+                   (d / "principals").string() +
                    "\nAuthorizedKeysFile none\nPasswordAuthentication no\n"
                    "KbdInteractiveAuthentication no\nPermitRootLogin yes\nUsePAM yes\n"
                    "StrictModes no\nUseDNS no\nPrintMotd no\nLogLevel VERBOSE\n");
@@ -197,11 +199,27 @@ class AccessFlowTest : public ::testing::Test {
   }
 
   ca::testing::ProcessResult ssh(const std::filesystem::path& key) {
-    return ca::testing::run_process(
-        {"/usr/bin/ssh", "-F", "/dev/null", "-i", key.string(), "-o", "IdentitiesOnly=yes", "-o",
-         "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-         "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", "-p", std::to_string(sshd_port_),
-         current_user() + "@127.0.0.1", "echo logged-in-as-$(id -un)"});
+    return ca::testing::run_process({"/usr/bin/ssh",
+                                     "-F",
+                                     "/dev/null",
+                                     "-i",
+                                     key.string(),
+                                     "-o",
+                                     "IdentitiesOnly=yes",
+                                     "-o",
+                                     "StrictHostKeyChecking=no",
+                                     "-o",
+                                     "UserKnownHostsFile=/dev/null",
+                                     "-o",
+                                     "BatchMode=yes",
+                                     "-o",
+                                     "ConnectTimeout=10",
+                                     "-o",
+                                     "LogLevel=ERROR",
+                                     "-p",
+                                     std::to_string(sshd_port_),
+                                     current_user() + "@127.0.0.1",
+                                     "echo logged-in-as-$(id -un)"});
   }
 
   // `jit ARGS` as `user`, each user with their own profile folder.
@@ -309,8 +327,8 @@ TEST_F(AccessFlowTest, FromRequestToSshLoginAndBackOut) {
   EXPECT_EQ(ssh(short_key).exit_code, 0);
   const auto not_after =
       get("/v1/grants/" + short_grant, "alice").at("not_after").to_number<std::int64_t>();
-  while (std::chrono::system_clock::now() < std::chrono::system_clock::time_point(
-                                                std::chrono::seconds(not_after + 1))) {
+  while (std::chrono::system_clock::now() <
+         std::chrono::system_clock::time_point(std::chrono::seconds(not_after + 1))) {
     std::this_thread::sleep_for(200ms);
   }
   std::this_thread::sleep_for(500ms);
@@ -380,11 +398,11 @@ TEST_F(AccessFlowTest, X509CertificateFromAGrantPassesNginxUntilRevoked) {
   }
   write_text(d / "nginx.conf", config);
   auto curl = [&] {
-    return ca::testing::run_process(
-        {"/usr/bin/curl", "-sS", "--max-time", "10", "--cacert",
-         (d / "data" / "tls" / "server.crt").string(), "--cert", (d / "client.crt").string(),
-         "--key", (d / "client.key").string(), "-w", "\n%{http_code}",
-         "https://localhost:" + std::to_string(port) + "/"});
+    return ca::testing::run_process({"/usr/bin/curl", "-sS", "--max-time", "10", "--cacert",
+                                     (d / "data" / "tls" / "server.crt").string(), "--cert",
+                                     (d / "client.crt").string(), "--key",
+                                     (d / "client.key").string(), "-w", "\n%{http_code}",
+                                     "https://localhost:" + std::to_string(port) + "/"});
   };
   auto run_nginx = [&] {
     auto nginx = std::make_unique<ChildProcess>(
