@@ -49,10 +49,16 @@ TEST_F(AuthApiTest, ATotpCodeIsAcceptedOnce) {
 
 TEST_F(AuthApiTest, UnknownUserAndWrongPasswordFailAlikeAndCostAlike) {
   const auto secret = enroll("alice", "pw-alice-1");
+  // The fastest of three tries each, so that a busy machine (parallel tests) does not decide it.
   const auto time_login = [&](const std::string& user, const std::string& password) {
-    const auto start = std::chrono::steady_clock::now();
-    auto answer = login(user, password, totp(secret));
-    return std::pair{answer, std::chrono::steady_clock::now() - start};
+    Answer answer;
+    auto fastest = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 3; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      answer = login(user, password, totp(secret));
+      fastest = std::min(fastest, std::chrono::steady_clock::now() - start);
+    }
+    return std::pair{answer, fastest};
   };
   const auto [wrong, wrong_time] = time_login("alice", "not-the-password");
   const auto [unknown, unknown_time] = time_login("nobody", "not-the-password");
@@ -60,7 +66,7 @@ TEST_F(AuthApiTest, UnknownUserAndWrongPasswordFailAlikeAndCostAlike) {
   EXPECT_EQ(wrong.status, 401u);
   EXPECT_EQ(unknown.raw.body(), wrong.raw.body());
   EXPECT_EQ(not_enrolled.raw.body(), wrong.raw.body());
-  // Both paths pay one scrypt; allow generous noise, but never a fast path for unknown names.
+  // Every path pays one scrypt; allow generous noise, but never a fast path for unknown names.
   EXPECT_GT(unknown_time * 3, wrong_time);
   EXPECT_GT(not_enrolled_time * 3, wrong_time);
 }
