@@ -208,7 +208,7 @@ TEST_F(JitCertTest, SshCertAddsKeyAndCertificateToTheAgentUntilTheCertificateExp
   EXPECT_NE(listing.find(fingerprint + " jit-" + kGrantId + " (ED25519-CERT)"), std::string::npos)
       << listing;
   // Lifetime = valid_before - now, i.e. 2 or 3 s (whole seconds): gone after that, not before 1 s.
-  std::chrono::steady_clock::duration gone_after{};
+  std::optional<std::chrono::steady_clock::duration> gone_after;
   while (std::chrono::steady_clock::now() - added_at < 8s) {
     std::tie(code, listing) = agent.list(dir_.path());
     if (listing.find("no identities") != std::string::npos) {
@@ -217,8 +217,9 @@ TEST_F(JitCertTest, SshCertAddsKeyAndCertificateToTheAgentUntilTheCertificateExp
     }
     std::this_thread::sleep_for(100ms);
   }
-  EXPECT_GE(gone_after, 1s) << listing;
-  EXPECT_LE(gone_after, 5s) << listing;
+  ASSERT_TRUE(gone_after) << "still in the agent: " << listing;
+  EXPECT_GE(*gone_after, 1s) << listing;
+  EXPECT_LE(*gone_after, 5s) << listing;
 }
 
 TEST_F(JitCertTest, SshCertWithoutAgentOptionLeavesTheAgentAlone) {

@@ -14,8 +14,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 namespace jit::broker {
 namespace {
 
@@ -107,9 +105,8 @@ TEST(JitLocalTools, SshAgentDropsTheKeyWhenItsLifetimeEnds) {
   TempDir dir;
   jit::testing::SshAgentProcess agent(dir.path());
   ASSERT_TRUE(agent.running());
-  const char* saved = std::getenv("SSH_AUTH_SOCK");
-  const std::string saved_value = saved ? saved : "";
-  ::setenv("SSH_AUTH_SOCK", agent.socket().c_str(), 1);
+  std::optional<jit::testing::ScopedEnv> agent_env;
+  agent_env.emplace("SSH_AUTH_SOCK", agent.socket().string());
   const auto file = dir / "jit-key";
   const auto public_key = write_key(file, "jit-lifetime");
   const auto added_at = std::chrono::steady_clock::now();
@@ -118,7 +115,7 @@ TEST(JitLocalTools, SshAgentDropsTheKeyWhenItsLifetimeEnds) {
   auto [code, listing] = agent.list(dir.path());
   EXPECT_EQ(code, 0) << listing;
   EXPECT_EQ(listing, "256 " + public_key.fingerprint_sha256() + " jit-lifetime (ED25519)\n");
-  std::chrono::steady_clock::duration gone_after{};
+  std::optional<std::chrono::steady_clock::duration> gone_after;
   while (std::chrono::steady_clock::now() - added_at < 6s) {
     std::tie(code, listing) = agent.list(dir.path());
     if (code == 1 && listing.find("no identities") != std::string::npos) {
@@ -129,18 +126,15 @@ TEST(JitLocalTools, SshAgentDropsTheKeyWhenItsLifetimeEnds) {
   }
   // ssh-agent counts the deadline on a whole-second monotonic clock, so a 2 s lifetime ends after
   // between 1 and 2 s; a wrong lifetime (none, or the certificate's hour) would never end here.
-  EXPECT_GE(gone_after, 1s);
-  EXPECT_LE(gone_after, 3500ms);
+  ASSERT_TRUE(gone_after) << "still in the agent: " << listing;
+  EXPECT_GE(*gone_after, 1s);
+  EXPECT_LE(*gone_after, 3500ms);
   // No agent at the socket: ssh-add fails and says so through its exit code.
-  ::setenv("SSH_AUTH_SOCK", (dir / "nothing.sock").c_str(), 1);
+  agent_env.reset();
+  const jit::testing::ScopedEnv no_agent("SSH_AUTH_SOCK", (dir / "nothing.sock").string());
   const auto failed = add_key_to_agent(file, 2s);
   ASSERT_TRUE(failed.has_value());
   EXPECT_NE(*failed, 0);
-  if (saved) {
-    ::setenv("SSH_AUTH_SOCK", saved_value.c_str(), 1);
-  } else {
-    ::unsetenv("SSH_AUTH_SOCK");
-  }
 }
 
 }  // namespace
