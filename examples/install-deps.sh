@@ -20,6 +20,7 @@ test_packages=(
   nginx-light curl      # a real TLS peer checks our client certificates and CRL
   oathtool              # an independent TOTP implementation to cross-check ours
   procps psmisc         # pgrep/kill in the crash tests
+  ccache                # tests/run.sh builds two presets; repeated runs reuse compiled objects
 )
 
 want=("${build_packages[@]}")

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 ./examples/install-deps.sh --test
 
 jobs=$(nproc)
+# ccache (installed above) makes every run after the first rebuild only what changed.
+if command -v ccache >/dev/null; then
+  export CMAKE_CXX_COMPILER_LAUNCHER=ccache
+fi
 for preset in default asan; do
   echo "=== preset ${preset}: configure and build"
   cmake --preset "${preset}" >/dev/null

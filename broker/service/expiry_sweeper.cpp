@@ -44,13 +44,15 @@ void ExpirySweeper::sweep_and_schedule() {
 
 void ExpirySweeper::schedule() {
   const auto now = clock_();
-  auto wake = now + max_sleep_;
+  std::chrono::system_clock::duration wait = max_sleep_;
   if (auto next = access_.next_deadline()) {
     // Deadlines are whole seconds: a grant ending at T is over from T on.
     const auto deadline = std::chrono::system_clock::time_point(std::chrono::seconds(*next));
-    wake = std::clamp(deadline, now, wake);
+    wait = std::clamp<std::chrono::system_clock::duration>(deadline - now, {}, wait);
   }
-  timer_.expires_at(wake);
+  // A distance on the steady clock: a wall-clock step does not stall the sweeper, and the next
+  // sweep (at most max_sleep later) re-reads the wall clock anyway.
+  timer_.expires_after(wait);
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec == boost::asio::error::operation_aborted) return;  // re-planned or stopped
     sweep_and_schedule();

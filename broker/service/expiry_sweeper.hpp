@@ -1,12 +1,13 @@
-// Ends grants on time: a timer on the wall clock sleeps until the earliest grant end or pending
-// deadline (at most `max_sleep`), then expires every grant that has reached its end and times out
-// every pending request past its deadline, each with its audit record and webhook. At start it
-// sweeps at once, so grants that ended while the broker was down are expired after a restart.
+// Ends grants on time: a timer sleeps (for the distance on `clock`) until the earliest grant end or
+// pending deadline (at most `max_sleep`), then expires every grant that has reached its end and
+// times out every pending request past its deadline, each with its audit record and webhook. At
+// start it sweeps at once, so grants that ended while the broker was down are expired after a
+// restart.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/system_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -41,7 +42,7 @@ class ExpirySweeper {
   Clock clock_;
   std::chrono::seconds max_sleep_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-  boost::asio::system_timer timer_;
+  boost::asio::steady_timer timer_;
   bool stopped_ = false;  // on the strand
   std::uint64_t sweeps_ = 0;
 };

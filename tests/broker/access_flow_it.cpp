@@ -7,6 +7,7 @@
 #include "approvals/totp.hpp"
 #include "broker/client/http_client.hpp"
 #include "support/child_process.hpp"
+#include "support/http_receiver.hpp"
 #include "support/ssh_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -69,7 +70,9 @@ class AccessFlowTest : public ::testing::Test {
     write_text(dir_ / "policy.yaml", std::string(kPolicy));
     write_text(dir_ / "broker.yaml",
                "listen: \"127.0.0.1:0\"\ndata_dir: data\npolicy_file: policy.yaml\n"
-               "tls:\n  dev_tls: true\nca:\n  generate_missing: true\n");
+               "tls:\n  dev_tls: true\nca:\n  generate_missing: true\n"
+               "webhooks:\n  urls: [\"http://127.0.0.1:" +
+                   std::to_string(webhooks_.port()) + "/hook\"]\n");
     for (const char* user : {"alice", "bob", "carol", "dave", "erin", "frank"}) enroll(user);
     start_broker();
   }
@@ -242,6 +245,16 @@ class AccessFlowTest : public ::testing::Test {
     ASSERT_EQ(code, 0) << out << err;
   }
 
+  // The events the broker posted, in order of arrival.
+  std::vector<std::string> webhook_events() {
+    std::vector<std::string> events;
+    for (const auto& body : webhooks_.bodies()) {
+      events.emplace_back(json::parse(body).at("event").as_string());
+    }
+    return events;
+  }
+
+  jit::testing::HttpReceiver webhooks_{{200}};
   TempDir dir_;
   std::map<std::string, ca::Bytes> secrets_;
   std::map<std::string, std::int64_t> last_step_;
@@ -334,6 +347,24 @@ TEST_F(AccessFlowTest, FromRequestToSshLoginAndBackOut) {
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(get("/v1/grants/" + short_grant, "alice").at("state").as_string(), "expired");
   EXPECT_NE(ssh(short_key).exit_code, 0);
+
+  // `user lock` beside the running broker ends erin's break-glass grant at once.
+  auto [lock_code, lock_out, lock_err] =
+      ChildProcess::run({kBroker, "--config", config(), "user", "lock", "erin"}, dir_.path());
+  EXPECT_EQ(lock_code, 0) << lock_err;
+  EXPECT_NE(lock_out.find("1 active grant(s) revoked"), std::string::npos) << lock_out;
+  EXPECT_EQ(get("/v1/requests/" + std::string(glass.at("id").as_string()), "frank")
+                .at("grant")
+                .at("state")
+                .as_string(),
+            "revoked");
+
+  // Webhooks went out for every step, without holding up the calls that caused them.
+  const auto events = webhook_events();
+  for (const char* event :
+       {"request.created", "request.approved", "grant.revoked", "breakglass", "grant.expired"}) {
+    EXPECT_NE(std::find(events.begin(), events.end(), event), events.end()) << event;
+  }
 
   broker_->signal(SIGTERM);
   EXPECT_EQ(broker_->wait(15s), 0);

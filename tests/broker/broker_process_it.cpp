@@ -171,11 +171,13 @@ TEST_F(BrokerProcessTest, BrokenConfigNamesFileLineAndKey) {
 
 TEST_F(BrokerProcessTest, UnreadableOrWrongCaKeyFailsWithOneLineNamingTheFile) {
   std::filesystem::create_directories(dir_ / "data" / "ca");
-  std::ofstream(dir_ / "data" / "ca" / "ssh_ca.key") << "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n";
+  std::ofstream(dir_ / "data" / "ca" / "ssh_ca.key")
+      << "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n";
   ::chmod((dir_ / "data" / "ca" / "ssh_ca.key").c_str(), 0600);
   auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "serve"}, dir_.path());
   EXPECT_EQ(code, 2);
-  EXPECT_NE(err.find("cannot load SSH CA key " + (dir_ / "data" / "ca" / "ssh_ca.key").string()), std::string::npos)
+  EXPECT_NE(err.find("cannot load SSH CA key " + (dir_ / "data" / "ca" / "ssh_ca.key").string()),
+            std::string::npos)
       << err;
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
   EXPECT_EQ(err.find("garbage"), std::string::npos);  // key material never echoed
