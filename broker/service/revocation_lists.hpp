@@ -46,8 +46,9 @@ struct X509Revocation {
 };
 
 struct RevokedCertificates {
-  std::vector<SshRevocation> ssh;    // in certificates.id order
-  std::vector<X509Revocation> x509;  // in certificates.id order
+  // In the index's order (revoked_at, not_after, id): the same rows always come in the same order.
+  std::vector<SshRevocation> ssh;
+  std::vector<X509Revocation> x509;
   // Rows no list can carry: signed by a CA key the broker no longer holds (an SSH key removed from
   // the config, or a former issuing CA), or an SSH row with neither a usable serial nor a key id.
   std::size_t skipped = 0;
