@@ -113,6 +113,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
 }
 
 BrokerApp::~BrokerApp() {
+  if (publisher_) publisher_->stop();
   // Queued writes complete with callbacks into the identity service: finish them while it lives.
   store_->close();
 }
@@ -138,6 +139,7 @@ int BrokerApp::run() {
     publisher_->stop();
   });
   const int code = runner.run();
+  publisher_->stop();
   store_->close();
   return code;
 }
