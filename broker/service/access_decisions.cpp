@@ -25,6 +25,19 @@ void refuse(WriteContext& tx, Result<json::object>& answer, const std::string& a
   answer = why;
 }
 
+// Restricts a listing to what `viewer` may see, in SQL, so that the limit counts visible rows:
+// auditors see everything, others their own and those of the roles they approve.
+template <typename Filter>
+void restrict_to_viewer(const config::Policy& policy, const std::string& viewer,
+                        std::optional<std::string>& party, Filter& filter) {
+  if (policy.in_group(viewer, config::kAuditorsGroup)) return;
+  party = viewer;
+  filter.roles.clear();
+  for (const auto& [name, role] : policy.roles) {
+    if (policy.in_any_group(viewer, role.approvers)) filter.roles.push_back(name);
+  }
+}
+
 bool may_see_grant(const config::Policy& policy, const GrantRow& grant, const std::string& viewer) {
   return may_view_request(policy, grant.role, grant.user, viewer);
 }
@@ -154,9 +167,16 @@ Result<std::size_t> AccessService::revoke_all_of(const std::string& user, const 
   auto outcome = std::make_shared<Outcome>();
   std::size_t ended = 0;
   auto ec = identity_.store().write_sync([&](WriteContext& tx) -> boost::system::error_code {
-    for (const auto& grant : broker::list_grants(tx.db(), {user, GrantState::active, 100000})) {
+    for (const auto& grant : broker::list_grants(tx.db(), {user, GrantState::active, 100000, {}})) {
       revoke_in(tx, *outcome, actor, grant, reason);
       ++ended;
+    }
+    // Nor may a pending request of theirs become a grant later.
+    for (const auto& request :
+         broker::list_requests(tx.db(), {RequestState::pending, false, 100000, user, {}})) {
+      set_request_state(tx.db(), request.id, RequestState::cancelled);
+      tx.audit({actor, "request.cancel", request_object(request.id),
+                json::serialize(json::object{{"reason", reason}})});
     }
     return {};
   });
@@ -165,7 +185,7 @@ Result<std::size_t> AccessService::revoke_all_of(const std::string& user, const 
   return ended;
 }
 
-std::size_t AccessService::sweep(std::int64_t now) {
+Result<std::size_t> AccessService::sweep(std::int64_t now) {
   Outcome outcome;
   std::size_t ended = 0;
   auto ec = identity_.store().write_sync([&](WriteContext& tx) -> boost::system::error_code {
@@ -187,7 +207,7 @@ std::size_t AccessService::sweep(std::int64_t now) {
     }
     return {};
   });
-  if (ec) return 0;  // the next tick retries; the store already logged the failure
+  if (ec) return ec;
   fire(outcome);
   return ended;
 }
@@ -211,7 +231,8 @@ Result<json::object> AccessService::get_request(const Caller& caller, const std:
   });
 }
 
-json::array AccessService::list_requests(const Caller& caller, const RequestFilter& filter) {
+json::array AccessService::list_requests(const Caller& caller, RequestFilter filter) {
+  restrict_to_viewer(policy(), caller.user, filter.requester, filter);
   return identity_.store().read([&](SQLite::Database& db) {
     json::array out;
     for (const auto& row : broker::list_requests(db, filter)) {
@@ -235,6 +256,7 @@ Result<json::object> AccessService::get_grant(const Caller& caller, const std::s
 }
 
 json::array AccessService::list_grants(const Caller& caller, GrantFilter filter) {
+  restrict_to_viewer(policy(), caller.user, filter.user, filter);
   return identity_.store().read([&](SQLite::Database& db) {
     json::array out;
     for (const auto& grant : broker::list_grants(db, filter)) {
@@ -243,6 +265,26 @@ json::array AccessService::list_grants(const Caller& caller, GrantFilter filter)
       out.push_back(grant_view(grant, request && request->breakglass));
     }
     return out;
+  });
+}
+
+Result<void> AccessService::check_review_now(const std::string& reviewer,
+                                             const std::string& request_id,
+                                             std::optional<approvals::ReviewDecision> decision) {
+  const auto now = identity_.now_seconds();
+  return identity_.store().read([&](SQLite::Database& db) -> Result<void> {
+    // Someone holding a request id who may not review it is told so (not_an_approver) rather
+    // than not_found: ids are 128-bit random, so this reveals nothing that was not shared.
+    auto row = find_request(db, request_id);
+    if (!row) return make_error_code(BrokerErrc::not_found);
+    if (!decision) {
+      return approvals::check_post_incident_review(policy(), to_snapshot(*row, {}),
+                                                   row->reviewed_at.has_value(), reviewer);
+    }
+    auto outcome = approvals::apply_review(policy(), to_snapshot(*row, find_reviews(db, row->id)),
+                                           reviewer, *decision, now);
+    if (!outcome) return outcome.error();
+    return {};
   });
 }
 

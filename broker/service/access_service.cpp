@@ -88,6 +88,22 @@ std::optional<approvals::ApprovalSubject> AccessService::approval_subject(
                                     row->reason, row->ticket};
 }
 
+void AccessService::refuse_early(const Caller& caller, std::string action,
+                                 const std::string& request_id, boost::system::error_code why,
+                                 Answer done) {
+  // An unknown id is just not found; a refusal of a real request is recorded, as the write job
+  // would record it.
+  if (why == BrokerErrc::not_found) return done(why);
+  json::object details{{"code", error_code_name(why)}};
+  identity_.store().write(
+      [caller, action = std::move(action), object = request_object(request_id),
+       details](WriteContext& tx) -> boost::system::error_code {
+        tx.audit({caller.user, action, object, json::serialize(details)});
+        return {};
+      },
+      [why, done = std::move(done)](boost::system::error_code ec) { done(ec ? ec : why); });
+}
+
 void AccessService::create_request(const Caller& caller, NewRequest ask, const json::value* mfa,
                                    Answer done) {
   auto duration = parse_optional_duration(ask.duration);
@@ -140,7 +156,18 @@ void AccessService::breakglass(const Caller& caller, NewBreakGlass ask, const js
   if (!duration) return done(duration.error());
   approvals::BreakGlassAsk access{caller.user, ask.role, ask.incident, ask.reason, *duration};
   auto approved = approvals::check_breakglass_request(policy(), access);
-  if (!approved) return done(approved.error());
+  if (!approved) {
+    // A refused break-glass attempt is worth a record: who tried, for which role, and why not.
+    const auto why = approved.error();
+    json::object details{{"role", access.role.substr(0, 64)}, {"code", error_code_name(why)}};
+    return identity_.store().write(
+        [caller, details](WriteContext& tx) -> boost::system::error_code {
+          tx.audit(
+              {caller.user, "breakglass.refused", "user/" + caller.user, json::serialize(details)});
+          return {};
+        },
+        [why, done](boost::system::error_code ec) { done(ec ? ec : why); });
+  }
   const auto length = approved->duration;
   const auto review_within = approved->role->breakglass->review_within;
   // Invariant 8: a factor in the call, never a fresh session alone.
@@ -189,6 +216,11 @@ void AccessService::review(const Caller& caller, const std::string& request_id,
   if (auto text = approvals::check_text(comment, approvals::kMaxCommentLength); !text) {
     return done(text.error());
   }
+  if (auto allowed = check_review_now(caller.user, request_id, decision); !allowed) {
+    const auto action = decision == approvals::ReviewDecision::approve ? "request.approve.refused"
+                                                                       : "request.deny.refused";
+    return refuse_early(caller, action, request_id, allowed.error(), std::move(done));
+  }
   auto subject = approval_subject(request_id);
   if (!subject) return done(make_error_code(BrokerErrc::not_found));
   // Invariant 4: a factor in the call; a passkey's challenge is bound to this request's digest.
@@ -211,6 +243,10 @@ void AccessService::post_incident_review(const Caller& caller, const std::string
                                          std::string comment, const json::value* mfa, Answer done) {
   if (auto text = approvals::check_text(comment, approvals::kMaxCommentLength); !text) {
     return done(text.error());
+  }
+  if (auto allowed = check_review_now(caller.user, request_id, std::nullopt); !allowed) {
+    return refuse_early(caller, "breakglass.review.refused", request_id, allowed.error(),
+                        std::move(done));
   }
   auto subject = approval_subject(request_id);
   if (!subject) return done(make_error_code(BrokerErrc::not_found));

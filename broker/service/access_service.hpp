@@ -65,7 +65,7 @@ class AccessService {
 
   // Reads. A request or grant the caller may not see is not_found, like one that does not exist.
   Result<boost::json::object> get_request(const Caller& caller, const std::string& id);
-  boost::json::array list_requests(const Caller& caller, const RequestFilter& filter);
+  boost::json::array list_requests(const Caller& caller, RequestFilter filter);
   Result<boost::json::object> get_grant(const Caller& caller, const std::string& id);
   boost::json::array list_grants(const Caller& caller, GrantFilter filter);
 
@@ -73,12 +73,14 @@ class AccessService {
   Result<ca::Bytes> approval_challenge(const Caller& caller, const std::string& request_id);
 
   // Expires grants that reached their end and times out pending requests past their deadline, at
-  // `now`; returns how many it ended. Waits for the commit: never call it on the writer thread.
-  std::size_t sweep(std::int64_t now);
+  // `now`; returns how many it ended, or the storage error. Waits for the commit: never call it on
+  // the writer thread.
+  Result<std::size_t> sweep(std::int64_t now);
   std::optional<std::int64_t> next_deadline();
   std::int64_t overdue_reviews(std::int64_t now);
 
-  // `user lock`: revokes every active grant of `user` at once. Waits for the commit.
+  // `user lock`: revokes every active grant of `user` and cancels their pending requests, at once.
+  // Waits for the commit.
   Result<std::size_t> revoke_all_of(const std::string& user, const std::string& actor,
                                     const std::string& reason);
 
@@ -99,6 +101,13 @@ class AccessService {
   void commit(Job job, Answer done);
   void fire(const Outcome& outcome);
   std::optional<approvals::ApprovalSubject> approval_subject(const std::string& request_id);
+  // The same checks the write job makes, on the last committed state, so that a reviewer who may
+  // not act does not spend a second factor (the job checks again). `decision` empty: the
+  // post-incident review.
+  void refuse_early(const Caller& caller, std::string action, const std::string& request_id,
+                    boost::system::error_code why, Answer done);
+  Result<void> check_review_now(const std::string& reviewer, const std::string& request_id,
+                                std::optional<approvals::ReviewDecision> decision);
 
   // Decisions inside a write job (access_decisions.cpp).
   void create_grant(WriteContext& tx, Outcome& outcome, const RequestRow& request,

@@ -1,6 +1,7 @@
 #include "broker/service/certificate_service.hpp"
 
 #include "approvals/grant_rules.hpp"
+#include "approvals/mfa_evidence.hpp"
 #include "ca/bytes.hpp"
 #include "ca/csr_parser.hpp"
 #include "ca/ssh_public_key.hpp"
@@ -23,6 +24,12 @@ std::string certificate_fingerprint(ca::ByteView der) {
 
 std::chrono::system_clock::time_point at(std::int64_t unix_seconds) {
   return std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds));
+}
+
+// The factor in the call, or that the session's recent MFA sufficed.
+json::value mfa_details(const std::optional<approvals::MfaEvidence>& evidence) {
+  if (!evidence) return json::object{{"factor", "fresh_session"}};
+  return approvals::mfa_evidence_to_json(*evidence);
 }
 
 json::array string_array(const std::vector<std::string>& values) {
@@ -68,10 +75,11 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
   if (!grant) return done(grant.error());
   access_.with_presence(
       caller, mfa, true, MfaPurpose::presence, std::nullopt,
-      [this, caller, grant_id, subject = *subject, done](std::optional<approvals::MfaEvidence>) {
+      [this, caller, grant_id, subject = *subject,
+       done](std::optional<approvals::MfaEvidence> evidence) {
         auto result = std::make_shared<Result<json::object>>(make_error_code(BrokerErrc::internal));
         access_.identity().store().write(
-            [this, caller, grant_id, subject,
+            [this, caller, grant_id, subject, evidence,
              result](WriteContext& tx) -> boost::system::error_code {
               const auto now = access_.identity().now_seconds();
               auto row = find_grant(tx.db(), grant_id);
@@ -112,7 +120,8 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
                                    {"serial", serial},
                                    {"key_fingerprint", fingerprint},
                                    {"principals", string_array(profile->principals)},
-                                   {"valid_before", row->not_after}};
+                                   {"valid_before", row->not_after},
+                                   {"mfa", mfa_details(evidence)}};
               tx.audit({caller.user, "certificate.issue", grant_object(row->id),
                         json::serialize(details)});
               *result = json::object{{"certificate", certificate->line(*key_id)},
@@ -140,10 +149,12 @@ void CertificateService::mint_x509(const Caller& caller, const std::string& gran
   if (!grant) return done(grant.error());
   access_.with_presence(
       caller, mfa, true, MfaPurpose::presence, std::nullopt,
-      [this, caller, grant_id, csr = *verified, done](std::optional<approvals::MfaEvidence>) {
+      [this, caller, grant_id, csr = *verified,
+       done](std::optional<approvals::MfaEvidence> evidence) {
         auto result = std::make_shared<Result<json::object>>(make_error_code(BrokerErrc::internal));
         access_.identity().store().write(
-            [this, caller, grant_id, csr, result](WriteContext& tx) -> boost::system::error_code {
+            [this, caller, grant_id, csr, evidence,
+             result](WriteContext& tx) -> boost::system::error_code {
               const auto now = access_.identity().now_seconds();
               auto row = find_grant(tx.db(), grant_id);
               if (!row) {
@@ -181,7 +192,8 @@ void CertificateService::mint_x509(const Caller& caller, const std::string& gran
                                    {"serial", issued->serial_hex},
                                    {"fingerprint", issued->sha256_fingerprint},
                                    {"san_uri", profile->san_uri},
-                                   {"not_after", not_after}};
+                                   {"not_after", not_after},
+                                   {"mfa", mfa_details(evidence)}};
               tx.audit({caller.user, "certificate.issue", grant_object(row->id),
                         json::serialize(details)});
               *result = json::object{{"certificate", issued->pem},

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <iostream>
 
 namespace jit::broker {
 
@@ -37,26 +38,52 @@ void ExpirySweeper::sweep_and_schedule() {
   if (stopped_) return;
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(clock_().time_since_epoch()).count();
-  access_.sweep(now);
+  // A failed sweep (full disk, I/O error) is retried with a growing pause rather than at once,
+  // which would spin on the past-due deadline.
+  bool failed = true;
+  try {
+    failed = !access_.sweep(now);
+  } catch (const std::exception&) {
+  }
   ++sweeps_;
+  if (failed) {
+    retry_pause_ = std::min<std::chrono::seconds>(
+        retry_pause_ == std::chrono::seconds{} ? std::chrono::seconds(1) : retry_pause_ * 2,
+        max_sleep_);
+    std::cerr << "jit-broker: expiry sweep failed; retrying in " << retry_pause_.count() << " s"
+              << std::endl;
+    return arm(retry_pause_);
+  }
+  retry_pause_ = {};
   schedule();
 }
 
+void ExpirySweeper::arm(std::chrono::system_clock::duration wait) {
+  timer_.expires_after(wait);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec == boost::asio::error::operation_aborted) return;  // re-planned or stopped
+    sweep_and_schedule();
+  });
+}
+
 void ExpirySweeper::schedule() {
+  if (retry_pause_ != std::chrono::seconds{}) return;  // a retry after a failure is armed
   const auto now = clock_();
   std::chrono::system_clock::duration wait = max_sleep_;
-  if (auto next = access_.next_deadline()) {
+  std::optional<std::int64_t> next;
+  try {
+    next = access_.next_deadline();
+  } catch (const std::exception&) {
+    // Unreadable for now: look again after max_sleep.
+  }
+  if (next) {
     // Deadlines are whole seconds: a grant ending at T is over from T on.
     const auto deadline = std::chrono::system_clock::time_point(std::chrono::seconds(*next));
     wait = std::clamp<std::chrono::system_clock::duration>(deadline - now, {}, wait);
   }
   // A distance on the steady clock: a wall-clock step does not stall the sweeper, and the next
   // sweep (at most max_sleep later) re-reads the wall clock anyway.
-  timer_.expires_after(wait);
-  timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec == boost::asio::error::operation_aborted) return;  // re-planned or stopped
-    sweep_and_schedule();
-  });
+  arm(wait);
 }
 
 }  // namespace jit::broker

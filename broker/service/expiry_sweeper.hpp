@@ -37,13 +37,15 @@ class ExpirySweeper {
  private:
   void sweep_and_schedule();
   void schedule();
+  void arm(std::chrono::system_clock::duration wait);
 
   AccessService& access_;
   Clock clock_;
   std::chrono::seconds max_sleep_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer timer_;
-  bool stopped_ = false;  // on the strand
+  bool stopped_ = false;                 // on the strand
+  std::chrono::seconds retry_pause_{0};  // after a failed sweep; zero when the last one worked
   std::uint64_t sweeps_ = 0;
 };
 

@@ -163,14 +163,33 @@ std::optional<GrantRow> find_grant_for_request(SQLite::Database& db,
   return read_grant(q);
 }
 
+// " AND (column = ? OR role IN (?, ?...))" for a party filter.
+static std::string party_clause(std::string_view column, std::size_t roles) {
+  std::string clause = " AND (" + std::string(column) + " = ?";
+  if (roles > 0) {
+    clause += " OR role IN (?";
+    for (std::size_t i = 1; i < roles; ++i) clause += ",?";
+    clause += ")";
+  }
+  return clause + ")";
+}
+
+static void bind_party(SQLite::Statement& q, int& index, const std::string& party,
+                       const std::vector<std::string>& roles) {
+  q.bind(index++, party);
+  for (const auto& role : roles) q.bind(index++, role);
+}
+
 std::vector<RequestRow> list_requests(SQLite::Database& db, const RequestFilter& filter) {
   std::string where = "WHERE 1";
   if (filter.state) where += " AND state = ?";
   if (filter.review_due_only) where += " AND breakglass = 1 AND reviewed_at IS NULL";
+  if (filter.requester) where += party_clause("requester", filter.roles.size());
   where += " ORDER BY created_at DESC, id LIMIT ?";
   SQLite::Statement q(db, select_requests(where));
   int index = 1;
   if (filter.state) q.bind(index++, std::string(approvals::to_string(*filter.state)));
+  if (filter.requester) bind_party(q, index, *filter.requester, filter.roles);
   q.bind(index, static_cast<std::int64_t>(filter.limit));
   std::vector<RequestRow> rows;
   while (q.executeStep()) rows.push_back(read_request(q));
@@ -179,12 +198,12 @@ std::vector<RequestRow> list_requests(SQLite::Database& db, const RequestFilter&
 
 std::vector<GrantRow> list_grants(SQLite::Database& db, const GrantFilter& filter) {
   std::string where = "WHERE 1";
-  if (filter.user) where += " AND user = ?";
+  if (filter.user) where += party_clause("user", filter.roles.size());
   if (filter.state) where += " AND state = ?";
   where += " ORDER BY not_before DESC, id LIMIT ?";
   SQLite::Statement q(db, select_grants(where));
   int index = 1;
-  if (filter.user) q.bind(index++, *filter.user);
+  if (filter.user) bind_party(q, index, *filter.user, filter.roles);
   if (filter.state) q.bind(index++, std::string(approvals::to_string(*filter.state)));
   q.bind(index, static_cast<std::int64_t>(filter.limit));
   std::vector<GrantRow> rows;

@@ -81,14 +81,18 @@ std::optional<GrantRow> find_grant_for_request(SQLite::Database& db, const std::
 struct RequestFilter {
   std::optional<approvals::RequestState> state;
   bool review_due_only = false;  // break-glass requests whose post-incident review is open
-  std::size_t limit = 500;       // newest first
+  std::size_t limit = 500;       // newest first, counted after the party filter below
+  // When set: only requests of this requester, or of one of `roles` (those the viewer reviews).
+  std::optional<std::string> requester;
+  std::vector<std::string> roles;
 };
 std::vector<RequestRow> list_requests(SQLite::Database& db, const RequestFilter& filter);
 
 struct GrantFilter {
-  std::optional<std::string> user;
+  std::optional<std::string> user;  // when set: grants of this user, or of one of `roles`
   std::optional<approvals::GrantState> state;
-  std::size_t limit = 500;  // newest first
+  std::size_t limit = 500;  // newest first, counted after the filters
+  std::vector<std::string> roles;
 };
 std::vector<GrantRow> list_grants(SQLite::Database& db, const GrantFilter& filter);
 

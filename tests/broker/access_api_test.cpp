@@ -148,7 +148,7 @@ TEST_F(AccessApiTest, PendingRequestsTimeOut) {
   auto created = f_.post("/v1/requests", ask(), headers_["alice"]);
   const auto id = str(created.body, "id");
   f_.advance(std::chrono::hours(1));
-  EXPECT_EQ(f_.access_->sweep(f_.now_seconds()), 1u);
+  EXPECT_EQ(f_.access_->sweep(f_.now_seconds()).value(), 1u);
   // The sessions of an hour ago have expired too.
   auto request = f_.get("/v1/requests/" + id, f_.relogin("alice"));
   EXPECT_EQ(str(request.body, "state"), "timed_out");
@@ -196,7 +196,7 @@ TEST_F(AccessApiTest, SshCertificateCarriesPolicyOnlyAndEndsWithTheGrant) {
 
   // At the grant's end the sweeper expires it and minting stops.
   f_.advance(std::chrono::minutes(31));
-  EXPECT_EQ(f_.access_->sweep(f_.now_seconds()), 1u);
+  EXPECT_EQ(f_.access_->sweep(f_.now_seconds()).value(), 1u);
   const auto alice = f_.relogin("alice");  // the old session idled out meanwhile
   EXPECT_EQ(str(f_.get("/v1/grants/" + grant_id, alice).body, "state"), "expired");
   auto after = f_.post("/v1/grants/" + grant_id + "/ssh-cert",
@@ -275,6 +275,7 @@ TEST_F(AccessApiTest, BreakGlassIsImmediateFlaggedAndAwaitsReview) {
       headers_["erin"]);
   EXPECT_EQ(code_of(no_incident), "incident_required");
   EXPECT_EQ(f_.count_rows("requests"), 0);
+  EXPECT_EQ(f_.audit_count("breakglass.refused"), 3);  // each refusal says who tried and why not
 
   auto used = f_.post("/v1/breakglass",
                       {{"role", "prod-db-read"},
@@ -411,6 +412,38 @@ TEST_F(AccessApiTest, BadInputIsRefusedWithACodeAndWritesNothing) {
   EXPECT_EQ(bad_state.status, 400u);
   auto anonymous = f_.post("/v1/requests", ask(), {});
   EXPECT_EQ(anonymous.status, 401u);
+}
+
+TEST_F(AccessApiTest, RefusedReviewerKeepsTheirCode) {
+  auto created = f_.post("/v1/requests", ask(), headers_["alice"]);
+  const auto id = str(created.body, "id");
+  const auto code = f_.mfa("bob");
+  auto refused = f_.post("/v1/requests/" + id + "/approve", {{"mfa", code}}, headers_["bob"]);
+  EXPECT_EQ(code_of(refused), "not_an_approver");
+  // The refusal came before the factor was checked, so the same code still works once.
+  auto with_code = ask();
+  with_code["mfa"] = code;
+  EXPECT_EQ(f_.post("/v1/requests", with_code, headers_["bob"]).status, 201u);
+  auto unknown =
+      f_.post("/v1/requests/req-00/approve", {{"mfa", f_.mfa("carol")}}, headers_["carol"]);
+  EXPECT_EQ(unknown.status, 404u);
+  EXPECT_EQ(f_.audit_count("request.approve.refused"), 1);  // bob's try
+}
+
+TEST_F(AccessApiTest, LockingAUserEndsTheirGrantsAndPendingRequests) {
+  const auto grant_id = active_grant();
+  auto minted = f_.post("/v1/grants/" + grant_id + "/ssh-cert",
+                        {{"public_key", new_user_key_line()}}, headers_["alice"]);
+  ASSERT_EQ(minted.status, 201u);
+  auto pending = f_.post("/v1/requests", ask(), headers_["alice"]);
+  auto ended = f_.access_->revoke_all_of("alice", "admin", "user locked");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(*ended, 1u);
+  EXPECT_EQ(str(f_.get("/v1/grants/" + grant_id, headers_["carol"]).body, "state"), "revoked");
+  EXPECT_EQ(str(f_.get("/v1/requests/" + str(pending.body, "id"), headers_["carol"]).body, "state"),
+            "cancelled");
+  EXPECT_EQ(f_.revocation_pokes_.load(), 1);
+  EXPECT_EQ(f_.event_names().back(), "grant.revoked");
 }
 
 TEST_F(AccessApiTest, StaleSessionNeedsAFactorToRequestOrMint) {
