@@ -66,20 +66,18 @@ Result<GrantRow> CertificateService::grant_for_mint(const Caller& caller,
   return *row;
 }
 
-void CertificateService::mint_ssh(const Caller& caller, const std::string& grant_id,
-                                  const std::string& public_key, const json::value* mfa,
-                                  AccessService::Answer done) {
-  auto subject = ca::SshPublicKey::parse_line(public_key);
-  if (!subject) return done(make_error_code(approvals::RequestErrc::invalid_public_key));
-  auto grant = grant_for_mint(caller, grant_id, CertificateKind::ssh);
+void CertificateService::mint(const Caller& caller, const std::string& grant_id,
+                              CertificateKind kind, const json::value* mfa, Issue issue,
+                              AccessService::Answer done) {
+  auto grant = grant_for_mint(caller, grant_id, kind);
   if (!grant) return done(grant.error());
   access_.with_presence(
       caller, mfa, true, MfaPurpose::presence, std::nullopt,
-      [this, caller, grant_id, subject = *subject,
+      [this, caller, grant_id, kind, issue = std::move(issue),
        done](std::optional<approvals::MfaEvidence> evidence) {
         auto result = std::make_shared<Result<json::object>>(make_error_code(BrokerErrc::internal));
         access_.identity().store().write(
-            [this, caller, grant_id, subject, evidence,
+            [this, caller, grant_id, kind, issue, evidence,
              result](WriteContext& tx) -> boost::system::error_code {
               const auto now = access_.identity().now_seconds();
               auto row = find_grant(tx.db(), grant_id);
@@ -88,47 +86,16 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
                 return {};
               }
               // Re-checked in the transaction: a revocation that committed first wins.
-              auto grant = to_snapshot(*row);
-              if (auto ok = approvals::check_mint(access_.policy(), grant, caller.user,
-                                                  CertificateKind::ssh, now);
+              if (auto ok = approvals::check_mint(access_.policy(), to_snapshot(*row), caller.user,
+                                                  kind, now);
                   !ok) {
                 *result = ok.error();
                 return {};
               }
-              auto profile = approvals::ssh_profile_for(access_.policy(), grant);
-              auto key_id = ca::make_ssh_key_id(row->request_id, row->user, row->role);
-              if (!profile || !key_id) return make_error_code(BrokerErrc::internal);
-              ca::SshCertificateProfile certificate_profile;
-              certificate_profile.serial =
-                  static_cast<std::uint64_t>(reserve_counter(tx.db(), "ssh_serial", 1));
-              certificate_profile.key_id = *key_id;
-              certificate_profile.principals = profile->principals;
-              certificate_profile.valid_from = std::chrono::sys_seconds(std::chrono::seconds(now));
-              certificate_profile.valid_before =
-                  std::chrono::sys_seconds(std::chrono::seconds(row->not_after));
-              certificate_profile.backdate = settings_.clock_skew;
-              certificate_profile.force_command = profile->force_command;
-              certificate_profile.source_addresses = profile->source_addresses;
-              certificate_profile.extensions = profile->extensions;
-              auto certificate = ssh_ca_.issue_user_certificate(subject, certificate_profile);
-              if (!certificate) return certificate.error();
-              const auto serial = std::to_string(certificate_profile.serial);
-              const auto fingerprint = subject.fingerprint_sha256();
-              insert_certificate(tx.db(), {"ssh", serial, row->id, ssh_ca_fingerprint_, fingerprint,
-                                           *key_id, row->not_after, now});
-              json::object details{{"kind", "ssh"},
-                                   {"serial", serial},
-                                   {"key_fingerprint", fingerprint},
-                                   {"principals", string_array(profile->principals)},
-                                   {"valid_before", row->not_after},
-                                   {"mfa", mfa_details(evidence)}};
-              tx.audit({caller.user, "certificate.issue", grant_object(row->id),
-                        json::serialize(details)});
-              *result = json::object{{"certificate", certificate->line(*key_id)},
-                                     {"serial", certificate_profile.serial},
-                                     {"valid_before", row->not_after},
-                                     {"key_id", *key_id},
-                                     {"principals", string_array(profile->principals)}};
+              // A signing or recording failure rolls the job back: nothing is issued.
+              auto issued = issue(tx, *row, now, mfa_details(evidence));
+              if (!issued) return issued.error();
+              *result = std::move(*issued);
               return {};
             },
             [result, done](boost::system::error_code ec) {
@@ -139,75 +106,92 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
       done);
 }
 
+void CertificateService::mint_ssh(const Caller& caller, const std::string& grant_id,
+                                  const std::string& public_key, const json::value* mfa,
+                                  AccessService::Answer done) {
+  auto subject = ca::SshPublicKey::parse_line(public_key);
+  if (!subject) return done(make_error_code(approvals::RequestErrc::invalid_public_key));
+  auto issue = [this, caller, subject = *subject](WriteContext& tx, const GrantRow& row,
+                                                  std::int64_t now,
+                                                  json::value mfa) -> Result<json::object> {
+    auto profile = approvals::ssh_profile_for(access_.policy(), to_snapshot(row));
+    auto key_id = ca::make_ssh_key_id(row.request_id, row.user, row.role);
+    if (!profile || !key_id) return make_error_code(BrokerErrc::internal);
+    ca::SshCertificateProfile certificate_profile;
+    certificate_profile.serial =
+        static_cast<std::uint64_t>(reserve_counter(tx.db(), "ssh_serial", 1));
+    certificate_profile.key_id = *key_id;
+    certificate_profile.principals = profile->principals;
+    certificate_profile.valid_from = std::chrono::sys_seconds(std::chrono::seconds(now));
+    certificate_profile.valid_before =
+        std::chrono::sys_seconds(std::chrono::seconds(row.not_after));
+    certificate_profile.backdate = settings_.clock_skew;
+    certificate_profile.force_command = profile->force_command;
+    certificate_profile.source_addresses = profile->source_addresses;
+    certificate_profile.extensions = profile->extensions;
+    auto certificate = ssh_ca_.issue_user_certificate(subject, certificate_profile);
+    if (!certificate) return certificate.error();
+    const auto serial = std::to_string(certificate_profile.serial);
+    const auto fingerprint = subject.fingerprint_sha256();
+    insert_certificate(tx.db(), {"ssh", serial, row.id, ssh_ca_fingerprint_, fingerprint, *key_id,
+                                 row.not_after, now});
+    json::object details{{"kind", "ssh"},
+                         {"serial", serial},
+                         {"key_fingerprint", fingerprint},
+                         {"principals", string_array(profile->principals)},
+                         {"valid_before", row.not_after},
+                         {"mfa", std::move(mfa)}};
+    tx.audit({caller.user, "certificate.issue", grant_object(row.id), json::serialize(details)});
+    return json::object{{"certificate", certificate->line(*key_id)},
+                        {"serial", certificate_profile.serial},
+                        {"valid_before", row.not_after},
+                        {"key_id", *key_id},
+                        {"principals", string_array(profile->principals)}};
+  };
+  mint(caller, grant_id, CertificateKind::ssh, mfa, std::move(issue), std::move(done));
+}
+
 void CertificateService::mint_x509(const Caller& caller, const std::string& grant_id,
                                    const std::string& csr, const json::value* mfa,
                                    AccessService::Answer done) {
   // The CSR's self-signature is the costly part: checked here, outside the writer.
   auto verified = ca::parse_and_verify_csr(csr);
   if (!verified) return done(make_error_code(approvals::RequestErrc::invalid_csr));
-  auto grant = grant_for_mint(caller, grant_id, CertificateKind::x509);
-  if (!grant) return done(grant.error());
-  access_.with_presence(
-      caller, mfa, true, MfaPurpose::presence, std::nullopt,
-      [this, caller, grant_id, csr = *verified,
-       done](std::optional<approvals::MfaEvidence> evidence) {
-        auto result = std::make_shared<Result<json::object>>(make_error_code(BrokerErrc::internal));
-        access_.identity().store().write(
-            [this, caller, grant_id, csr, evidence,
-             result](WriteContext& tx) -> boost::system::error_code {
-              const auto now = access_.identity().now_seconds();
-              auto row = find_grant(tx.db(), grant_id);
-              if (!row) {
-                *result = make_error_code(BrokerErrc::not_found);
-                return {};
-              }
-              auto grant = to_snapshot(*row);
-              if (auto ok = approvals::check_mint(access_.policy(), grant, caller.user,
-                                                  CertificateKind::x509, now);
-                  !ok) {
-                *result = ok.error();
-                return {};
-              }
-              auto profile = approvals::x509_profile_for(access_.policy(), grant);
-              auto serial = ca::random_serial();
-              if (!profile || !serial) return make_error_code(BrokerErrc::internal);
-              ca::X509ClientProfile certificate_profile;
-              certificate_profile.common_name = profile->common_name;
-              certificate_profile.organizational_unit = profile->organizational_unit;
-              certificate_profile.san_uri = profile->san_uri;
-              certificate_profile.crl_distribution_url = settings_.crl_url;
-              auto issued = ca::issue_client_certificate(x509_ca_.issuing(), csr,
-                                                         certificate_profile, *serial, at(now),
-                                                         settings_.clock_skew, at(row->not_after));
-              if (!issued) return issued.error();
-              const auto not_after = std::chrono::duration_cast<std::chrono::seconds>(
-                                         issued->not_after.time_since_epoch())
-                                         .count();
-              // A random 126-bit serial colliding is negligible; the UNIQUE constraint would turn
-              // it into an internal error rather than a duplicate.
-              insert_certificate(
-                  tx.db(), {"x509", issued->serial_hex, row->id, x509_ca_fingerprint_,
-                            issued->sha256_fingerprint, profile->common_name, not_after, now});
-              json::object details{{"kind", "x509"},
-                                   {"serial", issued->serial_hex},
-                                   {"fingerprint", issued->sha256_fingerprint},
-                                   {"san_uri", profile->san_uri},
-                                   {"not_after", not_after},
-                                   {"mfa", mfa_details(evidence)}};
-              tx.audit({caller.user, "certificate.issue", grant_object(row->id),
-                        json::serialize(details)});
-              *result = json::object{{"certificate", issued->pem},
-                                     {"chain", x509_ca_.chain_pem()},
-                                     {"serial", issued->serial_hex},
-                                     {"not_after", not_after}};
-              return {};
-            },
-            [result, done](boost::system::error_code ec) {
-              if (ec) return done(ec);
-              done(std::move(*result));
-            });
-      },
-      done);
+  auto issue = [this, caller, csr = *verified](WriteContext& tx, const GrantRow& row,
+                                               std::int64_t now,
+                                               json::value mfa) -> Result<json::object> {
+    auto profile = approvals::x509_profile_for(access_.policy(), to_snapshot(row));
+    auto serial = ca::random_serial();
+    if (!profile || !serial) return make_error_code(BrokerErrc::internal);
+    ca::X509ClientProfile certificate_profile;
+    certificate_profile.common_name = profile->common_name;
+    certificate_profile.organizational_unit = profile->organizational_unit;
+    certificate_profile.san_uri = profile->san_uri;
+    certificate_profile.crl_distribution_url = settings_.crl_url;
+    auto issued =
+        ca::issue_client_certificate(x509_ca_.issuing(), csr, certificate_profile, *serial, at(now),
+                                     settings_.clock_skew, at(row.not_after));
+    if (!issued) return issued.error();
+    const auto not_after =
+        std::chrono::duration_cast<std::chrono::seconds>(issued->not_after.time_since_epoch())
+            .count();
+    // A random 126-bit serial colliding is negligible; the UNIQUE constraint would turn it into
+    // an internal error rather than a duplicate.
+    insert_certificate(tx.db(), {"x509", issued->serial_hex, row.id, x509_ca_fingerprint_,
+                                 issued->sha256_fingerprint, profile->common_name, not_after, now});
+    json::object details{{"kind", "x509"},
+                         {"serial", issued->serial_hex},
+                         {"fingerprint", issued->sha256_fingerprint},
+                         {"san_uri", profile->san_uri},
+                         {"not_after", not_after},
+                         {"mfa", std::move(mfa)}};
+    tx.audit({caller.user, "certificate.issue", grant_object(row.id), json::serialize(details)});
+    return json::object{{"certificate", issued->pem},
+                        {"chain", x509_ca_.chain_pem()},
+                        {"serial", issued->serial_hex},
+                        {"not_after", not_after}};
+  };
+  mint(caller, grant_id, CertificateKind::x509, mfa, std::move(issue), std::move(done));
 }
 
 }  // namespace jit::broker

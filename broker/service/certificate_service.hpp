@@ -8,6 +8,8 @@
 #include "ca/ssh_certificate_authority.hpp"
 #include "ca/x509_hierarchy.hpp"
 
+#include <functional>
+
 #include <string>
 
 namespace jit::broker {
@@ -30,6 +32,14 @@ class CertificateService {
                  const boost::json::value* mfa, AccessService::Answer done);
 
  private:
+  // Signs and records one certificate for the grant inside the write job; its error rolls the job
+  // back. `mfa` is the audit form of the factor.
+  using Issue = std::function<Result<boost::json::object>(
+      WriteContext&, const GrantRow&, std::int64_t now, boost::json::value mfa)>;
+  // Checks the grant (before the MFA is spent), proves presence, then runs `issue` in a write job
+  // after checking the grant again there.
+  void mint(const Caller& caller, const std::string& grant_id, approvals::CertificateKind kind,
+            const boost::json::value* mfa, Issue issue, AccessService::Answer done);
   // The grant as the caller may see it, checked for minting now (before the MFA is spent).
   Result<GrantRow> grant_for_mint(const Caller& caller, const std::string& grant_id,
                                   approvals::CertificateKind kind);
