@@ -30,6 +30,20 @@ std::string evidence_json(const std::optional<approvals::MfaEvidence>& evidence)
   return json::serialize(approvals::mfa_evidence_to_json(*evidence));
 }
 
+// The fields every new request has; the caller sets what is particular to its kind.
+RequestRow new_request_row(const std::string& requester, const std::string& role,
+                           const std::string& reason, std::chrono::seconds length,
+                           std::int64_t now) {
+  RequestRow row;
+  row.id = new_request_id();
+  row.requester = requester;
+  row.role = role;
+  row.reason = reason;
+  row.duration_s = length.count();
+  row.created_at = now;
+  return row;
+}
+
 }  // namespace
 
 std::string request_object(const std::string& id) { return "request/" + id; }
@@ -121,15 +135,9 @@ void AccessService::create_request(const Caller& caller, NewRequest ask, const j
             [this, caller, access, length, auto_approve, evidence](WriteContext& tx,
                                                                    Outcome& outcome) {
               const auto now = identity_.now_seconds();
-              RequestRow row;
-              row.id = new_request_id();
-              row.requester = caller.user;
-              row.role = access.role;
-              row.reason = access.reason;
+              auto row = new_request_row(caller.user, access.role, access.reason, length, now);
               row.ticket = access.ticket;
-              row.duration_s = length.count();
               row.state = auto_approve ? RequestState::active : RequestState::pending;
-              row.created_at = now;
               row.pending_deadline = now + limits_.pending_timeout.count();
               insert_request(tx.db(), row);
               json::object details{{"role", row.role},
@@ -179,14 +187,8 @@ void AccessService::breakglass(const Caller& caller, NewBreakGlass ask, const js
             [this, caller, access, length, review_within, evidence](WriteContext& tx,
                                                                     Outcome& outcome) {
               const auto now = identity_.now_seconds();
-              RequestRow row;
-              row.id = new_request_id();
-              row.requester = caller.user;
-              row.role = access.role;
-              row.reason = access.reason;
-              row.duration_s = length.count();
+              auto row = new_request_row(caller.user, access.role, access.reason, length, now);
               row.state = RequestState::active;
-              row.created_at = now;
               row.pending_deadline = now;
               row.breakglass = true;
               row.incident = access.incident;

@@ -50,27 +50,24 @@ CertificateService::CertificateService(AccessService& access,
       ssh_ca_fingerprint_(ssh_ca.signing_key().public_key().fingerprint_sha256()),
       x509_ca_fingerprint_(certificate_fingerprint(x509_ca.issuing().certificate_der())) {}
 
-Result<GrantRow> CertificateService::grant_for_mint(const Caller& caller,
-                                                    const std::string& grant_id,
-                                                    CertificateKind kind) {
-  auto grant = access_.get_grant(caller, grant_id);
-  if (!grant) return grant.error();
+Result<void> CertificateService::grant_for_mint(const Caller& caller, const std::string& grant_id,
+                                                CertificateKind kind) {
+  // One read: a grant the caller may not see is not found, like one that does not exist.
   auto row = access_.identity().store().read(
       [&](SQLite::Database& db) { return find_grant(db, grant_id); });
-  if (!row) return make_error_code(BrokerErrc::not_found);
-  if (auto allowed = approvals::check_mint(access_.policy(), to_snapshot(*row), caller.user, kind,
-                                           access_.identity().now_seconds());
-      !allowed) {
-    return allowed.error();
+  if (!row || !approvals::may_view_request(access_.policy(), row->role, row->user, caller.user)) {
+    return make_error_code(BrokerErrc::not_found);
   }
-  return *row;
+  return approvals::check_mint(access_.policy(), to_snapshot(*row), caller.user, kind,
+                               access_.identity().now_seconds());
 }
 
 void CertificateService::mint(const Caller& caller, const std::string& grant_id,
                               CertificateKind kind, const json::value* mfa, Issue issue,
                               AccessService::Answer done) {
-  auto grant = grant_for_mint(caller, grant_id, kind);
-  if (!grant) return done(grant.error());
+  if (auto allowed = grant_for_mint(caller, grant_id, kind); !allowed) {
+    return done(allowed.error());
+  }
   access_.with_presence(
       caller, mfa, true, MfaPurpose::presence, std::nullopt,
       [this, caller, grant_id, kind, issue = std::move(issue),

@@ -41,8 +41,8 @@ class CertificateService {
   void mint(const Caller& caller, const std::string& grant_id, approvals::CertificateKind kind,
             const boost::json::value* mfa, Issue issue, AccessService::Answer done);
   // The grant as the caller may see it, checked for minting now (before the MFA is spent).
-  Result<GrantRow> grant_for_mint(const Caller& caller, const std::string& grant_id,
-                                  approvals::CertificateKind kind);
+  Result<void> grant_for_mint(const Caller& caller, const std::string& grant_id,
+                              approvals::CertificateKind kind);
 
   AccessService& access_;
   const ca::SshCertificateAuthority& ssh_ca_;
