@@ -1,5 +1,6 @@
 #include "broker/auth/session_tokens.hpp"
 
+#include "broker/store/statement_cache.hpp"
 #include "ca/bytes.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -57,10 +58,10 @@ Result<SessionRecord> find_live_session(SQLite::Database& db, std::string_view t
   // Tokens we issue are 43 base64url characters; anything else cannot be one of ours.
   if (token.size() != 43) return BrokerErrc::unauthenticated;
   const std::string hash = token_hash_hex(token);
-  SQLite::Statement query(
-      db,
-      "SELECT user, created_at, last_seen_at, last_mfa_at, expires_at, csrf_hash "
-      "FROM sessions WHERE token_hash = ?");
+  auto statement = prepare_cached(db,
+                                  "SELECT user, created_at, last_seen_at, last_mfa_at, expires_at, "
+                                  "csrf_hash FROM sessions WHERE token_hash = ?");
+  auto& query = *statement;
   query.bind(1, hash);
   if (!query.executeStep()) return BrokerErrc::unauthenticated;
   SessionRecord record{query.getColumn(0).getString(),

@@ -1,6 +1,7 @@
 #include "broker/store/access_records.hpp"
 
 #include "approvals/secure_random.hpp"
+#include "broker/store/statement_cache.hpp"
 #include "ca/bytes.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -149,7 +150,8 @@ std::vector<ReviewRow> find_reviews(SQLite::Database& db, const std::string& req
 }
 
 std::optional<GrantRow> find_grant(SQLite::Database& db, const std::string& id) {
-  SQLite::Statement q(db, select_grants("WHERE id = ?"));
+  auto statement = prepare_cached(db, select_grants("WHERE id = ?"));
+  auto& q = *statement;
   q.bind(1, id);
   if (!q.executeStep()) return std::nullopt;
   return read_grant(q);
@@ -339,9 +341,11 @@ int end_grant(SQLite::Database& db, const std::string& grant_id, GrantState stat
 }
 
 void insert_certificate(SQLite::Database& db, const CertificateRow& c) {
-  SQLite::Statement q(db,
-                      "INSERT INTO certificates(kind, serial, grant_id, ca_key, key_fingerprint, "
-                      "key_id, not_after, issued_at) VALUES (?,?,?,?,?,?,?,?)");
+  auto statement = prepare_cached(db,
+                                  "INSERT INTO certificates(kind, serial, grant_id, ca_key, "
+                                  "key_fingerprint, key_id, not_after, issued_at) "
+                                  "VALUES (?,?,?,?,?,?,?,?)");
+  auto& q = *statement;
   q.bind(1, c.kind);
   q.bind(2, c.serial);
   q.bind(3, c.grant_id);
@@ -354,7 +358,9 @@ void insert_certificate(SQLite::Database& db, const CertificateRow& c) {
 }
 
 std::int64_t reserve_counter(SQLite::Database& db, const std::string& name, std::int64_t count) {
-  SQLite::Statement q(db, "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value");
+  auto statement =
+      prepare_cached(db, "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value");
+  auto& q = *statement;
   q.bind(1, count);
   q.bind(2, name);
   if (!q.executeStep()) throw std::runtime_error("missing counter " + name);

@@ -1,5 +1,6 @@
 #include "broker/store/audit_chain.hpp"
 
+#include "broker/store/statement_cache.hpp"
 #include "ca/bytes.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -29,7 +30,8 @@ std::string audit_record_hash(const AuditRecord& record) {
 }
 
 AuditHead load_audit_head(SQLite::Database& db) {
-  SQLite::Statement query(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  auto statement = prepare_cached(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  auto& query = *statement;
   AuditHead head;
   if (query.executeStep()) {
     head.seq = query.getColumn(0).getInt64();
@@ -45,9 +47,10 @@ AuditRecord append_audit(SQLite::Database& db, AuditHead& head, const AuditEntry
                      entry.object, entry.details.empty() ? "{}" : entry.details,
                      head.hash,    {}};
   record.hash = audit_record_hash(record);
-  SQLite::Statement insert(db,
-                           "INSERT INTO audit(seq, time_us, actor, action, object, details, "
-                           "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  auto statement = prepare_cached(db,
+                                  "INSERT INTO audit(seq, time_us, actor, action, object, details, "
+                                  "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  auto& insert = *statement;
   insert.bind(1, record.seq);
   insert.bind(2, record.time_us);
   insert.bind(3, record.actor);

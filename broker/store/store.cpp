@@ -1,6 +1,7 @@
 #include "broker/store/store.hpp"
 
 #include "broker/store/migrations.hpp"
+#include "broker/store/statement_cache.hpp"
 #include "broker/store/store_error.hpp"
 
 #include <SQLiteCpp/Exception.h>
@@ -67,6 +68,7 @@ Store::Store(std::filesystem::path file, StoreOptions options)
   }
   try {
     migrate(*writer_db_);
+    enable_statement_cache(*writer_db_);
     head_ = load_audit_head(*writer_db_);
   } catch (const SQLite::Exception& e) {
     throw StoreOpenError("cannot prepare database " + file_.string() + ": " + e.getErrorStr());
@@ -74,7 +76,13 @@ Store::Store(std::filesystem::path file, StoreOptions options)
   writer_ = std::thread([this] { writer_loop(); });
 }
 
-Store::~Store() { close(); }
+Store::~Store() {
+  close();
+  // Cached statements are finalized before their connections close.
+  if (writer_db_) drop_statement_cache(*writer_db_);
+  std::lock_guard lock(readers_mutex_);
+  for (auto& reader : idle_readers_) drop_statement_cache(*reader);
+}
 
 void Store::close() {
   {
@@ -130,7 +138,7 @@ void Store::commit_batch(std::vector<PendingWrite>& batch) {
     head_ = load_audit_head(*writer_db_);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const AuditHead before = head_;
-      writer_db_->exec("SAVEPOINT job");
+      prepare_cached(*writer_db_, "SAVEPOINT job")->exec();
       WriteContext context(*writer_db_, head_, options_.clock_us());
       try {
         results[i] = batch[i].job(context);
@@ -140,10 +148,10 @@ void Store::commit_batch(std::vector<PendingWrite>& batch) {
         results[i] = BrokerErrc::internal;
       }
       if (results[i]) {
-        writer_db_->exec("ROLLBACK TO job");
+        prepare_cached(*writer_db_, "ROLLBACK TO job")->exec();
         head_ = before;
       }
-      writer_db_->exec("RELEASE job");
+      prepare_cached(*writer_db_, "RELEASE job")->exec();
     }
     writer_db_->exec("COMMIT");
   } catch (const SQLite::Exception& e) {
@@ -165,7 +173,10 @@ Store::ReadLease::ReadLease(Store& s) : store(s) {
       store.idle_readers_.pop_back();
     }
   }
-  if (!db) db = open_connection(store.file_, false);
+  if (!db) {
+    db = open_connection(store.file_, false);
+    enable_statement_cache(*db);
+  }
 }
 
 Store::ReadLease::~ReadLease() {

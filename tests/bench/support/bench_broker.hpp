@@ -1,0 +1,70 @@
+// A real `jit-broker serve` process for benchmarks, as an operator would run it: a temporary data
+// folder on disk (SQLite with synchronous writes), a dev CA generated at start, a policy of bench
+// users, users enrolled with `jit-broker user enroll` and signed in with password + TOTP over
+// HTTPS. Setup calls go through the broker's own HTTP client, one connection each.
+#pragma once
+
+#include "broker/client/http_client.hpp"
+#include "ca/bytes.hpp"
+#include "tests/broker/support/child_process.hpp"
+#include "tests/broker/support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace jit::bench {
+
+struct BenchBrokerOptions {
+  std::string policy_yaml;         // groups/roles; every member listed is enrolled
+  std::vector<std::string> users;  // users to enroll (password "pw-<user>")
+  std::string extra_config_yaml;   // appended to broker.yaml (mfa, http, limits...)
+};
+
+class BenchBroker {
+ public:
+  // Throws std::runtime_error naming the step that failed.
+  explicit BenchBroker(BenchBrokerOptions options);
+  ~BenchBroker();
+  BenchBroker(const BenchBroker&) = delete;
+  BenchBroker& operator=(const BenchBroker&) = delete;
+
+  unsigned short port() const { return port_; }
+  pid_t pid() const { return process_->pid(); }
+  std::filesystem::path ca_file() const;
+  const std::filesystem::path& dir() const { return dir_.path(); }
+
+  // A TOTP code the user has not used yet (single use per 30 s step; the broker also accepts the
+  // next step, so this waits only when a user needs a third code within one step).
+  std::string totp(const std::string& user);
+  // Signs in with password + TOTP; returns the bearer token.
+  std::string login(const std::string& user);
+  // One API call; throws unless the status is `expected`.
+  boost::json::value call(boost::beast::http::verb method, const std::string& target,
+                          const std::string& token, const boost::json::object* body,
+                          unsigned expected);
+
+  // Resident set size of the broker process now, and its peak, in KiB (from /proc).
+  std::int64_t rss_kib() const;
+  std::int64_t peak_rss_kib() const;
+  // CPU time (user + system) the broker process has used so far, in microseconds.
+  std::int64_t cpu_us() const;
+
+ private:
+  std::int64_t proc_status_kib(const char* field) const;
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::ChildProcess> process_;
+  unsigned short port_ = 0;
+  std::map<std::string, ca::Bytes> secrets_;
+  std::map<std::string, std::int64_t> last_step_;
+};
+
+// The path of a binary of this build (JIT_BUILD_DIR/broker/<name>).
+std::string broker_binary(const std::string& name);
+
+}  // namespace jit::bench
