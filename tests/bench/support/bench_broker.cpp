@@ -2,6 +2,9 @@
 
 #include "approvals/totp.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -22,6 +25,20 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
+// A port free now, for configs that must name it before the broker starts (the WebAuthn origin).
+unsigned short free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
 std::int64_t current_step() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -38,10 +55,11 @@ std::string broker_binary(const std::string& name) {
 BenchBroker::BenchBroker(BenchBrokerOptions options) {
   write_text(dir_ / "policy.yaml", options.policy_yaml);
   const std::string config = (dir_ / "broker.yaml").string();
-  write_text(config,
-             "listen: \"127.0.0.1:0\"\ndata_dir: data\npolicy_file: policy.yaml\n"
-             "tls:\n  dev_tls: true\nca:\n  generate_missing: true\n" +
-                 options.extra_config_yaml);
+  const auto port = std::to_string(free_port());
+  write_text(config, "listen: \"127.0.0.1:" + port +
+                         "\"\ndata_dir: data\npolicy_file: policy.yaml\n"
+                         "tls:\n  dev_tls: true\nca:\n  generate_missing: true\n" +
+                         replace_all(options.extra_config_yaml, "{port}", port));
   for (const auto& user : options.users) {
     auto [code, out, err] = testing::ChildProcess::run(
         {broker_binary("jit-broker"), "--config", config, "user", "enroll", user}, dir_.path(), {},
