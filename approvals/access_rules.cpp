@@ -56,6 +56,14 @@ Result<void> check_text(std::string_view text, std::size_t max_length) {
   return {};
 }
 
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = max_bytes;
+  // A continuation byte (10xxxxxx) at the cut belongs to the sequence before it: cut before that.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 Result<ApprovedAsk> check_access_request(const config::Policy& policy, const AccessAsk& ask) {
   if (policy.find_user(ask.requester) == nullptr) return RequestErrc::unknown_user;
   const config::Role* role = policy.find_role(ask.role);

@@ -1,0 +1,440 @@
+// Hostile JSON bodies sent to a real `jit-broker serve`: wrong content types, invalid UTF-8, NULs
+// in names and text, SQL metacharacters, bad durations, duplicate keys, deep nesting and wrong
+// types. Every case is answered 4xx with a JSON error, the broker stays healthy, and nothing is
+// written but what the design records on purpose: a refused login or break-glass attempt is
+// audited, and text with SQL metacharacters is ordinary text, stored exactly.
+#include "broker/auth/session_tokens.hpp"
+#include "support/bad_input_fixture.hpp"
+
+namespace jit::broker::bad_input {
+namespace {
+
+namespace json = boost::json;
+
+// Members of a JSON object as raw text, so that a test can put any bytes in a value.
+using Members = std::vector<std::pair<std::string, std::string>>;
+
+std::string text_of(const Members& members) {
+  std::string text = "{";
+  for (const auto& [key, raw] : members) {
+    if (text.size() > 1) text += ",";
+    text += "\"" + key + "\":" + raw;
+  }
+  return text + "}";
+}
+
+Members with(Members members, const std::string& key, std::string raw) {
+  for (auto& [name, value] : members) {
+    if (name == key) {
+      value = std::move(raw);
+      return members;
+    }
+  }
+  members.emplace_back(key, std::move(raw));
+  return members;
+}
+
+// Bytes in quotes, without escaping anything: the test chooses every byte.
+std::string raw_string(std::string_view bytes) { return "\"" + std::string(bytes) + "\""; }
+
+const Members kAsk = {{"role", raw_string("prod-db-read")},
+                      {"reason", raw_string("migrate orders")},
+                      {"ticket", raw_string("OPS-1")},
+                      {"duration", raw_string("30m")}};
+const Members kGlass = {{"role", raw_string("prod-db-read")},
+                        {"incident", raw_string("INC-1")},
+                        {"reason", raw_string("db down")},
+                        {"duration", raw_string("10m")}};
+const Members kLogin = {{"user", raw_string("carol")},
+                        {"password", raw_string("pw-carol")},
+                        {"mfa", R"({"totp":"000000"})"}};
+
+AuditRow malformed_login(const std::string& name) {
+  return {"unknown", "login.failure", "user/unknown",
+          json::object{{"reason", "malformed user name"},
+                       {"name_sha256_prefix", token_hash_hex(name).substr(0, 16)}}};
+}
+
+AuditRow breakglass_refused(const std::string& role, const std::string& code) {
+  return {"erin", "breakglass.refused", "user/erin", json::object{{"role", role}, {"code", code}}};
+}
+
+TEST_F(BadInputTest, WrongContentTypesAre415) {
+  const std::vector<std::tuple<std::string, std::string, std::string>> targets = {
+      {"/v1/requests", "alice", text_of(kAsk)},
+      {"/v1/breakglass", "erin", text_of(kGlass)},
+      {"/v1/login", "", text_of(kLogin)},
+      {"/v1/requests/req-x/approve", "carol", R"({"mfa":{"totp":"000000"}})"},
+      {"/v1/requests/req-x/cancel", "alice", "{}"},
+      {"/v1/grants/grant-x/revoke", "alice", R"({"reason":"done"})"},
+      {"/v1/grants/grant-x/ssh-cert", "alice", R"({"public_key":"ssh-ed25519 AAAA"})"},
+  };
+  for (const char* type :
+       {"text/plain", "application/x-www-form-urlencoded", "", "multipart/form-data; boundary=x",
+        "application/json; charset=latin1", "application/jsonp", "text/json",
+        "application/json, text/plain", "application/json;;", "application/json\tx"}) {
+    for (const auto& [target, user, body] : targets) {
+      check(target + " as '" + std::string(type) + "'", [&] {
+        expect_refusal(post(target, user, body, type), http::status::unsupported_media_type,
+                       "unsupported_media_type");
+      });
+    }
+  }
+  check("form-encoded login", [&] {
+    expect_refusal(post("/v1/login", "", "user=carol&password=pw-carol&mfa=000000",
+                        "application/x-www-form-urlencoded"),
+                   http::status::unsupported_media_type, "unsupported_media_type");
+  });
+}
+
+TEST_F(BadInputTest, InvalidUtf8IsRefused) {
+  const std::vector<std::pair<std::string, std::string>> bytes = {
+      {"0xff", "\xff"},
+      {"lone continuation byte", "a\x80z"},
+      {"overlong slash", "\xc0\xaf"},
+      {"overlong three-byte slash", "\xe0\x80\xaf"},
+      {"UTF-16 surrogate", "\xed\xa0\x80"},
+      {"above U+10FFFF", "\xf4\x90\x80\x80"},
+      {"truncated euro sign", "\xe2\x82"},
+      {"escaped lone high surrogate", "\\ud800"},
+      {"escaped lone low surrogate", "\\udc00x"},
+      {"escaped high surrogate then a letter", "\\ud800\\u0041"},
+  };
+  for (const auto& [label, raw] : bytes) {
+    check("reason: " + label, [&] {
+      expect_refusal(post("/v1/requests", "alice", text_of(with(kAsk, "reason", raw_string(raw)))),
+                     http::status::bad_request, "invalid_utf8");
+    });
+    check("login user: " + label, [&] {
+      expect_refusal(post("/v1/login", "", text_of(with(kLogin, "user", raw_string(raw)))),
+                     http::status::bad_request, "invalid_utf8");
+    });
+    check("key: " + label, [&] {
+      expect_refusal(post("/v1/requests", "alice", text_of(with(kAsk, raw, "1"))),
+                     http::status::bad_request, "invalid_utf8");
+    });
+  }
+}
+
+TEST_F(BadInputTest, NulBytesInNamesAndTextAreRefused) {
+  // A user name that cannot be a user is audited as an unknown name (a hash prefix, never the
+  // name itself), and not counted against anyone.
+  for (const std::string& name :
+       {std::string("car\0ol", 6), std::string("carol\0", 6), std::string("\0", 1)}) {
+    std::string escaped = name;
+    for (auto at = escaped.find('\0'); at != std::string::npos; at = escaped.find('\0', at)) {
+      escaped.replace(at, 1, "\\u0000");
+    }
+    check("login user " + escaped,
+          [&] {
+            expect_refusal(
+                post("/v1/login", "", text_of(with(kLogin, "user", raw_string(escaped)))),
+                http::status::unauthorized, "unauthenticated");
+          },
+          {{malformed_login(name)}});
+  }
+  // The right password with a NUL and more after it is a wrong password, not a truncated right
+  // one: the failure is counted and audited.
+  check("login password pw-carol\\u0000junk",
+        [&] {
+          expect_refusal(post("/v1/login", "",
+                              text_of(with(kLogin, "password", raw_string("pw-carol\\u0000junk")))),
+                         http::status::unauthorized, "unauthenticated");
+        },
+        {{{"carol", "login.failure", "user/carol", json::object{{"reason", "wrong password"}}}},
+         0,
+         1});
+
+  const std::vector<std::tuple<std::string, std::string, std::string>> asks = {
+      {"role", raw_string("prod-db-read\\u0000"), "unknown_role"},
+      {"role", raw_string("\\u0000"), "unknown_role"},
+      {"reason", raw_string("migrate\\u0000orders"), "invalid_text"},
+      {"ticket", raw_string("OPS-1\\u0000"), "invalid_text"},
+      {"duration", raw_string("30m\\u0000"), "invalid_duration"},
+  };
+  for (const auto& [field, raw, code] : asks) {
+    check("request " + field + " " + raw, [&] {
+      expect_refusal(post("/v1/requests", "alice", text_of(with(kAsk, field, raw))),
+                     http::status::bad_request, code);
+    });
+  }
+  check("raw NUL byte inside a JSON string", [&] {
+    expect_refusal(post("/v1/requests", "alice",
+                        text_of(with(kAsk, "reason", raw_string(std::string("a\0b", 3))))),
+                   http::status::bad_request, "invalid_json");
+  });
+
+  // A refused break-glass attempt is audited: who, for which role, and why not.
+  check("break-glass reason with NUL",
+        [&] {
+          expect_refusal(post("/v1/breakglass", "erin",
+                              text_of(with(kGlass, "reason", raw_string("db\\u0000down")))),
+                         http::status::bad_request, "invalid_text");
+        },
+        {{breakglass_refused("prod-db-read", "invalid_text")}});
+  check("break-glass incident with NUL",
+        [&] {
+          expect_refusal(post("/v1/breakglass", "erin",
+                              text_of(with(kGlass, "incident", raw_string("INC\\u0000-1")))),
+                         http::status::bad_request, "invalid_text");
+        },
+        {{breakglass_refused("prod-db-read", "invalid_text")}});
+  check("break-glass role with NUL",
+        [&] {
+          expect_refusal(post("/v1/breakglass", "erin",
+                              text_of(with(kGlass, "role", raw_string("prod-db-read\\u0000")))),
+                         http::status::bad_request, "unknown_role");
+        },
+        {{breakglass_refused(std::string("prod-db-read\0", 13), "unknown_role")}});
+
+  check("approval comment with NUL", [&] {
+    expect_refusal(post("/v1/requests/req-x/approve", "carol",
+                        R"({"comment":"ok\u0000","mfa":{"totp":"000000"}})"),
+                   http::status::bad_request, "invalid_text");
+  });
+  check("revocation reason with NUL", [&] {
+    expect_refusal(post("/v1/grants/grant-x/revoke", "alice", R"({"reason":"done\u0000"})"),
+                   http::status::bad_request, "invalid_text");
+  });
+}
+
+// Text is bound as a parameter, never spliced into SQL: metacharacters are ordinary characters,
+// accepted and stored exactly. Names that cannot exist are refused (and a malformed login name is
+// audited as such).
+TEST_F(BadInputTest, SqlMetacharactersAreOrdinaryText) {
+  const std::vector<std::pair<std::string, std::string>> texts = {
+      {"'; DROP TABLE grants;--", "OPS-1' OR '1'='1"},
+      {"Robert\"); DELETE FROM audit; -- \\ % _ ` $1 ?1 :name @x",
+       "OPS-2'; UPDATE requests SET "
+       "state='active';--"},
+  };
+  for (const auto& [reason, ticket] : texts) {
+    std::string id;
+    const Members ask = with(with(kAsk, "reason", json::serialize(json::string(reason))), "ticket",
+                             json::serialize(json::string(ticket)));
+    const auto before = broker().snapshot();
+    const auto answer = post("/v1/requests", "alice", text_of(ask));
+    ASSERT_TRUE(answer.has_value());
+    ASSERT_EQ(answer->result(), http::status::created) << answer->body();
+    const auto created = json::parse(answer->body());
+    id = std::string(created.at("id").as_string());
+    EXPECT_EQ(created.at("reason").as_string(), reason);
+    EXPECT_EQ(created.at("ticket").as_string(), ticket);
+    EXPECT_EQ(created.at("state").as_string(), "pending");
+    expect_untouched(before, {{{"alice", "request.create", "request/" + id,
+                                json::object{{"role", "prod-db-read"},
+                                             {"duration_seconds", 1800},
+                                             {"ticket", ticket},
+                                             {"mfa", json::object{}}}}},
+                              1});
+    auto db = broker().open();
+    SQLite::Statement stored(*db, "SELECT reason, ticket, state FROM requests WHERE id = ?");
+    stored.bind(1, id);
+    ASSERT_TRUE(stored.executeStep());
+    EXPECT_EQ(stored.getColumn(0).getString(), reason);
+    EXPECT_EQ(stored.getColumn(1).getString(), ticket);
+    EXPECT_EQ(stored.getColumn(2).getString(), "pending");
+    const auto fetched = send(make(http::verb::get, "/v1/requests/" + id, "alice"));
+    ASSERT_TRUE(fetched.has_value());
+    EXPECT_EQ(json::parse(fetched->body()).at("reason").as_string(), reason);
+  }
+
+  check("role with SQL", [&] {
+    expect_refusal(post("/v1/requests", "alice",
+                        text_of(with(kAsk, "role", raw_string("prod-db-read' OR '1'='1")))),
+                   http::status::bad_request, "unknown_role");
+  });
+  for (const std::string name : {"admin'--", "' OR 1=1 --", "carol'; DROP TABLE sessions;--"}) {
+    check("login user " + name,
+          [&] {
+            expect_refusal(post("/v1/login", "", text_of(with(kLogin, "user", raw_string(name)))),
+                           http::status::unauthorized, "unauthenticated");
+          },
+          {{malformed_login(name)}});
+  }
+  check("request id with SQL", [&] {
+    expect_refusal(send(make(http::verb::get, "/v1/requests/req-1'%20OR%20'1'='1", "alice")),
+                   http::status::not_found, "not_found");
+  });
+  check("state filter with SQL", [&] {
+    expect_refusal(send(make(http::verb::get,
+                             "/v1/grants?state=active'%3B%20DROP%20TABLE%20grants%3B--", "alice")),
+                   http::status::bad_request, "invalid_input");
+  });
+
+  std::vector<std::string> tables;
+  auto db = broker().open();
+  SQLite::Statement names(*db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  while (names.executeStep()) tables.push_back(names.getColumn(0).getString());
+  EXPECT_EQ(tables,
+            (std::vector<std::string>{"audit", "certificates", "counters", "credentials", "grants",
+                                      "requests", "reviews", "sessions", "webauthn_credentials"}));
+}
+
+TEST_F(BadInputTest, BadDurationsAreRefused) {
+  const std::vector<std::pair<std::string, std::string>> durations = {
+      {"-1h", "invalid_duration"},
+      {"-0s", "invalid_duration"},
+      {"0s", "invalid_duration"},
+      {"0h0m", "invalid_duration"},
+      {"99999999999999h", "invalid_duration"},
+      {"9223372036854775807s", "invalid_duration"},
+      {"9223372036854775808s", "invalid_duration"},
+      {"18446744073709551616s", "invalid_duration"},
+      {"36501d", "invalid_duration"},
+      {"1.5h", "invalid_duration"},
+      {"1e3s", "invalid_duration"},
+      {"1H", "invalid_duration"},
+      {" 1h", "invalid_duration"},
+      {"1h ", "invalid_duration"},
+      {"h", "invalid_duration"},
+      {"", "invalid_duration"},
+      {"30", "invalid_duration"},
+      {"30m1h", "invalid_duration"},
+      {"1h1h", "invalid_duration"},
+      {"+1h", "invalid_duration"},
+      {"0x10m", "invalid_duration"},
+      {"\xef\xbc\x91h", "invalid_duration"},  // a full-width digit one
+      {"2h", "duration_above_max"},
+      {"61m", "duration_above_max"},
+      {"3601s", "duration_above_max"},
+      {"1h0m1s", "duration_above_max"},
+      {"1d", "duration_above_max"},
+      {"36500d", "duration_above_max"},
+  };
+  for (const auto& [duration, code] : durations) {
+    check("request for '" + duration + "'", [&] {
+      expect_refusal(post("/v1/requests", "alice",
+                          text_of(with(kAsk, "duration", json::serialize(json::string(duration))))),
+                     http::status::bad_request, code);
+    });
+  }
+  // Break-glass caps at 30m; every refusal of a well-formed attempt is audited.
+  for (const std::string duration : {"-1h", "0s", "99999999999999h", "31m", "1h"}) {
+    const std::string code =
+        duration == "31m" || duration == "1h" ? "duration_above_max" : "invalid_duration";
+    check("break-glass for '" + duration + "'",
+          [&] {
+            expect_refusal(post("/v1/breakglass", "erin",
+                                text_of(with(kGlass, "duration", raw_string(duration)))),
+                           http::status::bad_request, code);
+          },
+          {{breakglass_refused("prod-db-read", code)}});
+  }
+  for (const std::string& raw :
+       std::vector<std::string>{"3600", "-1", "1e999", "true", "[\"1h\"]", "{\"h\":1}",
+                                raw_string(std::string(33, '1') + "s")}) {
+    check("duration " + raw, [&] {
+      expect_refusal(post("/v1/requests", "alice", text_of(with(kAsk, "duration", raw))),
+                     http::status::bad_request, "invalid_input");
+    });
+  }
+}
+
+TEST_F(BadInputTest, DuplicateJsonKeysAreRefused) {
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"/v1/requests", "alice",
+       R"({"role":"prod-db-read","role":"other","reason":"r","ticket":"t"})"},
+      {"/v1/requests", "alice",
+       R"({"role":"prod-db-read","reason":"r","ticket":"t","duration":"30m","duration":"8h"})"},
+      {"/v1/requests", "alice", R"({"role":"prod-db-read","\u0072ole":"other"})"},
+      {"/v1/requests", "alice", R"({"role":"prod-db-read","mfa":{"totp":"1","totp":"2"}})"},
+      {"/v1/requests", "alice", R"({"mfa":{"webauthn":{"a":[{"b":1,"b":2}]}}})"},
+      {"/v1/login", "", R"({"user":"carol","user":"admin","password":"pw-carol"})"},
+      {"/v1/breakglass", "erin", R"({"role":"prod-db-read","role":"prod-db-read"})"},
+      {"/v1/grants/grant-x/revoke", "alice", R"({"reason":"a","reason":"b"})"},
+  };
+  for (const auto& [target, user, body] : cases) {
+    check(target + " " + body, [&] {
+      expect_refusal(post(target, user, body), http::status::bad_request, "duplicate_key");
+    });
+  }
+}
+
+TEST_F(BadInputTest, DeeplyNestedJsonIsRefused) {
+  const auto nested = [](std::size_t depth) {
+    return std::string(depth, '[') + std::string(depth, ']');
+  };
+  std::string objects;
+  for (int i = 0; i < 10000; ++i) objects += "{\"a\":";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"depth 17", text_of(with(kAsk, "role", nested(16)))},
+      {"60000 brackets", text_of(with(kAsk, "role", nested(30000)))},
+      {"10000 open objects", objects},
+      {"unclosed brackets", "{\"role\":" + std::string(60000, '[')},
+  };
+  for (const auto& [label, body] : cases) {
+    check(label, [&] {
+      expect_refusal(post("/v1/requests", "alice", body), http::status::bad_request,
+                     "invalid_json");
+    });
+  }
+  check("depth 16 is JSON, but not a role", [&] {
+    expect_refusal(post("/v1/requests", "alice", text_of(with(kAsk, "role", nested(15)))),
+                   http::status::bad_request, "invalid_input");
+  });
+}
+
+TEST_F(BadInputTest, WrongJsonTypesAreRefused) {
+  for (const std::string body :
+       {"[]", "\"role\"", "1", "null", "true", "", " ", "{}{}", "{} x", "\xef\xbb\xbf{}",
+        "{\"role\":\"prod-db-read\",}", "{'role':'prod-db-read'}", "{role:1}"}) {
+    check("body " + body, [&] {
+      const auto answer = post("/v1/requests", "alice", body);
+      ASSERT_TRUE(answer.has_value());
+      const auto code = http_test::error_code_of(*answer);
+      EXPECT_TRUE(code == "invalid_json" || code == "expected_object") << answer->body();
+      EXPECT_EQ(code == "expected_object", body == "[]" || body == "\"role\"" || body == "1" ||
+                                               body == "null" || body == "true");
+      EXPECT_EQ(answer->result(), http::status::bad_request);
+    });
+  }
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"/v1/requests", "alice", text_of(with(kAsk, "role", "42"))},
+      {"/v1/requests", "alice", text_of(with(kAsk, "role", "true"))},
+      {"/v1/requests", "alice", text_of(with(kAsk, "role", "null"))},
+      {"/v1/requests", "alice", text_of(with(kAsk, "role", R"(["prod-db-read"])"))},
+      {"/v1/requests", "alice", text_of(with(kAsk, "role", R"({"$ne":null})"))},
+      {"/v1/requests", "alice", text_of(with(kAsk, "reason", "1"))},
+      {"/v1/requests", "alice", text_of(with(kAsk, "ticket", "1.5"))},
+      {"/v1/requests", "alice", text_of(with(kAsk, "reason", raw_string(std::string(17000, 'r'))))},
+      {"/v1/login", "", text_of(with(kLogin, "user", "1"))},
+      {"/v1/login", "", text_of(with(kLogin, "password", "123456"))},
+      {"/v1/login", "", text_of(with(kLogin, "user", raw_string(std::string(65, 'u'))))},
+      {"/v1/breakglass", "erin", text_of(with(kGlass, "incident", "7"))},
+      {"/v1/requests/req-x/approve", "carol", R"({"comment":1,"mfa":{"totp":"000000"}})"},
+      {"/v1/grants/grant-x/revoke", "alice", R"({"reason":false})"},
+      {"/v1/grants/grant-x/ssh-cert", "alice", R"({"public_key":1})"},
+      {"/v1/grants/grant-x/x509-cert", "alice", R"({"csr":["a"]})"},
+  };
+  for (const auto& [target, user, body] : cases) {
+    check(target + " " + body.substr(0, 80), [&] {
+      expect_refusal(post(target, user, body), http::status::bad_request, "invalid_input");
+    });
+  }
+}
+
+// An error that quotes a field name, and an audit record that quotes a role name, cut them short:
+// the cut falls between characters, so the answer and the record stay valid UTF-8 JSON.
+TEST_F(BadInputTest, QuotedNamesStayValidUtf8) {
+  const std::string long_key = std::string(39, 'k') + "\xc3\xa9" + "tail";
+  check("unknown field with a long non-ASCII name", [&] {
+    const auto answer = post("/v1/requests", "alice", text_of(with(kAsk, long_key, "1")));
+    expect_refusal(answer, http::status::bad_request, "invalid_input");
+    boost::system::error_code ec;
+    const auto body = json::parse(answer->body(), ec);
+    ASSERT_FALSE(ec) << answer->body();
+    EXPECT_EQ(body.at("error").as_string(), "unknown field '" + std::string(39, 'k') + "'");
+  });
+  const std::string long_role = std::string(63, 'r') + "\xc3\xa9";
+  check("break-glass for a long non-ASCII role",
+        [&] {
+          expect_refusal(
+              post("/v1/breakglass", "erin", text_of(with(kGlass, "role", raw_string(long_role)))),
+              http::status::bad_request, "unknown_role");
+        },
+        {{breakglass_refused(std::string(63, 'r'), "unknown_role")}});
+}
+
+}  // namespace
+}  // namespace jit::broker::bad_input
