@@ -165,6 +165,51 @@ TEST(HttpLimits, MalformedHttpIs400ThenClosed) {
   expect_no_server_errors(server.metrics());
 }
 
+// Beast reads no body for a Transfer-Encoding that does not end in one "chunked", so the body would
+// be parsed as a second request: the session refuses such a request and closes, answering once.
+TEST(HttpLimits, TransferCodingsOtherThanChunkedAre400AndNothingIsSmuggled) {
+  TestHttpsServer server;
+  const std::string smuggled = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  const std::string chunked_body = "2\r\n{}\r\n0\r\n\r\n";
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"Transfer-Encoding: gzip\r\n", smuggled, "unsupported_transfer_encoding"},
+      {"Transfer-Encoding: identity\r\n", smuggled, "unsupported_transfer_encoding"},
+      {"Transfer-Encoding: chunked, chunked\r\n", smuggled, "unsupported_transfer_encoding"},
+      {"Transfer-Encoding: gzip, chunked\r\n", chunked_body + smuggled,
+       "unsupported_transfer_encoding"},
+      {"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", chunked_body + smuggled,
+       "unsupported_transfer_encoding"},
+      {"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", chunked_body + smuggled,
+       "malformed_request"},
+  };
+  for (const auto& [fields, body, code] : cases) {
+    SCOPED_TRACE(fields);
+    auto client = server.client();
+    ASSERT_FALSE(
+        client->write("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                      "application/json\r\n" +
+                      fields + "\r\n" + body));
+    HttpResponse response;
+    ASSERT_FALSE(client->read(response));
+    EXPECT_EQ(response.result(), http::status::bad_request);
+    EXPECT_EQ(error_code_of(response), code);
+    EXPECT_FALSE(response.keep_alive());
+    std::string more;
+    EXPECT_TRUE(client->wait_closed(3s, &more));
+    EXPECT_TRUE(more.empty()) << more;  // the smuggled request was never answered
+  }
+  // The one coding served, in any case.
+  auto client = server.client();
+  ASSERT_FALSE(
+      client->write("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                    "application/json\r\nTransfer-Encoding: Chunked\r\n\r\n" +
+                    chunked_body));
+  HttpResponse response;
+  ASSERT_FALSE(client->read(response));
+  EXPECT_EQ(response.result(), http::status::ok) << response.body();
+  expect_no_server_errors(server.metrics());
+}
+
 TEST(HttpLimits, Http10IsRefused) {
   TestHttpsServer server;
   auto client = server.client();
