@@ -51,10 +51,10 @@ class BadInputTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     try {
-      broker_ = new RunningBroker(std::string(kPolicy), std::string(kExtraConfig),
-                                  {"alice", "carol", "erin"});
+      broker_ = std::make_unique<RunningBroker>(std::string(kPolicy), std::string(kExtraConfig),
+                                                std::vector<std::string>{"alice", "carol", "erin"});
     } catch (const std::exception& e) {
-      start_error_ = new std::string(e.what());
+      start_error_ = e.what();
     }
   }
 
@@ -67,18 +67,18 @@ class BadInputTest : public ::testing::Test {
         ADD_FAILURE() << "a 5xx answer: " << line;
       }
     }
-    delete broker_;
-    broker_ = nullptr;
-    delete start_error_;
-    start_error_ = nullptr;
+    broker_.reset();
   }
 
-  void SetUp() override {
-    ASSERT_NE(broker_, nullptr) << (start_error_ != nullptr ? *start_error_ : "");
-  }
+  void SetUp() override { ASSERT_NE(broker_, nullptr) << start_error_; }
 
   void TearDown() override {
-    if (broker_ != nullptr && broker_->alive()) last_metrics_ = broker_->metrics();
+    if (broker_ == nullptr || !broker_->alive()) return;
+    try {
+      last_metrics_ = broker_->metrics();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "GET /metrics failed: " << e.what();
+    }
   }
 
   static RunningBroker& broker() { return *broker_; }
@@ -155,8 +155,8 @@ class BadInputTest : public ::testing::Test {
     expect_untouched(before, writes);
   }
 
-  static inline RunningBroker* broker_ = nullptr;
-  static inline std::string* start_error_ = nullptr;
+  static inline std::unique_ptr<RunningBroker> broker_;
+  static inline std::string start_error_;
   static inline std::string last_metrics_;
 };
 
