@@ -51,6 +51,10 @@ Result<void> check_text(std::string_view text, std::size_t max_length) {
     if ((c < 0x20 && c != '\t') || c == 0x7F) return RequestErrc::invalid_text;
     const std::size_t length = utf8_sequence_length(text, i);
     if (length == 0) return RequestErrc::invalid_text;
+    // The C1 controls U+0080..U+009F (NEL, CSI, ...) are control characters too: C2 80..C2 9F.
+    if (c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
+      return RequestErrc::invalid_text;
+    }
     i += length;
   }
   return {};

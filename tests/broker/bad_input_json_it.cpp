@@ -1,8 +1,8 @@
 // The bad-input suite against a real `jit-broker serve`, API bodies (1): wrong content types,
-// invalid UTF-8, NULs in names and text, SQL metacharacters. Every case is answered 4xx with a JSON
-// error, the broker stays healthy, and nothing is written but what the design records on purpose:
-// a refused login or break-glass attempt is audited, and text with SQL metacharacters is ordinary
-// text, stored exactly.
+// invalid UTF-8, NULs and control characters in names and text, SQL metacharacters. Every case is
+// answered 4xx with a JSON error, the broker stays healthy, and nothing is written but what the
+// design records on purpose: a refused login or break-glass attempt is audited, and text with SQL
+// metacharacters is ordinary text, stored exactly.
 #include "support/bad_input_bodies.hpp"
 #include "support/bad_input_fixture.hpp"
 
@@ -68,7 +68,7 @@ TEST_F(BadInputTest, InvalidUtf8IsRefused) {
   }
 }
 
-TEST_F(BadInputTest, NulBytesInNamesAndTextAreRefused) {
+TEST_F(BadInputTest, NulsAndControlCharactersAreRefused) {
   // A user name that cannot be a user is audited as an unknown name (a hash prefix, never the
   // name itself), and not counted against anyone.
   for (const std::string& name :
@@ -101,6 +101,11 @@ TEST_F(BadInputTest, NulBytesInNamesAndTextAreRefused) {
       {"role", raw_string("prod-db-read\\u0000"), "unknown_role"},
       {"role", raw_string("\\u0000"), "unknown_role"},
       {"reason", raw_string("migrate\\u0000orders"), "invalid_text"},
+      {"reason", raw_string("next\\u0085line"), "invalid_text"},
+      {"reason", raw_string("\\u009b31mred"), "invalid_text"},
+      {"reason", raw_string("next\xc2\x85line"), "invalid_text"},
+      {"reason", raw_string("\x1b[2J"), "invalid_json"},
+      {"reason", raw_string("\\u001b[2J"), "invalid_text"},
       {"ticket", raw_string("OPS-1\\u0000"), "invalid_text"},
       {"duration", raw_string("30m\\u0000"), "invalid_duration"},
   };
