@@ -95,7 +95,7 @@ TEST_F(AccessRulesTest, EmbeddedNulIsRefused) {
 // C1 controls (U+0080..U+009F) are control characters like C0 ones: NEL breaks lines, CSI starts
 // terminal escapes. The letters around them (U+007E, U+00A0 and up) are text.
 TEST(CheckText, ControlCharactersOfEveryRangeAreRefused) {
-  for (const std::string text :
+  for (const std::string& text :
        {std::string("a\0b", 3), std::string("a\x1b[31m"), std::string("\x7f"),
         std::string("\xc2\x80"), std::string("next\xc2\x85line"),
         std::string("\xc2\x9b"
@@ -104,8 +104,8 @@ TEST(CheckText, ControlCharactersOfEveryRangeAreRefused) {
     EXPECT_EQ(check_text(text, 100).error(), RequestErrc::invalid_text)
         << ::testing::PrintToString(text);
   }
-  for (const std::string text : {std::string("tab\tok"), std::string("~"), std::string("\xc2\xa0"),
-                                 std::string("caf\xc3\xa9"), std::string("\xc2\xbf")}) {
+  for (const std::string& text : {std::string("tab\tok"), std::string("~"), std::string("\xc2\xa0"),
+                                  std::string("caf\xc3\xa9"), std::string("\xc2\xbf")}) {
     EXPECT_TRUE(check_text(text, 100)) << ::testing::PrintToString(text);
   }
 }
