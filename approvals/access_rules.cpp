@@ -51,9 +51,21 @@ Result<void> check_text(std::string_view text, std::size_t max_length) {
     if ((c < 0x20 && c != '\t') || c == 0x7F) return RequestErrc::invalid_text;
     const std::size_t length = utf8_sequence_length(text, i);
     if (length == 0) return RequestErrc::invalid_text;
+    // The C1 controls U+0080..U+009F (NEL, CSI, ...) are control characters too: C2 80..C2 9F.
+    if (c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
+      return RequestErrc::invalid_text;
+    }
     i += length;
   }
   return {};
+}
+
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = max_bytes;
+  // A continuation byte (10xxxxxx) at the cut belongs to the sequence before it: cut before that.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
 }
 
 Result<ApprovedAsk> check_access_request(const config::Policy& policy, const AccessAsk& ask) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace jit::approvals {
 
@@ -25,8 +26,13 @@ inline constexpr std::size_t kMaxTicketLength = 128;
 inline constexpr std::size_t kMaxCommentLength = 1000;
 inline constexpr std::size_t kMaxIncidentLength = 128;
 
-// Valid UTF-8, no control characters (tab allowed), at most `max_length` bytes.
+// Valid UTF-8, no control characters (C0, DEL or C1; tab allowed), at most `max_length` bytes.
 Result<void> check_text(std::string_view text, std::size_t max_length);
+
+// The longest prefix of `text` of at most `max_bytes` that does not end inside a UTF-8 sequence,
+// for quoting caller text in an error or an audit record: a prefix of valid UTF-8 stays valid, so
+// the JSON that quotes it does too.
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
 
 struct AccessAsk {
   std::string requester;

@@ -1,5 +1,6 @@
 #include "broker/api/api_support.hpp"
 
+#include "approvals/access_rules.hpp"
 #include "approvals/approvals_error.hpp"
 #include "approvals/request_errors.hpp"
 #include "broker/http/json_response.hpp"
@@ -40,8 +41,9 @@ std::optional<FieldProblem> only_fields(const boost::json::object& body,
                                         std::initializer_list<std::string_view> allowed) {
   for (const auto& member : body) {
     if (std::find(allowed.begin(), allowed.end(), member.key()) == allowed.end()) {
-      // The key is printable by construction (strict JSON, valid UTF-8) but may be long.
-      std::string key(member.key().substr(0, 40));
+      // The key is valid UTF-8 (strict JSON) but may be long: cut it between characters, so that
+      // the answer quoting it stays valid JSON.
+      std::string key(approvals::utf8_prefix(member.key(), 40));
       return FieldProblem{"unknown field '" + key + "'"};
     }
   }

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -41,6 +42,16 @@ std::string remote_ip_of(const asio::ip::tcp::socket& socket) {
     return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
   }
   return address.to_string();
+}
+
+// Beast frames a request body by Transfer-Encoding only when "chunked" is its one final coding;
+// otherwise ("gzip", "chunked, chunked", "identity") it reads no body, and the body's bytes would
+// be parsed as a next, smuggled request. RFC 9112 section 6.3 asks for a 400 and a close. Other
+// codings before "chunked" are not decoded either. So exactly one field, exactly "chunked".
+bool has_unsupported_transfer_coding(const HttpRequest& request) {
+  const auto count = request.count(http::field::transfer_encoding);
+  if (count == 0) return false;
+  return count > 1 || !beast::iequals(request[http::field::transfer_encoding], "chunked");
 }
 
 bool is_http_syntax_error(const beast::error_code& ec) {
@@ -150,6 +161,10 @@ void HttpsSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   if (parser_->get().version() != 11) {
     return answer_and_close(http::status::bad_request, "unsupported_http_version",
                             "only HTTP/1.1 is served");
+  }
+  if (has_unsupported_transfer_coding(parser_->get())) {
+    return answer_and_close(http::status::bad_request, "unsupported_transfer_encoding",
+                            "the only transfer coding served is chunked");
   }
   handle_request();
 }

@@ -161,13 +161,16 @@ void AccessService::create_request(const Caller& caller, NewRequest ask, const j
 void AccessService::breakglass(const Caller& caller, NewBreakGlass ask, const json::value* mfa,
                                Answer done) {
   auto duration = parse_optional_duration(ask.duration);
-  if (!duration) return done(duration.error());
-  approvals::BreakGlassAsk access{caller.user, ask.role, ask.incident, ask.reason, *duration};
-  auto approved = approvals::check_breakglass_request(policy(), access);
+  approvals::BreakGlassAsk access{caller.user, ask.role, ask.incident, ask.reason,
+                                  duration ? *duration : std::nullopt};
+  auto approved = duration ? approvals::check_breakglass_request(policy(), access)
+                           : Result<approvals::ApprovedAsk>(duration.error());
   if (!approved) {
-    // A refused break-glass attempt is worth a record: who tried, for which role, and why not.
+    // A refused break-glass attempt is worth a record: who tried, for which role, and why not;
+    // a duration that does not parse is refused like one above the maximum.
     const auto why = approved.error();
-    json::object details{{"role", access.role.substr(0, 64)}, {"code", error_code_name(why)}};
+    json::object details{{"role", approvals::utf8_prefix(access.role, 64)},
+                         {"code", error_code_name(why)}};
     return identity_.store().write(
         [caller, details](WriteContext& tx) -> boost::system::error_code {
           tx.audit(

@@ -92,6 +92,24 @@ TEST_F(AccessRulesTest, EmbeddedNulIsRefused) {
   EXPECT_EQ(check_access_request(policy_, with_nul).error(), RequestErrc::invalid_text);
 }
 
+// C1 controls (U+0080..U+009F) are control characters like C0 ones: NEL breaks lines, CSI starts
+// terminal escapes. The letters around them (U+007E, U+00A0 and up) are text.
+TEST(CheckText, ControlCharactersOfEveryRangeAreRefused) {
+  for (const std::string& text :
+       {std::string("a\0b", 3), std::string("a\x1b[31m"), std::string("\x7f"),
+        std::string("\xc2\x80"), std::string("next\xc2\x85line"),
+        std::string("\xc2\x9b"
+                    "31m"),
+        std::string("\xc2\x9f")}) {
+    EXPECT_EQ(check_text(text, 100).error(), RequestErrc::invalid_text)
+        << ::testing::PrintToString(text);
+  }
+  for (const std::string& text : {std::string("tab\tok"), std::string("~"), std::string("\xc2\xa0"),
+                                  std::string("caf\xc3\xa9"), std::string("\xc2\xbf")}) {
+    EXPECT_TRUE(check_text(text, 100)) << ::testing::PrintToString(text);
+  }
+}
+
 TEST_F(AccessRulesTest, DefaultDurationIsUsedWhenNoneAsked) {
   const auto result = check_access_request(policy_, ask("alice", "prod-db-read", std::nullopt));
   ASSERT_TRUE(result);
@@ -247,6 +265,37 @@ TEST(RequestStateNames, RoundTrip) {
   }
   EXPECT_FALSE(parse_request_state("approved"));
   EXPECT_FALSE(parse_request_state(""));
+}
+
+// Quoting caller text cuts it between characters, never inside one.
+TEST(Utf8Prefix, CutsBetweenCharacters) {
+  const std::string e_acute = "\xc3\xa9";        // 2 bytes
+  const std::string euro = "\xe2\x82\xac";       // 3 bytes
+  const std::string emoji = "\xf0\x9f\x94\x91";  // 4 bytes
+  EXPECT_EQ(utf8_prefix("abc", 3), "abc");
+  EXPECT_EQ(utf8_prefix("abc", 10), "abc");
+  EXPECT_EQ(utf8_prefix("abcd", 3), "abc");
+  EXPECT_EQ(utf8_prefix("", 0), "");
+  EXPECT_EQ(utf8_prefix("abc", 0), "");
+  EXPECT_EQ(utf8_prefix("ab" + e_acute, 3), "ab");
+  EXPECT_EQ(utf8_prefix("ab" + e_acute, 4), "ab" + e_acute);
+  EXPECT_EQ(utf8_prefix("ab" + e_acute + "z", 4), "ab" + e_acute);
+  for (std::size_t cut = 1; cut < 4; ++cut) {
+    EXPECT_EQ(utf8_prefix("a" + euro, cut), "a") << cut;
+    EXPECT_EQ(utf8_prefix("a" + emoji + "b", 1 + cut), "a") << cut;
+  }
+  EXPECT_EQ(utf8_prefix("a" + euro + "b", 4), "a" + euro);
+  EXPECT_EQ(utf8_prefix("a" + emoji + "b", 5), "a" + emoji);
+  EXPECT_EQ(utf8_prefix(emoji, 3), "");
+  // Every prefix of valid text is valid text (check_text is the UTF-8 judge).
+  const std::string mixed = "x" + e_acute + euro + emoji + "y" + emoji + euro;
+  for (std::size_t max = 0; max <= mixed.size() + 1; ++max) {
+    const auto prefix = utf8_prefix(mixed, max);
+    EXPECT_LE(prefix.size(), max);
+    EXPECT_GT(prefix.size() + 4, std::min(max, mixed.size())) << max;  // at most one char lost
+    EXPECT_TRUE(check_text(prefix, 1000)) << max;
+    EXPECT_EQ(mixed.substr(0, prefix.size()), prefix);
+  }
 }
 
 }  // namespace

@@ -126,6 +126,12 @@ bool TlsTestClient::readable_within(std::chrono::milliseconds limit) {
   return ::poll(&descriptor, 1, static_cast<int>(limit.count())) > 0;
 }
 
+boost::system::error_code TlsTestClient::shutdown_send() {
+  boost::system::error_code ec;
+  beast::get_lowest_layer(stream_).socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  return ec;
+}
+
 void TlsTestClient::close() {
   boost::system::error_code ignored;
   beast::get_lowest_layer(stream_).socket().close(ignored);

@@ -47,6 +47,9 @@ class TlsTestClient {
   // True when the socket has something to read (data or EOF) within `limit`; nothing is consumed.
   bool readable_within(std::chrono::milliseconds limit);
 
+  // Ends the sending half of the TCP connection (a FIN after the bytes written so far), as a client
+  // that stops mid-message does; reading stays possible.
+  boost::system::error_code shutdown_send();
   void close();
 
  private:
