@@ -9,6 +9,9 @@
 #include "support/http_test_client.hpp"
 #include "support/software_authenticator.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/json.hpp>
 
@@ -30,6 +33,21 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// Whether anything listens on the loopback `port`: while the broker is down, a bare TCP connect
+// finds out without building a TLS context at each attempt, which would take the CPU the
+// restarting broker needs.
+bool listening(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool accepted = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return accepted;
 }
 
 std::string describe(const ApiReply& reply) {
@@ -80,11 +98,12 @@ std::optional<ApiReply> BrokerConnection::call(broker::http::verb method, const 
                                                const json::value* body) {
   namespace http = broker::http;
   if (!client_) {
+    if (!listening(port_)) return std::nullopt;  // the broker is down
     client_ = std::make_unique<broker::http_test::TlsTestClient>(
         boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(),
                                        static_cast<unsigned short>(port_)),
         ca_file_, 10s);
-    if (client_->connect()) {  // refused while the broker is down
+    if (client_->connect()) {
       client_.reset();
       return std::nullopt;
     }
