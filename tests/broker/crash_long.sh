@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The long crash-safety run: kills `jit-broker serve` with SIGKILL at random moments under load,
 # JIT_CRASH_ROUNDS times (20 unless set), and prints each round's figures (acknowledged mints,
-# approvals and requests, calls lost in flight, downtime, time to restart, grants expired at
-# start). It builds nothing: build broker_integration_tests (and jit-broker) first, e.g.
+# approvals and requests, calls cut off by the kill, downtime, time until the restarted broker
+# answers, grants expired at start). It builds nothing: build broker_integration_tests (which
+# brings jit-broker) first, e.g.
 #   cmake --preset default && cmake --build --preset default --target broker_integration_tests
 # Usage: tests/broker/crash_long.sh [BUILD_DIR]   (default build/default)
 # JIT_CRASH_SEED=S repeats the kill moments of an earlier run (each run prints its seed).

@@ -171,8 +171,8 @@ TEST(CrashSafetyTest, AcknowledgedWritesSurviveKill9UnderLoad) {
               << " ms; acknowledged " << now.certificates - before.certificates << " mints, "
               << now.approvals - before.approvals << " approvals, "
               << now.requests - before.requests << " requests; " << now.lost - before.lost
-              << " calls lost in flight; down " << ms(down) << " ms; serving again " << ms(restart)
-              << " ms after the restart; " << ended.size() + overdue.size()
+              << " calls cut off by the kill; down " << ms(down) << " ms; serving again "
+              << ms(restart) << " ms after the restart; " << ended.size() + overdue.size()
               << " grants expired at start (" << overdue.size()
               << " of them ended before the kill); audit " << db.audit_records << " records"
               << std::endl;
@@ -211,7 +211,7 @@ TEST(CrashSafetyTest, AcknowledgedWritesSurviveKill9UnderLoad) {
             << " SSH certificates (serials distinct), " << acked.approvals.size() << " approvals ("
             << totp << " by TOTP), " << acked.requests.size() << " requests, "
             << acked.grants.size() << " grants; " << load.lost_calls()
-            << " calls lost in flight; serving again after a restart: mean "
+            << " calls cut off by kills; serving again after a restart: mean "
             << (restart_ms.empty() ? 0 : sum / static_cast<long long>(restart_ms.size()))
             << " ms, max " << slowest << " ms; " << expired_at_start.size()
             << " grants expired at start; " << db.audit_records << " audit records verified"

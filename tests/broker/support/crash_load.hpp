@@ -119,7 +119,8 @@ class CrashLoad {
   void start();
   // Stops and joins every thread.
   void stop();
-  // Calls lost to crashes so far, over every thread: each may or may not have committed.
+  // Calls sent on a connection that then broke (the kill cut them off, or they went out on a
+  // connection the kill had already cut), over every thread: each may or may not have committed.
   std::size_t lost_calls() const { return lost_calls_; }
 
  private:
