@@ -119,6 +119,8 @@ BrokerApp::~BrokerApp() {
 }
 
 int BrokerApp::run() {
+  // Grants that ended while the broker was down are expired before the port accepts anyone.
+  sweeper_->start();
   server_->start();
   const auto endpoint = server_->local_endpoint();
   store_->write_sync([&](WriteContext& tx) {
@@ -133,7 +135,6 @@ int BrokerApp::run() {
   options.threads = config_.http.threads > 0 ? static_cast<unsigned>(config_.http.threads) : 0;
   ServerRunner runner(io_, *server_, options);
   publisher_->start(io_);  // builds the first lists before anything is served
-  sweeper_->start();
   runner.on_shutdown([this] {
     sweeper_->stop();
     publisher_->stop();

@@ -1,8 +1,8 @@
 // Ends grants on time: a timer sleeps (for the distance on `clock`) until the earliest grant end or
 // pending deadline (at most `max_sleep`), then expires every grant that has reached its end and
 // times out every pending request past its deadline, each with its audit record and webhook. At
-// start it sweeps at once, so grants that ended while the broker was down are expired after a
-// restart.
+// start it sweeps at once, on the caller's thread, so that after a restart the grants that ended
+// while the broker was down are expired before anything is served.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -25,7 +25,8 @@ class ExpirySweeper {
                 Clock clock = std::chrono::system_clock::now,
                 std::chrono::seconds max_sleep = std::chrono::seconds(30));
 
-  // Sweeps once and arms the timer. Call on start-up, before the io_context runs.
+  // Sweeps once, waiting for the commit, and arms the timer. Call on start-up, before the server
+  // accepts connections and before the io_context runs (nothing else uses the strand yet).
   void start();
   // From any thread: a new deadline exists (a request or grant was created); re-plan the timer.
   void poke();
