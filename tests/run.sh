@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one test command: installs what is missing, builds the default (release with assertions) and
-# the asan (AddressSanitizer + UndefinedBehaviorSanitizer) presets, and runs every test in both.
+# The one test command: installs what is missing, builds the default (release with assertions, GCC)
+# and the asan (clang, AddressSanitizer + UndefinedBehaviorSanitizer, libFuzzer targets) presets,
+# runs every test in both, then fuzzes each libFuzzer target for 60 s (tests/fuzz/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,3 +19,5 @@ for preset in default asan; do
   echo "=== preset ${preset}: tests"
   ctest --preset "${preset}" -j "${jobs}" --timeout 300
 done
+echo "=== fuzzing: each libFuzzer target of the asan preset for 60 s"
+./tests/fuzz/run.sh 60
