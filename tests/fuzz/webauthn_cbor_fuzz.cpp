@@ -3,9 +3,8 @@
 // attestationObject, the whole registration check (approvals/webauthn_registration) against the
 // W3C "packed self-attestation ES256" test vector's clientDataJSON and challenge, so the vector's
 // attestation objects (tests/fuzz/corpus) pass every step and mutations reach each one.
-// Properties: libcbor decodes every item the pre-walk accepts, to the byte it said; an accepted
-// COSE_Key encodes back to a key that parses to the same algorithm; accepted authenticatorData is
-// self-consistent.
+// Properties: an accepted COSE_Key encodes back to a key that parses to the same algorithm;
+// accepted authenticatorData is self-consistent.
 #include "approvals/webauthn_authenticator_data.hpp"
 #include "approvals/webauthn_cbor.hpp"
 #include "approvals/webauthn_cose.hpp"
@@ -39,12 +38,10 @@ jit::ca::ByteView bytes_of(std::string_view text) {
 }
 
 void check_cbor(jit::ca::ByteView input) {
-  // decode_cbor_exact runs the pre-walk first; here libcbor must take whatever the pre-walk let
-  // through, or the two disagree on the grammar.
-  const auto extent = approvals::cbor_item_extent(input);
-  if (extent) {
-    require(approvals::decode_cbor_exact(input.first(*extent)).has_value(),
-            "the pre-walk accepts an item that libcbor refuses");
+  // What the pre-walk accepts goes to libcbor, whose allocations it must bound (an ASan or malloc
+  // limit report otherwise). libcbor may still refuse it: it also checks UTF-8 in text strings.
+  if (const auto extent = approvals::cbor_item_extent(input)) {
+    (void)approvals::decode_cbor_exact(input.first(*extent));
   }
 }
 

@@ -39,7 +39,8 @@ class FuzzBroker {
   [[nodiscard]] const std::string& active_grant_id() const;
 
   // Dispatches through the real router and waits for the answer, as HttpsSession does. Aborts (a
-  // fuzzer finding) when the answer is a 5xx other than 503, or comes twice, or never.
+  // fuzzer finding) when the answer is a 5xx other than 503, or never comes. With JIT_FUZZ_VERBOSE
+  // set in the environment it prints each answer (to see what a reproducer does).
   broker::HttpResponse dispatch(broker::HttpRequest request);
 
   // Recreates sessions, the pending request and the active grant that the last input ended.
@@ -49,6 +50,7 @@ class FuzzBroker {
   struct State;
   FuzzBroker();
   std::unique_ptr<State> state_;
+  bool verbose_ = false;
 };
 
 }  // namespace jit::fuzz
