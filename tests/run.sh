@@ -14,7 +14,9 @@ if command -v ccache >/dev/null; then
 fi
 for preset in default asan; do
   echo "=== preset ${preset}: configure and build"
-  cmake --preset "${preset}" >/dev/null
+  # A build folder configured with another compiler (the asan preset used GCC before it used
+  # clang) cannot switch in place: CMake drops its cache and fails once, so configure it afresh.
+  cmake --preset "${preset}" >/dev/null 2>&1 || cmake --preset "${preset}" --fresh >/dev/null
   cmake --build --preset "${preset}" -j "${jobs}"
   echo "=== preset ${preset}: tests"
   ctest --preset "${preset}" -j "${jobs}" --timeout 300
