@@ -1,7 +1,18 @@
 # Precompiled headers for the targets that include Asio, Beast and Boost.JSON. Those headers cost
 # several seconds per translation unit; compiled once per target they keep ./tests/run.sh (two
 # presets on two cores) within its time budget.
+
+# Clang records the modification time of each header in a PCH and refuses a PCH whose headers look
+# newer, so one that ccache restores (built in another worktree or an earlier run, with the same
+# content) would break the build. Without the timestamps, ccache's content hashing decides alone.
+function(jit_pch_for_ccache target)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    target_compile_options(${target} PRIVATE "SHELL:-Xclang -fno-pch-timestamp")
+  endif()
+endfunction()
+
 function(jit_precompile_boost target)
+  jit_pch_for_ccache(${target})
   target_precompile_headers(${target} PRIVATE
     <boost/asio.hpp>
     <boost/asio/ssl.hpp>
@@ -21,6 +32,7 @@ function(jit_precompile_boost target)
 endfunction()
 
 function(jit_precompile_tests target)
+  jit_pch_for_ccache(${target})
   target_precompile_headers(${target} PRIVATE <gtest/gtest.h> <filesystem> <map> <memory> <string>
                             <vector> <boost/system/result.hpp> <openssl/evp.h>)
 endfunction()

@@ -21,6 +21,7 @@ test_packages=(
   oathtool              # an independent TOTP implementation to cross-check ours
   procps psmisc         # pgrep/kill in the crash tests
   ccache                # tests/run.sh builds two presets; repeated runs reuse compiled objects
+  clang libclang-rt-14-dev  # the asan preset: clang's ASan/UBSan and libFuzzer (tests/fuzz)
 )
 
 want=("${build_packages[@]}")

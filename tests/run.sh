@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one test command: installs what is missing, builds the default (release with assertions) and
-# the asan (AddressSanitizer + UndefinedBehaviorSanitizer) presets, and runs every test in both.
+# The one test command: installs what is missing, builds the default (release with assertions, GCC)
+# and the asan (clang, AddressSanitizer + UndefinedBehaviorSanitizer, libFuzzer targets) presets,
+# runs every test in both, then fuzzes each libFuzzer target for 60 s (tests/fuzz/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,8 +14,12 @@ if command -v ccache >/dev/null; then
 fi
 for preset in default asan; do
   echo "=== preset ${preset}: configure and build"
-  cmake --preset "${preset}" >/dev/null
+  # A build folder configured with another compiler (the asan preset used GCC before it used
+  # clang) cannot switch in place: CMake drops its cache and fails once, so configure it afresh.
+  cmake --preset "${preset}" >/dev/null 2>&1 || cmake --preset "${preset}" --fresh >/dev/null
   cmake --build --preset "${preset}" -j "${jobs}"
   echo "=== preset ${preset}: tests"
   ctest --preset "${preset}" -j "${jobs}" --timeout 300
 done
+echo "=== fuzzing: each libFuzzer target of the asan preset for 60 s"
+./tests/fuzz/run.sh 60

@@ -103,7 +103,7 @@ void add_auth_routes(Router& router, IdentityService& identity) {
   router.add(http::verb::post, "/v1/login",
              [&identity](RequestContext&& context, Responder respond) {
                auto body = parse_json_body(context.request);
-               if (!body) return respond(std::move(body.error()));
+               if (!body) return respond(body.error());
                if (auto problem = only_fields(*body, {"user", "password", "mfa"})) {
                  return respond(
                      error_answer(http::status::bad_request, "invalid_input", problem->message));
@@ -114,7 +114,7 @@ void add_auth_routes(Router& router, IdentityService& identity) {
   router.add(http::verb::post, "/v1/webauthn/login/finish",
              [&identity](RequestContext&& context, Responder respond) {
                auto body = parse_json_body(context.request);
-               if (!body) return respond(std::move(body.error()));
+               if (!body) return respond(body.error());
                if (auto problem = only_fields(*body, {"user", "password", "webauthn"})) {
                  return respond(
                      error_answer(http::status::bad_request, "invalid_input", problem->message));
@@ -156,7 +156,7 @@ void add_auth_routes(Router& router, IdentityService& identity) {
   router.add(http::verb::post, "/v1/webauthn/login/begin",
              [&identity](RequestContext&& context, Responder respond) {
                auto body = parse_json_body(context.request);
-               if (!body) return respond(std::move(body.error()));
+               if (!body) return respond(body.error());
                std::optional<FieldProblem> problem;
                auto user = string_field(*body, "user", 64, problem);
                if (problem || !user) {
@@ -230,7 +230,7 @@ void add_auth_routes(Router& router, IdentityService& identity) {
       authenticated(identity, [&identity](RequestContext&& context, Responder respond,
                                           Caller caller) {
         auto body = parse_json_body(context.request);
-        if (!body) return respond(std::move(body.error()));
+        if (!body) return respond(body.error());
         auto client_data = b64url_field(*body, "client_data_json");
         auto attestation = b64url_field(*body, "attestation_object");
         if (!client_data || !attestation) {

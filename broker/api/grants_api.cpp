@@ -28,7 +28,7 @@ void add_mint_route(Router& router, AccessService& access, CertificateService& c
                            [&certificates, field = std::string(field), mint](
                                RequestContext&& context, Responder respond, Caller caller) {
                              auto body = parse_json_body(context.request);
-                             if (!body) return respond(std::move(body.error()));
+                             if (!body) return respond(body.error());
                              if (auto problem = only_fields(*body, {field, "mfa"})) {
                                return respond(invalid_input(*problem));
                              }
@@ -78,7 +78,7 @@ void add_grant_routes(Router& router, AccessService& access, CertificateService&
              authenticated(
                  identity, [&access](RequestContext&& context, Responder respond, Caller caller) {
                    auto body = parse_json_body(context.request);
-                   if (!body) return respond(std::move(body.error()));
+                   if (!body) return respond(body.error());
                    if (auto problem = only_fields(*body, {"reason"})) {
                      return respond(invalid_input(*problem));
                    }

@@ -27,7 +27,7 @@ const json::value* mfa_of(const json::object& body) { return body.if_contains("m
 std::optional<HttpResponse> refuse_unexpected_body(const HttpRequest& request) {
   if (request.body().empty()) return std::nullopt;
   auto body = parse_json_body(request);
-  if (!body) return std::move(body.error());
+  if (!body) return body.error();
   if (auto problem = only_fields(*body, {})) return invalid_input(*problem);
   return std::nullopt;
 }
@@ -39,7 +39,7 @@ void add_review_route(Router& router, AccessService& access, std::string_view pa
       authenticated(access.identity(), [&access, decision](RequestContext&& context,
                                                            Responder respond, Caller caller) {
         auto body = parse_json_body(context.request);
-        if (!body) return respond(std::move(body.error()));
+        if (!body) return respond(body.error());
         if (auto problem = only_fields(*body, {"comment", "mfa"})) {
           return respond(invalid_input(*problem));
         }
@@ -68,7 +68,7 @@ void add_request_routes(Router& router, AccessService& access) {
       authenticated(identity, [&access](RequestContext&& context, Responder respond,
                                         Caller caller) {
         auto body = parse_json_body(context.request);
-        if (!body) return respond(std::move(body.error()));
+        if (!body) return respond(body.error());
         if (auto problem = only_fields(*body, {"role", "reason", "ticket", "duration", "mfa"})) {
           return respond(invalid_input(*problem));
         }
@@ -92,7 +92,7 @@ void add_request_routes(Router& router, AccessService& access) {
       authenticated(identity, [&access](RequestContext&& context, Responder respond,
                                         Caller caller) {
         auto body = parse_json_body(context.request);
-        if (!body) return respond(std::move(body.error()));
+        if (!body) return respond(body.error());
         if (auto problem = only_fields(*body, {"role", "incident", "reason", "duration", "mfa"})) {
           return respond(invalid_input(*problem));
         }

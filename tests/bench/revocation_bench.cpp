@@ -78,9 +78,9 @@ void run(std::size_t n, int iterations) {
     auto store = broker::Store::open(dir / "broker.db");
     std::vector<ca::SshCaKey> keys;
     keys.push_back(*ca::SshCaKey::generate());
-    const auto ssh_ca = std::move(*ca::SshCertificateAuthority::create(std::move(keys)));
-    const auto x509_ca = std::move(*ca::create_dev_hierarchy(ca::KeyAlgorithm::ecdsa_p256, {}, {},
-                                                             std::chrono::system_clock::now()));
+    const auto ssh_ca = *ca::SshCertificateAuthority::create(std::move(keys));
+    const auto x509_ca = *ca::create_dev_hierarchy(ca::KeyAlgorithm::ecdsa_p256, {}, {},
+                                                   std::chrono::system_clock::now());
     const std::string ssh_key = ssh_ca.signing_key().public_key().fingerprint_sha256();
     const std::string x509_key = *broker::x509_ca_fingerprint(x509_ca.issuing());
     const std::int64_t now = unix_now();

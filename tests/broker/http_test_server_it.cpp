@@ -46,7 +46,7 @@ void TestHttpsServer::add_routes() {
   add_health_routes(router_, metrics_);
   router_.add(http::verb::post, "/echo", [](RequestContext&& context, Responder respond) {
     JsonBodyResult body = parse_json_body(context.request);
-    if (!body) return respond(std::move(body.error()));
+    if (!body) return respond(body.error());
     respond(json_response(http::status::ok, boost::json::object{{"echo", std::move(*body)}}));
   });
   router_.add(http::verb::get, "/async", [this](RequestContext&&, Responder respond) {

@@ -24,8 +24,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-ca::EvpPkeyPtr ed25519() { return std::move(*ca::generate_private_key(ca::KeyAlgorithm::ed25519)); }
-ca::EvpPkeyPtr p256() { return std::move(*ca::generate_private_key(ca::KeyAlgorithm::ecdsa_p256)); }
+ca::EvpPkeyPtr ed25519() { return *ca::generate_private_key(ca::KeyAlgorithm::ed25519); }
+ca::EvpPkeyPtr p256() { return *ca::generate_private_key(ca::KeyAlgorithm::ecdsa_p256); }
 
 ca::Bytes armored_binary(const std::string& text) {
   const std::string begin = "-----BEGIN OPENSSH PRIVATE KEY-----\n";

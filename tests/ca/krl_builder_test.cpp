@@ -88,8 +88,8 @@ TEST(KrlBuilder, ScopesRevocationsToTheirCa) {
   const SshPublicKey subject = *SshPublicKey::parse_line(ssh_test_file("ed25519_user.pub"));
   const auto issue = [&](const SshCaKey& key, std::uint64_t serial, std::string key_id) {
     std::vector<SshCaKey> keys;
-    keys.push_back(std::move(
-        *SshCaKey::parse(*private_key_to_pem(key.private_key(), std::nullopt), std::nullopt)));
+    keys.push_back(
+        *SshCaKey::parse(*private_key_to_pem(key.private_key(), std::nullopt), std::nullopt));
     auto ca = SshCertificateAuthority::create(std::move(keys));
     SshCertificateProfile profile = testing::test_profile();
     profile.serial = serial;

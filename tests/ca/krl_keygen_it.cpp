@@ -24,7 +24,7 @@ constexpr const char* kKeygen = "/usr/bin/ssh-keygen";
 SshCertificateAuthority single_key_ca(KeyAlgorithm algorithm) {
   std::vector<SshCaKey> keys;
   keys.push_back(testing::must_generate(algorithm));
-  return std::move(*SshCertificateAuthority::create(std::move(keys)));
+  return *SshCertificateAuthority::create(std::move(keys));
 }
 
 bool has_line(const std::string& text, const std::string& line) {

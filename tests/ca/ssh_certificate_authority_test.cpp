@@ -59,8 +59,8 @@ TEST(SshCertificateAuthority, RefusesNoKeysAndDuplicates) {
   const std::string pem =
       *private_key_to_pem(must_generate(KeyAlgorithm::ed25519).private_key(), std::nullopt);
   std::vector<SshCaKey> twice;
-  twice.push_back(std::move(*SshCaKey::parse(pem, std::nullopt)));
-  twice.push_back(std::move(*SshCaKey::parse(pem, std::nullopt)));
+  twice.push_back(*SshCaKey::parse(pem, std::nullopt));
+  twice.push_back(*SshCaKey::parse(pem, std::nullopt));
   EXPECT_EQ(SshCertificateAuthority::create(std::move(twice)).error(), CaErrc::invalid_argument);
 }
 

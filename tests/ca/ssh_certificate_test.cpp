@@ -19,11 +19,11 @@ using testing::test_profile;
 SshCertificateAuthority authority_with(SshCaKey key) {
   std::vector<SshCaKey> keys;
   keys.push_back(std::move(key));
-  return std::move(*SshCertificateAuthority::create(std::move(keys)));
+  return *SshCertificateAuthority::create(std::move(keys));
 }
 
 SshCaKey ca_key_from_file(const std::string& name) {
-  return std::move(*SshCaKey::parse(ssh_test_file(name), std::nullopt));
+  return *SshCaKey::parse(ssh_test_file(name), std::nullopt);
 }
 
 SshPublicKey subject_from_file(const std::string& name) {

@@ -102,7 +102,7 @@ std::unique_ptr<SshTempDir> SshKeygenListing::dir_;
 SshCertificateAuthority single_key_ca(SshCaKey key) {
   std::vector<SshCaKey> keys;
   keys.push_back(std::move(key));
-  return std::move(*SshCertificateAuthority::create(std::move(keys)));
+  return *SshCertificateAuthority::create(std::move(keys));
 }
 
 TEST_F(SshKeygenListing, EveryCaAndSubjectTypeListsExactly) {

@@ -20,15 +20,15 @@ Bytes make(std::initializer_list<int> values) {
 EvpPkeyPtr key_for(SshKeyType type) {
   switch (type) {
     case SshKeyType::ed25519:
-      return std::move(*generate_private_key(KeyAlgorithm::ed25519));
+      return *generate_private_key(KeyAlgorithm::ed25519);
     case SshKeyType::ecdsa_p256:
-      return std::move(*generate_private_key(KeyAlgorithm::ecdsa_p256));
+      return *generate_private_key(KeyAlgorithm::ecdsa_p256);
     case SshKeyType::ecdsa_p384:
-      return std::move(*generate_private_key(KeyAlgorithm::ecdsa_p384));
+      return *generate_private_key(KeyAlgorithm::ecdsa_p384);
     case SshKeyType::ecdsa_p521:
-      return std::move(*generate_private_key(KeyAlgorithm::ecdsa_p521));
+      return *generate_private_key(KeyAlgorithm::ecdsa_p521);
     case SshKeyType::rsa:
-      return std::move(*parse_openssh_private_key(testing::ssh_test_file("rsa3072_ca.key")));
+      return *parse_openssh_private_key(testing::ssh_test_file("rsa3072_ca.key"));
   }
   return nullptr;
 }

@@ -31,14 +31,13 @@ std::string current_user() {
 }
 
 SshCaKey copy_of(const SshCaKey& key) {
-  return std::move(
-      *SshCaKey::parse(*private_key_to_pem(key.private_key(), std::nullopt), std::nullopt));
+  return *SshCaKey::parse(*private_key_to_pem(key.private_key(), std::nullopt), std::nullopt);
 }
 
 SshCertificateAuthority authority(std::vector<const SshCaKey*> keys) {
   std::vector<SshCaKey> copies;
   for (const SshCaKey* key : keys) copies.push_back(copy_of(*key));
-  return std::move(*SshCertificateAuthority::create(std::move(copies)));
+  return *SshCertificateAuthority::create(std::move(copies));
 }
 
 class SshdWithOurCa : public ::testing::Test {

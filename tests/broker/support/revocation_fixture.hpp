@@ -26,12 +26,12 @@ namespace jit::testing {
 inline ca::SshCertificateAuthority make_test_ssh_ca(std::size_t keys = 1) {
   std::vector<ca::SshCaKey> list;
   for (std::size_t i = 0; i < keys; ++i) list.push_back(*ca::SshCaKey::generate());
-  return std::move(*ca::SshCertificateAuthority::create(std::move(list)));
+  return *ca::SshCertificateAuthority::create(std::move(list));
 }
 
 inline ca::X509CaHierarchy make_test_hierarchy() {
-  return std::move(*ca::create_dev_hierarchy(ca::KeyAlgorithm::ecdsa_p256, {}, {},
-                                             std::chrono::system_clock::now()));
+  return *ca::create_dev_hierarchy(ca::KeyAlgorithm::ecdsa_p256, {}, {},
+                                   std::chrono::system_clock::now());
 }
 
 class RevocationFixture {
