@@ -21,6 +21,8 @@ test_packages=(
   oathtool              # an independent TOTP implementation to cross-check ours
   procps psmisc         # pgrep/kill in the crash tests
   ccache                # tests/run.sh builds two presets; repeated runs reuse compiled objects
+  chromium chromium-driver  # tests/browser: the approval page in a real browser (playwright-core)
+  libnss3-tools         # tests/browser: certutil makes Chromium trust the broker's dev certificate
 )
 
 want=("${build_packages[@]}")
