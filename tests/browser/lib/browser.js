@@ -56,7 +56,6 @@ export class Browser {
     this.browser = browser;
     this.broker = broker;
     this.home = home;
-    this.users = [];
   }
 
   version() {
@@ -70,23 +69,7 @@ export class Browser {
     page.setDefaultTimeout(15_000);
     const user = new BrowserUser(name, context, page, this.broker);
     if (passkey) await user.addVirtualAuthenticator();
-    this.users.push(user);
     return user;
-  }
-
-  async screenshotAll(prefix) {
-    const saved = [];
-    fs.mkdirSync(artifactsDir, { recursive: true });
-    for (const user of this.users) {
-      const file = path.join(artifactsDir, `${prefix}-${user.name}.png`);
-      try {
-        await user.page.screenshot({ path: file, fullPage: true, timeout: 5_000 });
-        saved.push(file);
-      } catch {
-        // A page that is gone cannot be photographed; the test's own error says why.
-      }
-    }
-    return saved;
   }
 
   async close() {
