@@ -10,6 +10,7 @@
 #include "broker/http/server.hpp"
 #include "broker/http/server_runner.hpp"
 #include "broker/http/tls_context.hpp"
+#include "broker/http/web_routes.hpp"
 #include "broker/service/ca_keys.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -104,6 +105,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   add_request_routes(router_, *access_);
   add_grant_routes(router_, *access_, *certificates_);
   add_revocation_routes(router_, *publisher_);
+  add_web_routes(router_, web_assets());
   HttpLimits limits;
   limits.max_body_bytes = config_.http.max_body_bytes;
   limits.max_header_bytes = config_.http.max_header_bytes;
