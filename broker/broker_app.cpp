@@ -5,6 +5,7 @@
 #include "broker/api/grants_api.hpp"
 #include "broker/api/requests_api.hpp"
 #include "broker/api/revocation_api.hpp"
+#include "broker/api/roles_api.hpp"
 #include "broker/auth/data_key.hpp"
 #include "broker/http/health_routes.hpp"
 #include "broker/http/server.hpp"
@@ -105,6 +106,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   add_request_routes(router_, *access_);
   add_grant_routes(router_, *access_, *certificates_);
   add_revocation_routes(router_, *publisher_);
+  add_role_routes(router_, *identity_);
   add_web_routes(router_, web_assets());
   HttpLimits limits;
   limits.max_body_bytes = config_.http.max_body_bytes;

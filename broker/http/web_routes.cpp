@@ -17,10 +17,9 @@ void add_web_routes(Router& router, std::span<const WebAsset> assets) {
   for (const WebAsset& asset : assets) {
     if (asset.name == "index.html") index = &asset;
     // The asset list is static data that outlives the router, so handlers keep a pointer.
-    router.add(http::verb::get, "/web/" + std::string(asset.name),
-               [&asset](RequestContext&&, Responder respond) {
-                 respond(web_asset_response(asset));
-               });
+    router.add(
+        http::verb::get, "/web/" + std::string(asset.name),
+        [&asset](RequestContext&&, Responder respond) { respond(web_asset_response(asset)); });
   }
   if (index == nullptr) throw std::invalid_argument("the web page has no index.html");
   router.add(http::verb::get, "/",
