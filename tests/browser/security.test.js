@@ -54,11 +54,11 @@ scenario(rig, 'a cookie call without the CSRF token is refused; with it, it work
   const state = async () => (await api(broker, 'GET', `/v1/requests/${request.id}`, { token: aliceToken })).state;
 
   const without = await cancel({});
-  assert.equal(without.status, 403, without.body);
+  assert.equal(without.status, 403, `cookie call without X-CSRF-Token: ${without.body}`);
   assert.match(without.type, /^application\/json/);
   assert.equal(JSON.parse(without.body).code, 'permission_denied');
   const wrong = await cancel({ 'X-CSRF-Token': `${csrf.slice(0, -1)}${csrf.endsWith('A') ? 'B' : 'A'}` });
-  assert.equal(wrong.status, 403, wrong.body);
+  assert.equal(wrong.status, 403, `cookie call with a wrong X-CSRF-Token: ${wrong.body}`);
   assert.equal(JSON.parse(wrong.body).code, 'permission_denied');
   assert.equal(await state(), 'pending', 'the refused calls changed nothing');
 

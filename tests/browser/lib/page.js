@@ -9,7 +9,8 @@ function describe(value) {
   return value === null ? 'nothing (element missing)' : JSON.stringify(value);
 }
 
-// Waits until the text of `selector` (trimmed, whitespace collapsed) equals `expected` (a string)
+// Waits until the text of `selector` as a person reads it (innerText, so list items and cells
+// stay apart; trimmed, whitespace collapsed) equals `expected` (a string)
 // or matches it (a RegExp); throws with the last text seen.
 export async function expectText(page, selector, expected, { timeout = WAIT_MS } = {}) {
   const deadline = Date.now() + timeout;
@@ -18,7 +19,7 @@ export async function expectText(page, selector, expected, { timeout = WAIT_MS }
     seen = await page
       .locator(selector)
       .first()
-      .textContent({ timeout: 500 })
+      .innerText({ timeout: 500 })
       .then((text) => text.replace(/\s+/g, ' ').trim())
       .catch(() => null);
     const ok =

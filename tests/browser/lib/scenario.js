@@ -58,6 +58,5 @@ export async function screenshot(t, page, name) {
   const file = path.join(artifactsDir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   t.diagnostic(`screenshot: ${file}`);
-  console.log(`screenshot: ${file}`);
   return file;
 }
