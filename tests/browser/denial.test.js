@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { api, apiLogin, createRequest } from './lib/api.js';
 import {
   decide,
+  expectHidden,
   expectText,
   expectVisible,
   myRequestRowSelector,
@@ -13,6 +14,19 @@ import {
   signInWithTotp,
 } from './lib/page.js';
 import { scenario, useRig } from './lib/scenario.js';
+
+// Watches for 2 s that the page does not drop `user` back to the sign-in form.
+async function expectStillSignedIn(user, when) {
+  const deadline = Date.now() + 2_000;
+  while (Date.now() < deadline) {
+    if (await user.page.isVisible('#login-form')) {
+      const why = await user.page.locator('#login-error').innerText().catch(() => '');
+      throw new Error(`${user.name} was sent back to the sign-in form ${when} (#login-error: ${JSON.stringify(why)})`);
+    }
+    await user.page.waitForTimeout(100);
+  }
+  await expectText(user.page, '#whoami', user.name);
+}
 
 // erin is a third approver, so the earlier grant needs neither carol's nor alice's TOTP codes.
 const rig = useRig({
@@ -82,6 +96,19 @@ scenario(rig, 'a denial with a comment shows to alice', async ({ broker, user })
   // The earlier grant of prod-db-read is alice's recent history.
   await expectVisible(carol.page, '#detail-history .history-row', 'history row');
   assert.equal(await carol.page.locator('#detail-history .history-row').count(), 1);
+
+  // A mistyped code is refused, and carol stays signed in to try again.
+  await carol.page.fill('#review-comment', 'first try');
+  await carol.page.click('#deny');
+  await expectVisible(carol.page, '#mfa-dialog', 'MFA prompt for deny');
+  await carol.page.fill('#mfa-totp-code', broker.totp.wrongCode('carol'));
+  const refused = carol.page.waitForResponse((r) => r.url().endsWith(`/v1/requests/${id}/deny`));
+  await carol.page.click('#mfa-submit-totp');
+  assert.equal((await refused).status(), 401);
+  await expectStillSignedIn(carol, 'after a wrong code');
+  assert.equal((await api(broker, 'GET', `/v1/requests/${id}`, { token: aliceToken })).state, 'pending');
+  if (await carol.page.isVisible('#mfa-dialog')) await carol.page.click('#mfa-cancel');
+  await expectHidden(carol.page, '#mfa-dialog', 'MFA prompt after cancel');
 
   const comment = 'Use the read replica dashboard instead; ask in #ops if it lacks data.';
   await decide(carol, 'deny', { comment, factor: 'totp' });

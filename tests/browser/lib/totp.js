@@ -52,6 +52,17 @@ export class TotpClock {
     this.#secrets.set(user, secret);
   }
 
+  // A 6-digit code that is wrong for `user` now: none of the steps the broker could accept.
+  wrongCode(user) {
+    const secret = this.#secrets.get(user);
+    const now = currentStep();
+    const valid = new Set([-2, -1, 0, 1, 2].map((d) => totpAtStep(secret, now + d)));
+    for (let candidate = 0; ; candidate += 111_111) {
+      const code = String(candidate % 1_000_000).padStart(6, '0');
+      if (!valid.has(code)) return code;
+    }
+  }
+
   // A code `user` has not used yet.
   async code(user) {
     const secret = this.#secrets.get(user);
