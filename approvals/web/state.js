@@ -1,4 +1,5 @@
 // What the page knows about the signed-in user, shared by the tabs, and the #flash message line.
+import { get } from './api.js';
 import { setText } from './dom.js';
 
 export const session = {
@@ -32,7 +33,10 @@ export function onSessionLost(callback) {
 // Shows an API failure in #flash; a lost session sends the user back to the sign-in form.
 export function report(prefix, error) {
   if (error && error.status === 401 && error.code === 'unauthenticated') {
-    sessionLost('your session has ended; sign in again');
+    // The broker answers a wrong or replayed MFA code with the same 401 as a lost session, so
+    // only a session the broker no longer knows ends the page's: a mistyped code is an error.
+    get('/v1/session').then(() => flashError(prefix, error),
+                            () => sessionLost('your session has ended; sign in again'));
     return;
   }
   if (error && error.status === 403 && error.code === 'permission_denied' &&

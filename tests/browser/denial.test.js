@@ -102,10 +102,19 @@ scenario(rig, 'a denial with a comment shows to alice', async ({ broker, user })
   await carol.page.click('#deny');
   await expectVisible(carol.page, '#mfa-dialog', 'MFA prompt for deny');
   await carol.page.fill('#mfa-totp-code', broker.totp.wrongCode('carol'));
+  const flashBefore = await carol.page.locator('#flash').innerText();
   const refused = carol.page.waitForResponse((r) => r.url().endsWith(`/v1/requests/${id}/deny`));
   await carol.page.click('#mfa-submit-totp');
   assert.equal((await refused).status(), 401);
   await expectStillSignedIn(carol, 'after a wrong code');
+  // The refusal is shown: a new #flash message, or the prompt stays open to try again.
+  await carol.page.waitForFunction(
+    (before) => document.getElementById('flash').innerText !== before ||
+      !document.getElementById('mfa-dialog').hidden && document.getElementById('mfa-dialog').checkVisibility(),
+    flashBefore, { timeout: 5_000 },
+  ).catch(() => {
+    throw new Error(`nothing tells carol her code was refused (#flash still ${JSON.stringify(flashBefore)})`);
+  });
   assert.equal((await api(broker, 'GET', `/v1/requests/${id}`, { token: aliceToken })).state, 'pending');
   if (await carol.page.isVisible('#mfa-dialog')) await carol.page.click('#mfa-cancel');
   await expectHidden(carol.page, '#mfa-dialog', 'MFA prompt after cancel');
