@@ -128,12 +128,17 @@ export async function openRequest(user, id) {
 export async function decide(user, decision, { comment, factor }) {
   await user.page.fill('#review-comment', comment);
   await user.page.click(decision === 'approve' ? '#approve' : '#deny');
-  await expectVisible(user.page, '#mfa-dialog', `MFA prompt for ${decision}`);
+  await answerMfa(user, factor, decision);
+}
+
+// Answers the MFA prompt that `action` opened, with the passkey or a fresh TOTP code.
+export async function answerMfa(user, factor, action) {
+  await expectVisible(user.page, '#mfa-dialog', `MFA prompt for ${action}`);
   if (factor === 'passkey') {
     await user.page.click('#mfa-use-passkey');
   } else {
     await user.page.fill('#mfa-totp-code', await user.broker.totp.code(user.name));
     await user.page.click('#mfa-submit-totp');
   }
-  await expectHidden(user.page, '#mfa-dialog', `MFA prompt after ${decision} with ${factor}`);
+  await expectHidden(user.page, '#mfa-dialog', `MFA prompt after ${action} with ${factor}`);
 }
