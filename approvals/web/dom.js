@@ -57,3 +57,8 @@ export function when(unixSeconds) {
   if (typeof unixSeconds !== 'number') return '';
   return new Date(unixSeconds * 1000).toLocaleString();
 }
+
+// A review's decision ("approve", "deny") as the page says it: "approved", "denied".
+export function decided(decision) {
+  return decision === 'deny' ? 'denied' : decision === 'approve' ? 'approved' : String(decision);
+}

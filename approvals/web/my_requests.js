@@ -2,7 +2,7 @@
 // (polled while the tab is open), read reviewers' decisions, and copy the `jit ssh-cert` command of
 // an active grant.
 import { ApiError, get, post, seg } from './api.js';
-import { $, age, clear, el, relative, show, when } from './dom.js';
+import { $, age, clear, decided, el, relative, show, when } from './dom.js';
 import { askMfa } from './mfa.js';
 import { flash, report, session } from './state.js';
 
@@ -28,7 +28,8 @@ function showRoleDefaults() {
 }
 
 function reviewText(review) {
-  return review.reviewer + ' ' + review.decision + 'd' + (review.comment ? ': ' + review.comment : '');
+  return review.reviewer + ' ' + decided(review.decision) +
+         (review.comment ? ': ' + review.comment : '');
 }
 
 function myRequestRow(request) {

@@ -1,7 +1,7 @@
 // Queue tab: pending requests the user may review, one request's detail with the requester's
 // recent grants of that role, and approve/deny with a comment and a factor bound to the request.
 import { get, post, seg } from './api.js';
-import { $, age, clear, el, setText, show, when } from './dom.js';
+import { $, age, clear, decided, el, setText, show, when } from './dom.js';
 import { askMfa } from './mfa.js';
 import { flash, mayReview, report, session } from './state.js';
 
@@ -26,7 +26,7 @@ function queueRow(request) {
             el('td', { class: 'breakglass' }, request.breakglass ? 'break-glass' : ''),
             el('td', {},
                el('button', { type: 'button', class: 'open-request' },
-                  reviewed ? 'Open (you ' + reviewed.decision + 'd)' : 'Open')));
+                  reviewed ? 'Open (you ' + decided(reviewed.decision) + ')' : 'Open')));
 }
 
 export async function loadQueue() {
@@ -51,7 +51,7 @@ function historyRow(grant) {
 }
 
 function reviewItem(review) {
-  const text = review.reviewer + ' ' + review.decision + 'd' +
+  const text = review.reviewer + ' ' + decided(review.decision) +
                (review.comment ? ': ' + review.comment : '');
   return el('li', { class: 'review' }, text);
 }
