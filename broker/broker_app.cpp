@@ -133,6 +133,8 @@ int BrokerApp::run() {
   });
   std::cout << "jit-broker listening on https://" << endpoint.address().to_string() << ":"
             << endpoint.port() << "/ (stop with SIGTERM or Ctrl-C)" << std::endl;
+  // Passkeys work only on the configured origin (a host name, never an IP address).
+  std::cout << "web approval page: " << config_.mfa.webauthn.origin << "/" << std::endl;
   ServerRunnerOptions options;
   options.threads = config_.http.threads > 0 ? static_cast<unsigned>(config_.http.threads) : 0;
   ServerRunner runner(io_, *server_, options);

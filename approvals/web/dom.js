@@ -32,11 +32,6 @@ export function show(id, visible) {
   $(id).hidden = !visible;
 }
 
-// A review's decision as a person reads it: "approved", "denied" (the API says approve/deny).
-export function decided(decision) {
-  return { approve: 'approved', deny: 'denied' }[decision] || String(decision);
-}
-
 // "42s ago", "5m ago", "3h ago", "2d ago" for a unix time in seconds.
 export function age(unixSeconds, now = Date.now() / 1000) {
   const s = Math.max(0, Math.floor(now - unixSeconds));
@@ -61,4 +56,9 @@ export function relative(unixSeconds, now = Date.now() / 1000) {
 export function when(unixSeconds) {
   if (typeof unixSeconds !== 'number') return '';
   return new Date(unixSeconds * 1000).toLocaleString();
+}
+
+// A review's decision ("approve", "deny") as the page says it: "approved", "denied".
+export function decided(decision) {
+  return decision === 'deny' ? 'denied' : decision === 'approve' ? 'approved' : String(decision);
 }

@@ -30,6 +30,9 @@ async function usePasskey() {
   busy(true);
   try {
     const options = await post(pending.beginPath);
+    if (!options.allowCredentials || options.allowCredentials.length === 0) {
+      throw new Error('you have no passkey registered here; use a code, or register one first');
+    }
     const assertion = await webauthn.assert(options);
     finish({ webauthn: assertion });
   } catch (e) {
@@ -63,6 +66,10 @@ export function initMfaDialog() {
   $('mfa-dialog').addEventListener('cancel', (event) => {  // Escape
     event.preventDefault();
     finish(null);
+  });
+  // However the dialog closes, a waiting action is told it was cancelled.
+  $('mfa-dialog').addEventListener('close', () => {
+    if (pending) finish(null);
   });
 }
 

@@ -28,7 +28,8 @@ function showRoleDefaults() {
 }
 
 function reviewText(review) {
-  return review.reviewer + ' ' + decided(review.decision) + (review.comment ? ': ' + review.comment : '');
+  return review.reviewer + ' ' + decided(review.decision) +
+         (review.comment ? ': ' + review.comment : '');
 }
 
 function myRequestRow(request) {

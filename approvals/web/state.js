@@ -1,5 +1,5 @@
 // What the page knows about the signed-in user, shared by the tabs, and the #flash message line.
-import { get } from './api.js';
+import { csrfToken, get } from './api.js';
 import { setText } from './dom.js';
 
 export const session = {
@@ -30,17 +30,30 @@ export function onSessionLost(callback) {
   sessionLost = callback;
 }
 
+// Whether the broker still knows our session. A 401 "unauthenticated" answers both a session that
+// ended and a second factor that was refused (wrong or reused code, refused passkey): asking again
+// tells the two apart.
+async function sessionAlive() {
+  try {
+    await get('/v1/session');
+    return true;
+  } catch (e) {
+    return !(e && e.status === 401);
+  }
+}
+
 // Shows an API failure in #flash; a lost session sends the user back to the sign-in form.
-export function report(prefix, error) {
+export async function report(prefix, error) {
   if (error && error.status === 401 && error.code === 'unauthenticated') {
-    // The broker answers a wrong or replayed MFA code with the same 401 as a lost session, so
-    // only a session the broker no longer knows ends the page's: a mistyped code is an error.
-    get('/v1/session').then(() => flashError(prefix, error),
-                            () => sessionLost('your session has ended; sign in again'));
+    if (!(await sessionAlive())) {
+      sessionLost('your session has ended; sign in again');
+      return;
+    }
+    flash(prefix + ': the code or passkey was not accepted (wrong, expired or already used); ' +
+          'try again', 'error');
     return;
   }
-  if (error && error.status === 403 && error.code === 'permission_denied' &&
-      !sessionStorage.getItem('jit.csrf')) {
+  if (error && error.status === 403 && error.code === 'permission_denied' && !csrfToken()) {
     sessionLost('sign in again in this tab');
     return;
   }
