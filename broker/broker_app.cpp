@@ -5,11 +5,13 @@
 #include "broker/api/grants_api.hpp"
 #include "broker/api/requests_api.hpp"
 #include "broker/api/revocation_api.hpp"
+#include "broker/api/roles_api.hpp"
 #include "broker/auth/data_key.hpp"
 #include "broker/http/health_routes.hpp"
 #include "broker/http/server.hpp"
 #include "broker/http/server_runner.hpp"
 #include "broker/http/tls_context.hpp"
+#include "broker/http/web_routes.hpp"
 #include "broker/service/ca_keys.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -104,6 +106,8 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   add_request_routes(router_, *access_);
   add_grant_routes(router_, *access_, *certificates_);
   add_revocation_routes(router_, *publisher_);
+  add_role_routes(router_, *identity_);
+  add_web_routes(router_, web_assets());
   HttpLimits limits;
   limits.max_body_bytes = config_.http.max_body_bytes;
   limits.max_header_bytes = config_.http.max_header_bytes;
@@ -131,6 +135,8 @@ int BrokerApp::run() {
   });
   std::cout << "jit-broker listening on https://" << endpoint.address().to_string() << ":"
             << endpoint.port() << "/ (stop with SIGTERM or Ctrl-C)" << std::endl;
+  // Passkeys work only on the configured origin (a host name, never an IP address).
+  std::cout << "web approval page: " << config_.mfa.webauthn.origin << "/" << std::endl;
   ServerRunnerOptions options;
   options.threads = config_.http.threads > 0 ? static_cast<unsigned>(config_.http.threads) : 0;
   ServerRunner runner(io_, *server_, options);

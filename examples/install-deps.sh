@@ -22,6 +22,8 @@ test_packages=(
   procps psmisc         # pgrep/kill in the crash tests
   ccache                # tests/run.sh builds two presets; repeated runs reuse compiled objects
   clang libclang-rt-14-dev  # the asan preset: clang's ASan/UBSan and libFuzzer (tests/fuzz)
+  chromium chromium-driver  # tests/browser: the approval page in a real browser (playwright-core)
+  libnss3-tools         # tests/browser: certutil makes Chromium trust the broker's dev certificate
 )
 
 want=("${build_packages[@]}")

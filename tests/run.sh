@@ -20,6 +20,10 @@ for preset in default asan; do
   cmake --build --preset "${preset}" -j "${jobs}"
   echo "=== preset ${preset}: tests"
   ctest --preset "${preset}" -j "${jobs}" --timeout 300
+  if [[ "${preset}" == default ]]; then
+    echo "=== preset default: browser tests (tests/browser, Chromium + playwright-core)"
+    ./tests/browser/run.sh
+  fi
 done
 echo "=== fuzzing: each libFuzzer target of the asan preset for 60 s"
 ./tests/fuzz/run.sh 60

@@ -18,6 +18,17 @@ HttpResponse invalid_input(const FieldProblem& problem) {
   return error_answer(http::status::bad_request, "invalid_input", problem.message);
 }
 
+// The names policy allows: 1-64 of letters, digits, '.', '_' and '-'.
+bool is_user_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 using Mint = void (CertificateService::*)(const Caller&, const std::string&, const std::string&,
                                           const json::value*, AccessService::Answer);
 
@@ -63,6 +74,16 @@ void add_grant_routes(Router& router, AccessService& access, CertificateService&
                  }
                  filter.state = *state;
                }
+               if (context.has_query("approved_by")) {
+                 // Within what the caller may see anyway: a reviewer's decisions are in each
+                 // request's reviews.
+                 auto reviewer = context.query("approved_by");
+                 if (!is_user_name(reviewer)) {
+                   return respond(error_answer(http::status::bad_request, "invalid_input",
+                                               "approved_by must be a user name"));
+                 }
+                 filter.approved_by = std::move(reviewer);
+               }
                respond(json_response(http::status::ok,
                                      json::object{{"grants", access.list_grants(caller, filter)}}));
              }));
@@ -79,14 +100,14 @@ void add_grant_routes(Router& router, AccessService& access, CertificateService&
                  identity, [&access](RequestContext&& context, Responder respond, Caller caller) {
                    auto body = parse_json_body(context.request);
                    if (!body) return respond(body.error());
-                   if (auto problem = only_fields(*body, {"reason"})) {
+                   if (auto problem = only_fields(*body, {"reason", "mfa"})) {
                      return respond(invalid_input(*problem));
                    }
                    std::optional<FieldProblem> problem;
                    auto reason = string_field(*body, "reason", 16 * 1024, problem);
                    if (problem) return respond(invalid_input(*problem));
                    access.revoke(caller, context.params.at("id"), reason.value_or(""),
-                                 [respond](Result<json::object> result) {
+                                 body->if_contains("mfa"), [respond](Result<json::object> result) {
                                    answer_with(respond, http::status::ok, std::move(result));
                                  });
                  }));

@@ -16,6 +16,8 @@ namespace json = boost::json;
 // ...) are policy's and answer `field_too_long`.
 constexpr std::size_t kMaxTextField = 16 * 1024;
 constexpr std::size_t kMaxNameField = 256;
+// How many earlier grants GET /v1/requests/{id}/history shows a reviewer.
+constexpr std::size_t kHistoryLength = 10;
 
 HttpResponse invalid_input(const FieldProblem& problem) {
   return error_answer(http::status::bad_request, "invalid_input", problem.message);
@@ -139,6 +141,15 @@ void add_request_routes(Router& router, AccessService& access) {
                              answer_with(respond, http::status::ok,
                                          access.get_request(caller, context.params.at("id")));
                            }));
+
+  router.add(
+      http::verb::get, "/v1/requests/{id}/history",
+      authenticated(
+          identity, [&access](RequestContext&& context, Responder respond, Caller caller) {
+            auto grants = access.requester_history(caller, context.params.at("id"), kHistoryLength);
+            if (!grants) return respond(error_answer(grants.error()));
+            respond(json_response(http::status::ok, json::object{{"grants", std::move(*grants)}}));
+          }));
 
   add_review_route(router, access, "/v1/requests/{id}/approve", approvals::ReviewDecision::approve);
   add_review_route(router, access, "/v1/requests/{id}/deny", approvals::ReviewDecision::deny);

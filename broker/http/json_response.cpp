@@ -205,11 +205,16 @@ class StrictJsonHandler {
 
 }  // namespace
 
-void add_security_headers(HttpResponse& response) {
-  response.set(http::field::cache_control, "no-store");
+void add_transport_security_headers(HttpResponse& response) {
+  response.set("Content-Security-Policy", kContentSecurityPolicy);
   response.set("X-Content-Type-Options", "nosniff");
   response.set("Referrer-Policy", "no-referrer");
   response.set(http::field::strict_transport_security, "max-age=31536000");
+}
+
+void add_security_headers(HttpResponse& response) {
+  response.set(http::field::cache_control, "no-store");
+  add_transport_security_headers(response);
 }
 
 HttpResponse text_response(http::status status, std::string body, std::string_view content_type) {

@@ -15,9 +15,17 @@
 
 namespace jit::broker {
 
-// Sets Cache-Control: no-store, X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer and
-// Strict-Transport-Security on a response.
+// The headers every answer carries, page or API (the server sets them again on whatever a handler
+// built, so none can be forgotten): Content-Security-Policy (same-origin resources only, no
+// framing), X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer and
+// Strict-Transport-Security.
+void add_transport_security_headers(HttpResponse& response);
+
+// The above plus Cache-Control: no-store.
 void add_security_headers(HttpResponse& response);
+
+inline constexpr std::string_view kContentSecurityPolicy =
+    "default-src 'self'; frame-ancestors 'none'";
 
 // Any content type (e.g. Prometheus text, PEM), with the security headers and Content-Length.
 [[nodiscard]] HttpResponse text_response(http::status status, std::string body,

@@ -197,6 +197,7 @@ void HttpsSession::on_response(std::uint64_t sequence, HttpResponse&& response) 
   awaiting_response_ = false;
   answer_pending_.reset();
   response_ = std::move(response);
+  add_transport_security_headers(response_);
   const bool keep_alive = keep_alive_ && !stopping_;
   response_.version(11);
   response_.keep_alive(keep_alive);

@@ -2,6 +2,7 @@
 // transaction, asks approvals/ whether the step is allowed, and stores the step with its audit
 // record. Also the reads, whose visibility rules live here too.
 #include "approvals/grant_rules.hpp"
+#include "approvals/mfa_evidence.hpp"
 #include "broker/service/access_outcome.hpp"
 #include "broker/service/access_views.hpp"
 
@@ -126,10 +127,12 @@ void AccessService::post_incident_review_in(WriteContext& tx, Outcome& outcome,
 }
 
 void AccessService::revoke_in(WriteContext& tx, Outcome& outcome, const std::string& actor,
-                              const GrantRow& grant, const std::string& reason) {
+                              const GrantRow& grant, const std::string& reason,
+                              const std::optional<approvals::MfaEvidence>& evidence) {
   const auto now = identity_.now_seconds();
   const int certificates = end_grant(tx.db(), grant.id, GrantState::revoked, now, reason);
   json::object details{{"reason", reason}, {"certificates_revoked", certificates}};
+  if (evidence) details["mfa"] = approvals::mfa_evidence_to_json(*evidence);
   tx.audit({actor, "grant.revoke", grant_object(grant.id), json::serialize(details)});
   auto stored = find_grant(tx.db(), grant.id);
   auto request = find_request(tx.db(), grant.request_id);
@@ -139,35 +142,59 @@ void AccessService::revoke_in(WriteContext& tx, Outcome& outcome, const std::str
   outcome.answer = std::move(view);
 }
 
+bool AccessService::may_revoke_now(const std::string& actor, const std::string& grant_id) {
+  return identity_.store().read([&](SQLite::Database& db) {
+    auto grant = find_grant(db, grant_id);
+    return grant && may_see_grant(policy(), *grant, actor) &&
+           approvals::check_revoke(policy(), to_snapshot(*grant), actor).has_value();
+  });
+}
+
 void AccessService::revoke(const Caller& caller, const std::string& grant_id, std::string reason,
-                           Answer done) {
+                           const json::value* mfa, Answer done) {
   if (auto text = approvals::check_text(reason, approvals::kMaxReasonLength); !text) {
     return done(text.error());
   }
   if (reason.empty()) return done(make_error_code(RequestErrc::reason_required));
-  commit(
-      [this, caller, grant_id, reason](WriteContext& tx, Outcome& outcome) {
-        auto grant = find_grant(tx.db(), grant_id);
-        if (!grant || !may_see_grant(policy(), *grant, caller.user)) {
-          outcome.answer = make_error_code(BrokerErrc::not_found);
-          return;
-        }
-        if (auto allowed = approvals::check_revoke(policy(), to_snapshot(*grant), caller.user);
-            !allowed) {
-          return refuse(tx, outcome.answer, caller.user, "grant.revoke.refused",
-                        grant_object(grant->id), allowed.error());
-        }
-        revoke_in(tx, outcome, caller.user, *grant, reason);
+  auto job = [this, caller, grant_id, reason](std::optional<approvals::MfaEvidence> evidence) {
+    return [this, caller, grant_id, reason, evidence](WriteContext& tx, Outcome& outcome) {
+      auto grant = find_grant(tx.db(), grant_id);
+      if (!grant || !may_see_grant(policy(), *grant, caller.user)) {
+        outcome.answer = make_error_code(BrokerErrc::not_found);
+        return;
+      }
+      if (auto allowed = approvals::check_revoke(policy(), to_snapshot(*grant), caller.user);
+          !allowed) {
+        return refuse(tx, outcome.answer, caller.user, "grant.revoke.refused",
+                      grant_object(grant->id), allowed.error());
+      }
+      revoke_in(tx, outcome, caller.user, *grant, reason, evidence);
+    };
+  };
+  const bool absent = mfa == nullptr || mfa->is_null();
+  // Someone who may not revoke this grant is answered (and audited) by the job itself, before a
+  // factor is spent; so is a bearer caller who gave none.
+  if ((absent && !caller.via_cookie) || !may_revoke_now(caller.user, grant_id)) {
+    return commit(job(std::nullopt), std::move(done));
+  }
+  with_presence(
+      caller, mfa, false, MfaPurpose::presence, std::nullopt,
+      [this, job, done](std::optional<approvals::MfaEvidence> evidence) {
+        commit(job(std::move(evidence)), done);
       },
-      std::move(done));
+      done);
 }
 
 Result<std::size_t> AccessService::revoke_all_of(const std::string& user, const std::string& actor,
                                                  const std::string& reason) {
   auto outcome = std::make_shared<Outcome>();
   std::size_t ended = 0;
+  GrantFilter active_of_user;
+  active_of_user.user = user;
+  active_of_user.state = GrantState::active;
+  active_of_user.limit = 100000;
   auto ec = identity_.store().write_sync([&](WriteContext& tx) -> boost::system::error_code {
-    for (const auto& grant : broker::list_grants(tx.db(), {user, GrantState::active, 100000, {}})) {
+    for (const auto& grant : broker::list_grants(tx.db(), active_of_user)) {
       revoke_in(tx, *outcome, actor, grant, reason);
       ++ended;
     }
@@ -261,6 +288,29 @@ json::array AccessService::list_grants(const Caller& caller, GrantFilter filter)
     json::array out;
     for (const auto& grant : broker::list_grants(db, filter)) {
       if (!may_see_grant(policy(), grant, caller.user)) continue;
+      auto request = find_request(db, grant.request_id);
+      out.push_back(grant_view(grant, request && request->breakglass));
+    }
+    return out;
+  });
+}
+
+Result<json::array> AccessService::requester_history(const Caller& caller,
+                                                     const std::string& request_id,
+                                                     std::size_t limit) {
+  return identity_.store().read([&](SQLite::Database& db) -> Result<json::array> {
+    auto row = find_request(db, request_id);
+    if (!row || !may_view_request(policy(), row->role, row->requester, caller.user)) {
+      return make_error_code(BrokerErrc::not_found);
+    }
+    // Whoever may view the request may see every grant of its requester and role (the same rule).
+    GrantFilter filter;
+    filter.limit = limit;
+    filter.of_user = row->requester;
+    filter.of_role = row->role;
+    filter.not_request = row->id;
+    json::array out;
+    for (const auto& grant : broker::list_grants(db, filter)) {
       auto request = find_request(db, grant.request_id);
       out.push_back(grant_view(grant, request && request->breakglass));
     }

@@ -61,13 +61,23 @@ class AccessService {
   void post_incident_review(const Caller& caller, const std::string& request_id,
                             std::string comment, const boost::json::value* mfa, Answer done);
   void cancel(const Caller& caller, const std::string& request_id, Answer done);
-  void revoke(const Caller& caller, const std::string& grant_id, std::string reason, Answer done);
+  // Ends a grant early. `mfa`, when given, is verified (a presence proof: TOTP or an assertion on a
+  // /v1/webauthn/presence/begin challenge) and its evidence audited. The page (a cookie session)
+  // must always give one; a bearer caller (the CLI) may revoke on its session alone, since
+  // revoking only takes access away.
+  void revoke(const Caller& caller, const std::string& grant_id, std::string reason,
+              const boost::json::value* mfa, Answer done);
 
   // Reads. A request or grant the caller may not see is not_found, like one that does not exist.
   Result<boost::json::object> get_request(const Caller& caller, const std::string& id);
   boost::json::array list_requests(const Caller& caller, RequestFilter filter);
   Result<boost::json::object> get_grant(const Caller& caller, const std::string& id);
   boost::json::array list_grants(const Caller& caller, GrantFilter filter);
+  // The requester's latest `limit` grants of the request's role, other than the request's own,
+  // newest first: what a reviewer looks at to spot an unusual ask. Visible to whoever may view the
+  // request (not_found otherwise).
+  Result<boost::json::array> requester_history(const Caller& caller, const std::string& request_id,
+                                               std::size_t limit);
 
   // A WebAuthn challenge bound to the request's digest, for approving, denying or reviewing it.
   Result<ca::Bytes> approval_challenge(const Caller& caller, const std::string& request_id);
@@ -119,7 +129,10 @@ class AccessService {
                                const std::string& request_id, const std::string& comment,
                                const std::string& evidence);
   void revoke_in(WriteContext& tx, Outcome& outcome, const std::string& actor,
-                 const GrantRow& grant, const std::string& reason);
+                 const GrantRow& grant, const std::string& reason,
+                 const std::optional<approvals::MfaEvidence>& evidence = std::nullopt);
+  // The checks revoke's write job makes, on the last committed state.
+  bool may_revoke_now(const std::string& actor, const std::string& grant_id);
 
   IdentityService& identity_;
   config::Limits limits_;

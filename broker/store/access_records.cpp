@@ -202,11 +202,23 @@ std::vector<GrantRow> list_grants(SQLite::Database& db, const GrantFilter& filte
   std::string where = "WHERE 1";
   if (filter.user) where += party_clause("user", filter.roles.size());
   if (filter.state) where += " AND state = ?";
+  if (filter.approved_by) {
+    where +=
+        " AND request_id IN (SELECT request_id FROM reviews WHERE reviewer = ? AND decision = "
+        "'approve')";
+  }
+  if (filter.of_user) where += " AND user = ?";
+  if (filter.of_role) where += " AND role = ?";
+  if (filter.not_request) where += " AND request_id <> ?";
   where += " ORDER BY not_before DESC, id LIMIT ?";
   SQLite::Statement q(db, select_grants(where));
   int index = 1;
   if (filter.user) bind_party(q, index, *filter.user, filter.roles);
   if (filter.state) q.bind(index++, std::string(approvals::to_string(*filter.state)));
+  if (filter.approved_by) q.bind(index++, *filter.approved_by);
+  if (filter.of_user) q.bind(index++, *filter.of_user);
+  if (filter.of_role) q.bind(index++, *filter.of_role);
+  if (filter.not_request) q.bind(index++, *filter.not_request);
   q.bind(index, static_cast<std::int64_t>(filter.limit));
   std::vector<GrantRow> rows;
   while (q.executeStep()) rows.push_back(read_grant(q));

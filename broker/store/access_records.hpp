@@ -93,6 +93,10 @@ struct GrantFilter {
   std::optional<approvals::GrantState> state;
   std::size_t limit = 500;  // newest first, counted after the filters
   std::vector<std::string> roles;
+  std::optional<std::string> approved_by;  // only grants whose request this user approved
+  std::optional<std::string> of_user;      // only grants of exactly this user ...
+  std::optional<std::string> of_role;      // ... and this role (a requester's history)
+  std::optional<std::string> not_request;  // leaving out the grant of this request
 };
 std::vector<GrantRow> list_grants(SQLite::Database& db, const GrantFilter& filter);
 

@@ -1,0 +1,66 @@
+// The broker's JSON API as the page uses it. The session itself is the HttpOnly cookie the broker
+// sets at sign-in; the CSRF token that must accompany every non-GET call is kept in sessionStorage
+// (this tab only, never in a URL) and sent as the X-CSRF-Token header.
+
+const CSRF_KEY = 'jit.csrf';
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export function csrfToken() {
+  return sessionStorage.getItem(CSRF_KEY) || '';
+}
+
+export function setCsrfToken(token) {
+  if (token) {
+    sessionStorage.setItem(CSRF_KEY, token);
+  } else {
+    sessionStorage.removeItem(CSRF_KEY);
+  }
+}
+
+// method: 'GET' or 'POST'; body: an object (sent as JSON) or undefined (no body).
+export async function call(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken();
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError(0, 'network', 'the broker cannot be reached');
+  }
+  let data = null;
+  const type = response.headers.get('Content-Type') || '';
+  if (type.startsWith('application/json')) {
+    try {
+      data = await response.json();
+    } catch (e) {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const code = data && typeof data.code === 'string' ? data.code : 'http_' + response.status;
+    const message = data && typeof data.error === 'string' ? data.error
+                                                           : 'the broker answered ' + response.status;
+    throw new ApiError(response.status, code, message);
+  }
+  return data;
+}
+
+export const get = (path) => call('GET', path);
+export const post = (path, body) => call('POST', path, body);
+
+// A path segment from an id the broker gave us ("req-...", "grt-...").
+export function seg(id) {
+  return encodeURIComponent(String(id));
+}

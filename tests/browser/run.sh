@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Browser tests of the approval page: Debian's Chromium driven by playwright-core (from npm, no
+# browser download) against a real `jit-broker serve` that each test file starts on a free
+# loopback port. Needs the default preset's jit-broker built (tests/run.sh does that first), the
+# Debian packages chromium and libnss3-tools, and node >= 20 with npm.
+# Screenshots go to build/default/test-artifacts/browser/ (JIT_BROWSER_ARTIFACTS overrides).
+# Usage: tests/browser/run.sh [test files...]   (default: every tests/browser/*.test.js)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "${here}/../.." && pwd)"
+
+export JIT_BROKER="${JIT_BROKER:-${root}/build/default/broker/jit-broker}"
+export JIT_BROWSER_ARTIFACTS="${JIT_BROWSER_ARTIFACTS:-${root}/build/default/test-artifacts/browser}"
+export JIT_CHROMIUM="${JIT_CHROMIUM:-/usr/bin/chromium}"
+
+fail() {
+  echo "tests/browser: $*" >&2
+  exit 1
+}
+[[ -x "${JIT_BROKER}" ]] || fail "${JIT_BROKER} is missing: cmake --build --preset default --target jit-broker"
+[[ -x "${JIT_CHROMIUM}" ]] || fail "${JIT_CHROMIUM} is missing: apt-get install chromium (examples/install-deps.sh --test)"
+command -v certutil >/dev/null || fail "certutil is missing: apt-get install libnss3-tools"
+command -v oathtool >/dev/null || fail "oathtool is missing: apt-get install oathtool"
+command -v node >/dev/null || fail "node is missing (node >= 20 with npm)"
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+((node_major >= 20)) || fail "node $(node --version) is too old: playwright-core needs node >= 20"
+
+cd "${here}"
+if [[ ! -d node_modules/playwright-core ]]; then
+  # Exactly the versions in package-lock.json; playwright-core downloads no browser.
+  npm ci --no-audit --no-fund
+fi
+mkdir -p "${JIT_BROWSER_ARTIFACTS}"
+
+# Each test file starts and stops its own broker; their pids are also listed here so that a node
+# process that dies on the way cannot leave a broker behind.
+run_dir="$(mktemp -d /tmp/jit-browser-run.XXXXXX)"
+export JIT_BROWSER_PIDS="${run_dir}/broker.pids"
+: >"${JIT_BROWSER_PIDS}"
+cleanup() {
+  while read -r pid; do
+    if [[ -n "${pid}" ]] && kill -0 "${pid}" 2>/dev/null; then
+      echo "tests/browser: stopping leftover broker ${pid}" >&2
+      kill -TERM "${pid}" 2>/dev/null || true
+    fi
+  done <"${JIT_BROWSER_PIDS}"
+  rm -rf "${run_dir}"
+}
+trap cleanup EXIT
+
+if (($# == 0)); then
+  set -- ./*.test.js
+fi
+# One file at a time: the machine has two cores, and each file runs a broker and a Chromium.
+node --test --test-concurrency=1 --test-timeout=120000 "$@"
