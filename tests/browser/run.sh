@@ -31,6 +31,8 @@ if [[ ! -d node_modules/playwright-core ]]; then
   npm ci --no-audit --no-fund
 fi
 mkdir -p "${JIT_BROWSER_ARTIFACTS}"
+# Screenshots are of this run only.
+rm -f "${JIT_BROWSER_ARTIFACTS}"/*.png
 
 # Each test file starts and stops its own broker; their pids are also listed here so that a node
 # process that dies on the way cannot leave a broker behind.

@@ -114,9 +114,14 @@ export class Broker {
     await waitForListening(child, this.output, 20_000);
   }
 
+  // Stops the broker with SIGTERM (SIGKILL after 10 s) and removes its dir. Throws when the broker
+  // had already died or did not exit cleanly (exit code 0) on SIGTERM, e.g. a sanitizer report.
   async stop() {
     const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
+    let problem = null;
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      problem = `the broker died during the tests (${child.exitCode ?? child.signalCode})`;
+    } else if (child) {
       child.kill('SIGTERM');
       let timer;
       const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve(null), 10_000)));
@@ -125,10 +130,14 @@ export class Broker {
       if (exit === null) {
         child.kill('SIGKILL');
         await this.exited;
+        problem = 'the broker did not stop within 10 s of SIGTERM';
+      } else if (exit.code !== 0) {
+        problem = `the broker exited with ${exit.code ?? exit.signal} on SIGTERM`;
       }
     }
     this.child = null;
     if (!process.env.JIT_BROWSER_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
+    if (problem) throw new Error(`${problem}; its stderr ends with:\n${this.output.err.slice(-4000)}`);
   }
 }
 
@@ -167,7 +176,7 @@ export async function startBroker({ policy = defaultPolicy, users = defaultUsers
       return broker;
     } catch (error) {
       lastError = error;
-      await broker.stop();
+      await broker.stop().catch(() => {});  // it failed to start; `error` says why
     }
   }
   throw lastError;
