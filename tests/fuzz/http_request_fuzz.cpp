@@ -85,6 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     http::read(stream, buffer, parser, ec);
     // The session answers 4xx (or just closes) and ends the connection: nothing reaches the router.
     if (ec) break;
+    // (The session answers HTTP/1.0 with 400 before routing; the router gets those requests here
+    // too, since nothing in it may depend on that.)
     auto request = parser.release();
     request.target(broker.substitute(request.target(), FuzzBroker::Field::target));
     substitute_field(request, http::field::authorization, FuzzBroker::Field::authorization);

@@ -90,9 +90,9 @@ for target in "${targets[@]}"; do
     failed=1
     echo "--- $target FAILED (exit $status); the end of its log:"
     tail -n 60 "$log"
-    grep -h 'Test unit written to' "$log" | sed "s|^|--- $target reproducer: |" || true
+    sed -n "s|.*Test unit written to \(.*\)|--- $target reproducer: \1|p" "$log"
     cp "$log" "$artifacts/$target.log"
-    echo "--- full log: $artifacts/$target.log"
+    echo "--- full log: $artifacts/$target.log; run it again: $build_dir/tests/fuzz/${target}_fuzz FILE"
   fi
 done
 echo "=== fuzzing took $(($(date +%s) - started))s"
