@@ -169,6 +169,8 @@ TEST_F(BadInputTest, SqlMetacharactersAreOrdinaryText) {
     std::string id;
     const Members ask = with(with(kAsk, "reason", json::serialize(json::string(reason))), "ticket",
                              json::serialize(json::string(ticket)));
+    SCOPED_TRACE(reason);
+    ++cases_;
     const auto before = broker().snapshot();
     const auto answer = post("/v1/requests", "alice", text_of(ask));
     ASSERT_TRUE(answer.has_value());

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,7 @@ class BadInputTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
+    std::cout << "[ bad input ] " << cases_ << " cases against one broker\n";
     if (broker_ != nullptr) {
       // Whatever it went through, the broker stops cleanly (and, under ASan, without a leak).
       EXPECT_EQ(broker_->stop(), 0) << broker_->stderr_text();
@@ -151,6 +153,7 @@ class BadInputTest : public ::testing::Test {
   template <typename Attack>
   static void check(const std::string& label, Attack attack, const Writes& writes = {}) {
     SCOPED_TRACE(label);
+    ++cases_;
     const auto before = broker_->snapshot();
     attack();
     expect_untouched(before, writes);
@@ -158,6 +161,7 @@ class BadInputTest : public ::testing::Test {
 
   static inline std::unique_ptr<RunningBroker> broker_;
   static inline std::string start_error_;
+  static inline int cases_ = 0;
   static inline std::string last_metrics_;
 };
 
