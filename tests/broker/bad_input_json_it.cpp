@@ -14,9 +14,9 @@ namespace json = boost::json;
 TEST_F(BadInputTest, WrongContentTypesAre415) {
   const std::vector<std::tuple<std::string, std::string, std::string>> targets = {
       {"/v1/requests", "alice", text_of(kAsk)},
-      {"/v1/breakglass", "erin", text_of(kGlass)},
+      {"/v1/breakglass", "alice", text_of(kGlass)},
       {"/v1/login", "", text_of(kLogin)},
-      {"/v1/requests/req-x/approve", "carol", R"({"mfa":{"totp":"000000"}})"},
+      {"/v1/requests/req-x/approve", "alice", R"({"mfa":{"totp":"000000"}})"},
       {"/v1/requests/req-x/cancel", "alice", "{}"},
       {"/v1/grants/grant-x/revoke", "alice", R"({"reason":"done"})"},
       {"/v1/grants/grant-x/ssh-cert", "alice", R"({"public_key":"ssh-ed25519 AAAA"})"},
@@ -33,7 +33,7 @@ TEST_F(BadInputTest, WrongContentTypesAre415) {
     }
   }
   check("form-encoded login", [&] {
-    expect_refusal(post("/v1/login", "", "user=carol&password=pw-carol&mfa=000000",
+    expect_refusal(post("/v1/login", "", "user=alice&password=pw-alice&mfa=000000",
                         "application/x-www-form-urlencoded"),
                    http::status::unsupported_media_type, "unsupported_media_type");
   });
@@ -72,7 +72,7 @@ TEST_F(BadInputTest, NulsAndControlCharactersAreRefused) {
   // A user name that cannot be a user is audited as an unknown name (a hash prefix, never the
   // name itself), and not counted against anyone.
   for (const std::string& name :
-       {std::string("car\0ol", 6), std::string("carol\0", 6), std::string("\0", 1)}) {
+       {std::string("ali\0ce", 6), std::string("alice\0", 6), std::string("\0", 1)}) {
     std::string escaped = name;
     for (auto at = escaped.find('\0'); at != std::string::npos; at = escaped.find('\0', at)) {
       escaped.replace(at, 1, "\\u0000");
@@ -87,13 +87,13 @@ TEST_F(BadInputTest, NulsAndControlCharactersAreRefused) {
   }
   // The right password with a NUL and more after it is a wrong password, not a truncated right
   // one: the failure is counted and audited.
-  check("login password pw-carol\\u0000junk",
+  check("login password pw-alice\\u0000junk",
         [&] {
           expect_refusal(post("/v1/login", "",
-                              text_of(with(kLogin, "password", raw_string("pw-carol\\u0000junk")))),
+                              text_of(with(kLogin, "password", raw_string("pw-alice\\u0000junk")))),
                          http::status::unauthorized, "unauthenticated");
         },
-        {{{"carol", "login.failure", "user/carol", json::object{{"reason", "wrong password"}}}},
+        {{{"alice", "login.failure", "user/alice", json::object{{"reason", "wrong password"}}}},
          0,
          1});
 
@@ -124,28 +124,28 @@ TEST_F(BadInputTest, NulsAndControlCharactersAreRefused) {
   // A refused break-glass attempt is audited: who, for which role, and why not.
   check("break-glass reason with NUL",
         [&] {
-          expect_refusal(post("/v1/breakglass", "erin",
+          expect_refusal(post("/v1/breakglass", "alice",
                               text_of(with(kGlass, "reason", raw_string("db\\u0000down")))),
                          http::status::bad_request, "invalid_text");
         },
         {{breakglass_refused("prod-db-read", "invalid_text")}});
   check("break-glass incident with NUL",
         [&] {
-          expect_refusal(post("/v1/breakglass", "erin",
+          expect_refusal(post("/v1/breakglass", "alice",
                               text_of(with(kGlass, "incident", raw_string("INC\\u0000-1")))),
                          http::status::bad_request, "invalid_text");
         },
         {{breakglass_refused("prod-db-read", "invalid_text")}});
   check("break-glass role with NUL",
         [&] {
-          expect_refusal(post("/v1/breakglass", "erin",
+          expect_refusal(post("/v1/breakglass", "alice",
                               text_of(with(kGlass, "role", raw_string("prod-db-read\\u0000")))),
                          http::status::bad_request, "unknown_role");
         },
         {{breakglass_refused(std::string("prod-db-read\0", 13), "unknown_role")}});
 
   check("approval comment with NUL", [&] {
-    expect_refusal(post("/v1/requests/req-x/approve", "carol",
+    expect_refusal(post("/v1/requests/req-x/approve", "alice",
                         R"({"comment":"ok\u0000","mfa":{"totp":"000000"}})"),
                    http::status::bad_request, "invalid_text");
   });
@@ -169,6 +169,8 @@ TEST_F(BadInputTest, SqlMetacharactersAreOrdinaryText) {
     std::string id;
     const Members ask = with(with(kAsk, "reason", json::serialize(json::string(reason))), "ticket",
                              json::serialize(json::string(ticket)));
+    SCOPED_TRACE(reason);
+    ++cases_;
     const auto before = broker().snapshot();
     const auto answer = post("/v1/requests", "alice", text_of(ask));
     ASSERT_TRUE(answer.has_value());

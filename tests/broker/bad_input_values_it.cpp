@@ -54,7 +54,7 @@ TEST_F(BadInputTest, BadDurationsAreRefused) {
         duration == "31m" || duration == "1h" ? "duration_above_max" : "invalid_duration";
     check("break-glass for '" + duration + "'",
           [&] {
-            expect_refusal(post("/v1/breakglass", "erin",
+            expect_refusal(post("/v1/breakglass", "alice",
                                 text_of(with(kGlass, "duration", raw_string(duration)))),
                            http::status::bad_request, code);
           },
@@ -79,8 +79,8 @@ TEST_F(BadInputTest, DuplicateJsonKeysAreRefused) {
       {"/v1/requests", "alice", R"({"role":"prod-db-read","\u0072ole":"other"})"},
       {"/v1/requests", "alice", R"({"role":"prod-db-read","mfa":{"totp":"1","totp":"2"}})"},
       {"/v1/requests", "alice", R"({"mfa":{"webauthn":{"a":[{"b":1,"b":2}]}}})"},
-      {"/v1/login", "", R"({"user":"carol","user":"admin","password":"pw-carol"})"},
-      {"/v1/breakglass", "erin", R"({"role":"prod-db-read","role":"prod-db-read"})"},
+      {"/v1/login", "", R"({"user":"alice","user":"admin","password":"pw-alice"})"},
+      {"/v1/breakglass", "alice", R"({"role":"prod-db-read","role":"prod-db-read"})"},
       {"/v1/grants/grant-x/revoke", "alice", R"({"reason":"a","reason":"b"})"},
   };
   for (const auto& [target, user, body] : cases) {
@@ -146,8 +146,8 @@ TEST_F(BadInputTest, WrongJsonTypesAreRefused) {
       {"/v1/login", "", text_of(with(kLogin, "user", "1"))},
       {"/v1/login", "", text_of(with(kLogin, "password", "123456"))},
       {"/v1/login", "", text_of(with(kLogin, "user", raw_string(std::string(65, 'u'))))},
-      {"/v1/breakglass", "erin", text_of(with(kGlass, "incident", "7"))},
-      {"/v1/requests/req-x/approve", "carol", R"({"comment":1,"mfa":{"totp":"000000"}})"},
+      {"/v1/breakglass", "alice", text_of(with(kGlass, "incident", "7"))},
+      {"/v1/requests/req-x/approve", "alice", R"({"comment":1,"mfa":{"totp":"000000"}})"},
       {"/v1/grants/grant-x/revoke", "alice", R"({"reason":false})"},
       {"/v1/grants/grant-x/ssh-cert", "alice", R"({"public_key":1})"},
       {"/v1/grants/grant-x/x509-cert", "alice", R"({"csr":["a"]})"},
@@ -175,7 +175,7 @@ TEST_F(BadInputTest, QuotedNamesStayValidUtf8) {
   check("break-glass for a long non-ASCII role",
         [&] {
           expect_refusal(
-              post("/v1/breakglass", "erin", text_of(with(kGlass, "role", raw_string(long_role)))),
+              post("/v1/breakglass", "alice", text_of(with(kGlass, "role", raw_string(long_role)))),
               http::status::bad_request, "unknown_role");
         },
         {{breakglass_refused(std::string(63, 'r'), "unknown_role")}});

@@ -50,8 +50,8 @@ inline const Members kGlass = {{"role", raw_string("prod-db-read")},
                                {"incident", raw_string("INC-1")},
                                {"reason", raw_string("db down")},
                                {"duration", raw_string("10m")}};
-inline const Members kLogin = {{"user", raw_string("carol")},
-                               {"password", raw_string("pw-carol")},
+inline const Members kLogin = {{"user", raw_string("alice")},
+                               {"password", raw_string("pw-alice")},
                                {"mfa", R"({"totp":"000000"})"}};
 
 inline AuditRow malformed_login(const std::string& name) {
@@ -61,7 +61,7 @@ inline AuditRow malformed_login(const std::string& name) {
 }
 
 inline AuditRow breakglass_refused(const std::string& role, const std::string& code) {
-  return {"erin", "breakglass.refused", "user/erin",
+  return {"alice", "breakglass.refused", "user/alice",
           boost::json::object{{"role", role}, {"code", code}}};
 }
 

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,9 +21,10 @@ using jit::testing::DatabaseSnapshot;
 using jit::testing::RunningBroker;
 using namespace std::chrono_literals;
 
-// alice asks, carol approves, erin may break the glass.
+// alice may ask and may break the glass; carol approves but never signs in. One enrolled user
+// keeps the start-up short (each ctest run of a case starts its own broker).
 inline constexpr std::string_view kPolicy = R"yaml(
-groups: { developers: [alice], sre-leads: [carol], oncall: [erin] }
+groups: { developers: [alice], sre-leads: [carol], oncall: [alice] }
 roles:
   prod-db-read:
     requestable_by: [developers]
@@ -52,13 +54,14 @@ class BadInputTest : public ::testing::Test {
   static void SetUpTestSuite() {
     try {
       broker_ = std::make_unique<RunningBroker>(std::string(kPolicy), std::string(kExtraConfig),
-                                                std::vector<std::string>{"alice", "carol", "erin"});
+                                                std::vector<std::string>{"alice"});
     } catch (const std::exception& e) {
       start_error_ = e.what();
     }
   }
 
   static void TearDownTestSuite() {
+    std::cout << "[ bad input ] " << cases_ << " cases against one broker\n";
     if (broker_ != nullptr) {
       // Whatever it went through, the broker stops cleanly (and, under ASan, without a leak).
       EXPECT_EQ(broker_->stop(), 0) << broker_->stderr_text();
@@ -150,6 +153,7 @@ class BadInputTest : public ::testing::Test {
   template <typename Attack>
   static void check(const std::string& label, Attack attack, const Writes& writes = {}) {
     SCOPED_TRACE(label);
+    ++cases_;
     const auto before = broker_->snapshot();
     attack();
     expect_untouched(before, writes);
@@ -157,6 +161,7 @@ class BadInputTest : public ::testing::Test {
 
   static inline std::unique_ptr<RunningBroker> broker_;
   static inline std::string start_error_;
+  static inline int cases_ = 0;
   static inline std::string last_metrics_;
 };
 
