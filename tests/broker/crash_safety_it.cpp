@@ -84,6 +84,16 @@ std::string grant_state(BrokerConnection& auditor, const std::string& grant) {
   return "no answer";
 }
 
+// `jit-broker audit verify` passes and has checked every record in the database.
+void expect_audit_chain_verifies(const CrashBroker& broker, const CrashDatabase& db,
+                                 const std::string& when) {
+  auto [code, out, err] = broker.admin({"audit", "verify"});
+  EXPECT_EQ(code, 0) << when << ": " << out << err;
+  EXPECT_NE(out.find("audit chain ok: " + std::to_string(db.audit_records) + " records"),
+            std::string::npos)
+      << when << ": " << out;
+}
+
 TEST(CrashSafetyTest, AcknowledgedWritesSurviveKill9UnderLoad) {
   const auto rounds = env_number("JIT_CRASH_ROUNDS", 3);
   const auto seed = env_number("JIT_CRASH_SEED", std::random_device{}());
@@ -127,8 +137,7 @@ TEST(CrashSafetyTest, AcknowledgedWritesSurviveKill9UnderLoad) {
     const auto db = read_crash_database(broker.database());
     const auto losses = find_losses(acked, db);
     EXPECT_TRUE(losses.empty()) << "round " << round << first_lines(losses);
-    auto [verify_code, verify_out, verify_err] = broker.admin({"audit", "verify"});
-    EXPECT_EQ(verify_code, 0) << "round " << round << ": " << verify_out << verify_err;
+    expect_audit_chain_verifies(broker, db, "round " + std::to_string(round));
 
     // Down until a grant that ran at the kill has ended, then up again.
     std::int64_t first_end = std::numeric_limits<std::int64_t>::max();
@@ -186,32 +195,36 @@ TEST(CrashSafetyTest, AcknowledgedWritesSurviveKill9UnderLoad) {
   const auto db = read_crash_database(broker.database());
   const auto losses = find_losses(acked, db);
   EXPECT_TRUE(losses.empty()) << "after the last round" << first_lines(losses);
-  auto [verify_code, verify_out, verify_err] = broker.admin({"audit", "verify"});
-  EXPECT_EQ(verify_code, 0) << verify_out << verify_err;
+  expect_audit_chain_verifies(broker, db, "after the last round");
   for (const auto& id : expired_at_start) {
-    const auto& grant = db.grants.at(id);
-    EXPECT_EQ(grant.state, "expired") << id;
-    EXPECT_EQ(grant.end_reason, "grant ended") << id;
-    EXPECT_EQ(db.audit.count(audit_key("grant.expire", "grant/" + id, "system")), 1u) << id;
+    const auto grant = db.grants.find(id);
+    ASSERT_NE(grant, db.grants.end()) << id;
+    EXPECT_EQ(grant->second.state, "expired") << id;
+    EXPECT_EQ(grant->second.end_reason, "grant ended") << id;
+    const auto records = db.audit.find(audit_key("grant.expire", "grant/" + id, "system"));
+    EXPECT_TRUE(records != db.audit.end() && records->second == 1) << id;
   }
   EXPECT_TRUE(acked.unexpected.empty()) << "unexpected answers" << first_lines(acked.unexpected);
-  if (::testing::Test::HasFailure())
+  if (::testing::Test::HasFailure()) {
     std::cout << "broker stderr:\n" << broker.errors() << std::endl;
+  }
   // The load did run: the checks above were not about an empty ledger.
   EXPECT_GT(acked.certificates.size(), 0u);
   EXPECT_GT(acked.approvals.size(), 0u);
 
   std::size_t totp = 0;
   for (const auto& approval : acked.approvals) totp += approval.factor == "totp" ? 1 : 0;
+  std::set<std::uint64_t> serials;
+  for (const auto& certificate : acked.certificates) serials.insert(certificate.serial);
   const auto slowest =
       restart_ms.empty() ? 0 : *std::max_element(restart_ms.begin(), restart_ms.end());
   long long sum = 0;
   for (const auto value : restart_ms) sum += value;
   std::cout << "total: " << rounds << " kills; acknowledged " << acked.certificates.size()
-            << " SSH certificates (serials distinct), " << acked.approvals.size() << " approvals ("
-            << totp << " by TOTP), " << acked.requests.size() << " requests, "
-            << acked.grants.size() << " grants; " << load.lost_calls()
-            << " calls cut off by kills; serving again after a restart: mean "
+            << " SSH certificates (" << serials.size() << " distinct serials), "
+            << acked.approvals.size() << " approvals (" << totp << " by TOTP), "
+            << acked.requests.size() << " requests, " << acked.grants.size() << " grants; "
+            << load.lost_calls() << " calls cut off by kills; serving again after a restart: mean "
             << (restart_ms.empty() ? 0 : sum / static_cast<long long>(restart_ms.size()))
             << " ms, max " << slowest << " ms; " << expired_at_start.size()
             << " grants expired at start; " << db.audit_records << " audit records verified"
