@@ -65,7 +65,7 @@ TEST_F(BadInputTest, HundredKilobyteHeadersAre431OrClosed) {
                              std::string(100 * 1024, 'c') + "\r\n\r\n"},
   };
   for (const auto& [label, bytes] : cases) {
-    check(label, [&] {
+    check(label, [&, &bytes = bytes] {
       auto client = broker().client();
       const auto write_error = client->write(bytes);  // may fail once the broker has closed
       HttpResponse response;
@@ -166,7 +166,7 @@ TEST_F(BadInputTest, GarbageBearerTokensAre401) {
       {"SQL", "Bearer ' OR '1'='1"},
   };
   for (const auto& [label, authorization] : cases) {
-    check(label, [&] {
+    check(label, [&, &authorization = authorization] {
       HttpRequest request(http::verb::get, "/v1/requests", 11);
       request.set(http::field::authorization, authorization);
       expect_refusal(send(std::move(request)), http::status::unauthorized, "unauthenticated");
@@ -216,7 +216,7 @@ TEST_F(BadInputTest, AmbiguousBodyFramingIsRefused) {
        "unsupported_transfer_encoding"},
   };
   for (const auto& [label, bytes, code] : cases) {
-    check(label, [&] {
+    check(label, [&, &bytes = bytes, &code = code] {
       auto client = broker().client();
       ASSERT_FALSE(client->write(bytes));
       HttpResponse response;

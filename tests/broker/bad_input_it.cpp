@@ -104,7 +104,7 @@ TEST_F(BadInputTest, GarbageInsteadOfClientHelloIsClosed) {
       {"64 KiB of zeros", std::string(64 * 1024, '\0')},
   };
   for (const auto& [label, bytes] : cases) {
-    check(label, [&] {
+    check(label, [&, &bytes = bytes] {
       // Refused at once (an alert at most), not left to the handshake deadline.
       const auto received = closed_after(broker(), bytes, false, kReadTimeout / 2);
       ASSERT_TRUE(received.has_value()) << "still open";
@@ -125,7 +125,7 @@ TEST_F(BadInputTest, PlainHttpOnTheTlsPortIsClosed) {
       {"PRI * HTTP/2.0 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"},
   };
   for (const auto& [label, bytes] : cases) {
-    check(label, [&] {
+    check(label, [&, &bytes = bytes] {
       const auto received = closed_after(broker(), bytes, false, kReadTimeout / 2);
       ASSERT_TRUE(received.has_value()) << "still open";
       EXPECT_EQ(received->find("HTTP/"), std::string::npos) << *received;

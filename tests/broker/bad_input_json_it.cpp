@@ -26,10 +26,11 @@ TEST_F(BadInputTest, WrongContentTypesAre415) {
         "application/json; charset=latin1", "application/jsonp", "text/json",
         "application/json, text/plain", "application/json;;", "application/json\tx"}) {
     for (const auto& [target, user, body] : targets) {
-      check(target + " as '" + std::string(type) + "'", [&] {
-        expect_refusal(post(target, user, body, type), http::status::unsupported_media_type,
-                       "unsupported_media_type");
-      });
+      check(target + " as '" + std::string(type) + "'",
+            [&, &target = target, &user = user, &body = body] {
+              expect_refusal(post(target, user, body, type), http::status::unsupported_media_type,
+                             "unsupported_media_type");
+            });
     }
   }
   check("form-encoded login", [&] {
@@ -53,15 +54,15 @@ TEST_F(BadInputTest, InvalidUtf8IsRefused) {
       {"escaped high surrogate then a letter", "\\ud800\\u0041"},
   };
   for (const auto& [label, raw] : bytes) {
-    check("reason: " + label, [&] {
+    check("reason: " + label, [&, &raw = raw] {
       expect_refusal(post("/v1/requests", "alice", text_of(with(kAsk, "reason", raw_string(raw)))),
                      http::status::bad_request, "invalid_utf8");
     });
-    check("login user: " + label, [&] {
+    check("login user: " + label, [&, &raw = raw] {
       expect_refusal(post("/v1/login", "", text_of(with(kLogin, "user", raw_string(raw)))),
                      http::status::bad_request, "invalid_utf8");
     });
-    check("key: " + label, [&] {
+    check("key: " + label, [&, &raw = raw] {
       expect_refusal(post("/v1/requests", "alice", text_of(with(kAsk, raw, "1"))),
                      http::status::bad_request, "invalid_utf8");
     });
@@ -110,7 +111,7 @@ TEST_F(BadInputTest, NulsAndControlCharactersAreRefused) {
       {"duration", raw_string("30m\\u0000"), "invalid_duration"},
   };
   for (const auto& [field, raw, code] : asks) {
-    check("request " + field + " " + raw, [&] {
+    check("request " + field + " " + raw, [&, &field = field, &raw = raw, &code = code] {
       expect_refusal(post("/v1/requests", "alice", text_of(with(kAsk, field, raw))),
                      http::status::bad_request, code);
     });

@@ -42,7 +42,7 @@ TEST_F(BadInputTest, BadDurationsAreRefused) {
       {"36500d", "duration_above_max"},
   };
   for (const auto& [duration, code] : durations) {
-    check("request for '" + duration + "'", [&] {
+    check("request for '" + duration + "'", [&, &duration = duration, &code = code] {
       expect_refusal(post("/v1/requests", "alice",
                           text_of(with(kAsk, "duration", json::serialize(json::string(duration))))),
                      http::status::bad_request, code);
@@ -84,7 +84,7 @@ TEST_F(BadInputTest, DuplicateJsonKeysAreRefused) {
       {"/v1/grants/grant-x/revoke", "alice", R"({"reason":"a","reason":"b"})"},
   };
   for (const auto& [target, user, body] : cases) {
-    check(target + " " + body, [&] {
+    check(target + " " + body, [&, &target = target, &user = user, &body = body] {
       expect_refusal(post(target, user, body), http::status::bad_request, "duplicate_key");
     });
   }
@@ -103,7 +103,7 @@ TEST_F(BadInputTest, DeeplyNestedJsonIsRefused) {
       {"unclosed brackets", "{\"role\":" + std::string(60000, '[')},
   };
   for (const auto& [label, body] : cases) {
-    check(label, [&] {
+    check(label, [&, &body = body] {
       expect_refusal(post("/v1/requests", "alice", body), http::status::bad_request,
                      "invalid_json");
     });
@@ -153,7 +153,7 @@ TEST_F(BadInputTest, WrongJsonTypesAreRefused) {
       {"/v1/grants/grant-x/x509-cert", "alice", R"({"csr":["a"]})"},
   };
   for (const auto& [target, user, body] : cases) {
-    check(target + " " + body.substr(0, 80), [&] {
+    check(target + " " + body.substr(0, 80), [&, &target = target, &user = user, &body = body] {
       expect_refusal(post(target, user, body), http::status::bad_request, "invalid_input");
     });
   }
