@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <pthread.h>
+
 #include <csignal>
 #include <thread>
 
@@ -48,13 +50,21 @@ int ServerRunner::run() {
     });
   }
 
-  std::thread watchdog([this] { watch_grace_period(); });
+  std::thread watchdog([this] {
+    pthread_setname_np(pthread_self(), "http-shutdown");
+    watch_grace_period();
+  });
   unsigned count = options_.threads != 0 ? options_.threads : std::thread::hardware_concurrency();
   if (count == 0) count = 1;
   std::vector<std::thread> threads;
   threads.reserve(count - 1);
-  for (unsigned i = 1; i < count; ++i) threads.emplace_back([this] { io_.run(); });
-  io_.run();
+  for (unsigned i = 1; i < count; ++i) {
+    threads.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "http-io");
+      io_.run();
+    });
+  }
+  io_.run();  // the calling thread keeps its own name (the main thread of jit-broker)
   for (auto& thread : threads) thread.join();
   {
     const std::lock_guard lock(mutex_);

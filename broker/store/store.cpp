@@ -3,6 +3,7 @@
 #include "broker/store/migrations.hpp"
 #include "broker/store/statement_cache.hpp"
 #include "broker/store/store_error.hpp"
+#include "broker/store/wal_checkpointer.hpp"
 
 #include <SQLiteCpp/Exception.h>
 #include <sqlite3.h>
@@ -70,10 +71,20 @@ Store::Store(std::filesystem::path file, StoreOptions options)
     migrate(*writer_db_);
     enable_statement_cache(*writer_db_);
     head_ = load_audit_head(*writer_db_);
+    checkpointer_ = std::make_unique<WalCheckpointer>(file_, options_.wal_checkpoint_pages);
+    checkpointer_->attach(*writer_db_);
   } catch (const SQLite::Exception& e) {
     throw StoreOpenError("cannot prepare database " + file_.string() + ": " + e.getErrorStr());
   }
   writer_ = std::thread([this] { writer_loop(); });
+}
+
+std::uint64_t Store::checkpoints() const {
+  return checkpointer_ ? checkpointer_->checkpoints() : 0;
+}
+
+std::uint64_t Store::writer_checkpoints() const {
+  return checkpointer_ ? checkpointer_->writer_checkpoints() : 0;
 }
 
 Store::~Store() {
@@ -91,6 +102,7 @@ void Store::close() {
   }
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  if (checkpointer_) checkpointer_->stop();
 }
 
 void Store::write(WriteJob job, WriteDone done) {

@@ -3,6 +3,7 @@
 // job's completion is called only after the COMMIT that contains it returned, i.e. after fsync of
 // the WAL (synchronous=FULL). So an acknowledged write is durable, and one fsync serves many
 // writes. Reads use a small pool of read-only connections that see the last committed state (WAL).
+// A third thread copies the WAL back into the database file, so no COMMIT waits for that.
 #pragma once
 
 #include "broker/broker_error.hpp"
@@ -43,7 +44,10 @@ struct StoreOptions {
   std::size_t max_batch = 512;    // jobs per transaction at most
   std::size_t max_queue = 65536;  // jobs waiting at most; beyond it writes fail as unavailable
   std::function<std::int64_t()> clock_us;  // audit time source; default: system clock
+  int wal_checkpoint_pages = 1000;         // WAL pages that wake the checkpointer thread
 };
+
+class WalCheckpointer;
 
 class Store {
  public:
@@ -77,6 +81,10 @@ class Store {
   void close();
 
   const std::filesystem::path& file() const { return file_; }
+  // WAL checkpoints run so far beside the writer, and by the writer itself when the log grew
+  // to four thresholds anyway (see wal_checkpointer.hpp).
+  std::uint64_t checkpoints() const;
+  std::uint64_t writer_checkpoints() const;
   std::int64_t now_us() const { return options_.clock_us(); }
 
  private:
@@ -98,6 +106,7 @@ class Store {
   std::filesystem::path file_;
   StoreOptions options_;
   std::unique_ptr<SQLite::Database> writer_db_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // declared after writer_db_: stopped first
   AuditHead head_;
 
   std::mutex queue_mutex_;
