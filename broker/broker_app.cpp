@@ -15,6 +15,7 @@
 #include "broker/service/ca_keys.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <iostream>
@@ -85,8 +86,12 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   // Runs on the store's writer thread: the rebuild itself is posted to the io_context.
   hooks.revocations_changed = [this] { publisher_->rebuild_async(); };
   access_ = std::make_unique<AccessService>(*identity_, config_.limits, std::move(hooks));
-  certificates_ = std::make_unique<CertificateService>(
-      *access_, ssh_ca_, x509_ca_, MintSettings{config_.ca.clock_skew, config_.ca.crl_url});
+  MintSettings mint_settings{config_.ca.clock_skew, config_.ca.crl_url, {}};
+  mint_settings.after_commit = [this](std::function<void()> work) {
+    boost::asio::post(io_, std::move(work));
+  };
+  certificates_ =
+      std::make_unique<CertificateService>(*access_, ssh_ca_, x509_ca_, std::move(mint_settings));
   sweeper_ = std::make_unique<ExpirySweeper>(io_, *access_);
   publisher_ = std::make_unique<RevocationPublisher>(
       *store_, ssh_ca_, x509_ca_,

@@ -1,7 +1,9 @@
-// Minting for a grant (POST /v1/grants/{id}/ssh-cert and /x509-cert). The certificate is signed
-// inside the write job that allocates its serial, re-checks the grant and records it with its
-// audit record, so no certificate leaves the broker unless it is durable and traceable, and a
-// grant revoked a moment earlier can never mint (DESIGN.md invariants 2 and 3).
+// Minting for a grant (POST /v1/grants/{id}/ssh-cert and /x509-cert). One write job allocates the
+// serial, re-checks the grant and records the certificate with its audit record; the certificate
+// is handed out only after that job is durable, so none leaves the broker untraced, and a grant
+// revoked a moment earlier can never mint (DESIGN.md invariants 2 and 3). An X.509 certificate is
+// signed inside the job (its recorded fingerprint covers the signature); an SSH certificate's
+// record holds nothing the signature changes, so it is signed after the commit, off the writer.
 #pragma once
 
 #include "broker/service/access_service.hpp"
@@ -17,6 +19,10 @@ namespace jit::broker {
 struct MintSettings {
   std::chrono::seconds clock_skew{30};  // certificates start this much before now
   std::string crl_url;  // CRL distribution point in X.509 certificates; may be empty
+  // Where the work after a durable commit (SSH signing, the answer) runs; default: inline, on the
+  // store's writer thread. The broker posts it to its HTTP threads so the writer's next batch
+  // never waits for a signature.
+  std::function<void(std::function<void()>)> after_commit;
 };
 
 class CertificateService {
@@ -32,10 +38,15 @@ class CertificateService {
                  const boost::json::value* mfa, AccessService::Answer done);
 
  private:
-  // Signs and records one certificate for the grant inside the write job; its error rolls the job
-  // back. `mfa` is the audit form of the factor.
-  using Issue = std::function<Result<boost::json::object>(
-      WriteContext&, const GrantRow&, std::int64_t now, boost::json::value mfa)>;
+  // What the write job hands back: the answer, and what completes it once the job is durable.
+  struct Recorded {
+    boost::json::object answer;
+    std::function<Result<void>(boost::json::object& answer)> complete;  // may be empty
+  };
+  // Records one certificate for the grant inside the write job; its error rolls the job back.
+  // `mfa` is the audit form of the factor.
+  using Issue = std::function<Result<Recorded>(WriteContext&, const GrantRow&, std::int64_t now,
+                                               boost::json::value mfa)>;
   // Checks the grant (before the MFA is spent), proves presence, then runs `issue` in a write job
   // after checking the grant again there.
   void mint(const Caller& caller, const std::string& grant_id, approvals::CertificateKind kind,

@@ -76,7 +76,11 @@ Store::Store(std::filesystem::path file, StoreOptions options)
   } catch (const SQLite::Exception& e) {
     throw StoreOpenError("cannot prepare database " + file_.string() + ": " + e.getErrorStr());
   }
-  writer_ = std::thread([this] { writer_loop(); });
+  writer_ = std::thread([this] {
+    // Named so that top -H and perf tell the one writer apart from the HTTP threads.
+    pthread_setname_np(pthread_self(), "store-writer");
+    writer_loop();
+  });
 }
 
 std::uint64_t Store::checkpoints() const {

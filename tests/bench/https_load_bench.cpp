@@ -40,6 +40,7 @@ struct Options {
   std::size_t grants = 1000;
   int seconds = 10;
   double rate = 5000;
+  int http_threads = 0;  // 0: the broker's default (one per core)
 };
 
 Options parse_options(int argc, char** argv) {
@@ -58,10 +59,12 @@ Options parse_options(int argc, char** argv) {
       options.seconds = std::stoi(argv[++i]);
     } else if (arg == "--rate" && has_value) {
       options.rate = std::stod(argv[++i]);
+    } else if (arg == "--http-threads" && has_value) {
+      options.http_threads = std::stoi(argv[++i]);
     } else {
       throw std::runtime_error(
           "usage: https_load_bench [--quick] [--grants N] [--seconds S] "
-          "[--rate R]");
+          "[--rate R] [--http-threads T]");
     }
   }
   return options;
@@ -69,7 +72,7 @@ Options parse_options(int argc, char** argv) {
 
 std::string user_name(std::size_t i) { return "load" + std::to_string(i); }
 
-bench::BenchBrokerOptions broker_options() {
+bench::BenchBrokerOptions broker_options(const Options& run) {
   bench::BenchBrokerOptions options;
   std::string members;
   for (std::size_t i = 0; i < kUsers; ++i) {
@@ -88,6 +91,9 @@ bench::BenchBrokerOptions broker_options() {
                         "    ssh: { principals: [load], extensions: [permit-pty] }\n";
   // The sign-in's MFA stays fresh for the whole run, so mints need no second factor.
   options.extra_config_yaml = "mfa:\n  freshness: 1h\n";
+  if (run.http_threads > 0) {
+    options.extra_config_yaml += "http:\n  threads: " + std::to_string(run.http_threads) + "\n";
+  }
   return options;
 }
 
@@ -174,7 +180,7 @@ bool check_database(const std::filesystem::path& database, const std::set<std::u
 }
 
 int run(const Options& options) {
-  bench::BenchBroker broker(broker_options());
+  bench::BenchBroker broker(broker_options(options));
   std::vector<std::string> authorizations;
   for (std::size_t i = 0; i < kUsers; ++i) {
     authorizations.push_back("Bearer " + broker.login(user_name(i)));
