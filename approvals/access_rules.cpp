@@ -55,6 +55,17 @@ Result<void> check_text(std::string_view text, std::size_t max_length) {
     if (c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
       return RequestErrc::invalid_text;
     }
+    // Bidirectional embeddings and overrides U+202A..U+202E (E2 80 AA..AE) and isolates
+    // U+2066..U+2069 (E2 81 A6..A9) let a reason display differently from what is stored and
+    // approved (CVE-2021-42574).
+    if (c == 0xE2 && length == 3) {
+      const auto second = static_cast<unsigned char>(text[i + 1]);
+      const auto third = static_cast<unsigned char>(text[i + 2]);
+      if ((second == 0x80 && third >= 0xAA && third <= 0xAE) ||
+          (second == 0x81 && third >= 0xA6 && third <= 0xA9)) {
+        return RequestErrc::invalid_text;
+      }
+    }
     i += length;
   }
   return {};

@@ -26,7 +26,8 @@ inline constexpr std::size_t kMaxTicketLength = 128;
 inline constexpr std::size_t kMaxCommentLength = 1000;
 inline constexpr std::size_t kMaxIncidentLength = 128;
 
-// Valid UTF-8, no control characters (C0, DEL or C1; tab allowed), at most `max_length` bytes.
+// Valid UTF-8, no control characters (C0, DEL or C1; tab allowed) and no bidirectional
+// embeddings, overrides or isolates, at most `max_length` bytes.
 Result<void> check_text(std::string_view text, std::size_t max_length);
 
 // The longest prefix of `text` of at most `max_bytes` that does not end inside a UTF-8 sequence,

@@ -29,7 +29,7 @@ class RequestCategory final : public boost::system::error_category {
       case RequestErrc::field_too_long:
         return "a text field is too long";
       case RequestErrc::invalid_text:
-        return "a text field holds control characters or invalid UTF-8";
+        return "a text field holds control characters, bidirectional overrides or invalid UTF-8";
       case RequestErrc::self_review:
         return "you cannot review your own request";
       case RequestErrc::not_an_approver:

@@ -92,6 +92,26 @@ TEST_F(AccessRulesTest, EmbeddedNulIsRefused) {
   EXPECT_EQ(check_access_request(policy_, with_nul).error(), RequestErrc::invalid_text);
 }
 
+// Bidirectional embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069) make a
+// reason read differently on the approval page than it is stored ("Trojan Source",
+// CVE-2021-42574). Right-to-left text itself, and the marks U+200E/U+200F, stay allowed.
+TEST(CheckText, BidirectionalOverridesAreRefused) {
+  for (const std::string& text :
+       {std::string("\xe2\x80\xaa"),
+        std::string("read \xe2\x80\xae"
+                    "etirw"),
+        std::string("\xe2\x80\xac"), std::string("x\xe2\x81\xa6y"), std::string("\xe2\x81\xa9")}) {
+    EXPECT_EQ(check_text(text, 100).error(), RequestErrc::invalid_text)
+        << ::testing::PrintToString(text);
+  }
+  for (const std::string& text :
+       {std::string("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"), std::string("\xe2\x80\x8e"),
+        std::string("\xe2\x80\x8f"), std::string("\xe2\x80\xaf"), std::string("\xe2\x81\xa5"),
+        std::string("\xe2\x81\xaa")}) {
+    EXPECT_TRUE(check_text(text, 100)) << ::testing::PrintToString(text);
+  }
+}
+
 // C1 controls (U+0080..U+009F) are control characters like C0 ones: NEL breaks lines, CSI starts
 // terminal escapes. The letters around them (U+007E, U+00A0 and up) are text.
 TEST(CheckText, ControlCharactersOfEveryRangeAreRefused) {
