@@ -39,31 +39,26 @@ TEST(Pem, AcceptsSurroundingWhitespaceAndCrLf) {
 TEST(Pem, RefusesEverythingButOneCleanBlock) {
   const std::string pem = encode_pem(kLabel, sample_der());
   const std::string body_line = pem.substr(pem.find('\n') + 1, 64);
-  const std::
-      vector<std::string>
-          refused =
-              {
-                  "",
-                  "   \n",
-                  pem + "junk",
-                  "junk\n" + pem,
-                  pem + pem,
-                  encode_pem("CERTIFICATE", sample_der()),
-                  "-----BEGIN CERTIFICATE REQUEST-----\n" + body_line + "\n",  // no END
-                  "-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n",
-                  "-----BEGIN CERTIFICATE REQUEST-----\nProc-Type: 4,ENCRYPTED\n" +
-                      pem.substr(pem.find('\n') + 1),
-                  "-----BEGIN CERTIFICATE REQUEST-----\n\n" +
-                      pem.substr(pem.find('\n') + 1),  // blank line
-                  "-----BEGIN CERTIFICATE REQUEST-----\n" + body_line +
-                      "!\n-----END CERTIFICATE REQUEST-----\n",
-                  "-----BEGIN CERTIFICATE REQUEST-----\n" + body_line +
-                      "\n-----END CERTIFICATE-----\n",
-                  "-----BEGIN CERTIFICATE REQUEST-----\nQUJD\n-----END CERTIFICATE REQUEST----- "
-                  "x\n",
-                  "-----BEGIN CERTIFICATE REQUEST-----\nQUJDRA\n-----END CERTIFICATE "
-                  "REQUEST-----\n",  // no padding
-              };
+  const std::vector<std::string> refused = {
+      "",
+      "   \n",
+      pem + "junk",
+      "junk\n" + pem,
+      pem + pem,
+      encode_pem("CERTIFICATE", sample_der()),
+      "-----BEGIN CERTIFICATE REQUEST-----\n" + body_line + "\n",  // no END
+      "-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n",
+      "-----BEGIN CERTIFICATE REQUEST-----\nProc-Type: 4,ENCRYPTED\n" +
+          pem.substr(pem.find('\n') + 1),
+      "-----BEGIN CERTIFICATE REQUEST-----\n\n" + pem.substr(pem.find('\n') + 1),  // blank line
+      "-----BEGIN CERTIFICATE REQUEST-----\n" + body_line +
+          "!\n-----END CERTIFICATE REQUEST-----\n",
+      "-----BEGIN CERTIFICATE REQUEST-----\n" + body_line + "\n-----END CERTIFICATE-----\n",
+      "-----BEGIN CERTIFICATE REQUEST-----\nQUJD\n-----END CERTIFICATE REQUEST----- "
+      "x\n",
+      "-----BEGIN CERTIFICATE REQUEST-----\nQUJDRA\n-----END CERTIFICATE "
+      "REQUEST-----\n",  // no padding
+  };
   for (const std::string& text : refused) {
     auto decoded = decode_single_pem(text, {kLabel});
     ASSERT_FALSE(decoded) << text;
