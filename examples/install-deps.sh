@@ -21,6 +21,7 @@ test_packages=(
   oathtool              # an independent TOTP implementation to cross-check ours
   procps psmisc         # pgrep/kill in the crash tests
   ccache                # tests/run.sh builds two presets; repeated runs reuse compiled objects
+  clang-format          # tests/run.sh checks that every C++ file is formatted (.clang-format)
   clang libclang-rt-14-dev  # the asan preset: clang's ASan/UBSan and libFuzzer (tests/fuzz)
   chromium chromium-driver  # tests/browser: the approval page in a real browser (playwright-core)
   libnss3-tools         # tests/browser: certutil makes Chromium trust the broker's dev certificate

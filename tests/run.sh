@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 ./examples/install-deps.sh --test
 
+echo "=== clang-format: every C++ file as .clang-format says"
+find broker ca approvals config tests -name node_modules -prune -o \( -name '*.cpp' -o -name '*.hpp' \) -print |
+  xargs clang-format --dry-run -Werror
+
 jobs=$(nproc)
 # ccache (installed above) makes every run after the first rebuild only what changed.
 if command -v ccache >/dev/null; then
