@@ -34,14 +34,8 @@ Result<AssertionEvidence> verify_assertion(const WebAuthnSettings& settings,
   auto auth_data = parse_authenticator_data(response.authenticator_data);
   if (!auth_data) return auth_data.error();
   if (auth_data->attested) return ApprovalsErrc::invalid_input;
-  auto rp_id_hash = sha256(ca::as_bytes(settings.rp_id));
-  if (!rp_id_hash) return rp_id_hash.error();
-  if (!ca::constant_time_equal(auth_data->rp_id_hash, *rp_id_hash)) {
-    return ApprovalsErrc::rp_id_mismatch;
-  }
-  if (!auth_data->has(kFlagUserPresent)) return ApprovalsErrc::user_not_present;
-  if (settings.require_uv && !auth_data->has(kFlagUserVerified)) {
-    return ApprovalsErrc::user_not_verified;
+  if (auto checked = check_relying_party_and_user(*auth_data, settings); !checked) {
+    return checked.error();
   }
 
   auto key = parse_cose_public_key(credential.public_key);

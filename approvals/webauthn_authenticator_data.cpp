@@ -1,5 +1,6 @@
 #include "approvals/webauthn_authenticator_data.hpp"
 
+#include "approvals/digest.hpp"
 #include "approvals/webauthn_cbor.hpp"
 
 #include <algorithm>
@@ -60,6 +61,16 @@ Result<AuthenticatorData> parse_authenticator_data(ca::ByteView data) {
   }
   if (!reader.empty()) return ApprovalsErrc::invalid_input;
   return parsed;
+}
+
+Result<void> check_relying_party_and_user(const AuthenticatorData& data,
+                                          const WebAuthnSettings& settings) {
+  auto rp_id_hash = sha256(ca::as_bytes(settings.rp_id));
+  if (!rp_id_hash) return rp_id_hash.error();
+  if (!ca::constant_time_equal(data.rp_id_hash, *rp_id_hash)) return ApprovalsErrc::rp_id_mismatch;
+  if (!data.has(kFlagUserPresent)) return ApprovalsErrc::user_not_present;
+  if (settings.require_uv && !data.has(kFlagUserVerified)) return ApprovalsErrc::user_not_verified;
+  return {};
 }
 
 }  // namespace jit::approvals

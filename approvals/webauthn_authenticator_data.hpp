@@ -6,6 +6,7 @@
 #pragma once
 
 #include "approvals/approvals_error.hpp"
+#include "approvals/webauthn_types.hpp"
 #include "ca/bytes.hpp"
 
 #include <array>
@@ -43,5 +44,11 @@ struct AuthenticatorData {
 // invalid_input: shorter than 37 bytes, bad credential id length, malformed COSE_Key or extension
 // CBOR, trailing bytes, or BS set without BE.
 [[nodiscard]] Result<AuthenticatorData> parse_authenticator_data(ca::ByteView data);
+
+// What registration and assertion both demand of the authenticator data: the rpIdHash is SHA-256
+// of our RP ID, compared in constant time (rp_id_mismatch); UP is set (user_not_present); UV is set
+// when the settings require it (user_not_verified).
+[[nodiscard]] Result<void> check_relying_party_and_user(const AuthenticatorData& data,
+                                                        const WebAuthnSettings& settings);
 
 }  // namespace jit::approvals

@@ -67,14 +67,8 @@ Result<RegisteredCredential> verify_registration(const WebAuthnSettings& setting
 
   auto auth_data = parse_authenticator_data(object->auth_data);
   if (!auth_data) return auth_data.error();
-  auto rp_id_hash = sha256(ca::as_bytes(settings.rp_id));
-  if (!rp_id_hash) return rp_id_hash.error();
-  if (!ca::constant_time_equal(auth_data->rp_id_hash, *rp_id_hash)) {
-    return ApprovalsErrc::rp_id_mismatch;
-  }
-  if (!auth_data->has(kFlagUserPresent)) return ApprovalsErrc::user_not_present;
-  if (settings.require_uv && !auth_data->has(kFlagUserVerified)) {
-    return ApprovalsErrc::user_not_verified;
+  if (auto checked = check_relying_party_and_user(*auth_data, settings); !checked) {
+    return checked.error();
   }
   if (!auth_data->attested) return ApprovalsErrc::invalid_input;
 
