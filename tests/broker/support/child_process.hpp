@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,6 +29,13 @@ class ChildProcess {
         err_file_(out_file_.string() + ".err") {
     const auto in_file = out_file_.string() + ".in";
     std::ofstream(in_file) << stdin_text;
+    // Everything the child needs is built here, before fork: the test process has other threads
+    // (load clients, servers), and a child that allocates can hang for good on an allocator lock
+    // one of them held at the fork (seen with clang 14's ASan allocator). After fork the child
+    // makes only async-signal-safe calls.
+    auto environment = child_environment(env);
+    const auto args = pointers(argv);
+    const auto envp = pointers(environment);
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
@@ -36,11 +45,7 @@ class ChildProcess {
       ::dup2(in, 0);
       ::dup2(out, 1);
       ::dup2(err, 2);
-      for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
+      ::execve(args[0], args.data(), envp.data());
       ::_exit(127);
     }
   }
@@ -97,6 +102,27 @@ class ChildProcess {
   }
 
  private:
+  // This process's environment with `additions` ("NAME=value") replacing or adding variables.
+  static std::vector<std::string> child_environment(const std::vector<std::string>& additions) {
+    std::vector<std::string> out;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+      const std::string_view variable(*entry);
+      const auto name = variable.substr(0, variable.find('=') + 1);
+      const bool replaced = std::any_of(additions.begin(), additions.end(), [&](const auto& add) {
+        return std::string_view(add).substr(0, add.find('=') + 1) == name;
+      });
+      if (!replaced) out.emplace_back(variable);
+    }
+    out.insert(out.end(), additions.begin(), additions.end());
+    return out;
+  }
+  // argv/envp for exec: pointers into `strings`, null-terminated.
+  static std::vector<char*> pointers(std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    for (auto& s : strings) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+  }
   static int counter() {
     static int n = 0;
     return ++n;
