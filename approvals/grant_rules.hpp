@@ -1,6 +1,6 @@
 // Rules for what may be done with a grant once it exists, and for the post-incident review of a
 // break-glass grant. Pure functions over the policy, the grant as stored and `now`
-// (DESIGN.md invariants 1, 2, 3 and 8).
+// (docs/architecture.md invariants 1, 2, 3 and 8).
 #pragma once
 
 #include "approvals/access_rules.hpp"

@@ -1,4 +1,4 @@
-// What a verified second factor proves, stored with a review (DESIGN.md invariant 4) and with the
+// A verified second factor's proof, kept with a review (docs/architecture.md invariant 4) and the
 // session's last MFA. JSON form (verified_at in Unix seconds; no other members allowed):
 //   {"factor":"totp","totp_step":N,"verified_at":T}
 //   {"factor":"webauthn","credential_id":"<base64url>","sign_count":N,"verified_at":T}

@@ -1,4 +1,4 @@
-// The `mfa` member of API calls (DESIGN.md "API contract"), exactly one of:
+// The `mfa` member of API calls (docs/api.md, "The mfa member"), exactly one of:
 //   {"totp": "123456"}
 //   {"webauthn": {"credential_id": B64URL, "client_data_json": B64URL, "authenticator_data":
 //   B64URL,

@@ -1,4 +1,4 @@
-// Proof of presence bound to one access request (DESIGN.md invariant 4). The request digest is
+// Presence proof bound to one access request (docs/architecture.md invariant 4). Its digest is
 // SHA-256 over an unambiguous encoding of the fields a reviewer approves:
 //   string("jitbroker.request.v1") string(id) string(requester) string(role)
 //   uint64(duration_seconds) string(reason) string(ticket)

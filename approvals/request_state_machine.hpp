@@ -1,4 +1,4 @@
-// The life of an access request (DESIGN.md "Request states"):
+// The life of an access request (docs/architecture.md, "Request states"):
 //   pending -> active (approval threshold met) | denied | cancelled | timed_out
 //   active  -> expired (grant end) | revoked
 // Functions take the request as it is stored and `now`, and return the next state or why not. The

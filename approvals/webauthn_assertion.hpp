@@ -1,4 +1,4 @@
-// WebAuthn assertion, relying-party side (PROTOCOLS.md 4.7). The caller has looked up the stored
+// WebAuthn assertion, relying-party side (docs/protocols.md 4.7). The caller has found the stored
 // credential by the response's credential id among the user's credentials and taken the expected
 // challenge out of the ChallengeStore (see webauthn_ceremony.hpp). On success it stores
 // evidence.new_sign_count on the credential.

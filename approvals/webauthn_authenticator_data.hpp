@@ -1,4 +1,4 @@
-// authenticatorData (PROTOCOLS.md 4.2), parsed with the bounded ByteReader:
+// authenticatorData (docs/protocols.md 4.2), parsed with the bounded ByteReader:
 //   rpIdHash (32) || flags (1) || signCount (uint32 BE)
 //   || [AT] aaguid (16) || credentialIdLength (uint16 BE, 1..1023) || credentialId || COSE_Key
 //   || [ED] extensions (a CBOR map)

@@ -1,4 +1,4 @@
-// clientDataJSON (PROTOCOLS.md 4.5): the browser's record of what was signed. It is parsed with
+// clientDataJSON (docs/protocols.md 4.5), the browser's record of what was signed, is parsed with
 // parse_strict_json (valid UTF-8, no duplicate keys; a leading BOM is dropped as the spec says),
 // unknown members are tolerated, and then each expectation is checked.
 #pragma once

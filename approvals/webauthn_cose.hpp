@@ -1,4 +1,4 @@
-// COSE_Key public keys of WebAuthn credentials (PROTOCOLS.md 4.3), to and from OpenSSL keys, and
+// COSE_Key public keys of WebAuthn credentials (docs/protocols.md 4.3), to/from OpenSSL keys, and
 // the signature check of both ceremonies (4.4). Two algorithms only:
 //   ES256 (-7): kty 2 (EC2), crv 1 (P-256), x and y 32 bytes each; DER ECDSA signatures over
 //   SHA-256. EdDSA (-8): kty 1 (OKP), crv 6 (Ed25519), x 32 bytes; raw 64-byte signatures, no

@@ -1,4 +1,4 @@
-// WebAuthn registration, relying-party side (PROTOCOLS.md 4.1, 4.6): attestation formats "none" and
+// WebAuthn registration, relying-party side (docs/protocols.md 4.1, 4.6): formats "none" and
 // "packed" self-attestation only, credential algorithms ES256 and EdDSA only. The caller has
 // already taken the expected challenge out of the ChallengeStore (see webauthn_ceremony.hpp) and
 // checks afterwards that the credential id is not registered to anyone yet.

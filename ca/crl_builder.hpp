@@ -1,4 +1,4 @@
-// Version 2 CRLs (RFC 5280 5.1, PROTOCOLS.md 6.2) signed by an X.509 CA: cRLNumber and
+// Version 2 CRLs (RFC 5280 5.1, docs/protocols.md 6.2) signed by an X.509 CA: cRLNumber and
 // authorityKeyIdentifier extensions, a reasonCode entry extension when the reason is not
 // "unspecified", entries sorted by serial. Only certificates that are revoked and not yet expired
 // are listed: short certificate lifetimes keep the list small, and each rebuild prunes the rest.
@@ -46,7 +46,7 @@ struct BuiltCrl {
   std::chrono::system_clock::time_point next_update;
 };
 
-// PROTOCOLS.md's default publication interval; the broker's config may change it.
+// The default CRL lifetime (docs/protocols.md 6.2); the broker's config may change it.
 inline constexpr std::chrono::minutes kDefaultCrlValidity{5};
 
 // Lists the entries whose not_after >= now. crl_number must grow with every CRL the CA publishes

@@ -1,7 +1,7 @@
 // PKCS#10 certificate signing requests (RFC 2986) from untrusted clients. Only two things are taken
 // from a CSR: its public key, once the key passes our policy and the CSR's self-signature verifies
 // (proof that the client holds the private key). Its subject, attributes and requested extensions
-// are ignored: the certificate profile comes from policy (DESIGN.md invariant 2).
+// are ignored: the certificate profile comes from policy (docs/architecture.md invariant 2).
 #pragma once
 
 #include "ca/bytes.hpp"

@@ -1,4 +1,4 @@
-// OpenSSH Key Revocation Lists (PROTOCOLS.md section 3), as sshd's RevokedKeys reads them. The
+// OpenSSH Key Revocation Lists (docs/protocols.md section 3), as sshd's RevokedKeys reads them. The
 // reader accepts our own output and ssh-keygen's (`ssh-keygen -k`), and is at least as strict as
 // sshd 9.2: anything it accepts, sshd accepts too, because a KRL sshd cannot read locks every user
 // out.
@@ -64,7 +64,7 @@ struct Krl {
 // publish.
 [[nodiscard]] Result<Krl> parse_krl(ByteView data);
 
-// sshd's matching rules (PROTOCOLS.md 3.4).
+// sshd's matching rules (docs/protocols.md 3.4).
 [[nodiscard]] bool is_key_revoked(const Krl& krl, const SshPublicKey& key);
 [[nodiscard]] bool is_revoked(const Krl& krl, const SshCertificate& certificate);
 

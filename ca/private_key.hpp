@@ -28,7 +28,7 @@ enum class KeyAlgorithm { ed25519, ecdsa_p256, ecdsa_p384, ecdsa_p521, rsa };
 // PKCS#8 PEM, encrypted with AES-256-CBC (PBKDF2) when a passphrase is given.
 [[nodiscard]] Result<std::string> private_key_to_pem(const EVP_PKEY* key,
                                                      std::optional<std::string_view> passphrase);
-// Written atomically with mode 0600 (DESIGN.md invariant 9).
+// Written atomically with mode 0600 (docs/architecture.md invariant 9).
 [[nodiscard]] Result<void> save_private_key_file(const std::filesystem::path& path,
                                                  const EVP_PKEY* key,
                                                  std::optional<std::string_view> passphrase);

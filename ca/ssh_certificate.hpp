@@ -1,4 +1,4 @@
-// OpenSSH user certificates (PROTOCOLS.md section 2): what the caller asks for
+// OpenSSH user certificates (docs/protocols.md section 2): what the caller asks for
 // (SshCertificateProfile), what comes out or is read back (SshCertificate), and the parser for
 // certificates we issued.
 #pragma once

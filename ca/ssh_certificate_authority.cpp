@@ -50,7 +50,7 @@ void write_option(ByteWriter& list, std::string_view name, std::string_view valu
   list.string(data.bytes());
 }
 
-// Fields 1..13 of PROTOCOLS.md 2.2: everything the CA signature covers.
+// Fields 1..13 of docs/protocols.md 2.2: everything the CA signature covers.
 Bytes certificate_body(const SshPublicKey& subject, const SshCertificateProfile& profile,
                        ByteView nonce, const SshPublicKey& ca_key) {
   ByteWriter body;

@@ -1,4 +1,4 @@
-// Reads a certificate field by field (PROTOCOLS.md 2.2), then verifies the CA signature over fields
+// Reads a certificate's fields (docs/protocols.md 2.2), then verifies the CA signature over fields
 // 1..13. Nothing is returned before the signature has verified.
 #include "ca/ssh_certificate.hpp"
 

@@ -19,7 +19,7 @@ constexpr std::size_t kMaxSourceAddresses = 64;
 constexpr std::size_t kMaxSourceAddressLength = 64;
 constexpr std::chrono::seconds kMaxBackdate{3600};
 
-// The extensions sshd 9.2 acts on (PROTOCOLS.md 2.3); anything else would be ignored by sshd and is
+// The extensions sshd 9.2 knows (docs/protocols.md 2.3); any other would be ignored by sshd and is
 // more likely a typo in policy than an intent.
 constexpr std::array<std::string_view, 6> kKnownExtensions{"no-touch-required",
                                                            "permit-X11-forwarding",

@@ -1,4 +1,4 @@
-// OpenSSH public keys (PROTOCOLS.md section 1): the `.pub` line, the wire blob, conversion to and
+// OpenSSH public keys (docs/protocols.md section 1): the `.pub` line, wire blob, conversion to and
 // from OpenSSL keys, and the SHA256 fingerprint as ssh-keygen prints it. Only the key types the
 // broker accepts can be represented: Ed25519, ECDSA on NIST P-256/384/521, and RSA of 3072 to 16384
 // bits.
@@ -28,7 +28,7 @@ enum class SshKeyType { ed25519, ecdsa_p256, ecdsa_p384, ecdsa_p521, rsa };
 [[nodiscard]] SshKeyType ssh_key_type_of(KeyAlgorithm algorithm) noexcept;
 
 // What an ECDSA key type fixes: the curve identifier inside the blob, OpenSSL's group name, the
-// digest its signatures use (PROTOCOLS.md section 1) and the size of one coordinate.
+// digest its signatures use (docs/protocols.md section 1) and the size of one coordinate.
 struct SshEcCurve {
   std::string_view ssh_name;  // "nistp256"
   const char* group;          // "P-256"

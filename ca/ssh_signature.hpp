@@ -1,4 +1,4 @@
-// SSH signature blobs (PROTOCOLS.md sections 1 and 2.5): `string algorithm, string signature`,
+// SSH signature blobs (docs/protocols.md sections 1 and 2.5): `string algorithm, string signature`,
 // where an ECDSA signature is itself `mpint r, mpint s`. Signing uses a fresh OpenSSL context per
 // call, so one EVP_PKEY can sign from many threads at once.
 #pragma once

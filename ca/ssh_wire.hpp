@@ -1,4 +1,4 @@
-// SSH wire helpers shared by public keys, certificates, signatures and KRLs (PROTOCOLS.md section
+// SSH wire helpers for public keys, certificates, signatures and KRLs (docs/protocols.md section
 // 1), on top of ByteReader and ByteWriter.
 #pragma once
 

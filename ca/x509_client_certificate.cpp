@@ -19,7 +19,7 @@ constexpr std::size_t kMaxNameCharacters =
 constexpr std::size_t kMaxUriBytes = 2048;
 constexpr std::size_t kMaxEmailBytes = 254;
 
-// Constant extensions, DER-encoded once here (PROTOCOLS.md 6.1 gives the same bytes).
+// Constant extensions, DER-encoded once here (docs/protocols.md 6.1 gives the same bytes).
 // basicConstraints, critical, CA:FALSE (an empty SEQUENCE).
 constexpr std::string_view kBasicConstraintsEndEntity =
     "\x30\x0C\x06\x03\x55\x1D\x13\x01\x01\xFF\x04\x02\x30\x00"sv;

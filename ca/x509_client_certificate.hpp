@@ -1,4 +1,4 @@
-// Client-authentication certificates (PROTOCOLS.md 6.1) issued from a verified CSR. Everything but
+// TLS client certificates (docs/protocols.md 6.1) issued from a verified CSR. Everything but
 // the public key comes from the caller's profile, which the broker fills from policy: CN = user,
 // OU = role, SAN URI from the role's template, SAN email when the user has one.
 //

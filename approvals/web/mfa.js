@@ -1,6 +1,6 @@
 // The MFA prompt (#mfa-dialog) every approval, denial, post-incident review and revocation goes
 // through: a passkey assertion on a challenge from `beginPath` (for a request that challenge is
-// bound to the request, DESIGN.md invariant 4), or a TOTP code. Resolves to the `mfa` object the
+// bound to it: docs/architecture.md invariant 4), or a TOTP code. Resolves to the `mfa` object the
 // API takes, or null when the user cancels.
 import { post } from './api.js';
 import { $, setText } from './dom.js';

@@ -1,4 +1,4 @@
-// Grants and minting (DESIGN.md "API contract"):
+// Grants and minting (docs/api.md):
 //   GET  /v1/grants?state=S            -> 200 {grants}
 //   GET  /v1/grants/{id}               -> 200 grant
 //   POST /v1/grants/{id}/revoke        {reason}               -> 200 grant

@@ -1,4 +1,4 @@
-// Access requests and break-glass (DESIGN.md "API contract"):
+// Access requests and break-glass (docs/api.md):
 //   POST /v1/requests                       {role, reason, ticket, duration, mfa} -> 201 request
 //   GET  /v1/requests?state=S               -> 200 {requests}; S may also be review_due
 //   GET  /v1/requests/{id}                  -> 200 request

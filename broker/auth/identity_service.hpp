@@ -1,6 +1,6 @@
 // Who is calling: login with password and a second factor, sessions for the CLI (bearer token) and
 // the page (`__Host-` cookie plus CSRF header), and proof of presence for sensitive actions
-// (DESIGN.md invariants 4, 5 and 7). Answers through callbacks that run once the durable write the
+// (docs/architecture.md invariants 4, 5, 7). Answers via callbacks run once the durable write the
 // decision needs has committed.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Session tokens (DESIGN.md invariant 7): 256 random bits, given to the client once, stored only as
+// Session tokens (docs/architecture.md invariant 7): 256 random bits, shown once, stored only as
 // SHA-256, with an idle and an absolute timeout. A CSRF token is minted with each session for the
 // page, which sends it in a header with every state-changing call made with the cookie.
 #pragma once

@@ -1,4 +1,4 @@
-// The `jit` access workflow commands (API-ISSUE6.md): request, status, wait, approve, deny, review,
+// The `jit` access workflow commands (docs/api.md): request, status, wait, approve, deny, review,
 // cancel, breakglass and revoke. Each returns the exit code (kJit* in jit_api_client.hpp). What a
 // script reads goes to `out` (ids first); progress and errors go to `err`; prompts for a TOTP code
 // read `in`.

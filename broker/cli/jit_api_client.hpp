@@ -1,4 +1,4 @@
-// How every `jit` command talks to the broker (API-ISSUE6.md): the profile with its command-line
+// How every `jit` command talks to the broker (docs/api.md): the profile with its command-line
 // overrides, one JSON call with the stored bearer token over verified TLS, the error line and exit
 // code for a refused call, and the MFA rule (a TOTP code goes into the call when the broker wants
 // one).

@@ -1,4 +1,4 @@
-// What `jit` prints about requests and grants (the objects of API-ISSUE6.md). Fields the broker did
+// What `jit` prints about requests and grants (the objects of docs/api.md). Fields the broker did
 // not send show as "?" instead of failing: the broker may be newer than this client. Every
 // function takes `now` (Unix seconds) for relative times.
 #pragma once

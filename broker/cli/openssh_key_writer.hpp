@@ -1,5 +1,5 @@
 // An Ed25519 private key in OpenSSH's own file format ("openssh-key-v1", unencrypted), which
-// `ssh -i`, `ssh-add` and `ssh-keygen -y` read (PROTOCOLS.md section 1; the reader is
+// `ssh -i`, `ssh-add` and `ssh-keygen -y` read (docs/protocols.md section 1; the reader is
 // ca/openssh_private_key.hpp). `jit ssh-cert` writes the key it makes locally in this format.
 #pragma once
 

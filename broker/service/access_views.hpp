@@ -1,5 +1,5 @@
 // The JSON shapes of requests and grants that the API answers and webhooks carry (the contract in
-// DESIGN.md "API contract"). Built from stored rows only, so every answer shows what is durable.
+// docs/api.md, "Objects"). Built from stored rows only, so every answer shows what is durable.
 #pragma once
 
 #include "broker/store/access_records.hpp"

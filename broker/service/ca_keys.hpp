@@ -1,6 +1,6 @@
 // The broker's CA keys, loaded as the config says: from files (PKCS#8 PEM, optionally encrypted
 // with a passphrase from an environment variable or a file, or unencrypted OpenSSH keys), or in dev
-// mode generated on first start with mode 0600 (DESIGN.md invariant 9: never logged or served).
+// mode generated at first start, mode 0600 (docs/architecture.md invariant 9: never logged/served).
 #pragma once
 
 #include "ca/ssh_certificate_authority.hpp"

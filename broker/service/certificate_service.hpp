@@ -1,7 +1,7 @@
 // Minting for a grant (POST /v1/grants/{id}/ssh-cert and /x509-cert). One write job allocates the
 // serial, re-checks the grant and records the certificate with its audit record; the certificate
 // is handed out only after that job is durable, so none leaves the broker untraced, and a grant
-// revoked a moment earlier can never mint (DESIGN.md invariants 2 and 3). An X.509 certificate is
+// revoked a moment earlier can never mint (docs/architecture.md invariants 2, 3). An X.509 one is
 // signed inside the job (its recorded fingerprint covers the signature); an SSH certificate's
 // record holds nothing the signature changes, so it is signed after the commit, off the writer.
 #pragma once

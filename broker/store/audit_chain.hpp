@@ -1,4 +1,4 @@
-// The audit log is an append-only hash chain (DESIGN.md invariant 10). Each record's hash covers a
+// The audit log: an append-only hash chain (docs/architecture.md invariant 10). Each hash covers a
 // canonical, length-prefixed encoding of every field, including the previous record's hash, so an
 // edit, a deletion or a reorder anywhere breaks verification from that record on.
 #pragma once

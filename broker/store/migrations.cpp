@@ -11,7 +11,7 @@
 namespace jit::broker {
 namespace {
 
-// Version 1: the data model of DESIGN.md. Times are Unix seconds (INTEGER) unless named *_us.
+// Version 1: the data model of docs/architecture.md. Times are Unix seconds unless named *_us.
 constexpr std::string_view kSchemaV1 = R"sql(
 CREATE TABLE credentials (
   user              TEXT PRIMARY KEY,

@@ -30,7 +30,7 @@ struct Rfc6238Row {
   const char* sha512;
 };
 
-// RFC 6238 Appendix B (PROTOCOLS.md 5.1), 8 digits.
+// RFC 6238 Appendix B (docs/protocols.md 5.1), 8 digits.
 constexpr Rfc6238Row kRfc6238[] = {
     {59, "94287082", "46119246", "90693936"},
     {1111111109, "07081804", "68084774", "25091201"},

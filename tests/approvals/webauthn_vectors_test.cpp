@@ -1,6 +1,6 @@
-// The W3C WebAuthn Level 3 test vectors (PROTOCOLS.md 4.9; spec section "Test Vectors", transcribed
+// The W3C WebAuthn Level 3 test vectors (docs/protocols.md 4.9; spec section "Test Vectors", copied
 // from w3c/webauthn index.bs: RP ID example.org, origin https://example.org), plus the synthetic
-// Ed25519 self-attestation derived in PROTOCOLS.md from the spec's packed.EdDSA private key.
+// Ed25519 self-attestation of docs/protocols.md 4.9, made from the spec's packed.EdDSA private key.
 #include "approvals/webauthn_assertion.hpp"
 #include "approvals/webauthn_cose.hpp"
 #include "approvals/webauthn_registration.hpp"
@@ -85,7 +85,7 @@ constexpr const char* kSelfAuthSignature =
     "304402203310b9431903c401f1be2bdc8d23a4007682dbbddcf846994947b7f465daf84002204e94dd00047b3160"
     "61b3b99772b7efd95994a83ef584b3b6b825ea3550251b66";
 
-// sctn-test-vectors-packed-eddsa (its own attestation is x5c; the self one is from PROTOCOLS.md)
+// sctn-test-vectors-packed-eddsa (its own attestation is x5c; the self one: docs/protocols.md 4.9)
 constexpr const char* kEdRegChallenge =
     "a8abf9dabdc6b0df63466b39bda9e8a34a34e185337a59f1c579990676d3b3bd";
 constexpr const char* kEdRegClientData =

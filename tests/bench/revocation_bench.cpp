@@ -2,7 +2,7 @@
 // unexpired SSH certificates and N revoked X.509 certificates, and the time of one full
 // RevocationPublisher::rebuild() after a new revocation (both lists change), split into its phases:
 // reading the rows, taking the numbers (one durable write job with its audit record), building the
-// KRL, and signing the CRLs with their ETags. DESIGN.md target: KRL and CRL rebuild with 100,000
+// KRL, and signing the CRLs with their ETags. Target (docs/architecture.md): rebuild with 100,000
 // revoked entries under 100 ms. Prints figures and never fails on timing. `--quick` runs 1,000
 // entries twice (the CTest smoke run).
 #include "broker/service/revocation_lists.hpp"

@@ -1,5 +1,5 @@
 // X.509 CA speed, one thread: client certificates per second from a P-256 CSR beside the raw ECDSA
-// P-256 sign rate measured in the same run (DESIGN.md target: at least 50%), and CRL rebuild time
+// P-256 sign rate of the same run (docs/architecture.md target: at least 50%), and CRL rebuild time
 // and size at 1k/10k/100k revoked entries (target: under 100 ms at 100k). Prints figures and
 // never fails on timing. `--quick` runs a few iterations only (the CTest smoke run).
 #include "ca/crl_builder.hpp"

@@ -1,4 +1,4 @@
-// The access workflow through its API (DESIGN.md invariants 1, 2, 3 and 8, and the bad
+// The access workflow via its API (docs/architecture.md invariants 1, 2, 3, 8, and the bad
 // input list), on a store in a temporary folder and a clock the test moves.
 #include "ca/ssh_certificate.hpp"
 #include "ca/ssh_public_key.hpp"

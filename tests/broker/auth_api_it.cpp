@@ -1,5 +1,5 @@
 // Identity end to end through the API handlers: password + TOTP or passkey, sessions, CSRF,
-// lockout, replay, and presence (DESIGN.md invariants 4, 5, 6, 7).
+// lockout, replay, and presence (docs/architecture.md invariants 4-7).
 #include "approvals/approvals_error.hpp"
 #include "support/api_fixture.hpp"
 #include "support/software_authenticator.hpp"

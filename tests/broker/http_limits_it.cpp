@@ -1,5 +1,5 @@
 // Bad input at the HTTP and TLS level: every case is answered 4xx or closed, never 5xx, and the
-// server keeps serving afterwards (DESIGN.md invariant 11).
+// server keeps serving afterwards (docs/architecture.md invariant 11).
 #include "support/http_answers.hpp"
 #include "support/http_test_server.hpp"
 

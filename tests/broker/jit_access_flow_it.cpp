@@ -1,4 +1,4 @@
-// The `jit` access commands against canned broker answers (API-ISSUE6.md): what each sends, what it
+// The `jit` access commands against canned broker answers (docs/api.md): what each sends, what it
 // prints where, the MFA prompt and retry, the exit codes of `wait`, and the error line.
 #include "broker/cli/jit_access_commands.hpp"
 #include "support/child_process.hpp"

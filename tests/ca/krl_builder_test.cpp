@@ -31,7 +31,7 @@ TEST(KrlBuilder, ProducesTheAnnotatedExampleByteForByte) {
   ASSERT_TRUE(builder.add(golden_ca(), {0, "alice@jit", kNow + 60}));
   auto built = builder.build(7, kTestNow);
   ASSERT_TRUE(built);
-  // PROTOCOLS.md 3.6, with generated_date = kTestNow.
+  // docs/protocols.md 3.6, with generated_date = kTestNow.
   const std::string expected = std::string("5353484b524c0a00") + "00000001" + "0000000000000007" +
                                "0000000070dbd880" + "0000000000000000" + "00000000" + "00000000" +
                                "01" + "0000005a" + "00000033" + hex_encode(golden_ca().blob()) +

@@ -92,7 +92,7 @@ TEST(SshCertificate, CriticalOptionBytesMatchTheReferenceEncoding) {
   profile.force_command = "/bin/true";
   auto issued = ca.issue_user_certificate(subject_from_file("ed25519_user.pub"), profile);
   ASSERT_TRUE(issued);
-  // PROTOCOLS.md 2.3: the critical-options string of a real certificate with
+  // docs/protocols.md 2.3: the critical-options string of a real certificate with
   // force-command=/bin/true.
   ByteWriter expected;
   expected.u32(4 + 13 + 4 + 4 + 9);

@@ -87,7 +87,7 @@ class SshdWithOurCa : public ::testing::Test {
             "PasswordAuthentication no\n"
             "KbdInteractiveAuthentication no\n"
             "PermitRootLogin yes\n"
-            // PROTOCOLS.md 2.6: without PAM, sshd refuses accounts whose password is locked.
+            // docs/protocols.md 2.6: without PAM, sshd refuses accounts whose password is locked.
             "UsePAM yes\n"
             "StrictModes no\n"
             "UseDNS no\n"

@@ -18,7 +18,7 @@ ca::Bytes from_hex(std::string_view hex);
 ca::Bytes bytes_of(std::string_view text);
 ca::Bytes sha256_of(ca::ByteView data);
 
-// clientDataJSON in the order browsers serialize it (PROTOCOLS.md 4.5).
+// clientDataJSON in the order browsers serialize it (docs/protocols.md 4.5).
 ca::Bytes make_client_data(std::string_view type, ca::ByteView challenge, std::string_view origin,
                            bool cross_origin = false, std::string_view extra_members = "");
 

@@ -1,4 +1,4 @@
-// A stand-in for jit-broker's JSON API (API-ISSUE6.md) for tests of the `jit` command: a
+// A stand-in for jit-broker's JSON API (docs/api.md) for tests of the `jit` command: a
 // TestHttpsServer whose request, grant and minting routes answer from scripts the test sets, and
 // which records every call (method, path, Authorization header, JSON body). Only for *_it.cpp tests
 // (it uses TestHttpsServer).

@@ -27,7 +27,7 @@ struct CommandRun {
   std::string err;
 };
 
-// A Request object as API-ISSUE6.md shows it; `grant` null or a Grant.
+// A Request object as docs/api.md shows it; `grant` null or a Grant.
 inline boost::json::object request_json(const std::string& state, std::int64_t approvals = 0,
                                         boost::json::value grant = nullptr) {
   return {{"id", kRequestId},

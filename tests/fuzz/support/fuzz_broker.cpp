@@ -280,7 +280,7 @@ HttpResponse FuzzBroker::dispatch(HttpRequest request) {
     std::fprintf(stderr, "%u %s -> %s\n", response.result_int(), target.c_str(),
                  response.body().c_str());
   }
-  // DESIGN.md invariant 11: malformed input never gets a 5xx (503 means a full write queue).
+  // docs/architecture.md invariant 11: malformed input never gets a 5xx (503: a full write queue).
   const unsigned status = response.result_int();
   if (status >= 500 && status != 503) {
     report_finding("request " + target + " answered " + std::to_string(status) + ": " +
