@@ -127,6 +127,16 @@ Result<void> check_reviewer(const config::Policy& policy, std::string_view role_
   return {};
 }
 
+bool still_entitled(const config::Policy& policy, std::string_view user, std::string_view role_name,
+                    bool breakglass) {
+  if (policy.find_user(user) == nullptr) return false;
+  const config::Role* role = policy.find_role(role_name);
+  if (role == nullptr) return false;
+  if (breakglass)
+    return role->breakglass && policy.in_any_group(user, role->breakglass->allowed_groups);
+  return policy.in_any_group(user, role->requestable_by);
+}
+
 bool may_view_request(const config::Policy& policy, std::string_view role_name,
                       std::string_view requester, std::string_view viewer) {
   if (policy.find_user(viewer) == nullptr) return false;

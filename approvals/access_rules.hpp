@@ -70,6 +70,13 @@ Result<ApprovedAsk> check_breakglass_request(const config::Policy& policy,
 Result<void> check_reviewer(const config::Policy& policy, std::string_view role,
                             std::string_view requester, std::string_view reviewer);
 
+// Whether `user` may still hold access to `role` obtained by request (the role's requestable_by
+// groups) or by break-glass (its breakglass.allowed groups). False for a user or role no longer in
+// policy. Checked again at approval, at mint and at start-up, so that removing someone from a
+// group takes effect on what they asked for or hold (issue 14 item 16).
+bool still_entitled(const config::Policy& policy, std::string_view user, std::string_view role,
+                    bool breakglass);
+
 // Who may see a request: its requester, anyone who may review it, and auditors.
 bool may_view_request(const config::Policy& policy, std::string_view role,
                       std::string_view requester, std::string_view viewer);

@@ -45,6 +45,8 @@ Result<void> check_mint(const config::Policy& policy, const GrantSnapshot& grant
   }
   const config::Role* role = policy.find_role(grant.role);
   if (role == nullptr) return RequestErrc::unknown_role;  // removed from policy since the grant
+  if (!still_entitled(policy, caller, grant.role, grant.breakglass))
+    return RequestErrc::not_entitled;
   if (kind == CertificateKind::ssh && !role->ssh) return RequestErrc::role_has_no_ssh;
   if (kind == CertificateKind::x509 && !role->x509) return RequestErrc::role_has_no_x509;
   return {};

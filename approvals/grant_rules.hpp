@@ -24,12 +24,14 @@ struct GrantSnapshot {
   std::int64_t not_before = 0;  // Unix seconds
   std::int64_t not_after = 0;
   GrantState state = GrantState::active;
+  bool breakglass = false;  // granted by break-glass (entitled by breakglass.allowed)
 };
 
 enum class CertificateKind { ssh, x509 };
 
 // Invariant 3: a certificate is minted only for an active grant, by its own user, between its
-// start and its end, for a role that grants that kind of certificate.
+// start and its end, for a role that grants that kind of certificate, while the user's groups
+// still allow the role the way the grant was obtained (still_entitled).
 Result<void> check_mint(const config::Policy& policy, const GrantSnapshot& grant,
                         std::string_view caller, CertificateKind kind, std::int64_t now);
 

@@ -64,6 +64,15 @@ class RequestCategory final : public boost::system::error_category {
       case RequestErrc::invalid_csr:
         return "csr must be a PEM certificate request with a valid self-signature and a supported "
                "key";
+      case RequestErrc::requester_not_entitled:
+        return "the requester's groups no longer allow this role; the request is cancelled";
+      case RequestErrc::not_entitled:
+        return "your groups no longer allow this role";
+      case RequestErrc::breakglass_limit_reached:
+        return "you already hold the most active break-glass grants this role allows";
+      case RequestErrc::breakglass_review_overdue:
+        return "a post-incident review of your earlier break-glass is overdue; have it reviewed "
+               "first";
     }
     return "request refused";
   }
@@ -86,6 +95,7 @@ unsigned request_error_status(RequestErrc e) noexcept {
     case RequestErrc::breakglass_not_allowed:
     case RequestErrc::not_grant_user:
     case RequestErrc::may_not_revoke:
+    case RequestErrc::not_entitled:
       return 403;
     case RequestErrc::already_reviewed:
     case RequestErrc::not_pending:
@@ -95,6 +105,9 @@ unsigned request_error_status(RequestErrc e) noexcept {
     case RequestErrc::grant_not_active:
     case RequestErrc::role_has_no_ssh:
     case RequestErrc::role_has_no_x509:
+    case RequestErrc::requester_not_entitled:
+    case RequestErrc::breakglass_limit_reached:
+    case RequestErrc::breakglass_review_overdue:
       return 409;
     default:
       return 400;
@@ -155,6 +168,14 @@ std::string_view request_error_name(RequestErrc e) noexcept {
       return "invalid_public_key";
     case RequestErrc::invalid_csr:
       return "invalid_csr";
+    case RequestErrc::requester_not_entitled:
+      return "requester_not_entitled";
+    case RequestErrc::not_entitled:
+      return "not_entitled";
+    case RequestErrc::breakglass_limit_reached:
+      return "breakglass_limit_reached";
+    case RequestErrc::breakglass_review_overdue:
+      return "breakglass_review_overdue";
   }
   return "request_refused";
 }

@@ -53,6 +53,11 @@ Result<ReviewOutcome> apply_review(const config::Policy& policy, const RequestSn
       std::any_of(request.reviews.begin(), request.reviews.end(),
                   [&](const ReviewRecord& review) { return review.reviewer == reviewer; });
   if (reviewed_before) return RequestErrc::already_reviewed;
+  // The requester removed from the requesting groups since asking gets no grant: the broker
+  // cancels the request on this answer.
+  if (!still_entitled(policy, request.requester, request.role, request.breakglass)) {
+    return RequestErrc::requester_not_entitled;
+  }
 
   const config::Role* role = policy.find_role(request.role);  // check_reviewer found it
   // Count distinct reviewers; the requester's own review is never counted, even if stored.

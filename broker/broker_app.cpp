@@ -3,6 +3,7 @@
 #include "broker/api/auth_api.hpp"
 #include "broker/api/ca_api.hpp"
 #include "broker/api/grants_api.hpp"
+#include "broker/api/passkey_api.hpp"
 #include "broker/api/requests_api.hpp"
 #include "broker/api/revocation_api.hpp"
 #include "broker/api/roles_api.hpp"
@@ -20,6 +21,7 @@
 
 #include <iostream>
 #include <limits>
+#include <stdexcept>
 
 namespace jit::broker {
 namespace {
@@ -107,6 +109,9 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
                      });
   add_health_routes(router_, metrics_);
   add_auth_routes(router_, *identity_);
+  add_passkey_routes(router_, *identity_, [this](std::string event, boost::json::object data) {
+    webhooks_->notify(std::move(event), std::move(data));
+  });
   add_ca_routes(router_, ssh_ca_, x509_ca_);
   add_request_routes(router_, *access_);
   add_grant_routes(router_, *access_, *certificates_);
@@ -128,6 +133,15 @@ BrokerApp::~BrokerApp() {
 }
 
 int BrokerApp::run() {
+  // Under a policy changed while the broker was down, whoever its groups no longer entitle loses
+  // their grants and pending requests before the port accepts anyone.
+  if (auto ended = access_->end_unentitled(); !ended) {
+    throw std::runtime_error("cannot end the access of users no longer entitled: " +
+                             ended.error().message());
+  } else if (*ended > 0) {
+    std::cout << "jit-broker: ended " << *ended
+              << " grants and pending requests of users the policy no longer entitles" << std::endl;
+  }
   // Grants that ended while the broker was down are expired before the port accepts anyone.
   sweeper_->start();
   server_->start();

@@ -41,6 +41,7 @@ struct BreakGlassSettings {
   std::vector<std::string> allowed_groups;  // at least one existing group
   Seconds max_duration;                     // default and cap: limits.max_breakglass_duration
   Seconds review_within;                    // post-incident review deadline, default 24h
+  int max_active = 1;  // active break-glass grants of this role one responder may hold, 1..10
 };
 
 struct Role {

@@ -136,7 +136,7 @@ X509RoleSettings read_x509(const std::string& role_name, const YamlValue& value)
 
 BreakGlassSettings read_breakglass(const YamlValue& value, const GroupMembers& groups,
                                    const Limits& limits) {
-  const YamlMap map = value.map({"allowed", "max_duration", "review_within"});
+  const YamlMap map = value.map({"allowed", "max_duration", "review_within", "max_active"});
   BreakGlassSettings breakglass;
   const YamlValue& allowed = map.require("allowed", "a list of groups allowed to break glass");
   breakglass.allowed_groups = read_groups(allowed, groups);
@@ -154,6 +154,9 @@ BreakGlassSettings read_breakglass(const YamlValue& value, const GroupMembers& g
   breakglass.review_within = hours{24};
   if (const YamlValue* v = map.find("review_within")) {
     breakglass.review_within = v->duration(hours{1}, hours{24 * 30});
+  }
+  if (const YamlValue* v = map.find("max_active")) {
+    breakglass.max_active = static_cast<int>(v->integer(1, 10));
   }
   return breakglass;
 }

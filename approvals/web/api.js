@@ -24,7 +24,7 @@ export function setCsrfToken(token) {
   }
 }
 
-// method: 'GET' or 'POST'; body: an object (sent as JSON) or undefined (no body).
+// method: 'GET', 'POST' or 'DELETE'; body: an object (sent as JSON) or undefined (no body).
 export async function call(method, path, body) {
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
@@ -59,6 +59,7 @@ export async function call(method, path, body) {
 
 export const get = (path) => call('GET', path);
 export const post = (path, body) => call('POST', path, body);
+export const del = (path, body) => call('DELETE', path, body);
 
 // A path segment from an id the broker gave us ("req-...", "grt-...").
 export function seg(id) {

@@ -1,9 +1,10 @@
-// The web approval page: sign-in (password + TOTP or passkey), passkey registration, tabs, refresh
+// The web approval page: sign-in (password + TOTP or passkey), tabs (passkeys in passkeys.js), refresh
 // and polling. Talks only to the broker's JSON API; builds the page with DOM calls, never markup.
 import { get, post, setCsrfToken, csrfToken } from './api.js';
 import { $, setText, show } from './dom.js';
 import { initMfaDialog } from './mfa.js';
 import { fillRoles, initMyRequests, loadMyRequests } from './my_requests.js';
+import { initPasskeys, loadPasskeys, setPasskeyStatus } from './passkeys.js';
 import { initQueue, loadQueue } from './queue.js';
 import { initReviews, loadApprovedGrants, loadReviewDue } from './reviews.js';
 import { flash, isApprover, onSessionLost, report, session } from './state.js';
@@ -16,6 +17,7 @@ const tabs = {
   'tab-review-due': { panel: 'panel-review-due', load: loadReviewDue },
   'tab-approved-grants': { panel: 'panel-approved-grants', load: loadApprovedGrants },
   'tab-my-requests': { panel: 'panel-my-requests', load: loadMyRequests, poll: true },
+  'tab-passkeys': { panel: 'panel-passkeys', load: loadPasskeys },
 };
 let currentTab = null;
 let pollTimer = null;
@@ -49,17 +51,13 @@ function stopPolling() {
   pollTimer = null;
 }
 
-function showPasskeyStatus(hasPasskey) {
-  setText('passkey-status', hasPasskey ? 'registered' : 'none yet');
-}
-
 async function enterSession() {
   const [info, roles] = await Promise.all([get('/v1/session'), get('/v1/roles')]);
   session.user = info.user;
   session.groups = info.groups;
   session.roles = roles.roles;
   setText('whoami', info.user);
-  showPasskeyStatus(info.has_passkey);
+  setPasskeyStatus(info.has_passkey);
   fillRoles();
   show('signed-out', false);
   show('session-bar', true);
@@ -138,33 +136,16 @@ async function logout() {
   }
 }
 
-async function registerPasskey() {
-  try {
-    if (!webauthn.supported()) throw new Error('this browser has no passkey support');
-    const options = await post('/v1/webauthn/register/begin');
-    const body = await webauthn.create(options);
-    await post('/v1/webauthn/register/finish', body);
-    showPasskeyStatus(true);
-    flash('passkey registered', 'ok');
-  } catch (e) {
-    if (e && e.code === 'mfa_required') {
-      flash('sign in again (within the last few minutes) to register a passkey', 'error');
-    } else {
-      report('passkey registration failed', e);
-    }
-  }
-}
-
 async function start() {
   initMfaDialog();
   initQueue();
   initReviews();
   initMyRequests();
+  initPasskeys();
   onSessionLost(leaveSession);
   $('login-form').addEventListener('submit', loginWithTotp);
   $('login-with-passkey').addEventListener('click', loginWithPasskey);
   $('logout').addEventListener('click', logout);
-  $('register-passkey').addEventListener('click', registerPasskey);
   $('refresh').addEventListener('click', refresh);
   for (const id of Object.keys(tabs)) $(id).addEventListener('click', () => selectTab(id));
   // A reload of this tab keeps the session: the cookie is still there and so is the CSRF token.

@@ -16,16 +16,6 @@ namespace json = boost::json;
 
 std::string b64url(ca::ByteView bytes) { return ca::base64url_encode_unpadded(bytes); }
 
-std::optional<ca::Bytes> b64url_field(const json::object& body, std::string_view name) {
-  const auto* value = body.if_contains(name);
-  if (value == nullptr || !value->is_string() || value->as_string().size() > 64 * 1024)
-    return std::nullopt;
-  ca::Bytes out;
-  if (!ca::base64url_decode_unpadded(std::string_view(value->as_string()), out))
-    return std::nullopt;
-  return out;
-}
-
 // Built with append: GCC 12 at -O2 reports a false -Warray-bounds on long operator+ chains here.
 std::string session_cookie_header(std::string_view token, std::int64_t max_age) {
   std::string header(kSessionCookie);
@@ -224,42 +214,7 @@ void add_auth_routes(Router& router, IdentityService& identity) {
                                        {"userVerification",
                                         settings.require_uv ? "required" : "preferred"}}}}));
       }));
-
-  router.add(
-      http::verb::post, "/v1/webauthn/register/finish",
-      authenticated(identity, [&identity](RequestContext&& context, Responder respond,
-                                          Caller caller) {
-        auto body = parse_json_body(context.request);
-        if (!body) return respond(body.error());
-        auto client_data = b64url_field(*body, "client_data_json");
-        auto attestation = b64url_field(*body, "attestation_object");
-        if (!client_data || !attestation) {
-          return respond(error_answer(http::status::bad_request, "invalid_input",
-                                      "client_data_json and attestation_object must be base64url"));
-        }
-        auto registered =
-            approvals::finish_registration(identity.challenges(), identity.settings().webauthn,
-                                           caller.user, *client_data, *attestation, identity.now());
-        if (!registered) return respond(error_answer(registered.error()));
-        WebAuthnCredentialRecord record{registered->id,         caller.user,
-                                        registered->public_key, static_cast<int>(registered->alg),
-                                        registered->sign_count, false};
-        identity.store().write(
-            [record](WriteContext& tx) -> boost::system::error_code {
-              if (find_webauthn_credential(tx.db(), record.credential_id))
-                return BrokerErrc::conflict;
-              insert_webauthn_credential(tx, record);
-              tx.audit(
-                  {record.user, "webauthn.register", "user/" + record.user,
-                   json::serialize(json::object{{"credential_id", b64url(record.credential_id)},
-                                                {"alg", record.algorithm}})});
-              return {};
-            },
-            [respond, id = b64url(record.credential_id)](boost::system::error_code ec) {
-              if (ec) return respond(error_answer(ec));
-              respond(json_response(http::status::created, json::object{{"credential_id", id}}));
-            });
-      }));
+  // POST /v1/webauthn/register/finish is in passkey_api.cpp: it needs a fresh factor.
 }
 
 }  // namespace jit::broker

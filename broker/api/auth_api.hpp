@@ -6,8 +6,7 @@
 //   GET  /v1/session                                          -> 200 {user, groups, expires_at,
 //                                                                    last_mfa_at, has_passkey}
 //   POST /v1/webauthn/register/begin                          -> 200 creation options
-//   POST /v1/webauthn/register/finish  {client_data_json, attestation_object}
-//                                                             -> 201 {credential_id}
+//   (POST /v1/webauthn/register/finish and the credential list/removal: passkey_api.hpp)
 //   POST /v1/webauthn/login/begin      {user}                 -> 200 request options
 //   POST /v1/webauthn/login/finish     {user, password, webauthn} -> as /v1/login
 //   POST /v1/webauthn/presence/begin                          -> 200 request options

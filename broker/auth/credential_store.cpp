@@ -14,13 +14,20 @@ void bind_blob(SQLite::Statement& statement, int index, ca::ByteView bytes) {
   statement.bind(index, bytes.data(), static_cast<int>(bytes.size()));
 }
 
+constexpr std::string_view kWebAuthnColumns =
+    "credential_id, user, cose_key, algorithm, sign_count, possibly_cloned, created_at, "
+    "last_used_at";
+
 WebAuthnCredentialRecord webauthn_from_row(SQLite::Statement& q) {
-  return WebAuthnCredentialRecord{blob_of(q.getColumn(0)),
+  WebAuthnCredentialRecord record{blob_of(q.getColumn(0)),
                                   q.getColumn(1).getString(),
                                   blob_of(q.getColumn(2)),
                                   q.getColumn(3).getInt(),
                                   static_cast<std::uint32_t>(q.getColumn(4).getInt64()),
                                   q.getColumn(5).getInt() != 0};
+  record.created_at = q.getColumn(6).getInt64();
+  if (!q.getColumn(7).isNull()) record.last_used_at = q.getColumn(7).getInt64();
+  return record;
 }
 
 }  // namespace
@@ -95,10 +102,8 @@ void set_admin_lock(WriteContext& tx, std::string_view user, bool locked) {
 
 std::vector<WebAuthnCredentialRecord> find_webauthn_credentials(SQLite::Database& db,
                                                                 std::string_view user) {
-  SQLite::Statement q(
-      db,
-      "SELECT credential_id, user, cose_key, algorithm, sign_count, possibly_cloned "
-      "FROM webauthn_credentials WHERE user = ? ORDER BY created_at");
+  SQLite::Statement q(db, "SELECT " + std::string(kWebAuthnColumns) +
+                              " FROM webauthn_credentials WHERE user = ? ORDER BY created_at");
   q.bind(1, std::string(user));
   std::vector<WebAuthnCredentialRecord> out;
   while (q.executeStep()) out.push_back(webauthn_from_row(q));
@@ -107,10 +112,8 @@ std::vector<WebAuthnCredentialRecord> find_webauthn_credentials(SQLite::Database
 
 std::optional<WebAuthnCredentialRecord> find_webauthn_credential(SQLite::Database& db,
                                                                  ca::ByteView credential_id) {
-  SQLite::Statement q(
-      db,
-      "SELECT credential_id, user, cose_key, algorithm, sign_count, possibly_cloned "
-      "FROM webauthn_credentials WHERE credential_id = ?");
+  SQLite::Statement q(db, "SELECT " + std::string(kWebAuthnColumns) +
+                              " FROM webauthn_credentials WHERE credential_id = ?");
   bind_blob(q, 1, credential_id);
   if (!q.executeStep()) return std::nullopt;
   return webauthn_from_row(q);
@@ -144,6 +147,15 @@ void delete_webauthn_credentials(WriteContext& tx, std::string_view user) {
   SQLite::Statement q(tx.db(), "DELETE FROM webauthn_credentials WHERE user = ?");
   q.bind(1, std::string(user));
   q.exec();
+}
+
+bool delete_webauthn_credential(WriteContext& tx, std::string_view user,
+                                ca::ByteView credential_id) {
+  SQLite::Statement q(tx.db(),
+                      "DELETE FROM webauthn_credentials WHERE credential_id = ? AND user = ?");
+  bind_blob(q, 1, credential_id);
+  q.bind(2, std::string(user));
+  return q.exec() > 0;
 }
 
 void mark_webauthn_cloned(WriteContext& tx, ca::ByteView credential_id) {

@@ -30,6 +30,8 @@ struct WebAuthnCredentialRecord {
   int algorithm = 0;
   std::uint32_t sign_count = 0;
   bool possibly_cloned = false;
+  std::int64_t created_at = 0;                 // set by the store on insert
+  std::optional<std::int64_t> last_used_at{};  // the last accepted assertion
 };
 
 std::optional<CredentialRecord> find_credentials(SQLite::Database& db, std::string_view user);
@@ -52,6 +54,9 @@ void insert_webauthn_credential(WriteContext& tx, const WebAuthnCredentialRecord
 void update_webauthn_sign_count(WriteContext& tx, ca::ByteView credential_id,
                                 std::uint32_t sign_count);
 void delete_webauthn_credentials(WriteContext& tx, std::string_view user);
+// Deletes one of `user`'s credentials; false when `user` has none with that id.
+bool delete_webauthn_credential(WriteContext& tx, std::string_view user,
+                                ca::ByteView credential_id);
 void mark_webauthn_cloned(WriteContext& tx, ca::ByteView credential_id);
 
 }  // namespace jit::broker

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <cctype>
 #include <iostream>
 
 namespace jit::broker {
@@ -59,6 +60,52 @@ std::string_view review_verb(ReviewKind kind) {
   return "reviewed";
 }
 
+// What an approver decides on, shown before they decide (issue 14 item 18).
+void print_decision_subject(std::ostream& err, ReviewKind kind, const json::object& request) {
+  const auto approvals = int_field(request, "approvals").value_or(0);
+  const auto required = int_field(request, "approvals_required").value_or(0);
+  err << (kind == ReviewKind::approve ? "approve" : "deny") << " request "
+      << text_field(request, "id") << ":\n"
+      << "  requester:  " << text_field(request, "requester") << "\n"
+      << "  role:       " << text_field(request, "role") << "\n"
+      << "  duration:   " << text_field(request, "duration") << "\n"
+      << "  reason:     " << text_field(request, "reason") << "\n"
+      << "  ticket:     " << text_field(request, "ticket") << "\n"
+      << "  state:      " << text_field(request, "state") << " (approvals " << approvals << "/"
+      << required << ")\n";
+}
+
+bool is_yes(std::string answer) {
+  for (auto& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return answer == "y" || answer == "yes";
+}
+
+// Shows the request and asks whether to go on: kJitOk to decide, or the exit code without
+// deciding anything.
+int confirm_decision(BrokerApi& api, ReviewKind kind, const ReviewOptions& options,
+                     std::istream& in, std::ostream& err) {
+  const auto answer = api.get("/v1/requests/" + options.id);
+  if (!answer) return kJitError;
+  if (!answer->ok()) return api.refused(*answer);
+  const auto* request = answer->object();
+  if (request == nullptr) return api.unexpected("no request");
+  print_decision_subject(err, kind, *request);
+  if (options.yes) return kJitOk;
+  const char* verb = kind == ReviewKind::approve ? "approve" : "deny";
+  if (!options.interactive) {
+    err << "jit: standard input is not a terminal; nothing decided. Pass --yes to " << verb
+        << " without being asked\n";
+    return kJitError;
+  }
+  err << (kind == ReviewKind::approve ? "Approve" : "Deny") << " this request? [y/N] "
+      << std::flush;
+  std::string reply;
+  std::getline(in, reply);
+  if (is_yes(reply)) return kJitOk;
+  err << "jit: not " << review_verb(kind) << "; nothing decided\n";
+  return kJitError;
+}
+
 }  // namespace
 
 int jit_request(const JitGlobalOptions& global, const RequestOptions& options, std::istream& in,
@@ -92,6 +139,9 @@ int jit_review(const JitGlobalOptions& global, ReviewKind kind, const ReviewOpti
   BrokerApi api(effective_profile(global), in, err);
   if (!api.require_session()) return kJitUnauthenticated;
   if (!api.require_id("req-", options.id)) return kJitError;
+  if (kind != ReviewKind::post_incident) {
+    if (const int code = confirm_decision(api, kind, options, in, err); code != kJitOk) return code;
+  }
   json::object body;
   set_if(body, "comment", options.comment);
   const auto answer =

@@ -55,6 +55,11 @@ struct ReviewOptions {
   std::string id;
   std::optional<std::string> comment;
   std::optional<std::string> totp;  // always sent; prompted for when absent
+  // approve and deny first show the request (requester, role, duration, reason, ticket) on `err`
+  // and ask on `in` for confirmation; `yes` (--yes, for scripts) skips the question. Without
+  // `yes`, input that is not a terminal (`interactive` false) refuses to decide unseen.
+  bool yes = false;
+  bool interactive = false;
 };
 int jit_review(const JitGlobalOptions& global, ReviewKind kind, const ReviewOptions& options,
                std::istream& in, std::ostream& out, std::ostream& err);

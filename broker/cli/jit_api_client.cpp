@@ -71,13 +71,20 @@ std::optional<std::string> BrokerApi::prompt_totp() {
 std::optional<ApiAnswer> BrokerApi::post_with_mfa(std::string_view path, json::object body,
                                                   MfaPolicy policy,
                                                   std::optional<std::string> totp) {
+  return send_with_mfa(http::verb::post, path, std::move(body), policy, std::move(totp));
+}
+
+std::optional<ApiAnswer> BrokerApi::send_with_mfa(http::verb method, std::string_view path,
+                                                  json::object body, MfaPolicy policy,
+                                                  std::optional<std::string> totp) {
   if (!totp && policy == MfaPolicy::always) {
     totp = prompt_totp();
     if (!totp) return std::nullopt;
   }
   const bool code_given = totp.has_value();
   if (totp) body["mfa"] = json::object{{"totp", *totp}};
-  auto answer = post(path, body);
+  json::value sent = body;
+  auto answer = call(method, path, &sent);
   if (!answer || code_given || answer->status != 401 || answer->error_code() != "mfa_required") {
     return answer;
   }
@@ -86,7 +93,8 @@ std::optional<ApiAnswer> BrokerApi::post_with_mfa(std::string_view path, json::o
   if (!totp) return std::nullopt;
   body["mfa"] = json::object{{"totp", *totp}};
   ca::wipe(*totp);
-  return post(path, body);
+  sent = body;
+  return call(method, path, &sent);
 }
 
 int BrokerApi::refused(const ApiAnswer& answer) {

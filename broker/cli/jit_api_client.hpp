@@ -71,6 +71,11 @@ class BrokerApi {
   std::optional<ApiAnswer> post_with_mfa(std::string_view path, boost::json::object body,
                                          MfaPolicy policy, std::optional<std::string> totp);
 
+  // The same for another method (DELETE /v1/webauthn/credentials/{id}).
+  std::optional<ApiAnswer> send_with_mfa(boost::beast::http::verb method, std::string_view path,
+                                         boost::json::object body, MfaPolicy policy,
+                                         std::optional<std::string> totp);
+
   // Prints `jit: <error text> (<code>)` (or the HTTP status when the answer is not a JSON error)
   // and returns the exit code: 2 for 401, else 1.
   int refused(const ApiAnswer& answer);

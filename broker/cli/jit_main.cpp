@@ -2,10 +2,13 @@
 #include "broker/cli/jit_access_commands.hpp"
 #include "broker/cli/jit_cert_commands.hpp"
 #include "broker/cli/jit_commands.hpp"
+#include "broker/cli/jit_passkey_commands.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+
+#include <unistd.h>
 
 namespace {
 
@@ -77,6 +80,11 @@ int main(int argc, char** argv) {
     command->add_option("id", review.id, "the request id (req-...)")->required();
     command->add_option("--comment", review.comment, "a note stored with your decision");
     command->add_option("--totp", review.totp, "TOTP code (prompted for when absent)");
+    if (kind != jb::ReviewKind::post_incident) {
+      command->add_flag("--yes", review.yes,
+                        "decide without asking (the request is still printed); needed when "
+                        "standard input is not a terminal");
+    }
     review_commands.emplace_back(command, kind);
   }
 
@@ -115,12 +123,24 @@ int main(int argc, char** argv) {
   revoke_command->add_option("grant", revoke.grant, "the grant id (grt-...)")->required();
   revoke_command->add_option("--reason", revoke.reason, "why")->required();
 
+  auto* passkeys_command = app.add_subcommand("passkeys", "your passkeys: list or remove them");
+  passkeys_command->require_subcommand(1);
+  auto* passkeys_list_command = passkeys_command->add_subcommand("list", "list your passkeys");
+  jb::PasskeyRemoveOptions passkey_remove;
+  auto* passkeys_remove_command =
+      passkeys_command->add_subcommand("remove", "remove one of your passkeys (TOTP code needed)");
+  passkeys_remove_command->add_option("id", passkey_remove.id, "the id `jit passkeys list` shows")
+      ->required();
+  passkeys_remove_command->add_option("--totp", passkey_remove.totp,
+                                      "TOTP code (prompted for when absent)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   ssh_cert.add_to_agent = !no_agent;
+  review.interactive = ::isatty(STDIN_FILENO) == 1;
   try {
     if (login_command->parsed())
       return jb::jit_login(global, login, std::cin, std::cout, std::cerr);
@@ -141,6 +161,9 @@ int main(int argc, char** argv) {
       return jb::jit_ssh_cert(global, ssh_cert, std::cin, std::cout, std::cerr);
     if (x509_cert_command->parsed())
       return jb::jit_x509_cert(global, x509_cert, std::cin, std::cout, std::cerr);
+    if (passkeys_list_command->parsed()) return jb::jit_passkeys_list(global, std::cout, std::cerr);
+    if (passkeys_remove_command->parsed())
+      return jb::jit_passkeys_remove(global, passkey_remove, std::cin, std::cout, std::cerr);
     if (revoke_command->parsed())
       return jb::jit_revoke(global, revoke, std::cin, std::cout, std::cerr);
   } catch (const std::exception& e) {

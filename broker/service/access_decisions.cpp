@@ -8,6 +8,8 @@
 
 #include <boost/json.hpp>
 
+#include <limits>
+
 namespace jit::broker {
 namespace {
 
@@ -78,8 +80,13 @@ void AccessService::review_in(WriteContext& tx, Outcome& outcome, const std::str
   auto result =
       approvals::apply_review(policy(), to_snapshot(*row, reviews), reviewer, decision, now);
   if (!result) {
-    return refuse(tx, outcome.answer, reviewer, action + ".refused", request_object(row->id),
-                  result.error());
+    refuse(tx, outcome.answer, reviewer, action + ".refused", request_object(row->id),
+           result.error());
+    // A requester the policy no longer entitles never gets this grant: the request ends here.
+    if (result.error() == RequestErrc::requester_not_entitled) {
+      cancel_unentitled(tx, row->id, reviewer);
+    }
+    return;
   }
   // Invariant 4: the evidence of the factor is stored with the review.
   insert_review(tx.db(), row->id, {reviewer, decision, comment, now, evidence});
@@ -204,6 +211,42 @@ Result<std::size_t> AccessService::revoke_all_of(const std::string& user, const 
       set_request_state(tx.db(), request.id, RequestState::cancelled);
       tx.audit({actor, "request.cancel", request_object(request.id),
                 json::serialize(json::object{{"reason", reason}})});
+    }
+    return {};
+  });
+  if (ec) return ec;
+  fire(*outcome);
+  return ended;
+}
+
+void AccessService::cancel_unentitled(WriteContext& tx, const std::string& request_id,
+                                      const std::string& actor) {
+  set_request_state(tx.db(), request_id, RequestState::cancelled);
+  tx.audit({actor, "request.cancel", request_object(request_id),
+            json::serialize(json::object{{"reason", kNotEntitledReason}})});
+}
+
+Result<std::size_t> AccessService::end_unentitled() {
+  auto outcome = std::make_shared<Outcome>();
+  std::size_t ended = 0;
+  GrantFilter active;
+  active.state = GrantState::active;
+  active.limit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  RequestFilter pending{RequestState::pending,
+                        false,
+                        static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()),
+                        std::nullopt,
+                        {}};
+  auto ec = identity_.store().write_sync([&](WriteContext& tx) -> boost::system::error_code {
+    for (const auto& grant : broker::list_grants(tx.db(), active)) {
+      if (approvals::still_entitled(policy(), grant.user, grant.role, grant.breakglass)) continue;
+      revoke_in(tx, *outcome, "system", grant, std::string(kNotEntitledReason));
+      ++ended;
+    }
+    for (const auto& request : broker::list_requests(tx.db(), pending)) {
+      if (approvals::still_entitled(policy(), request.requester, request.role, false)) continue;
+      cancel_unentitled(tx, request.id, "system");
+      ++ended;
     }
     return {};
   });

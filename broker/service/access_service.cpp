@@ -1,5 +1,6 @@
 #include "broker/service/access_service.hpp"
 
+#include "approvals/breakglass_rules.hpp"
 #include "approvals/grant_rules.hpp"
 #include "approvals/mfa_evidence.hpp"
 #include "broker/service/access_outcome.hpp"
@@ -158,6 +159,15 @@ void AccessService::create_request(const Caller& caller, NewRequest ask, const j
       done);
 }
 
+Result<approvals::BreakGlassVerdict> AccessService::breakglass_verdict(
+    SQLite::Database& db, const std::string& responder, const std::string& role,
+    const config::BreakGlassSettings& settings) {
+  const auto now = identity_.now_seconds();
+  const auto history =
+      breakglass_history(db, responder, now - approvals::kBreakGlassRepeatWindow.count(), now);
+  return approvals::check_breakglass_history(settings, role, history, now);
+}
+
 void AccessService::breakglass(const Caller& caller, NewBreakGlass ask, const json::value* mfa,
                                Answer done) {
   auto duration = parse_optional_duration(ask.duration);
@@ -165,37 +175,52 @@ void AccessService::breakglass(const Caller& caller, NewBreakGlass ask, const js
                                   duration ? *duration : std::nullopt};
   auto approved = duration ? approvals::check_breakglass_request(policy(), access)
                            : Result<approvals::ApprovedAsk>(duration.error());
-  if (!approved) {
-    // A refused break-glass attempt is worth a record: who tried, for which role, and why not;
-    // a duration that does not parse is refused like one above the maximum.
-    const auto why = approved.error();
-    json::object details{{"role", approvals::utf8_prefix(access.role, 64)},
+  // A refused break-glass attempt is worth a record: who tried, for which role, and why not;
+  // a duration that does not parse is refused like one above the maximum.
+  const auto refuse_breakglass = [this, caller, role = access.role,
+                                  done](boost::system::error_code why) {
+    json::object details{{"role", approvals::utf8_prefix(role, 64)},
                          {"code", error_code_name(why)}};
-    return identity_.store().write(
+    identity_.store().write(
         [caller, details](WriteContext& tx) -> boost::system::error_code {
           tx.audit(
               {caller.user, "breakglass.refused", "user/" + caller.user, json::serialize(details)});
           return {};
         },
         [why, done](boost::system::error_code ec) { done(ec ? ec : why); });
-  }
+  };
+  if (!approved) return refuse_breakglass(approved.error());
   const auto length = approved->duration;
-  const auto review_within = approved->role->breakglass->review_within;
+  const auto settings = *approved->role->breakglass;
+  // Overlapping grants and an overdue review are refused before a factor is spent; the write job
+  // checks again on the rows as they are then.
+  auto verdict = identity_.store().read([&](SQLite::Database& db) {
+    return breakglass_verdict(db, caller.user, access.role, settings);
+  });
+  if (!verdict) return refuse_breakglass(verdict.error());
   // Invariant 8: a factor in the call, never a fresh session alone.
   with_presence(
       caller, mfa, false, MfaPurpose::presence, std::nullopt,
-      [this, caller, access, length, review_within,
+      [this, caller, access, length, settings,
        done](std::optional<approvals::MfaEvidence> evidence) {
         commit(
-            [this, caller, access, length, review_within, evidence](WriteContext& tx,
-                                                                    Outcome& outcome) {
+            [this, caller, access, length, settings, evidence](WriteContext& tx, Outcome& outcome) {
               const auto now = identity_.now_seconds();
+              auto verdict = breakglass_verdict(tx.db(), caller.user, access.role, settings);
+              if (!verdict) {
+                json::object refused{{"role", access.role},
+                                     {"code", error_code_name(verdict.error())}};
+                tx.audit({caller.user, "breakglass.refused", "user/" + caller.user,
+                          json::serialize(refused)});
+                outcome.answer = verdict.error();
+                return;
+              }
               auto row = new_request_row(caller.user, access.role, access.reason, length, now);
               row.state = RequestState::active;
               row.pending_deadline = now;
               row.breakglass = true;
               row.incident = access.incident;
-              row.review_due_at = now + review_within.count();
+              row.review_due_at = now + settings.review_within.count();
               insert_request(tx.db(), row);
               json::object details{{"role", row.role},
                                    {"incident", row.incident},
@@ -208,6 +233,17 @@ void AccessService::breakglass(const Caller& caller, NewBreakGlass ask, const js
               outcome.deadlines_changed = true;
               auto view = request_view(tx.db(), policy(), row);
               outcome.events.emplace_back("breakglass", view);
+              if (verdict->repeated) {
+                // A repeat escalates: its own record and event, beside the usual ones.
+                json::object repeat{{"recent_breakglass", verdict->within_window},
+                                    {"unreviewed_breakglass", verdict->unreviewed},
+                                    {"active_of_role", verdict->active_of_role}};
+                tx.audit({caller.user, "breakglass.repeated", request_object(row.id),
+                          json::serialize(repeat)});
+                auto alert = view;
+                alert["repeat"] = std::move(repeat);
+                outcome.events.emplace_back("breakglass.repeated", std::move(alert));
+              }
               outcome.answer = std::move(view);
             },
             done);
@@ -222,6 +258,15 @@ void AccessService::review(const Caller& caller, const std::string& request_id,
     return done(text.error());
   }
   if (auto allowed = check_review_now(caller.user, request_id, decision); !allowed) {
+    if (allowed.error() == RequestErrc::requester_not_entitled) {
+      // No factor is spent on a request that can no longer be granted: the job refuses the
+      // review and cancels the request.
+      return commit(
+          [this, caller, request_id, decision, comment](WriteContext& tx, Outcome& outcome) {
+            review_in(tx, outcome, caller.user, request_id, decision, comment, "{}");
+          },
+          std::move(done));
+    }
     const auto action = decision == approvals::ReviewDecision::approve ? "request.approve.refused"
                                                                        : "request.deny.refused";
     return refuse_early(caller, action, request_id, allowed.error(), std::move(done));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "approvals/access_rules.hpp"
+#include "approvals/breakglass_rules.hpp"
 #include "approvals/request_state_machine.hpp"
 #include "broker/auth/identity_service.hpp"
 #include "broker/store/access_records.hpp"
@@ -23,7 +24,7 @@ namespace jit::broker {
 // must only queue work (e.g. post to an io_context), never wait for the store.
 struct AccessHooks {
   // Webhook event names: request.created, request.approved, request.denied, breakglass,
-  // grant.expired, grant.revoked.
+  // breakglass.repeated, grant.expired, grant.revoked.
   std::function<void(std::string event, boost::json::object data)> notify;
   std::function<void()> deadlines_changed;    // a grant or pending deadline was added
   std::function<void()> revocations_changed;  // certificates were revoked: rebuild KRL and CRL
@@ -94,6 +95,11 @@ class AccessService {
   Result<std::size_t> revoke_all_of(const std::string& user, const std::string& actor,
                                     const std::string& reason);
 
+  // At start-up, under a policy that may have changed: revokes the active grants and cancels the
+  // pending requests of users whose groups no longer allow the role (approvals::still_entitled),
+  // each audited as done by "system". Returns how many it ended. Waits for the commit.
+  Result<std::size_t> end_unentitled();
+
   // Proves presence for an action, then runs `then` with the evidence (empty when a fresh session
   // sufficed, which `allow_fresh` permits); answers `done` with mfa_required or the failure.
   void with_presence(const Caller& caller, const boost::json::value* mfa, bool allow_fresh,
@@ -119,6 +125,11 @@ class AccessService {
   Result<void> check_review_now(const std::string& reviewer, const std::string& request_id,
                                 std::optional<approvals::ReviewDecision> decision);
 
+  // The responder's break-glass history checked against the role's limits, at now.
+  Result<approvals::BreakGlassVerdict> breakglass_verdict(
+      SQLite::Database& db, const std::string& responder, const std::string& role,
+      const config::BreakGlassSettings& settings);
+
   // Decisions inside a write job (access_decisions.cpp).
   void create_grant(WriteContext& tx, Outcome& outcome, const RequestRow& request,
                     std::int64_t now);
@@ -128,6 +139,8 @@ class AccessService {
   void post_incident_review_in(WriteContext& tx, Outcome& outcome, const std::string& reviewer,
                                const std::string& request_id, const std::string& comment,
                                const std::string& evidence);
+  // Cancels a pending request whose requester is no longer entitled, audited as done by `actor`.
+  void cancel_unentitled(WriteContext& tx, const std::string& request_id, const std::string& actor);
   void revoke_in(WriteContext& tx, Outcome& outcome, const std::string& actor,
                  const GrantRow& grant, const std::string& reason,
                  const std::optional<approvals::MfaEvidence>& evidence = std::nullopt);
@@ -138,6 +151,10 @@ class AccessService {
   config::Limits limits_;
   AccessHooks hooks_;
 };
+
+// The reason recorded when a grant or request ends because its user is no longer entitled.
+inline constexpr std::string_view kNotEntitledReason =
+    "the policy no longer allows this user the role";
 
 // Audit object names.
 std::string request_object(const std::string& id);

@@ -90,6 +90,7 @@ GrantRow read_grant(SQLite::Statement& q) {
   row.state = grant_state(q.getColumn(6).getString());
   row.ended_at = optional_int(q.getColumn(7));
   row.end_reason = optional_text(q.getColumn(8));
+  row.breakglass = q.getColumn(9).getInt() != 0;
   return row;
 }
 
@@ -98,7 +99,11 @@ std::string select_requests(std::string_view where) {
 }
 
 std::string select_grants(std::string_view where) {
-  return "SELECT " + std::string(kGrantColumns) + " FROM grants " + std::string(where);
+  // Whether the grant came from break-glass is its request's: read along, for the entitlement
+  // checks (approvals::still_entitled).
+  return "SELECT " + std::string(kGrantColumns) +
+         ", (SELECT r.breakglass FROM requests r WHERE r.id = grants.request_id) FROM grants " +
+         std::string(where);
 }
 
 }  // namespace
@@ -120,7 +125,8 @@ approvals::RequestSnapshot to_snapshot(const RequestRow& request,
 }
 
 approvals::GrantSnapshot to_snapshot(const GrantRow& grant) {
-  return {grant.id, grant.user, grant.role, grant.not_before, grant.not_after, grant.state};
+  return {grant.id,        grant.user,  grant.role,      grant.not_before,
+          grant.not_after, grant.state, grant.breakglass};
 }
 
 std::optional<RequestRow> find_request(SQLite::Database& db, const std::string& id) {
@@ -249,6 +255,28 @@ std::optional<std::int64_t> next_deadline(SQLite::Database& db) {
                       " SELECT min(pending_deadline) FROM requests WHERE state = 'pending')");
   if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
   return q.getColumn(0).getInt64();
+}
+
+std::vector<approvals::PastBreakGlass> breakglass_history(SQLite::Database& db,
+                                                          const std::string& requester,
+                                                          std::int64_t since, std::int64_t now) {
+  SQLite::Statement q(
+      db,
+      "SELECT r.role, r.created_at, coalesce(g.state = 'active' AND g.not_after > ?, 0), "
+      "coalesce(r.review_due_at, r.created_at), r.reviewed_at IS NOT NULL "
+      "FROM requests r LEFT JOIN grants g ON g.request_id = r.id "
+      "WHERE r.requester = ? AND r.breakglass = 1 AND (r.reviewed_at IS NULL OR r.created_at >= ?) "
+      "ORDER BY r.created_at DESC LIMIT 1000");
+  q.bind(1, now);
+  q.bind(2, requester);
+  q.bind(3, since);
+  std::vector<approvals::PastBreakGlass> history;
+  while (q.executeStep()) {
+    history.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt64(),
+                       q.getColumn(2).getInt() != 0, q.getColumn(3).getInt64(),
+                       q.getColumn(4).getInt() != 0});
+  }
+  return history;
 }
 
 std::int64_t count_overdue_reviews(SQLite::Database& db, std::int64_t now) {

@@ -4,6 +4,7 @@
 // each state change commits with its audit record.
 #pragma once
 
+#include "approvals/breakglass_rules.hpp"
 #include "approvals/grant_rules.hpp"
 #include "approvals/request_state_machine.hpp"
 
@@ -51,6 +52,7 @@ struct GrantRow {
   approvals::GrantState state = approvals::GrantState::active;
   std::optional<std::int64_t> ended_at;
   std::optional<std::string> end_reason;
+  bool breakglass = false;  // read from its request; not a column of grants
 };
 
 struct CertificateRow {
@@ -105,6 +107,11 @@ std::vector<GrantRow> grants_ended_by(SQLite::Database& db, std::int64_t now);
 std::vector<RequestRow> requests_timed_out_by(SQLite::Database& db, std::int64_t now);
 // The earliest end of an active grant or deadline of a pending request, if any.
 std::optional<std::int64_t> next_deadline(SQLite::Database& db);
+// `requester`'s break-glass requests begun at or after `since` or not reviewed yet (at most 1000,
+// newest first), with whether each grant is active at `now`: what check_breakglass_history needs.
+std::vector<approvals::PastBreakGlass> breakglass_history(SQLite::Database& db,
+                                                          const std::string& requester,
+                                                          std::int64_t since, std::int64_t now);
 // Open post-incident reviews whose due time has passed.
 std::int64_t count_overdue_reviews(SQLite::Database& db, std::int64_t now);
 

@@ -261,6 +261,51 @@ TEST_F(StateMachineTest, ApproverMustBeAllowedAtTheTimeOfApproval) {
             RequestErrc::not_an_approver);
 }
 
+TEST_F(StateMachineTest, RequesterMustStillBeEntitledAtTheTimeOfApproval) {
+  // alice moves from developers to oncall after asking: an approver may no longer turn her pending
+  // request into a grant, and neither a denial nor an approval counts (the broker cancels it).
+  std::string changed(kPolicy);
+  changed.replace(changed.find("[alice, bob]"), 12, "[bob]");
+  changed.replace(changed.find("[erin]"), 6, "[erin, alice]");
+  const auto new_policy = config::parse_policy(changed, "policy.yaml", limits_);
+  for (auto decision : {ReviewDecision::approve, ReviewDecision::deny}) {
+    EXPECT_EQ(apply_review(new_policy, pending(), "carol", decision, 10).error(),
+              RequestErrc::requester_not_entitled);
+  }
+  // Still refused for a non-approver as a non-approver: the entitlement check comes after it.
+  EXPECT_EQ(apply_review(new_policy, pending(), "bob", ReviewDecision::approve, 10).error(),
+            RequestErrc::not_an_approver);
+  // alice is now in neither of staging-shell's requesting groups either; under the old policy
+  // gina's approval of it counts.
+  EXPECT_EQ(apply_review(new_policy, pending("staging-shell"), "gina", ReviewDecision::approve, 10)
+                .error(),
+            RequestErrc::requester_not_entitled);
+  EXPECT_TRUE(apply_review(policy_, pending("staging-shell"), "gina", ReviewDecision::approve, 10));
+}
+
+TEST_F(AccessRulesTest, TableOfEntitlements) {
+  struct Case {
+    std::string user;
+    std::string role;
+    bool breakglass;
+    bool entitled;
+  };
+  const std::vector<Case> cases = {
+      {"alice", "prod-db-read", false, true},   // developers may request it
+      {"erin", "prod-db-read", false, false},   // oncall may not request it ...
+      {"erin", "prod-db-read", true, true},     // ... but may break glass
+      {"alice", "prod-db-read", true, false},   // developers may not break glass
+      {"carol", "staging-shell", false, true},  // sre-leads may request staging-shell
+      {"erin", "staging-shell", true, false},   // a role without break-glass
+      {"zed", "prod-db-read", false, false},    // not a user of the policy
+      {"alice", "gone-role", false, false},     // a role removed from policy
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.user + " " + c.role + (c.breakglass ? " break-glass" : ""));
+    EXPECT_EQ(still_entitled(policy_, c.user, c.role, c.breakglass), c.entitled);
+  }
+}
+
 TEST_F(StateMachineTest, CancelRules) {
   auto request = pending();
   EXPECT_EQ(apply_cancel(request, "carol").error(), RequestErrc::not_requester);

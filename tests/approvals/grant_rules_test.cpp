@@ -46,6 +46,12 @@ GrantSnapshot grant(std::string user = "alice", std::string role = "prod-db-read
   return GrantSnapshot{"grt-1", std::move(user), std::move(role), 1000, 4600, state};
 }
 
+GrantSnapshot breakglass_grant(std::string user) {
+  auto snapshot = grant(std::move(user));
+  snapshot.breakglass = true;
+  return snapshot;
+}
+
 TEST_F(GrantRulesTest, TableOfMints) {
   struct Case {
     GrantSnapshot grant;
@@ -74,6 +80,12 @@ TEST_F(GrantRulesTest, TableOfMints) {
        RequestErrc::role_has_no_x509},
       {grant("alice", "x509-only"), "alice", CertificateKind::ssh, 2000,
        RequestErrc::role_has_no_ssh},
+      // A user still in policy but no longer in the groups that gave the grant: erin (oncall) holds
+      // a requested grant of prod-db-read, or alice a break-glass one (developers may not break
+      // glass); erin's own break-glass grant still mints.
+      {grant("erin"), "erin", CertificateKind::ssh, 2000, RequestErrc::not_entitled},
+      {breakglass_grant("alice"), "alice", CertificateKind::ssh, 2000, RequestErrc::not_entitled},
+      {breakglass_grant("erin"), "erin", CertificateKind::x509, 2000, std::nullopt},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.grant.role + " by " + c.caller + " at " + std::to_string(c.now));

@@ -104,8 +104,9 @@ struct Approver {
   std::uint32_t sign_count = 0;
 };
 
-void register_passkey(bench::KeepAliveClient& client, Approver& approver,
-                      const std::string& origin) {
+// `totp`: a code the approver has not used yet, the fresh factor a registration needs.
+void register_passkey(bench::KeepAliveClient& client, Approver& approver, const std::string& origin,
+                      const std::string& totp) {
   const json::object empty_body;
   auto begun =
       client.call(http::verb::post, "/v1/webauthn/register/begin", approver.token, &empty_body);
@@ -113,9 +114,9 @@ void register_passkey(bench::KeepAliveClient& client, Approver& approver,
     throw std::runtime_error("register/begin: " + json::serialize(begun.body));
   const auto client_data =
       sw::make_client_data("webauthn.create", challenge_of(begun.body), origin);
-  json::object finish{
-      {"client_data_json", b64(client_data)},
-      {"attestation_object", b64(approver.key.attestation_object(client_data, {}))}};
+  json::object finish{{"client_data_json", b64(client_data)},
+                      {"attestation_object", b64(approver.key.attestation_object(client_data, {}))},
+                      {"mfa", {{"totp", totp}}}};
   auto finished =
       client.call(http::verb::post, "/v1/webauthn/register/finish", approver.token, &finish);
   if (finished.status != 201) {
@@ -192,7 +193,8 @@ int run(const Options& options) {
     workers[w].developer_token = broker.login(developer(w));
     for (int a = 0; a < 2; ++a) {
       workers[w].approvers[a].token = broker.login(approver(w, a));
-      register_passkey(*workers[w].client, workers[w].approvers[a], origin);
+      register_passkey(*workers[w].client, workers[w].approvers[a], origin,
+                       broker.totp(approver(w, a)));
     }
   }
   std::printf(

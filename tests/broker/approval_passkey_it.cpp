@@ -14,7 +14,8 @@ namespace sw = jit::approvals::testing;
 
 class ApprovalPasskeyTest : public ::testing::Test {
  protected:
-  void register_passkey(const std::map<std::string, std::string>& auth) {
+  // Registers key_ for `user`, with a fresh TOTP code as the factor registration needs.
+  void register_passkey(const std::string& user, const std::map<std::string, std::string>& auth) {
     const auto options = f_.post("/v1/webauthn/register/begin", json::object{}, auth);
     ASSERT_EQ(options.status, 200u) << options.raw.body();
     ca::Bytes challenge;
@@ -26,7 +27,8 @@ class ApprovalPasskeyTest : public ::testing::Test {
         f_.post("/v1/webauthn/register/finish",
                 {{"client_data_json", ca::base64url_encode_unpadded(client_data)},
                  {"attestation_object",
-                  ca::base64url_encode_unpadded(key_.attestation_object(client_data, {}))}},
+                  ca::base64url_encode_unpadded(key_.attestation_object(client_data, {}))},
+                 {"mfa", f_.mfa(user)}},
                 auth);
     ASSERT_EQ(registered.status, 201u) << registered.raw.body();
   }
@@ -66,7 +68,7 @@ class ApprovalPasskeyTest : public ::testing::Test {
 TEST_F(ApprovalPasskeyTest, ChallengeProvesPresenceForItsOwnRequestOnly) {
   const auto alice = f_.sign_in("alice");
   const auto carol = f_.sign_in("carol");
-  register_passkey(carol);
+  register_passkey("carol", carol);
   const auto a = new_request(alice, "migrate orders");
   const auto b = new_request(alice, "something else");
 

@@ -157,9 +157,10 @@ TEST_F(AuthApiTest, MalformedLoginBodiesAreRefusedWith400) {
 
 class PasskeyTest : public AuthApiTest {
  protected:
-  // Registers a software passkey for `user` through the API, after a TOTP login.
+  // Registers a software passkey through the API, after a TOTP login, with a fresh TOTP code of
+  // `secret` as the factor the registration needs.
   Answer register_passkey(const sw::SoftwareAuthenticator& key,
-                          const std::map<std::string, std::string>& auth) {
+                          const std::map<std::string, std::string>& auth, const ca::Bytes& secret) {
     const auto options = post("/v1/webauthn/register/begin", json::object{}, auth);
     EXPECT_EQ(options.status, 200u) << options.raw.body();
     ca::Bytes challenge;
@@ -168,9 +169,11 @@ class PasskeyTest : public AuthApiTest {
     const auto client_data =
         sw::make_client_data("webauthn.create", challenge, "https://localhost:8443");
     const auto attestation = key.attestation_object(client_data, {});
+    advance(30s);  // a TOTP step not used by the login
     return post("/v1/webauthn/register/finish",
                 {{"client_data_json", ca::base64url_encode_unpadded(client_data)},
-                 {"attestation_object", ca::base64url_encode_unpadded(attestation)}},
+                 {"attestation_object", ca::base64url_encode_unpadded(attestation)},
+                 {"mfa", {{"totp", totp(secret)}}}},
                 auth);
   }
 
@@ -200,7 +203,7 @@ TEST_F(PasskeyTest, RegisterThenSignInWithPasswordAndPasskey) {
   const auto secret = enroll("carol", "pw-carol-1");
   const auto session = login("carol", "pw-carol-1", totp(secret));
   const auto key = sw::SoftwareAuthenticator::es256();
-  const auto registered = register_passkey(key, bearer(session));
+  const auto registered = register_passkey(key, bearer(session), secret);
   ASSERT_EQ(registered.status, 201u) << registered.raw.body();
   EXPECT_EQ(audit_count("webauthn.register"), 1);
   const auto answer = passkey_login(key, "carol", "pw-carol-1", 1);
@@ -211,14 +214,18 @@ TEST_F(PasskeyTest, RegisterThenSignInWithPasswordAndPasskey) {
 TEST_F(PasskeyTest, Ed25519PasskeyWorksToo) {
   const auto secret = enroll("carol", "pw-carol-1");
   const auto key = sw::SoftwareAuthenticator::eddsa();
-  ASSERT_EQ(register_passkey(key, bearer(login("carol", "pw-carol-1", totp(secret)))).status, 201u);
+  ASSERT_EQ(
+      register_passkey(key, bearer(login("carol", "pw-carol-1", totp(secret))), secret).status,
+      201u);
   EXPECT_EQ(passkey_login(key, "carol", "pw-carol-1", 7).status, 200u);
 }
 
 TEST_F(PasskeyTest, CounterGoingBackMarksTheCredentialAndRefusesIt) {
   const auto secret = enroll("carol", "pw-carol-1");
   const auto key = sw::SoftwareAuthenticator::es256();
-  ASSERT_EQ(register_passkey(key, bearer(login("carol", "pw-carol-1", totp(secret)))).status, 201u);
+  ASSERT_EQ(
+      register_passkey(key, bearer(login("carol", "pw-carol-1", totp(secret))), secret).status,
+      201u);
   ASSERT_EQ(passkey_login(key, "carol", "pw-carol-1", 10).status, 200u);
   EXPECT_EQ(passkey_login(key, "carol", "pw-carol-1", 9).status, 401u);
   EXPECT_EQ(audit_count("webauthn.counter_regressed"), 1);
@@ -229,7 +236,9 @@ TEST_F(PasskeyTest, CounterGoingBackMarksTheCredentialAndRefusesIt) {
 TEST_F(PasskeyTest, WrongOriginAndWrongPasswordAreRefused) {
   const auto secret = enroll("carol", "pw-carol-1");
   const auto key = sw::SoftwareAuthenticator::es256();
-  ASSERT_EQ(register_passkey(key, bearer(login("carol", "pw-carol-1", totp(secret)))).status, 201u);
+  ASSERT_EQ(
+      register_passkey(key, bearer(login("carol", "pw-carol-1", totp(secret))), secret).status,
+      201u);
   EXPECT_EQ(passkey_login(key, "carol", "pw-carol-1", 1, "https://evil.example").status, 401u);
   EXPECT_EQ(passkey_login(key, "carol", "wrong", 2).status, 401u);
 }
@@ -238,8 +247,10 @@ TEST_F(PasskeyTest, AnotherUsersPasskeyDoesNotLogYouIn) {
   const auto carol_secret = enroll("carol", "pw-carol-1");
   enroll("dave", "pw-dave-1");
   const auto key = sw::SoftwareAuthenticator::es256();
-  ASSERT_EQ(register_passkey(key, bearer(login("carol", "pw-carol-1", totp(carol_secret)))).status,
-            201u);
+  ASSERT_EQ(
+      register_passkey(key, bearer(login("carol", "pw-carol-1", totp(carol_secret))), carol_secret)
+          .status,
+      201u);
   EXPECT_EQ(passkey_login(key, "dave", "pw-dave-1", 1).status, 401u);
 }
 
@@ -247,7 +258,7 @@ TEST_F(PasskeyTest, PresenceForAnApprovalIsBoundToThatRequest) {
   const auto secret = enroll("carol", "pw-carol-1");
   const auto session = login("carol", "pw-carol-1", totp(secret));
   const auto key = sw::SoftwareAuthenticator::es256();
-  ASSERT_EQ(register_passkey(key, bearer(session)).status, 201u);
+  ASSERT_EQ(register_passkey(key, bearer(session), secret).status, 201u);
   HttpRequest request;
   request.set(http::field::authorization,
               "Bearer " + std::string(session.body.at("token").as_string()));

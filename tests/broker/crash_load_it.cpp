@@ -210,7 +210,9 @@ void CrashLoad::sign_in() {
         json::object{
             {"client_data_json", ca::base64url_encode_unpadded(client_data)},
             {"attestation_object",
-             ca::base64url_encode_unpadded(approver->key.attestation_object(client_data, {}))}});
+             ca::base64url_encode_unpadded(approver->key.attestation_object(client_data, {}))},
+            // Adding a passkey takes a fresh factor: a code of a step the login did not use.
+            {"mfa", {{"totp", codes_.take(approver->user, true)->digits}}}});
     if (!registered || registered->status != 201) {
       throw std::runtime_error("passkey registration of " + approver->user + ": " +
                                (registered ? describe(*registered) : "no answer"));

@@ -213,49 +213,37 @@ TEST_F(WaitExitCodes, AnEndedGrantOrAnErrorIsOneAnd401IsTwo) {
   EXPECT_EQ(result.code, 2);
 }
 
-TEST_F(JitCliTest, ApproveAlwaysSendsATotpCodeAndPromptsBeforeSending) {
-  broker_.script("POST /v1/requests/{id}/approve",
-                 {Canned::json(status::ok, request_json("pending", 1))});
-  ReviewOptions options{kRequestId, "looks fine", std::nullopt};
-  const auto result = run(
-      [&](auto& in, auto& out, auto& err) {
-        return jit_review(global_, ReviewKind::approve, options, in, out, err);
-      },
-      "111111\n");
-  EXPECT_EQ(result.code, 0) << result.err;
-  EXPECT_EQ(result.err, "TOTP code: ");
-  EXPECT_EQ(result.out,
-            "approved: " + kRequestId + "  prod-db-read  pending  approvals 1/2  by alice\n");
-  const auto calls = broker_.calls();
-  ASSERT_EQ(calls.size(), 1u);
-  EXPECT_EQ(calls[0].target, "/v1/requests/" + kRequestId + "/approve");
-  EXPECT_EQ(totp_of(calls[0]), "111111");
-  EXPECT_EQ(body_text(calls[0], "comment"), "looks fine");
-}
-
 TEST_F(JitCliTest, DenyAndPostIncidentReviewUseTheirPathsAndTheGivenCode) {
+  broker_.script("GET /v1/requests/{id}", {Canned::json(status::ok, request_json("pending"))});
   broker_.script("POST /v1/requests/{id}/deny", {Canned::json(status::ok, request_json("denied"))});
   broker_.script("POST /v1/requests/{id}/review",
                  {Canned::error(status::forbidden, "self_review", "you cannot review your own")});
   ReviewOptions options{kRequestId, std::nullopt, "222222"};
+  options.yes = true;
   auto result = run([&](auto& in, auto& out, auto& err) {
     return jit_review(global_, ReviewKind::deny, options, in, out, err);
   });
   EXPECT_EQ(result.code, 0);
-  EXPECT_EQ(result.err, "");  // no prompt: the code was given
+  // The request is shown; no question (--yes) and no prompt (the code was given).
+  EXPECT_TRUE(result.err.starts_with("deny request " + kRequestId + ":\n")) << result.err;
+  EXPECT_EQ(result.err.find("[y/N]"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("TOTP code"), std::string::npos) << result.err;
   EXPECT_TRUE(result.out.starts_with("denied: " + kRequestId + "  prod-db-read  denied"))
       << result.out;
+  // The post-incident review closes a break-glass that already happened: no question.
+  options.yes = false;
   result = run([&](auto& in, auto& out, auto& err) {
     return jit_review(global_, ReviewKind::post_incident, options, in, out, err);
   });
   EXPECT_EQ(result.code, 1);
   EXPECT_EQ(result.err, "jit: you cannot review your own (self_review)\n");
   const auto calls = broker_.calls();
-  ASSERT_EQ(calls.size(), 2u);
-  EXPECT_EQ(calls[0].target, "/v1/requests/" + kRequestId + "/deny");
-  EXPECT_EQ(body_text(calls[0], "comment"), "<absent>");
-  EXPECT_EQ(totp_of(calls[0]), "222222");
-  EXPECT_EQ(calls[1].target, "/v1/requests/" + kRequestId + "/review");
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].target, "/v1/requests/" + kRequestId);
+  EXPECT_EQ(calls[1].target, "/v1/requests/" + kRequestId + "/deny");
+  EXPECT_EQ(body_text(calls[1], "comment"), "<absent>");
+  EXPECT_EQ(totp_of(calls[1]), "222222");
+  EXPECT_EQ(calls[2].target, "/v1/requests/" + kRequestId + "/review");
 }
 
 TEST_F(JitCliTest, BreakglassPrintsRequestIdThenGrantId) {

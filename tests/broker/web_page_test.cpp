@@ -363,7 +363,12 @@ TEST_F(WebServingTest, ThePageHasEveryElementTheBrowserTestsUse) {
                          "new-ticket",
                          "new-duration",
                          "new-submit",
-                         "my-requests-list"}) {
+                         "my-requests-list",
+                         "tab-passkeys",
+                         "panel-passkeys",
+                         "passkeys-list",
+                         "passkeys-empty",
+                         "passkeys-register"}) {
     const std::string attribute = "id=\"" + std::string(id) + "\"";
     const auto first = page.find(attribute);
     EXPECT_NE(first, std::string::npos) << id;
@@ -397,6 +402,13 @@ TEST_F(WebPageTest, EveryStateChangingCallOfThePageNeedsTheCsrfToken) {
       EXPECT_EQ(answer.status, 403u) << target;
       EXPECT_EQ(code_of(answer), "permission_denied") << target;
     }
+  }
+  // Removing a passkey is state-changing too: refused without the token before anything else.
+  for (const auto* headers : {&no_token, &wrong_token}) {
+    const json::value body = json::object{};
+    auto answer = f_.call(http::verb::delete_, "/v1/webauthn/credentials/AAAA", &body, *headers);
+    EXPECT_EQ(answer.status, 403u);
+    EXPECT_EQ(code_of(answer), "permission_denied");
   }
   // Nothing changed: the request is still pending, the grant still active.
   auto still = f_.get("/v1/requests/" + pending, bearer("alice"));

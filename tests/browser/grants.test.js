@@ -1,6 +1,7 @@
 // The approver's other two tabs: a grant carol approved shows under "approved grants" and she
 // revokes it with her passkey (a fresh presence assertion); a break-glass grant erin took shows
-// under "review due" and carol files its post-incident review with a TOTP code.
+// under "review due" and carol files its post-incident review with a TOTP code. Carol then removes
+// her passkey in the passkeys tab.
 import assert from 'node:assert/strict';
 import { api, apiLogin, createRequest } from './lib/api.js';
 import {
@@ -68,6 +69,20 @@ scenario(rig, 'carol revokes a grant she approved, with her passkey', async ({ b
   assert.equal(revoked.state, 'revoked');
   // The list shows active grants only, so the revoked one leaves it.
   await expectHidden(carol.page, row, 'the revoked grant');
+
+  // Her passkeys tab lists the one she registered; removing it takes a fresh factor (the passkey
+  // itself here) and leaves none.
+  await showTab(carol, 'passkeys');
+  const [passkey] = await carol.passkeys();
+  const passkeyRow = `#passkeys-list tr[data-credential-id="${passkey.credentialId.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}"]`;
+  await expectVisible(carol.page, passkeyRow, 'carol\'s passkey in her list');
+  await expectText(carol.page, `${passkeyRow} .used`, /ago|in /);
+  await carol.page.click(`${passkeyRow} .remove-passkey`);
+  await answerMfa(carol, 'passkey', 'removing the passkey');
+  await expectText(carol.page, '#flash', /passkey removed/i);
+  await expectHidden(carol.page, passkeyRow, 'the removed passkey');
+  await expectVisible(carol.page, '#passkeys-empty', 'no passkeys left');
+  await expectText(carol.page, '#passkey-status', /none yet/i);
 });
 
 scenario(rig, 'carol files the post-incident review of erin\'s break-glass access', async ({ broker, user }) => {

@@ -178,6 +178,15 @@ TEST(PolicyErrors, BreakGlassAboveCapIsRefused) {
                          "roles.db.breakglass.allowed");
 }
 
+TEST(PolicyErrors, BreakGlassMaxActiveOutsideOneToTenIsRefused) {
+  EXPECT_CONFIG_ERROR_AT(
+      policy_error(role_plus({"breakglass:", "  allowed: [oncall]", "  max_active: 0"})), kFile, 15,
+      "roles.db.breakglass.max_active");
+  EXPECT_CONFIG_ERROR_AT(
+      policy_error(role_plus({"breakglass:", "  allowed: [oncall]", "  max_active: 11"})), kFile,
+      15, "roles.db.breakglass.max_active");
+}
+
 TEST(PolicyErrors, UnknownGroupsAreRefused) {
   const auto approver = policy_error(role_with(9, "approvers: [sre-lead]"));
   EXPECT_CONFIG_ERROR_AT(approver, kFile, 9, "roles.db.approvers[0]");

@@ -37,7 +37,7 @@ roles:
       source_address: [127.0.0.0/8, ::1/128]
       force_command: /usr/bin/psql
     x509: {san_uri: "spiffe://corp.example/user/{user}/role/{role}", organizational_unit: DB}
-    breakglass: {allowed: [oncall], max_duration: 30m, review_within: 48h}
+    breakglass: {allowed: [oncall], max_duration: 30m, review_within: 48h, max_active: 3}
 )";
   const Policy policy = parse_policy(yaml, kFile, Limits{});
   EXPECT_EQ(policy.file, kFile);
@@ -90,6 +90,7 @@ roles:
   EXPECT_EQ(role->breakglass->allowed_groups, (std::vector<std::string>{"oncall"}));
   EXPECT_EQ(role->breakglass->max_duration, minutes{30});
   EXPECT_EQ(role->breakglass->review_within, hours{48});
+  EXPECT_EQ(role->breakglass->max_active, 3);
 }
 
 TEST(Policy, AppliesRoleDefaults) {
@@ -131,6 +132,7 @@ roles:
   EXPECT_TRUE(glass.requestable_by.empty());
   EXPECT_EQ(glass.breakglass->max_duration, minutes{45});  // limits.max_breakglass_duration
   EXPECT_EQ(glass.breakglass->review_within, hours{24});
+  EXPECT_EQ(glass.breakglass->max_active, 1);  // one break-glass grant of a role at a time
 }
 
 TEST(Policy, EmptyMapsAreAValidPolicy) {

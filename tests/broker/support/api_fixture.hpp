@@ -5,6 +5,7 @@
 
 #include "approvals/totp.hpp"
 #include "broker/api/auth_api.hpp"
+#include "broker/api/passkey_api.hpp"
 #include "broker/auth/enrollment.hpp"
 #include "broker/auth/identity_service.hpp"
 #include "broker/http/router.hpp"
@@ -17,6 +18,7 @@
 #include <future>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace jit::testing {
 
@@ -54,6 +56,9 @@ class ApiFixture {
     identity_ = std::make_unique<broker::IdentityService>(*store_, policy_, data_key_, settings(),
                                                           [this] { return now_; });
     broker::add_auth_routes(router_, *identity_);
+    broker::add_passkey_routes(router_, *identity_, [this](std::string event, boost::json::object) {
+      passkey_events_.push_back(std::move(event));
+    });
   }
 
   static broker::AuthSettings settings() {
@@ -136,6 +141,7 @@ class ApiFixture {
   approvals::TimePoint now_ = approvals::from_unix_seconds(1'800'000'000);
   std::unique_ptr<broker::IdentityService> identity_;
   broker::Router router_;
+  std::vector<std::string> passkey_events_;  // webhook events of the passkey routes, in order
 };
 
 }  // namespace jit::testing

@@ -105,6 +105,8 @@ class CannedBroker {
       {http::verb::post, "/v1/grants/{id}/revoke"},
       {http::verb::post, "/v1/grants/{id}/ssh-cert"},
       {http::verb::post, "/v1/grants/{id}/x509-cert"},
+      {http::verb::get, "/v1/webauthn/credentials"},
+      {http::verb::delete_, "/v1/webauthn/credentials/{id}"},
   };
 
   mutable std::mutex mutex_;

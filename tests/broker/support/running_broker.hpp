@@ -68,22 +68,17 @@ class RunningBroker {
         << "tls:\n  dev_tls: true\nca:\n  generate_missing: true\n"
         << extra_config;
     for (const auto& user : users) enroll(user);
-    process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{binary(), "--config", config(), "serve"}, dir_.path());
-    if (!process_->wait_for_output("listening on", std::chrono::seconds(30))) {
-      throw std::runtime_error("jit-broker did not start: " + process_->err());
-    }
-    // "jit-broker listening on https://127.0.0.1:PORT/ ..."
-    const std::string out = process_->out();
-    const auto slash = out.find("/ ", out.find("listening on https://"));
-    const auto colon = out.rfind(':', slash);
-    port_ = static_cast<unsigned short>(std::stoi(out.substr(colon + 1, slash - colon - 1)));
-    for (int i = 0; i < 300 && count("SELECT count(*) FROM audit WHERE action = "
-                                     "'revocation.publish'") == 0;
-         ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    start();
     for (const auto& user : users) login(user);
+  }
+
+  // Stops the broker, replaces its policy file and starts it again on the same data (sessions
+  // stay valid); throws when it does not stop or start.
+  void restart_with_policy(const std::string& policy_yaml) {
+    if (stop() != 0)
+      throw std::runtime_error("jit-broker did not stop cleanly: " + process_->err());
+    std::ofstream(dir_ / "policy.yaml", std::ios::trunc) << policy_yaml;
+    start();
   }
 
   ~RunningBroker() {
@@ -191,6 +186,29 @@ class RunningBroker {
  private:
   static std::string binary() { return std::string(JIT_BUILD_DIR) + "/broker/jit-broker"; }
   std::string config() const { return (dir_ / "broker.yaml").string(); }
+
+  // Starts `serve` and waits for its first revocation publication after the start.
+  void start() {
+    const std::int64_t published_before =
+        std::filesystem::exists(dir_ / "data" / "broker.db")
+            ? count("SELECT count(*) FROM audit WHERE action = 'revocation.publish'")
+            : 0;
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{binary(), "--config", config(), "serve"}, dir_.path());
+    if (!process_->wait_for_output("listening on", std::chrono::seconds(30))) {
+      throw std::runtime_error("jit-broker did not start: " + process_->err());
+    }
+    // "jit-broker listening on https://127.0.0.1:PORT/ ..."
+    const std::string out = process_->out();
+    const auto slash = out.find("/ ", out.find("listening on https://"));
+    const auto colon = out.rfind(':', slash);
+    port_ = static_cast<unsigned short>(std::stoi(out.substr(colon + 1, slash - colon - 1)));
+    for (int i = 0; i < 300 && count("SELECT count(*) FROM audit WHERE action = "
+                                     "'revocation.publish'") == published_before;
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
 
   void enroll(const std::string& user) {
     auto [code, out, err] =

@@ -83,8 +83,11 @@ export async function signInWithPasskey(user) {
   await expectSignedIn(user, 'signing in with password + passkey');
 }
 
+// Registering a passkey asks for a fresh factor first: a TOTP code here (the user has no passkey
+// yet to vouch for the new one).
 export async function registerPasskey(user) {
   await user.page.click('#register-passkey');
+  await answerMfa(user, 'totp', 'registering a passkey');
   await expectText(user.page, '#passkey-status', /\bregistered\b/i);
 }
 
