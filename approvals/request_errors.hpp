@@ -36,6 +36,7 @@ enum class RequestErrc {
   role_has_no_x509,        // 409 the role grants no X.509 certificates
   invalid_public_key,      // 400 not an OpenSSH public key line of a supported type
   invalid_csr,             // 400 not a PKCS#10 request with a valid self-signature
+  grant_outlasts_ca,       // 409 the grant ends after the issuing CA certificate does
 };
 
 const boost::system::error_category& request_category() noexcept;
