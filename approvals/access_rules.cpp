@@ -4,13 +4,13 @@ namespace jit::approvals {
 namespace {
 
 // Length of the UTF-8 sequence starting at `text[i]`, or 0 when it is not a valid, shortest-form
-// sequence of a scalar value.
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+// sequence of a scalar value; `value` is the scalar value.
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i, unsigned& value) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
   const unsigned char lead = byte(i);
   std::size_t length = 0;
   unsigned min_value = 0;
-  unsigned value = 0;
+  value = lead;
   if (lead < 0x80) return 1;
   if ((lead & 0xE0) == 0xC0) {
     length = 2;
@@ -35,6 +35,35 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   return length;
 }
 
+// Characters a reason, ticket, comment or incident must not hold, beyond invalid UTF-8:
+// - controls: C0 (tab allowed), DEL and C1 U+0080..U+009F (NEL breaks lines, CSI starts escapes);
+// - bidirectional embeddings and overrides U+202A..U+202E and isolates U+2066..U+2069, which let a
+//   reason display differently from what is stored and approved (CVE-2021-42574);
+// - invisible format characters (Unicode category Cf that render as nothing), which let two texts
+//   that look the same differ or hide text from the approver: soft hyphen U+00AD, Mongolian vowel
+//   separator U+180E, zero-width space and (non-)joiners U+200B..U+200D, word joiner and invisible
+//   operators U+2060..U+2064, deprecated format characters U+206A..U+206F, BOM / zero-width
+//   no-break space U+FEFF, interlinear annotation U+FFF9..U+FFFB, shorthand format controls
+//   U+1BCA0..U+1BCA3, musical beam and slur controls U+1D173..U+1D17A, and tag characters
+//   U+E0001, U+E0020..U+E007F (which can smuggle ASCII invisibly).
+// Right-to-left text and the marks LRM U+200E, RLM U+200F and ALM U+061C stay allowed: they only
+// order neighbouring characters. Cf characters that show something (Arabic number signs, Kaithi
+// and Egyptian hieroglyph controls) stay allowed too. Zero-width joiners also build emoji
+// sequences and some Persian and Indic spellings; here a plain reason matters more.
+bool refused_code_point(unsigned c) {
+  if (c < 0x20) return c != '\t';
+  if (c >= 0x7F && c <= 0x9F) return true;
+  if (c == 0x00AD || c == 0x180E || c == 0xFEFF) return true;
+  if (c >= 0x200B && c <= 0x200D) return true;
+  if (c >= 0x202A && c <= 0x202E) return true;
+  if (c >= 0x2060 && c <= 0x2064) return true;
+  if (c >= 0x2066 && c <= 0x206F) return true;
+  if (c >= 0xFFF9 && c <= 0xFFFB) return true;
+  if (c >= 0x1BCA0 && c <= 0x1BCA3) return true;
+  if (c >= 0x1D173 && c <= 0x1D17A) return true;
+  return c == 0xE0001 || (c >= 0xE0020 && c <= 0xE007F);
+}
+
 Result<Seconds> pick_duration(std::optional<Seconds> asked, Seconds fallback, Seconds max) {
   const Seconds duration = asked.value_or(fallback);
   if (duration.count() <= 0) return RequestErrc::invalid_duration;
@@ -47,25 +76,9 @@ Result<Seconds> pick_duration(std::optional<Seconds> asked, Seconds fallback, Se
 Result<void> check_text(std::string_view text, std::size_t max_length) {
   if (text.size() > max_length) return RequestErrc::field_too_long;
   for (std::size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if ((c < 0x20 && c != '\t') || c == 0x7F) return RequestErrc::invalid_text;
-    const std::size_t length = utf8_sequence_length(text, i);
-    if (length == 0) return RequestErrc::invalid_text;
-    // The C1 controls U+0080..U+009F (NEL, CSI, ...) are control characters too: C2 80..C2 9F.
-    if (c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
-      return RequestErrc::invalid_text;
-    }
-    // Bidirectional embeddings and overrides U+202A..U+202E (E2 80 AA..AE) and isolates
-    // U+2066..U+2069 (E2 81 A6..A9) let a reason display differently from what is stored and
-    // approved (CVE-2021-42574).
-    if (c == 0xE2 && length == 3) {
-      const auto second = static_cast<unsigned char>(text[i + 1]);
-      const auto third = static_cast<unsigned char>(text[i + 2]);
-      if ((second == 0x80 && third >= 0xAA && third <= 0xAE) ||
-          (second == 0x81 && third >= 0xA6 && third <= 0xA9)) {
-        return RequestErrc::invalid_text;
-      }
-    }
+    unsigned value = 0;
+    const std::size_t length = utf8_sequence_length(text, i, value);
+    if (length == 0 || refused_code_point(value)) return RequestErrc::invalid_text;
     i += length;
   }
   return {};
@@ -115,6 +128,10 @@ Result<ApprovedAsk> check_breakglass_request(const config::Policy& policy,
   auto duration = pick_duration(ask.duration, max, max);
   if (!duration) return duration.error();
   return ApprovedAsk{role, *duration};
+}
+
+bool may_see_mfa_evidence(const config::Policy& policy, std::string_view viewer) {
+  return policy.in_group(viewer, config::kAuditorsGroup);
 }
 
 Result<void> check_reviewer(const config::Policy& policy, std::string_view role_name,

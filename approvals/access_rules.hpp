@@ -26,8 +26,10 @@ inline constexpr std::size_t kMaxTicketLength = 128;
 inline constexpr std::size_t kMaxCommentLength = 1000;
 inline constexpr std::size_t kMaxIncidentLength = 128;
 
-// Valid UTF-8, no control characters (C0, DEL or C1; tab allowed) and no bidirectional
-// embeddings, overrides or isolates, at most `max_length` bytes.
+// Valid UTF-8, no control characters (C0, DEL or C1; tab allowed), no bidirectional
+// embeddings, overrides or isolates, and no invisible format characters (zero-width space and
+// joiners, word joiner, BOM, soft hyphen, tag characters, ...; LRM, RLM and ALM stay allowed), at
+// most `max_length` bytes. The full list is in access_rules.cpp.
 Result<void> check_text(std::string_view text, std::size_t max_length);
 
 // The longest prefix of `text` of at most `max_bytes` that does not end inside a UTF-8 sequence,
@@ -76,6 +78,10 @@ Result<void> check_reviewer(const config::Policy& policy, std::string_view role,
 // group takes effect on what they asked for or hold (issue 14 item 16).
 bool still_entitled(const config::Policy& policy, std::string_view user, std::string_view role,
                     bool breakglass);
+// Whether `viewer` sees the whole MFA evidence of a request's reviews (TOTP step, passkey
+// credential id and signature counter, verification time): auditors only. Everyone else who may
+// see the request sees which kind of factor each reviewer used, no more.
+bool may_see_mfa_evidence(const config::Policy& policy, std::string_view viewer);
 
 // Who may see a request: its requester, anyone who may review it, and auditors.
 bool may_view_request(const config::Policy& policy, std::string_view role,

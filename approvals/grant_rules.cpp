@@ -52,6 +52,12 @@ Result<void> check_mint(const config::Policy& policy, const GrantSnapshot& grant
   return {};
 }
 
+Result<void> check_issuer_covers_grant(std::int64_t grant_not_after,
+                                       std::int64_t issuer_not_after) {
+  if (grant_not_after > issuer_not_after) return RequestErrc::grant_outlasts_ca;
+  return {};
+}
+
 Result<SshGrantProfile> ssh_profile_for(const config::Policy& policy, const GrantSnapshot& grant) {
   const config::Role* role = policy.find_role(grant.role);
   if (role == nullptr) return RequestErrc::unknown_role;

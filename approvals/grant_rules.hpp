@@ -35,6 +35,11 @@ enum class CertificateKind { ssh, x509 };
 Result<void> check_mint(const config::Policy& policy, const GrantSnapshot& grant,
                         std::string_view caller, CertificateKind kind, std::int64_t now);
 
+// An X.509 certificate never outlives its issuer, and a grant's certificates are never cut short
+// (SSH certificates always run to the grant's end): a grant ending after the issuing CA
+// certificate's notAfter gets no X.509 certificate (grant_outlasts_ca). Unix seconds.
+Result<void> check_issuer_covers_grant(std::int64_t grant_not_after, std::int64_t issuer_not_after);
+
 // What a minted SSH certificate may carry: only the role's principals, extensions, source
 // addresses and forced command, never anything from the request (invariant 2).
 struct SshGrantProfile {

@@ -29,7 +29,8 @@ class RequestCategory final : public boost::system::error_category {
       case RequestErrc::field_too_long:
         return "a text field is too long";
       case RequestErrc::invalid_text:
-        return "a text field holds control characters, bidirectional overrides or invalid UTF-8";
+        return "a text field holds control characters, bidirectional overrides, invisible "
+               "format characters or invalid UTF-8";
       case RequestErrc::self_review:
         return "you cannot review your own request";
       case RequestErrc::not_an_approver:
@@ -60,7 +61,7 @@ class RequestCategory final : public boost::system::error_category {
         return "the role grants no X.509 certificates";
       case RequestErrc::invalid_public_key:
         return "public_key must be one OpenSSH public key line (ssh-ed25519, "
-               "ecdsa-sha2-nistp256/384/521 or rsa of at least 2048 bits)";
+               "ecdsa-sha2-nistp256/384/521 or rsa of at least 3072 bits)";
       case RequestErrc::invalid_csr:
         return "csr must be a PEM certificate request with a valid self-signature and a supported "
                "key";
@@ -73,6 +74,9 @@ class RequestCategory final : public boost::system::error_category {
       case RequestErrc::breakglass_review_overdue:
         return "a post-incident review of your earlier break-glass is overdue; have it reviewed "
                "first";
+      case RequestErrc::grant_outlasts_ca:
+        return "the grant ends after the issuing CA certificate expires; no X.509 certificate can "
+               "cover it (ask for a shorter grant, or renew the issuing CA)";
     }
     return "request refused";
   }
@@ -108,6 +112,7 @@ unsigned request_error_status(RequestErrc e) noexcept {
     case RequestErrc::requester_not_entitled:
     case RequestErrc::breakglass_limit_reached:
     case RequestErrc::breakglass_review_overdue:
+    case RequestErrc::grant_outlasts_ca:
       return 409;
     default:
       return 400;
@@ -176,6 +181,8 @@ std::string_view request_error_name(RequestErrc e) noexcept {
       return "breakglass_limit_reached";
     case RequestErrc::breakglass_review_overdue:
       return "breakglass_review_overdue";
+    case RequestErrc::grant_outlasts_ca:
+      return "grant_outlasts_ca";
   }
   return "request_refused";
 }

@@ -9,6 +9,7 @@
 #include "broker/api/roles_api.hpp"
 #include "broker/auth/data_key.hpp"
 #include "broker/http/health_routes.hpp"
+#include "broker/http/metrics_token.hpp"
 #include "broker/http/server.hpp"
 #include "broker/http/server_runner.hpp"
 #include "broker/http/tls_context.hpp"
@@ -107,7 +108,12 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
                        return static_cast<double>(
                            access_->overdue_reviews(std::numeric_limits<std::int64_t>::max()));
                      });
-  add_health_routes(router_, metrics_);
+  {
+    // Only a digest of the token stays in memory (MetricsTokenCheck).
+    auto metrics_token = load_metrics_token(config_.metrics);
+    add_health_routes(router_, metrics_, metrics_token);
+    if (metrics_token) ca::wipe(*metrics_token);
+  }
   add_auth_routes(router_, *identity_);
   add_passkey_routes(router_, *identity_, [this](std::string event, boost::json::object data) {
     webhooks_->notify(std::move(event), std::move(data));

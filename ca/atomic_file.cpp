@@ -67,6 +67,33 @@ Result<void> write_file_atomically(const std::filesystem::path& path, ByteView c
   return {};
 }
 
+Result<bool> create_file_exclusively(const std::filesystem::path& path, ByteView content,
+                                     mode_t mode) {
+  std::filesystem::path folder = path.parent_path();
+  if (folder.empty()) folder = ".";
+  std::string temp_name = (folder / ("." + path.filename().string() + ".XXXXXX")).string();
+  const int raw_fd = ::mkstemp(temp_name.data());
+  if (raw_fd < 0) return CaErrc::io_failure;
+  FileDescriptor fd(raw_fd);
+  // The temporary name goes in every case; only the link to `path` may stay.
+  struct RemoveTemp {
+    const std::string& name;
+    ~RemoveTemp() { ::unlink(name.c_str()); }
+  } remove_temp{temp_name};
+  if (::fchmod(fd.get(), mode) != 0 || !write_all(fd.get(), content) || ::fsync(fd.get()) != 0 ||
+      !fd.close()) {
+    return CaErrc::io_failure;
+  }
+  // link(2), unlike rename(2), never replaces an existing file.
+  if (::link(temp_name.c_str(), path.c_str()) != 0) {
+    if (errno == EEXIST) return false;
+    return CaErrc::io_failure;
+  }
+  FileDescriptor dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0 || ::fsync(dir.get()) != 0) return CaErrc::io_failure;
+  return true;
+}
+
 Result<Bytes> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return CaErrc::key_unavailable;

@@ -15,6 +15,13 @@ namespace jit::ca {
 [[nodiscard]] Result<void> write_file_atomically(const std::filesystem::path& path,
                                                  ByteView content, mode_t mode);
 
+// Creates `path` with `content` only if no file of that name exists, whole or not at all: the
+// content is written and synced under a temporary name, then hard-linked to `path`, which fails
+// when another writer (another process starting at the same moment) got there first. Answers true
+// when this call created the file, false when it already existed (then it was left untouched).
+[[nodiscard]] Result<bool> create_file_exclusively(const std::filesystem::path& path,
+                                                   ByteView content, mode_t mode);
+
 // Reads a whole regular file of at most max_bytes.
 [[nodiscard]] Result<Bytes> read_file(const std::filesystem::path& path, std::size_t max_bytes);
 

@@ -53,7 +53,7 @@ BrokerConfig parse_broker_config(std::string_view yaml, const std::filesystem::p
 
   const YamlValue root = detail::load_document(yaml, file_name);
   const YamlMap map = root.map({"listen", "data_dir", "policy_file", "data_key_file", "tls", "ca",
-                                "limits", "mfa", "sessions", "http", "webhooks"});
+                                "limits", "mfa", "sessions", "http", "webhooks", "metrics"});
   if (const YamlValue* v = map.find("listen")) {
     const std::string text = v->string("IPV4:PORT or [IPV6]:PORT");
     auto parsed = try_parse_listen_address(text);
@@ -72,6 +72,7 @@ BrokerConfig parse_broker_config(std::string_view yaml, const std::filesystem::p
   if (const YamlValue* v = map.find("sessions")) config.sessions = detail::read_sessions(*v);
   if (const YamlValue* v = map.find("http")) config.http = detail::read_http(*v);
   if (const YamlValue* v = map.find("webhooks")) config.webhooks = detail::read_webhooks(*v);
+  if (const YamlValue* v = map.find("metrics")) config.metrics = detail::read_metrics(*v, base);
 
   if (overrides.listen) config.listen = *overrides.listen;
   if (overrides.data_dir) config.data_dir = absolute_path(*overrides.data_dir, file_name);

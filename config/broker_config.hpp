@@ -77,6 +77,13 @@ struct WebhookSettings {
   int max_attempts = 5;
 };
 
+// GET /metrics is open unless a bearer token is named here (one source, never both); the broker
+// reads it at start-up and then answers /metrics only with `Authorization: Bearer TOKEN`.
+struct MetricsSettings {
+  std::optional<std::string> bearer_token_env;             // name of an env var holding the token
+  std::optional<std::filesystem::path> bearer_token_file;  // or a file, mode 0600
+};
+
 struct BrokerConfig {
   std::filesystem::path file;  // the config file itself (absolute)
   ListenAddress listen{"127.0.0.1", 8443};
@@ -90,6 +97,7 @@ struct BrokerConfig {
   SessionSettings sessions;
   HttpSettings http;
   WebhookSettings webhooks;
+  MetricsSettings metrics;
 };
 
 // Command-line values that take precedence over the file. They are applied before the defaults

@@ -216,4 +216,24 @@ WebhookSettings read_webhooks(const YamlValue& value) {
   return webhooks;
 }
 
+MetricsSettings read_metrics(const YamlValue& value, const std::filesystem::path& base) {
+  const YamlMap map = value.map({"bearer_token_env", "bearer_token_file"});
+  MetricsSettings metrics;
+  if (const YamlValue* v = map.find("bearer_token_env")) {
+    std::string name = v->string("an environment variable name");
+    if (!syntax::is_env_var_name(name)) {
+      v->fail("'" + name + "' is not an environment variable name", "[A-Za-z_][A-Za-z0-9_]*");
+    }
+    metrics.bearer_token_env = std::move(name);
+  }
+  if (const YamlValue* v = map.find("bearer_token_file")) {
+    if (metrics.bearer_token_env) {
+      v->fail("bearer_token_env and bearer_token_file are both set",
+              "one token source: bearer_token_env or bearer_token_file");
+    }
+    metrics.bearer_token_file = v->path(base);
+  }
+  return metrics;
+}
+
 }  // namespace jit::config::detail

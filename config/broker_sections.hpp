@@ -18,5 +18,7 @@ namespace jit::config::detail {
 [[nodiscard]] SessionSettings read_sessions(const YamlValue& value);
 [[nodiscard]] HttpSettings read_http(const YamlValue& value);
 [[nodiscard]] WebhookSettings read_webhooks(const YamlValue& value);
+[[nodiscard]] MetricsSettings read_metrics(const YamlValue& value,
+                                           const std::filesystem::path& base);
 
 }  // namespace jit::config::detail

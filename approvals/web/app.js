@@ -105,7 +105,7 @@ async function loginWithTotp(event) {
     const { user, password } = loginFields();
     const code = $('login-totp').value.trim();
     if (!/^[0-9]{6,8}$/.test(code)) throw new Error('enter the 6-digit code from your authenticator');
-    await finishLogin(await post('/v1/login', { user, password, mfa: { totp: code } }));
+    await finishLogin(await post('/v1/login', { user, password, mfa: { totp: code }, session: 'cookie' }));
   } catch (e) {
     setText('login-error', e.message || String(e));
   }
@@ -118,7 +118,8 @@ async function loginWithPasskey() {
     if (!webauthn.supported()) throw new Error('this browser has no passkey support');
     const options = await post('/v1/webauthn/login/begin', { user });
     const assertion = await webauthn.assert(options);
-    await finishLogin(await post('/v1/login', { user, password, mfa: { webauthn: assertion } }));
+    const body = { user, password, mfa: { webauthn: assertion }, session: 'cookie' };
+    await finishLogin(await post('/v1/login', body));
   } catch (e) {
     setText('login-error', e.message || String(e));
   }

@@ -25,26 +25,53 @@ std::string session_cookie_header(std::string_view token, std::int64_t max_age) 
   return header;
 }
 
-HttpResponse session_answer(const IssuedSession& issued, const AuthSettings& settings) {
+// Where a new session goes: the page keeps it in the HttpOnly cookie, so its body must not carry
+// the token (a script on the page could read it there); the CLI and scripts keep the bearer token
+// and get no cookie they would only have to ignore.
+enum class SessionDelivery { token, cookie };
+
+// A browser's sign-in is a cookie session: every current browser sends Sec-Fetch-Site with fetch,
+// and a page may also ask with "session": "cookie". A request with Sec-Fetch-Site never gets the
+// token, whatever its body asks, so a script injected into the page cannot ask for it either.
+std::optional<SessionDelivery> session_delivery(const HttpRequest& request,
+                                                const json::object& body,
+                                                std::optional<FieldProblem>& problem) {
+  auto asked = string_field(body, "session", 16, problem);
+  if (problem) return std::nullopt;
+  if (asked && *asked != "cookie" && *asked != "token") {
+    problem = FieldProblem{"field 'session' must be \"cookie\" or \"token\""};
+    return std::nullopt;
+  }
+  if (request.find("Sec-Fetch-Site") != request.end() || asked == "cookie")
+    return SessionDelivery::cookie;
+  return SessionDelivery::token;
+}
+
+HttpResponse session_answer(const IssuedSession& issued, const AuthSettings& settings,
+                            SessionDelivery delivery) {
   json::object body;
-  body["token"] = issued.token;
+  if (delivery == SessionDelivery::token) body["token"] = issued.token;
   body["csrf_token"] = issued.csrf_token;
   body["user"] = issued.record.user;
   body["expires_at"] = issued.record.expires_at;
   auto response = json_response(http::status::ok, body);
   // __Host-: Secure, Path=/, no Domain, so no other host or path can set or read it (invariant 7).
-  response.set(http::field::set_cookie,
-               session_cookie_header(issued.token, settings.sessions.absolute_timeout.count()));
+  if (delivery == SessionDelivery::cookie) {
+    response.set(http::field::set_cookie,
+                 session_cookie_header(issued.token, settings.sessions.absolute_timeout.count()));
+  }
   return response;
 }
 
-void handle_login(IdentityService& identity, const json::object& body, const Responder& respond,
-                  const char* mfa_field) {
+void handle_login(IdentityService& identity, const HttpRequest& request, const json::object& body,
+                  const Responder& respond, const char* mfa_field) {
   std::optional<FieldProblem> problem;
   auto user = string_field(body, "user", 64, problem);
   auto password = string_field(body, "password", 1024, problem);
-  if (problem)
-    return respond(error_answer(http::status::bad_request, "invalid_input", problem->message));
+  const auto delivery = session_delivery(request, body, problem);
+  if (problem || !delivery)
+    return respond(error_answer(http::status::bad_request, "invalid_input",
+                                problem ? problem->message : "invalid session field"));
   if (!user || !password) {
     return respond(
         error_answer(http::status::bad_request, "invalid_input", "user and password are required"));
@@ -59,7 +86,7 @@ void handle_login(IdentityService& identity, const json::object& body, const Res
     }
   }
   identity.login(std::move(*user), std::move(*password), mfa_value,
-                 [respond, &identity](Result<IssuedSession> issued) {
+                 [respond, &identity, delivery = *delivery](Result<IssuedSession> issued) {
                    if (!issued) {
                      if (issued.error() == BrokerErrc::unavailable)
                        return respond(error_answer(issued.error()));
@@ -67,7 +94,7 @@ void handle_login(IdentityService& identity, const json::object& body, const Res
                      return respond(error_answer(http::status::unauthorized, "unauthenticated",
                                                  "invalid credentials or account locked"));
                    }
-                   respond(session_answer(*issued, identity.settings()));
+                   respond(session_answer(*issued, identity.settings(), delivery));
                  });
 }
 
@@ -94,22 +121,22 @@ void add_auth_routes(Router& router, IdentityService& identity) {
              [&identity](RequestContext&& context, Responder respond) {
                auto body = parse_json_body(context.request);
                if (!body) return respond(body.error());
-               if (auto problem = only_fields(*body, {"user", "password", "mfa"})) {
+               if (auto problem = only_fields(*body, {"user", "password", "mfa", "session"})) {
                  return respond(
                      error_answer(http::status::bad_request, "invalid_input", problem->message));
                }
-               handle_login(identity, *body, respond, "mfa");
+               handle_login(identity, context.request, *body, respond, "mfa");
              });
 
   router.add(http::verb::post, "/v1/webauthn/login/finish",
              [&identity](RequestContext&& context, Responder respond) {
                auto body = parse_json_body(context.request);
                if (!body) return respond(body.error());
-               if (auto problem = only_fields(*body, {"user", "password", "webauthn"})) {
+               if (auto problem = only_fields(*body, {"user", "password", "webauthn", "session"})) {
                  return respond(
                      error_answer(http::status::bad_request, "invalid_input", problem->message));
                }
-               handle_login(identity, *body, respond, "webauthn");
+               handle_login(identity, context.request, *body, respond, "webauthn");
              });
 
   router.add(

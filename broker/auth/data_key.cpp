@@ -13,10 +13,12 @@ ca::Bytes load_or_create_data_key(const std::filesystem::path& file) {
   if (!std::filesystem::exists(file, ec)) {
     auto key = approvals::generate_data_key();
     if (!key) throw StoreOpenError("cannot generate the data key");
-    if (!ca::write_file_atomically(file, *key, 0600)) {
-      throw StoreOpenError("cannot write the data key " + file.string());
-    }
-    return std::move(*key);
+    // Exclusive: of two processes starting at once on a fresh folder, one creates the key and
+    // the other reads that one, so both seal and open TOTP secrets with the same key.
+    auto created = ca::create_file_exclusively(file, *key, 0600);
+    if (!created) throw StoreOpenError("cannot write the data key " + file.string());
+    if (*created) return std::move(*key);
+    ca::wipe(*key);
   }
   struct stat info {};
   if (::stat(file.c_str(), &info) != 0)

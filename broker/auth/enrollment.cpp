@@ -1,6 +1,7 @@
 #include "broker/auth/enrollment.hpp"
 
 #include "approvals/password_hash.hpp"
+#include "approvals/password_rules.hpp"
 #include "approvals/secret_box.hpp"
 #include "approvals/totp.hpp"
 #include "broker/auth/credential_store.hpp"
@@ -16,8 +17,11 @@ EnrollmentResult enroll_user(Store& store, const config::Policy& policy, ca::Byt
     throw std::runtime_error("user " + std::string(user) + " is not in the policy file " +
                              policy.file.string());
   }
+  if (auto problem = approvals::new_password_problem(password, user)) {
+    throw std::runtime_error(std::string(approvals::describe(*problem)));
+  }
   auto hash = approvals::hash_password(password);
-  if (!hash) throw std::runtime_error("password must be 1 to 1024 bytes");
+  if (!hash) throw std::runtime_error("cannot hash the password");
   auto secret = approvals::generate_totp_secret();
   if (!secret) throw std::runtime_error("cannot generate a TOTP secret");
   // The user's name is the associated data: a sealed secret cannot be moved to another user's row.

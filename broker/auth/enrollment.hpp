@@ -17,7 +17,8 @@ struct EnrollmentResult {
 
 // Hashes the password (scrypt), makes a new 160-bit TOTP secret sealed under the data key, and
 // stores both (replacing earlier ones for `reset`). Throws std::runtime_error with a one-line
-// reason: the user is not in policy, the password is empty or too long, or storage failed.
+// reason: the user is not in policy, the password breaks approvals/password_rules.hpp (under 12
+// characters, over 1024 bytes, not one line of UTF-8, or the user's name), or storage failed.
 EnrollmentResult enroll_user(Store& store, const config::Policy& policy, ca::ByteView data_key,
                              std::string_view user, std::string_view password, bool reset);
 

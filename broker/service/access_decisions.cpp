@@ -41,6 +41,11 @@ void restrict_to_viewer(const config::Policy& policy, const std::string& viewer,
   }
 }
 
+EvidenceDetail evidence_detail_for(const config::Policy& policy, const std::string& viewer) {
+  return approvals::may_see_mfa_evidence(policy, viewer) ? EvidenceDetail::full
+                                                         : EvidenceDetail::factor_only;
+}
+
 bool may_see_grant(const config::Policy& policy, const GrantRow& grant, const std::string& viewer) {
   return may_view_request(policy, grant.role, grant.user, viewer);
 }
@@ -297,7 +302,7 @@ Result<json::object> AccessService::get_request(const Caller& caller, const std:
     if (!row || !may_view_request(policy(), row->role, row->requester, caller.user)) {
       return make_error_code(BrokerErrc::not_found);
     }
-    return request_view(db, policy(), *row);
+    return request_view(db, policy(), *row, evidence_detail_for(policy(), caller.user));
   });
 }
 
@@ -307,7 +312,7 @@ json::array AccessService::list_requests(const Caller& caller, RequestFilter fil
     json::array out;
     for (const auto& row : broker::list_requests(db, filter)) {
       if (may_view_request(policy(), row.role, row.requester, caller.user)) {
-        out.push_back(request_view(db, policy(), row));
+        out.push_back(request_view(db, policy(), row, evidence_detail_for(policy(), caller.user)));
       }
     }
     return out;

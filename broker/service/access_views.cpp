@@ -17,6 +17,17 @@ json::value optional_value(const std::optional<T>& value) {
   return json::value_from(*value);
 }
 
+// The stored evidence, or just its factor kind; null when it does not parse.
+json::value evidence_view(const std::string& stored, EvidenceDetail detail) {
+  boost::system::error_code ec;
+  json::value evidence = json::parse(stored, ec);
+  if (ec) return nullptr;
+  if (detail == EvidenceDetail::full) return evidence;
+  const auto* factor = evidence.is_object() ? evidence.as_object().if_contains("factor") : nullptr;
+  if (factor == nullptr || !factor->is_string()) return nullptr;
+  return json::object{{"factor", *factor}};
+}
+
 }  // namespace
 
 json::object grant_view(const GrantRow& grant, bool breakglass) {
@@ -33,7 +44,7 @@ json::object grant_view(const GrantRow& grant, bool breakglass) {
 }
 
 json::object request_view(SQLite::Database& db, const config::Policy& policy,
-                          const RequestRow& request) {
+                          const RequestRow& request, EvidenceDetail detail) {
   const auto reviews = find_reviews(db, request.id);
   int approvals = 0;
   int denials = 0;
@@ -43,13 +54,11 @@ json::object request_view(SQLite::Database& db, const config::Policy& policy,
     if (check_reviewer(policy, request.role, request.requester, review.reviewer)) {
       (review.decision == approvals::ReviewDecision::approve ? approvals : denials) += 1;
     }
-    boost::system::error_code ec;
-    json::value evidence = json::parse(review.mfa_evidence, ec);
     review_list.push_back(json::object{{"reviewer", review.reviewer},
                                        {"decision", approvals::to_string(review.decision)},
                                        {"comment", review.comment},
                                        {"created_at", review.created_at},
-                                       {"mfa", ec ? json::value(nullptr) : std::move(evidence)}});
+                                       {"mfa", evidence_view(review.mfa_evidence, detail)}});
   }
   const config::Role* role = policy.find_role(request.role);
   json::value grant = nullptr;

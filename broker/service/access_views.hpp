@@ -12,8 +12,15 @@ namespace jit::broker {
 
 boost::json::object grant_view(const GrantRow& grant, bool breakglass);
 
-// The request with its reviews (and their MFA evidence) and its grant, read from `db`.
+// How much of a review's MFA evidence a view shows: `full` for auditors
+// (approvals::may_see_mfa_evidence), else only {"factor": "totp"|"webauthn"}, so a requester
+// does not learn their approvers' passkey credential ids and counters. Webhooks get factor_only.
+enum class EvidenceDetail { factor_only, full };
+
+// The request with its reviews (and their MFA evidence as `detail` says) and its grant, read from
+// `db`.
 boost::json::object request_view(SQLite::Database& db, const config::Policy& policy,
-                                 const RequestRow& request);
+                                 const RequestRow& request,
+                                 EvidenceDetail detail = EvidenceDetail::factor_only);
 
 }  // namespace jit::broker

@@ -16,6 +16,9 @@ namespace jit::broker {
 // variable or file when it is configured but absent or empty.
 std::optional<std::string> ca_key_passphrase(const config::CaSettings& settings);
 
+// Key files that exist must not be readable by group or others (mode 0600 or stricter), like the
+// data key; otherwise std::runtime_error "CA key FILE is readable by others; chmod 600 it".
+
 // All configured SSH CA keys; `ssh_key_files` lists them newest first and the newest signs.
 // With `generate_missing`, a missing newest key is generated; a missing older key is an error.
 // Throws std::runtime_error with one line naming the file on any problem.

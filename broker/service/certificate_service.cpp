@@ -27,6 +27,10 @@ std::chrono::system_clock::time_point at(std::int64_t unix_seconds) {
   return std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds));
 }
 
+std::int64_t unix_seconds(std::chrono::system_clock::time_point time) {
+  return std::chrono::floor<std::chrono::seconds>(time.time_since_epoch()).count();
+}
+
 // The factor in the call, or that the session's recent MFA sufficed.
 json::value mfa_details(const std::optional<approvals::MfaEvidence>& evidence) {
   if (!evidence) return json::object{{"factor", "fresh_session"}};
@@ -59,8 +63,17 @@ Result<void> CertificateService::grant_for_mint(const Caller& caller, const std:
   if (!row || !approvals::may_view_request(access_.policy(), row->role, row->user, caller.user)) {
     return make_error_code(BrokerErrc::not_found);
   }
-  return approvals::check_mint(access_.policy(), to_snapshot(*row), caller.user, kind,
-                               access_.identity().now_seconds());
+  if (auto allowed = approvals::check_mint(access_.policy(), to_snapshot(*row), caller.user, kind,
+                                           access_.identity().now_seconds());
+      !allowed) {
+    return allowed;
+  }
+  // Refused here, before the caller's factor is checked and spent (issue 14 E22).
+  if (kind == CertificateKind::x509) {
+    return approvals::check_issuer_covers_grant(row->not_after,
+                                                unix_seconds(x509_ca_.issuing().not_after()));
+  }
+  return {};
 }
 
 void CertificateService::mint(const Caller& caller, const std::string& grant_id,
@@ -185,6 +198,11 @@ void CertificateService::mint_x509(const Caller& caller, const std::string& gran
     auto profile = approvals::x509_profile_for(access_.policy(), to_snapshot(row));
     auto serial = ca::random_serial();
     if (!profile || !serial) return make_error_code(BrokerErrc::internal);
+    if (auto covered = approvals::check_issuer_covers_grant(
+            row.not_after, unix_seconds(x509_ca_.issuing().not_after()));
+        !covered) {
+      return covered.error();
+    }
     ca::X509ClientProfile certificate_profile;
     certificate_profile.common_name = profile->common_name;
     certificate_profile.organizational_unit = profile->organizational_unit;

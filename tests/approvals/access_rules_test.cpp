@@ -1,5 +1,6 @@
 #include "approvals/access_rules.hpp"
 #include "approvals/request_state_machine.hpp"
+#include "ca/ssh_public_key.hpp"
 #include "config/policy.hpp"
 
 #include <gtest/gtest.h>
@@ -94,7 +95,8 @@ TEST_F(AccessRulesTest, EmbeddedNulIsRefused) {
 
 // Bidirectional embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069) make a
 // reason read differently on the approval page than it is stored ("Trojan Source",
-// CVE-2021-42574). Right-to-left text itself, and the marks U+200E/U+200F, stay allowed.
+// CVE-2021-42574). Right-to-left text itself, and the marks U+200E/U+200F, stay allowed. (The
+// deprecated format characters U+206A..U+206F are refused since issue 14 E25, below.)
 TEST(CheckText, BidirectionalOverridesAreRefused) {
   for (const std::string& text :
        {std::string("\xe2\x80\xaa"),
@@ -106,8 +108,7 @@ TEST(CheckText, BidirectionalOverridesAreRefused) {
   }
   for (const std::string& text :
        {std::string("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"), std::string("\xe2\x80\x8e"),
-        std::string("\xe2\x80\x8f"), std::string("\xe2\x80\xaf"), std::string("\xe2\x81\xa5"),
-        std::string("\xe2\x81\xaa")}) {
+        std::string("\xe2\x80\x8f"), std::string("\xe2\x80\xaf"), std::string("\xe2\x81\xa5")}) {
     EXPECT_TRUE(check_text(text, 100)) << ::testing::PrintToString(text);
   }
 }
@@ -128,6 +129,47 @@ TEST(CheckText, ControlCharactersOfEveryRangeAreRefused) {
                                   std::string("caf\xc3\xa9"), std::string("\xc2\xbf")}) {
     EXPECT_TRUE(check_text(text, 100)) << ::testing::PrintToString(text);
   }
+}
+
+// Invisible format characters (zero-width space and joiners, word joiner and the invisible
+// operators, BOM, soft hyphen, Mongolian vowel separator, interlinear annotation, tag characters)
+// let two reasons or tickets that look the same differ, or hide text from the approver (issue 14
+// E25). The bidirectional marks LRM, RLM and ALM stay allowed, as does right-to-left text.
+TEST(CheckText, InvisibleFormatCharactersAreRefused) {
+  for (const std::string& text :
+       {std::string("OPS\xe2\x80\x8b-1"), std::string("\xe2\x80\x8c"), std::string("\xe2\x80\x8d"),
+        std::string("\xe2\x81\xa0"),
+        std::string("a\xe2\x81\xa2"
+                    "b"),
+        std::string("\xe2\x81\xa4"),
+        std::string("\xef\xbb\xbf"
+                    "OPS-1"),
+        std::string("soft\xc2\xad"
+                    "hyphen"),
+        std::string("\xe1\xa0\x8e"), std::string("\xe2\x81\xaf"), std::string("\xef\xbf\xb9"),
+        std::string("\xf3\xa0\x80\x81"), std::string("tag \xf3\xa0\x81\x81"),
+        std::string("\xf3\xa0\x81\xbf"), std::string("\xf0\x9d\x85\xb3"),
+        std::string("\xf0\x9b\xb2\xa0")}) {
+    EXPECT_EQ(check_text(text, 100).error(), RequestErrc::invalid_text)
+        << ::testing::PrintToString(text);
+  }
+  for (const std::string& text :
+       {std::string("\xe2\x80\x8e"), std::string("\xe2\x80\x8f"), std::string("\xd8\x9c"),
+        std::string("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"), std::string("\xe2\x80\x90"),
+        std::string("\xe2\x81\x9f"), std::string("\xef\xbb\xbe"), std::string("\xc2\xae"),
+        std::string("\xf0\x9f\x98\x80"), std::string("\xe2\x80\x8a")}) {
+    EXPECT_TRUE(check_text(text, 100)) << ::testing::PrintToString(text);
+  }
+}
+
+// The refusal of an SSH public key names the RSA minimum the parser applies (it said 2048 while
+// ca/ssh_public_key.hpp requires 3072).
+TEST(RequestErrors, PublicKeyMessageNamesTheRsaMinimumInForce) {
+  const auto message = make_error_code(RequestErrc::invalid_public_key).message();
+  EXPECT_NE(message.find("at least " + std::to_string(ca::kMinSshRsaBits) + " bits"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("2048"), std::string::npos) << message;
 }
 
 TEST_F(AccessRulesTest, DefaultDurationIsUsedWhenNoneAsked) {

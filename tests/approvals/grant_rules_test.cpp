@@ -180,3 +180,19 @@ TEST_F(GrantRulesTest, GrantStatesRoundTrip) {
 
 }  // namespace
 }  // namespace jit::approvals
+
+namespace jit::approvals {
+namespace {
+
+// Issue 14 E22: a grant ending after the issuing CA certificate gets no X.509 certificate (it is
+// never cut short); ending exactly at the issuer's notAfter is still covered.
+TEST(IssuerCoversGrant, AGrantEndingAfterTheIssuerIsRefused) {
+  EXPECT_TRUE(check_issuer_covers_grant(1'000, 2'000));
+  EXPECT_TRUE(check_issuer_covers_grant(2'000, 2'000));
+  EXPECT_EQ(check_issuer_covers_grant(2'001, 2'000).error(), RequestErrc::grant_outlasts_ca);
+  EXPECT_EQ(request_error_status(RequestErrc::grant_outlasts_ca), 409u);
+  EXPECT_EQ(request_error_name(RequestErrc::grant_outlasts_ca), "grant_outlasts_ca");
+}
+
+}  // namespace
+}  // namespace jit::approvals

@@ -29,6 +29,8 @@ using namespace std::chrono_literals;
 
 const std::string kBroker = std::string(JIT_BUILD_DIR) + "/broker/jit-broker";
 const std::string kJit = std::string(JIT_BUILD_DIR) + "/broker/jit";
+// Every user's password: 12 characters or more and no user's name (approvals/password_rules.hpp).
+constexpr std::string_view kPassword = "correct horse battery staple";
 
 constexpr std::string_view kPolicy = R"yaml(
 groups: { developers: [alice, bob], sre-leads: [carol, dave], oncall: [erin], auditors: [frank] }
@@ -80,7 +82,7 @@ class AccessFlowTest : public ::testing::Test {
   void enroll(const std::string& user) {
     auto [code, out, err] =
         ChildProcess::run({kBroker, "--config", config(), "user", "enroll", user}, dir_.path(), {},
-                          "pw-" + user + "\n");
+                          std::string(kPassword) + "\n");
     ASSERT_EQ(code, 0) << err;
     const auto start = out.find("secret=") + 7;
     secrets_[user] = *approvals::base32_decode(out.substr(start, out.find('&', start) - start));
@@ -138,9 +140,10 @@ class AccessFlowTest : public ::testing::Test {
   }
 
   void login(const std::string& user) {
-    auto answer =
-        post("/v1/login", "",
-             {{"user", user}, {"password", "pw-" + user}, {"mfa", {{"totp", code(user)}}}}, 200);
+    auto answer = post(
+        "/v1/login", "",
+        {{"user", user}, {"password", std::string(kPassword)}, {"mfa", {{"totp", code(user)}}}},
+        200);
     tokens_[user] = std::string(answer.at("token").as_string());
   }
 
@@ -241,7 +244,7 @@ class AccessFlowTest : public ::testing::Test {
             {"--broker", "https://localhost:" + std::to_string(port_), "--ca-file",
              (dir_ / "data" / "tls" / "server.crt").string(), "login", "--user", user,
              "--password-stdin", "--totp", this->code(user)},
-            "pw-" + user + "\n");
+            std::string(kPassword) + "\n");
     ASSERT_EQ(code, 0) << out << err;
   }
 

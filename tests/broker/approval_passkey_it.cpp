@@ -80,9 +80,15 @@ TEST_F(ApprovalPasskeyTest, ChallengeProvesPresenceForItsOwnRequestOnly) {
   auto approved =
       f_.post("/v1/requests/" + a + "/approve", {{"mfa", passkey_mfa(a, carol)}}, carol);
   ASSERT_EQ(approved.status, 200u) << approved.raw.body();
+  // The approver's answer names the factor only; the auditor sees the whole evidence (E25).
   const auto& review = approved.body.at("reviews").as_array().at(0);
-  EXPECT_EQ(review.at("mfa").at("factor").as_string(), "webauthn");
-  EXPECT_EQ(review.at("mfa").at("sign_count").to_number<std::uint32_t>(), counter_);
+  EXPECT_EQ(review.at("mfa"), json::value({{"factor", "webauthn"}}));
+  const auto frank = f_.sign_in("frank");
+  const auto audited = f_.get("/v1/requests/" + a, frank);
+  ASSERT_EQ(audited.status, 200u) << audited.raw.body();
+  const auto& evidence = audited.body.at("reviews").as_array().at(0).at("mfa");
+  EXPECT_EQ(evidence.at("factor").as_string(), "webauthn");
+  EXPECT_EQ(evidence.at("sign_count").to_number<std::uint32_t>(), counter_);
 
   // A challenge for a request the caller may not see is not issued.
   const auto erin = f_.sign_in("erin");

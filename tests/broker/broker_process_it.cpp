@@ -259,9 +259,10 @@ TEST_F(BrokerProcessTest, EnrollThenJitLoginStoresAPrivateSession) {
 }
 
 TEST_F(BrokerProcessTest, UserCommandsRefuseUnknownAndDuplicateUsers) {
-  enroll("alice", "pw-1");
-  auto [dup, dup_out, dup_err] = ChildProcess::run(
-      {kBroker, "--config", config(), "user", "enroll", "alice"}, dir_.path(), {}, "pw-2\n");
+  enroll("alice", "first passphrase 1");
+  auto [dup, dup_out, dup_err] =
+      ChildProcess::run({kBroker, "--config", config(), "user", "enroll", "alice"}, dir_.path(), {},
+                        "second passphrase 2\n");
   EXPECT_EQ(dup, 2);
   EXPECT_NE(dup_err.find("already enrolled"), std::string::npos) << dup_err;
   auto [unknown, unknown_out, unknown_err] = ChildProcess::run(
@@ -271,8 +272,9 @@ TEST_F(BrokerProcessTest, UserCommandsRefuseUnknownAndDuplicateUsers) {
   auto [lock, lock_out, lock_err] =
       ChildProcess::run({kBroker, "--config", config(), "user", "lock", "alice"}, dir_.path());
   EXPECT_EQ(lock, 0) << lock_err;
-  auto [reset, reset_out, reset_err] = ChildProcess::run(
-      {kBroker, "--config", config(), "user", "reset", "alice"}, dir_.path(), {}, "pw-3\n");
+  auto [reset, reset_out, reset_err] =
+      ChildProcess::run({kBroker, "--config", config(), "user", "reset", "alice"}, dir_.path(), {},
+                        "third passphrase 3\n");
   EXPECT_EQ(reset, 0) << reset_err;
   EXPECT_NE(reset_out.find("otpauth://totp/jitbroker:alice?secret="), std::string::npos);
 }

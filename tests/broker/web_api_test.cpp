@@ -41,7 +41,7 @@ class WebApiTest : public ::testing::Test {
   Headers cookie_session(const std::string& user) {
     bearer(user);
     f_.advance(std::chrono::seconds(30));
-    auto answer = f_.login(user, "pw-" + user, f_.totp(f_.secrets_.at(user)));
+    auto answer = f_.login(user, std::string(kTestPassword), f_.totp(f_.secrets_.at(user)));
     EXPECT_EQ(answer.status, 200u) << answer.raw.body();
     return {{"Cookie", std::string(broker::kSessionCookie) + "=" + str(answer.body, "token")},
             {"X-CSRF-Token", str(answer.body, "csrf_token")}};

@@ -143,7 +143,7 @@ class WebPageTest : public ::testing::Test {
   Headers cookie_session(const std::string& user, bool with_csrf = true) {
     bearer(user);
     f_.advance(std::chrono::seconds(30));
-    auto answer = f_.login(user, "pw-" + user, f_.totp(f_.secrets_.at(user)));
+    auto answer = f_.login(user, std::string(kTestPassword), f_.totp(f_.secrets_.at(user)));
     EXPECT_EQ(answer.status, 200u) << answer.raw.body();
     Headers headers{{"Cookie", std::string(broker::kSessionCookie) + "=" +
                                    std::string(answer.body.at("token").as_string())}};

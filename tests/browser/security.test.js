@@ -27,8 +27,11 @@ scenario(rig, 'a cookie call without the CSRF token is refused; with it, it work
   await openPage(alice);
   const loginAnswer = alice.page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/login');
   await signInWithTotp(alice);
-  const csrf = (await (await loginAnswer).json()).csrf_token;
+  const loginBody = await (await loginAnswer).json();
+  const csrf = loginBody.csrf_token;
   assert.match(csrf, /^\S{20,}$/, 'the login answer carries a CSRF token');
+  // The session lives in the HttpOnly cookie only: the page's login answer has no bearer token.
+  assert.equal('token' in loginBody, false, `no token in ${Object.keys(loginBody)}`);
 
   // The session cookie is __Host-, Secure, HttpOnly, SameSite=Strict and invisible to scripts.
   const cookies = await alice.context.cookies();

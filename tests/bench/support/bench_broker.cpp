@@ -20,6 +20,8 @@ namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
+// Every user's password: 12 characters or more and no user's name (approvals/password_rules.hpp).
+constexpr std::string_view kPassword = "correct horse battery staple";
 
 void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
@@ -63,7 +65,7 @@ BenchBroker::BenchBroker(BenchBrokerOptions options) {
   for (const auto& user : options.users) {
     auto [code, out, err] = testing::ChildProcess::run(
         {broker_binary("jit-broker"), "--config", config, "user", "enroll", user}, dir_.path(), {},
-        "pw-" + user + "\n");
+        std::string(kPassword) + "\n");
     const auto start = out.find("secret=");
     if (code != 0 || start == std::string::npos) {
       throw std::runtime_error("user enroll " + user + " failed: " + err);
@@ -103,8 +105,9 @@ std::string BenchBroker::totp(const std::string& user) {
 }
 
 std::string BenchBroker::login(const std::string& user) {
-  json::object body{
-      {"user", user}, {"password", "pw-" + user}, {"mfa", json::object{{"totp", totp(user)}}}};
+  json::object body{{"user", user},
+                    {"password", std::string(kPassword)},
+                    {"mfa", json::object{{"totp", totp(user)}}}};
   auto answer = call(boost::beast::http::verb::post, "/v1/login", "", &body, 200);
   return std::string(answer.at("token").as_string());
 }

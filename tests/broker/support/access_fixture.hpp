@@ -17,10 +17,12 @@ namespace jit::testing {
 
 class AccessFixture : public ApiFixture {
  public:
-  explicit AccessFixture(std::string_view policy_yaml = kDemoPolicy)
+  // `validity`: of the X.509 hierarchy, made at the real clock's now.
+  explicit AccessFixture(std::string_view policy_yaml = kDemoPolicy,
+                         const ca::X509HierarchyValidity& validity = {})
       : ApiFixture(policy_yaml),
         ssh_ca_(make_ssh_ca()),
-        x509_ca_(*ca::create_dev_hierarchy(ca::KeyAlgorithm::ecdsa_p256, {}, {},
+        x509_ca_(*ca::create_dev_hierarchy(ca::KeyAlgorithm::ecdsa_p256, {}, validity,
                                            std::chrono::system_clock::now())) {
     broker::AccessHooks hooks;
     hooks.notify = [this](std::string event, boost::json::object data) {
@@ -46,15 +48,15 @@ class AccessFixture : public ApiFixture {
 
   // Enrols and logs in `user`; returns the bearer headers. TOTP secrets are kept for mfa().
   std::map<std::string, std::string> sign_in(const std::string& user) {
-    secrets_[user] = enroll(user, "pw-" + user);
-    auto answer = login(user, "pw-" + user, totp(secrets_[user]));
+    secrets_[user] = enroll(user, std::string(kTestPassword));
+    auto answer = login(user, std::string(kTestPassword), totp(secrets_[user]));
     return bearer(answer);
   }
 
   // A new session for an enrolled user (after the clock moved past the old one's timeouts).
   std::map<std::string, std::string> relogin(const std::string& user) {
     advance(std::chrono::seconds(30));
-    return bearer(login(user, "pw-" + user, totp(secrets_.at(user))));
+    return bearer(login(user, std::string(kTestPassword), totp(secrets_.at(user))));
   }
 
   // A fresh TOTP factor for `user`: each code is accepted once, so the clock moves a step first.

@@ -41,6 +41,10 @@ roles:
     breakglass: { allowed: [oncall], max_duration: 30m, review_within: 24h }
 )yaml";
 
+// The password test users are enrolled with: at least 12 characters and no user's name
+// (approvals/password_rules.hpp).
+inline constexpr std::string_view kTestPassword = "correct horse battery staple";
+
 struct Answer {
   unsigned status = 0;
   boost::json::value body;
@@ -70,7 +74,7 @@ class ApiFixture {
 
   // Enrolls `user` with `password` and returns the TOTP secret from the otpauth URI.
   ca::Bytes enroll(const std::string& user,
-                   const std::string& password = "pw-" + std::string("x")) {
+                   const std::string& password = std::string(kTestPassword)) {
     const auto result = broker::enroll_user(*store_, policy_, data_key_, user, password, false);
     const auto start = result.otpauth_uri.find("secret=") + 7;
     const auto end = result.otpauth_uri.find('&', start);

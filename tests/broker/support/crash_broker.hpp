@@ -71,7 +71,8 @@ class CrashBroker {
     if (!secret) throw std::runtime_error("enroll " + user + ": no secret in " + out);
     return *secret;
   }
-  static std::string password(const std::string& user) { return "pw-" + user; }
+  // 12 characters or more and no user's name (approvals/password_rules.hpp).
+  static std::string password(const std::string&) { return "correct horse battery staple"; }
 
   // Starts `serve` without waiting for it.
   void launch() {

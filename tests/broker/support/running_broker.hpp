@@ -57,8 +57,11 @@ inline std::ostream& operator<<(std::ostream& out, const AuditRow& row) {
 
 class RunningBroker {
  public:
+  // Every user's password: 12 characters or more, no user's name (approvals/password_rules.hpp).
+  static constexpr std::string_view kPassword = "correct horse battery staple";
+
   // Writes broker.yaml (dev TLS and CA, plus `extra_config` lines), enrols `users` (password
-  // "pw-USER"), starts `serve`, waits for its first revocation publication (so that nothing of
+  // kPassword), starts `serve`, waits for its first revocation publication (so that nothing of
   // the start-up is still being written), then logs every user in.
   RunningBroker(const std::string& policy_yaml, const std::string& extra_config,
                 const std::vector<std::string>& users) {
@@ -213,7 +216,7 @@ class RunningBroker {
   void enroll(const std::string& user) {
     auto [code, out, err] =
         ChildProcess::run({binary(), "--config", config(), "user", "enroll", user}, dir_.path(), {},
-                          "pw-" + user + "\n");
+                          std::string(kPassword) + "\n");
     const auto start = out.find("secret=");
     if (code != 0 || start == std::string::npos) {
       throw std::runtime_error("enroll " + user + ": " + err);
@@ -229,7 +232,7 @@ class RunningBroker {
     request.set(broker::http::field::content_type, "application/json");
     request.body() = boost::json::serialize(
         boost::json::object{{"user", user},
-                            {"password", "pw-" + user},
+                            {"password", kPassword},
                             {"mfa", {{"totp", *approvals::totp_code(secrets_.at(user), now)}}}});
     const auto answer = client()->request(std::move(request));
     if (answer.result() != broker::http::status::ok) {

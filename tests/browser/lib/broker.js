@@ -27,7 +27,8 @@ roles:
     ssh: { principals: [dbread], extensions: [permit-pty], source_address: [127.0.0.0/8] }
 `;
 export const defaultUsers = ['alice', 'carol', 'dave'];
-export const passwordOf = (user) => `pw-${user}-browser`;
+// 12 characters or more and not containing the user's name (approvals/password_rules.hpp).
+export const passwordOf = (user) => `browser passphrase ${user.length}`;
 
 function freeLoopbackPort() {
   return new Promise((resolve, reject) => {

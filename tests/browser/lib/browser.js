@@ -107,6 +107,9 @@ export class BrowserUser {
       try {
         const body = await response.json();
         if (body.token) this.secrets.push(body.token);
+        // The page's session arrives as the cookie only (never `token` in the body).
+        const cookie = /__Host-jit_session=([^;]+)/.exec((await response.allHeaders())['set-cookie'] || '');
+        if (cookie) this.secrets.push(cookie[1]);
         if (body.csrf_token) {
           this.secrets.push(body.csrf_token);
           this.csrfToken = body.csrf_token;

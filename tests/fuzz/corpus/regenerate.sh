@@ -99,8 +99,8 @@ cose_b64() { hex_to_file "$1" "$work/bin" && b64url "$work/bin"; }
 printf '%s' "$get_client_data" >"$work/client_data"
 printf '%s' "$reg_client_data" >"$work/reg_client_data"
 webauthn="{\"credential_id\":\"$(cose_b64 "$credential_id")\",\"client_data_json\":\"$(b64url "$work/client_data")\",\"authenticator_data\":\"$(cose_b64 "$assertion_auth_data")\",\"signature\":\"$(cose_b64 "$assertion_signature")\",\"user_handle\":null}"
-printf 'L{"user":"alice","password":"pw-alice","mfa":{"totp":"123456"}}' >"$out/login"
-printf 'W{"user":"alice","password":"pw-alice","webauthn":%s}' "$webauthn" >"$out/login_webauthn"
+printf 'L{"user":"alice","password":"correct horse battery staple","mfa":{"totp":"123456"}}' >"$out/login"
+printf 'W{"user":"alice","password":"correct horse battery staple","webauthn":%s}' "$webauthn" >"$out/login_webauthn"
 printf 'B{"user":"alice"}' >"$out/login_begin"
 printf 'F{"client_data_json":"%s","attestation_object":"%s"}' "$(b64url "$work/reg_client_data")" \
   "$(cose_b64 "$none_attestation")" >"$out/register_finish"

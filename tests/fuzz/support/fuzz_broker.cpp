@@ -118,7 +118,8 @@ struct FuzzBroker::State {
     broker::add_grant_routes(router, access, certificates);
     broker::add_revocation_routes(router, publisher);
     for (const auto user : kUsers) {
-      (void)broker::enroll_user(*store, policy, data_key, user, "pw-" + std::string(user), false);
+      (void)broker::enroll_user(*store, policy, data_key, user, "correct horse battery staple",
+                                false);
     }
     restore();
   }
