@@ -28,10 +28,10 @@ std::string b64(ca::ByteView bytes) { return ca::base64url_encode_unpadded(bytes
 class PasskeyApiTest : public ::testing::Test, public ApiFixture {
  protected:
   void SetUp() override {
-    secret_ = enroll("carol", "pw-carol-1");
-    carol_ = bearer(login("carol", "pw-carol-1", totp(secret_)));
-    dave_secret_ = enroll("dave", "pw-dave-1");
-    dave_ = bearer(login("dave", "pw-dave-1", totp(dave_secret_)));
+    secret_ = enroll("carol", "cedar forest 42");
+    carol_ = bearer(login("carol", "cedar forest 42", totp(secret_)));
+    dave_secret_ = enroll("dave", "desert sunset 99");
+    dave_ = bearer(login("dave", "desert sunset 99", totp(dave_secret_)));
   }
 
   // A TOTP code of a step not used yet.
