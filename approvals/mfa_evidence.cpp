@@ -1,5 +1,8 @@
 #include "approvals/mfa_evidence.hpp"
 
+#include "approvals/webauthn_authenticator_data.hpp"
+#include "approvals/webauthn_client_data.hpp"
+
 #include <limits>
 #include <optional>
 
@@ -15,6 +18,32 @@ std::optional<std::uint64_t> unsigned_member(const boost::json::object& object,
     return static_cast<std::uint64_t>(value->get_int64());
   }
   return std::nullopt;
+}
+
+// A non-empty base64url member of at most `max` decoded bytes.
+bool bytes_member(const boost::json::object& object, std::string_view key, std::size_t max,
+                  ca::Bytes& out) {
+  const boost::json::value* value = object.if_contains(key);
+  if (value == nullptr || !value->is_string()) return false;
+  const boost::json::string& text = value->get_string();
+  if (text.empty() || text.size() > (max * 4 + 2) / 3) return false;
+  return ca::base64url_decode_unpadded(std::string_view(text.data(), text.size()), out) &&
+         !out.empty() && out.size() <= max;
+}
+
+// The "assertion" member: exactly the four fields, each bounded like the API's `mfa` input.
+std::optional<StoredAssertion> stored_assertion(const boost::json::value& json) {
+  const boost::json::object* object = json.if_object();
+  if (object == nullptr || object->size() != 4) return std::nullopt;
+  StoredAssertion out;
+  if (!bytes_member(*object, "authenticator_data", kMaxAuthenticatorDataBytes,
+                    out.authenticator_data) ||
+      !bytes_member(*object, "client_data_json", kMaxClientDataBytes, out.client_data_json) ||
+      !bytes_member(*object, "signature", 512, out.signature) ||
+      !bytes_member(*object, "approval_nonce", 64, out.approval_nonce)) {
+    return std::nullopt;
+  }
+  return out;
 }
 
 }  // namespace
@@ -45,6 +74,14 @@ boost::json::object mfa_evidence_to_json(const MfaEvidence& evidence) {
     json["factor"] = "webauthn";
     json["credential_id"] = ca::base64url_encode_unpadded(evidence.credential_id);
     json["sign_count"] = evidence.sign_count;
+    if (evidence.assertion) {
+      const auto& signed_ = *evidence.assertion;
+      json["assertion"] = boost::json::object{
+          {"authenticator_data", ca::base64url_encode_unpadded(signed_.authenticator_data)},
+          {"client_data_json", ca::base64url_encode_unpadded(signed_.client_data_json)},
+          {"signature", ca::base64url_encode_unpadded(signed_.signature)},
+          {"approval_nonce", ca::base64url_encode_unpadded(signed_.approval_nonce)}};
+    }
   }
   json["verified_at"] = to_unix_seconds(evidence.verified_at);
   return json;
@@ -71,9 +108,14 @@ Result<MfaEvidence> mfa_evidence_from_json(const boost::json::value& json) {
   if (factor->get_string() == "webauthn") {
     const auto count = unsigned_member(*object, "sign_count");
     const boost::json::value* id = object->if_contains("credential_id");
+    const boost::json::value* assertion = object->if_contains("assertion");
     if (!count || *count > std::numeric_limits<std::uint32_t>::max() || id == nullptr ||
-        !id->is_string() || object->size() != 4) {
+        !id->is_string() || object->size() != (assertion != nullptr ? 5U : 4U)) {
       return ApprovalsErrc::invalid_input;
+    }
+    if (assertion != nullptr) {
+      evidence.assertion = stored_assertion(*assertion);
+      if (!evidence.assertion) return ApprovalsErrc::invalid_input;
     }
     const boost::json::string& id_text = id->get_string();
     if (id_text.empty() ||

@@ -52,7 +52,9 @@ Result<AssertionEvidence> finish_approval_assertion(
   if (auto bound = check_approval_challenge(subject, consumed->nonce, *challenge); !bound) {
     return bound.error();
   }
-  return verify_assertion(settings, *challenge, credential, response, now);
+  auto evidence = verify_assertion(settings, *challenge, credential, response, now);
+  if (evidence) evidence->approval_nonce = std::move(consumed->nonce);
+  return evidence;
 }
 
 }  // namespace jit::approvals

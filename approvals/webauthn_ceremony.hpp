@@ -8,7 +8,7 @@
 //   challenge for PublicKeyCredentialRequestOptions POST /v1/login:  finish_assertion(..., login,
 //   ...)      -> AssertionEvidence (store new_sign_count) fresh MFA:       store.issue(presence,
 //   user, now), then finish_assertion(..., presence, ...) approve/deny:
-//   store.issue_for_request(request_digest(subject), reviewer, now), then
+//   store.issue_for_request(decision_digest(subject), reviewer, now), then
 //                    finish_approval_assertion(...) with the request as stored when the call
 //                    arrives.
 #pragma once
@@ -40,9 +40,10 @@ namespace jit::approvals {
     std::string_view user, const StoredCredential& credential, const AssertionResponse& response,
     TimePoint now);
 
-// Consumes the approval challenge of `reviewer`, recomputes it from `subject` and the stored nonce
-// (challenge_mismatch when it was issued for another request, or the request changed since), then
-// verify_assertion.
+// Consumes the approval challenge of `reviewer`, recomputes it from `subject` (with its decision)
+// and the stored nonce (challenge_mismatch when it was issued for another request or decision, or
+// the request changed since), then verify_assertion. The evidence carries the nonce, so that the
+// assertion can be checked again later against the challenge it was made for.
 [[nodiscard]] Result<AssertionEvidence> finish_approval_assertion(
     ChallengeStore& store, const WebAuthnSettings& settings, std::string_view reviewer,
     const ApprovalSubject& subject, const StoredCredential& credential,

@@ -58,6 +58,7 @@ struct AssertionEvidence {
   std::uint32_t new_sign_count = 0;
   std::uint8_t flags = 0;
   TimePoint verified_at{};
+  ca::Bytes approval_nonce;  // approvals only: the server nonce the challenge was derived from
 };
 
 }  // namespace jit::approvals

@@ -1,5 +1,6 @@
 #include "broker/broker_app.hpp"
 
+#include "broker/api/audit_api.hpp"
 #include "broker/api/auth_api.hpp"
 #include "broker/api/ca_api.hpp"
 #include "broker/api/grants_api.hpp"
@@ -8,6 +9,7 @@
 #include "broker/api/revocation_api.hpp"
 #include "broker/api/roles_api.hpp"
 #include "broker/auth/data_key.hpp"
+#include "broker/auth/derived_keys.hpp"
 #include "broker/http/health_routes.hpp"
 #include "broker/http/metrics_token.hpp"
 #include "broker/http/server.hpp"
@@ -50,6 +52,11 @@ AuthSettings auth_settings(const config::BrokerConfig& config) {
 
 }  // namespace
 
+std::unique_ptr<Store> open_broker_store(const config::BrokerConfig& config) {
+  return Store::open(config.data_dir / "broker.db",
+                     audit_chain_key(load_or_create_data_key(config.data_key_file)));
+}
+
 std::unique_ptr<IdentityService> make_identity_service(const config::BrokerConfig& config,
                                                        Store& store, const config::Policy& policy) {
   return std::make_unique<IdentityService>(
@@ -71,7 +78,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
     : config_(std::move(config)),
       data_lock_(config_.data_dir),
       policy_(config::load_policy(config_.policy_file, config_.limits)),
-      store_(Store::open(config_.data_dir / "broker.db")),
+      store_(open_broker_store(config_)),
       identity_(make_identity_service(config_, *store_, policy_)),
       ssh_ca_(load_ssh_ca(config_.ca)),
       x509_ca_(load_x509_ca(config_.ca)),
@@ -123,6 +130,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   add_grant_routes(router_, *access_, *certificates_);
   add_revocation_routes(router_, *publisher_);
   add_role_routes(router_, *identity_);
+  add_audit_routes(router_, *identity_);
   add_web_routes(router_, web_assets());
   HttpLimits limits;
   limits.max_body_bytes = config_.http.max_body_bytes;

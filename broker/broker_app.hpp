@@ -26,6 +26,10 @@ namespace jit::broker {
 
 class HttpsServer;
 
+// The broker's database for a config (<data_dir>/broker.db), its audit chain keyed from the data
+// key file (made on first use). Also used by the admin commands that write.
+std::unique_ptr<Store> open_broker_store(const config::BrokerConfig& config);
+
 // The identity service for a config (also used by admin commands that need the data key).
 std::unique_ptr<IdentityService> make_identity_service(const config::BrokerConfig& config,
                                                        Store& store, const config::Policy& policy);

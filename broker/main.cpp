@@ -28,7 +28,12 @@ int main(int argc, char** argv) {
 
   auto* audit = app.add_subcommand("audit", "audit log commands");
   audit->require_subcommand(1);
-  auto* audit_verify = audit->add_subcommand("verify", "verify the audit hash chain");
+  auto* audit_verify = audit->add_subcommand("verify", "verify the keyed audit chain");
+  jit::broker::AuditVerifyOptions verify_options;
+  audit_verify->add_option("--head", verify_options.head,
+                           "a head hash noted earlier: it must still be in the chain");
+  audit_verify->add_option("--expect-records", verify_options.expect_records,
+                           "a record count noted earlier: the chain must have at least as many");
 
   auto* ca = app.add_subcommand("ca", "CA commands");
   ca->require_subcommand(1);
@@ -69,7 +74,9 @@ int main(int argc, char** argv) {
     if (data_dir) overrides.data_dir = *data_dir;
     const auto config = jit::config::load_broker_config(config_file, overrides);
     if (serve->parsed()) return jit::broker::run_serve(config);
-    if (audit_verify->parsed()) return jit::broker::run_audit_verify(config, std::cout, std::cerr);
+    if (audit_verify->parsed()) {
+      return jit::broker::run_audit_verify(config, verify_options, std::cout, std::cerr);
+    }
     if (ca_show->parsed()) return jit::broker::run_ca_show(config, std::cout);
     if (krl_write->parsed()) return jit::broker::run_krl_write(config, krl_file, std::cout);
     if (user_action) {

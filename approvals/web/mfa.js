@@ -1,12 +1,13 @@
 // The MFA prompt (#mfa-dialog) every approval, denial, post-incident review and revocation goes
 // through: a passkey assertion on a challenge from `beginPath` (for a request that challenge is
-// bound to it: docs/architecture.md invariant 4), or a TOTP code. Resolves to the `mfa` object the
+// bound to the request and to the decision named in `beginBody`, docs/architecture.md invariant 4), or a TOTP
+// code. Resolves to the `mfa` object the
 // API takes, or null when the user cancels.
 import { post } from './api.js';
 import { $, setText } from './dom.js';
 import * as webauthn from './webauthn.js';
 
-let pending = null;  // { resolve, beginPath }
+let pending = null;  // { resolve, beginPath, beginBody }
 
 function finish(result) {
   const current = pending;
@@ -29,7 +30,7 @@ async function usePasskey() {
   }
   busy(true);
   try {
-    const options = await post(pending.beginPath);
+    const options = await post(pending.beginPath, pending.beginBody);
     if (!options.allowCredentials || options.allowCredentials.length === 0) {
       throw new Error('you have no passkey registered here; use a code, or register one first');
     }
@@ -74,10 +75,11 @@ export function initMfaDialog() {
 }
 
 // purpose: text shown in the dialog ("approve alice's request for prod-db-read").
-export function askMfa(purpose, beginPath) {
+// beginBody: what the begin call sends, e.g. { decision: 'approve' } for a request's challenge.
+export function askMfa(purpose, beginPath, beginBody) {
   if (pending) finish(null);
   return new Promise((resolve) => {
-    pending = { resolve, beginPath };
+    pending = { resolve, beginPath, beginBody };
     setText('mfa-purpose', purpose);
     setText('mfa-error', '');
     $('mfa-totp-code').value = '';

@@ -107,7 +107,7 @@ async function decide(decision) {
   const role = $('detail-role').textContent;
   const comment = $('review-comment').value;
   const mfa = await askMfa(decision + ' ' + requester + "'s request for " + role,
-                           '/v1/requests/' + seg(id) + '/webauthn/begin');
+                           '/v1/requests/' + seg(id) + '/webauthn/begin', { decision });
   if (!mfa) {
     flash(decision + ' cancelled');
     return;

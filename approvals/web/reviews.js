@@ -47,7 +47,8 @@ async function submitReview(row) {
   const comment = row.querySelector('.review-comment').value;
   const who = row.querySelector('.requester').textContent;
   const mfa = await askMfa("post-incident review of " + who + "'s break-glass access",
-                           '/v1/requests/' + seg(id) + '/webauthn/begin');
+                           '/v1/requests/' + seg(id) + '/webauthn/begin',
+                           { decision: 'review' });
   if (!mfa) {
     flash('review cancelled');
     return;

@@ -25,7 +25,7 @@ HttpResponse invalid_input(const FieldProblem& problem) {
 
 const json::value* mfa_of(const json::object& body) { return body.if_contains("mfa"); }
 
-// The body of a POST that may be empty (cancel, webauthn/begin): no body, or a JSON object.
+// The body of a POST that may be empty (cancel): no body, or an empty JSON object.
 std::optional<HttpResponse> refuse_unexpected_body(const HttpRequest& request) {
   if (request.body().empty()) return std::nullopt;
   auto body = parse_json_body(request);
@@ -167,21 +167,32 @@ void add_request_routes(Router& router, AccessService& access) {
                                  });
                  }));
 
-  router.add(http::verb::post, "/v1/requests/{id}/webauthn/begin",
-             authenticated(
-                 identity, [&access](RequestContext&& context, Responder respond, Caller caller) {
-                   if (auto refused = refuse_unexpected_body(context.request)) {
-                     return respond(std::move(*refused));
-                   }
-                   auto challenge = access.approval_challenge(caller, context.params.at("id"));
-                   if (!challenge) return respond(error_answer(challenge.error()));
-                   auto credentials = access.identity().store().read([&](SQLite::Database& db) {
-                     return find_webauthn_credentials(db, caller.user);
-                   });
-                   respond(json_response(
-                       http::status::ok,
-                       webauthn_request_options(access.identity(), *challenge, credentials)));
-                 }));
+  router.add(
+      http::verb::post, "/v1/requests/{id}/webauthn/begin",
+      authenticated(identity, [&access](RequestContext&& context, Responder respond,
+                                        Caller caller) {
+        // The challenge is bound to the decision it is for (issue 14): an assertion
+        // made to approve cannot deny, and the other way round.
+        auto body = parse_json_body(context.request);
+        if (!body) return respond(body.error());
+        if (auto problem = only_fields(*body, {"decision"})) {
+          return respond(invalid_input(*problem));
+        }
+        std::optional<FieldProblem> problem;
+        auto text = string_field(*body, "decision", kMaxNameField, problem);
+        if (problem) return respond(invalid_input(*problem));
+        const auto decision = approvals::parse_approval_decision(text.value_or(std::string()));
+        if (!decision) {
+          return respond(
+              invalid_input({"field 'decision' must be \"approve\", \"deny\" or \"review\""}));
+        }
+        auto challenge = access.approval_challenge(caller, context.params.at("id"), *decision);
+        if (!challenge) return respond(error_answer(challenge.error()));
+        auto credentials = access.identity().store().read(
+            [&](SQLite::Database& db) { return find_webauthn_credentials(db, caller.user); });
+        respond(json_response(http::status::ok, webauthn_request_options(access.identity(),
+                                                                         *challenge, credentials)));
+      }));
 }
 
 }  // namespace jit::broker

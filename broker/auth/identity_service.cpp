@@ -3,6 +3,7 @@
 #include "approvals/approvals_error.hpp"
 #include "approvals/password_hash.hpp"
 #include "broker/auth/credential_store.hpp"
+#include "broker/auth/derived_keys.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -96,13 +97,13 @@ void IdentityService::record_auth_failure(const std::string& user, bool exists, 
   const auto now = clock_();
   const auto policy = settings_.lockout;
   // A name that is no user may be a password typed into the wrong field: it is not written down,
-  // only a short hash of it that still lets an auditor group attempts.
+  // only a tag keyed by the data key, which still lets an auditor group attempts but which nobody
+  // holding only the database can test guesses against (an unkeyed hash falls to a dictionary).
   std::string object = "user/" + user;
   boost::json::object details{{"reason", why}};
   if (!exists) {
     object = "user/unknown";
-    const auto digest = token_hash_hex(user);
-    details["name_sha256_prefix"] = digest.substr(0, 16);
+    details["name_tag"] = unknown_login_name_tag(data_key_, user);
   }
   store_.write(
       [user, exists, counted, action, object, details, now, policy](WriteContext& tx) {

@@ -69,6 +69,12 @@ approvals::Result<VerifiedMfa> verify_mfa(const MfaContext& context, SQLite::Dat
     return evidence.error();
   }
   verified.evidence = approvals::webauthn_evidence(*evidence);
+  if (purpose == MfaPurpose::approval) {
+    // Kept with the review so that an auditor can verify the signature again later (issue 14).
+    verified.evidence.assertion =
+        approvals::StoredAssertion{assertion.authenticator_data, assertion.client_data_json,
+                                   assertion.signature, evidence->approval_nonce};
+  }
   return verified;
 }
 

@@ -3,12 +3,14 @@
 #include "broker/service/access_service.hpp"
 
 #include "broker/auth/data_key.hpp"
+#include "broker/auth/derived_keys.hpp"
 #include "broker/auth/enrollment.hpp"
 #include "broker/broker_app.hpp"
 #include "broker/data_dir.hpp"
 #include "broker/service/ca_keys.hpp"
 #include "broker/service/revocation_lists.hpp"
 #include "broker/store/audit_chain.hpp"
+#include "broker/store/migrations.hpp"
 #include "broker/store/store.hpp"
 #include "broker/store/store_error.hpp"
 #include "ca/bytes.hpp"
@@ -36,16 +38,33 @@ int run_serve(const config::BrokerConfig& config) {
   return 0;
 }
 
-int run_audit_verify(const config::BrokerConfig& config, std::ostream& out, std::ostream& err) {
+int run_audit_verify(const config::BrokerConfig& config, const AuditVerifyOptions& options,
+                     std::ostream& out, std::ostream& err) {
   const auto file = database_file(config);
   if (!std::filesystem::exists(file)) throw StoreOpenError("no database at " + file.string());
+  // The chain's key comes from the data key file, never from the database; a missing file is not
+  // made up here (a new key would only make every record look forged).
+  if (!std::filesystem::exists(config.data_key_file)) {
+    throw StoreOpenError("no data key at " + config.data_key_file.string() +
+                         "; the audit chain cannot be verified without it");
+  }
+  const auto key = audit_chain_key(load_or_create_data_key(config.data_key_file));
   AuditVerification result;
+  int version = 0;
   try {
     // Read-only, so verifying never waits for or disturbs a running broker.
     auto db = open_connection(file, false);
-    result = verify_audit_chain(*db);
+    version = schema_version(*db);
+    if (version >= kKeyedAuditSchemaVersion) {
+      result = verify_audit_chain(*db, key, {options.head, options.expect_records});
+    }
   } catch (const SQLite::Exception& e) {
     throw StoreOpenError("cannot read database " + file.string() + ": " + e.getErrorStr());
+  }
+  if (version < kKeyedAuditSchemaVersion) {
+    err << "audit chain not keyed: database schema version " << version
+        << "; start the broker once to upgrade it (the upgrade re-keys the chain)\n";
+    return 1;
   }
   if (!result.ok) {
     err << "audit chain BROKEN at record " << *result.first_bad_seq << ": " << result.problem
@@ -80,7 +99,7 @@ int run_krl_write(const config::BrokerConfig& config, const std::filesystem::pat
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   // Store::open waits (busy timeout) while the running broker commits; then reads use read-only
   // connections, and the one write below is a single short job like the broker's own.
-  auto store = Store::open(db_file);
+  auto store = open_broker_store(config);
   RevokedCertificates revoked;
   try {
     revoked = store->read(
@@ -113,7 +132,7 @@ int run_user_command(const config::BrokerConfig& config, UserAction action, cons
                      std::istream& in, std::ostream& out) {
   const auto policy = config::load_policy(config.policy_file, config.limits);
   create_private_dir(config.data_dir);
-  auto store = Store::open(database_file(config));
+  auto store = open_broker_store(config);
   switch (action) {
     case UserAction::enroll:
     case UserAction::reset: {

@@ -5,16 +5,27 @@
 
 #include "config/broker_config.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <optional>
 #include <string>
 
 namespace jit::broker {
 
 int run_serve(const config::BrokerConfig& config);
 
-// Prints "audit chain ok: N records, head HASH", or names the first bad record and returns 1.
-int run_audit_verify(const config::BrokerConfig& config, std::ostream& out, std::ostream& err);
+// A head the auditor noted earlier (from this command or GET /v1/audit/verify) and trusts; either
+// detects records cut off the end of the chain.
+struct AuditVerifyOptions {
+  std::optional<std::string> head;             // --head HASH: must still be in the chain
+  std::optional<std::int64_t> expect_records;  // --expect-records N: at least N records
+};
+
+// Verifies the keyed chain with the key derived from the data key file. Prints "audit chain ok: N
+// records, head HASH", or names the first bad record (or the missing trusted head) and returns 1.
+int run_audit_verify(const config::BrokerConfig& config, const AuditVerifyOptions& options,
+                     std::ostream& out, std::ostream& err);
 
 // Prints the public CA material: each SSH CA key line with its SHA256 fingerprint (newest first),
 // then the X.509 chain PEM.

@@ -46,6 +46,19 @@ EvidenceDetail evidence_detail_for(const config::Policy& policy, const std::stri
                                                          : EvidenceDetail::factor_only;
 }
 
+// What the audit record of a review commits to (issue 14): the request digest, and a hash of it
+// with the reason, the decision and the comment. With the assertion in `mfa` (whose challenge the
+// digest and decision give) an auditor can re-check the whole review from the log alone.
+void add_review_digests(json::object& details, const approvals::ApprovalSubject& subject,
+                        const std::string& comment) {
+  if (auto digest = approvals::request_digest(subject)) {
+    details["request_digest"] = ca::hex_encode(*digest);
+  }
+  if (auto review = approvals::review_digest(subject, comment)) {
+    details["review_sha256"] = ca::hex_encode(*review);
+  }
+}
+
 bool may_see_grant(const config::Policy& policy, const GrantRow& grant, const std::string& viewer) {
   return may_view_request(policy, grant.role, grant.user, viewer);
 }
@@ -99,6 +112,11 @@ void AccessService::review_in(WriteContext& tx, Outcome& outcome, const std::str
                        {"approvals", result->approvals},
                        {"denials", result->denials},
                        {"mfa", json::parse(evidence)}};
+  add_review_digests(details,
+                     approval_subject_of(*row, decision == approvals::ReviewDecision::approve
+                                                   ? approvals::ApprovalDecision::approve
+                                                   : approvals::ApprovalDecision::deny),
+                     comment);
   tx.audit({reviewer, action, request_object(row->id), json::serialize(details)});
   if (result->new_state != RequestState::pending) {
     set_request_state(tx.db(), row->id, result->new_state);
@@ -134,6 +152,8 @@ void AccessService::post_incident_review_in(WriteContext& tx, Outcome& outcome,
   row->reviewed_at = now;
   row->reviewed_by = reviewer;
   json::object details{{"comment", comment}, {"mfa", json::parse(evidence)}};
+  add_review_digests(details, approval_subject_of(*row, approvals::ApprovalDecision::review),
+                     comment);
   tx.audit({reviewer, "breakglass.review", request_object(row->id), json::serialize(details)});
   outcome.answer = request_view(tx.db(), policy(), *row);
 }
@@ -387,12 +407,13 @@ Result<void> AccessService::check_review_now(const std::string& reviewer,
 }
 
 Result<ca::Bytes> AccessService::approval_challenge(const Caller& caller,
-                                                    const std::string& request_id) {
-  auto subject = approval_subject(request_id);
+                                                    const std::string& request_id,
+                                                    approvals::ApprovalDecision decision) {
+  auto subject = approval_subject(request_id, decision);
   if (!subject || !may_view_request(policy(), subject->role, subject->requester, caller.user)) {
     return make_error_code(BrokerErrc::not_found);
   }
-  auto digest = approvals::request_digest(*subject);
+  auto digest = approvals::decision_digest(*subject);
   if (!digest) return digest.error();
   return identity_.challenges().issue_for_request(*digest, caller.user, identity_.now());
 }

@@ -93,14 +93,19 @@ void AccessService::with_presence(const Caller& caller, const json::value* mfa, 
                            });
 }
 
+approvals::ApprovalSubject approval_subject_of(const RequestRow& row,
+                                               approvals::ApprovalDecision decision) {
+  return approvals::ApprovalSubject{
+      row.id,     row.requester, row.role, static_cast<std::uint64_t>(row.duration_s),
+      row.reason, row.ticket,    decision};
+}
+
 std::optional<approvals::ApprovalSubject> AccessService::approval_subject(
-    const std::string& request_id) {
+    const std::string& request_id, approvals::ApprovalDecision decision) {
   auto row =
       identity_.store().read([&](SQLite::Database& db) { return find_request(db, request_id); });
   if (!row) return std::nullopt;
-  return approvals::ApprovalSubject{row->id,     row->requester,
-                                    row->role,   static_cast<std::uint64_t>(row->duration_s),
-                                    row->reason, row->ticket};
+  return approval_subject_of(*row, decision);
 }
 
 void AccessService::refuse_early(const Caller& caller, std::string action,
@@ -271,9 +276,12 @@ void AccessService::review(const Caller& caller, const std::string& request_id,
                                                                        : "request.deny.refused";
     return refuse_early(caller, action, request_id, allowed.error(), std::move(done));
   }
-  auto subject = approval_subject(request_id);
+  auto subject = approval_subject(request_id, decision == approvals::ReviewDecision::approve
+                                                  ? approvals::ApprovalDecision::approve
+                                                  : approvals::ApprovalDecision::deny);
   if (!subject) return done(make_error_code(BrokerErrc::not_found));
-  // Invariant 4: a factor in the call; a passkey's challenge is bound to this request's digest.
+  // Invariant 4: a factor in the call; a passkey's challenge is bound to this request's digest
+  // and to this decision.
   with_presence(
       caller, mfa, false, MfaPurpose::approval, subject,
       [this, caller, request_id, decision, comment,
@@ -298,7 +306,7 @@ void AccessService::post_incident_review(const Caller& caller, const std::string
     return refuse_early(caller, "breakglass.review.refused", request_id, allowed.error(),
                         std::move(done));
   }
-  auto subject = approval_subject(request_id);
+  auto subject = approval_subject(request_id, approvals::ApprovalDecision::review);
   if (!subject) return done(make_error_code(BrokerErrc::not_found));
   with_presence(
       caller, mfa, false, MfaPurpose::approval, subject,

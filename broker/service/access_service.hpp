@@ -80,8 +80,10 @@ class AccessService {
   Result<boost::json::array> requester_history(const Caller& caller, const std::string& request_id,
                                                std::size_t limit);
 
-  // A WebAuthn challenge bound to the request's digest, for approving, denying or reviewing it.
-  Result<ca::Bytes> approval_challenge(const Caller& caller, const std::string& request_id);
+  // A WebAuthn challenge bound to the request's digest and to `decision` (approving, denying or
+  // the post-incident review): an assertion over it is accepted for that decision only.
+  Result<ca::Bytes> approval_challenge(const Caller& caller, const std::string& request_id,
+                                       approvals::ApprovalDecision decision);
 
   // Expires grants that reached their end and times out pending requests past their deadline, at
   // `now`; returns how many it ended, or the storage error. Waits for the commit: never call it on
@@ -116,7 +118,8 @@ class AccessService {
   // firing the Outcome's hooks first.
   void commit(Job job, Answer done);
   void fire(const Outcome& outcome);
-  std::optional<approvals::ApprovalSubject> approval_subject(const std::string& request_id);
+  std::optional<approvals::ApprovalSubject> approval_subject(const std::string& request_id,
+                                                             approvals::ApprovalDecision decision);
   // The same checks the write job makes, on the last committed state, so that a reviewer who may
   // not act does not spend a second factor (the job checks again). `decision` empty: the
   // post-incident review.
@@ -155,6 +158,10 @@ class AccessService {
 // The reason recorded when a grant or request ends because its user is no longer entitled.
 inline constexpr std::string_view kNotEntitledReason =
     "the policy no longer allows this user the role";
+
+// What a reviewer's factor binds for `decision` on the request `row`.
+approvals::ApprovalSubject approval_subject_of(const RequestRow& row,
+                                               approvals::ApprovalDecision decision);
 
 // Audit object names.
 std::string request_object(const std::string& id);

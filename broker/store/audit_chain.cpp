@@ -1,21 +1,40 @@
 #include "broker/store/audit_chain.hpp"
 
+#include "approvals/digest.hpp"
 #include "broker/store/statement_cache.hpp"
-#include "ca/bytes.hpp"
 
 #include <SQLiteCpp/Statement.h>
-#include <openssl/sha.h>
 
-#include <array>
+#include <stdexcept>
 
 namespace jit::broker {
+namespace {
+
+AuditRecord record_from(SQLite::Statement& query) {
+  return AuditRecord{query.getColumn(0).getInt64(),  query.getColumn(1).getInt64(),
+                     query.getColumn(2).getString(), query.getColumn(3).getString(),
+                     query.getColumn(4).getString(), query.getColumn(5).getString(),
+                     query.getColumn(6).getString(), query.getColumn(7).getString()};
+}
+
+constexpr std::string_view kRecordColumns =
+    "seq, time_us, actor, action, object, details, prev_hash, hash";
+
+}  // namespace
 
 const std::string kAuditGenesisHash(64, '0');
 
-std::string audit_record_hash(const AuditRecord& record) {
-  // Fixed tag, then every field length-prefixed: no two different records encode alike.
+AuditChainKey::AuditChainKey(ca::Bytes key) : key_(std::move(key)) {
+  if (key_.size() != 32) throw std::invalid_argument("the audit chain key must be 32 bytes");
+}
+
+AuditChainKey::~AuditChainKey() { ca::wipe(key_); }
+
+std::string audit_record_hash(const AuditChainKey& key, const AuditRecord& record) {
+  // Fixed tag, then every field length-prefixed: no two different records encode alike. The tag
+  // differs from the unkeyed chain's ("jit-audit-v1") of schema versions before 6.
   ca::ByteWriter encoding;
-  encoding.string(std::string_view("jit-audit-v1"));
+  encoding.string(std::string_view("jit-audit-v2"));
   encoding.u64(static_cast<std::uint64_t>(record.seq));
   encoding.u64(static_cast<std::uint64_t>(record.time_us));
   encoding.string(record.actor);
@@ -23,10 +42,9 @@ std::string audit_record_hash(const AuditRecord& record) {
   encoding.string(record.object);
   encoding.string(record.details);
   encoding.string(record.prev_hash);
-  std::array<std::byte, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(ca::as_uchars(encoding.bytes()), encoding.size(),
-         reinterpret_cast<unsigned char*>(digest.data()));
-  return ca::hex_encode(digest);
+  auto mac = approvals::hmac_sha256(key.bytes(), encoding.bytes());
+  if (!mac) throw std::runtime_error("HMAC-SHA256 failed");
+  return ca::hex_encode(*mac);
 }
 
 AuditHead load_audit_head(SQLite::Database& db) {
@@ -40,13 +58,13 @@ AuditHead load_audit_head(SQLite::Database& db) {
   return head;
 }
 
-AuditRecord append_audit(SQLite::Database& db, AuditHead& head, const AuditEntry& entry,
-                         std::int64_t time_us) {
+AuditRecord append_audit(SQLite::Database& db, const AuditChainKey& key, AuditHead& head,
+                         const AuditEntry& entry, std::int64_t time_us) {
   AuditRecord record{head.seq + 1, time_us,
                      entry.actor,  entry.action,
                      entry.object, entry.details.empty() ? "{}" : entry.details,
                      head.hash,    {}};
-  record.hash = audit_record_hash(record);
+  record.hash = audit_record_hash(key, record);
   auto statement = prepare_cached(db,
                                   "INSERT INTO audit(seq, time_us, actor, action, object, details, "
                                   "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -65,23 +83,21 @@ AuditRecord append_audit(SQLite::Database& db, AuditHead& head, const AuditEntry
   return record;
 }
 
-AuditVerification verify_audit_chain(SQLite::Database& db) {
+AuditVerification verify_audit_chain(SQLite::Database& db, const AuditChainKey& key,
+                                     const TrustedAuditHead& trusted) {
   AuditVerification result;
-  SQLite::Statement query(db,
-                          "SELECT seq, time_us, actor, action, object, details, prev_hash, hash "
-                          "FROM audit ORDER BY seq");
+  SQLite::Statement query(db, "SELECT " + std::string(kRecordColumns) + " FROM audit ORDER BY seq");
   std::int64_t expected_seq = 1;
   std::string expected_prev = kAuditGenesisHash;
-  const auto fail = [&result](std::int64_t seq, std::string problem) {
+  bool trusted_hash_seen = trusted.hash && *trusted.hash == kAuditGenesisHash;
+  const auto fail = [&result, &expected_prev](std::int64_t seq, std::string problem) {
     result.ok = false;
     result.first_bad_seq = seq;
     result.problem = std::move(problem);
+    result.head_hash = expected_prev;  // the last record that verified
   };
   while (query.executeStep()) {
-    AuditRecord record{query.getColumn(0).getInt64(),  query.getColumn(1).getInt64(),
-                       query.getColumn(2).getString(), query.getColumn(3).getString(),
-                       query.getColumn(4).getString(), query.getColumn(5).getString(),
-                       query.getColumn(6).getString(), query.getColumn(7).getString()};
+    const AuditRecord record = record_from(query);
     if (record.seq != expected_seq) {
       fail(record.seq, "sequence gap: expected record " + std::to_string(expected_seq) +
                            " (a record was deleted)");
@@ -91,16 +107,38 @@ AuditVerification verify_audit_chain(SQLite::Database& db) {
       fail(record.seq, "previous-hash link broken (records deleted or reordered)");
       return result;
     }
-    if (audit_record_hash(record) != record.hash) {
-      fail(record.seq, "hash does not match the record's content (record edited)");
+    if (audit_record_hash(key, record) != record.hash) {
+      fail(record.seq,
+           "hash does not match the record's content under the broker's key (record edited or "
+           "chain recomputed without the key)");
       return result;
     }
     ++result.records;
     expected_prev = record.hash;
+    if (trusted.hash && record.hash == *trusted.hash) trusted_hash_seen = true;
     ++expected_seq;
   }
   result.head_hash = expected_prev;
+  if (trusted.min_records && result.records < *trusted.min_records) {
+    fail(expected_seq, "chain truncated: " + std::to_string(result.records) +
+                           " records, expected at least " + std::to_string(*trusted.min_records));
+  } else if (trusted.hash && !trusted_hash_seen) {
+    fail(expected_seq, "trusted head " + *trusted.hash +
+                           " is not in the chain (records cut off or the chain rewritten)");
+  }
   return result;
+}
+
+std::vector<AuditRecord> read_audit_records(SQLite::Database& db, std::int64_t after,
+                                            std::int64_t limit) {
+  auto statement = prepare_cached(db, "SELECT " + std::string(kRecordColumns) +
+                                          " FROM audit WHERE seq > ? ORDER BY seq LIMIT ?");
+  auto& query = *statement;
+  query.bind(1, after);
+  query.bind(2, limit);
+  std::vector<AuditRecord> records;
+  while (query.executeStep()) records.push_back(record_from(query));
+  return records;
 }
 
 }  // namespace jit::broker

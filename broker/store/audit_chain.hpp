@@ -1,13 +1,20 @@
-// The audit log: an append-only hash chain (docs/architecture.md invariant 10). Each hash covers a
-// canonical, length-prefixed encoding of every field, including the previous record's hash, so an
-// edit, a deletion or a reorder anywhere breaks verification from that record on.
+// The audit log is an append-only chain keyed with HMAC-SHA256 (docs/architecture.md invariant 10,
+// issue 14). Each record's hash is an HMAC, under a key derived from the broker's data key (which
+// is never in the database), of a canonical, length-prefixed encoding of every field including the
+// previous record's hash. So an edit, a deletion or a reorder anywhere breaks verification from
+// that record on, and whoever holds only the database cannot compute a chain that verifies. Cutting
+// records off the end leaves a shorter valid chain: a verifier detects that with a trusted head (a
+// hash or a record count it noted earlier).
 #pragma once
+
+#include "ca/bytes.hpp"
 
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace jit::broker {
 
@@ -27,10 +34,25 @@ struct AuditRecord {
   std::string hash;
 };
 
+// The chain's HMAC key (32 bytes, from audit_chain_key() in broker/auth/derived_keys.hpp). Wiped
+// when destroyed.
+class AuditChainKey {
+ public:
+  explicit AuditChainKey(ca::Bytes key);  // throws std::invalid_argument unless 32 bytes
+  AuditChainKey(const AuditChainKey&) = default;
+  AuditChainKey& operator=(const AuditChainKey&) = default;
+  ~AuditChainKey();
+  ca::ByteView bytes() const { return key_; }
+
+ private:
+  ca::Bytes key_;
+};
+
 // The hash the first record chains from.
 extern const std::string kAuditGenesisHash;
 
-std::string audit_record_hash(const AuditRecord& record);
+// Lower-case hex HMAC-SHA256 of the record's encoding (tag "jit-audit-v2").
+std::string audit_record_hash(const AuditChainKey& key, const AuditRecord& record);
 
 // The end of the chain, kept in memory by the single writer so an append needs no read.
 struct AuditHead {
@@ -42,17 +64,29 @@ AuditHead load_audit_head(SQLite::Database& db);
 
 // Appends inside the caller's transaction and advances `head`. The caller restores its copy of
 // `head` if the transaction is rolled back.
-AuditRecord append_audit(SQLite::Database& db, AuditHead& head, const AuditEntry& entry,
-                         std::int64_t time_us);
+AuditRecord append_audit(SQLite::Database& db, const AuditChainKey& key, AuditHead& head,
+                         const AuditEntry& entry, std::int64_t time_us);
+
+// What the verifier noted earlier and trusts: the chain must still contain a record with this
+// hash, and at least this many records. Either detects a cut-off tail.
+struct TrustedAuditHead {
+  std::optional<std::string> hash;
+  std::optional<std::int64_t> min_records;
+};
 
 struct AuditVerification {
   bool ok = true;
-  std::int64_t records = 0;
-  std::string head_hash = kAuditGenesisHash;
+  std::int64_t records = 0;                   // records verified (before the first bad one)
+  std::string head_hash = kAuditGenesisHash;  // of the last record that verified
   std::optional<std::int64_t> first_bad_seq;  // set when !ok
   std::string problem;                        // what is wrong with that record
 };
 
-AuditVerification verify_audit_chain(SQLite::Database& db);
+AuditVerification verify_audit_chain(SQLite::Database& db, const AuditChainKey& key,
+                                     const TrustedAuditHead& trusted = {});
+
+// Up to `limit` records with seq > after, in order (the API's pages).
+std::vector<AuditRecord> read_audit_records(SQLite::Database& db, std::int64_t after,
+                                            std::int64_t limit);
 
 }  // namespace jit::broker

@@ -1,11 +1,13 @@
 #include "broker/store/migrations.hpp"
 
+#include "broker/store/audit_rekey.hpp"
 #include "broker/store/store_error.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
 #include <array>
+#include <chrono>
 #include <string>
 
 namespace jit::broker {
@@ -123,9 +125,20 @@ CREATE TABLE counters (
 INSERT INTO counters(name, value) VALUES ('ssh_serial', 0), ('krl_version', 0), ('crl_number', 0);
 )sql";
 
+// Version 6: the audit chain is keyed (HMAC-SHA256 under a key derived from the data key); the
+// records written so far are re-keyed in place (audit_rekey.hpp says why, rather than a marker).
+// Pages of GET /v1/audit read by seq, the primary key, so no index is needed.
+constexpr std::string_view kSchemaV6 = "";
+
+void rekey_audit_chain_now(SQLite::Database& db, const AuditChainKey& key) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  rekey_audit_chain(db, key, std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+}
+
 constexpr std::array kMigrations = {
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
+    Migration{6, kSchemaV6, rekey_audit_chain_now},
 };
 
 }  // namespace
@@ -136,7 +149,7 @@ int latest_schema_version() { return kMigrations.back().version; }
 
 int schema_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
 
-void migrate(SQLite::Database& db, int target) {
+void migrate(SQLite::Database& db, const AuditChainKey& key, int target) {
   const int current = schema_version(db);
   if (current > latest_schema_version()) {
     throw SchemaError("database schema version " + std::to_string(current) +
@@ -146,12 +159,15 @@ void migrate(SQLite::Database& db, int target) {
   for (const Migration& migration : kMigrations) {
     if (migration.version <= current || migration.version > target) continue;
     SQLite::Transaction transaction(db);
-    db.exec(std::string(migration.sql));
+    if (!migration.sql.empty()) db.exec(std::string(migration.sql));
+    if (migration.rewrite != nullptr) migration.rewrite(db, key);
     db.exec("PRAGMA user_version = " + std::to_string(migration.version));
     transaction.commit();
   }
 }
 
-void migrate(SQLite::Database& db) { migrate(db, latest_schema_version()); }
+void migrate(SQLite::Database& db, const AuditChainKey& key) {
+  migrate(db, key, latest_schema_version());
+}
 
 }  // namespace jit::broker

@@ -52,13 +52,14 @@ std::unique_ptr<SQLite::Database> open_connection(const std::filesystem::path& f
   return db;
 }
 
-std::unique_ptr<Store> Store::open(const std::filesystem::path& file, StoreOptions options) {
+std::unique_ptr<Store> Store::open(const std::filesystem::path& file, AuditChainKey audit_key,
+                                   StoreOptions options) {
   if (!options.clock_us) options.clock_us = system_clock_us;
-  return std::unique_ptr<Store>(new Store(file, std::move(options)));
+  return std::unique_ptr<Store>(new Store(file, std::move(audit_key), std::move(options)));
 }
 
-Store::Store(std::filesystem::path file, StoreOptions options)
-    : file_(std::move(file)), options_(std::move(options)) {
+Store::Store(std::filesystem::path file, AuditChainKey audit_key, StoreOptions options)
+    : file_(std::move(file)), audit_key_(std::move(audit_key)), options_(std::move(options)) {
   try {
     writer_db_ = open_connection(file_, true);
     // Take the write lock now so a second broker on the same file fails at start-up, not later.
@@ -68,7 +69,7 @@ Store::Store(std::filesystem::path file, StoreOptions options)
     throw StoreOpenError("cannot open database " + file_.string() + ": " + e.getErrorStr());
   }
   try {
-    migrate(*writer_db_);
+    migrate(*writer_db_, audit_key_);
     enable_statement_cache(*writer_db_);
     head_ = load_audit_head(*writer_db_);
     checkpointer_ = std::make_unique<WalCheckpointer>(file_, options_.wal_checkpoint_pages);
@@ -155,7 +156,7 @@ void Store::commit_batch(std::vector<PendingWrite>& batch) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const AuditHead before = head_;
       prepare_cached(*writer_db_, "SAVEPOINT job")->exec();
-      WriteContext context(*writer_db_, head_, options_.clock_us());
+      WriteContext context(*writer_db_, audit_key_, head_, options_.clock_us());
       try {
         results[i] = batch[i].job(context);
       } catch (const SQLite::Exception& e) {

@@ -26,16 +26,19 @@ namespace jit::broker {
 // What a write job gets: the connection (inside its savepoint) and the audit chain.
 class WriteContext {
  public:
-  WriteContext(SQLite::Database& db, AuditHead& head, std::int64_t now_us)
-      : db_(db), head_(head), now_us_(now_us) {}
+  WriteContext(SQLite::Database& db, const AuditChainKey& key, AuditHead& head, std::int64_t now_us)
+      : db_(db), key_(key), head_(head), now_us_(now_us) {}
   SQLite::Database& db() { return db_; }
   // Appends an audit record in the same transaction as the job's state change.
-  AuditRecord audit(const AuditEntry& entry) { return append_audit(db_, head_, entry, now_us_); }
+  AuditRecord audit(const AuditEntry& entry) {
+    return append_audit(db_, key_, head_, entry, now_us_);
+  }
   std::int64_t now_us() const { return now_us_; }
   std::int64_t now_seconds() const { return now_us_ / 1'000'000; }
 
  private:
   SQLite::Database& db_;
+  const AuditChainKey& key_;
   AuditHead& head_;
   std::int64_t now_us_;
 };
@@ -57,9 +60,11 @@ class Store {
   using WriteJob = std::function<boost::system::error_code(WriteContext&)>;
   using WriteDone = std::function<void(boost::system::error_code)>;
 
-  // Opens or creates the database, applies migrations, starts the writer. Throws StoreOpenError or
-  // SchemaError with a one-line message.
-  static std::unique_ptr<Store> open(const std::filesystem::path& file, StoreOptions options = {});
+  // Opens or creates the database, applies migrations, starts the writer. `audit_key` keys the
+  // audit chain (audit_chain_key() of the data key; open_broker_store in broker_app.hpp does that
+  // for a config). Throws StoreOpenError or SchemaError with a one-line message.
+  static std::unique_ptr<Store> open(const std::filesystem::path& file, AuditChainKey audit_key,
+                                     StoreOptions options = {});
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -86,6 +91,7 @@ class Store {
   std::uint64_t checkpoints() const;
   std::uint64_t writer_checkpoints() const;
   std::int64_t now_us() const { return options_.clock_us(); }
+  const AuditChainKey& audit_key() const { return audit_key_; }
 
  private:
   struct PendingWrite {
@@ -99,11 +105,12 @@ class Store {
     std::unique_ptr<SQLite::Database> db;
   };
 
-  Store(std::filesystem::path file, StoreOptions options);
+  Store(std::filesystem::path file, AuditChainKey audit_key, StoreOptions options);
   void writer_loop();
   void commit_batch(std::vector<PendingWrite>& batch);
 
   std::filesystem::path file_;
+  AuditChainKey audit_key_;
   StoreOptions options_;
   std::unique_ptr<SQLite::Database> writer_db_;
   std::unique_ptr<WalCheckpointer> checkpointer_;  // declared after writer_db_: stopped first

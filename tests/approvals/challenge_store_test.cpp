@@ -87,7 +87,7 @@ TEST(ChallengeStore, PrunesExpiredEntriesAndBoundsItsSize) {
 
 TEST(ChallengeStore, RequestBoundChallengesCarryTheirNonce) {
   ChallengeStore store;
-  const ca::Bytes digest = request_digest({"r-1", "alice", "db", 3600, "why", "T-1"}).value();
+  const ca::Bytes digest = request_digest({"r-1", "alice", "db", 3600, "why", "T-1", {}}).value();
   const ca::Bytes challenge = store.issue_for_request(digest, "carol", kNow).value();
   auto consumed = store.consume(challenge, ChallengePurpose::approval, "carol", kNow);
   ASSERT_TRUE(consumed.has_value());

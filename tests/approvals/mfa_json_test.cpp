@@ -107,6 +107,34 @@ TEST(MfaEvidence, WebAuthnRoundTrip) {
   EXPECT_EQ(mfa_evidence_from_json(object).value(), evidence);
 }
 
+TEST(MfaEvidence, WebAuthnApprovalKeepsTheSignedAssertion) {
+  AssertionEvidence assertion;
+  assertion.credential_id = testing::from_hex("fbff01");
+  assertion.new_sign_count = 7;
+  assertion.verified_at = from_unix_seconds(1700000000);
+  MfaEvidence evidence = webauthn_evidence(assertion);
+  evidence.assertion = StoredAssertion{testing::from_hex("0102"), testing::bytes_of("{}"),
+                                       testing::from_hex("3045"), ca::Bytes(32, std::byte{9})};
+  const boost::json::object object = mfa_evidence_to_json(evidence);
+  EXPECT_EQ(boost::json::serialize(object.at("assertion")),
+            R"({"authenticator_data":"AQI","client_data_json":"e30","signature":"MEU",)"
+            R"("approval_nonce":"CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk"})");
+  EXPECT_EQ(mfa_evidence_from_json(object).value(), evidence);
+  // Each part is required, non-empty and base64url; nothing else may be in it.
+  for (
+      const char* bad : {
+          R"({"authenticator_data":"AQI","client_data_json":"e30","signature":"MEU"})",
+          R"({"authenticator_data":"","client_data_json":"e30","signature":"MEU","approval_nonce":"CQ"})",
+          R"({"authenticator_data":"AQI","client_data_json":"e30","signature":"ME+","approval_nonce":"CQ"})",
+          R"({"authenticator_data":"AQI","client_data_json":"e30","signature":"MEU","nonce":"CQ"})",
+          R"("AQI")",
+      }) {
+    boost::json::object broken = object;
+    broken["assertion"] = json(bad);
+    EXPECT_EQ(mfa_evidence_from_json(broken).error(), ApprovalsErrc::invalid_input) << bad;
+  }
+}
+
 TEST(MfaEvidence, RefusesOtherShapes) {
   for (const char* text : {
            R"([])",

@@ -15,8 +15,10 @@ using testing::SoftwareAuthenticator;
 const WebAuthnSettings kSettings{"localhost", "https://localhost:8443", false};
 const TimePoint kNow = from_unix_seconds(1700000000);
 
-const ApprovalSubject kRequestA{"req-a", "alice", "prod-db-read", 3600, "fix INC-1", "INC-1"};
-const ApprovalSubject kRequestB{"req-b", "alice", "prod-db-read", 3600, "fix INC-1", "INC-1"};
+const ApprovalSubject kRequestA{"req-a",     "alice", "prod-db-read",           3600,
+                                "fix INC-1", "INC-1", ApprovalDecision::approve};
+const ApprovalSubject kRequestB{"req-b",     "alice", "prod-db-read",           3600,
+                                "fix INC-1", "INC-1", ApprovalDecision::approve};
 
 AssertionResponse assert_for(const SoftwareAuthenticator& authenticator, ca::ByteView challenge,
                              std::uint32_t sign_count) {
@@ -101,7 +103,7 @@ TEST_F(CeremonyTest, LoginAssertionIsSingleUse) {
 
 TEST_F(CeremonyTest, ApprovalForRequestADoesNotApproveRequestB) {
   const StoredCredential credential = enrol("carol");
-  const ca::Bytes digest_a = request_digest(kRequestA).value();
+  const ca::Bytes digest_a = decision_digest(kRequestA).value();
 
   const ca::Bytes challenge = store_.issue_for_request(digest_a, "carol", kNow).value();
   const AssertionResponse for_a = assert_for(authenticator_, challenge, 1);
@@ -120,12 +122,26 @@ TEST_F(CeremonyTest, ApprovalForRequestADoesNotApproveRequestB) {
                                             assert_for(authenticator_, fresh, 2), kNow);
   ASSERT_TRUE(evidence.has_value()) << evidence.error().message();
   EXPECT_EQ(evidence->new_sign_count, 2u);
+  // The evidence carries the nonce, from which the challenge can be recomputed later.
+  EXPECT_EQ(approval_challenge(digest_a, evidence->approval_nonce).value(), fresh);
+}
+
+TEST_F(CeremonyTest, ApprovalForApproveDoesNotDeny) {
+  const StoredCredential credential = enrol("carol");
+  const ca::Bytes challenge =
+      store_.issue_for_request(decision_digest(kRequestA).value(), "carol", kNow).value();
+  ApprovalSubject deny = kRequestA;
+  deny.decision = ApprovalDecision::deny;
+  EXPECT_EQ(finish_approval_assertion(store_, kSettings, "carol", deny, credential,
+                                      assert_for(authenticator_, challenge, 1), kNow)
+                .error(),
+            ApprovalsErrc::challenge_mismatch);
 }
 
 TEST_F(CeremonyTest, ApprovalFailsWhenTheRequestChangedOrTheReviewerDiffers) {
   const StoredCredential credential = enrol("carol");
   const ca::Bytes challenge =
-      store_.issue_for_request(request_digest(kRequestA).value(), "carol", kNow).value();
+      store_.issue_for_request(decision_digest(kRequestA).value(), "carol", kNow).value();
   const AssertionResponse response = assert_for(authenticator_, challenge, 1);
   EXPECT_EQ(
       finish_approval_assertion(store_, kSettings, "dave", kRequestA, credential, response, kNow)

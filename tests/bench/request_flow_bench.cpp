@@ -145,10 +145,10 @@ std::uint64_t run_flow(Worker& worker, const std::string& origin, const std::str
   if (created.status != 201) throw std::runtime_error("create: " + json::serialize(created.body));
   const std::string id(created.body.at("id").as_string());
   json::value last;
-  json::object empty;
+  json::object approve_decision{{"decision", "approve"}};
   for (auto& approver : worker.approvers) {
     auto begun = client.call(http::verb::post, "/v1/requests/" + id + "/webauthn/begin",
-                             approver.token, &empty);
+                             approver.token, &approve_decision);
     if (begun.status != 200) throw std::runtime_error("begin: " + json::serialize(begun.body));
     const auto client_data = sw::make_client_data("webauthn.get", challenge_of(begun.body), origin);
     const auto assertion =

@@ -5,6 +5,7 @@
 // KRL, and signing the CRLs with their ETags. Target (docs/architecture.md): rebuild with 100,000
 // revoked entries under 100 ms. Prints figures and never fails on timing. `--quick` runs 1,000
 // entries twice (the CTest smoke run).
+#include "broker/auth/derived_keys.hpp"
 #include "broker/service/revocation_lists.hpp"
 #include "broker/service/revocation_publisher.hpp"
 #include "broker/store/store.hpp"
@@ -75,7 +76,8 @@ void run(std::size_t n, int iterations) {
   if (::mkdtemp(pattern.data()) == nullptr) return;
   const std::filesystem::path dir = pattern;
   {
-    auto store = broker::Store::open(dir / "broker.db");
+    auto store = broker::Store::open(dir / "broker.db",
+                                     broker::audit_chain_key(ca::Bytes(32, std::byte{7})));
     std::vector<ca::SshCaKey> keys;
     keys.push_back(*ca::SshCaKey::generate());
     const auto ssh_ca = *ca::SshCertificateAuthority::create(std::move(keys));

@@ -263,11 +263,18 @@ TEST_F(PasskeyTest, PresenceForAnApprovalIsBoundToThatRequest) {
   const auto caller = identity_->authenticate(request);
   ASSERT_TRUE(caller);
 
-  const approvals::ApprovalSubject a{"req-a", "alice", "prod-db-read", 1800, "migrate", "OPS-1"};
-  const approvals::ApprovalSubject b{"req-b", "alice", "prod-db-read", 1800, "migrate", "OPS-1"};
+  const approvals::ApprovalSubject a{"req-a",
+                                     "alice",
+                                     "prod-db-read",
+                                     1800,
+                                     "migrate",
+                                     "OPS-1",
+                                     approvals::ApprovalDecision::approve};
+  auto b = a;
+  b.id = "req-b";
   const auto prove = [&](const approvals::ApprovalSubject& signed_for,
                          const approvals::ApprovalSubject& checked, std::uint32_t counter) {
-    auto digest = approvals::request_digest(signed_for);
+    auto digest = approvals::decision_digest(signed_for);
     auto challenge = identity_->challenges().issue_for_request(*digest, "carol", now_);
     const auto client_data =
         sw::make_client_data("webauthn.get", *challenge, "https://localhost:8443");

@@ -84,7 +84,7 @@ TEST_F(BadInputTest, NulsAndControlCharactersAreRefused) {
                 post("/v1/login", "", text_of(with(kLogin, "user", raw_string(escaped)))),
                 http::status::unauthorized, "unauthenticated");
           },
-          {{malformed_login(name)}});
+          {{malformed_login(name, broker().dir() / "data")}});
   }
   // The right password with a NUL and more after it is a wrong password, not a truncated right
   // one: the failure is counted and audited.
@@ -210,7 +210,7 @@ TEST_F(BadInputTest, SqlMetacharactersAreOrdinaryText) {
             expect_refusal(post("/v1/login", "", text_of(with(kLogin, "user", raw_string(name)))),
                            http::status::unauthorized, "unauthenticated");
           },
-          {{malformed_login(name)}});
+          {{malformed_login(name, broker().dir() / "data")}});
   }
   check("request id with SQL", [&] {
     expect_refusal(send(make(http::verb::get, "/v1/requests/req-1'%20OR%20'1'='1", "alice")),

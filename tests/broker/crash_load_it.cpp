@@ -312,7 +312,8 @@ void CrashLoad::approver_loop(Approver& approver) {
         mfa = {{"totp", code->digits}};
         ack.proof = code->step;
       } else {
-        auto options = connection->post("/v1/requests/" + id + "/webauthn/begin", json::object{});
+        auto options = connection->post("/v1/requests/" + id + "/webauthn/begin",
+                                        json::object{{"decision", "approve"}});
         if (!expect(options, "passkey challenge as " + approver.user, {200})) break;
         const auto client_data =
             sw::make_client_data("webauthn.get", challenge_of(*options), kOrigin);

@@ -1,5 +1,6 @@
 #include "broker/auth/credential_store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_audit_key.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +19,7 @@ class CredentialStoreTest : public ::testing::Test {
     return store_->read([&](SQLite::Database& db) { return find_credentials(db, user); });
   }
   jit::testing::TempDir dir_;
-  std::unique_ptr<Store> store_ = Store::open(dir_ / "broker.db");
+  std::unique_ptr<Store> store_ = Store::open(dir_ / "broker.db", jit::testing::test_audit_key());
   ca::Bytes sealed_ = ca::Bytes{std::byte{1}, std::byte{0}, std::byte{2}};
 };
 

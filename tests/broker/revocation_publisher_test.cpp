@@ -5,6 +5,7 @@
 
 #include "ca/openssl_handles.hpp"
 #include "ca/x509_serial.hpp"
+#include "support/test_audit_key.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/x509.h>
@@ -251,7 +252,7 @@ TEST_F(RevocationPublisherTest, NumbersKeepGrowingAcrossAReopenedStore) {
     EXPECT_EQ(publisher->snapshot()->crls->number, 2u);
   }
   store_.reset();
-  store_ = Store::open(dir_ / "broker.db");
+  store_ = Store::open(dir_ / "broker.db", jit::testing::test_audit_key());
   auto publisher = make_publisher();
   ASSERT_FALSE(publisher->rebuild());
   EXPECT_EQ(publisher->snapshot()->krl->version, 2u);

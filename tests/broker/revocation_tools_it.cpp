@@ -1,6 +1,7 @@
 // The published revocation lists as Debian 12's own tools read them: `ssh-keygen -Q` on the KRL,
 // `openssl crl` and `openssl verify -crl_check_all` on the CRLs; and `jit-broker krl write` as a
 // separate process beside a running broker.
+#include "broker/broker_app.hpp"
 #include "broker/service/ca_keys.hpp"
 #include "ca/krl_builder.hpp"
 #include "ca/krl_file.hpp"
@@ -179,7 +180,7 @@ TEST_F(KrlWriteCommandTest, WritesAGrowingKrlThatSshKeygenReadsBesideARunningBro
   const auto now = RevocationFixture::wall_now();
   std::vector<std::filesystem::path> certificates;
   {
-    auto store = Store::open(dir_ / "data" / "broker.db");
+    auto store = open_broker_store(settings);
     ASSERT_FALSE(store->write_sync([&](WriteContext& tx) {
       tx.db().exec(
           "INSERT INTO requests(id, requester, role, reason, ticket, duration_s, state, "
@@ -268,7 +269,7 @@ TEST_F(KrlWriteCommandTest, RefusesToReplaceANewerKrlAndNeedsADatabase) {
   auto [show_code, show_out, show_err] =
       ChildProcess::run({kBroker, "--config", config(), "ca", "show"}, dir_.path());
   ASSERT_EQ(show_code, 0) << show_err;
-  Store::open(dir_ / "data" / "broker.db")->close();
+  open_broker_store(config::load_broker_config(config()))->close();
   const auto newer = ca::KrlBuilder().build(
       1000, std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
   ASSERT_TRUE(newer);

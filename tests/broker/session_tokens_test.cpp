@@ -1,5 +1,6 @@
 #include "broker/auth/session_tokens.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_audit_key.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
@@ -23,7 +24,7 @@ class SessionTokensTest : public ::testing::Test {
   }
 
   jit::testing::TempDir dir_;
-  std::unique_ptr<Store> store_ = Store::open(dir_ / "broker.db");
+  std::unique_ptr<Store> store_ = Store::open(dir_ / "broker.db", jit::testing::test_audit_key());
   SessionLimits limits_{std::chrono::seconds(900), std::chrono::seconds(8 * 3600)};
 };
 

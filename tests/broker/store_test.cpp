@@ -2,6 +2,7 @@
 #include "broker/store/migrations.hpp"
 #include "broker/store/store_error.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_audit_key.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
@@ -22,7 +23,7 @@ std::int64_t count_rows(Store& store, const std::string& table) {
 
 TEST(Store, CreatesSchemaAtLatestVersionWithWalAndFullSync) {
   TempDir dir;
-  auto store = Store::open(dir / "broker.db");
+  auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   store->read([](SQLite::Database& db) {
     EXPECT_EQ(schema_version(db), latest_schema_version());
     EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
@@ -35,13 +36,13 @@ TEST(Store, MigratesAnOldDatabaseKeepingItsRows) {
   TempDir dir;
   {
     SQLite::Database db((dir / "broker.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    migrate(db, 1);
+    migrate(db, jit::testing::test_audit_key(), 1);
     ASSERT_EQ(schema_version(db), 1);
     db.exec(
         "INSERT INTO credentials(user, password_hash, created_at, updated_at) "
         "VALUES ('alice', 'h', 1, 1)");
   }
-  auto store = Store::open(dir / "broker.db");
+  auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   EXPECT_EQ(count_rows(*store, "credentials"), 1);
   store->read([](SQLite::Database& db) {
     EXPECT_EQ(schema_version(db), latest_schema_version());
@@ -58,7 +59,7 @@ TEST(Store, RefusesADatabaseFromANewerSchema) {
     db.exec("PRAGMA user_version = " + std::to_string(latest_schema_version() + 1));
   }
   try {
-    Store::open(dir / "broker.db");
+    Store::open(dir / "broker.db", jit::testing::test_audit_key());
     FAIL() << "a newer schema must be refused";
   } catch (const SchemaError& e) {
     EXPECT_NE(std::string(e.what()).find("newer than this jit-broker understands"),
@@ -69,7 +70,7 @@ TEST(Store, RefusesADatabaseFromANewerSchema) {
 TEST(Store, RefusesAnUnopenableFileWithAClearError) {
   TempDir dir;
   try {
-    Store::open(dir / "missing-folder" / "broker.db");
+    Store::open(dir / "missing-folder" / "broker.db", jit::testing::test_audit_key());
     FAIL() << "expected StoreOpenError";
   } catch (const StoreOpenError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot open database"), std::string::npos);
@@ -78,7 +79,7 @@ TEST(Store, RefusesAnUnopenableFileWithAClearError) {
 
 TEST(Store, FailedJobRollsBackAloneAndRestoresTheAuditHead) {
   TempDir dir;
-  auto store = Store::open(dir / "broker.db");
+  auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   auto insert_user = [](const char* name, bool fail) {
     return [name, fail](WriteContext& tx) -> boost::system::error_code {
       SQLite::Statement q(tx.db(),
@@ -110,18 +111,18 @@ TEST(Store, FailedJobRollsBackAloneAndRestoresTheAuditHead) {
   EXPECT_FALSE(results[0]);
   EXPECT_EQ(results[1], BrokerErrc::conflict);
   EXPECT_FALSE(results[2]);
-  auto reopened = Store::open(dir / "broker.db");
+  auto reopened = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   EXPECT_EQ(count_rows(*reopened, "credentials"), 2);
   EXPECT_EQ(count_rows(*reopened, "audit"), 2);
-  const auto verification =
-      reopened->read([](SQLite::Database& db) { return verify_audit_chain(db); });
+  const auto verification = reopened->read(
+      [](SQLite::Database& db) { return verify_audit_chain(db, jit::testing::test_audit_key()); });
   EXPECT_TRUE(verification.ok) << verification.problem;
   EXPECT_EQ(verification.records, 2);
 }
 
 TEST(Store, SqliteErrorInAJobIsReportedNotThrown) {
   TempDir dir;
-  auto store = Store::open(dir / "broker.db");
+  auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   const auto ec = store->write_sync([](WriteContext& tx) -> boost::system::error_code {
     tx.db().exec("INSERT INTO no_such_table VALUES (1)");
     return {};
@@ -131,7 +132,7 @@ TEST(Store, SqliteErrorInAJobIsReportedNotThrown) {
 
 TEST(Store, ConcurrentWritersAreAllCommittedAndChained) {
   TempDir dir;
-  auto store = Store::open(dir / "broker.db");
+  auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   constexpr int kThreads = 4;
   constexpr int kPerThread = 200;
   std::vector<std::thread> threads;
@@ -150,8 +151,8 @@ TEST(Store, ConcurrentWritersAreAllCommittedAndChained) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
-  const auto verification =
-      store->read([](SQLite::Database& db) { return verify_audit_chain(db); });
+  const auto verification = store->read(
+      [](SQLite::Database& db) { return verify_audit_chain(db, jit::testing::test_audit_key()); });
   EXPECT_TRUE(verification.ok) << verification.problem;
   EXPECT_EQ(verification.records, kThreads * kPerThread);
 }

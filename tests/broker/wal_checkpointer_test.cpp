@@ -1,6 +1,7 @@
 #include "broker/store/wal_checkpointer.hpp"
 #include "broker/store/store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_audit_key.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
@@ -44,7 +45,7 @@ std::uintmax_t wal_bytes(const std::filesystem::path& db) {
 
 TEST(WalCheckpointer, TheWritersCommitsNeverCheckpointThemselves) {
   TempDir dir;
-  auto store = Store::open(dir / "broker.db");
+  auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   // With SQLite's automatic checkpoint still on the writer, 1000 pages in the WAL would be copied
   // inside a COMMIT and this thread's counter would stay at zero.
   write_audit_records(*store, 4000);  // ~1,600 pages
@@ -56,7 +57,7 @@ TEST(WalCheckpointer, KeepsTheWalBoundedUnderSteadyWrites) {
   TempDir dir;
   StoreOptions options;
   options.wal_checkpoint_pages = 100;  // the writer checkpoints itself at 400 pages (1.6 MB)
-  auto store = Store::open(dir / "broker.db", options);
+  auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key(), options);
   // Back-to-back commits for ~4,000 pages (16 MB): PASSIVE alone would never find the log fully
   // copied between two commits, and the WAL file would grow to hold every page written.
   write_audit_records(*store, 10000);
@@ -68,11 +69,11 @@ TEST(WalCheckpointer, KeepsTheWalBoundedUnderSteadyWrites) {
 TEST(WalCheckpointer, EveryCommittedRowSurvivesCloseAndReopen) {
   TempDir dir;
   {
-    auto store = Store::open(dir / "broker.db");
+    auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
     write_audit_records(*store, 1500);
     store->close();
   }
-  auto store = Store::open(dir / "broker.db");
+  auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   const auto rows = store->read([](SQLite::Database& db) {
     return db.execAndGet("SELECT count(*) FROM audit WHERE action = 'test.fill'").getInt64();
   });

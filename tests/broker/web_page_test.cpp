@@ -418,8 +418,9 @@ TEST_F(WebPageTest, EveryStateChangingCallOfThePageNeedsTheCsrfToken) {
   // With the token the same cookie works, and reads never needed it.
   auto with_token = cookie_session("carol");
   EXPECT_EQ(f_.get("/v1/requests/" + pending, no_token).status, 200u);
-  auto begin =
-      f_.call(http::verb::post, "/v1/requests/" + pending + "/webauthn/begin", nullptr, with_token);
+  const json::value decision = {{"decision", "approve"}};
+  auto begin = f_.call(http::verb::post, "/v1/requests/" + pending + "/webauthn/begin", &decision,
+                       with_token);
   EXPECT_EQ(begin.status, 200u) << begin.raw.body();
 }
 

@@ -1,6 +1,7 @@
 #include "broker/service/webhook_notifier.hpp"
 #include "support/http_receiver.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_audit_key.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
@@ -20,7 +21,7 @@ class WebhookNotifierTest : public ::testing::Test {
   }
   std::int64_t audit_count(const std::string& action) {
     store_->close();  // flush queued audit writes
-    auto reopened = Store::open(dir_ / "broker.db");
+    auto reopened = Store::open(dir_ / "broker.db", jit::testing::test_audit_key());
     return reopened->read([&](SQLite::Database& db) {
       SQLite::Statement q(db, "SELECT count(*) FROM audit WHERE action = ?");
       q.bind(1, action);
@@ -30,7 +31,7 @@ class WebhookNotifierTest : public ::testing::Test {
   }
 
   jit::testing::TempDir dir_;
-  std::unique_ptr<Store> store_ = Store::open(dir_ / "broker.db");
+  std::unique_ptr<Store> store_ = Store::open(dir_ / "broker.db", jit::testing::test_audit_key());
   boost::asio::io_context io_;
 };
 

@@ -72,8 +72,9 @@ scenario(rig, 'passkey and TOTP approvals make alice\'s request active', async (
   await expectText(carol.page, '#detail-state', 'pending');
   await expectText(carol.page, '#flash', /approv/i);
   assert.ok(
-    carol.urls.some((url) => url.endsWith(`/v1/requests/${id}/webauthn/begin`)),
-    'the assertion was asked for with a challenge bound to this request',
+    carol.challengeAsks.some((ask) => ask.url.endsWith(`/v1/requests/${id}/webauthn/begin`) &&
+                                      JSON.parse(ask.body || '{}').decision === 'approve'),
+    'the assertion was asked for with a challenge bound to this request and to "approve"',
   );
   assert.ok((await carol.passkeys())[0].signCount > signCountAfterLogin, 'the approval used the passkey');
   let state = await read();

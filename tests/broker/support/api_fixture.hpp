@@ -12,6 +12,7 @@
 #include "broker/store/store.hpp"
 #include "config/policy.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_audit_key.hpp"
 
 #include <boost/json.hpp>
 
@@ -55,8 +56,8 @@ class ApiFixture {
  public:
   explicit ApiFixture(std::string_view policy_yaml = kDemoPolicy)
       : policy_(config::parse_policy(policy_yaml, "policy.yaml", config::Limits{})),
-        store_(broker::Store::open(dir_ / "broker.db")),
-        data_key_(32, std::byte{7}) {
+        store_(broker::Store::open(dir_ / "broker.db", test_audit_key())),
+        data_key_(test_data_key()) {
     identity_ = std::make_unique<broker::IdentityService>(*store_, policy_, data_key_, settings(),
                                                           [this] { return now_; });
     broker::add_auth_routes(router_, *identity_);

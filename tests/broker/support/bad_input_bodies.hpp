@@ -2,7 +2,8 @@
 // any value, and the audit records the broker writes on purpose for refused attempts.
 #pragma once
 
-#include "broker/auth/session_tokens.hpp"
+#include "broker/auth/derived_keys.hpp"
+#include "ca/atomic_file.hpp"
 #include "support/running_broker.hpp"
 
 #include <boost/json.hpp>
@@ -54,10 +55,13 @@ inline const Members kLogin = {{"user", raw_string("alice")},
                                {"password", raw_string("pw-alice")},
                                {"mfa", R"({"totp":"000000"})"}};
 
-inline AuditRow malformed_login(const std::string& name) {
+// The name is recorded only as a tag keyed by the broker's data key (`data_dir`/data.key).
+inline AuditRow malformed_login(const std::string& name, const std::filesystem::path& data_dir) {
+  const auto data_key = ca::read_file(data_dir / "data.key", 64);
   return {"unknown", "login.failure", "user/unknown",
-          boost::json::object{{"reason", "malformed user name"},
-                              {"name_sha256_prefix", token_hash_hex(name).substr(0, 16)}}};
+          boost::json::object{
+              {"reason", "malformed user name"},
+              {"name_tag", unknown_login_name_tag(data_key ? *data_key : ca::Bytes{}, name)}}};
 }
 
 inline AuditRow breakglass_refused(const std::string& role, const std::string& code) {

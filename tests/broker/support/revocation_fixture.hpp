@@ -11,6 +11,7 @@
 #include "ca/ssh_certificate_authority.hpp"
 #include "ca/x509_hierarchy.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_audit_key.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
@@ -37,7 +38,7 @@ inline ca::X509CaHierarchy make_test_hierarchy() {
 class RevocationFixture {
  public:
   RevocationFixture()
-      : store_(broker::Store::open(dir_ / "broker.db")),
+      : store_(broker::Store::open(dir_ / "broker.db", test_audit_key())),
         ssh_ca_(make_test_ssh_ca(2)),
         x509_ca_(make_test_hierarchy()),
         x509_fingerprint_(*broker::x509_ca_fingerprint(x509_ca_.issuing())) {}

@@ -91,6 +91,7 @@ export class BrowserUser {
     this.cspViolations = [];
     this.dialogs = [];
     this.urls = [];
+    this.challengeAsks = [];  // { url, body } of each POST .../webauthn/begin for a request
     this.secrets = [];
     page.on('pageerror', (error) => this.pageErrors.push(String(error)));
     page.on('console', (message) => {
@@ -100,7 +101,12 @@ export class BrowserUser {
       this.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
       dialog.dismiss().catch(() => {});
     });
-    page.on('request', (request) => this.urls.push(request.url()));
+    page.on('request', (request) => {
+      this.urls.push(request.url());
+      if (/\/v1\/requests\/[^/]+\/webauthn\/begin$/.test(new URL(request.url()).pathname)) {
+        this.challengeAsks.push({ url: request.url(), body: request.postData() });
+      }
+    });
     // Every session token and CSRF token the page receives; none may show up in a URL.
     page.on('response', async (response) => {
       if (!/\/v1\/(login|webauthn\/login\/finish)$/.test(new URL(response.url()).pathname)) return;

@@ -6,6 +6,7 @@
 #include "broker/api/passkey_api.hpp"
 #include "broker/api/requests_api.hpp"
 #include "broker/api/revocation_api.hpp"
+#include "broker/auth/derived_keys.hpp"
 #include "broker/auth/enrollment.hpp"
 #include "broker/auth/identity_service.hpp"
 #include "broker/auth/session_tokens.hpp"
@@ -99,8 +100,8 @@ struct FuzzBroker::State {
   State()
       : now(std::chrono::floor<std::chrono::seconds>(approvals::Clock::now())),
         policy(config::parse_policy(kPolicy, "/fuzz/policy.yaml", config::Limits{})),
-        store(broker::Store::open(dir / "broker.db")),
         data_key(32, std::byte{7}),
+        store(broker::Store::open(dir / "broker.db", broker::audit_chain_key(data_key))),
         identity(*store, policy, data_key, auth_settings(), [this] { return now; }),
         ssh_ca(make_ssh_ca()),
         x509_ca(make_x509_ca(now)),
@@ -220,8 +221,8 @@ struct FuzzBroker::State {
   testing::TempDir dir;
   approvals::TimePoint now;  // fixed: sessions and MFA stay fresh, grants stay active
   config::Policy policy;
+  ca::Bytes data_key;  // before the store: its audit chain key is derived from it
   std::unique_ptr<broker::Store> store;
-  ca::Bytes data_key;
   broker::IdentityService identity;
   ca::SshCertificateAuthority ssh_ca;
   ca::X509CaHierarchy x509_ca;

@@ -1,0 +1,82 @@
+#include "broker/store/audit_rekey.hpp"
+
+#include "approvals/digest.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <stdexcept>
+#include <vector>
+
+namespace jit::broker {
+namespace {
+
+// The record hash of schema versions 1 to 5: plain SHA-256, tag "jit-audit-v1". Used only here, to
+// state whether the old chain was intact before it is re-keyed.
+std::string plain_record_hash(const AuditRecord& record) {
+  ca::ByteWriter encoding;
+  encoding.string(std::string_view("jit-audit-v1"));
+  encoding.u64(static_cast<std::uint64_t>(record.seq));
+  encoding.u64(static_cast<std::uint64_t>(record.time_us));
+  encoding.string(record.actor);
+  encoding.string(record.action);
+  encoding.string(record.object);
+  encoding.string(record.details);
+  encoding.string(record.prev_hash);
+  auto digest = approvals::sha256(encoding.bytes());
+  if (!digest) throw std::runtime_error("SHA-256 failed");
+  return ca::hex_encode(*digest);
+}
+
+}  // namespace
+
+void rekey_audit_chain(SQLite::Database& db, const AuditChainKey& key, std::int64_t now_us) {
+  std::vector<AuditRecord> records;
+  {
+    SQLite::Statement query(db,
+                            "SELECT seq, time_us, actor, action, object, details, prev_hash, hash "
+                            "FROM audit ORDER BY seq");
+    while (query.executeStep()) {
+      records.push_back({query.getColumn(0).getInt64(), query.getColumn(1).getInt64(),
+                         query.getColumn(2).getString(), query.getColumn(3).getString(),
+                         query.getColumn(4).getString(), query.getColumn(5).getString(),
+                         query.getColumn(6).getString(), query.getColumn(7).getString()});
+    }
+  }
+  if (records.empty()) return;  // a new database: nothing to re-key, nothing to state
+  // The old chain as it stands, checked the way `audit verify` checked it before version 6.
+  boost::json::object legacy{{"records", records.size()}};
+  std::string expected_prev = kAuditGenesisHash;
+  std::int64_t expected_seq = 1;
+  for (const auto& record : records) {
+    if (record.seq != expected_seq || record.prev_hash != expected_prev ||
+        plain_record_hash(record) != record.hash) {
+      legacy["first_bad_seq"] = record.seq;
+      break;
+    }
+    expected_prev = record.hash;
+    ++expected_seq;
+  }
+  legacy["intact"] = !legacy.contains("first_bad_seq");
+  legacy["head"] = records.empty() ? kAuditGenesisHash : records.back().hash;
+
+  SQLite::Statement update(db, "UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?");
+  AuditHead head;
+  for (auto& record : records) {
+    record.prev_hash = head.hash;
+    record.hash = audit_record_hash(key, record);
+    update.bind(1, record.prev_hash);
+    update.bind(2, record.hash);
+    update.bind(3, record.seq);
+    update.exec();
+    update.reset();
+    head.seq = record.seq;
+    head.hash = record.hash;
+  }
+  boost::json::object details{{"schema_version", 6}, {"legacy_chain", std::move(legacy)}};
+  append_audit(db, key, head, {"system", "audit.rekey", "audit", boost::json::serialize(details)},
+               now_us);
+}
+
+}  // namespace jit::broker
