@@ -90,7 +90,7 @@ class ApiFixture {
       context.request.prepare_payload();
     }
     for (const auto& [name, value] : headers) context.request.set(name, value);
-    context.remote_ip = "127.0.0.1";
+    context.remote_ip = source_;
     std::promise<broker::HttpResponse> promise;
     auto future = promise.get_future();
     router_.dispatch(std::move(context), [&promise](broker::HttpResponse response) {
@@ -128,6 +128,9 @@ class ApiFixture {
   }
 
   void advance(std::chrono::seconds by) { now_ += by; }
+
+  // The peer address the next calls come from.
+  std::string source_ = "127.0.0.1";
 
   TempDir dir_;
   config::Policy policy_;
