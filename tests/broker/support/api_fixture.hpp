@@ -60,6 +60,9 @@ class ApiFixture {
     broker::AuthSettings s;
     s.lockout.max_failures = 5;
     s.lockout.base = std::chrono::seconds(60);
+    // The clock only moves when a test moves it, so the login rate must never decide a test here.
+    s.login_rate.per_source = {1.0, 1'000'000};
+    s.login_rate.overall = {1.0, 1'000'000};
     return s;
   }
 
