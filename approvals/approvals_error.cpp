@@ -16,6 +16,8 @@ ApprovalsFailure failure_class(ApprovalsErrc e) noexcept {
       return ApprovalsFailure::unavailable;
     case ApprovalsErrc::internal_error:
       return ApprovalsFailure::internal;
+    case ApprovalsErrc::rate_limited:
+      return ApprovalsFailure::rate_limited;
     case ApprovalsErrc::unauthenticated:
     case ApprovalsErrc::replayed:
     case ApprovalsErrc::expired:
@@ -69,6 +71,8 @@ class ApprovalsCategory final : public boost::system::error_category {
         return "temporarily unavailable";
       case ApprovalsErrc::internal_error:
         return "internal error";
+      case ApprovalsErrc::rate_limited:
+        return "too many requests; retry later";
     }
     return "unknown approvals error";
   }
@@ -92,6 +96,8 @@ class ApprovalsFailureCategory final : public boost::system::error_category {
         return "unavailable";
       case ApprovalsFailure::internal:
         return "internal error";
+      case ApprovalsFailure::rate_limited:
+        return "rate limited";
     }
     return "unknown failure class";
   }

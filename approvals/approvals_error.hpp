@@ -30,6 +30,7 @@ enum class ApprovalsErrc {
   credential_mismatch,  // the credential id or user handle is not the one on record
   unavailable,          // a bounded store is full; retry later
   internal_error,       // OpenSSL or the RNG failed on valid input: a fault on our side
+  rate_limited,         // this caller's (name's or source's) quota is used up; retry later
 };
 
 // The classes of failure a caller maps to an answer (HTTP 400, 401, 423/429, 503, 500).
@@ -39,6 +40,7 @@ enum class ApprovalsFailure {
   locked,           // locked
   unavailable,      // unavailable
   internal,         // internal_error
+  rate_limited,     // rate_limited
 };
 
 const boost::system::error_category& approvals_category() noexcept;

@@ -3,6 +3,8 @@
 #include "approvals/request_binding.hpp"
 #include "approvals/secure_random.hpp"
 
+#include <algorithm>
+
 namespace jit::approvals {
 namespace {
 
@@ -10,14 +12,19 @@ std::string key_of(ca::ByteView challenge) { return std::string(ca::as_chars(cha
 
 }  // namespace
 
-ChallengeStore::ChallengeStore(ChallengeStoreLimits limits) : limits_(limits) {}
+ChallengeStore::ChallengeStore(ChallengeStoreLimits limits) : lifetime_(limits.lifetime) {
+  pool_of(ChallengePurpose::registration).limits = limits.registration;
+  pool_of(ChallengePurpose::login).limits = limits.login;
+  pool_of(ChallengePurpose::presence).limits = limits.presence;
+  pool_of(ChallengePurpose::approval).limits = limits.approval;
+}
 
 Result<ca::Bytes> ChallengeStore::issue(ChallengePurpose purpose, std::string_view user,
-                                        TimePoint now) {
+                                        std::string_view source, TimePoint now) {
   auto challenge = random_bytes(kChallengeBytes);
   if (!challenge) return challenge.error();
-  if (auto inserted = insert(*challenge, Entry{purpose, std::string(user), {}, {}, false}, now);
-      !inserted) {
+  Entry entry{std::string(user), std::string(source), {}, {}, false};
+  if (auto inserted = insert(purpose, *challenge, std::move(entry), now); !inserted) {
     return inserted.error();
   }
   return challenge;
@@ -30,24 +37,44 @@ Result<ca::Bytes> ChallengeStore::issue_for_request(ca::ByteView request_digest,
   if (!nonce) return nonce.error();
   auto challenge = approval_challenge(request_digest, *nonce);
   if (!challenge) return challenge.error();
-  Entry entry{ChallengePurpose::approval, std::string(user), {}, std::move(*nonce), false};
-  if (auto inserted = insert(*challenge, std::move(entry), now); !inserted) {
+  Entry entry{std::string(user), {}, {}, std::move(*nonce), false};
+  if (auto inserted = insert(ChallengePurpose::approval, *challenge, std::move(entry), now);
+      !inserted) {
     return inserted.error();
   }
   return challenge;
 }
 
-Result<void> ChallengeStore::insert(const ca::Bytes& challenge, Entry entry, TimePoint now) {
+Result<void> ChallengeStore::insert(ChallengePurpose purpose, const ca::Bytes& challenge,
+                                    Entry entry, TimePoint now) {
   if (entry.user.size() > kMaxChallengeUserBytes) return ApprovalsErrc::invalid_input;
-  entry.expires_at = now + limits_.lifetime;
+  if (entry.source.size() > kMaxChallengeSourceBytes) return ApprovalsErrc::invalid_input;
+  entry.expires_at = now + lifetime_;
   std::string key = key_of(challenge);
   std::lock_guard lock(mutex_);
-  prune_locked(now);
-  if (entries_.size() >= limits_.max_entries) return ApprovalsErrc::unavailable;
+  Pool& pool = pool_of(purpose);
+  prune_locked(pool, now);
+  if (!entry.source.empty() && pool.limits.per_source > 0) {
+    const auto found = pool.count_by_source.find(entry.source);
+    if (found != pool.count_by_source.end() && found->second >= pool.limits.per_source) {
+      return ApprovalsErrc::rate_limited;
+    }
+  }
+  // The name's oldest challenge makes room for its newest: whoever floods a name only cycles
+  // through that name's own slots.
+  for (;;) {
+    const auto names = pool.keys_by_name.find(entry.user);
+    if (names == pool.keys_by_name.end() || names->second.size() < pool.limits.per_name) break;
+    erase_locked(pool, std::string(names->second.front()));
+  }
+  if (pool.entries.size() >= pool.limits.max_entries) return ApprovalsErrc::unavailable;
   // 256 random bits do not collide; a collision would mean a broken RNG, so refuse it.
-  if (entries_.contains(key)) return ApprovalsErrc::internal_error;
-  expiry_order_.emplace_back(entry.expires_at, key);
-  entries_.emplace(std::move(key), std::move(entry));
+  if (pool.entries.contains(key)) return ApprovalsErrc::internal_error;
+  if (pool.expiry_order.size() >= 2 * pool.limits.max_entries) compact_locked(pool);
+  pool.expiry_order.emplace_back(entry.expires_at, key);
+  pool.keys_by_name[entry.user].push_back(key);
+  if (!entry.source.empty()) ++pool.count_by_source[entry.source];
+  pool.entries.emplace(std::move(key), std::move(entry));
   return {};
 }
 
@@ -55,13 +82,15 @@ Result<ConsumedChallenge> ChallengeStore::consume(ca::ByteView challenge, Challe
                                                   std::string_view user, TimePoint now) {
   if (challenge.size() != kChallengeBytes) return ApprovalsErrc::challenge_mismatch;
   std::lock_guard lock(mutex_);
-  const auto found = entries_.find(key_of(challenge));
-  if (found == entries_.end()) return ApprovalsErrc::challenge_mismatch;
+  Pool& pool = pool_of(purpose);
+  const std::string key = key_of(challenge);
+  const auto found = pool.entries.find(key);
+  if (found == pool.entries.end()) return ApprovalsErrc::challenge_mismatch;
   Entry& entry = found->second;
-  if (entry.purpose != purpose || entry.user != user) return ApprovalsErrc::challenge_mismatch;
+  if (entry.user != user) return ApprovalsErrc::challenge_mismatch;
   if (entry.used) return ApprovalsErrc::replayed;
   if (now >= entry.expires_at) {
-    entries_.erase(found);
+    erase_locked(pool, key);
     return ApprovalsErrc::expired;
   }
   entry.used = true;
@@ -70,22 +99,58 @@ Result<ConsumedChallenge> ChallengeStore::consume(ca::ByteView challenge, Challe
 
 void ChallengeStore::prune(TimePoint now) {
   std::lock_guard lock(mutex_);
-  prune_locked(now);
+  for (Pool& pool : pools_) prune_locked(pool, now);
 }
 
-void ChallengeStore::prune_locked(TimePoint now) {
+void ChallengeStore::prune_locked(Pool& pool, TimePoint now) {
   // Entries are appended with now + lifetime, so the front expires first (if the clock went back,
   // a later entry may expire first; it is then dropped on a later call or refused by consume).
-  while (!expiry_order_.empty() && expiry_order_.front().first <= now) {
-    const auto found = entries_.find(expiry_order_.front().second);
-    if (found != entries_.end() && found->second.expires_at <= now) entries_.erase(found);
-    expiry_order_.pop_front();
+  while (!pool.expiry_order.empty() && pool.expiry_order.front().first <= now) {
+    const auto found = pool.entries.find(pool.expiry_order.front().second);
+    if (found != pool.entries.end() && found->second.expires_at <= now) {
+      erase_locked(pool, pool.expiry_order.front().second);
+    }
+    pool.expiry_order.pop_front();
   }
+}
+
+void ChallengeStore::compact_locked(Pool& pool) {
+  // Evicted keys stay in expiry_order until they would have expired; a caller cycling through its
+  // own slots could grow it without bound, so drop them once it is twice the pool's size.
+  std::erase_if(pool.expiry_order,
+                [&](const auto& item) { return !pool.entries.contains(item.second); });
+}
+
+void ChallengeStore::erase_locked(Pool& pool, const std::string& key) {
+  const auto found = pool.entries.find(key);
+  if (found == pool.entries.end()) return;
+  const Entry& entry = found->second;
+  if (const auto names = pool.keys_by_name.find(entry.user); names != pool.keys_by_name.end()) {
+    // At most per_name keys, and the one erased is nearly always the front.
+    auto& keys = names->second;
+    if (const auto at = std::find(keys.begin(), keys.end(), key); at != keys.end()) keys.erase(at);
+    if (keys.empty()) pool.keys_by_name.erase(names);
+  }
+  if (!entry.source.empty()) {
+    if (const auto count = pool.count_by_source.find(entry.source);
+        count != pool.count_by_source.end() && --count->second == 0) {
+      pool.count_by_source.erase(count);
+    }
+  }
+  // The key stays in expiry_order; prune_locked skips keys that are gone.
+  pool.entries.erase(found);
 }
 
 std::size_t ChallengeStore::size() const {
   std::lock_guard lock(mutex_);
-  return entries_.size();
+  std::size_t total = 0;
+  for (const Pool& pool : pools_) total += pool.entries.size();
+  return total;
+}
+
+std::size_t ChallengeStore::size(ChallengePurpose purpose) const {
+  std::lock_guard lock(mutex_);
+  return pools_[static_cast<std::size_t>(purpose)].entries.size();
 }
 
 }  // namespace jit::approvals

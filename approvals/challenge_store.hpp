@@ -4,6 +4,13 @@
 // user, before it expires. A consumed challenge is remembered until its expiry so that a second use
 // is reported as `replayed` rather than as unknown. Expired entries are pruned on every issue().
 //
+// Each purpose has a pool of its own (issue 14, B4), so no caller of one purpose can starve
+// another: login challenges are handed to anyone (login/begin needs no session) and live in a small
+// pool with a quota per source address, whereas registration, presence and approval challenges are
+// issued only to authenticated callers (the API checks that) and each pool is large. Every pool
+// also keeps at most `per_name` live challenges per user name: a new one pushes that name's oldest
+// out, so one name cannot fill a pool and a user's own new challenge is always issued.
+//
 // For approvals, issue_for_request() derives the challenge from the request digest and a fresh
 // nonce (approval_challenge, request_binding.hpp) and remembers the nonce, so that the verifier can
 // recompute the challenge from the request as stored when the approval arrives.
@@ -13,6 +20,7 @@
 #include "approvals/time_point.hpp"
 #include "ca/bytes.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -34,10 +42,22 @@ inline constexpr std::size_t kChallengeBytes = 32;
 // Challenges may be issued for names nobody has (so that login/begin does not reveal who exists),
 // so the name is bounded here rather than trusted to be a policy user.
 inline constexpr std::size_t kMaxChallengeUserBytes = 256;
+inline constexpr std::size_t kMaxChallengeSourceBytes = 64;
+
+struct ChallengePoolLimits {
+  std::size_t max_entries;     // issue() answers `unavailable` beyond this, after pruning
+  std::size_t per_name;        // live challenges per user name; a new one evicts the oldest
+  std::size_t per_source = 0;  // live challenges per source; beyond: `rate_limited` (0: no quota)
+};
 
 struct ChallengeStoreLimits {
   std::chrono::seconds lifetime{120};
-  std::size_t max_entries = 100000;  // issue() answers `unavailable` beyond this
+  // Anonymous: small, and one source holds at most 16 (a browser needs one per sign-in).
+  ChallengePoolLimits login{10000, 64, 16};
+  // Authenticated callers only, so bounded by the policy's users times per_name as well.
+  ChallengePoolLimits registration{20000, 8, 0};
+  ChallengePoolLimits presence{50000, 32, 0};
+  ChallengePoolLimits approval{50000, 32, 0};
 };
 
 // What consume() hands back: the server nonce for an approval challenge, empty otherwise.
@@ -49,10 +69,17 @@ class ChallengeStore {
  public:
   explicit ChallengeStore(ChallengeStoreLimits limits = {});
 
-  // 32 random bytes, valid until now + lifetime. unavailable when the store is full after pruning;
-  // invalid_input for a user name over kMaxChallengeUserBytes; internal_error when the RNG fails.
+  // 32 random bytes, valid until now + lifetime, counted against `source`'s quota in the purpose's
+  // pool (an empty source has none; the broker always passes the peer's address for login).
+  // unavailable when the purpose's pool is full after pruning; rate_limited when the source has
+  // its quota of live challenges; invalid_input for a user name over kMaxChallengeUserBytes or a
+  // source over kMaxChallengeSourceBytes; internal_error when the RNG fails.
   [[nodiscard]] Result<ca::Bytes> issue(ChallengePurpose purpose, std::string_view user,
-                                        TimePoint now);
+                                        std::string_view source, TimePoint now);
+  [[nodiscard]] Result<ca::Bytes> issue(ChallengePurpose purpose, std::string_view user,
+                                        TimePoint now) {
+    return issue(purpose, user, {}, now);
+  }
 
   // approval_challenge(request_digest, nonce) for a fresh 32-byte nonce; purpose `approval`.
   // invalid_input when request_digest is not 32 bytes.
@@ -69,24 +96,36 @@ class ChallengeStore {
   void prune(TimePoint now);
 
   [[nodiscard]] std::size_t size() const;
+  [[nodiscard]] std::size_t size(ChallengePurpose purpose) const;
 
  private:
   struct Entry {
-    ChallengePurpose purpose;
     std::string user;
+    std::string source;
     TimePoint expires_at;
     ca::Bytes nonce;
     bool used = false;
   };
+  struct Pool {
+    ChallengePoolLimits limits{0, 0, 0};
+    std::unordered_map<std::string, Entry> entries;
+    // Keys in issue order with their expiry, for pruning from the front.
+    std::deque<std::pair<TimePoint, std::string>> expiry_order;
+    std::unordered_map<std::string, std::deque<std::string>> keys_by_name;  // in issue order
+    std::unordered_map<std::string, std::size_t> count_by_source;
+  };
+  static constexpr std::size_t kPurposes = 4;
 
-  Result<void> insert(const ca::Bytes& challenge, Entry entry, TimePoint now);
-  void prune_locked(TimePoint now);
+  Result<void> insert(ChallengePurpose purpose, const ca::Bytes& challenge, Entry entry,
+                      TimePoint now);
+  Pool& pool_of(ChallengePurpose purpose) { return pools_[static_cast<std::size_t>(purpose)]; }
+  static void prune_locked(Pool& pool, TimePoint now);
+  static void erase_locked(Pool& pool, const std::string& key);
+  static void compact_locked(Pool& pool);
 
-  ChallengeStoreLimits limits_;
+  std::chrono::seconds lifetime_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;
-  // Keys in issue order with their expiry, for pruning from the front.
-  std::deque<std::pair<TimePoint, std::string>> expiry_order_;
+  std::array<Pool, kPurposes> pools_;
 };
 
 }  // namespace jit::approvals

@@ -38,4 +38,16 @@ LockoutState record_failure(const LockoutState& state, const LockoutPolicy& poli
 
 LockoutState record_success(const LockoutState&) noexcept { return LockoutState{}; }
 
+bool is_trusted_source(TimePoint last_success, TimePoint now) noexcept {
+  return last_success != TimePoint{} && last_success <= now &&
+         now - last_success < kTrustedSourceFor;
+}
+
+Result<void> check_login_attempt(const LockoutState& per_source, const LockoutState& per_user,
+                                 bool trusted_source, TimePoint now) {
+  if (is_locked(per_source, now)) return ApprovalsErrc::locked;
+  if (!trusted_source && is_locked(per_user, now)) return ApprovalsErrc::locked;
+  return {};
+}
+
 }  // namespace jit::approvals

@@ -1,8 +1,15 @@
-// Account lockout after consecutive authentication failures, as pure functions over a small state
-// the broker stores per user. The n-th consecutive failure, from the max_failures-th on, locks the
-// account until now + base * 2^(n - max_failures), capped. A success resets the state.
-// The caller checks is_locked() before verifying anything, and does not verify (nor count) attempts
-// while the account is locked; the lock is reported as ApprovalsErrc::locked.
+// Lockout after consecutive authentication failures, as pure functions over a small state the
+// broker stores per counter. The n-th consecutive failure, from the max_failures-th on, locks the
+// counter until now + base * 2^(n - max_failures), capped. A success resets the state.
+//
+// Password logins keep two counters (issue 14, B6): one per (user, source), with the low threshold,
+// and one per user across all sources, with a much higher one. So guesses from elsewhere lock out
+// the guessing source long before they lock the user out of their own; and a source the user signed
+// in from recently (trusted) is not refused by the per-user lock at all. Proofs of presence on an
+// authenticated session count on a counter of that session only: password failures never refuse
+// them. The caller reserves an attempt before verifying (check_login_attempt, then record_failure
+// on both counters in one transaction) and clears it on success, so parallel attempts can never
+// verify more than max_failures passwords (B7). Locks are reported as ApprovalsErrc::locked.
 #pragma once
 
 #include "approvals/approvals_error.hpp"
@@ -40,5 +47,18 @@ struct LockoutState {
 
 // The state after a success (or an administrator's unlock): no failures, not locked.
 [[nodiscard]] LockoutState record_success(const LockoutState& state) noexcept;
+
+// How long after a successful login its source stays trusted for that user.
+inline constexpr std::chrono::hours kTrustedSourceFor{24 * 30};
+
+// Whether a source whose last successful login for the user was at `last_success` (the epoch:
+// never) is trusted at `now`.
+[[nodiscard]] bool is_trusted_source(TimePoint last_success, TimePoint now) noexcept;
+
+// Whether a password attempt for one user from one source may be verified: locked when the
+// (user, source) counter is locked, or when the per-user counter is and the source is not trusted.
+[[nodiscard]] Result<void> check_login_attempt(const LockoutState& per_source,
+                                               const LockoutState& per_user, bool trusted_source,
+                                               TimePoint now);
 
 }  // namespace jit::approvals

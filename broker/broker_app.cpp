@@ -44,6 +44,9 @@ AuthSettings auth_settings(const config::BrokerConfig& config) {
   settings.mfa_freshness = config.mfa.freshness;
   settings.lockout.max_failures = static_cast<std::uint32_t>(config.mfa.totp_max_failures);
   settings.lockout.base = config.mfa.lockout_base;
+  // Per user across all sources: ten times the per-source threshold (README, security notes).
+  settings.user_lockout.max_failures = settings.lockout.max_failures * 10;
+  settings.user_lockout.base = config.mfa.lockout_base;
   settings.webauthn.rp_id = config.mfa.webauthn.rp_id;
   settings.webauthn.origin = config.mfa.webauthn.origin;
   settings.webauthn.require_uv = config.mfa.webauthn.require_user_verification;
@@ -141,6 +144,8 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
 }
 
 BrokerApp::~BrokerApp() {
+  // Logins still running finish (their answers go nowhere now); waiting ones are dropped.
+  if (identity_) identity_->stop_workers();
   if (publisher_) publisher_->stop();
   // Queued writes complete with callbacks into the identity service: finish them while it lives.
   store_->close();

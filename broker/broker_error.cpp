@@ -72,6 +72,7 @@ BrokerErrc kind_of(const boost::system::error_code& ec) noexcept {
     if (ec == ApprovalsFailure::unauthenticated) return BrokerErrc::unauthenticated;
     if (ec == ApprovalsFailure::locked) return BrokerErrc::unauthenticated;
     if (ec == ApprovalsFailure::unavailable) return BrokerErrc::unavailable;
+    if (ec == ApprovalsFailure::rate_limited) return BrokerErrc::rate_limited;
   }
   return BrokerErrc::internal;
 }

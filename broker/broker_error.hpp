@@ -18,7 +18,7 @@ enum class BrokerErrc {
   not_found,          // 404
   conflict,           // 409: wrong state for this action, or a duplicate
   payload_too_large,  // 413
-  rate_limited,       // 429: account locked after repeated failures
+  rate_limited,       // 429: too many attempts from this caller; the answer says Retry-After
   unavailable,        // 503: storage full or locked; retry later
   internal,           // 500: our fault; never caused by input
   mfa_required,       // 401: the action needs a second factor in the call (or a fresh session)

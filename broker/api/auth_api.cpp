@@ -63,8 +63,15 @@ HttpResponse session_answer(const IssuedSession& issued, const AuthSettings& set
   return response;
 }
 
+// 429 with Retry-After: too many logins or challenges from this source, or from everyone.
+HttpResponse rate_limited_answer(std::chrono::seconds retry_after) {
+  auto response = error_answer(make_error_code(BrokerErrc::rate_limited));
+  response.set(http::field::retry_after, std::to_string(retry_after.count()));
+  return response;
+}
+
 void handle_login(IdentityService& identity, const HttpRequest& request, const json::object& body,
-                  const Responder& respond, const char* mfa_field) {
+                  const Responder& respond, const char* mfa_field, const std::string& remote_ip) {
   std::optional<FieldProblem> problem;
   auto user = string_field(body, "user", 64, problem);
   auto password = string_field(body, "password", 1024, problem);
@@ -76,6 +83,10 @@ void handle_login(IdentityService& identity, const HttpRequest& request, const j
     return respond(
         error_answer(http::status::bad_request, "invalid_input", "user and password are required"));
   }
+  // Refused before any work (no scrypt, no database) when this source or everyone is over the rate.
+  if (const auto wait = identity.admit_login(remote_ip); wait.count() > 0) {
+    return respond(rate_limited_answer(wait));
+  }
   const json::value* mfa = body.if_contains(mfa_field);
   json::value mfa_value = json::value(nullptr);
   if (mfa != nullptr) {
@@ -85,17 +96,20 @@ void handle_login(IdentityService& identity, const HttpRequest& request, const j
       mfa_value = *mfa;
     }
   }
-  identity.login(std::move(*user), std::move(*password), mfa_value,
-                 [respond, &identity, delivery = *delivery](Result<IssuedSession> issued) {
-                   if (!issued) {
-                     if (issued.error() == BrokerErrc::unavailable)
-                       return respond(error_answer(issued.error()));
-                     // One answer for every failure, so it tells an attacker nothing.
-                     return respond(error_answer(http::status::unauthorized, "unauthenticated",
-                                                 "invalid credentials or account locked"));
-                   }
-                   respond(session_answer(*issued, identity.settings(), delivery));
-                 });
+  identity.login(
+      std::move(*user), std::move(*password), mfa_value, remote_ip,
+      [respond, &identity, delivery = *delivery](Result<IssuedSession> issued) {
+        if (!issued) {
+          if (issued.error() == BrokerErrc::rate_limited)
+            return respond(rate_limited_answer(std::chrono::seconds{1}));
+          if (issued.error() == BrokerErrc::unavailable || issued.error() == BrokerErrc::internal)
+            return respond(error_answer(issued.error()));
+          // One answer for every failure, so it tells an attacker nothing.
+          return respond(error_answer(http::status::unauthorized, "unauthenticated",
+                                      "invalid credentials or account locked"));
+        }
+        respond(session_answer(*issued, identity.settings(), delivery));
+      });
 }
 
 }  // namespace
@@ -125,7 +139,7 @@ void add_auth_routes(Router& router, IdentityService& identity) {
                  return respond(
                      error_answer(http::status::bad_request, "invalid_input", problem->message));
                }
-               handle_login(identity, context.request, *body, respond, "mfa");
+               handle_login(identity, context.request, *body, respond, "mfa", context.remote_ip);
              });
 
   router.add(http::verb::post, "/v1/webauthn/login/finish",
@@ -136,7 +150,8 @@ void add_auth_routes(Router& router, IdentityService& identity) {
                  return respond(
                      error_answer(http::status::bad_request, "invalid_input", problem->message));
                }
-               handle_login(identity, context.request, *body, respond, "webauthn");
+               handle_login(identity, context.request, *body, respond, "webauthn",
+                            context.remote_ip);
              });
 
   router.add(
@@ -180,8 +195,13 @@ void add_auth_routes(Router& router, IdentityService& identity) {
                  return respond(error_answer(http::status::bad_request, "invalid_input",
                                              "field 'user' is required"));
                }
-               auto challenge = identity.challenges().issue(approvals::ChallengePurpose::login,
-                                                            *user, identity.now());
+               // The anonymous pool, with a quota per source: it cannot starve the others.
+               auto challenge = identity.challenges().issue(
+                   approvals::ChallengePurpose::login, *user,
+                   IdentityService::source_key(context.remote_ip), identity.now());
+               if (!challenge && challenge.error() == approvals::ApprovalsErrc::rate_limited) {
+                 return respond(rate_limited_answer(identity.settings().challenges.lifetime));
+               }
                if (!challenge) return respond(error_answer(challenge.error()));
                // No credentials are listed to an unauthenticated caller, whoever the name is, so
                // the answer does not reveal who exists or who has a passkey; passkeys are

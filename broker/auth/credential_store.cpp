@@ -57,6 +57,9 @@ void upsert_credentials(WriteContext& tx, std::string_view user, std::string_vie
   bind_blob(q, 3, sealed_totp_secret);
   q.bind(4, tx.now_seconds());
   q.exec();
+  SQLite::Statement counters(tx.db(), "DELETE FROM login_failures WHERE user = ?");
+  counters.bind(1, std::string(user));
+  counters.exec();
 }
 
 void record_totp_step(WriteContext& tx, std::string_view user, std::int64_t step) {
@@ -97,6 +100,66 @@ void set_admin_lock(WriteContext& tx, std::string_view user, bool locked) {
   q.bind(1, locked ? 1 : 0);
   q.bind(2, tx.now_seconds());
   q.bind(3, std::string(user));
+  q.exec();
+  // An administrator's lock or unlock starts every counter of the user afresh.
+  SQLite::Statement counters(tx.db(), "DELETE FROM login_failures WHERE user = ?");
+  counters.bind(1, std::string(user));
+  counters.exec();
+}
+
+SourceFailures find_source_failures(SQLite::Database& db, std::string_view user,
+                                    std::string_view source) {
+  SQLite::Statement q(db,
+                      "SELECT failures, locked_until, last_success_at FROM login_failures "
+                      "WHERE user = ? AND source = ?");
+  q.bind(1, std::string(user));
+  q.bind(2, std::string(source));
+  if (!q.executeStep()) return {};
+  return SourceFailures{q.getColumn(0).getInt(), q.getColumn(1).getInt64(),
+                        q.getColumn(2).getInt64()};
+}
+
+void record_source_failure(WriteContext& tx, std::string_view user, std::string_view source,
+                           int failures, std::int64_t locked_until, std::int64_t now) {
+  SQLite::Statement q(tx.db(),
+                      "INSERT INTO login_failures(user, source, failures, locked_until, "
+                      "last_success_at, updated_at) VALUES (?1, ?2, ?3, ?4, 0, ?5) "
+                      "ON CONFLICT(user, source) DO UPDATE SET failures = ?3, locked_until = ?4, "
+                      "updated_at = ?5");
+  q.bind(1, std::string(user));
+  q.bind(2, std::string(source));
+  q.bind(3, failures);
+  q.bind(4, locked_until);
+  q.bind(5, now);
+  q.exec();
+}
+
+void record_source_success(WriteContext& tx, std::string_view user, std::string_view source,
+                           bool remember_success, std::int64_t now) {
+  if (!remember_success) {
+    SQLite::Statement q(tx.db(), "DELETE FROM login_failures WHERE user = ? AND source = ?");
+    q.bind(1, std::string(user));
+    q.bind(2, std::string(source));
+    q.exec();
+    return;
+  }
+  SQLite::Statement q(tx.db(),
+                      "INSERT INTO login_failures(user, source, failures, locked_until, "
+                      "last_success_at, updated_at) VALUES (?1, ?2, 0, 0, ?3, ?3) "
+                      "ON CONFLICT(user, source) DO UPDATE SET failures = 0, locked_until = 0, "
+                      "last_success_at = ?3, updated_at = ?3");
+  q.bind(1, std::string(user));
+  q.bind(2, std::string(source));
+  q.bind(3, now);
+  q.exec();
+}
+
+void prune_source_failures(WriteContext& tx, std::int64_t stale_before,
+                           std::int64_t success_before) {
+  SQLite::Statement q(tx.db(),
+                      "DELETE FROM login_failures WHERE updated_at < ? AND last_success_at < ?");
+  q.bind(1, stale_before);
+  q.bind(2, success_before);
   q.exec();
 }
 

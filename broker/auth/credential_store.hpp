@@ -23,6 +23,14 @@ struct CredentialRecord {
   bool admin_locked = false;
 };
 
+// One failure counter of a user other than the per-user one in `credentials`: per source address
+// for password logins, or "session/<token hash>" for proofs of presence on one session.
+struct SourceFailures {
+  int failures = 0;
+  std::int64_t locked_until = 0;
+  std::int64_t last_success_at = 0;  // last successful login from this source (0: never)
+};
+
 struct WebAuthnCredentialRecord {
   ca::Bytes credential_id;
   std::string user;
@@ -45,6 +53,21 @@ void record_login_failure(WriteContext& tx, std::string_view user, int failed_at
                           std::int64_t locked_until);
 void clear_login_failures(WriteContext& tx, std::string_view user);
 void set_admin_lock(WriteContext& tx, std::string_view user, bool locked);
+
+// A missing row reads as no failures and no success.
+SourceFailures find_source_failures(SQLite::Database& db, std::string_view user,
+                                    std::string_view source);
+// `now` (Unix seconds) is the identity service's clock, the one locks and trust are judged by.
+void record_source_failure(WriteContext& tx, std::string_view user, std::string_view source,
+                           int failures, std::int64_t locked_until, std::int64_t now);
+// Clears the counter; `remember_success` keeps the row with the time of this success (a password
+// login's source, trusted for a while), otherwise the row goes (a session's counter).
+void record_source_success(WriteContext& tx, std::string_view user, std::string_view source,
+                           bool remember_success, std::int64_t now);
+// Rows untouched since `stale_before` and without a success since `success_before` (so locks long
+// over and trust long expired) are deleted, so guessing from many sources cannot grow the table.
+void prune_source_failures(WriteContext& tx, std::int64_t stale_before,
+                           std::int64_t success_before);
 
 std::vector<WebAuthnCredentialRecord> find_webauthn_credentials(SQLite::Database& db,
                                                                 std::string_view user);

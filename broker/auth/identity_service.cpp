@@ -52,7 +52,10 @@ IdentityService::IdentityService(Store& store, const config::Policy& policy, ca:
       policy_(policy),
       data_key_(std::move(data_key)),
       settings_(std::move(settings)),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      challenges_(settings_.challenges),
+      limiter_(settings_.login_rate),
+      workers_(settings_.password_threads, settings_.password_queue) {}
 
 Result<Caller> IdentityService::authenticate(const HttpRequest& request) const {
   Caller caller;
@@ -91,8 +94,9 @@ Result<Caller> IdentityService::authenticate(const HttpRequest& request) const {
   return caller;
 }
 
-void IdentityService::record_auth_failure(const std::string& user, bool exists, bool counted,
-                                          std::string action, std::string why,
+void IdentityService::record_auth_failure(const std::string& user, bool exists, std::string action,
+                                          std::string why, std::string session_counter,
+                                          std::optional<boost::json::object> lock,
                                           std::function<void(boost::system::error_code)> done) {
   const auto now = clock_();
   const auto policy = settings_.lockout;
@@ -106,81 +110,155 @@ void IdentityService::record_auth_failure(const std::string& user, bool exists, 
     details["name_tag"] = unknown_login_name_tag(data_key_, user);
   }
   store_.write(
-      [user, exists, counted, action, object, details, now, policy](WriteContext& tx) {
-        if (counted) {
-          if (auto credentials = find_credentials(tx.db(), user)) {
-            approvals::LockoutState state{static_cast<std::uint32_t>(credentials->failed_attempts),
-                                          approvals::from_unix_seconds(credentials->locked_until)};
-            const auto next = approvals::record_failure(state, policy, now);
-            record_login_failure(tx, user, static_cast<int>(next.failures),
-                                 approvals::to_unix_seconds(next.locked_until));
-            if (next.locked_until > now && !(state.locked_until > now)) {
-              tx.audit({"system", "user.locked_out", "user/" + user,
-                        details_json({{"failures", next.failures},
-                                      {"until", approvals::to_unix_seconds(next.locked_until)}})});
-            }
+      [user, exists, session_counter, lock, action, object, details, now,
+       policy](WriteContext& tx) {
+        if (!session_counter.empty() && find_credentials(tx.db(), user)) {
+          const auto row = find_source_failures(tx.db(), user, session_counter);
+          const approvals::LockoutState state{static_cast<std::uint32_t>(row.failures),
+                                              approvals::from_unix_seconds(row.locked_until)};
+          const auto next = approvals::record_failure(state, policy, now);
+          record_source_failure(tx, user, session_counter, static_cast<int>(next.failures),
+                                approvals::to_unix_seconds(next.locked_until),
+                                approvals::to_unix_seconds(now));
+          if (approvals::is_locked(next, now) && !approvals::is_locked(state, now)) {
+            tx.audit({"system", "user.locked_out", "user/" + user,
+                      details_json({{"scope", "session"},
+                                    {"failures", next.failures},
+                                    {"until", approvals::to_unix_seconds(next.locked_until)}})});
           }
         }
+        if (lock) tx.audit({"system", "user.locked_out", "user/" + user, details_json(*lock)});
         tx.audit({exists ? user : "unknown", action, object, details_json(details)});
         return boost::system::error_code{};
       },
       std::move(done));
 }
 
-void IdentityService::fail_login(const std::string& user, bool exists, bool counted,
-                                 const std::string& why,
-                                 std::function<void(Result<IssuedSession>)> done) {
+void IdentityService::fail_login(const std::string& user, bool exists, const std::string& why,
+                                 std::optional<boost::json::object> lock, const LoginDone& done) {
   record_auth_failure(
-      user, exists, counted, "login.failure", why,
-      [done = std::move(done)](boost::system::error_code ec) {
+      user, exists, "login.failure", why, {}, std::move(lock),
+      [done](boost::system::error_code ec) {
         done(ec == BrokerErrc::unavailable ? ec : make_error_code(BrokerErrc::unauthenticated));
       });
 }
 
+std::chrono::seconds IdentityService::admit_login(std::string_view remote_ip) {
+  return limiter_.admit(source_of(remote_ip), clock_());
+}
+
 void IdentityService::login(std::string user, std::string password, const boost::json::value& mfa,
+                            std::string_view remote_ip,
                             std::function<void(Result<IssuedSession>)> done) {
+  auto answer = std::make_shared<LoginDone>(std::move(done));
+  const bool queued =
+      workers_.post([this, user = std::move(user), password = std::move(password),
+                     mfa = boost::json::value(mfa), source = source_of(remote_ip), answer]() {
+        try {
+          login_now(user, password, mfa, source, *answer);
+        } catch (...) {
+          // The store or the allocator failed; a second answer, if one was already given, is
+          // ignored.
+          (*answer)(make_error_code(BrokerErrc::internal));
+        }
+      });
+  if (!queued) (*answer)(make_error_code(BrokerErrc::rate_limited));
+}
+
+Result<std::optional<boost::json::object>> IdentityService::reserve_login_attempt(
+    const std::string& user, const std::string& source, approvals::TimePoint now) {
+  std::optional<boost::json::object> lock;
+  const auto per_source_policy = settings_.lockout;
+  const auto per_user_policy = settings_.user_lockout;
+  // One transaction reads both counters, decides, and records this attempt as a failure: the
+  // writer runs jobs one at a time, so no two attempts can both see the same count.
+  const auto ec = store_.write_sync([&](WriteContext& tx) -> boost::system::error_code {
+    const auto credentials = find_credentials(tx.db(), user);
+    if (!credentials) return BrokerErrc::unauthenticated;
+    const auto row = find_source_failures(tx.db(), user, source);
+    const approvals::LockoutState per_user{static_cast<std::uint32_t>(credentials->failed_attempts),
+                                           approvals::from_unix_seconds(credentials->locked_until)};
+    const approvals::LockoutState per_source{static_cast<std::uint32_t>(row.failures),
+                                             approvals::from_unix_seconds(row.locked_until)};
+    const bool trusted =
+        approvals::is_trusted_source(approvals::from_unix_seconds(row.last_success_at), now);
+    if (auto admitted = approvals::check_login_attempt(per_source, per_user, trusted, now);
+        !admitted) {
+      return admitted.error();
+    }
+    const auto next_user = approvals::record_failure(per_user, per_user_policy, now);
+    const auto next_source = approvals::record_failure(per_source, per_source_policy, now);
+    record_login_failure(tx, user, static_cast<int>(next_user.failures),
+                         approvals::to_unix_seconds(next_user.locked_until));
+    const std::int64_t now_s = approvals::to_unix_seconds(now);
+    record_source_failure(tx, user, source, static_cast<int>(next_source.failures),
+                          approvals::to_unix_seconds(next_source.locked_until), now_s);
+    prune_source_failures(tx, now_s - 2 * per_source_policy.cap.count(),
+                          now_s - std::chrono::seconds(approvals::kTrustedSourceFor).count());
+    const auto lock_details = [](std::string_view scope, const approvals::LockoutState& next) {
+      return boost::json::object{{"scope", scope},
+                                 {"failures", next.failures},
+                                 {"until", approvals::to_unix_seconds(next.locked_until)}};
+    };
+    if (approvals::is_locked(next_source, now) && !approvals::is_locked(per_source, now)) {
+      lock = lock_details("source", next_source);
+      (*lock)["source"] = source;
+    } else if (approvals::is_locked(next_user, now) && !approvals::is_locked(per_user, now)) {
+      lock = lock_details("user", next_user);
+    }
+    return {};
+  });
+  if (ec) return ec;
+  return lock;
+}
+
+void IdentityService::login_now(const std::string& user, const std::string& password,
+                                const boost::json::value& mfa, const std::string& source,
+                                const LoginDone& done) {
   const auto now = clock_();
   if (!is_safe_name(user)) {
     (void)approvals::dummy_verify(password);
-    return fail_login(user, false, false, "malformed user name", std::move(done));
+    return fail_login(user, false, "malformed user name", std::nullopt, done);
   }
   auto credentials = store_.read([&](SQLite::Database& db) { return find_credentials(db, user); });
   const bool known = credentials.has_value() && policy_.find_user(user) != nullptr;
   if (!known) {
     (void)approvals::dummy_verify(password);
-    return fail_login(user, false, false, "unknown user", std::move(done));
+    return fail_login(user, false, "unknown user", std::nullopt, done);
   }
   if (credentials->admin_locked) {
     (void)approvals::dummy_verify(password);
-    return fail_login(user, true, false, "account locked by an administrator", std::move(done));
+    return fail_login(user, true, "account locked by an administrator", std::nullopt, done);
   }
-  approvals::LockoutState lockout{static_cast<std::uint32_t>(credentials->failed_attempts),
-                                  approvals::from_unix_seconds(credentials->locked_until)};
-  if (approvals::is_locked(lockout, now)) {
+  auto reserved = reserve_login_attempt(user, source, now);
+  if (!reserved) {
+    if (reserved.error() == BrokerErrc::unavailable) return done(reserved.error());
     (void)approvals::dummy_verify(password);
     // Not counted: attempts during a lock do not extend it.
-    return fail_login(user, true, false, "account locked after repeated failures", std::move(done));
+    return fail_login(user, true, "account locked after repeated failures", std::nullopt, done);
   }
+  auto lock = std::move(*reserved);
   if (!approvals::verify_password(password, credentials->password_hash)) {
-    return fail_login(user, true, true, "wrong password", std::move(done));
+    return fail_login(user, true, "wrong password", std::move(lock), done);
   }
   auto submission = approvals::parse_mfa_submission(mfa);
-  if (!submission)
-    return fail_login(user, true, true, "missing or malformed second factor", std::move(done));
+  if (!submission) {
+    return fail_login(user, true, "missing or malformed second factor", std::move(lock), done);
+  }
   auto verified = store_.read([&](SQLite::Database& db) {
     return verify_mfa(mfa_context(), db, *credentials, *submission, MfaPurpose::login, nullptr,
                       now);
   });
   if (!verified) {
     const bool replay = verified.error() == ApprovalsErrc::replayed;
-    return fail_login(user, true, true, replay ? "second factor replayed" : "wrong second factor",
-                      std::move(done));
+    return fail_login(user, true, replay ? "second factor replayed" : "wrong second factor",
+                      std::move(lock), done);
   }
   const auto limits = settings_.sessions;
   auto issued = std::make_shared<IssuedSession>();
   const bool cloned = verified->cloned_credential;
   store_.write(
-      [user, verified = *verified, limits, issued, now,
+      [user, source, verified = *verified, limits, issued, now,
        hash = credentials->password_hash](WriteContext& tx) -> boost::system::error_code {
         // An administrator may have locked or reset the account since the checks above.
         const auto current = find_credentials(tx.db(), user);
@@ -189,20 +267,22 @@ void IdentityService::login(std::string user, std::string password, const boost:
         }
         if (auto ec = commit_mfa(tx, verified)) return ec;
         if (verified.cloned_credential) return {};
+        // The attempt reserved as a failure was not one: clear it, and trust this source.
         clear_login_failures(tx, user);
+        record_source_success(tx, user, source, true, approvals::to_unix_seconds(now));
         *issued = create_session(tx, user, approvals::to_unix_seconds(now), limits);
         tx.audit({user, "login.success", "user/" + user,
                   details_json({{"factor", factor_name(verified.evidence)}})});
         return {};
       },
-      [this, user, cloned, issued, done = std::move(done)](boost::system::error_code ec) mutable {
+      [this, user, cloned, issued, lock, done](boost::system::error_code ec) mutable {
         if (ec == BrokerErrc::unavailable) return done(ec);
         if (ec || cloned) {
-          return fail_login(user, true, true,
+          return fail_login(user, true,
                             cloned                              ? "credential counter went back"
                             : ec == BrokerErrc::unauthenticated ? "account changed during login"
                                                                 : "second factor replayed",
-                            std::move(done));
+                            std::move(lock), done);
         }
         done(std::move(*issued));
       });
@@ -235,21 +315,25 @@ void IdentityService::prove_presence(const Caller& caller, const boost::json::va
   auto credentials =
       store_.read([&](SQLite::Database& db) { return find_credentials(db, caller.user); });
   if (!credentials) return done(make_error_code(BrokerErrc::unauthenticated));
-  approvals::LockoutState lockout{static_cast<std::uint32_t>(credentials->failed_attempts),
-                                  approvals::from_unix_seconds(credentials->locked_until)};
-  if (credentials->admin_locked || approvals::is_locked(lockout, now)) {
-    return done(make_error_code(ApprovalsErrc::locked));
-  }
+  if (credentials->admin_locked) return done(make_error_code(ApprovalsErrc::locked));
+  // Only this session's own failed proofs lock it: password failures, from anywhere, never do.
+  std::string counter = "session/" + caller.session.token_hash;
+  const auto row = store_.read(
+      [&](SQLite::Database& db) { return find_source_failures(db, caller.user, counter); });
+  const approvals::LockoutState lockout{static_cast<std::uint32_t>(row.failures),
+                                        approvals::from_unix_seconds(row.locked_until)};
+  if (approvals::is_locked(lockout, now)) return done(make_error_code(ApprovalsErrc::locked));
   auto verified = store_.read([&](SQLite::Database& db) {
     return verify_mfa(mfa_context(), db, *credentials, *submission, purpose,
                       approval_subject ? &*approval_subject : nullptr, now);
   });
   if (!verified) {
-    // Failed proofs count toward the lockout like failed logins (invariant 5) and are audited.
+    // Failed proofs count toward this session's lockout (invariant 5) and are audited.
     const auto error = verified.error();
     return record_auth_failure(
-        caller.user, true, true, "presence.failure",
+        caller.user, true, "presence.failure",
         error == ApprovalsErrc::replayed ? "second factor replayed" : "wrong second factor",
+        std::move(counter), std::nullopt,
         [error, done = std::move(done)](boost::system::error_code ec) { done(ec ? ec : error); });
   }
   const bool cloned = verified->cloned_credential;
@@ -257,7 +341,8 @@ void IdentityService::prove_presence(const Caller& caller, const boost::json::va
       [caller, verified = *verified, now](WriteContext& tx) -> boost::system::error_code {
         if (auto ec = commit_mfa(tx, verified)) return ec;
         if (!verified.cloned_credential) {
-          clear_login_failures(tx, caller.user);
+          record_source_success(tx, caller.user, "session/" + caller.session.token_hash, false,
+                                approvals::to_unix_seconds(now));
           record_session_mfa(tx, caller.session.token_hash, approvals::to_unix_seconds(now));
         }
         return {};

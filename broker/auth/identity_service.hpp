@@ -7,12 +7,15 @@
 #include "approvals/challenge_store.hpp"
 #include "approvals/lockout.hpp"
 #include "approvals/webauthn_types.hpp"
+#include "broker/auth/login_limiter.hpp"
 #include "broker/auth/mfa_check.hpp"
+#include "broker/auth/password_workers.hpp"
 #include "broker/auth/session_tokens.hpp"
 #include "broker/http/http_types.hpp"
 #include "broker/store/store.hpp"
 #include "config/policy.hpp"
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <functional>
@@ -25,8 +28,15 @@ namespace jit::broker {
 struct AuthSettings {
   SessionLimits sessions;
   std::chrono::seconds mfa_freshness{300};
+  // Per (user, source) for password logins, and per session for proofs of presence.
   approvals::LockoutPolicy lockout;
+  // Per user across all sources: password logins only, a much higher threshold (approvals/lockout).
+  approvals::LockoutPolicy user_lockout{50, std::chrono::seconds{60}, std::chrono::seconds{3600}};
   approvals::WebAuthnSettings webauthn;
+  LoginRateLimits login_rate;
+  unsigned password_threads = 0;    // 0: half the hardware threads, at least one
+  std::size_t password_queue = 64;  // logins waiting for a password worker; beyond: 429
+  approvals::ChallengeStoreLimits challenges;
 };
 
 struct Caller {
@@ -54,23 +64,37 @@ class IdentityService {
   // any method but GET/HEAD also needs the CSRF header. A user no longer in policy is refused.
   Result<Caller> authenticate(const HttpRequest& request) const;
 
-  // Password plus `mfa`. Unknown user, wrong password, wrong factor and locked account all answer
-  // `unauthenticated` after the same scrypt cost; the audit log says which it was.
+  // Zero when a password login from `remote_ip` may go ahead now (it is counted), else how long
+  // the caller should wait (answer 429 with Retry-After, and do nothing else).
+  std::chrono::seconds admit_login(std::string_view remote_ip);
+
+  // Password plus `mfa`, on a password worker (never on the caller's thread); `done` runs on a
+  // worker or the store's writer thread. Unknown user, wrong password, wrong factor and locked
+  // account all answer `unauthenticated` after the same scrypt cost; the audit log says which it
+  // was. `rate_limited` when the workers' queue is full. The attempt is recorded as a failure on
+  // the user's and the (user, source) counters before the password is verified, and cleared on
+  // success, so parallel guesses never verify more passwords than the lockout allows.
   void login(std::string user, std::string password, const boost::json::value& mfa,
-             std::function<void(Result<IssuedSession>)> done);
+             std::string_view remote_ip, std::function<void(Result<IssuedSession>)> done);
+
+  // Drops logins still waiting for a worker and waits for the running ones (before shutdown).
+  void stop_workers() { workers_.stop(); }
 
   void logout(const Caller& caller, std::function<void(boost::system::error_code)> done);
 
   // Sensitive actions. With `mfa` in the call it is verified (and the session's MFA time renewed);
-  // without it, `allow_fresh_session` accepts a session whose last MFA is within the freshness
-  // window (create-request and mint), otherwise the call is refused (approve, deny, break-glass).
-  // For approval the WebAuthn challenge must be bound to `approval_subject`.
+  // only failed proofs on this same session can lock it, never password failures. Without it,
+  // `allow_fresh_session` accepts a session whose last MFA is within the freshness window
+  // (create-request and mint), otherwise the call is refused (approve, deny, break-glass). For
+  // approval the WebAuthn challenge must be bound to `approval_subject`.
   void prove_presence(const Caller& caller, const boost::json::value* mfa, bool allow_fresh_session,
                       MfaPurpose purpose,
                       std::optional<approvals::ApprovalSubject> approval_subject,
                       std::function<void(Result<Presence>)> done);
 
   approvals::ChallengeStore& challenges() { return challenges_; }
+  // The address a quota or counter is kept for (see source_of).
+  static std::string source_key(std::string_view remote_ip) { return source_of(remote_ip); }
   const AuthSettings& settings() const { return settings_; }
   const config::Policy& policy() const { return policy_; }
   Store& store() { return store_; }
@@ -79,12 +103,26 @@ class IdentityService {
   MfaContext mfa_context() { return {challenges_, settings_.webauthn, data_key_}; }
 
  private:
-  // Audits a failed login or presence proof; `counted` failures advance the lockout. For a name
-  // that is no user (`exists` false) only a hash prefix of the name is recorded.
-  void record_auth_failure(const std::string& user, bool exists, bool counted, std::string action,
-                           std::string why, std::function<void(boost::system::error_code)> done);
-  void fail_login(const std::string& user, bool exists, bool counted, const std::string& why,
-                  std::function<void(Result<IssuedSession>)> done);
+  using LoginDone = std::function<void(Result<IssuedSession>)>;
+
+  // The login itself, on a password worker.
+  void login_now(const std::string& user, const std::string& password,
+                 const boost::json::value& mfa, const std::string& source, const LoginDone& done);
+  // Records one failure on the user's and the (user, source) counters if neither refuses the
+  // attempt (ApprovalsErrc::locked otherwise). The audit details of a lock this failure begins,
+  // if it begins one, are returned, to be written when the attempt does fail.
+  Result<std::optional<boost::json::object>> reserve_login_attempt(const std::string& user,
+                                                                   const std::string& source,
+                                                                   approvals::TimePoint now);
+  // Audits a failed login or presence proof. `session_counter` (presence only) is the counter the
+  // failure advances; `lock` the details of a lock it began. For a name that is no user (`exists`
+  // false) only a hash prefix of the name is recorded.
+  void record_auth_failure(const std::string& user, bool exists, std::string action,
+                           std::string why, std::string session_counter,
+                           std::optional<boost::json::object> lock,
+                           std::function<void(boost::system::error_code)> done);
+  void fail_login(const std::string& user, bool exists, const std::string& why,
+                  std::optional<boost::json::object> lock, const LoginDone& done);
 
   Store& store_;
   const config::Policy& policy_;
@@ -92,6 +130,8 @@ class IdentityService {
   AuthSettings settings_;
   Clock clock_;
   approvals::ChallengeStore challenges_;
+  LoginLimiter limiter_;
+  PasswordWorkers workers_;  // last: its threads stop first, while everything they use lives
 };
 
 // Reads the session token from the Cookie header, if any.

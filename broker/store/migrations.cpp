@@ -125,6 +125,22 @@ CREATE TABLE counters (
 INSERT INTO counters(name, value) VALUES ('ssh_serial', 0), ('krl_version', 0), ('crl_number', 0);
 )sql";
 
+// Version 4: failure counters per (user, source) beside the per-user one in `credentials`, so
+// guesses from one place lock out that place and not the user everywhere (issue 14, B6). `source`
+// is an address ("192.0.2.7", "2001:db8::/64") or "session/<token hash>" for presence proofs.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE login_failures (
+  user              TEXT NOT NULL REFERENCES credentials(user) ON DELETE CASCADE,
+  source            TEXT NOT NULL,
+  failures          INTEGER NOT NULL DEFAULT 0,
+  locked_until      INTEGER NOT NULL DEFAULT 0,
+  last_success_at   INTEGER NOT NULL DEFAULT 0,
+  updated_at        INTEGER NOT NULL,
+  PRIMARY KEY (user, source)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX login_failures_by_age ON login_failures(updated_at);
+)sql";
+
 // Version 6: the audit chain is keyed (HMAC-SHA256 under a key derived from the data key); the
 // records written so far are re-keyed in place (audit_rekey.hpp says why, rather than a marker).
 // Pages of GET /v1/audit read by seq, the primary key, so no index is needed.
@@ -138,6 +154,7 @@ void rekey_audit_chain_now(SQLite::Database& db, const AuditChainKey& key) {
 constexpr std::array kMigrations = {
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
+    Migration{4, kSchemaV4},
     Migration{6, kSchemaV6, rekey_audit_chain_now},
 };
 

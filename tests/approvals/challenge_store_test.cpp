@@ -74,7 +74,9 @@ TEST(ChallengeStore, BoundsUserNames) {
 }
 
 TEST(ChallengeStore, PrunesExpiredEntriesAndBoundsItsSize) {
-  ChallengeStore store(ChallengeStoreLimits{seconds{120}, 3});
+  ChallengeStoreLimits limits;
+  limits.login = {3, 64, 0};
+  ChallengeStore store(limits);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(store.issue(ChallengePurpose::login, "u", kNow));
   EXPECT_EQ(store.issue(ChallengePurpose::login, "u", kNow + seconds{119}).error(),
             ApprovalsErrc::unavailable);
@@ -83,6 +85,65 @@ TEST(ChallengeStore, PrunesExpiredEntriesAndBoundsItsSize) {
   EXPECT_EQ(store.size(), 1u);
   store.prune(kNow + seconds{240});
   EXPECT_EQ(store.size(), 0u);
+}
+
+TEST(ChallengeStore, AFullLoginPoolLeavesTheOtherPurposes) {
+  ChallengeStoreLimits limits;
+  limits.login = {3, 64, 0};
+  ChallengeStore store(limits);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store.issue(ChallengePurpose::login, "u" + std::to_string(i), kNow));
+  }
+  EXPECT_EQ(store.issue(ChallengePurpose::login, "u9", kNow).error(), ApprovalsErrc::unavailable);
+  EXPECT_TRUE(store.issue(ChallengePurpose::presence, "carol", kNow).has_value());
+  EXPECT_TRUE(store.issue(ChallengePurpose::registration, "carol", kNow).has_value());
+  const ca::Bytes digest = request_digest({"r-1", "alice", "db", 3600, "why", "T-1"}).value();
+  EXPECT_TRUE(store.issue_for_request(digest, "carol", kNow).has_value());
+  EXPECT_EQ(store.size(ChallengePurpose::login), 3u);
+  EXPECT_EQ(store.size(), 6u);
+  // A challenge is looked up in its own purpose's pool only.
+  const ca::Bytes presence = store.issue(ChallengePurpose::presence, "carol", kNow).value();
+  EXPECT_EQ(store.consume(presence, ChallengePurpose::login, "carol", kNow).error(),
+            ApprovalsErrc::challenge_mismatch);
+  EXPECT_TRUE(store.consume(presence, ChallengePurpose::presence, "carol", kNow).has_value());
+}
+
+TEST(ChallengeStore, EachSourceHasAQuotaOfLiveChallenges) {
+  ChallengeStoreLimits limits;
+  limits.login = {100, 64, 2};
+  ChallengeStore store(limits);
+  ASSERT_TRUE(store.issue(ChallengePurpose::login, "a", "192.0.2.1", kNow));
+  const ca::Bytes used = store.issue(ChallengePurpose::login, "b", "192.0.2.1", kNow).value();
+  EXPECT_EQ(store.issue(ChallengePurpose::login, "c", "192.0.2.1", kNow).error(),
+            ApprovalsErrc::rate_limited);
+  // Consumed challenges still count until they expire (they are kept to report replays).
+  ASSERT_TRUE(store.consume(used, ChallengePurpose::login, "b", kNow));
+  EXPECT_EQ(store.issue(ChallengePurpose::login, "c", "192.0.2.1", kNow).error(),
+            ApprovalsErrc::rate_limited);
+  EXPECT_TRUE(store.issue(ChallengePurpose::login, "c", "192.0.2.2", kNow).has_value());
+  EXPECT_TRUE(store.issue(ChallengePurpose::login, "c", "192.0.2.1", kNow + seconds{120}));
+  EXPECT_EQ(store.issue(ChallengePurpose::login, "c", std::string(65, '1'), kNow).error(),
+            ApprovalsErrc::invalid_input);
+}
+
+TEST(ChallengeStore, ANamesNewestChallengePushesItsOldestOut) {
+  ChallengeStoreLimits limits;
+  limits.presence = {100, 2, 0};
+  ChallengeStore store(limits);
+  const ca::Bytes first = store.issue(ChallengePurpose::presence, "carol", kNow).value();
+  const ca::Bytes second = store.issue(ChallengePurpose::presence, "carol", kNow).value();
+  const ca::Bytes third = store.issue(ChallengePurpose::presence, "carol", kNow).value();
+  const ca::Bytes other = store.issue(ChallengePurpose::presence, "dave", kNow).value();
+  EXPECT_EQ(store.size(ChallengePurpose::presence), 3u);
+  EXPECT_EQ(store.consume(first, ChallengePurpose::presence, "carol", kNow).error(),
+            ApprovalsErrc::challenge_mismatch);
+  EXPECT_TRUE(store.consume(second, ChallengePurpose::presence, "carol", kNow).has_value());
+  EXPECT_TRUE(store.consume(third, ChallengePurpose::presence, "carol", kNow).has_value());
+  EXPECT_TRUE(store.consume(other, ChallengePurpose::presence, "dave", kNow).has_value());
+  // Cycling through one name's slots many times keeps the store bounded.
+  for (int i = 0; i < 1000; ++i)
+    ASSERT_TRUE(store.issue(ChallengePurpose::presence, "carol", kNow));
+  EXPECT_EQ(store.size(ChallengePurpose::presence), 3u);
 }
 
 TEST(ChallengeStore, RequestBoundChallengesCarryTheirNonce) {
@@ -100,16 +161,19 @@ TEST(ChallengeStore, RequestBoundChallengesCarryTheirNonce) {
 TEST(ChallengeStore, ConcurrentUseConsumesEachChallengeOnce) {
   ChallengeStore store;
   std::vector<ca::Bytes> challenges;
+  // A name each: one name keeps at most 64 live login challenges.
   for (int i = 0; i < 200; ++i) {
-    challenges.push_back(store.issue(ChallengePurpose::login, "alice", kNow).value());
+    challenges.push_back(
+        store.issue(ChallengePurpose::login, "u" + std::to_string(i), kNow).value());
   }
   std::atomic<int> accepted{0};
   std::atomic<int> replayed{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
-      for (const auto& challenge : challenges) {
-        auto result = store.consume(challenge, ChallengePurpose::login, "alice", kNow);
+      for (std::size_t i = 0; i < challenges.size(); ++i) {
+        auto result =
+            store.consume(challenges[i], ChallengePurpose::login, "u" + std::to_string(i), kNow);
         if (result) {
           ++accepted;
         } else if (result.error() == ApprovalsErrc::replayed) {

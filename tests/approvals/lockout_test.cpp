@@ -56,6 +56,54 @@ TEST(Lockout, SuccessResets) {
   EXPECT_FALSE(is_locked(state, kStart));
 }
 
+TEST(Lockout, LoginAttemptsCountPerSourceAndPerUser) {
+  const LockoutPolicy per_source{5, seconds{60}, seconds{3600}};
+  const LockoutPolicy per_user{50, seconds{60}, seconds{3600}};
+  LockoutState attacker_source, user;
+  // Guesses from one source: that source is locked after 5, the user is not.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(check_login_attempt(attacker_source, user, false, kStart).has_value());
+    attacker_source = record_failure(attacker_source, per_source, kStart);
+    user = record_failure(user, per_user, kStart);
+  }
+  EXPECT_EQ(check_login_attempt(attacker_source, user, false, kStart).error(),
+            ApprovalsErrc::locked);
+  const LockoutState own_source;
+  EXPECT_TRUE(check_login_attempt(own_source, user, false, kStart).has_value());
+  // At the per-user threshold every untrusted source is refused, a trusted one is not.
+  for (int i = 5; i < 50; ++i) user = record_failure(user, per_user, kStart);
+  EXPECT_EQ(check_login_attempt(own_source, user, false, kStart).error(), ApprovalsErrc::locked);
+  EXPECT_TRUE(check_login_attempt(own_source, user, true, kStart).has_value());
+  // A trusted source's own counter still locks it.
+  EXPECT_EQ(check_login_attempt(attacker_source, user, true, kStart).error(),
+            ApprovalsErrc::locked);
+}
+
+TEST(Lockout, ASourceStaysTrustedForThirtyDaysAfterASuccess) {
+  EXPECT_FALSE(is_trusted_source(TimePoint{}, kStart));
+  EXPECT_TRUE(is_trusted_source(kStart, kStart));
+  EXPECT_TRUE(is_trusted_source(kStart - std::chrono::hours{24 * 30} + seconds{1}, kStart));
+  EXPECT_FALSE(is_trusted_source(kStart - std::chrono::hours{24 * 30}, kStart));
+  EXPECT_FALSE(is_trusted_source(kStart + seconds{1}, kStart));  // from the future: no
+}
+
+// Reserving before verifying (issue 14, B7): an attempt is recorded as a failure before its
+// password is checked, so of any number of attempts that race, at most max_failures are admitted.
+TEST(Lockout, ReservedAttemptsAdmitAtMostTheLimit) {
+  const LockoutPolicy policy{5, seconds{60}, seconds{3600}};
+  LockoutState source, user;
+  int admitted = 0;
+  for (int i = 0; i < 12; ++i) {
+    if (!check_login_attempt(source, user, false, kStart)) continue;
+    ++admitted;
+    source = record_failure(source, policy, kStart);
+    user = record_failure(user, LockoutPolicy{50, seconds{60}, seconds{3600}}, kStart);
+  }
+  EXPECT_EQ(admitted, 5);
+  // A success clears the reservation.
+  EXPECT_TRUE(check_login_attempt(record_success(source), user, false, kStart).has_value());
+}
+
 TEST(Lockout, FailureErrorClassesMapForTheBroker) {
   EXPECT_TRUE(make_error_code(ApprovalsErrc::locked) == ApprovalsFailure::locked);
   EXPECT_TRUE(make_error_code(ApprovalsErrc::replayed) == ApprovalsFailure::unauthenticated);
@@ -64,6 +112,7 @@ TEST(Lockout, FailureErrorClassesMapForTheBroker) {
   EXPECT_TRUE(make_error_code(ApprovalsErrc::unsupported) == ApprovalsFailure::bad_request);
   EXPECT_TRUE(make_error_code(ApprovalsErrc::unavailable) == ApprovalsFailure::unavailable);
   EXPECT_TRUE(make_error_code(ApprovalsErrc::internal_error) == ApprovalsFailure::internal);
+  EXPECT_TRUE(make_error_code(ApprovalsErrc::rate_limited) == ApprovalsFailure::rate_limited);
   EXPECT_FALSE(make_error_code(ApprovalsErrc::invalid_input) == ApprovalsFailure::unauthenticated);
 }
 

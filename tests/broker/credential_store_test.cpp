@@ -46,6 +46,32 @@ TEST_F(CredentialStoreTest, EnrollThenResetClearsFailuresAndReplayState) {
   EXPECT_FALSE(load("bob"));
 }
 
+TEST_F(CredentialStoreTest, SourceCountersAreKeptPerSourcePrunedAndClearedByAnAdmin) {
+  const auto counter = [&](const std::string& source) {
+    return store_->read(
+        [&](SQLite::Database& db) { return find_source_failures(db, "alice", source); });
+  };
+  write([&](WriteContext& tx) { upsert_credentials(tx, "alice", "h", sealed_); });
+  write([&](WriteContext& tx) {
+    record_source_failure(tx, "alice", "192.0.2.1", 3, 5000, 1000);
+    record_source_success(tx, "alice", "192.0.2.2", true, 1000);
+    record_source_failure(tx, "alice", "session/ab", 1, 0, 1000);
+  });
+  EXPECT_EQ(counter("192.0.2.1").failures, 3);
+  EXPECT_EQ(counter("192.0.2.1").locked_until, 5000);
+  EXPECT_EQ(counter("192.0.2.2").last_success_at, 1000);
+  EXPECT_EQ(counter("192.0.2.2").failures, 0);
+  EXPECT_EQ(counter("192.0.2.3").failures, 0);  // never seen: no failures
+  write([&](WriteContext& tx) { record_source_success(tx, "alice", "session/ab", false, 1001); });
+  EXPECT_EQ(counter("session/ab").failures, 0);
+  // Stale rows go unless a recent success keeps them (trust).
+  write([&](WriteContext& tx) { prune_source_failures(tx, 2000, 500); });
+  EXPECT_EQ(counter("192.0.2.1").failures, 0);
+  EXPECT_EQ(counter("192.0.2.2").last_success_at, 1000);
+  write([&](WriteContext& tx) { set_admin_lock(tx, "alice", false); });
+  EXPECT_EQ(counter("192.0.2.2").last_success_at, 0);
+}
+
 TEST_F(CredentialStoreTest, TotpStepNeverGoesBack) {
   write([&](WriteContext& tx) { upsert_credentials(tx, "alice", "h", sealed_); });
   write([&](WriteContext& tx) {

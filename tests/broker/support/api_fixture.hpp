@@ -70,6 +70,9 @@ class ApiFixture {
     broker::AuthSettings s;
     s.lockout.max_failures = 5;
     s.lockout.base = std::chrono::seconds(60);
+    // The clock only moves when a test moves it, so the login rate must never decide a test here.
+    s.login_rate.per_source = {1.0, 1'000'000};
+    s.login_rate.overall = {1.0, 1'000'000};
     return s;
   }
 
@@ -100,7 +103,7 @@ class ApiFixture {
       context.request.prepare_payload();
     }
     for (const auto& [name, value] : headers) context.request.set(name, value);
-    context.remote_ip = "127.0.0.1";
+    context.remote_ip = source_;
     std::promise<broker::HttpResponse> promise;
     auto future = promise.get_future();
     router_.dispatch(std::move(context), [&promise](broker::HttpResponse response) {
@@ -138,6 +141,9 @@ class ApiFixture {
   }
 
   void advance(std::chrono::seconds by) { now_ += by; }
+
+  // The peer address the next calls come from.
+  std::string source_ = "127.0.0.1";
 
   TempDir dir_;
   config::Policy policy_;

@@ -132,6 +132,10 @@ struct FuzzBroker::State {
     // Inputs send wrong second factors all the time; a lockout would close the paths behind the
     // factor check (TOTP and WebAuthn verification) for every later input.
     settings.lockout.max_failures = std::numeric_limits<std::uint32_t>::max();
+    settings.user_lockout.max_failures = std::numeric_limits<std::uint32_t>::max();
+    // The fuzzer's clock does not move, so no login rate may ever refuse an input.
+    settings.login_rate.per_source = {1.0, std::numeric_limits<std::uint32_t>::max()};
+    settings.login_rate.overall = {1.0, std::numeric_limits<std::uint32_t>::max()};
     return settings;
   }
 
