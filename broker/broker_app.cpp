@@ -117,6 +117,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   limits.max_body_bytes = config_.http.max_body_bytes;
   limits.max_header_bytes = config_.http.max_header_bytes;
   limits.read_timeout = config_.http.read_timeout;
+  limits.max_connections = config_.http.max_connections;
   server_ = std::make_unique<HttpsServer>(io_, tls_, listen_endpoint(config_.listen), router_,
                                           metrics_, limits);
 }

@@ -69,6 +69,11 @@ struct HttpSettings {
   std::size_t max_header_bytes = 8192;
   Seconds read_timeout{10};
   int threads = 0;  // 0 = one per core
+  // Connection slots. When a cap is reached, the oldest connection still in its TLS handshake (of
+  // that source, for the per-source cap) is closed to make room; when none is, the new one is.
+  std::size_t max_connections = 1024;
+  std::size_t max_connections_per_source = 64;  // by client IP address
+  Seconds first_byte_timeout{3};  // a new connection's first TLS byte; then read_timeout
 };
 
 struct WebhookSettings {

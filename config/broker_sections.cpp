@@ -181,7 +181,9 @@ SessionSettings read_sessions(const YamlValue& value) {
 }
 
 HttpSettings read_http(const YamlValue& value) {
-  const YamlMap map = value.map({"max_body_bytes", "max_header_bytes", "read_timeout", "threads"});
+  const YamlMap map =
+      value.map({"max_body_bytes", "max_header_bytes", "read_timeout", "threads", "max_connections",
+                 "max_connections_per_source", "first_byte_timeout"});
   HttpSettings http;
   if (const YamlValue* v = map.find("max_body_bytes")) {
     http.max_body_bytes = static_cast<std::size_t>(v->integer(1024, 64 * 1024 * 1024));
@@ -193,6 +195,15 @@ HttpSettings read_http(const YamlValue& value) {
     http.read_timeout = v->duration(Seconds{1}, minutes{10});
   }
   if (const YamlValue* v = map.find("threads")) http.threads = static_cast<int>(v->integer(0, 256));
+  if (const YamlValue* v = map.find("max_connections")) {
+    http.max_connections = static_cast<std::size_t>(v->integer(8, 1'000'000));
+  }
+  if (const YamlValue* v = map.find("max_connections_per_source")) {
+    http.max_connections_per_source = static_cast<std::size_t>(v->integer(1, 1'000'000));
+  }
+  if (const YamlValue* v = map.find("first_byte_timeout")) {
+    http.first_byte_timeout = v->duration(Seconds{1}, minutes{10});
+  }
   return http;
 }
 
