@@ -64,6 +64,11 @@ class RequestCategory final : public boost::system::error_category {
       case RequestErrc::invalid_csr:
         return "csr must be a PEM certificate request with a valid self-signature and a supported "
                "key";
+      case RequestErrc::too_many_pending_for_role:
+        return "you have too many pending requests for this role; cancel one or wait for a "
+               "decision";
+      case RequestErrc::too_many_pending:
+        return "you have too many pending requests; cancel one or wait for a decision";
     }
     return "request refused";
   }
@@ -95,6 +100,8 @@ unsigned request_error_status(RequestErrc e) noexcept {
     case RequestErrc::grant_not_active:
     case RequestErrc::role_has_no_ssh:
     case RequestErrc::role_has_no_x509:
+    case RequestErrc::too_many_pending_for_role:
+    case RequestErrc::too_many_pending:
       return 409;
     default:
       return 400;
@@ -155,6 +162,10 @@ std::string_view request_error_name(RequestErrc e) noexcept {
       return "invalid_public_key";
     case RequestErrc::invalid_csr:
       return "invalid_csr";
+    case RequestErrc::too_many_pending_for_role:
+      return "too_many_pending_for_role";
+    case RequestErrc::too_many_pending:
+      return "too_many_pending";
   }
   return "request_refused";
 }

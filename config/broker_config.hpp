@@ -44,6 +44,11 @@ struct Limits {
   Seconds max_grant_duration = std::chrono::hours{8};       // no role may grant longer
   Seconds max_breakglass_duration = std::chrono::hours{1};  // no break-glass grant may last longer
   Seconds pending_timeout = std::chrono::hours{1};  // a pending request times out after this
+  std::size_t max_pending_per_user_role = 3;        // pending requests of one user for one role
+  std::size_t max_pending_per_user = 10;            // pending requests of one user in all
+  // Audit records of failed logins per minute and per user (every unknown name counts as one
+  // user); the rest are counted into the next record and /metrics.
+  std::size_t failure_audit_per_minute = 20;
 };
 
 struct WebAuthnSettings {

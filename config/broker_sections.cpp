@@ -99,7 +99,8 @@ CaSettings read_ca(const YamlValue& value, const std::filesystem::path& base) {
 
 Limits read_limits(const YamlValue& value) {
   const YamlMap map =
-      value.map({"max_grant_duration", "max_breakglass_duration", "pending_timeout"});
+      value.map({"max_grant_duration", "max_breakglass_duration", "pending_timeout",
+                 "max_pending_per_user_role", "max_pending_per_user", "failure_audit_per_minute"});
   Limits limits;
   if (const YamlValue* v = map.find("max_grant_duration")) {
     limits.max_grant_duration = v->duration(minutes{1}, 30 * kDay);
@@ -109,6 +110,15 @@ Limits read_limits(const YamlValue& value) {
   }
   if (const YamlValue* v = map.find("pending_timeout")) {
     limits.pending_timeout = v->duration(minutes{1}, 30 * kDay);
+  }
+  if (const YamlValue* v = map.find("max_pending_per_user_role")) {
+    limits.max_pending_per_user_role = static_cast<std::size_t>(v->integer(1, 1000));
+  }
+  if (const YamlValue* v = map.find("max_pending_per_user")) {
+    limits.max_pending_per_user = static_cast<std::size_t>(v->integer(1, 10'000));
+  }
+  if (const YamlValue* v = map.find("failure_audit_per_minute")) {
+    limits.failure_audit_per_minute = static_cast<std::size_t>(v->integer(1, 100'000));
   }
   return limits;
 }

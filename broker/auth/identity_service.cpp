@@ -51,7 +51,8 @@ IdentityService::IdentityService(Store& store, const config::Policy& policy, ca:
       policy_(policy),
       data_key_(std::move(data_key)),
       settings_(std::move(settings)),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      failure_audit_(settings_.failure_audit_per_minute, std::chrono::minutes(1)) {}
 
 Result<Caller> IdentityService::authenticate(const HttpRequest& request) const {
   Caller caller;
@@ -104,8 +105,20 @@ void IdentityService::record_auth_failure(const std::string& user, bool exists, 
     const auto digest = token_hash_hex(user);
     details["name_sha256_prefix"] = digest.substr(0, 16);
   }
+  // A failed login is an anonymous caller's doing: past the budget it is counted, not recorded
+  // (the lockout below still advances). Failed proofs of presence come from a session: all kept.
+  std::optional<approvals::AuditBudget::Admission> admission;
+  if (action == "login.failure") {
+    const std::lock_guard lock(failure_audit_mutex_);
+    admission = failure_audit_.admit(object, now);
+    if (admission->suppressed_before > 0) {
+      details["suppressed"] = static_cast<std::int64_t>(admission->suppressed_before);
+    }
+  }
+  const bool write_record = !admission || admission->record;
   store_.write(
-      [user, exists, counted, action, object, details, now, policy](WriteContext& tx) {
+      [user, exists, counted, action, object, details, now, policy,
+       write_record](WriteContext& tx) {
         if (counted) {
           if (auto credentials = find_credentials(tx.db(), user)) {
             approvals::LockoutState state{static_cast<std::uint32_t>(credentials->failed_attempts),
@@ -120,7 +133,9 @@ void IdentityService::record_auth_failure(const std::string& user, bool exists, 
             }
           }
         }
-        tx.audit({exists ? user : "unknown", action, object, details_json(details)});
+        if (write_record) {
+          tx.audit({exists ? user : "unknown", action, object, details_json(details)});
+        }
         return boost::system::error_code{};
       },
       std::move(done));
@@ -216,6 +231,22 @@ void IdentityService::logout(const Caller& caller,
         return boost::system::error_code{};
       },
       std::move(done));
+}
+
+Result<std::size_t> IdentityService::prune_sessions(std::int64_t now) {
+  std::size_t deleted = 0;
+  const auto limits = settings_.sessions;
+  auto ec = store_.write_sync([&](WriteContext& tx) {
+    deleted = delete_expired_sessions(tx, now, limits);
+    return boost::system::error_code{};
+  });
+  if (ec) return ec;
+  return deleted;
+}
+
+std::uint64_t IdentityService::suppressed_failure_records() const {
+  const std::lock_guard lock(failure_audit_mutex_);
+  return failure_audit_.suppressed_total();
 }
 
 void IdentityService::prove_presence(const Caller& caller, const boost::json::value* mfa,

@@ -4,6 +4,7 @@
 // decision needs has committed.
 #pragma once
 
+#include "approvals/audit_budget.hpp"
 #include "approvals/challenge_store.hpp"
 #include "approvals/lockout.hpp"
 #include "approvals/webauthn_types.hpp"
@@ -17,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -27,6 +29,8 @@ struct AuthSettings {
   std::chrono::seconds mfa_freshness{300};
   approvals::LockoutPolicy lockout;
   approvals::WebAuthnSettings webauthn;
+  // Audit records of failed logins per minute and per user; all unknown names share one budget.
+  std::size_t failure_audit_per_minute = 20;
 };
 
 struct Caller {
@@ -61,6 +65,13 @@ class IdentityService {
 
   void logout(const Caller& caller, std::function<void(boost::system::error_code)> done);
 
+  // Deletes the sessions past either timeout at `now`; waits for the commit (never call it on the
+  // writer thread). The expiry sweeper calls it, so logins alone do not grow the table.
+  Result<std::size_t> prune_sessions(std::int64_t now);
+
+  // Failed logins left out of the audit log over AuthSettings::failure_audit_per_minute.
+  std::uint64_t suppressed_failure_records() const;
+
   // Sensitive actions. With `mfa` in the call it is verified (and the session's MFA time renewed);
   // without it, `allow_fresh_session` accepts a session whose last MFA is within the freshness
   // window (create-request and mint), otherwise the call is refused (approve, deny, break-glass).
@@ -92,6 +103,9 @@ class IdentityService {
   AuthSettings settings_;
   Clock clock_;
   approvals::ChallengeStore challenges_;
+  // Anonymous callers choose how often logins fail: their audit records have a budget.
+  mutable std::mutex failure_audit_mutex_;
+  approvals::AuditBudget failure_audit_;
 };
 
 // Reads the session token from the Cookie header, if any.
