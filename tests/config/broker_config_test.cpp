@@ -204,11 +204,9 @@ TEST(BrokerConfig, ConnectionAndGrowthLimits) {
   EXPECT_EQ(defaults.limits.failure_audit_per_minute, 20u);
   const BrokerConfig c = parse_broker_config(
       kMinimal +
-      "http: {max_connections: 200, max_connections_per_source: 16, first_byte_timeout: 2s}
-      "
-      "limits: {max_pending_per_user_role: 1, max_pending_per_user: 4, "
-      "failure_audit_per_minute: 5}
-      ",
+          "http: {max_connections: 200, max_connections_per_source: 16, first_byte_timeout: 2s}\n"
+          "limits: {max_pending_per_user_role: 1, max_pending_per_user: 4, "
+          "failure_audit_per_minute: 5}\n",
       kFile);
   EXPECT_EQ(c.http.max_connections, 200u);
   EXPECT_EQ(c.http.max_connections_per_source, 16u);
