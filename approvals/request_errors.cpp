@@ -77,6 +77,11 @@ class RequestCategory final : public boost::system::error_category {
       case RequestErrc::grant_outlasts_ca:
         return "the grant ends after the issuing CA certificate expires; no X.509 certificate can "
                "cover it (ask for a shorter grant, or renew the issuing CA)";
+      case RequestErrc::too_many_pending_for_role:
+        return "you have too many pending requests for this role; cancel one or wait for a "
+               "decision";
+      case RequestErrc::too_many_pending:
+        return "you have too many pending requests; cancel one or wait for a decision";
     }
     return "request refused";
   }
@@ -113,6 +118,8 @@ unsigned request_error_status(RequestErrc e) noexcept {
     case RequestErrc::breakglass_limit_reached:
     case RequestErrc::breakglass_review_overdue:
     case RequestErrc::grant_outlasts_ca:
+    case RequestErrc::too_many_pending_for_role:
+    case RequestErrc::too_many_pending:
       return 409;
     default:
       return 400;
@@ -183,6 +190,10 @@ std::string_view request_error_name(RequestErrc e) noexcept {
       return "breakglass_review_overdue";
     case RequestErrc::grant_outlasts_ca:
       return "grant_outlasts_ca";
+    case RequestErrc::too_many_pending_for_role:
+      return "too_many_pending_for_role";
+    case RequestErrc::too_many_pending:
+      return "too_many_pending";
   }
   return "request_refused";
 }

@@ -41,6 +41,8 @@ enum class RequestErrc {
   breakglass_limit_reached,   // 409 already breakglass.max_active active break-glass grants
   breakglass_review_overdue,  // 409 an earlier break-glass's post-incident review is overdue
   grant_outlasts_ca,          // 409 the grant ends after the issuing CA certificate does
+  too_many_pending_for_role,  // 409 the requester has limits.max_pending_per_user_role pending
+  too_many_pending,           // 409 the requester has limits.max_pending_per_user pending in all
 };
 
 const boost::system::error_category& request_category() noexcept;

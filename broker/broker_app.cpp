@@ -50,6 +50,7 @@ AuthSettings auth_settings(const config::BrokerConfig& config) {
   settings.webauthn.rp_id = config.mfa.webauthn.rp_id;
   settings.webauthn.origin = config.mfa.webauthn.origin;
   settings.webauthn.require_uv = config.mfa.webauthn.require_user_verification;
+  settings.failure_audit_per_minute = config.limits.failure_audit_per_minute;
   return settings;
 }
 
@@ -118,6 +119,11 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
                        return static_cast<double>(
                            access_->overdue_reviews(std::numeric_limits<std::int64_t>::max()));
                      });
+  metrics_.add_gauge(
+      "jit_audit_login_failures_suppressed",
+      "Failed logins since start left out of the audit log over "
+      "limits.failure_audit_per_minute (each next record counts them).",
+      [this] { return static_cast<double>(identity_->suppressed_failure_records()); });
   {
     // Only a digest of the token stays in memory (MetricsTokenCheck).
     auto metrics_token = load_metrics_token(config_.metrics);
@@ -139,6 +145,9 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   limits.max_body_bytes = config_.http.max_body_bytes;
   limits.max_header_bytes = config_.http.max_header_bytes;
   limits.read_timeout = config_.http.read_timeout;
+  limits.max_connections = config_.http.max_connections;
+  limits.max_connections_per_source = config_.http.max_connections_per_source;
+  limits.first_byte_timeout = config_.http.first_byte_timeout;
   server_ = std::make_unique<HttpsServer>(io_, tls_, listen_endpoint(config_.listen), router_,
                                           metrics_, limits);
 }

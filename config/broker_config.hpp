@@ -44,6 +44,11 @@ struct Limits {
   Seconds max_grant_duration = std::chrono::hours{8};       // no role may grant longer
   Seconds max_breakglass_duration = std::chrono::hours{1};  // no break-glass grant may last longer
   Seconds pending_timeout = std::chrono::hours{1};  // a pending request times out after this
+  std::size_t max_pending_per_user_role = 3;        // pending requests of one user for one role
+  std::size_t max_pending_per_user = 10;            // pending requests of one user in all
+  // Audit records of failed logins per minute and per user (every unknown name counts as one
+  // user); the rest are counted into the next record and /metrics.
+  std::size_t failure_audit_per_minute = 20;
 };
 
 struct WebAuthnSettings {
@@ -69,6 +74,11 @@ struct HttpSettings {
   std::size_t max_header_bytes = 8192;
   Seconds read_timeout{10};
   int threads = 0;  // 0 = one per core
+  // Connection slots. When a cap is reached, the oldest connection still in its TLS handshake (of
+  // that source, for the per-source cap) is closed to make room; when none is, the new one is.
+  std::size_t max_connections = 1024;
+  std::size_t max_connections_per_source = 64;  // by client IP address
+  Seconds first_byte_timeout{3};  // a new connection's first TLS byte; then read_timeout
 };
 
 struct WebhookSettings {

@@ -99,7 +99,8 @@ CaSettings read_ca(const YamlValue& value, const std::filesystem::path& base) {
 
 Limits read_limits(const YamlValue& value) {
   const YamlMap map =
-      value.map({"max_grant_duration", "max_breakglass_duration", "pending_timeout"});
+      value.map({"max_grant_duration", "max_breakglass_duration", "pending_timeout",
+                 "max_pending_per_user_role", "max_pending_per_user", "failure_audit_per_minute"});
   Limits limits;
   if (const YamlValue* v = map.find("max_grant_duration")) {
     limits.max_grant_duration = v->duration(minutes{1}, 30 * kDay);
@@ -109,6 +110,15 @@ Limits read_limits(const YamlValue& value) {
   }
   if (const YamlValue* v = map.find("pending_timeout")) {
     limits.pending_timeout = v->duration(minutes{1}, 30 * kDay);
+  }
+  if (const YamlValue* v = map.find("max_pending_per_user_role")) {
+    limits.max_pending_per_user_role = static_cast<std::size_t>(v->integer(1, 1000));
+  }
+  if (const YamlValue* v = map.find("max_pending_per_user")) {
+    limits.max_pending_per_user = static_cast<std::size_t>(v->integer(1, 10'000));
+  }
+  if (const YamlValue* v = map.find("failure_audit_per_minute")) {
+    limits.failure_audit_per_minute = static_cast<std::size_t>(v->integer(1, 100'000));
   }
   return limits;
 }
@@ -181,7 +191,9 @@ SessionSettings read_sessions(const YamlValue& value) {
 }
 
 HttpSettings read_http(const YamlValue& value) {
-  const YamlMap map = value.map({"max_body_bytes", "max_header_bytes", "read_timeout", "threads"});
+  const YamlMap map =
+      value.map({"max_body_bytes", "max_header_bytes", "read_timeout", "threads", "max_connections",
+                 "max_connections_per_source", "first_byte_timeout"});
   HttpSettings http;
   if (const YamlValue* v = map.find("max_body_bytes")) {
     http.max_body_bytes = static_cast<std::size_t>(v->integer(1024, 64 * 1024 * 1024));
@@ -193,6 +205,15 @@ HttpSettings read_http(const YamlValue& value) {
     http.read_timeout = v->duration(Seconds{1}, minutes{10});
   }
   if (const YamlValue* v = map.find("threads")) http.threads = static_cast<int>(v->integer(0, 256));
+  if (const YamlValue* v = map.find("max_connections")) {
+    http.max_connections = static_cast<std::size_t>(v->integer(8, 1'000'000));
+  }
+  if (const YamlValue* v = map.find("max_connections_per_source")) {
+    http.max_connections_per_source = static_cast<std::size_t>(v->integer(1, 1'000'000));
+  }
+  if (const YamlValue* v = map.find("first_byte_timeout")) {
+    http.first_byte_timeout = v->duration(Seconds{1}, minutes{10});
+  }
   return http;
 }
 

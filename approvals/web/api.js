@@ -61,6 +61,20 @@ export const get = (path) => call('GET', path);
 export const post = (path, body) => call('POST', path, body);
 export const del = (path, body) => call('DELETE', path, body);
 
+// A listing the broker answers in pages ({[key]: [...], next}): follows `next` for at most
+// `maxPages` pages and answers {[key]: every item}, as a single page would.
+export async function getAll(path, key, maxPages = 20) {
+  const items = [];
+  let target = path;
+  for (let page = 0; page < maxPages; page++) {
+    const data = await get(target);
+    items.push(...data[key]);
+    if (typeof data.next !== 'string') break;
+    target = path + (path.includes('?') ? '&' : '?') + 'after=' + encodeURIComponent(data.next);
+  }
+  return { [key]: items };
+}
+
 // A path segment from an id the broker gave us ("req-...", "grt-...").
 export function seg(id) {
   return encodeURIComponent(String(id));

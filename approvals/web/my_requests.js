@@ -1,7 +1,7 @@
 // My-requests tab: ask for access (role, reason, ticket, duration), watch one's requests change
 // (polled while the tab is open), read reviewers' decisions, and copy the `jit ssh-cert` command of
 // an active grant.
-import { ApiError, get, post, seg } from './api.js';
+import { ApiError, getAll, post, seg } from './api.js';
 import { $, age, clear, decided, el, relative, show, when } from './dom.js';
 import { askMfa } from './mfa.js';
 import { flash, report, session } from './state.js';
@@ -67,7 +67,7 @@ function myRequestRow(request) {
 export async function loadMyRequests() {
   const list = $('my-requests-list');
   try {
-    const data = await get('/v1/requests');
+    const data = await getAll('/v1/requests', 'requests');
     const mine = data.requests.filter((r) => r.requester === session.user);
     clear(list);
     for (const request of mine) list.append(myRequestRow(request));

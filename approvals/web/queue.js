@@ -1,6 +1,6 @@
 // Queue tab: pending requests the user may review, one request's detail with the requester's
 // recent grants of that role, and approve/deny with a comment and a factor bound to the request.
-import { get, post, seg } from './api.js';
+import { get, getAll, post, seg } from './api.js';
 import { $, age, clear, decided, el, setText, show, when } from './dom.js';
 import { askMfa } from './mfa.js';
 import { flash, mayReview, report, session } from './state.js';
@@ -32,7 +32,7 @@ function queueRow(request) {
 export async function loadQueue() {
   const list = $('queue-list');
   try {
-    const data = await get('/v1/requests?state=pending');
+    const data = await getAll('/v1/requests?state=pending', 'requests');
     const rows = data.requests.filter((r) => r.requester !== session.user && mayReview(r.role));
     clear(list);
     for (const request of rows) list.append(queueRow(request));

@@ -1,6 +1,6 @@
 // Review-due tab (break-glass grants awaiting their post-incident review) and approved-grants tab
 // (active grants the user approved, with revoke). Each action asks for a factor first.
-import { get, post, seg } from './api.js';
+import { getAll, post, seg } from './api.js';
 import { $, age, clear, el, relative, show, when } from './dom.js';
 import { askMfa } from './mfa.js';
 import { flash, mayReview, report, session } from './state.js';
@@ -32,7 +32,7 @@ function reviewDueRow(request) {
 export async function loadReviewDue() {
   const list = $('review-due-list');
   try {
-    const data = await get('/v1/requests?state=review_due');
+    const data = await getAll('/v1/requests?state=review_due', 'requests');
     const rows = data.requests.filter((r) => r.requester !== session.user && mayReview(r.role));
     clear(list);
     for (const request of rows) list.append(reviewDueRow(request));
@@ -78,7 +78,7 @@ function grantRow(grant) {
 export async function loadApprovedGrants() {
   const list = $('approved-grants-list');
   try {
-    const data = await get('/v1/grants?state=active&approved_by=' + seg(session.user));
+    const data = await getAll('/v1/grants?state=active&approved_by=' + seg(session.user), 'grants');
     clear(list);
     for (const grant of data.grants) list.append(grantRow(grant));
     show('approved-grants-empty', data.grants.length === 0);

@@ -1,6 +1,7 @@
 #include "broker/api/grants_api.hpp"
 
 #include "broker/api/api_support.hpp"
+#include "broker/api/list_paging.hpp"
 #include "broker/service/access_service.hpp"
 #include "broker/service/certificate_service.hpp"
 
@@ -84,8 +85,15 @@ void add_grant_routes(Router& router, AccessService& access, CertificateService&
                  }
                  filter.approved_by = std::move(reviewer);
                }
+               PageQuery paging;
+               if (auto refused = read_page_query(context, "grt-", paging)) {
+                 return respond(std::move(*refused));
+               }
+               filter.limit = paging.limit;
+               filter.after = std::move(paging.after);
+               auto page = access.list_grants(caller, filter);
                respond(json_response(http::status::ok,
-                                     json::object{{"grants", access.list_grants(caller, filter)}}));
+                                     page_answer("grants", std::move(page.items), page.next)));
              }));
 
   router.add(http::verb::get, "/v1/grants/{id}",

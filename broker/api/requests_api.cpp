@@ -2,6 +2,7 @@
 
 #include "broker/api/api_support.hpp"
 #include "broker/api/auth_api.hpp"
+#include "broker/api/list_paging.hpp"
 #include "broker/auth/credential_store.hpp"
 #include "broker/service/access_service.hpp"
 
@@ -113,27 +114,33 @@ void add_request_routes(Router& router, AccessService& access) {
                           });
       }));
 
-  router.add(
-      http::verb::get, "/v1/requests",
-      authenticated(identity, [&access](RequestContext&& context, Responder respond,
-                                        Caller caller) {
-        RequestFilter filter;
-        if (context.has_query("state")) {
-          const auto state = context.query("state");
-          if (state == "review_due") {
-            filter.review_due_only = true;
-          } else if (auto parsed = approvals::parse_request_state(state)) {
-            filter.state = *parsed;
-          } else {
-            return respond(
-                error_answer(http::status::bad_request, "invalid_input",
-                             "state must be one of pending, active, denied, cancelled, timed_out, "
-                             "expired, revoked, review_due"));
-          }
-        }
-        respond(json_response(http::status::ok,
-                              json::object{{"requests", access.list_requests(caller, filter)}}));
-      }));
+  router.add(http::verb::get, "/v1/requests",
+             authenticated(identity, [&access](RequestContext&& context, Responder respond,
+                                               Caller caller) {
+               RequestFilter filter;
+               if (context.has_query("state")) {
+                 const auto state = context.query("state");
+                 if (state == "review_due") {
+                   filter.review_due_only = true;
+                 } else if (auto parsed = approvals::parse_request_state(state)) {
+                   filter.state = *parsed;
+                 } else {
+                   return respond(error_answer(
+                       http::status::bad_request, "invalid_input",
+                       "state must be one of pending, active, denied, cancelled, timed_out, "
+                       "expired, revoked, review_due"));
+                 }
+               }
+               PageQuery paging;
+               if (auto refused = read_page_query(context, "req-", paging)) {
+                 return respond(std::move(*refused));
+               }
+               filter.limit = paging.limit;
+               filter.after = std::move(paging.after);
+               auto page = access.list_requests(caller, filter);
+               respond(json_response(http::status::ok,
+                                     page_answer("requests", std::move(page.items), page.next)));
+             }));
 
   router.add(http::verb::get, "/v1/requests/{id}",
              authenticated(identity,

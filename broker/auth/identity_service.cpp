@@ -54,6 +54,7 @@ IdentityService::IdentityService(Store& store, const config::Policy& policy, ca:
       settings_(std::move(settings)),
       clock_(std::move(clock)),
       challenges_(settings_.challenges),
+      failure_audit_(settings_.failure_audit_per_minute, std::chrono::minutes(1)),
       limiter_(settings_.login_rate),
       workers_(settings_.password_threads, settings_.password_queue) {}
 
@@ -109,9 +110,20 @@ void IdentityService::record_auth_failure(const std::string& user, bool exists, 
     object = "user/unknown";
     details["name_tag"] = unknown_login_name_tag(data_key_, user);
   }
+  // A failed login is an anonymous caller's doing: past the budget it is counted, not recorded
+  // (the lockout below still advances). Failed proofs of presence come from a session: all kept.
+  std::optional<approvals::AuditBudget::Admission> admission;
+  if (action == "login.failure") {
+    const std::lock_guard lock(failure_audit_mutex_);
+    admission = failure_audit_.admit(object, now);
+    if (admission->suppressed_before > 0) {
+      details["suppressed"] = static_cast<std::int64_t>(admission->suppressed_before);
+    }
+  }
+  const bool write_record = !admission || admission->record;
   store_.write(
-      [user, exists, session_counter, lock, action, object, details, now,
-       policy](WriteContext& tx) {
+      [user, exists, session_counter, lock, action, object, details, now, policy,
+       write_record](WriteContext& tx) {
         if (!session_counter.empty() && find_credentials(tx.db(), user)) {
           const auto row = find_source_failures(tx.db(), user, session_counter);
           const approvals::LockoutState state{static_cast<std::uint32_t>(row.failures),
@@ -128,7 +140,9 @@ void IdentityService::record_auth_failure(const std::string& user, bool exists, 
           }
         }
         if (lock) tx.audit({"system", "user.locked_out", "user/" + user, details_json(*lock)});
-        tx.audit({exists ? user : "unknown", action, object, details_json(details)});
+        if (write_record) {
+          tx.audit({exists ? user : "unknown", action, object, details_json(details)});
+        }
         return boost::system::error_code{};
       },
       std::move(done));
@@ -297,6 +311,22 @@ void IdentityService::logout(const Caller& caller,
         return boost::system::error_code{};
       },
       std::move(done));
+}
+
+Result<std::size_t> IdentityService::prune_sessions(std::int64_t now) {
+  std::size_t deleted = 0;
+  const auto limits = settings_.sessions;
+  auto ec = store_.write_sync([&](WriteContext& tx) {
+    deleted = delete_expired_sessions(tx, now, limits);
+    return boost::system::error_code{};
+  });
+  if (ec) return ec;
+  return deleted;
+}
+
+std::uint64_t IdentityService::suppressed_failure_records() const {
+  const std::lock_guard lock(failure_audit_mutex_);
+  return failure_audit_.suppressed_total();
 }
 
 void IdentityService::prove_presence(const Caller& caller, const boost::json::value* mfa,

@@ -4,6 +4,7 @@
 // decision needs has committed.
 #pragma once
 
+#include "approvals/audit_budget.hpp"
 #include "approvals/challenge_store.hpp"
 #include "approvals/lockout.hpp"
 #include "approvals/webauthn_types.hpp"
@@ -20,6 +21,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -37,6 +39,8 @@ struct AuthSettings {
   unsigned password_threads = 0;    // 0: half the hardware threads, at least one
   std::size_t password_queue = 64;  // logins waiting for a password worker; beyond: 429
   approvals::ChallengeStoreLimits challenges;
+  // Audit records of failed logins per minute and per user; all unknown names share one budget.
+  std::size_t failure_audit_per_minute = 20;
 };
 
 struct Caller {
@@ -81,6 +85,13 @@ class IdentityService {
   void stop_workers() { workers_.stop(); }
 
   void logout(const Caller& caller, std::function<void(boost::system::error_code)> done);
+
+  // Deletes the sessions past either timeout at `now`; waits for the commit (never call it on the
+  // writer thread). The expiry sweeper calls it, so logins alone do not grow the table.
+  Result<std::size_t> prune_sessions(std::int64_t now);
+
+  // Failed logins left out of the audit log over AuthSettings::failure_audit_per_minute.
+  std::uint64_t suppressed_failure_records() const;
 
   // Sensitive actions. With `mfa` in the call it is verified (and the session's MFA time renewed);
   // only failed proofs on this same session can lock it, never password failures. Without it,
@@ -130,6 +141,9 @@ class IdentityService {
   AuthSettings settings_;
   Clock clock_;
   approvals::ChallengeStore challenges_;
+  // Anonymous callers choose how often logins fail: their audit records have a budget.
+  mutable std::mutex failure_audit_mutex_;
+  approvals::AuditBudget failure_audit_;
   LoginLimiter limiter_;
   PasswordWorkers workers_;  // last: its threads stop first, while everything they use lives
 };

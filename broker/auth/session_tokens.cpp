@@ -108,6 +108,16 @@ void delete_user_sessions(WriteContext& tx, std::string_view user) {
   remove.exec();
 }
 
+std::size_t delete_expired_sessions(WriteContext& tx, std::int64_t now,
+                                    const SessionLimits& limits) {
+  // The same bounds as find_live_session: expired at expires_at, idle after idle_timeout.
+  SQLite::Statement remove(tx.db(),
+                           "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?");
+  remove.bind(1, now);
+  remove.bind(2, now - limits.idle_timeout.count());
+  return static_cast<std::size_t>(remove.exec());
+}
+
 bool csrf_token_matches(const SessionRecord& session, std::string_view presented) {
   if (presented.empty()) return false;
   const std::string presented_hash = token_hash_hex(presented);

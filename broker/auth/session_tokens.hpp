@@ -54,6 +54,10 @@ void touch_session(WriteContext& tx, std::string_view token_hash, std::int64_t n
 void record_session_mfa(WriteContext& tx, std::string_view token_hash, std::int64_t now);
 void delete_session(WriteContext& tx, std::string_view token_hash);
 void delete_user_sessions(WriteContext& tx, std::string_view user);
+// Deletes every session past either timeout at `now` (no token can use them any more); returns
+// how many.
+std::size_t delete_expired_sessions(WriteContext& tx, std::int64_t now,
+                                    const SessionLimits& limits);
 
 bool csrf_token_matches(const SessionRecord& session, std::string_view presented);
 

@@ -44,6 +44,42 @@ const json::array* list_of(BrokerApi& api, const std::optional<ApiAnswer>& answe
   return &list->get_array();
 }
 
+// A listing's cursor as the broker writes it ("SECONDS.ID"): safe to put into a query as it is.
+bool is_cursor(std::string_view text) {
+  if (text.empty() || text.size() > 64) return false;
+  for (char c : text) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) return false;
+  }
+  return true;
+}
+
+// The listings come in pages; a status shows at most this many of them.
+constexpr int kMaxListPages = 20;
+
+// Every item of the paged listing at `path` (member `key` of each page), following `next`; nullopt
+// after printing why not.
+std::optional<json::array> list_all(BrokerApi& api, const std::string& path, std::string_view key,
+                                    int& code) {
+  json::array items;
+  std::string target = path;
+  for (int page = 0; page < kMaxListPages; ++page) {
+    const auto answer = api.get(target);
+    const auto* list = list_of(api, answer, key, code);
+    if (list == nullptr) return std::nullopt;
+    items.insert(items.end(), list->begin(), list->end());
+    const auto* next = answer->object()->if_contains("next");
+    if (next == nullptr) break;
+    if (!next->is_string() || !is_cursor(next->as_string())) {
+      code = api.unexpected("next");
+      return std::nullopt;
+    }
+    target = path + (path.find('?') == std::string::npos ? "?" : "&") +
+             "after=" + std::string(next->as_string());
+  }
+  code = kJitOk;
+  return items;
+}
+
 int show_one(BrokerApi& api, const StatusOptions& options, std::ostream& out) {
   if (!api.require_id("req-", *options.id)) return kJitError;
   const auto answer = api.get("/v1/requests/" + *options.id);
@@ -69,16 +105,16 @@ int show_list(BrokerApi& api, const StatusOptions& options, std::ostream& out, s
     path += "?state=" + *options.state;
   }
   int code = kJitError;
-  const auto requests_answer = api.get(path);
-  const auto* requests = list_of(api, requests_answer, "requests", code);
-  if (requests == nullptr) return code;
+  const auto requests_list = list_all(api, path, "requests", code);
+  if (!requests_list) return code;
+  const json::array* requests = &*requests_list;
   // With a state filter only the requests are asked for: grant states are another set.
-  std::optional<ApiAnswer> grants_answer;
+  std::optional<json::array> grants_list;
   const json::array* grants = nullptr;
   if (!options.state) {
-    grants_answer = api.get("/v1/grants");
-    grants = list_of(api, grants_answer, "grants", code);
-    if (grants == nullptr) return code;
+    grants_list = list_all(api, "/v1/grants", "grants", code);
+    if (!grants_list) return code;
+    grants = &*grants_list;
   }
   if (options.json) {
     json::object all{{"requests", *requests}};

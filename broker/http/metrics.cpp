@@ -12,8 +12,8 @@ constexpr std::string_view kBuiltinNames[] = {
     "jit_http_requests_total", "jit_http_request_duration_seconds", "jit_http_connections_total",
     "jit_http_open_connections"};
 
-constexpr std::string_view kConnectionEventNames[] = {"opened", "closed", "refused",
-                                                      "handshake_failed", "timed_out"};
+constexpr std::string_view kConnectionEventNames[] = {"opened",           "closed",    "refused",
+                                                      "handshake_failed", "timed_out", "evicted"};
 
 void append_double(std::string& out, double value,
                    std::chars_format format = std::chars_format::general) {

@@ -34,6 +34,7 @@ enum class ConnectionEvent {
   refused,           // accepted then closed at once: max_connections reached
   handshake_failed,  // TLS handshake failed (plain HTTP on the TLS port, scanners, bad clients)
   timed_out,         // a handshake, read or write took longer than the limit
+  evicted,           // closed in its handshake to make room for a new connection (a cap reached)
 };
 
 class Metrics {
@@ -85,7 +86,7 @@ class Metrics {
   mutable std::mutex requests_mutex_;
   std::map<std::string, RouteStats, std::less<>> routes_;
 
-  std::array<std::atomic<std::uint64_t>, 5> connections_{};
+  std::array<std::atomic<std::uint64_t>, 6> connections_{};
 
   mutable std::mutex registry_mutex_;
   std::vector<Registered> registered_;

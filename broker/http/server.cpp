@@ -69,7 +69,7 @@ class HttpsServer::Listener : public std::enable_shared_from_this<Listener> {
       const std::lock_guard lock(registry_->mutex);
       registry_->stopping = true;
       live.reserve(registry_->sessions.size());
-      for (HttpsSession* session : registry_->sessions) {
+      for (const auto& [slot, session] : registry_->sessions) {
         // Empty when the session is being destroyed right now (it waits on this mutex).
         if (auto owner = session->weak_from_this().lock()) live.push_back(std::move(owner));
       }

@@ -65,22 +65,33 @@ bool is_http_syntax_error(const beast::error_code& ec) {
 void HttpsSession::serve(asio::ip::tcp::socket&& socket, asio::ssl::context& tls,
                          const std::shared_ptr<SessionRegistry>& registry) noexcept {
   try {
+    auto session = std::make_shared<HttpsSession>(std::move(socket), tls, registry);
+    std::vector<std::shared_ptr<HttpsSession>> evicted;
     {
       const std::lock_guard lock(registry->mutex);
-      if (registry->stopping) return;  // the socket closes as it goes out of scope
-      if (registry->sessions.size() >= registry->limits.max_connections) {
+      if (registry->stopping) return;  // the socket closes with the unregistered session
+      std::vector<ConnectionSlots::Id> evicted_slots;
+      const auto slot = registry->slots.admit(session->remote_ip_, evicted_slots);
+      if (!slot) {
         registry->metrics.record_connection(ConnectionEvent::refused);
         return;
       }
-    }
-    // Only the listener adds sessions, so the count checked above cannot grow meanwhile.
-    auto session = std::make_shared<HttpsSession>(std::move(socket), tls, registry);
-    {
-      const std::lock_guard lock(registry->mutex);
-      if (registry->stopping) return;
-      registry->sessions.insert(session.get());
+      for (const auto id : evicted_slots) {
+        const auto it = registry->sessions.find(id);
+        if (it == registry->sessions.end()) continue;
+        // Empty when that session is being destroyed right now (it waits on this mutex).
+        if (auto owner = it->second->weak_from_this().lock()) evicted.push_back(std::move(owner));
+      }
+      session->slot_ = *slot;
+      registry->sessions.emplace(*slot, session.get());
       session->registered_ = true;
     }
+    // Outside the lock: dropping the last reference runs a destructor that takes the lock.
+    for (auto& victim : evicted) {
+      registry->metrics.record_connection(ConnectionEvent::evicted);
+      victim->stop();
+    }
+    evicted.clear();
     registry->metrics.record_connection(ConnectionEvent::opened);
     asio::dispatch(session->executor_, [session] { session->do_handshake(); });
   } catch (...) {
@@ -101,7 +112,8 @@ HttpsSession::~HttpsSession() {
   if (!registered_) return;
   {
     const std::lock_guard lock(registry_->mutex);
-    registry_->sessions.erase(this);
+    registry_->slots.release(slot_);
+    registry_->sessions.erase(slot_);
   }
   registry_->metrics.record_connection(ConnectionEvent::closed);
 }
@@ -119,14 +131,35 @@ void HttpsSession::on_stop() {
 void HttpsSession::do_handshake() {
   step_ = Step::handshake;
   if (stopping_) return close_socket();
+  // A connection that says nothing is cut after the short first-byte deadline, so a flood of them
+  // frees its slots quickly; whoever starts the handshake has the whole read_timeout for it.
+  beast::get_lowest_layer(stream_).expires_after(
+      std::min(registry_->limits.first_byte_timeout, registry_->limits.read_timeout));
+  beast::get_lowest_layer(stream_).async_read_some(
+      asio::buffer(first_bytes_),
+      beast::bind_front_handler(&HttpsSession::on_first_bytes, shared_from_this()));
+}
+
+void HttpsSession::on_first_bytes(beast::error_code ec, std::size_t bytes) {
+  if (ec) return fail(ec, "handshake");
+  if (stopping_) return close_socket();
   beast::get_lowest_layer(stream_).expires_after(registry_->limits.read_timeout);
+  // Asio completes a buffered handshake with (error, bytes used); Boost 1.81's Beast wrapper
+  // declares only (error), so the handler takes both.
   stream_.async_handshake(
-      asio::ssl::stream_base::server,
-      beast::bind_front_handler(&HttpsSession::on_handshake, shared_from_this()));
+      asio::ssl::stream_base::server, asio::buffer(first_bytes_.data(), bytes),
+      [self = shared_from_this()](beast::error_code handshake_ec, auto&&... /*bytes_used*/) {
+        self->on_handshake(handshake_ec);
+      });
 }
 
 void HttpsSession::on_handshake(beast::error_code ec) {
   if (ec) return fail(ec, "handshake");
+  {
+    // Past its handshake a connection is never evicted for a newcomer.
+    const std::lock_guard lock(registry_->mutex);
+    registry_->slots.handshake_done(slot_);
+  }
   do_read();
 }
 

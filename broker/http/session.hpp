@@ -3,6 +3,7 @@
 // pipelined requests wait in the socket and in a bounded buffer. Every step has a deadline.
 #pragma once
 
+#include "broker/http/connection_slots.hpp"
 #include "broker/http/http_limits.hpp"
 #include "broker/http/http_types.hpp"
 
@@ -16,6 +17,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -23,7 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <unordered_map>
 
 namespace jit::broker {
 
@@ -35,21 +37,27 @@ class HttpsSession;
 // while their handlers still run; the Router and Metrics must outlive the io_context's work.
 struct SessionRegistry {
   SessionRegistry(boost::asio::io_context& i, const Router& r, Metrics& m, const HttpLimits& l)
-      : io(i), router(r), metrics(m), limits(l) {}
+      : io(i),
+        router(r),
+        metrics(m),
+        limits(l),
+        slots(l.max_connections, l.max_connections_per_source) {}
 
   boost::asio::io_context& io;
   const Router& router;
   Metrics& metrics;
   const HttpLimits limits;
-  std::mutex mutex;                            // guards the two fields below
-  std::unordered_set<HttpsSession*> sessions;  // live sessions: the connection limit and stop()
+  std::mutex mutex;       // guards the three fields below
+  ConnectionSlots slots;  // the connection caps; an evicted session gives its slot up at once
+  // Live sessions by slot id, evicted ones too until they are destroyed: for eviction and stop().
+  std::unordered_map<ConnectionSlots::Id, HttpsSession*> sessions;
   bool stopping = false;
 };
 
 class HttpsSession : public std::enable_shared_from_this<HttpsSession> {
  public:
   // Serves an accepted socket (whose executor is a strand of its own), or closes it at once when
-  // the server is stopping or max_connections sessions are live. Never throws.
+  // the server is stopping or no connection slot can be had (see ConnectionSlots). Never throws.
   static void serve(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context& tls,
                     const std::shared_ptr<SessionRegistry>& registry) noexcept;
 
@@ -67,6 +75,7 @@ class HttpsSession : public std::enable_shared_from_this<HttpsSession> {
   enum class Step { handshake, read, handle, write, shutdown, closed };
 
   void do_handshake();
+  void on_first_bytes(boost::beast::error_code ec, std::size_t bytes);
   void on_handshake(boost::beast::error_code ec);
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
@@ -92,8 +101,11 @@ class HttpsSession : public std::enable_shared_from_this<HttpsSession> {
       answer_pending_;
   HttpResponse response_;
   std::string remote_ip_;
+  // The first bytes of the ClientHello, read under first_byte_timeout and handed to the handshake.
+  std::array<char, 512> first_bytes_{};
 
   Step step_ = Step::handshake;
+  ConnectionSlots::Id slot_ = 0;
   bool registered_ = false;
   bool stopping_ = false;
   bool keep_alive_ = false;

@@ -232,7 +232,7 @@ Result<std::size_t> AccessService::revoke_all_of(const std::string& user, const 
     }
     // Nor may a pending request of theirs become a grant later.
     for (const auto& request :
-         broker::list_requests(tx.db(), {RequestState::pending, false, 100000, user, {}})) {
+         broker::list_requests(tx.db(), {RequestState::pending, false, 100000, user, {}, {}})) {
       set_request_state(tx.db(), request.id, RequestState::cancelled);
       tx.audit({actor, "request.cancel", request_object(request.id),
                 json::serialize(json::object{{"reason", reason}})});
@@ -326,16 +326,25 @@ Result<json::object> AccessService::get_request(const Caller& caller, const std:
   });
 }
 
-json::array AccessService::list_requests(const Caller& caller, RequestFilter filter) {
+ListPage AccessService::list_requests(const Caller& caller, RequestFilter filter) {
   restrict_to_viewer(policy(), caller.user, filter.requester, filter);
+  // One row more than the page: whether a next page exists, without counting.
+  const std::size_t page_size = filter.limit;
+  filter.limit = page_size + 1;
   return identity_.store().read([&](SQLite::Database& db) {
-    json::array out;
-    for (const auto& row : broker::list_requests(db, filter)) {
+    ListPage page;
+    auto rows = broker::list_requests(db, filter);
+    if (rows.size() > page_size) {
+      rows.resize(page_size);
+      page.next = PageCursor{rows.back().created_at, rows.back().id};
+    }
+    for (const auto& row : rows) {
       if (may_view_request(policy(), row.role, row.requester, caller.user)) {
-        out.push_back(request_view(db, policy(), row, evidence_detail_for(policy(), caller.user)));
+        page.items.push_back(
+            request_view(db, policy(), row, evidence_detail_for(policy(), caller.user)));
       }
     }
-    return out;
+    return page;
   });
 }
 
@@ -350,16 +359,23 @@ Result<json::object> AccessService::get_grant(const Caller& caller, const std::s
   });
 }
 
-json::array AccessService::list_grants(const Caller& caller, GrantFilter filter) {
+ListPage AccessService::list_grants(const Caller& caller, GrantFilter filter) {
   restrict_to_viewer(policy(), caller.user, filter.user, filter);
+  const std::size_t page_size = filter.limit;
+  filter.limit = page_size + 1;
   return identity_.store().read([&](SQLite::Database& db) {
-    json::array out;
-    for (const auto& grant : broker::list_grants(db, filter)) {
+    ListPage page;
+    auto grants = broker::list_grants(db, filter);
+    if (grants.size() > page_size) {
+      grants.resize(page_size);
+      page.next = PageCursor{grants.back().not_before, grants.back().id};
+    }
+    for (const auto& grant : grants) {
       if (!may_see_grant(policy(), grant, caller.user)) continue;
       auto request = find_request(db, grant.request_id);
-      out.push_back(grant_view(grant, request && request->breakglass));
+      page.items.push_back(grant_view(grant, request && request->breakglass));
     }
-    return out;
+    return page;
   });
 }
 

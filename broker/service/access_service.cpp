@@ -133,6 +133,12 @@ void AccessService::create_request(const Caller& caller, NewRequest ask, const j
   if (!approved) return done(approved.error());
   const auto length = approved->duration;
   const bool auto_approve = approved->role->auto_approve;
+  // Checked before a factor is spent, and again in the write job, where it counts.
+  if (!auto_approve) {
+    auto room = identity_.store().read(
+        [&](SQLite::Database& db) { return check_pending_room(db, caller.user, access.role); });
+    if (!room) return done(room.error());
+  }
   with_presence(
       caller, mfa, true, MfaPurpose::presence, std::nullopt,
       [this, caller, access, length, auto_approve,
@@ -141,6 +147,12 @@ void AccessService::create_request(const Caller& caller, NewRequest ask, const j
             [this, caller, access, length, auto_approve, evidence](WriteContext& tx,
                                                                    Outcome& outcome) {
               const auto now = identity_.now_seconds();
+              if (!auto_approve) {
+                if (auto room = check_pending_room(tx.db(), caller.user, access.role); !room) {
+                  outcome.answer = room.error();
+                  return;
+                }
+              }
               auto row = new_request_row(caller.user, access.role, access.reason, length, now);
               row.ticket = access.ticket;
               row.state = auto_approve ? RequestState::active : RequestState::pending;
@@ -171,6 +183,15 @@ Result<approvals::BreakGlassVerdict> AccessService::breakglass_verdict(
   const auto history =
       breakglass_history(db, responder, now - approvals::kBreakGlassRepeatWindow.count(), now);
   return approvals::check_breakglass_history(settings, role, history, now);
+}
+
+Result<void> AccessService::check_pending_room(SQLite::Database& db, const std::string& user,
+                                               const std::string& role) {
+  const auto pending = count_pending(db, user, role, identity_.now_seconds());
+  auto room = approvals::check_pending_room(
+      pending, {limits_.max_pending_per_user_role, limits_.max_pending_per_user});
+  if (!room) return room.error();
+  return {};
 }
 
 void AccessService::breakglass(const Caller& caller, NewBreakGlass ask, const json::value* mfa,

@@ -30,6 +30,13 @@ struct AccessHooks {
   std::function<void()> revocations_changed;  // certificates were revoked: rebuild KRL and CRL
 };
 
+// One page of a listing: at most the filter's `limit` views, and where the next page starts when
+// more rows exist.
+struct ListPage {
+  boost::json::array items;
+  std::optional<PageCursor> next;
+};
+
 struct NewRequest {
   std::string role;
   std::string reason;
@@ -71,9 +78,9 @@ class AccessService {
 
   // Reads. A request or grant the caller may not see is not_found, like one that does not exist.
   Result<boost::json::object> get_request(const Caller& caller, const std::string& id);
-  boost::json::array list_requests(const Caller& caller, RequestFilter filter);
+  ListPage list_requests(const Caller& caller, RequestFilter filter);
   Result<boost::json::object> get_grant(const Caller& caller, const std::string& id);
-  boost::json::array list_grants(const Caller& caller, GrantFilter filter);
+  ListPage list_grants(const Caller& caller, GrantFilter filter);
   // The requester's latest `limit` grants of the request's role, other than the request's own,
   // newest first: what a reviewer looks at to spot an unusual ask. Visible to whoever may view the
   // request (not_found otherwise).
@@ -147,6 +154,9 @@ class AccessService {
   void revoke_in(WriteContext& tx, Outcome& outcome, const std::string& actor,
                  const GrantRow& grant, const std::string& reason,
                  const std::optional<approvals::MfaEvidence>& evidence = std::nullopt);
+  // Whether `user` may add a pending request for `role` (limits.max_pending_*), on `db`.
+  Result<void> check_pending_room(SQLite::Database& db, const std::string& user,
+                                  const std::string& role);
   // The checks revoke's write job makes, on the last committed state.
   bool may_revoke_now(const std::string& actor, const std::string& grant_id);
 

@@ -44,7 +44,8 @@ void ExpirySweeper::sweep_and_schedule() {
   // which would spin on the past-due deadline.
   bool failed = true;
   try {
-    failed = !access_.sweep(now);
+    // Sessions past their timeouts go too: logins alone must not grow the table.
+    failed = !access_.sweep(now) || !access_.identity().prune_sessions(now);
   } catch (const std::exception&) {
   }
   ++sweeps_;

@@ -1,6 +1,7 @@
 // Ends grants on time: a timer sleeps (for the distance on `clock`) until the earliest grant end or
 // pending deadline (at most `max_sleep`), then expires every grant that has reached its end and
-// times out every pending request past its deadline, each with its audit record and webhook. At
+// times out every pending request past its deadline, each with its audit record and webhook, and
+// deletes the sessions past their timeouts (so at least every `max_sleep`). At
 // start it sweeps at once, on the caller's thread, so that after a restart the grants that ended
 // while the broker was down are expired before anything is served.
 #pragma once

@@ -188,16 +188,24 @@ static void bind_party(SQLite::Statement& q, int& index, const std::string& part
   for (const auto& role : roles) q.bind(index++, role);
 }
 
+static void bind_cursor(SQLite::Statement& q, int& index, const PageCursor& cursor) {
+  q.bind(index++, cursor.at);
+  q.bind(index++, cursor.at);
+  q.bind(index++, cursor.id);
+}
+
 std::vector<RequestRow> list_requests(SQLite::Database& db, const RequestFilter& filter) {
   std::string where = "WHERE 1";
   if (filter.state) where += " AND state = ?";
   if (filter.review_due_only) where += " AND breakglass = 1 AND reviewed_at IS NULL";
   if (filter.requester) where += party_clause("requester", filter.roles.size());
+  if (filter.after) where += " AND (created_at < ? OR (created_at = ? AND id > ?))";
   where += " ORDER BY created_at DESC, id LIMIT ?";
   SQLite::Statement q(db, select_requests(where));
   int index = 1;
   if (filter.state) q.bind(index++, std::string(approvals::to_string(*filter.state)));
   if (filter.requester) bind_party(q, index, *filter.requester, filter.roles);
+  if (filter.after) bind_cursor(q, index, *filter.after);
   q.bind(index, static_cast<std::int64_t>(filter.limit));
   std::vector<RequestRow> rows;
   while (q.executeStep()) rows.push_back(read_request(q));
@@ -216,6 +224,7 @@ std::vector<GrantRow> list_grants(SQLite::Database& db, const GrantFilter& filte
   if (filter.of_user) where += " AND user = ?";
   if (filter.of_role) where += " AND role = ?";
   if (filter.not_request) where += " AND request_id <> ?";
+  if (filter.after) where += " AND (not_before < ? OR (not_before = ? AND id > ?))";
   where += " ORDER BY not_before DESC, id LIMIT ?";
   SQLite::Statement q(db, select_grants(where));
   int index = 1;
@@ -225,10 +234,24 @@ std::vector<GrantRow> list_grants(SQLite::Database& db, const GrantFilter& filte
   if (filter.of_user) q.bind(index++, *filter.of_user);
   if (filter.of_role) q.bind(index++, *filter.of_role);
   if (filter.not_request) q.bind(index++, *filter.not_request);
+  if (filter.after) bind_cursor(q, index, *filter.after);
   q.bind(index, static_cast<std::int64_t>(filter.limit));
   std::vector<GrantRow> rows;
   while (q.executeStep()) rows.push_back(read_grant(q));
   return rows;
+}
+
+approvals::PendingCounts count_pending(SQLite::Database& db, const std::string& requester,
+                                       const std::string& role, std::int64_t now) {
+  SQLite::Statement q(db,
+                      "SELECT coalesce(sum(role = ?), 0), count(*) FROM requests "
+                      "WHERE requester = ? AND state = 'pending' AND pending_deadline > ?");
+  q.bind(1, role);
+  q.bind(2, requester);
+  q.bind(3, now);
+  q.executeStep();
+  return {static_cast<std::size_t>(q.getColumn(0).getInt64()),
+          static_cast<std::size_t>(q.getColumn(1).getInt64())};
 }
 
 std::vector<GrantRow> grants_ended_by(SQLite::Database& db, std::int64_t now) {

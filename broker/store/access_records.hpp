@@ -6,6 +6,7 @@
 
 #include "approvals/breakglass_rules.hpp"
 #include "approvals/grant_rules.hpp"
+#include "approvals/pending_limits.hpp"
 #include "approvals/request_state_machine.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -80,6 +81,13 @@ std::vector<ReviewRow> find_reviews(SQLite::Database& db, const std::string& req
 std::optional<GrantRow> find_grant(SQLite::Database& db, const std::string& id);
 std::optional<GrantRow> find_grant_for_request(SQLite::Database& db, const std::string& request_id);
 
+// A place in a listing: the sort time (created_at of a request, not_before of a grant) and the id
+// of the last row shown. Rows sort newest first, then by id, so the next page starts right after.
+struct PageCursor {
+  std::int64_t at = 0;
+  std::string id;
+};
+
 struct RequestFilter {
   std::optional<approvals::RequestState> state;
   bool review_due_only = false;  // break-glass requests whose post-incident review is open
@@ -87,6 +95,7 @@ struct RequestFilter {
   // When set: only requests of this requester, or of one of `roles` (those the viewer reviews).
   std::optional<std::string> requester;
   std::vector<std::string> roles;
+  std::optional<PageCursor> after;  // only rows after this one in the listing's order
 };
 std::vector<RequestRow> list_requests(SQLite::Database& db, const RequestFilter& filter);
 
@@ -99,8 +108,14 @@ struct GrantFilter {
   std::optional<std::string> of_user;      // only grants of exactly this user ...
   std::optional<std::string> of_role;      // ... and this role (a requester's history)
   std::optional<std::string> not_request;  // leaving out the grant of this request
+  std::optional<PageCursor> after;         // only rows after this one in the listing's order
 };
 std::vector<GrantRow> list_grants(SQLite::Database& db, const GrantFilter& filter);
+
+// The requester's requests pending at `now` (past their deadline they no longer count, though the
+// sweeper may not have timed them out yet), of `role` and in all.
+approvals::PendingCounts count_pending(SQLite::Database& db, const std::string& requester,
+                                       const std::string& role, std::int64_t now);
 
 // Active grants whose end is at or before `now`, and pending requests past their deadline.
 std::vector<GrantRow> grants_ended_by(SQLite::Database& db, std::int64_t now);

@@ -91,8 +91,10 @@ bench::BenchBrokerOptions broker_options(const Options& run) {
                         "    ssh: { principals: [load], extensions: [permit-pty] }\n";
   // The sign-in's MFA stays fresh for the whole run, so mints need no second factor.
   options.extra_config_yaml = "mfa:\n  freshness: 1h\n";
+  // Every load connection comes from 127.0.0.1: lift the per-source cap above the 64 used.
+  options.extra_config_yaml += "http:\n  max_connections_per_source: 1024\n";
   if (run.http_threads > 0) {
-    options.extra_config_yaml += "http:\n  threads: " + std::to_string(run.http_threads) + "\n";
+    options.extra_config_yaml += "  threads: " + std::to_string(run.http_threads) + "\n";
   }
   return options;
 }

@@ -88,5 +88,33 @@ TEST_F(ExpirySweeperTest, TimerWakesAtTheGrantsEnd) {
   io.run_for(50ms);
 }
 
+// Sessions are pruned once past either timeout (issue 14, B9): logins alone must not grow the
+// table.
+TEST_F(ExpirySweeperTest, SweepDeletesSessionsPastEitherTimeout) {
+  f_.sign_in("alice");
+  f_.advance(8h + 50min);
+  f_.sign_in("bob");
+  f_.advance(20min);  // bob idle past 15 min; alice past the absolute 8 h ...
+  f_.store_->write_sync([&](broker::WriteContext& tx) {
+    // ... though she was seen just now
+    SQLite::Statement touch(tx.db(), "UPDATE sessions SET last_seen_at = ? WHERE user = 'alice'");
+    touch.bind(1, f_.now_seconds());
+    touch.exec();
+    return boost::system::error_code{};
+  });
+  f_.sign_in("carol");  // live
+  ASSERT_EQ(f_.count_rows("sessions"), 3);
+  boost::asio::io_context io;
+  broker::ExpirySweeper sweeper(io, *f_.access_, [&] { return f_.now_; });
+  sweeper.start();
+  EXPECT_EQ(f_.count_rows("sessions"), 1);
+  EXPECT_EQ(f_.store_->read([&](SQLite::Database& db) {
+    return db.execAndGet("SELECT user FROM sessions").getString();
+  }),
+            "carol");
+  sweeper.stop();
+  io.run_for(50ms);
+}
+
 }  // namespace
 }  // namespace jit::testing

@@ -44,6 +44,14 @@ boost::system::error_code TlsTestClient::run(std::chrono::milliseconds timeout,
   return result;
 }
 
+boost::system::error_code TlsTestClient::bind_source(const asio::ip::address& source) {
+  auto& socket = beast::get_lowest_layer(stream_).socket();
+  boost::system::error_code ec;
+  socket.open(source.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
+  if (!ec) socket.bind({source, 0}, ec);
+  return ec;
+}
+
 boost::system::error_code TlsTestClient::connect_tcp() {
   return run(step_timeout_, [&](auto handler) {
     beast::get_lowest_layer(stream_).async_connect(server_, handler);

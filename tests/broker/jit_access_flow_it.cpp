@@ -329,6 +329,39 @@ TEST_F(JitCliTest, StatusWithoutIdListsRequestsAndGrants) {
   EXPECT_EQ(broker_.calls().size(), 3u);
 }
 
+// The listings come in pages (issue 14, B9): `jit status` follows `next` and shows every page.
+TEST_F(JitCliTest, StatusFollowsTheListingsCursor) {
+  const std::string cursor = "1700000000.req-11111111111111111111111111111111";
+  auto second = request_json("active", 2);
+  second["id"] = "req-11111111111111111111111111111111";
+  broker_.script(
+      "GET /v1/requests",
+      {Canned::json(status::ok, {{"requests", boost::json::array{request_json("pending", 1)}},
+                                 {"next", cursor}}),
+       Canned::json(status::ok, {{"requests", boost::json::array{second}}})});
+  broker_.script("GET /v1/grants", {Canned::json(status::ok, {{"grants", boost::json::array{}}})});
+  StatusOptions options;
+  auto result =
+      run([&](auto&, auto& out, auto& err) { return jit_status(global_, options, out, err); });
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_NE(result.out.find(kRequestId + "  prod-db-read  pending"), std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("req-11111111111111111111111111111111  prod-db-read  active"),
+            std::string::npos)
+      << result.out;
+  auto calls = broker_.calls();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[1].target, "/v1/requests?after=" + cursor);
+  EXPECT_EQ(calls[2].target, "/v1/grants");
+  // A cursor that would change the query is not followed.
+  broker_.script(
+      "GET /v1/requests",
+      {Canned::json(status::ok, {{"requests", boost::json::array{}}, {"next", "1&x=2"}})});
+  result = run([&](auto&, auto& out, auto& err) { return jit_status(global_, options, out, err); });
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(broker_.calls().size(), 4u);
+}
+
 TEST_F(JitCliTest, RevokeSendsTheReasonAndCancelTheRequest) {
   auto revoked = grant_json("revoked", 1700003700);
   revoked["end_reason"] = "done early";

@@ -193,5 +193,34 @@ TEST(BrokerConfig, WhatNamesFileLineKeyAndExpectation) {
                "(expected a duration from 1m to 30d, such as 30s, 15m, 8h, 1h30m or 2d)");
 }
 
+// Issue 14, B8 and B9: connection caps and caller-driven growth.
+TEST(BrokerConfig, ConnectionAndGrowthLimits) {
+  const BrokerConfig defaults = parse_broker_config(kMinimal, kFile);
+  EXPECT_EQ(defaults.http.max_connections, 1024u);
+  EXPECT_EQ(defaults.http.max_connections_per_source, 64u);
+  EXPECT_EQ(defaults.http.first_byte_timeout, Seconds{3});
+  EXPECT_EQ(defaults.limits.max_pending_per_user_role, 3u);
+  EXPECT_EQ(defaults.limits.max_pending_per_user, 10u);
+  EXPECT_EQ(defaults.limits.failure_audit_per_minute, 20u);
+  const BrokerConfig c = parse_broker_config(
+      kMinimal +
+          "http: {max_connections: 200, max_connections_per_source: 16, first_byte_timeout: 2s}\n"
+          "limits: {max_pending_per_user_role: 1, max_pending_per_user: 4, "
+          "failure_audit_per_minute: 5}\n",
+      kFile);
+  EXPECT_EQ(c.http.max_connections, 200u);
+  EXPECT_EQ(c.http.max_connections_per_source, 16u);
+  EXPECT_EQ(c.http.first_byte_timeout, Seconds{2});
+  EXPECT_EQ(c.limits.max_pending_per_user_role, 1u);
+  EXPECT_EQ(c.limits.max_pending_per_user, 4u);
+  EXPECT_EQ(c.limits.failure_audit_per_minute, 5u);
+  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimal + "http:\n  max_connections: 0\n"), kFile, 5,
+                         "http.max_connections");
+  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimal + "http:\n  first_byte_timeout: 0s\n"), kFile, 5,
+                         "http.first_byte_timeout");
+  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimal + "limits:\n  max_pending_per_user: 0\n"), kFile, 5,
+                         "limits.max_pending_per_user");
+}
+
 }  // namespace
 }  // namespace jit::config

@@ -25,6 +25,9 @@ class TlsTestClient {
   TlsTestClient(boost::asio::ip::tcp::endpoint server, const std::filesystem::path& ca_file,
                 std::chrono::milliseconds step_timeout = std::chrono::seconds(5));
 
+  // Connects from `source` (e.g. 127.0.0.2, another loopback address on Linux) instead of the
+  // address the system picks. Call before connect_tcp().
+  boost::system::error_code bind_source(const boost::asio::ip::address& source);
   boost::system::error_code connect_tcp();
   boost::system::error_code handshake();
   boost::system::error_code connect() {  // TCP connect, then the TLS handshake
