@@ -261,7 +261,8 @@ Result<std::size_t> AccessService::end_unentitled() {
                         false,
                         static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()),
                         std::nullopt,
-                        {}};
+                        {},
+                        std::nullopt};
   auto ec = identity_.store().write_sync([&](WriteContext& tx) -> boost::system::error_code {
     for (const auto& grant : broker::list_grants(tx.db(), active)) {
       if (approvals::still_entitled(policy(), grant.user, grant.role, grant.breakglass)) continue;

@@ -97,7 +97,7 @@ TEST(ChallengeStore, AFullLoginPoolLeavesTheOtherPurposes) {
   EXPECT_EQ(store.issue(ChallengePurpose::login, "u9", kNow).error(), ApprovalsErrc::unavailable);
   EXPECT_TRUE(store.issue(ChallengePurpose::presence, "carol", kNow).has_value());
   EXPECT_TRUE(store.issue(ChallengePurpose::registration, "carol", kNow).has_value());
-  const ca::Bytes digest = request_digest({"r-1", "alice", "db", 3600, "why", "T-1"}).value();
+  const ca::Bytes digest = request_digest({"r-1", "alice", "db", 3600, "why", "T-1", {}}).value();
   EXPECT_TRUE(store.issue_for_request(digest, "carol", kNow).has_value());
   EXPECT_EQ(store.size(ChallengePurpose::login), 3u);
   EXPECT_EQ(store.size(), 6u);

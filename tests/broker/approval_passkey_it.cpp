@@ -106,7 +106,7 @@ TEST_F(ApprovalPasskeyTest, ChallengeProvesPresenceForItsOwnRequestOnly) {
 TEST_F(ApprovalPasskeyTest, AssertionMadeForApproveIsRefusedByDeny) {
   const auto alice = f_.sign_in("alice");
   const auto carol = f_.sign_in("carol");
-  register_passkey(carol);
+  register_passkey("carol", carol);
   const auto a = new_request(alice, "migrate orders");
   const auto audit_before = f_.count_rows("audit");
   const auto reviews_before = f_.count_rows("reviews");
@@ -140,7 +140,7 @@ TEST_F(ApprovalPasskeyTest, AssertionMadeForApproveIsRefusedByDeny) {
 TEST_F(ApprovalPasskeyTest, StoredAssertionVerifiesAgainstTheCredentialKeyAndItsChallenge) {
   const auto alice = f_.sign_in("alice");
   const auto carol = f_.sign_in("carol");
-  register_passkey(carol);
+  register_passkey("carol", carol);
   const auto a = new_request(alice, "migrate orders");
   auto approved = f_.post("/v1/requests/" + a + "/approve",
                           {{"comment", "looks right"}, {"mfa", passkey_mfa(a, carol)}}, carol);

@@ -59,7 +59,8 @@ TEST_F(AuthAbuseTest, FloodingLoginBeginLeavesPresenceRegistrationAndApprovalCha
   EXPECT_EQ(presence.status, 200u) << presence.raw.body();
   const auto registration = post("/v1/webauthn/register/begin", json::object{}, carol);
   EXPECT_EQ(registration.status, 200u) << registration.raw.body();
-  const auto digest = approvals::request_digest({"r-1", "alice", "prod-db-read", 60, "x", "T"});
+  const auto digest = approvals::decision_digest(
+      {"r-1", "alice", "prod-db-read", 60, "x", "T", approvals::ApprovalDecision::approve});
   EXPECT_TRUE(identity_->challenges().issue_for_request(*digest, "carol", now_));
 }
 
