@@ -110,7 +110,7 @@ TEST_F(OcspHttpTest, GetFormAnswersLikePostAndBadRequestsAreRefused) {
 
   const auto answer = broker_.client()->get("/v1/ca/x509/ocsp/" + url_encoded_base64(request));
   ASSERT_EQ(answer.result(), http::status::ok) << answer.body();
-  EXPECT_EQ(answer[http::field::content_type], "application/ocsp-response");
+  EXPECT_EQ(std::string(answer[http::field::content_type]), "application/ocsp-response");
   std::ofstream(path("response.der"), std::ios::binary) << answer.body();
   auto [code, out, err] = ChildProcess::run(
       {kOpenssl, "ocsp", "-respin", path("response.der"), "-issuer", path("issuing.pem"), "-cert",
@@ -126,7 +126,7 @@ TEST_F(OcspHttpTest, GetFormAnswersLikePostAndBadRequestsAreRefused) {
   post.body() = request;
   const auto posted = broker_.client()->request(post);
   EXPECT_EQ(posted.result(), http::status::ok);
-  EXPECT_EQ(posted[http::field::content_type], "application/ocsp-response");
+  EXPECT_EQ(std::string(posted[http::field::content_type]), "application/ocsp-response");
 
   post.set(http::field::content_type, "application/json");
   const auto wrong_type = broker_.client()->request(post);

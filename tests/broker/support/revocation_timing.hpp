@@ -30,7 +30,7 @@ roles:
     auto_approve: true
     max_duration: 1h
     ssh: { principals: [dbread] }
-    x509: { organizational_unit: prod-db-read }
+    x509: { san_uri: "spiffe://corp.example/user/{user}/role/{role}", organizational_unit: prod-db-read }
 )yaml";
 
 inline std::string broker_binary() { return std::string(JIT_BUILD_DIR) + "/broker/jit-broker"; }
