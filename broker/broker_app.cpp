@@ -4,6 +4,7 @@
 #include "broker/api/auth_api.hpp"
 #include "broker/api/ca_api.hpp"
 #include "broker/api/grants_api.hpp"
+#include "broker/api/ocsp_api.hpp"
 #include "broker/api/passkey_api.hpp"
 #include "broker/api/requests_api.hpp"
 #include "broker/api/revocation_api.hpp"
@@ -97,10 +98,21 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
     webhooks_->notify(std::move(event), std::move(data));
   };
   hooks.deadlines_changed = [this] { sweeper_->poke(); };
-  // Runs on the store's writer thread: the rebuild itself is posted to the io_context.
-  hooks.revocations_changed = [this] { publisher_->rebuild_async(); };
+  // Runs on the store's writer thread: the rebuild itself is posted to the io_context, and the
+  // revoke answers once the lists that include its revocation are served.
+  hooks.revocations_changed = [this](std::function<void(boost::json::object)> published) {
+    publisher_->rebuild_async(
+        [this, published = std::move(published)](boost::system::error_code ec) {
+          boost::json::object lists;
+          if (const auto snapshot = publisher_->snapshot(); snapshot && !ec) {
+            lists["krl_version"] = snapshot->krl->version;
+            lists["crl_number"] = snapshot->crls->number;
+          }
+          published(std::move(lists));
+        });
+  };
   access_ = std::make_unique<AccessService>(*identity_, config_.limits, std::move(hooks));
-  MintSettings mint_settings{config_.ca.clock_skew, config_.ca.crl_url, {}};
+  MintSettings mint_settings{config_.ca.clock_skew, config_.ca.crl_url, config_.ca.ocsp_url, {}};
   mint_settings.after_commit = [this](std::function<void()> work) {
     boost::asio::post(io_, std::move(work));
   };
@@ -109,7 +121,14 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   sweeper_ = std::make_unique<ExpirySweeper>(io_, *access_);
   publisher_ = std::make_unique<RevocationPublisher>(
       *store_, ssh_ca_, x509_ca_,
-      RevocationSettings{config_.ca.crl_next_update, config_.ca.clock_skew});
+      RevocationSettings{config_.ca.crl_next_update, config_.ca.clock_skew,
+                         RevocationSettings{}.poll_interval});
+  // Events other processes wrote (a `user lock` beside this broker) go to the same webhooks.
+  outbox_ = std::make_unique<EventOutboxRelay>(
+      io_, *store_, [this](OutboxEvent event, std::function<void()> settled) {
+        webhooks_->notify(std::move(event.event), std::move(event.data), std::move(settled),
+                          event.created_at);
+      });
   metrics_.add_gauge(
       "jit_breakglass_reviews_overdue",
       "Break-glass grants whose post-incident review is past due.",
@@ -138,6 +157,8 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   add_request_routes(router_, *access_);
   add_grant_routes(router_, *access_, *certificates_);
   add_revocation_routes(router_, *publisher_);
+  add_ocsp_routes(router_, x509_ca_.issuing(), *store_,
+                  x509_ca_fingerprint(x509_ca_.issuing()).value());
   add_role_routes(router_, *identity_);
   add_audit_routes(router_, *identity_);
   add_web_routes(router_, web_assets());
@@ -156,6 +177,7 @@ BrokerApp::~BrokerApp() {
   // Logins still running finish (their answers go nowhere now); waiting ones are dropped.
   if (identity_) identity_->stop_workers();
   if (publisher_) publisher_->stop();
+  if (outbox_) outbox_->stop();
   // Queued writes complete with callbacks into the identity service: finish them while it lives.
   store_->close();
 }
@@ -188,12 +210,15 @@ int BrokerApp::run() {
   options.threads = config_.http.threads > 0 ? static_cast<unsigned>(config_.http.threads) : 0;
   ServerRunner runner(io_, *server_, options);
   publisher_->start(io_);  // builds the first lists before anything is served
+  outbox_->start();
   runner.on_shutdown([this] {
     sweeper_->stop();
     publisher_->stop();
+    outbox_->stop();
   });
   const int code = runner.run();
   publisher_->stop();
+  outbox_->stop();
   store_->close();
   return code;
 }

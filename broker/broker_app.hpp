@@ -8,6 +8,7 @@
 #include "broker/http/router.hpp"
 #include "broker/service/access_service.hpp"
 #include "broker/service/certificate_service.hpp"
+#include "broker/service/event_outbox_relay.hpp"
 #include "broker/service/expiry_sweeper.hpp"
 #include "broker/service/revocation_publisher.hpp"
 #include "broker/service/webhook_notifier.hpp"
@@ -62,6 +63,7 @@ class BrokerApp {
   std::unique_ptr<CertificateService> certificates_;
   std::unique_ptr<ExpirySweeper> sweeper_;
   std::unique_ptr<RevocationPublisher> publisher_;
+  std::unique_ptr<EventOutboxRelay> outbox_;
   Router router_;
   std::unique_ptr<HttpsServer> server_;
 };

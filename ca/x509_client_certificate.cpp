@@ -59,7 +59,8 @@ Result<void> check_profile(const X509ClientProfile& profile) {
       !valid_name_text(profile.organizational_unit, kMaxNameCharacters) ||
       (!profile.san_uri.empty() && !valid_uri(profile.san_uri)) ||
       (profile.san_email && !valid_email(*profile.san_email)) ||
-      (!profile.crl_distribution_url.empty() && !valid_uri(profile.crl_distribution_url))) {
+      (!profile.crl_distribution_url.empty() && !valid_uri(profile.crl_distribution_url)) ||
+      (!profile.ocsp_url.empty() && !valid_uri(profile.ocsp_url))) {
     return CaErrc::invalid_argument;
   }
   return {};
@@ -70,7 +71,8 @@ Bytes build_tbs(const X509CertificateAuthority& issuer, const VerifiedCsr& csr,
                 system_clock::time_point not_before, system_clock::time_point not_after) {
   DerWriter out;
   out.reserve(512 + issuer.subject_der().size() + csr.subject_public_key_info.size() +
-              profile.san_uri.size() + profile.crl_distribution_url.size());
+              profile.san_uri.size() + profile.crl_distribution_url.size() +
+              profile.ocsp_url.size());
   out.open(der_tag::kSequence);  // TBSCertificate
   out.open(der_tag::context(0, true));
   out.unsigned_integer(std::uint64_t{2});  // v3
@@ -120,6 +122,17 @@ Bytes build_tbs(const X509CertificateAuthority& issuer, const VerifiedCsr& csr,
     out.element(der_tag::context(6, false), as_bytes(profile.crl_distribution_url));
     out.close();
     out.close();
+    out.close();
+    out.close();
+    close_extension(out);
+  }
+  if (!profile.ocsp_url.empty()) {
+    // SEQUENCE OF AccessDescription { accessMethod id-ad-ocsp, accessLocation URI [6] }
+    open_extension(out, x509_oid::kAuthorityInfoAccess);
+    out.open(der_tag::kSequence);
+    out.open(der_tag::kSequence);
+    out.element(der_tag::kOid, as_bytes(x509_oid::kAccessMethodOcsp));
+    out.element(der_tag::context(6, false), as_bytes(profile.ocsp_url));
     out.close();
     out.close();
     close_extension(out);

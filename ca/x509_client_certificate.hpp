@@ -29,6 +29,9 @@ struct X509ClientProfile {
   std::string san_uri;
   std::optional<std::string> san_email;  // "local@domain", printable ASCII, at most 254 bytes
   std::string crl_distribution_url;      // e.g. "http://127.0.0.1:8443/v1/ca/x509/crl"; empty: none
+  // Authority Information Access, id-ad-ocsp; e.g. "https://jit.example/v1/ca/x509/ocsp". Empty:
+  // no AIA extension. Same rules as the CRL URL.
+  std::string ocsp_url;
 };
 
 struct IssuedX509Certificate {

@@ -54,6 +54,10 @@ inline constexpr std::string_view kAuthorityKeyIdentifier = "\x55\x1D\x23"sv;
 inline constexpr std::string_view kExtendedKeyUsage = "\x55\x1D\x25"sv;
 inline constexpr std::string_view kClientAuth =
     "\x2B\x06\x01\x05\x05\x07\x03\x02"sv;  // id-kp-clientAuth
+inline constexpr std::string_view kAuthorityInfoAccess =
+    "\x2B\x06\x01\x05\x05\x07\x01\x01"sv;  // id-pe-authorityInfoAccess
+inline constexpr std::string_view kAccessMethodOcsp =
+    "\x2B\x06\x01\x05\x05\x07\x30\x01"sv;  // id-ad-ocsp
 
 inline ByteView bytes(std::string_view encoded) noexcept { return as_bytes(encoded); }
 

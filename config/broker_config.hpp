@@ -37,7 +37,8 @@ struct CaSettings {
   std::optional<std::filesystem::path> passphrase_file;  // or a file (never both)
   Seconds clock_skew{30};  // certificates start this much before now; 0s..10m
   Seconds crl_next_update = std::chrono::minutes{5};  // CRL nextUpdate distance
-  std::string crl_url;  // CRL distribution point URL; empty: no CDP extension
+  std::string crl_url;   // CRL distribution point URL; empty: no CDP extension
+  std::string ocsp_url;  // OCSP responder URL (Authority Information Access); empty: no AIA
 };
 
 struct Limits {

@@ -44,10 +44,11 @@ TlsSettings read_tls(const YamlValue& value, const std::filesystem::path& base) 
 }
 
 CaSettings read_ca(const YamlValue& value, const std::filesystem::path& base) {
-  const YamlMap map = value.map(
-      {"generate_missing", "ssh_key_files", "ssh_key_type", "x509_root_key_file",
-       "x509_root_cert_file", "x509_issuing_key_file", "x509_issuing_cert_file", "x509_key_type",
-       "passphrase_env", "passphrase_file", "clock_skew", "crl_next_update", "crl_url"});
+  const YamlMap map =
+      value.map({"generate_missing", "ssh_key_files", "ssh_key_type", "x509_root_key_file",
+                 "x509_root_cert_file", "x509_issuing_key_file", "x509_issuing_cert_file",
+                 "x509_key_type", "passphrase_env", "passphrase_file", "clock_skew",
+                 "crl_next_update", "crl_url", "ocsp_url"});
   CaSettings ca;
   if (const YamlValue* v = map.find("generate_missing")) ca.generate_missing = v->boolean();
   if (const YamlValue* v = map.find("ssh_key_files")) {
@@ -92,6 +93,12 @@ CaSettings read_ca(const YamlValue& value, const std::filesystem::path& base) {
     ca.crl_url = v->string("an http:// or https:// URL");
     if (!syntax::is_http_url(ca.crl_url, false)) {
       v->fail("'" + ca.crl_url + "' is not a URL", "an http:// or https:// URL");
+    }
+  }
+  if (const YamlValue* v = map.find("ocsp_url")) {
+    ca.ocsp_url = v->string("an http:// or https:// URL");
+    if (!syntax::is_http_url(ca.ocsp_url, false)) {
+      v->fail("'" + ca.ocsp_url + "' is not a URL", "an http:// or https:// URL");
     }
   }
   return ca;

@@ -95,7 +95,7 @@ int run_krl_write(const config::BrokerConfig& config, const std::filesystem::pat
   config::CaSettings ca_settings = config.ca;
   ca_settings.generate_missing = false;  // a KRL for a CA key made up now would revoke nothing
   const auto ssh_ca = load_ssh_ca(ca_settings);
-  const RevocationSources sources(ssh_ca, std::nullopt);
+  const RevocationSources sources(ssh_ca, std::nullopt, config.ca.clock_skew);
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   // Store::open waits (busy timeout) while the running broker commits; then reads use read-only
   // connections, and the one write below is a single short job like the broker's own.
@@ -154,9 +154,13 @@ int run_user_command(const config::BrokerConfig& config, UserAction action, cons
         return 0;
       }
       // A lock ends the user's access at once: every active grant is revoked and its certificates
-      // go into the KRL and CRL (a running broker picks the change up when it republishes).
+      // go into the KRL and CRL. The same transaction bumps the revocation generation, which a
+      // running broker polls (it serves the new lists within a second), and puts the
+      // grant.revoked events into the outbox, which that broker sends to its webhooks.
       const auto identity = make_identity_service(config, *store, policy);
-      AccessService access(*identity, config.limits);
+      AccessHooks hooks;
+      hooks.events_to_outbox = true;
+      AccessService access(*identity, config.limits, std::move(hooks));
       const auto ended = access.revoke_all_of(user, "admin", "user locked");
       if (!ended) throw std::runtime_error("could not revoke the user's grants: storage failed");
       out << "user " << user << " locked; " << *ended << " active grant(s) revoked\n";

@@ -69,10 +69,10 @@ bool has_valid_escapes(std::string_view text, bool allow_nul) {
   return true;
 }
 
-// A decoded path parameter: printable ASCII, no '/', no "..".
-bool is_safe_param(std::string_view value) {
+// A decoded path parameter: printable ASCII, no '/' (unless the pattern allows it), no "..".
+bool is_safe_param(std::string_view value, bool allows_slash) {
   for (const char c : value) {
-    if (c < 0x20 || c > 0x7E || c == '/') return false;
+    if (c < 0x20 || c > 0x7E || (c == '/' && !allows_slash)) return false;
   }
   return value.find("..") == std::string_view::npos;
 }
@@ -179,7 +179,9 @@ void Router::add(http::verb method, std::string_view pattern, Handler handler) {
   for (std::size_t i = 0; i < split.count; ++i) {
     const std::string_view segment = split.segments[i];
     if (segment.size() >= 2 && segment.front() == '{' && segment.back() == '}') {
-      const std::string_view name = segment.substr(1, segment.size() - 2);
+      std::string_view name = segment.substr(1, segment.size() - 2);
+      const bool allows_slash = name.ends_with('*');
+      if (allows_slash) name.remove_suffix(1);
       for (const Segment& earlier : route.segments) {
         if (earlier.is_param && earlier.text == name) {
           throw std::invalid_argument("route pattern names a parameter twice: " + route.pattern);
@@ -188,12 +190,12 @@ void Router::add(http::verb method, std::string_view pattern, Handler handler) {
       if (!is_param_name(name)) {
         throw std::invalid_argument("malformed route parameter in " + route.pattern);
       }
-      route.segments.push_back({std::string(name), true});
+      route.segments.push_back({std::string(name), true, allows_slash});
     } else {
       if (!is_literal_segment(segment)) {
         throw std::invalid_argument("malformed route pattern " + route.pattern);
       }
-      route.segments.push_back({std::string(segment), false});
+      route.segments.push_back({std::string(segment), false, false});
       ++route.literal_count;
     }
   }
@@ -255,7 +257,8 @@ std::string_view Router::dispatch(RequestContext&& context, const Responder& res
     const Segment& segment = matched.segments[i];
     if (!segment.is_param) continue;
     std::string value;
-    if (!percent_decode(split.segments[i], false, value) || !is_safe_param(value)) {
+    if (!percent_decode(split.segments[i], false, value) ||
+        !is_safe_param(value, segment.allows_slash)) {
       respond(invalid_path());
       return {};
     }

@@ -1,7 +1,9 @@
 // Routing by method and path pattern. A pattern is literal segments and whole-segment parameters:
-// "/v1/requests/{id}/approve". Request handling never sees a socket: a handler gets the request
-// and a Responder, so the API can be tested without a server and can answer later, from any
-// thread (e.g. after a group commit of durable writes).
+// "/v1/requests/{id}/approve". A parameter written "{name*}" may hold an escaped '/' (%2F) once
+// decoded, for opaque values such as the base64 of an OCSP GET (RFC 6960 appendix A). Request
+// handling never sees a socket: a handler gets the request and a Responder, so the API can be
+// tested without a server and can answer later, from any thread (e.g. after a group commit of
+// durable writes).
 #pragma once
 
 #include "broker/http/http_types.hpp"
@@ -16,7 +18,8 @@ namespace jit::broker {
 
 struct RequestContext {
   HttpRequest request;
-  // Path parameters by name, percent-decoded. Each is printable ASCII without '/' or "..".
+  // Path parameters by name, percent-decoded. Each is printable ASCII without ".." and, unless
+  // its pattern is "{name*}", without '/'.
   std::map<std::string, std::string, std::less<>> params;
   std::string remote_ip;
   // The matched pattern ("/v1/requests/{id}"), for metrics and logs; empty when nothing matched.
@@ -52,6 +55,7 @@ class Router {
   struct Segment {
     std::string text;  // literal text, or the parameter's name
     bool is_param = false;
+    bool allows_slash = false;  // "{name*}": an escaped '/' is allowed in the decoded value
   };
   struct Route {
     http::verb method;

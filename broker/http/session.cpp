@@ -54,6 +54,17 @@ bool has_unsupported_transfer_coding(const HttpRequest& request) {
   return count > 1 || !beast::iequals(request[http::field::transfer_encoding], "chunked");
 }
 
+// HTTP/1.0 is served only to OCSP clients: RFC 6960 responders must answer them, and OpenSSL's
+// own client (`openssl ocsp -url`, libcrypto's OSSL_HTTP) speaks nothing else. Everything else
+// needs HTTP/1.1.
+bool accepts_version(const HttpRequest& request) {
+  if (request.version() == 11) return true;
+  const std::string_view target = request.target();
+  constexpr std::string_view kOcsp = "/v1/ca/x509/ocsp";
+  return request.version() == 10 && target.starts_with(kOcsp) &&
+         (target.size() == kOcsp.size() || target[kOcsp.size()] == '/');
+}
+
 bool is_http_syntax_error(const beast::error_code& ec) {
   return ec.category() == beast::http::make_error_code(http::error::bad_method).category() &&
          ec != http::error::end_of_stream && ec != http::error::partial_message &&
@@ -191,7 +202,7 @@ void HttpsSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
                             "the request is not valid HTTP/1.1");
   }
   if (ec) return fail(ec, "read");
-  if (parser_->get().version() != 11) {
+  if (!accepts_version(parser_->get())) {
     return answer_and_close(http::status::bad_request, "unsupported_http_version",
                             "only HTTP/1.1 is served");
   }

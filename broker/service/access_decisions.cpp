@@ -237,10 +237,14 @@ Result<std::size_t> AccessService::revoke_all_of(const std::string& user, const 
       tx.audit({actor, "request.cancel", request_object(request.id),
                 json::serialize(json::object{{"reason", reason}})});
     }
+    keep_events(tx, *outcome);
     return {};
   });
   if (ec) return ec;
   fire(*outcome);
+  if (outcome->revocations_changed && hooks_.revocations_changed) {
+    hooks_.revocations_changed([](json::object) {});
+  }
   return ended;
 }
 
@@ -301,6 +305,7 @@ Result<std::size_t> AccessService::sweep(std::int64_t now) {
       tx.audit({"system", "request.timeout", request_object(request.id), "{}"});
       ++ended;
     }
+    keep_events(tx, outcome);
     return {};
   });
   if (ec) return ec;

@@ -5,6 +5,7 @@
 #include "approvals/mfa_evidence.hpp"
 #include "broker/service/access_outcome.hpp"
 #include "broker/service/access_views.hpp"
+#include "broker/store/event_outbox.hpp"
 #include "config/duration.hpp"
 
 #include <boost/json.hpp>
@@ -56,15 +57,34 @@ AccessService::AccessService(IdentityService& identity, config::Limits limits, A
 void AccessService::commit(Job job, Answer done) {
   auto outcome = std::make_shared<Outcome>();
   identity_.store().write(
-      [job = std::move(job), outcome](WriteContext& tx) -> boost::system::error_code {
+      [this, job = std::move(job), outcome](WriteContext& tx) -> boost::system::error_code {
         job(tx, *outcome);
+        keep_events(tx, *outcome);
         return {};  // refusals still commit their audit record
       },
       [this, outcome, done = std::move(done)](boost::system::error_code ec) {
         if (ec) return done(ec);
         fire(*outcome);
-        done(std::move(outcome->answer));
+        if (!outcome->revocations_changed || !hooks_.revocations_changed) {
+          return done(std::move(outcome->answer));
+        }
+        // The answer waits for the served lists to include the revocation (a KRL fetched right
+        // after a 200 lists it) and names their numbers.
+        hooks_.revocations_changed([outcome, done](json::object lists) {
+          if (outcome->answer && !lists.empty()) {
+            outcome->answer->insert_or_assign("revocation_lists", std::move(lists));
+          }
+          done(std::move(outcome->answer));
+        });
       });
+}
+
+void AccessService::keep_events(WriteContext& tx, Outcome& outcome) {
+  if (!hooks_.events_to_outbox) return;
+  for (const auto& [event, data] : outcome.events) {
+    enqueue_event(tx.db(), event, data, tx.now_seconds());
+  }
+  outcome.events.clear();
 }
 
 void AccessService::fire(const Outcome& outcome) {
@@ -72,7 +92,6 @@ void AccessService::fire(const Outcome& outcome) {
     if (hooks_.notify) hooks_.notify(event, data);
   }
   if (outcome.deadlines_changed && hooks_.deadlines_changed) hooks_.deadlines_changed();
-  if (outcome.revocations_changed && hooks_.revocations_changed) hooks_.revocations_changed();
 }
 
 void AccessService::with_presence(const Caller& caller, const json::value* mfa, bool allow_fresh,

@@ -26,8 +26,15 @@ struct AccessHooks {
   // Webhook event names: request.created, request.approved, request.denied, breakglass,
   // breakglass.repeated, grant.expired, grant.revoked.
   std::function<void(std::string event, boost::json::object data)> notify;
-  std::function<void()> deadlines_changed;    // a grant or pending deadline was added
-  std::function<void()> revocations_changed;  // certificates were revoked: rebuild KRL and CRL
+  std::function<void()> deadlines_changed;  // a grant or pending deadline was added
+  // Certificates were revoked: publish the KRL and CRL, then call `published` with the numbers of
+  // the lists that include the revocation ({"krl_version", "crl_number"}; empty if publishing
+  // failed, and the running broker's poll then retries). A revoke answers only after that call.
+  std::function<void(std::function<void(boost::json::object lists)> published)> revocations_changed;
+  // Events go into the event_outbox table in the transaction of their change instead of to
+  // `notify`: for a process with no webhooks of its own (an admin command); the running broker
+  // delivers them.
+  bool events_to_outbox = false;
 };
 
 // One page of a listing: at most the filter's `limit` views, and where the next page starts when
@@ -124,6 +131,9 @@ class AccessService {
   // Runs `job` in a write transaction and answers with the Outcome's result after the commit,
   // firing the Outcome's hooks first.
   void commit(Job job, Answer done);
+  // Inside the write job: with events_to_outbox, moves the Outcome's events into the outbox.
+  void keep_events(WriteContext& tx, Outcome& outcome);
+  // After the commit: events to `notify`, the sweeper poke. Revocations are published apart.
   void fire(const Outcome& outcome);
   std::optional<approvals::ApprovalSubject> approval_subject(const std::string& request_id,
                                                              approvals::ApprovalDecision decision);

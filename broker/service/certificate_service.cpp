@@ -208,6 +208,7 @@ void CertificateService::mint_x509(const Caller& caller, const std::string& gran
     certificate_profile.organizational_unit = profile->organizational_unit;
     certificate_profile.san_uri = profile->san_uri;
     certificate_profile.crl_distribution_url = settings_.crl_url;
+    certificate_profile.ocsp_url = settings_.ocsp_url;
     auto issued =
         ca::issue_client_certificate(x509_ca_.issuing(), csr, certificate_profile, *serial, at(now),
                                      settings_.clock_skew, at(row.not_after));

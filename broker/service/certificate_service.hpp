@@ -18,7 +18,8 @@ namespace jit::broker {
 
 struct MintSettings {
   std::chrono::seconds clock_skew{30};  // certificates start this much before now
-  std::string crl_url;  // CRL distribution point in X.509 certificates; may be empty
+  std::string crl_url;   // CRL distribution point in X.509 certificates; may be empty
+  std::string ocsp_url;  // OCSP responder in X.509 certificates' AIA; may be empty
   // Where the work after a durable commit (SSH signing, the answer) runs; default: inline, on the
   // store's writer thread. The broker posts it to its HTTP threads so the writer's next batch
   // never waits for a signature.

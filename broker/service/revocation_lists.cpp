@@ -47,8 +47,9 @@ Result<std::string> x509_ca_fingerprint(const ca::X509CertificateAuthority& ca) 
 }
 
 RevocationSources::RevocationSources(const ca::SshCertificateAuthority& ssh_ca,
-                                     std::optional<std::string> x509_issuing_fingerprint)
-    : x509_fingerprint_(std::move(x509_issuing_fingerprint)) {
+                                     std::optional<std::string> x509_issuing_fingerprint,
+                                     std::chrono::seconds clock_skew)
+    : x509_fingerprint_(std::move(x509_issuing_fingerprint)), clock_skew_(clock_skew.count()) {
   for (const auto& key : ssh_ca.keys()) {
     ssh_fingerprints_.push_back(key.public_key().fingerprint_sha256());
   }
@@ -63,12 +64,12 @@ RevokedCertificates RevocationSources::load(SQLite::Database& db, std::int64_t n
   SQLite::Statement query(db,
                           "SELECT kind, serial, ca_key, key_id, not_after, revoked_at "
                           "FROM certificates WHERE revoked_at IS NOT NULL AND not_after > ?");
-  query.bind(1, now);
+  query.bind(1, now - clock_skew_);
   while (query.executeStep()) {
     const std::string_view kind = column_text(query, 0);
     const std::string_view serial = column_text(query, 1);
     const std::string_view ca_key = column_text(query, 2);
-    const std::int64_t not_after = query.getColumn(4).getInt64();
+    const std::int64_t listed_until = query.getColumn(4).getInt64() + clock_skew_;
     if (kind == "ssh") {
       std::size_t index = 0;
       while (index < ssh_fingerprints_.size() && ssh_fingerprints_[index] != ca_key) ++index;
@@ -79,7 +80,7 @@ RevokedCertificates RevocationSources::load(SQLite::Database& db, std::int64_t n
       SshRevocation revocation;
       revocation.ca_key = index;
       revocation.serial = parse_ssh_serial(serial);
-      revocation.not_after = static_cast<std::uint64_t>(not_after);
+      revocation.listed_until = static_cast<std::uint64_t>(listed_until);
       if (revocation.serial == 0) {
         revocation.key_id = std::string(column_text(query, 3));
         if (revocation.key_id.empty()) {
@@ -94,7 +95,7 @@ RevokedCertificates RevocationSources::load(SQLite::Database& db, std::int64_t n
         ++out.skipped;
         continue;
       }
-      out.x509.push_back({*parsed, query.getColumn(5).getInt64(), not_after});
+      out.x509.push_back({*parsed, query.getColumn(5).getInt64(), listed_until});
     }
   }
   return out;
@@ -135,7 +136,7 @@ ca::Result<ca::BuiltKrl> build_revocation_krl(const ca::SshCertificateAuthority&
   for (const auto& revocation : revoked) {
     if (revocation.ca_key >= keys.size()) return ca::CaErrc::invalid_argument;
     auto added = builder.add(keys[revocation.ca_key].public_key(),
-                             {revocation.serial, revocation.key_id, revocation.not_after});
+                             {revocation.serial, revocation.key_id, revocation.listed_until});
     if (!added) return added.error();
   }
   return builder.build(version, now, "jitbroker");
@@ -155,8 +156,9 @@ ca::Result<ca::BuiltCrl> build_revocation_crl(const ca::X509CertificateAuthority
     entry.revoked_at =
         std::chrono::system_clock::time_point(std::chrono::seconds(revocation.revoked_at));
     entry.reason = ca::CrlReason::unspecified;
+    // The CRL builder leaves out entries whose not_after passed: give it the end of the listing.
     entry.not_after =
-        std::chrono::system_clock::time_point(std::chrono::seconds(revocation.not_after));
+        std::chrono::system_clock::time_point(std::chrono::seconds(revocation.listed_until));
     entries.push_back(entry);
   }
   return ca::build_crl(issuer, entries, crl_number, this_update, next_update, now);

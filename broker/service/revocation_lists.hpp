@@ -2,7 +2,9 @@
 // `jit-broker krl write` admin command): reading the revoked, unexpired certificates from the
 // store, taking the next KRL version and CRL number durably with an audit record, and building the
 // KRL and CRLs from them. The lists only ever hold certificates that are revoked and not yet
-// expired: an expired certificate is refused anyway, so short lifetimes keep the lists small.
+// expired give or take the clock skew: issuance backdates validity by ca.clock_skew, so a host
+// whose clock is that far behind still takes a certificate until not_after + clock_skew, and the
+// entry stays listed until then. Short lifetimes keep the lists small.
 #pragma once
 
 #include "broker/broker_error.hpp"
@@ -30,10 +32,10 @@ namespace jit::broker {
 
 // One revoked SSH certificate, resolved against the CA keys the broker holds.
 struct SshRevocation {
-  std::size_t ca_key = 0;    // index into SshCertificateAuthority::keys()
-  std::uint64_t serial = 0;  // 0 when the stored serial is unusable: then revoked by key id
-  std::string key_id;        // set only when serial is 0
-  std::uint64_t not_after = 0;
+  std::size_t ca_key = 0;          // index into SshCertificateAuthority::keys()
+  std::uint64_t serial = 0;        // 0 when the stored serial is unusable: then revoked by key id
+  std::string key_id;              // set only when serial is 0
+  std::uint64_t listed_until = 0;  // the certificate's not_after + clock skew
   friend bool operator==(const SshRevocation&, const SshRevocation&) = default;
 };
 
@@ -41,7 +43,7 @@ struct SshRevocation {
 struct X509Revocation {
   ca::X509Serial serial;
   std::int64_t revoked_at = 0;
-  std::int64_t not_after = 0;
+  std::int64_t listed_until = 0;  // the certificate's not_after + clock skew
   friend bool operator==(const X509Revocation&, const X509Revocation&) = default;
 };
 
@@ -58,16 +60,19 @@ struct RevokedCertificates {
 class RevocationSources {
  public:
   // x509_issuing_fingerprint: x509_ca_fingerprint of the issuing CA; nullopt to read SSH rows only.
+  // clock_skew: ca.clock_skew, how long an entry stays listed after its certificate's not_after.
   RevocationSources(const ca::SshCertificateAuthority& ssh_ca,
-                    std::optional<std::string> x509_issuing_fingerprint);
+                    std::optional<std::string> x509_issuing_fingerprint,
+                    std::chrono::seconds clock_skew);
 
-  // Revoked certificates with not_after > now (Unix seconds), read in one statement (one
-  // consistent view of the database). Throws SQLite::Exception on storage failure.
+  // Revoked certificates with not_after + clock_skew > now (Unix seconds), read in one statement
+  // (one consistent view of the database). Throws SQLite::Exception on storage failure.
   [[nodiscard]] RevokedCertificates load(SQLite::Database& db, std::int64_t now) const;
 
  private:
   std::vector<std::string> ssh_fingerprints_;  // parallel to SshCertificateAuthority::keys()
   std::optional<std::string> x509_fingerprint_;
+  std::int64_t clock_skew_ = 0;
 };
 
 struct PublicationNumbers {

@@ -1,5 +1,6 @@
 #include "broker/service/revocation_publisher.hpp"
 
+#include "broker/store/access_records.hpp"
 #include "ca/bytes.hpp"
 #include "ca/x509_digest.hpp"
 
@@ -14,6 +15,14 @@ namespace jit::broker {
 namespace {
 
 constexpr std::chrono::seconds kRetryAfterFailure{10};
+// A generation that moved is retried by the poll at most this often while rebuilds fail.
+constexpr std::chrono::milliseconds kPollRetryAfterFailure{1000};
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 std::int64_t system_unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -47,11 +56,13 @@ RevocationPublisher::RevocationPublisher(Store& store, const ca::SshCertificateA
       x509_ca_(x509_ca),
       settings_(settings),
       clock_(clock ? std::move(clock) : Clock(system_unix_seconds)),
-      sources_(ssh_ca, x509_fingerprint_or_throw(x509_ca)) {
+      sources_(ssh_ca, x509_fingerprint_or_throw(x509_ca), settings.clock_skew) {
   if (settings_.crl_next_update < std::chrono::seconds(2) ||
-      settings_.clock_skew < std::chrono::seconds(0)) {
+      settings_.clock_skew < std::chrono::seconds(0) ||
+      settings_.poll_interval < std::chrono::milliseconds(10)) {
     throw std::invalid_argument(
-        "CRL lifetime must be at least 2 s and the clock skew not negative");
+        "CRL lifetime must be at least 2 s, the clock skew not negative and the poll interval at "
+        "least 10 ms");
   }
 }
 
@@ -72,6 +83,7 @@ boost::system::error_code RevocationPublisher::rebuild() {
   const auto ec = rebuild_locked();
   if (ec) {
     ++failures_;
+    last_failure_ms_ = steady_ms();
     return ec;
   }
   covered_ = covers;
@@ -81,16 +93,26 @@ boost::system::error_code RevocationPublisher::rebuild() {
 boost::system::error_code RevocationPublisher::rebuild_locked() {
   const std::int64_t now = clock_();
   RevokedCertificates revoked;
+  std::int64_t generation = 0;
   try {
-    revoked = store_.read([&](SQLite::Database& db) { return sources_.load(db, now); });
+    // The generation first: the certificates read after it include every revocation up to it.
+    revoked = store_.read([&](SQLite::Database& db) {
+      generation = revocation_generation(db);
+      return sources_.load(db, now);
+    });
   } catch (const SQLite::Exception&) {
     return BrokerErrc::unavailable;
+  } catch (const std::runtime_error&) {  // the counter row is missing: a damaged database
+    return BrokerErrc::internal;
   }
   const auto current = snapshot();
   const bool krl_due = !current || !last_ssh_ || *last_ssh_ != revoked.ssh;
   const bool crls_due =
       !current || !last_x509_ || *last_x509_ != revoked.x509 || now >= current->crls->refresh_at;
-  if (!krl_due && !crls_due) return {};
+  if (!krl_due && !crls_due) {
+    generation_ = generation;
+    return {};
+  }
 
   auto numbers =
       take_publication_numbers(store_, krl_due, crls_due, "system",
@@ -153,6 +175,7 @@ boost::system::error_code RevocationPublisher::rebuild_locked() {
     std::lock_guard lock(snapshot_mutex_);
     snapshot_ = std::move(next);
   }
+  generation_ = generation;
   ++published_;
   return {};
 }
@@ -166,22 +189,60 @@ void RevocationPublisher::start(boost::asio::io_context& io) {
     io_ = &io;
     stopped_ = false;
     timer_.emplace(io);
+    poll_timer_.emplace(io);
   }
   after_rebuild({});
+  arm_poll();
 }
 
 void RevocationPublisher::stop() {
   std::lock_guard lock(timer_mutex_);
   stopped_ = true;
   io_ = nullptr;
-  // Destroying the timer cancels its wait; the handler then sees operation_aborted and returns.
+  // Destroying a timer cancels its wait; the handler then sees operation_aborted and returns.
   timer_.reset();
+  poll_timer_.reset();
 }
 
-void RevocationPublisher::rebuild_async() {
+void RevocationPublisher::rebuild_async(std::function<void(boost::system::error_code)> then) {
+  {
+    std::lock_guard lock(timer_mutex_);
+    if (io_ != nullptr && !stopped_) {
+      boost::asio::post(*io_, [this, then = std::move(then)] {
+        const auto ec = rebuild();
+        after_rebuild(ec);
+        if (then) then(ec);
+      });
+      return;
+    }
+  }
+  if (then) then(BrokerErrc::unavailable);
+}
+
+void RevocationPublisher::arm_poll() {
   std::lock_guard lock(timer_mutex_);
-  if (io_ == nullptr || stopped_) return;
-  boost::asio::post(*io_, [this] { after_rebuild(rebuild()); });
+  if (stopped_ || !poll_timer_) return;
+  poll_timer_->expires_after(settings_.poll_interval);
+  poll_timer_->async_wait([this](boost::system::error_code wait_ec) {
+    if (!wait_ec) on_poll();
+  });
+}
+
+void RevocationPublisher::on_poll() {
+  {
+    std::lock_guard lock(timer_mutex_);
+    if (stopped_) return;
+  }
+  std::int64_t generation = -1;
+  try {
+    generation = store_.read([](SQLite::Database& db) { return revocation_generation(db); });
+  } catch (const std::exception&) {
+    // The next poll reads again; a rebuild now would fail on the same storage.
+  }
+  const bool moved = generation >= 0 && generation != generation_.load();
+  const bool backing_off = steady_ms() - last_failure_ms_.load() < kPollRetryAfterFailure.count();
+  if (moved && !backing_off) after_rebuild(rebuild());
+  arm_poll();
 }
 
 void RevocationPublisher::after_rebuild(boost::system::error_code ec) {

@@ -2,7 +2,10 @@
 // X.509 CRLs of the issuing CA and, when its key is online, the root (GET /v1/ca/x509/crl). Each
 // rebuild produces an immutable snapshot that handlers share without copying or locking for long;
 // lists are rebuilt when the set of revoked, unexpired certificates changed or when the CRL nears
-// its nextUpdate, never per request.
+// its nextUpdate, never per request. A revocation committed by any process (this broker's API or
+// sweeper, `jit-broker user lock` beside it, another broker on the same database) bumps the
+// revocation generation in its own transaction; the publisher polls that one row every
+// poll_interval and rebuilds when it moved, so every revocation is served within a second.
 #pragma once
 
 #include "broker/broker_error.hpp"
@@ -28,6 +31,9 @@ namespace jit::broker {
 struct RevocationSettings {
   std::chrono::seconds crl_next_update{300};  // config ca.crl_next_update; at least 2 s
   std::chrono::seconds clock_skew{30};        // config ca.clock_skew: thisUpdate lies this far back
+  // How often the revocation generation is read; a revocation made elsewhere is served at most
+  // this long (plus one rebuild) after its commit.
+  std::chrono::milliseconds poll_interval{250};
 };
 
 // The KRL as published. Never changes once built; a rebuild makes a new one.
@@ -83,16 +89,18 @@ class RevocationPublisher {
   [[nodiscard]] boost::system::error_code rebuild();
 
   // Posts rebuild() to the io_context given to start() and returns at once; safe from any thread,
-  // including the Store's write callbacks. Does nothing before start() or after stop().
-  void rebuild_async();
+  // including the Store's write callbacks. `then`, when given, runs after that rebuild with its
+  // result (on the io_context), or at once with `unavailable` before start() or after stop().
+  void rebuild_async(std::function<void(boost::system::error_code)> then = {});
 
   // The last published lists; null before the first successful rebuild.
   [[nodiscard]] std::shared_ptr<const RevocationSnapshot> snapshot() const;
 
   // Rebuilds once (throws std::runtime_error with one line if that fails: the broker must not
   // serve without revocation lists), then keeps the CRL fresh with a timer on `io` that fires at
-  // refresh_at (half the CRL's lifetime) and whenever a rebuild failed (retry after 10 s). Expired
-  // certificates drop out of the lists at these rebuilds.
+  // refresh_at (half the CRL's lifetime) and whenever a rebuild failed (retry after 10 s), and
+  // polls the revocation generation every poll_interval. Expired certificates drop out of the
+  // lists at these rebuilds.
   void start(boost::asio::io_context& io);
   // Cancels the timer. Call before the io_context is destroyed, from its thread or once it stopped.
   void stop();
@@ -100,12 +108,17 @@ class RevocationPublisher {
   // Rebuilds that published new lists, and rebuilds that failed (for metrics and tests).
   [[nodiscard]] std::uint64_t published() const noexcept { return published_.load(); }
   [[nodiscard]] std::uint64_t failures() const noexcept { return failures_.load(); }
+  // The revocation generation the published lists include (-1 before the first rebuild).
+  [[nodiscard]] std::int64_t generation() const noexcept { return generation_.load(); }
 
  private:
   boost::system::error_code rebuild_locked();
   // Re-arms the timer: at the CRL's refresh_at after a success, in 10 s after a failure.
   void after_rebuild(boost::system::error_code ec);
   void on_timer();
+  // Reads the revocation generation and rebuilds when it moved past the published one.
+  void on_poll();
+  void arm_poll();
 
   Store& store_;
   const ca::SshCertificateAuthority& ssh_ca_;
@@ -128,10 +141,14 @@ class RevocationPublisher {
   std::mutex timer_mutex_;
   boost::asio::io_context* io_ = nullptr;
   std::optional<boost::asio::steady_timer> timer_;
+  std::optional<boost::asio::steady_timer> poll_timer_;
   bool stopped_ = false;
 
   std::atomic<std::uint64_t> published_{0};
   std::atomic<std::uint64_t> failures_{0};
+  std::atomic<std::int64_t> generation_{-1};
+  // steady_clock milliseconds of the last failed rebuild: the poll does not retry within a second.
+  std::atomic<std::int64_t> last_failure_ms_{0};
 };
 
 }  // namespace jit::broker

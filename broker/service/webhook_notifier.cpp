@@ -8,6 +8,15 @@
 
 namespace jit::broker {
 
+// Counts the URLs of one event still in flight; the last one to end runs `settled`.
+struct WebhookNotifier::Settlement {
+  std::atomic<std::size_t> remaining;
+  std::function<void()> settled;
+  void one_done() {
+    if (remaining.fetch_sub(1) == 1 && settled) settled();
+  }
+};
+
 struct WebhookNotifier::Delivery {
   Url url;
   std::string event;
@@ -15,6 +24,7 @@ struct WebhookNotifier::Delivery {
   int attempts = 0;
   std::chrono::milliseconds backoff;
   std::unique_ptr<boost::asio::steady_timer> timer;
+  std::shared_ptr<Settlement> settlement;
 };
 
 WebhookNotifier::WebhookNotifier(boost::asio::io_context& io, Store& store, WebhookOptions options)
@@ -26,21 +36,30 @@ WebhookNotifier::WebhookNotifier(boost::asio::io_context& io, Store& store, Webh
   }
 }
 
-void WebhookNotifier::notify(std::string event, boost::json::object data) {
-  if (urls_.empty()) return;
+void WebhookNotifier::notify(std::string event, boost::json::object data,
+                             std::function<void()> settled, std::optional<std::int64_t> time) {
+  if (urls_.empty()) {
+    if (settled) settled();
+    return;
+  }
   boost::json::object envelope;
   envelope["event"] = event;
-  envelope["time"] = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  envelope["time"] = time ? *time
+                          : std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
   envelope["data"] = std::move(data);
   const std::string body = boost::json::serialize(envelope);
+  auto settlement = std::make_shared<Settlement>();
+  settlement->remaining = urls_.size();
+  settlement->settled = std::move(settled);
   for (const auto& url : urls_) {
     auto delivery = std::make_shared<Delivery>();
     delivery->url = url;
     delivery->event = event;
     delivery->body = body;
     delivery->backoff = options_.first_backoff;
+    delivery->settlement = settlement;
     if (pending_.fetch_add(1) >= options_.max_pending) {
       give_up(delivery, "dropped: too many deliveries pending");
       continue;
@@ -64,6 +83,7 @@ void WebhookNotifier::attempt(std::shared_ptr<Delivery> delivery) {
         if (ok) {
           ++delivered_;
           --pending_;
+          delivery->settlement->one_done();
           return;
         }
         if (delivery->attempts >= options_.max_attempts) {
@@ -76,7 +96,7 @@ void WebhookNotifier::attempt(std::shared_ptr<Delivery> delivery) {
             std::min(delivery->backoff * 2, std::chrono::milliseconds(5 * 60 * 1000));
         delivery->timer->async_wait([this, delivery](boost::system::error_code wait_ec) {
           if (wait_ec) {  // io_context shutting down
-            give_up(delivery, "broker stopped before delivery");
+            give_up(delivery, "broker stopped before delivery", false);
             return;
           }
           attempt(delivery);
@@ -84,9 +104,11 @@ void WebhookNotifier::attempt(std::shared_ptr<Delivery> delivery) {
       });
 }
 
-void WebhookNotifier::give_up(const std::shared_ptr<Delivery>& delivery, const std::string& why) {
+void WebhookNotifier::give_up(const std::shared_ptr<Delivery>& delivery, const std::string& why,
+                              bool final) {
   ++failed_;
   --pending_;
+  if (final) delivery->settlement->one_done();
   boost::json::object details;
   details["event"] = delivery->event;
   details["host"] = delivery->url.host;  // the URL's path may carry a token, so it is not logged

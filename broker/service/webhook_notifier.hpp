@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +33,12 @@ class WebhookNotifier {
   WebhookNotifier(boost::asio::io_context& io, Store& store, WebhookOptions options);
 
   // Sends {"event", "time", "data"} to every URL. Safe to call from any thread; returns at once.
-  void notify(std::string event, boost::json::object data);
+  // `time` is when the event happened (Unix seconds; now when absent). `settled`, when given, runs
+  // once every URL has either accepted the event or been given up on after max_attempts (a
+  // failure the audit log records), at once when no URL is configured; it does not run for a
+  // delivery cut short because the broker stops, so an outbox row stays to be sent again.
+  void notify(std::string event, boost::json::object data, std::function<void()> settled = {},
+              std::optional<std::int64_t> time = {});
 
   std::uint64_t delivered() const { return delivered_.load(); }
   std::uint64_t failed() const { return failed_.load(); }
@@ -39,8 +46,11 @@ class WebhookNotifier {
 
  private:
   struct Delivery;
+  struct Settlement;
   void attempt(std::shared_ptr<Delivery> delivery);
-  void give_up(const std::shared_ptr<Delivery>& delivery, const std::string& why);
+  // `final`: the delivery ended for good (settles it); false when the broker stops under it.
+  void give_up(const std::shared_ptr<Delivery>& delivery, const std::string& why,
+               bool final = true);
 
   boost::asio::io_context& io_;
   Store& store_;

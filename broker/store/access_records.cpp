@@ -400,7 +400,9 @@ int end_grant(SQLite::Database& db, const std::string& grant_id, GrantState stat
   certificates.bind(1, now);
   certificates.bind(2, grant_id);
   certificates.bind(3, now);
-  return certificates.exec();
+  const int stamped = certificates.exec();
+  if (stamped > 0) bump_revocation_generation(db);
+  return stamped;
 }
 
 void insert_certificate(SQLite::Database& db, const CertificateRow& c) {
@@ -428,6 +430,18 @@ std::int64_t reserve_counter(SQLite::Database& db, const std::string& name, std:
   q.bind(2, name);
   if (!q.executeStep()) throw std::runtime_error("missing counter " + name);
   return q.getColumn(0).getInt64() - count + 1;
+}
+
+void bump_revocation_generation(SQLite::Database& db) {
+  auto statement = prepare_cached(
+      db, "UPDATE counters SET value = value + 1 WHERE name = 'revocation_generation'");
+  if (statement->exec() != 1) throw std::runtime_error("missing counter revocation_generation");
+}
+
+std::int64_t revocation_generation(SQLite::Database& db) {
+  SQLite::Statement query(db, "SELECT value FROM counters WHERE name = 'revocation_generation'");
+  if (!query.executeStep()) throw std::runtime_error("missing counter revocation_generation");
+  return query.getColumn(0).getInt64();
 }
 
 }  // namespace jit::broker

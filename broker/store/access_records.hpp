@@ -138,12 +138,19 @@ void mark_reviewed(SQLite::Database& db, const std::string& id, const std::strin
                    std::int64_t now);
 void insert_grant(SQLite::Database& db, const GrantRow& grant);
 // Ends an active grant (expired or revoked) and its request alike. Revoking also stamps
-// revoked_at on the grant's certificates that are still valid; returns how many it stamped.
+// revoked_at on the grant's certificates that are still valid and, when it stamped any, bumps the
+// revocation generation in the same transaction; returns how many it stamped.
 int end_grant(SQLite::Database& db, const std::string& grant_id, approvals::GrantState state,
               std::int64_t now, const std::string& reason);
 void insert_certificate(SQLite::Database& db, const CertificateRow& certificate);
 
 // Reserves `count` values of a monotonic counter (counters table) and returns the first.
 std::int64_t reserve_counter(SQLite::Database& db, const std::string& name, std::int64_t count);
+
+// The revocation generation: grows in the transaction of every revocation, whichever process
+// commits it, so a publisher that read generation G before reading the revoked certificates has
+// seen every revocation up to G. One indexed row: cheap enough to poll several times a second.
+void bump_revocation_generation(SQLite::Database& db);
+std::int64_t revocation_generation(SQLite::Database& db);
 
 }  // namespace jit::broker

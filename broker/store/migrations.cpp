@@ -125,6 +125,23 @@ CREATE TABLE counters (
 INSERT INTO counters(name, value) VALUES ('ssh_serial', 0), ('krl_version', 0), ('crl_number', 0);
 )sql";
 
+// Version 3: revocations reach the served lists within a second whichever process made them, and
+// events of a process without webhooks of its own (an admin command) reach the running broker.
+// revocation_generation grows in the transaction of every revocation; the running broker polls it.
+// event_outbox holds events written in the transaction of their change, until the broker has
+// handed them to every webhook (delivered_at).
+constexpr std::string_view kSchemaV3 = R"sql(
+INSERT INTO counters(name, value) VALUES ('revocation_generation', 0);
+CREATE TABLE event_outbox (
+  seq               INTEGER PRIMARY KEY,
+  event             TEXT NOT NULL,
+  data              TEXT NOT NULL,     -- JSON object
+  created_at        INTEGER NOT NULL,
+  delivered_at      INTEGER
+) STRICT;
+CREATE INDEX event_outbox_undelivered ON event_outbox(seq) WHERE delivered_at IS NULL;
+)sql";
+
 // Version 4: failure counters per (user, source) beside the per-user one in `credentials`, so
 // guesses from one place lock out that place and not the user everywhere (issue 14, B6). `source`
 // is an address ("192.0.2.7", "2001:db8::/64") or "session/<token hash>" for presence proofs.
@@ -154,6 +171,7 @@ void rekey_audit_chain_now(SQLite::Database& db, const AuditChainKey& key) {
 constexpr std::array kMigrations = {
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
+    Migration{3, kSchemaV3},
     Migration{4, kSchemaV4},
     Migration{6, kSchemaV6, rekey_audit_chain_now},
 };

@@ -79,9 +79,12 @@ void bench_issuance(const Settings& settings, const X509CaHierarchy& hierarchy) 
     std::fprintf(stderr, "setup failed\n");
     return;
   }
-  const X509ClientProfile profile{"alice", "prod-db-read",
+  const X509ClientProfile profile{"alice",
+                                  "prod-db-read",
                                   "spiffe://corp.example/user/alice/role/prod-db-read",
-                                  "alice@corp.example", "http://127.0.0.1:8443/v1/ca/x509/crl"};
+                                  "alice@corp.example",
+                                  "http://127.0.0.1:8443/v1/ca/x509/crl",
+                                  ""};
   const auto now = std::chrono::system_clock::now();
   const auto end = now + std::chrono::hours(1);
 

@@ -229,7 +229,9 @@ TEST_F(RevocationPublisherTest, ExpiredCertificatesDropOutOfBothLists) {
   EXPECT_EQ(publisher->snapshot()->krl->revoked, 2u);
   EXPECT_EQ(publisher->snapshot()->crls->revoked, 1u);
 
-  now_ += 100;  // not_after == now: expired (sshd and OpenSSL refuse it anyway)
+  // Issuance backdates by the clock skew (30 s here), so a host whose clock is that far behind
+  // still takes the certificate after not_after: it stays listed until not_after + skew.
+  now_ += 100 + 30;
   ASSERT_FALSE(publisher->rebuild());
   const auto snapshot = publisher->snapshot();
   const auto krl = parse_krl_text(snapshot->krl->bytes);
@@ -238,6 +240,29 @@ TEST_F(RevocationPublisherTest, ExpiredCertificatesDropOutOfBothLists) {
   EXPECT_EQ(snapshot->krl->version, 2u);
   EXPECT_EQ(X509_CRL_get_REVOKED(parse_crl(snapshot->crls->der).get()), nullptr);
   EXPECT_EQ(snapshot->crls->number, 2u);
+}
+
+TEST_F(RevocationPublisherTest, EntriesStayListedUntilNotAfterPlusClockSkew) {
+  const auto x_serial = ca::random_serial()->hex();
+  insert_certificate("ssh", "5", ssh_ca_key(), now_ + 100, now_);
+  insert_certificate("x509", x_serial, x509_fingerprint_, now_ + 100, now_);
+  auto publisher = make_publisher();  // clock skew 30 s
+  for (const std::int64_t step : {100, 29}) {
+    now_ += step;  // at not_after, then one second before not_after + skew
+    ASSERT_FALSE(publisher->rebuild());
+    const auto snapshot = publisher->snapshot();
+    const auto krl = parse_krl_text(snapshot->krl->bytes);
+    ASSERT_EQ(krl.certificate_scopes.size(), 1u) << "after " << step;
+    EXPECT_EQ(krl.certificate_scopes[0].serials, (std::vector<ca::KrlSerialRange>{{5, 5}}));
+    bool any_reason = false;
+    const auto entries = crl_entries(parse_crl(snapshot->crls->der).get(), any_reason);
+    EXPECT_EQ(entries.count(x_serial), 1u) << "after " << step;
+  }
+  now_ += 1;  // not_after + skew: no host takes the certificate any more
+  ASSERT_FALSE(publisher->rebuild());
+  const auto snapshot = publisher->snapshot();
+  EXPECT_TRUE(parse_krl_text(snapshot->krl->bytes).certificate_scopes.empty());
+  EXPECT_EQ(X509_CRL_get_REVOKED(parse_crl(snapshot->crls->der).get()), nullptr);
 }
 
 TEST_F(RevocationPublisherTest, NumbersKeepGrowingAcrossAReopenedStore) {
@@ -321,6 +346,28 @@ TEST_F(RevocationPublisherTest, RefusesSettingsThatCannotWork) {
   RevocationSettings settings;
   settings.crl_next_update = 1s;
   EXPECT_THROW(RevocationPublisher(*store_, ssh_ca_, x509_ca_, settings), std::invalid_argument);
+}
+
+TEST_F(RevocationPublisherTest, PollPublishesARevocationCommittedElsewhereWithinAPollInterval) {
+  RevocationSettings settings;  // the real clock; CRL refresh far away (2.5 min)
+  RevocationPublisher publisher(*store_, ssh_ca_, x509_ca_, settings);
+  boost::asio::io_context io;
+  publisher.start(io);
+  // Another process revokes: the certificate row and the generation, in one transaction, and
+  // nobody calls rebuild().
+  insert_certificate("ssh", "9", ssh_ca_key(), wall_now() + 3600);
+  exec("UPDATE certificates SET revoked_at = " + std::to_string(wall_now()) +
+       " WHERE serial = '9'; UPDATE counters SET value = value + 1 WHERE name = "
+       "'revocation_generation'");
+  io.run_for(650ms);  // the poll interval is 250 ms
+  const auto krl = parse_krl_text(publisher.snapshot()->krl->bytes);
+  ASSERT_EQ(krl.certificate_scopes.size(), 1u);
+  EXPECT_EQ(krl.certificate_scopes[0].serials, (std::vector<ca::KrlSerialRange>{{9, 9}}));
+  // Nothing moved since: the polls read one row and publish nothing.
+  const auto published = publisher.published();
+  io.run_for(750ms);
+  EXPECT_EQ(publisher.published(), published);
+  publisher.stop();
 }
 
 TEST_F(RevocationPublisherTest, StartPublishesAndTheTimerReSignsTheCrlBeforeNextUpdate) {

@@ -169,6 +169,30 @@ TEST_F(RouterTest, TooDeepPathIs404) {
   EXPECT_EQ(d.response->result(), http::status::not_found);
 }
 
+TEST(RouterOpaqueParam, StarParameterTakesAnEscapedSlashOthersStillRefuseIt) {
+  Router router;
+  router.add(http::verb::get, "/v1/ca/x509/ocsp/{request*}", echo("ocsp"));
+  router.add(http::verb::get, "/v1/requests/{id}", echo("get"));
+  const auto call = [&router](std::string_view target) {
+    Dispatched out;
+    RequestContext context;
+    context.request = HttpRequest(http::verb::get, target, 11);
+    router.dispatch(std::move(context), [&out](HttpResponse response) {
+      out.response = std::move(response);
+      ++out.answers;
+    });
+    return out;
+  };
+  // RFC 6960 appendix A: the URL-encoded base64 of the request, '/' as %2F.
+  const auto ocsp = call("/v1/ca/x509/ocsp/MEUw%2FQ%2BZ%3D");
+  ASSERT_EQ(ocsp.response->result(), http::status::ok);
+  const auto body = boost::json::parse(ocsp.response->body()).as_object();
+  EXPECT_EQ(body.at("params").at("request"), "MEUw/Q+Z=");
+  EXPECT_EQ(call("/v1/requests/a%2Fb").response->result(), http::status::bad_request);
+  EXPECT_EQ(call("/v1/ca/x509/ocsp/a%2F..%2Fb").response->result(), http::status::bad_request);
+  EXPECT_EQ(call("/v1/ca/x509/ocsp/a%00b").response->result(), http::status::bad_request);
+}
+
 TEST(RouterQuery, ParsesAndDecodesTheQueryString) {
   RequestContext context;
   context.request =

@@ -207,8 +207,9 @@ TEST_F(CrlBuilderTest, OpenSslRejectsRevokedAndAcceptsOthersWithBothCrls) {
   const Clock::time_point now = Clock::now();
   EvpPkeyPtr key = test::generate(KeyAlgorithm::ecdsa_p256);
   auto csr = parse_and_verify_csr(test::make_csr_pem(key.get()));
-  const X509ClientProfile profile{"alice", "prod-db-read", "spiffe://corp.example/user/alice",
-                                  std::nullopt, "http://127.0.0.1/crl"};
+  const X509ClientProfile profile{
+      "alice",      "prod-db-read",         "spiffe://corp.example/user/alice",
+      std::nullopt, "http://127.0.0.1/crl", ""};
   auto revoked_serial = random_serial();
   auto kept_serial = random_serial();
   auto revoked = issue_client_certificate(issuer(), *csr, profile, *revoked_serial, now,

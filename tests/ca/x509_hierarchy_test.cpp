@@ -194,7 +194,7 @@ TEST(X509CertificateAuthority, RefusesNonCaCertificatesAndForeignKeys) {
   EvpPkeyPtr leaf_key = test::generate(KeyAlgorithm::ecdsa_p256);
   auto csr = parse_and_verify_csr(test::make_csr_pem(leaf_key.get()));
   auto serial = random_serial();
-  X509ClientProfile profile{"alice", "role", "", std::nullopt, ""};
+  X509ClientProfile profile{"alice", "role", "", std::nullopt, "", ""};
   const Clock::time_point now = Clock::now();
   auto leaf = issue_client_certificate(hierarchy.issuing(), *csr, profile, *serial, now, seconds(0),
                                        now + hours(1));

@@ -59,9 +59,12 @@ TEST_P(OpensslToolsTest, VerifyAcceptsOurClientCertificatesForClientAuthOnly) {
   // A CSR made by the openssl command line that asks for CA:TRUE and more gets our profile only.
   const std::string greedy =
       test::read_text(std::filesystem::path(JIT_TEST_DATA_DIR) / "x509_csr_p384_greedy.pem");
-  const X509ClientProfile profile{"alice", "prod-db-read",
+  const X509ClientProfile profile{"alice",
+                                  "prod-db-read",
                                   "spiffe://corp.example/user/alice/role/prod-db-read",
-                                  "alice@corp.example", "http://127.0.0.1:8443/v1/ca/x509/crl"};
+                                  "alice@corp.example",
+                                  "http://127.0.0.1:8443/v1/ca/x509/crl",
+                                  ""};
   auto issued =
       issue_client_certificate_from_csr(hierarchy_->issuing(), greedy, profile, *random_serial(),
                                         now_, seconds(60), now_ + minutes(30));

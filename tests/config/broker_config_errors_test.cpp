@@ -249,6 +249,8 @@ TEST(BrokerConfigErrors, BadUrlsAreRefused) {
   EXPECT_CONFIG_ERROR_AT(error, kFile, 7, "webhooks.urls[1]");
   EXPECT_CONFIG_ERROR_AT(broker_error(kMinimal + "ca: {crl_url: /v1/ca/x509/crl}\n"), kFile, 4,
                          "ca.crl_url");
+  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimal + "ca: {ocsp_url: \"ldap://x/ocsp\"}\n"), kFile, 4,
+                         "ca.ocsp_url");
 }
 
 TEST(BrokerConfigErrors, FileErrorsNameTheFileAsGiven) {

@@ -49,6 +49,7 @@ TEST(BrokerConfig, MinimalFileGetsEveryDefault) {
   EXPECT_EQ(c.ca.clock_skew, Seconds{30});
   EXPECT_EQ(c.ca.crl_next_update, minutes{5});
   EXPECT_EQ(c.ca.crl_url, "");
+  EXPECT_EQ(c.ca.ocsp_url, "");
   EXPECT_EQ(c.limits.max_grant_duration, hours{8});
   EXPECT_EQ(c.limits.max_breakglass_duration, hours{1});
   EXPECT_EQ(c.limits.pending_timeout, hours{1});
@@ -88,6 +89,7 @@ ca:
   clock_skew: 0s
   crl_next_update: 1h
   crl_url: https://jit.corp.example/v1/ca/x509/crl
+  ocsp_url: https://jit.corp.example/v1/ca/x509/ocsp
 limits: {max_grant_duration: 12h, max_breakglass_duration: 2h, pending_timeout: 30m}
 mfa:
   freshness: 2m
@@ -124,6 +126,7 @@ webhooks:
   EXPECT_EQ(c.ca.clock_skew, Seconds{0});
   EXPECT_EQ(c.ca.crl_next_update, hours{1});
   EXPECT_EQ(c.ca.crl_url, "https://jit.corp.example/v1/ca/x509/crl");
+  EXPECT_EQ(c.ca.ocsp_url, "https://jit.corp.example/v1/ca/x509/ocsp");
   EXPECT_EQ(c.limits.max_grant_duration, hours{12});
   EXPECT_EQ(c.limits.max_breakglass_duration, hours{2});
   EXPECT_EQ(c.limits.pending_timeout, minutes{30});

@@ -30,10 +30,13 @@ class AccessFixture : public ApiFixture {
       events_.emplace_back(std::move(event), std::move(data));
     };
     hooks.deadlines_changed = [this] { ++deadline_pokes_; };
-    hooks.revocations_changed = [this] { ++revocation_pokes_; };
+    hooks.revocations_changed = [this](std::function<void(boost::json::object)> published) {
+      ++revocation_pokes_;
+      published({});
+    };
     access_ = std::make_unique<broker::AccessService>(*identity_, limits(), std::move(hooks));
     certificates_ = std::make_unique<broker::CertificateService>(
-        *access_, ssh_ca_, x509_ca_, broker::MintSettings{std::chrono::seconds(30), "", {}});
+        *access_, ssh_ca_, x509_ca_, broker::MintSettings{std::chrono::seconds(30), "", "", {}});
     broker::add_request_routes(router_, *access_);
     broker::add_grant_routes(router_, *access_, *certificates_);
   }

@@ -107,7 +107,7 @@ struct FuzzBroker::State {
         x509_ca(make_x509_ca(now)),
         access(identity, config::Limits{}),
         certificates(access, ssh_ca, x509_ca,
-                     broker::MintSettings{std::chrono::seconds(30), "", {}}),
+                     broker::MintSettings{std::chrono::seconds(30), "", "", {}}),
         publisher(*store, ssh_ca, x509_ca, broker::RevocationSettings{},
                   [this] { return approvals::to_unix_seconds(now); }) {
     if (publisher.rebuild()) throw std::runtime_error("fuzz broker: no revocation lists");

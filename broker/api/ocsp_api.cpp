@@ -1,0 +1,118 @@
+#include "broker/api/ocsp_api.hpp"
+
+#include "broker/http/json_response.hpp"
+#include "broker/http/router.hpp"
+#include "broker/store/store.hpp"
+#include "ca/ocsp_responder.hpp"
+
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+#include <boost/beast/core/string.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace jit::broker {
+namespace {
+
+constexpr std::string_view kRequestType = "application/ocsp-request";
+constexpr std::string_view kResponseType = "application/ocsp-response";
+
+// The media type without parameters, as RFC 6960 A.1 names it (any case).
+bool is_ocsp_request_type(std::string_view value) {
+  value = value.substr(0, value.find(';'));
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return boost::beast::iequals(value, kRequestType);
+}
+
+class OcspEndpoint {
+ public:
+  OcspEndpoint(const ca::X509CertificateAuthority& issuer, Store& store, std::string fingerprint)
+      : issuer_(issuer), store_(store), fingerprint_(std::move(fingerprint)) {}
+
+  HttpResponse answer(ca::ByteView der_request) const {
+    bool storage_failed = false;
+    auto lookup = [&](const ca::X509Serial& serial) {
+      try {
+        return status_of(serial);
+      } catch (const SQLite::Exception&) {
+        storage_failed = true;
+        return ca::OcspCertificateStatus{};
+      }
+    };
+    auto response =
+        ca::ocsp_respond(issuer_, der_request, lookup, std::chrono::system_clock::now(), limits_);
+    if (storage_failed) {
+      // Never answer "unknown" for a certificate we might have revoked: a client retries a 503.
+      return error_response(http::status::service_unavailable, "unavailable",
+                            "certificate status cannot be read now; try again");
+    }
+    if (!response) {
+      return error_response(http::status::internal_server_error, "internal_error",
+                            "internal error");
+    }
+    return text_response(http::status::ok, std::string(ca::as_chars(*response)), kResponseType);
+  }
+
+  std::size_t max_request_bytes() const { return limits_.max_request_bytes; }
+
+ private:
+  ca::OcspCertificateStatus status_of(const ca::X509Serial& serial) const {
+    return store_.read([&](SQLite::Database& db) {
+      SQLite::Statement query(db,
+                              "SELECT ca_key, revoked_at FROM certificates "
+                              "WHERE kind = 'x509' AND serial = ?");
+      query.bind(1, serial.hex());
+      ca::OcspCertificateStatus status;
+      if (!query.executeStep() || query.getColumn(0).getString() != fingerprint_) return status;
+      if (query.getColumn(1).isNull()) {
+        status.status = ca::OcspStatus::good;
+      } else {
+        status.status = ca::OcspStatus::revoked;
+        status.revoked_at = std::chrono::system_clock::time_point(
+            std::chrono::seconds(query.getColumn(1).getInt64()));
+      }
+      return status;
+    });
+  }
+
+  const ca::X509CertificateAuthority& issuer_;
+  Store& store_;
+  std::string fingerprint_;
+  ca::OcspResponderLimits limits_;
+};
+
+}  // namespace
+
+void add_ocsp_routes(Router& router, const ca::X509CertificateAuthority& issuer, Store& store,
+                     std::string issuing_fingerprint) {
+  auto endpoint = std::make_shared<OcspEndpoint>(issuer, store, std::move(issuing_fingerprint));
+  router.add(http::verb::post, "/v1/ca/x509/ocsp",
+             [endpoint](RequestContext&& context, Responder respond) {
+               if (!is_ocsp_request_type(context.request[http::field::content_type])) {
+                 return respond(
+                     error_response(http::status::unsupported_media_type, "unsupported_media_type",
+                                    "the request body must be application/ocsp-request"));
+               }
+               const std::string& body = context.request.body();
+               if (body.size() > endpoint->max_request_bytes()) {
+                 return respond(error_response(http::status::payload_too_large, "body_too_large",
+                                               "the OCSP request is too large"));
+               }
+               respond(endpoint->answer(ca::as_bytes(body)));
+             });
+  router.add(http::verb::get, "/v1/ca/x509/ocsp/{request*}",
+             [endpoint](RequestContext&& context, Responder respond) {
+               // The router has percent-decoded it; what does not decode as base64 within the
+               // size bound is answered as malformedRequest by the responder (empty input).
+               const std::string& encoded = context.params.at("request");
+               ca::Bytes der;
+               if (encoded.size() > (endpoint->max_request_bytes() + 2) / 3 * 4 ||
+                   !ca::base64_decode(encoded, der)) {
+                 der.clear();
+               }
+               respond(endpoint->answer(der));
+             });
+}
+
+}  // namespace jit::broker
