@@ -4,6 +4,7 @@
 #include "broker/store/event_outbox.hpp"
 #include "broker/service/event_outbox_relay.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_audit_key.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
@@ -54,7 +55,7 @@ class EventOutboxTest : public ::testing::Test {
   }
 
   jit::testing::TempDir dir_;
-  std::unique_ptr<Store> store_ = Store::open(dir_ / "broker.db");
+  std::unique_ptr<Store> store_ = Store::open(dir_ / "broker.db", jit::testing::test_audit_key());
 };
 
 TEST_F(EventOutboxTest, EachEventIsHandedOnOnceInOrderAndMarkedDelivered) {
