@@ -98,7 +98,7 @@ TEST_F(AuthAbuseTest, WrongPasswordsFromElsewhereDoNotStopApprovalBreakGlassOrOw
       EXPECT_EQ(login(victim, "not-the-password", "000000").status, 401u);
     }
     // The guessing source itself is locked out, even with the right password and code.
-    EXPECT_EQ(login(victim, "pw-" + victim, totp(secrets_.at(victim))).status, 401u);
+    EXPECT_EQ(login(victim, std::string(kTestPassword), totp(secrets_.at(victim))).status, 401u);
     source_ = "127.0.0.1";
   };
   const auto created = post("/v1/requests",
@@ -126,14 +126,14 @@ TEST_F(AuthAbuseTest, WrongPasswordsFromElsewhereDoNotStopApprovalBreakGlassOrOw
 
   // From carol's own source, her right password and code still sign her in.
   attack("carol");
-  const auto own = login("carol", "pw-carol", totp(secrets_.at("carol")));
+  const auto own = login("carol", std::string(kTestPassword), totp(secrets_.at("carol")));
   EXPECT_EQ(own.status, 200u) << own.raw.body();
 }
 
 // B7: parallel wrong passwords reserve their attempt before verifying, so no more than the limit
 // are ever verified, however many run at once.
 TEST_F(AuthAbuseTest, ParallelWrongPasswordsVerifyAtMostTheLimit) {
-  enroll("alice", "pw-alice");
+  enroll("alice");
   constexpr int kThreads = 8;
   std::atomic<int> refused{0};
   std::vector<std::thread> threads;

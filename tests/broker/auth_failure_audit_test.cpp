@@ -28,7 +28,7 @@ class AuthFailureAuditTest : public ::testing::Test {
 };
 
 TEST_F(AuthFailureAuditTest, UnknownNameFailuresAreRecordedUpToABudgetAndCounted) {
-  const auto secret = f_.enroll("alice", "pw-alice");
+  const auto secret = f_.enroll("alice");
   const std::size_t budget = 20;  // limits.failure_audit_per_minute's default
   const std::size_t attempts = budget + 12;
   for (std::size_t i = 0; i < attempts; ++i) {

@@ -92,10 +92,13 @@ TEST_F(LoginSessionModeTest, APasskeySignInFromABrowserGetsNoTokenEither) {
   ASSERT_TRUE(ca::base64url_decode_unpadded(
       std::string_view(options.body.at("challenge").as_string()), challenge));
   auto client_data = sw::make_client_data("webauthn.create", challenge, "https://localhost:8443");
+  advance(
+      std::chrono::seconds(30));  // registration needs a factor: a TOTP step the login did not use
   ASSERT_EQ(post("/v1/webauthn/register/finish",
                  {{"client_data_json", ca::base64url_encode_unpadded(client_data)},
                   {"attestation_object",
-                   ca::base64url_encode_unpadded(key.attestation_object(client_data, {}))}},
+                   ca::base64url_encode_unpadded(key.attestation_object(client_data, {}))},
+                  {"mfa", {{"totp", totp(secret)}}}},
                  auth)
                 .status,
             201u);
