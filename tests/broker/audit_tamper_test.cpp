@@ -39,7 +39,7 @@ class AuditTamperTest : public ::testing::Test {
                                                           {"carol", "request.approve"},
                                                           {"erin", "breakglass.create"},
                                                           {"system", "grant.expire"}}) {
-      ASSERT_FALSE(store->write_sync([&](WriteContext& tx) {
+      ASSERT_FALSE(store->write_sync([&, actor = actor, action = action](WriteContext& tx) {
         tx.audit({actor, action, "request/x", "{}"});
         return boost::system::error_code{};
       }));
