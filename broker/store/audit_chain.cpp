@@ -30,11 +30,10 @@ AuditChainKey::AuditChainKey(ca::Bytes key) : key_(std::move(key)) {
 
 AuditChainKey::~AuditChainKey() { ca::wipe(key_); }
 
-std::string audit_record_hash(const AuditChainKey& key, const AuditRecord& record) {
-  // Fixed tag, then every field length-prefixed: no two different records encode alike. The tag
-  // differs from the unkeyed chain's ("jit-audit-v1") of schema versions before 6.
+ca::Bytes audit_record_encoding(std::string_view tag, const AuditRecord& record) {
+  // The tag, then every field length-prefixed: no two different records encode alike.
   ca::ByteWriter encoding;
-  encoding.string(std::string_view("jit-audit-v2"));
+  encoding.string(tag);
   encoding.u64(static_cast<std::uint64_t>(record.seq));
   encoding.u64(static_cast<std::uint64_t>(record.time_us));
   encoding.string(record.actor);
@@ -42,7 +41,12 @@ std::string audit_record_hash(const AuditChainKey& key, const AuditRecord& recor
   encoding.string(record.object);
   encoding.string(record.details);
   encoding.string(record.prev_hash);
-  auto mac = approvals::hmac_sha256(key.bytes(), encoding.bytes());
+  return encoding.bytes();
+}
+
+std::string audit_record_hash(const AuditChainKey& key, const AuditRecord& record) {
+  // The tag differs from the unkeyed chain's ("jit-audit-v1") of schema versions before 6.
+  auto mac = approvals::hmac_sha256(key.bytes(), audit_record_encoding("jit-audit-v2", record));
   if (!mac) throw std::runtime_error("HMAC-SHA256 failed");
   return ca::hex_encode(*mac);
 }

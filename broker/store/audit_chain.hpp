@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jit::broker {
@@ -50,6 +51,9 @@ class AuditChainKey {
 
 // The hash the first record chains from.
 extern const std::string kAuditGenesisHash;
+
+// The bytes a record's hash covers: `tag`, then every field length-prefixed.
+ca::Bytes audit_record_encoding(std::string_view tag, const AuditRecord& record);
 
 // Lower-case hex HMAC-SHA256 of the record's encoding (tag "jit-audit-v2").
 std::string audit_record_hash(const AuditChainKey& key, const AuditRecord& record);

@@ -15,16 +15,7 @@ namespace {
 // The record hash of schema versions 1 to 5: plain SHA-256, tag "jit-audit-v1". Used only here, to
 // state whether the old chain was intact before it is re-keyed.
 std::string plain_record_hash(const AuditRecord& record) {
-  ca::ByteWriter encoding;
-  encoding.string(std::string_view("jit-audit-v1"));
-  encoding.u64(static_cast<std::uint64_t>(record.seq));
-  encoding.u64(static_cast<std::uint64_t>(record.time_us));
-  encoding.string(record.actor);
-  encoding.string(record.action);
-  encoding.string(record.object);
-  encoding.string(record.details);
-  encoding.string(record.prev_hash);
-  auto digest = approvals::sha256(encoding.bytes());
+  auto digest = approvals::sha256(audit_record_encoding("jit-audit-v1", record));
   if (!digest) throw std::runtime_error("SHA-256 failed");
   return ca::hex_encode(*digest);
 }
