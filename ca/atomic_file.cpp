@@ -43,54 +43,64 @@ bool write_all(int fd, ByteView content) {
   return true;
 }
 
-}  // namespace
-
-Result<void> write_file_atomically(const std::filesystem::path& path, ByteView content,
-                                   mode_t mode) {
-  std::filesystem::path folder = path.parent_path();
-  if (folder.empty()) folder = ".";
+// Writes `content` with `mode` to a new temporary file in `folder`, named after `path`, and
+// fsyncs and closes it; answers its name. Nothing is left behind on failure.
+Result<std::string> write_temp_beside(const std::filesystem::path& folder,
+                                      const std::filesystem::path& path, ByteView content,
+                                      mode_t mode) {
   std::string temp_name = (folder / ("." + path.filename().string() + ".XXXXXX")).string();
   const int raw_fd = ::mkstemp(temp_name.data());
   if (raw_fd < 0) return CaErrc::io_failure;
   FileDescriptor fd(raw_fd);
-  const auto fail = [&temp_name]() -> Result<void> {
+  if (::fchmod(fd.get(), mode) != 0 || !write_all(fd.get(), content) || ::fsync(fd.get()) != 0 ||
+      !fd.close()) {
     ::unlink(temp_name.c_str());
     return CaErrc::io_failure;
-  };
-  if (::fchmod(fd.get(), mode) != 0) return fail();
-  if (!write_all(fd.get(), content)) return fail();
-  if (::fsync(fd.get()) != 0) return fail();
-  if (!fd.close()) return fail();
-  if (::rename(temp_name.c_str(), path.c_str()) != 0) return fail();
+  }
+  return temp_name;
+}
+
+// Makes a new directory entry in `folder` durable.
+Result<void> sync_folder(const std::filesystem::path& folder) {
   FileDescriptor dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0 || ::fsync(dir.get()) != 0) return CaErrc::io_failure;
   return {};
 }
 
+std::filesystem::path folder_of(const std::filesystem::path& path) {
+  const auto folder = path.parent_path();
+  return folder.empty() ? std::filesystem::path(".") : folder;
+}
+
+}  // namespace
+
+Result<void> write_file_atomically(const std::filesystem::path& path, ByteView content,
+                                   mode_t mode) {
+  const auto folder = folder_of(path);
+  auto temp = write_temp_beside(folder, path, content, mode);
+  if (!temp) return temp.error();
+  if (::rename(temp->c_str(), path.c_str()) != 0) {
+    ::unlink(temp->c_str());
+    return CaErrc::io_failure;
+  }
+  return sync_folder(folder);
+}
+
 Result<bool> create_file_exclusively(const std::filesystem::path& path, ByteView content,
                                      mode_t mode) {
-  std::filesystem::path folder = path.parent_path();
-  if (folder.empty()) folder = ".";
-  std::string temp_name = (folder / ("." + path.filename().string() + ".XXXXXX")).string();
-  const int raw_fd = ::mkstemp(temp_name.data());
-  if (raw_fd < 0) return CaErrc::io_failure;
-  FileDescriptor fd(raw_fd);
-  // The temporary name goes in every case; only the link to `path` may stay.
-  struct RemoveTemp {
-    const std::string& name;
-    ~RemoveTemp() { ::unlink(name.c_str()); }
-  } remove_temp{temp_name};
-  if (::fchmod(fd.get(), mode) != 0 || !write_all(fd.get(), content) || ::fsync(fd.get()) != 0 ||
-      !fd.close()) {
+  const auto folder = folder_of(path);
+  auto temp = write_temp_beside(folder, path, content, mode);
+  if (!temp) return CaErrc::io_failure;
+  // link(2), unlike rename(2), never replaces an existing file. The temporary name goes in every
+  // case; only the link to `path` may stay.
+  const int linked = ::link(temp->c_str(), path.c_str());
+  const int link_errno = errno;
+  ::unlink(temp->c_str());
+  if (linked != 0) {
+    if (link_errno == EEXIST) return false;
     return CaErrc::io_failure;
   }
-  // link(2), unlike rename(2), never replaces an existing file.
-  if (::link(temp_name.c_str(), path.c_str()) != 0) {
-    if (errno == EEXIST) return false;
-    return CaErrc::io_failure;
-  }
-  FileDescriptor dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() < 0 || ::fsync(dir.get()) != 0) return CaErrc::io_failure;
+  if (auto synced = sync_folder(folder); !synced) return CaErrc::io_failure;
   return true;
 }
 
