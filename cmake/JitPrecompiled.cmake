@@ -2,6 +2,10 @@
 # several seconds per translation unit; compiled once per target they keep ./tests/run.sh (two
 # presets on two cores) within its time budget.
 
+# JIT_PCH=OFF builds without them: slower from scratch, but ccache can then share objects between
+# checkouts of the same sources (a PCH differs per build folder, so every file including one misses).
+option(JIT_PCH "Precompile the Boost, OpenSSL and GoogleTest headers" ON)
+
 # Clang records the modification time of each header in a PCH and refuses a PCH whose headers look
 # newer, so one that ccache restores (built in another worktree or an earlier run, with the same
 # content) would break the build. Without the timestamps, ccache's content hashing decides alone.
@@ -12,6 +16,9 @@ function(jit_pch_for_ccache target)
 endfunction()
 
 function(jit_precompile_boost target)
+  if(NOT JIT_PCH)
+    return()
+  endif()
   jit_pch_for_ccache(${target})
   target_precompile_headers(${target} PRIVATE
     <boost/asio.hpp>
@@ -32,6 +39,9 @@ function(jit_precompile_boost target)
 endfunction()
 
 function(jit_precompile_tests target)
+  if(NOT JIT_PCH)
+    return()
+  endif()
   jit_pch_for_ccache(${target})
   target_precompile_headers(${target} PRIVATE <gtest/gtest.h> <filesystem> <map> <memory> <string>
                             <vector> <boost/system/result.hpp> <openssl/evp.h>)
