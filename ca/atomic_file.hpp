@@ -24,5 +24,7 @@ namespace jit::ca {
 
 // Reads a whole regular file of at most max_bytes.
 [[nodiscard]] Result<Bytes> read_file(const std::filesystem::path& path, std::size_t max_bytes);
+// The most a CA or TLS key file may hold (PEM or OpenSSH format): far above any key we read.
+inline constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
 
 }  // namespace jit::ca

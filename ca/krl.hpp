@@ -11,10 +11,14 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jit::ca {
 
+// A KRL file starts with these 8 bytes and a uint32 format version (docs/protocols.md section 3).
+inline constexpr std::string_view kKrlMagic{"SSHKRL\n\0", 8};
+inline constexpr std::uint32_t kKrlFormatVersion = 1;
 inline constexpr std::size_t kMaxKrlBytes = 64 * 1024 * 1024;
 // sshd 9.2 reads a bitmap as a bignum of at most 16384 bits (SSHBUF_MAX_BIGNUM): a larger one makes
 // it refuse the whole file ("bignum is too large"), and `ssh-keygen -k` 9.2 can write such files.

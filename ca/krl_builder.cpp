@@ -10,9 +10,7 @@
 namespace jit::ca {
 namespace {
 
-constexpr std::uint64_t kMagic = 0x5353484B524C0A00;  // "SSHKRL\n\0"
-constexpr std::uint32_t kFormatVersion = 1;
-constexpr std::size_t kMaxComment = 1024;
+constexpr std::size_t kMaxWrittenComment = 1024;
 
 struct ScopePlan {
   ByteView ca_key_blob;
@@ -87,7 +85,7 @@ Result<void> KrlBuilder::add(const SshPublicKey& ca_key, const KrlRevocation& re
 
 Result<BuiltKrl> KrlBuilder::build(std::uint64_t version, std::chrono::sys_seconds now,
                                    std::string_view comment) const {
-  if (version == 0 || comment.size() > kMaxComment || !is_printable_ascii(comment))
+  if (version == 0 || comment.size() > kMaxWrittenComment || !is_printable_ascii(comment))
     return CaErrc::invalid_argument;
   const auto now_seconds = now.time_since_epoch().count();
   if (now_seconds < 0) return CaErrc::invalid_argument;
@@ -127,8 +125,8 @@ Result<BuiltKrl> KrlBuilder::build(std::uint64_t version, std::chrono::sys_secon
 
   ByteWriter out;
   out.reserve(64 + result.revoked_serials * 8);
-  out.u64(kMagic);
-  out.u32(kFormatVersion);
+  out.raw(as_bytes(kKrlMagic));
+  out.u32(kKrlFormatVersion);
   out.u64(version);
   out.u64(cutoff);
   out.u64(0);              // flags

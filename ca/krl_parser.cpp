@@ -11,10 +11,8 @@
 namespace jit::ca {
 namespace {
 
-constexpr std::string_view kMagic{"SSHKRL\n\0", 8};
-constexpr std::uint32_t kFormatVersion = 1;
 constexpr std::size_t kMaxBlob = 16 * 1024;
-constexpr std::size_t kMaxComment = 4096;
+constexpr std::size_t kMaxReadComment = 4096;
 constexpr std::size_t kMaxKeyId = 4096;
 
 struct ScopeBuilder {
@@ -164,10 +162,10 @@ Result<Krl> parse_krl(ByteView data) {
   std::uint32_t format = 0;
   ByteView reserved;
   Krl krl;
-  if (!reader.bytes(kMagic.size(), magic) || as_chars(magic) != kMagic || !reader.u32(format) ||
-      format != kFormatVersion || !reader.u64(krl.version) || !reader.u64(krl.generated_date) ||
-      !reader.u64(krl.flags) || !reader.string(kMaxBlob, reserved) ||
-      !reader.cstring(kMaxComment, krl.comment)) {
+  if (!reader.bytes(kKrlMagic.size(), magic) || as_chars(magic) != kKrlMagic ||
+      !reader.u32(format) || format != kKrlFormatVersion || !reader.u64(krl.version) ||
+      !reader.u64(krl.generated_date) || !reader.u64(krl.flags) ||
+      !reader.string(kMaxBlob, reserved) || !reader.cstring(kMaxReadComment, krl.comment)) {
     return CaErrc::malformed;
   }
   std::map<Bytes, ScopeBuilder> scopes;

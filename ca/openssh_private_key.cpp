@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::string_view kBegin = "-----BEGIN OPENSSH PRIVATE KEY-----";
 constexpr std::string_view kEnd = "-----END OPENSSH PRIVATE KEY-----";
-constexpr std::string_view kMagic{"openssh-key-v1\0", 15};
+constexpr std::string_view kOpenSshKeyMagic{"openssh-key-v1\0", 15};
 constexpr std::size_t kMaxFileText = 64 * 1024;
 constexpr std::size_t kMaxName = 64;
 constexpr std::size_t kMaxSection = 32 * 1024;
@@ -192,7 +192,7 @@ Result<EvpPkeyPtr> parse_binary(ByteView binary) {
   std::uint32_t key_count = 0;
   ByteView public_blob;
   ByteView private_section;
-  if (!reader.bytes(kMagic.size(), magic) || as_chars(magic) != kMagic ||
+  if (!reader.bytes(kOpenSshKeyMagic.size(), magic) || as_chars(magic) != kOpenSshKeyMagic ||
       !reader.cstring(kMaxName, cipher) || !reader.cstring(kMaxName, kdf) ||
       !reader.string(kMaxSection, kdf_options)) {
     return CaErrc::malformed;

@@ -13,8 +13,6 @@
 namespace jit::ca {
 namespace {
 
-constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
-
 // PEM_read_bio_PrivateKey asks this for the passphrase; `user` points at an optional view.
 int passphrase_callback(char* buffer, int size, int /*rwflag*/, void* user) {
   const auto* passphrase = static_cast<const std::optional<std::string_view>*>(user);

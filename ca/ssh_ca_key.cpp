@@ -7,9 +7,6 @@
 #include <system_error>
 
 namespace jit::ca {
-namespace {
-constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
-}  // namespace
 
 Result<SshCaKey> SshCaKey::from_private_key(EvpPkeyPtr key) {
   if (!key) return CaErrc::invalid_argument;

@@ -14,6 +14,9 @@ function(jit_library name)
   add_library(jit_${name} STATIC ${sources})
   add_library(jit::${name} ALIAS jit_${name})
   target_include_directories(jit_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  if(JIT_FUZZ)
+    target_compile_options(jit_${name} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
 endfunction()
 
 # jit_test_binaries(folder deps...): tests/<folder>/*_test.cpp become one GoogleTest binary of fast

@@ -15,8 +15,8 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::int64_t kDefaultPageSize = 100;
-constexpr std::int64_t kMaxPageSize = 1000;
+constexpr std::int64_t kDefaultAuditPageSize = 100;
+constexpr std::int64_t kMaxAuditPageSize = 1000;
 
 // A query parameter that must be a decimal integer in [min, max] when present.
 std::optional<std::int64_t> bounded_number(const RequestContext& context, std::string_view name,
@@ -66,7 +66,7 @@ void add_audit_routes(Router& router, IdentityService& identity) {
                const auto after =
                    bounded_number(context, "after", 0, 0, std::numeric_limits<std::int64_t>::max());
                const auto limit =
-                   bounded_number(context, "limit", kDefaultPageSize, 1, kMaxPageSize);
+                   bounded_number(context, "limit", kDefaultAuditPageSize, 1, kMaxAuditPageSize);
                if (!after || !limit) {
                  return respond(error_answer(
                      http::status::bad_request, "invalid_input",

@@ -19,8 +19,6 @@ namespace json = boost::json;
 // WebAuthn allows credential ids of up to 1023 bytes.
 constexpr std::size_t kMaxCredentialIdBytes = 1023;
 
-std::string b64url(ca::ByteView bytes) { return ca::base64url_encode_unpadded(bytes); }
-
 std::optional<ca::Bytes> b64url_field(const json::object& body, std::string_view name) {
   const auto* value = body.if_contains(name);
   if (value == nullptr || !value->is_string() || value->as_string().size() > 64 * 1024)
@@ -41,7 +39,7 @@ json::value evidence_json(const Presence& presence) {
 json::object credential_view(const WebAuthnCredentialRecord& record) {
   json::value last_used = nullptr;
   if (record.last_used_at) last_used = *record.last_used_at;
-  return {{"id", b64url(record.credential_id)},
+  return {{"id", ca::base64url_encode_unpadded(record.credential_id)},
           {"created_at", record.created_at},
           {"last_used_at", std::move(last_used)},
           {"algorithm", record.algorithm},
@@ -73,7 +71,7 @@ void finish_passkey_registration(IdentityService& identity, const PasskeyNotify&
       caller, mfa.get(), false, MfaPurpose::presence, std::nullopt,
       [&identity, notify, respond, record, mfa](Result<Presence> presence) {
         if (!presence) return respond(error_answer(presence.error()));
-        json::object details{{"credential_id", b64url(record.credential_id)},
+        json::object details{{"credential_id", ca::base64url_encode_unpadded(record.credential_id)},
                              {"alg", record.algorithm},
                              {"mfa", evidence_json(*presence)}};
         identity.store().write(
@@ -86,7 +84,8 @@ void finish_passkey_registration(IdentityService& identity, const PasskeyNotify&
               return {};
             },
             [notify, respond, user = record.user,
-             id = b64url(record.credential_id)](boost::system::error_code ec) {
+             id = ca::base64url_encode_unpadded(record.credential_id)](
+                boost::system::error_code ec) {
               if (ec) return respond(error_answer(ec));
               if (notify) notify("passkey.registered", {{"user", user}, {"credential_id", id}});
               respond(json_response(http::status::created, json::object{{"credential_id", id}}));
