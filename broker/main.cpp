@@ -1,6 +1,6 @@
 // jit-broker: the daemon and its admin commands. Thin: parse the command line, dispatch, and turn
 // start-up exceptions into one clear line and a non-zero exit.
-#include "broker/cli/admin_commands.hpp"
+#include "broker/admin/admin_commands.hpp"
 #include "broker/store/store_error.hpp"
 #include "config/broker_config.hpp"
 #include "config/config_error.hpp"

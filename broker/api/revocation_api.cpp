@@ -2,7 +2,7 @@
 
 #include "broker/http/json_response.hpp"
 #include "broker/http/router.hpp"
-#include "broker/service/revocation_publisher.hpp"
+#include "broker/workers/revocation_publisher.hpp"
 
 namespace jit::broker {
 namespace {

@@ -7,8 +7,8 @@
 // entries twice (the CTest smoke run).
 #include "broker/auth/derived_keys.hpp"
 #include "broker/service/revocation_lists.hpp"
-#include "broker/service/revocation_publisher.hpp"
 #include "broker/store/store.hpp"
+#include "broker/workers/revocation_publisher.hpp"
 #include "ca/x509_hierarchy.hpp"
 
 #include <SQLiteCpp/Statement.h>

@@ -1,7 +1,7 @@
 // Schema version 6 keys the audit chain: a database written before it (plain SHA-256 chain) is
 // re-keyed in place when the broker opens it, and the "audit.rekey" record states what the old
 // chain was (record count, head, intact or where it broke) so an auditor can tie the two.
-#include "broker/cli/admin_commands.hpp"
+#include "broker/admin/admin_commands.hpp"
 #include "broker/store/migrations.hpp"
 #include "broker/store/store.hpp"
 #include "support/plain_audit_chain.hpp"

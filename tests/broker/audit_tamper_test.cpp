@@ -1,8 +1,8 @@
 // Issue 14 C10: the tampering an outside review did on a copy of the database (delete the
 // break-glass records, renumber `seq`, recompute every hash as plain SHA-256) must be found by
 // `jit-broker audit verify`, and so must a truncated chain when the verifier holds a trusted head.
+#include "broker/admin/admin_commands.hpp"
 #include "broker/broker_app.hpp"
-#include "broker/cli/admin_commands.hpp"
 #include "config/broker_config.hpp"
 #include "support/plain_audit_chain.hpp"
 #include "support/temp_dir.hpp"

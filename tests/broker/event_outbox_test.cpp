@@ -2,7 +2,7 @@
 // command writes it) is handed on once and marked delivered once settled; one whose delivery never
 // settled (the broker stopped under it) is handed on again after a restart.
 #include "broker/store/event_outbox.hpp"
-#include "broker/service/event_outbox_relay.hpp"
+#include "broker/workers/event_outbox_relay.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_audit_key.hpp"
 

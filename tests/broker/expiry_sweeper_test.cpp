@@ -1,6 +1,6 @@
 // The sweeper on a real io_context: at start it ends what ended while the broker was down, and
 // its timer wakes at the next deadline (moved clock, real timer).
-#include "broker/service/expiry_sweeper.hpp"
+#include "broker/workers/expiry_sweeper.hpp"
 #include "support/access_fixture.hpp"
 
 #include <gtest/gtest.h>

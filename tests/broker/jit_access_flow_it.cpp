@@ -1,6 +1,6 @@
 // The `jit` access commands against canned broker answers (docs/api.md): what each sends, what it
 // prints where, the MFA prompt and retry, the exit codes of `wait`, and the error line.
-#include "broker/cli/jit_access_commands.hpp"
+#include "broker/client/jit_access_commands.hpp"
 #include "support/child_process.hpp"
 #include "support/jit_cli_fixture.hpp"
 

@@ -2,7 +2,7 @@
 // (minted by our CA library for whatever key the command sent): what is sent (public half only),
 // which files are written with which modes, what is printed, and the hand-over to a real ssh-agent
 // with the certificate's remaining lifetime.
-#include "broker/cli/jit_cert_commands.hpp"
+#include "broker/client/jit_cert_commands.hpp"
 #include "ca/csr_parser.hpp"
 #include "ca/openssh_private_key.hpp"
 #include "ca/ssh_certificate_authority.hpp"

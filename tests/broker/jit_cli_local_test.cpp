@@ -1,12 +1,12 @@
 // The `jit` command's local pieces without a broker: the OpenSSH private key writer (read back by
 // our own reader), the CSR maker (checked by our CSR parser), file modes, the agent lifetime, the
 // wait durations, id checks and the request view.
-#include "broker/cli/client_csr.hpp"
-#include "broker/cli/credential_files.hpp"
-#include "broker/cli/jit_access_commands.hpp"
-#include "broker/cli/jit_request_view.hpp"
-#include "broker/cli/openssh_key_writer.hpp"
-#include "broker/cli/ssh_agent.hpp"
+#include "broker/client/client_csr.hpp"
+#include "broker/client/credential_files.hpp"
+#include "broker/client/jit_access_commands.hpp"
+#include "broker/client/jit_request_view.hpp"
+#include "broker/client/openssh_key_writer.hpp"
+#include "broker/client/ssh_agent.hpp"
 #include "ca/bytes.hpp"
 #include "ca/csr_parser.hpp"
 #include "ca/openssh_private_key.hpp"

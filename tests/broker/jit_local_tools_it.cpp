@@ -1,10 +1,10 @@
 // What `jit` makes locally, checked by the real tools that consume it: OpenSSH reads our private
 // key file (`ssh-keygen -y`, `ssh-keygen -l`), OpenSSL verifies our CSR (`openssl req -verify`),
 // and ssh-agent drops a key added through add_key_to_agent when its lifetime ends.
-#include "broker/cli/client_csr.hpp"
-#include "broker/cli/credential_files.hpp"
-#include "broker/cli/openssh_key_writer.hpp"
-#include "broker/cli/ssh_agent.hpp"
+#include "broker/client/client_csr.hpp"
+#include "broker/client/credential_files.hpp"
+#include "broker/client/openssh_key_writer.hpp"
+#include "broker/client/ssh_agent.hpp"
 #include "ca/atomic_file.hpp"
 #include "ca/bytes.hpp"
 #include "ca/ssh_public_key.hpp"

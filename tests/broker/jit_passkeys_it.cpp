@@ -1,6 +1,6 @@
 // `jit passkeys list` and `jit passkeys remove ID` against canned broker answers: what each sends
 // and prints, the TOTP prompt of a removal, and ids that never reach a URL path.
-#include "broker/cli/jit_passkey_commands.hpp"
+#include "broker/client/jit_passkey_commands.hpp"
 #include "support/jit_cli_fixture.hpp"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // `jit approve|deny` show the request they decide on and ask first (issue 14 item 18), against
 // canned broker answers: the text shown, that anything but "y" decides nothing, and the shipped
 // binary without a terminal, which refuses unless --yes.
-#include "broker/cli/jit_access_commands.hpp"
+#include "broker/client/jit_access_commands.hpp"
 #include "support/child_process.hpp"
 #include "support/jit_cli_fixture.hpp"
 

@@ -1,4 +1,4 @@
-#include "broker/service/webhook_notifier.hpp"
+#include "broker/workers/webhook_notifier.hpp"
 #include "support/http_receiver.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_audit_key.hpp"

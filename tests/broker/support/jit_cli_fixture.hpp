@@ -4,8 +4,8 @@
 // server).
 #pragma once
 
-#include "broker/cli/cli_profile.hpp"
-#include "broker/cli/jit_api_client.hpp"
+#include "broker/client/cli_profile.hpp"
+#include "broker/client/jit_api_client.hpp"
 #include "support/canned_broker.hpp"
 #include "support/temp_dir.hpp"
 

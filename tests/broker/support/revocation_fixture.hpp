@@ -4,8 +4,8 @@
 #pragma once
 
 #include "broker/service/revocation_lists.hpp"
-#include "broker/service/revocation_publisher.hpp"
 #include "broker/store/store.hpp"
+#include "broker/workers/revocation_publisher.hpp"
 #include "ca/krl.hpp"
 #include "ca/private_key.hpp"
 #include "ca/ssh_certificate_authority.hpp"

@@ -1,4 +1,4 @@
-#include "broker/cli/jit_request_view.hpp"
+#include "broker/client/jit_request_view.hpp"
 
 #include "config/duration.hpp"
 

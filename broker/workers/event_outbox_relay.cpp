@@ -1,4 +1,4 @@
-#include "broker/service/event_outbox_relay.hpp"
+#include "broker/workers/event_outbox_relay.hpp"
 
 #include <SQLiteCpp/Exception.h>
 

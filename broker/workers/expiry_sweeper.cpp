@@ -1,4 +1,4 @@
-#include "broker/service/expiry_sweeper.hpp"
+#include "broker/workers/expiry_sweeper.hpp"
 
 #include "broker/service/access_service.hpp"
 

@@ -4,7 +4,7 @@
 // read `in`.
 #pragma once
 
-#include "broker/cli/jit_api_client.hpp"
+#include "broker/client/jit_api_client.hpp"
 
 #include <chrono>
 #include <iosfwd>

@@ -1,4 +1,4 @@
-#include "broker/cli/terminal_input.hpp"
+#include "broker/client/terminal_input.hpp"
 
 #include <termios.h>
 #include <unistd.h>

@@ -4,7 +4,7 @@
 // one).
 #pragma once
 
-#include "broker/cli/cli_profile.hpp"
+#include "broker/client/cli_profile.hpp"
 
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/object.hpp>

@@ -2,7 +2,7 @@
 // /v1/webauthn/credentials). Registering one needs a browser (the web page's Passkeys section).
 #pragma once
 
-#include "broker/cli/jit_api_client.hpp"
+#include "broker/client/jit_api_client.hpp"
 
 #include <iosfwd>
 #include <optional>

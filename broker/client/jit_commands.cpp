@@ -1,6 +1,6 @@
-#include "broker/cli/jit_commands.hpp"
+#include "broker/client/jit_commands.hpp"
 
-#include "broker/cli/terminal_input.hpp"
+#include "broker/client/terminal_input.hpp"
 #include "ca/bytes.hpp"
 
 #include <boost/json.hpp>

@@ -1,6 +1,6 @@
-#include "broker/cli/jit_passkey_commands.hpp"
+#include "broker/client/jit_passkey_commands.hpp"
 
-#include "broker/cli/jit_request_view.hpp"
+#include "broker/client/jit_request_view.hpp"
 
 #include <boost/beast/http/verb.hpp>
 #include <boost/json.hpp>

@@ -1,4 +1,4 @@
-#include "broker/cli/client_csr.hpp"
+#include "broker/client/client_csr.hpp"
 
 #include "ca/private_key.hpp"
 

@@ -1,7 +1,7 @@
-#include "broker/cli/jit_api_client.hpp"
+#include "broker/client/jit_api_client.hpp"
 
-#include "broker/cli/terminal_input.hpp"
 #include "broker/client/http_client.hpp"
+#include "broker/client/terminal_input.hpp"
 #include "ca/bytes.hpp"
 
 #include <boost/json/parse.hpp>

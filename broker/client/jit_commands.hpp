@@ -2,7 +2,7 @@
 // jit_api_client.hpp); messages go to `out`/`err`.
 #pragma once
 
-#include "broker/cli/jit_api_client.hpp"
+#include "broker/client/jit_api_client.hpp"
 
 #include <iosfwd>
 #include <optional>

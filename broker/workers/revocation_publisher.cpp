@@ -1,4 +1,4 @@
-#include "broker/service/revocation_publisher.hpp"
+#include "broker/workers/revocation_publisher.hpp"
 
 #include "broker/store/access_records.hpp"
 #include "ca/bytes.hpp"

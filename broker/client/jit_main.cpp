@@ -1,8 +1,8 @@
 // jit: the engineer's command line for the broker. Thin: parse, dispatch, exit code.
-#include "broker/cli/jit_access_commands.hpp"
-#include "broker/cli/jit_cert_commands.hpp"
-#include "broker/cli/jit_commands.hpp"
-#include "broker/cli/jit_passkey_commands.hpp"
+#include "broker/client/jit_access_commands.hpp"
+#include "broker/client/jit_cert_commands.hpp"
+#include "broker/client/jit_commands.hpp"
+#include "broker/client/jit_passkey_commands.hpp"
 
 #include <CLI/CLI.hpp>
 

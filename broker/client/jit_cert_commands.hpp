@@ -4,7 +4,7 @@
 // The private key never leaves the machine. Return the exit code (kJit* in jit_api_client.hpp).
 #pragma once
 
-#include "broker/cli/jit_api_client.hpp"
+#include "broker/client/jit_api_client.hpp"
 
 #include <filesystem>
 #include <iosfwd>

@@ -1,4 +1,4 @@
-#include "broker/cli/admin_commands.hpp"
+#include "broker/admin/admin_commands.hpp"
 
 #include "broker/service/access_service.hpp"
 

@@ -1,4 +1,4 @@
-#include "broker/service/webhook_notifier.hpp"
+#include "broker/workers/webhook_notifier.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -1,8 +1,8 @@
 // The commands that change a request or grant: request, approve, deny, review, cancel, breakglass,
 // revoke. `status` and `wait` live in jit_status_commands.cpp.
-#include "broker/cli/jit_access_commands.hpp"
+#include "broker/client/jit_access_commands.hpp"
 
-#include "broker/cli/jit_request_view.hpp"
+#include "broker/client/jit_request_view.hpp"
 
 #include <boost/json.hpp>
 

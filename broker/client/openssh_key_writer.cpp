@@ -1,4 +1,4 @@
-#include "broker/cli/openssh_key_writer.hpp"
+#include "broker/client/openssh_key_writer.hpp"
 
 #include "ca/bytes.hpp"
 #include "ca/ssh_public_key.hpp"

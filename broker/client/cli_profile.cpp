@@ -1,4 +1,4 @@
-#include "broker/cli/cli_profile.hpp"
+#include "broker/client/cli_profile.hpp"
 
 #include "ca/atomic_file.hpp"
 #include "ca/bytes.hpp"

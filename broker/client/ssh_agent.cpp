@@ -1,4 +1,4 @@
-#include "broker/cli/ssh_agent.hpp"
+#include "broker/client/ssh_agent.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>

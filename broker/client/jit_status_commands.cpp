@@ -1,8 +1,8 @@
 // The commands that only look: `status` (one request, or the caller's requests and grants) and
 // `wait` (poll one request until it is decided).
-#include "broker/cli/jit_access_commands.hpp"
+#include "broker/client/jit_access_commands.hpp"
 
-#include "broker/cli/jit_request_view.hpp"
+#include "broker/client/jit_request_view.hpp"
 #include "config/duration.hpp"
 
 #include <boost/json.hpp>

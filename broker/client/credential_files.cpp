@@ -1,4 +1,4 @@
-#include "broker/cli/credential_files.hpp"
+#include "broker/client/credential_files.hpp"
 
 #include "ca/atomic_file.hpp"
 #include "ca/bytes.hpp"
