@@ -171,6 +171,7 @@ void Store::commit_batch(std::vector<PendingWrite>& batch) {
       prepare_cached(*writer_db_, "RELEASE job")->exec();
     }
     writer_db_->exec("COMMIT");
+    commits_.fetch_add(1, std::memory_order_relaxed);
   } catch (const SQLite::Exception& e) {
     // The whole batch is lost (disk full, I/O error): no job may be acknowledged as done.
     writer_db_->tryExec("ROLLBACK");
