@@ -1,5 +1,6 @@
 #include "broker/store/store.hpp"
 
+#include "broker/caught_exception.hpp"
 #include "broker/store/migrations.hpp"
 #include "broker/store/statement_cache.hpp"
 #include "broker/store/store_error.hpp"
@@ -10,6 +11,7 @@
 
 #include <chrono>
 #include <future>
+#include <iostream>
 
 namespace jit::broker {
 namespace {
@@ -162,6 +164,9 @@ void Store::commit_batch(std::vector<PendingWrite>& batch) {
       } catch (const SQLite::Exception& e) {
         results[i] = classify(e);
       } catch (const std::exception&) {
+        // A bug in the job (its savepoint is rolled back below): the operator's log says what.
+        std::cerr << "jit-broker: a store write job threw: " << describe_current_exception()
+                  << "; rolled back" << std::endl;
         results[i] = BrokerErrc::internal;
       }
       if (results[i]) {

@@ -1,7 +1,10 @@
 // An action authorised by a factor in the call spends that factor (the TOTP step) in the same store
-// transaction as the action itself: an approval, a break-glass and a post-incident review each make
-// exactly one durable COMMIT (Store::commits), and the spent code cannot be used again.
+// transaction as the action itself: an approval, a break-glass, a post-incident review, a mint and
+// a revocation each make exactly one durable COMMIT (Store::commits), and the spent code cannot be
+// used again.
+#include "ca/ssh_public_key.hpp"
 #include "support/access_fixture.hpp"
+#include "support/x509_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -109,6 +112,50 @@ TEST_F(OneWriteApprovalTest, ApprovalBreakGlassAndReviewWithAFactorEachCommitOnc
             1u);
   ASSERT_EQ(reviewed.status, 200u) << reviewed.raw.body();
   EXPECT_EQ(str(reviewed.body, "reviewed_by"), "carol");
+}
+
+TEST_F(OneWriteApprovalTest, MintAndRevokeWithAFactorEachCommitOnce) {
+  auto created = f_.post("/v1/requests",
+                         {{"role", "prod-db-read"},
+                          {"reason", "migrate orders"},
+                          {"ticket", "OPS-1"},
+                          {"duration", "30m"}},
+                         headers_["alice"]);
+  ASSERT_EQ(created.status, 201u) << created.raw.body();
+  const auto id = str(created.body, "id");
+  for (const char* approver : {"carol", "dave"}) {
+    auto approved =
+        f_.post("/v1/requests/" + id + "/approve", {{"mfa", f_.mfa(approver)}}, headers_[approver]);
+    ASSERT_EQ(approved.status, 200u) << approved.raw.body();
+  }
+  const auto grant = str(f_.get("/v1/requests/" + id, headers_["alice"]).body.at("grant"), "id");
+
+  Answer minted;
+  const auto key = ca::test::generate(ca::KeyAlgorithm::ed25519);
+  const auto mint_mfa = settled_mfa("alice");
+  EXPECT_EQ(commits_of(
+                [&] {
+                  return f_.post("/v1/grants/" + grant + "/ssh-cert",
+                                 {{"public_key", ca::SshPublicKey::from_evp(key.get())->line()},
+                                  {"mfa", mint_mfa}},
+                                 headers_["alice"]);
+                },
+                minted),
+            1u);
+  ASSERT_EQ(minted.status, 201u) << minted.raw.body();
+
+  Answer revoked;
+  const auto revoke_mfa = settled_mfa("alice");
+  EXPECT_EQ(commits_of(
+                [&] {
+                  return f_.post("/v1/grants/" + grant + "/revoke",
+                                 {{"reason", "done early"}, {"mfa", revoke_mfa}},
+                                 headers_["alice"]);
+                },
+                revoked),
+            1u);
+  ASSERT_EQ(revoked.status, 200u) << revoked.raw.body();
+  EXPECT_EQ(str(revoked.body, "state"), "revoked");
 }
 
 }  // namespace
