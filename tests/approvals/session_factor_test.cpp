@@ -6,8 +6,8 @@
 namespace jit::testing {
 namespace {
 
-using approvals::SessionFactor;
 using approvals::session_factor_suffices;
+using approvals::SessionFactor;
 using namespace std::chrono_literals;
 
 TEST(SessionFactorTest, AFreshSessionSufficesOnlyWhereTheRuleAllowsIt) {
