@@ -111,13 +111,13 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
           published(std::move(lists));
         });
   };
-  access_ = std::make_unique<AccessService>(*identity_, config_.limits, std::move(hooks));
+  access_ = std::make_unique<AccessService>(*store_, *identity_, config_.limits, std::move(hooks));
   MintSettings mint_settings{config_.ca.clock_skew, config_.ca.crl_url, config_.ca.ocsp_url, {}};
   mint_settings.after_commit = [this](std::function<void()> work) {
     boost::asio::post(io_, std::move(work));
   };
-  certificates_ =
-      std::make_unique<CertificateService>(*access_, ssh_ca_, x509_ca_, std::move(mint_settings));
+  certificates_ = std::make_unique<CertificateService>(*store_, *identity_, ssh_ca_, x509_ca_,
+                                                       std::move(mint_settings));
   sweeper_ = std::make_unique<ExpirySweeper>(io_, *access_);
   publisher_ = std::make_unique<RevocationPublisher>(
       *store_, ssh_ca_, x509_ca_,
@@ -131,13 +131,18 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
       });
   metrics_.add_gauge(
       "jit_breakglass_reviews_overdue",
-      "Break-glass grants whose post-incident review is past due.",
-      [this] { return static_cast<double>(access_->overdue_reviews(identity_->now_seconds())); });
+      "Break-glass grants whose post-incident review is past due.", [this] {
+        return static_cast<double>(access_->queries().overdue_reviews(identity_->now_seconds()));
+      });
   metrics_.add_gauge("jit_breakglass_reviews_open",
                      "Break-glass grants whose post-incident review is not done yet.", [this] {
-                       return static_cast<double>(
-                           access_->overdue_reviews(std::numeric_limits<std::int64_t>::max()));
+                       return static_cast<double>(access_->queries().overdue_reviews(
+                           std::numeric_limits<std::int64_t>::max()));
                      });
+  metrics_.add_gauge("jit_store_commits",
+                     "Durable store transactions committed since start (one per batch of writes; "
+                     "an approval with its factor is one).",
+                     [this] { return static_cast<double>(store_->commits()); });
   metrics_.add_gauge(
       "jit_audit_login_failures_suppressed",
       "Failed logins since start left out of the audit log over "
@@ -185,7 +190,7 @@ BrokerApp::~BrokerApp() {
 int BrokerApp::run() {
   // Under a policy changed while the broker was down, whoever its groups no longer entitle loses
   // their grants and pending requests before the port accepts anyone.
-  if (auto ended = access_->end_unentitled(); !ended) {
+  if (auto ended = access_->grants().end_unentitled(); !ended) {
     throw std::runtime_error("cannot end the access of users no longer entitled: " +
                              ended.error().message());
   } else if (*ended > 0) {

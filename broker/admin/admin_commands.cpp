@@ -160,8 +160,8 @@ int run_user_command(const config::BrokerConfig& config, UserAction action, cons
       const auto identity = make_identity_service(config, *store, policy);
       AccessHooks hooks;
       hooks.events_to_outbox = true;
-      AccessService access(*identity, config.limits, std::move(hooks));
-      const auto ended = access.revoke_all_of(user, "admin", "user locked");
+      AccessService access(*store, *identity, config.limits, std::move(hooks));
+      const auto ended = access.grants().revoke_all_of(user, "admin", "user locked");
       if (!ended) throw std::runtime_error("could not revoke the user's grants: storage failed");
       out << "user " << user << " locked; " << *ended << " active grant(s) revoked\n";
       return 0;

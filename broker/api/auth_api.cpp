@@ -3,8 +3,9 @@
 #include "approvals/approvals_error.hpp"
 #include "approvals/webauthn_ceremony.hpp"
 #include "broker/api/api_support.hpp"
-#include "broker/auth/credential_store.hpp"
 #include "broker/auth/identity_service.hpp"
+#include "broker/auth/passkeys.hpp"
+#include "broker/auth/presence.hpp"
 #include "broker/http/json_response.hpp"
 
 #include <boost/json.hpp>
@@ -172,11 +173,7 @@ void add_auth_routes(Router& router, IdentityService& identity) {
         if (const auto* user = identity.policy().find_user(caller.user)) {
           for (const auto& group : user->groups) groups.push_back(json::string(group));
         }
-        const bool has_passkey = !identity.store()
-                                      .read([&](SQLite::Database& db) {
-                                        return find_webauthn_credentials(db, caller.user);
-                                      })
-                                      .empty();
+        const bool has_passkey = !passkeys_of(identity, caller.user).empty();
         respond(json_response(http::status::ok,
                               json::object{{"user", caller.user},
                                            {"groups", std::move(groups)},
@@ -216,28 +213,26 @@ void add_auth_routes(Router& router, IdentityService& identity) {
         auto challenge = identity.challenges().issue(approvals::ChallengePurpose::presence,
                                                      caller.user, identity.now());
         if (!challenge) return respond(error_answer(challenge.error()));
-        auto credentials = identity.store().read(
-            [&](SQLite::Database& db) { return find_webauthn_credentials(db, caller.user); });
-        respond(json_response(http::status::ok,
-                              webauthn_request_options(identity, *challenge, credentials)));
+        respond(json_response(
+            http::status::ok,
+            webauthn_request_options(identity, *challenge, passkeys_of(identity, caller.user))));
       }));
 
   router.add(
       http::verb::post, "/v1/webauthn/register/begin",
       authenticated(identity, [&identity](RequestContext&&, Responder respond, Caller caller) {
         // Adding a factor needs a recent proof of one: the login's MFA, within the window.
-        if (identity.now_seconds() - caller.session.last_mfa_at >
-            identity.settings().mfa_freshness.count()) {
-          return respond(error_answer(http::status::unauthorized, "mfa_required",
+        if (auto fresh = check_session_factor(caller, approvals::SessionFactor::when_fresh,
+                                              identity.settings(), identity.now());
+            !fresh) {
+          return respond(error_answer(to_http_status(fresh.error()), error_code_name(fresh.error()),
                                       "sign in again to register a passkey"));
         }
         auto challenge = identity.challenges().issue(approvals::ChallengePurpose::registration,
                                                      caller.user, identity.now());
         if (!challenge) return respond(error_answer(challenge.error()));
-        auto existing = identity.store().read(
-            [&](SQLite::Database& db) { return find_webauthn_credentials(db, caller.user); });
         json::array exclude;
-        for (const auto& credential : existing) {
+        for (const auto& credential : passkeys_of(identity, caller.user)) {
           exclude.push_back(
               json::object{{"type", "public-key"}, {"id", b64url(credential.credential_id)}});
         }

@@ -91,34 +91,35 @@ void add_grant_routes(Router& router, AccessService& access, CertificateService&
                }
                filter.limit = paging.limit;
                filter.after = std::move(paging.after);
-               auto page = access.list_grants(caller, filter);
+               auto page = access.queries().list_grants(caller, filter);
                respond(json_response(http::status::ok,
                                      page_answer("grants", std::move(page.items), page.next)));
              }));
 
   router.add(http::verb::get, "/v1/grants/{id}",
-             authenticated(identity,
-                           [&access](RequestContext&& context, Responder respond, Caller caller) {
-                             answer_with(respond, http::status::ok,
-                                         access.get_grant(caller, context.params.at("id")));
-                           }));
-
-  router.add(http::verb::post, "/v1/grants/{id}/revoke",
              authenticated(
                  identity, [&access](RequestContext&& context, Responder respond, Caller caller) {
-                   auto body = parse_json_body(context.request);
-                   if (!body) return respond(body.error());
-                   if (auto problem = only_fields(*body, {"reason", "mfa"})) {
-                     return respond(invalid_input(*problem));
-                   }
-                   std::optional<FieldProblem> problem;
-                   auto reason = string_field(*body, "reason", 16 * 1024, problem);
-                   if (problem) return respond(invalid_input(*problem));
-                   access.revoke(caller, context.params.at("id"), reason.value_or(""),
+                   answer_with(respond, http::status::ok,
+                               access.queries().get_grant(caller, context.params.at("id")));
+                 }));
+
+  router.add(http::verb::post, "/v1/grants/{id}/revoke",
+             authenticated(identity,
+                           [&access](RequestContext&& context, Responder respond, Caller caller) {
+                             auto body = parse_json_body(context.request);
+                             if (!body) return respond(body.error());
+                             if (auto problem = only_fields(*body, {"reason", "mfa"})) {
+                               return respond(invalid_input(*problem));
+                             }
+                             std::optional<FieldProblem> problem;
+                             auto reason = string_field(*body, "reason", 16 * 1024, problem);
+                             if (problem) return respond(invalid_input(*problem));
+                             access.grants().revoke(
+                                 caller, context.params.at("id"), reason.value_or(""),
                                  body->if_contains("mfa"), [respond](Result<json::object> result) {
                                    answer_with(respond, http::status::ok, std::move(result));
                                  });
-                 }));
+                           }));
 
   add_mint_route(router, access, certificates, "/v1/grants/{id}/ssh-cert", "public_key",
                  &CertificateService::mint_ssh);

@@ -1,6 +1,5 @@
-// Managing one's own passkeys (issue 14 item 17). Adding or removing a factor needs a fresh one in
-// the same call: a session alone (even one signed in seconds ago) is not enough, so a stolen
-// session cannot plant a passkey. Each change is audited with the factor's evidence and announced.
+// Managing one's own passkeys (issue 14 item 17): these routes parse and answer; the rules and
+// the writes are in broker/auth/passkeys.hpp.
 //   POST   /v1/webauthn/register/finish  {client_data_json, attestation_object, mfa}
 //                                          -> 201 {credential_id}
 //   GET    /v1/webauthn/credentials      -> 200 {credentials: [{id, created_at, last_used_at,
@@ -10,19 +9,11 @@
 // made with a passkey the caller already has. register/begin stays in auth_api.cpp.
 #pragma once
 
-#include <boost/json/object.hpp>
-
-#include <functional>
-#include <string>
+#include "broker/auth/passkeys.hpp"
 
 namespace jit::broker {
 
 class Router;
-class IdentityService;
-
-// Webhook events: passkey.registered and passkey.removed, with {user, credential_id}. Called after
-// the commit; must only queue work.
-using PasskeyNotify = std::function<void(std::string event, boost::json::object data)>;
 
 void add_passkey_routes(Router& router, IdentityService& identity, PasskeyNotify notify);
 

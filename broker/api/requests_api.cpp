@@ -3,7 +3,7 @@
 #include "broker/api/api_support.hpp"
 #include "broker/api/auth_api.hpp"
 #include "broker/api/list_paging.hpp"
-#include "broker/auth/credential_store.hpp"
+#include "broker/auth/passkeys.hpp"
 #include "broker/service/access_service.hpp"
 
 #include <boost/json.hpp>
@@ -54,9 +54,11 @@ void add_review_route(Router& router, AccessService& access, std::string_view pa
         };
         const auto& id = context.params.at("id");
         if (decision) {
-          access.review(caller, id, *decision, comment.value_or(""), mfa_of(*body), answer);
+          access.reviews().review(caller, id, *decision, comment.value_or(""), mfa_of(*body),
+                                  answer);
         } else {
-          access.post_incident_review(caller, id, comment.value_or(""), mfa_of(*body), answer);
+          access.reviews().post_incident_review(caller, id, comment.value_or(""), mfa_of(*body),
+                                                answer);
         }
       }));
 }
@@ -84,10 +86,10 @@ void add_request_routes(Router& router, AccessService& access) {
         if (problem) return respond(invalid_input(*problem));
         if (!role) return respond(invalid_input({"field 'role' is required"}));
         ask.role = std::move(*role);
-        access.create_request(caller, std::move(ask), mfa_of(*body),
-                              [respond](Result<json::object> result) {
-                                answer_with(respond, http::status::created, std::move(result));
-                              });
+        access.requests().create_request(
+            caller, std::move(ask), mfa_of(*body), [respond](Result<json::object> result) {
+              answer_with(respond, http::status::created, std::move(result));
+            });
       }));
 
   router.add(
@@ -108,10 +110,10 @@ void add_request_routes(Router& router, AccessService& access) {
         if (problem) return respond(invalid_input(*problem));
         if (!role) return respond(invalid_input({"field 'role' is required"}));
         ask.role = std::move(*role);
-        access.breakglass(caller, std::move(ask), mfa_of(*body),
-                          [respond](Result<json::object> result) {
-                            answer_with(respond, http::status::created, std::move(result));
-                          });
+        access.requests().breakglass(
+            caller, std::move(ask), mfa_of(*body), [respond](Result<json::object> result) {
+              answer_with(respond, http::status::created, std::move(result));
+            });
       }));
 
   router.add(http::verb::get, "/v1/requests",
@@ -137,23 +139,24 @@ void add_request_routes(Router& router, AccessService& access) {
                }
                filter.limit = paging.limit;
                filter.after = std::move(paging.after);
-               auto page = access.list_requests(caller, filter);
+               auto page = access.queries().list_requests(caller, filter);
                respond(json_response(http::status::ok,
                                      page_answer("requests", std::move(page.items), page.next)));
              }));
 
   router.add(http::verb::get, "/v1/requests/{id}",
-             authenticated(identity,
-                           [&access](RequestContext&& context, Responder respond, Caller caller) {
-                             answer_with(respond, http::status::ok,
-                                         access.get_request(caller, context.params.at("id")));
-                           }));
+             authenticated(
+                 identity, [&access](RequestContext&& context, Responder respond, Caller caller) {
+                   answer_with(respond, http::status::ok,
+                               access.queries().get_request(caller, context.params.at("id")));
+                 }));
 
   router.add(
       http::verb::get, "/v1/requests/{id}/history",
       authenticated(
           identity, [&access](RequestContext&& context, Responder respond, Caller caller) {
-            auto grants = access.requester_history(caller, context.params.at("id"), kHistoryLength);
+            auto grants =
+                access.queries().requester_history(caller, context.params.at("id"), kHistoryLength);
             if (!grants) return respond(error_answer(grants.error()));
             respond(json_response(http::status::ok, json::object{{"grants", std::move(*grants)}}));
           }));
@@ -168,10 +171,10 @@ void add_request_routes(Router& router, AccessService& access) {
                    if (auto refused = refuse_unexpected_body(context.request)) {
                      return respond(std::move(*refused));
                    }
-                   access.cancel(caller, context.params.at("id"),
-                                 [respond](Result<json::object> result) {
-                                   answer_with(respond, http::status::ok, std::move(result));
-                                 });
+                   access.requests().cancel(
+                       caller, context.params.at("id"), [respond](Result<json::object> result) {
+                         answer_with(respond, http::status::ok, std::move(result));
+                       });
                  }));
 
   router.add(
@@ -193,12 +196,12 @@ void add_request_routes(Router& router, AccessService& access) {
           return respond(
               invalid_input({"field 'decision' must be \"approve\", \"deny\" or \"review\""}));
         }
-        auto challenge = access.approval_challenge(caller, context.params.at("id"), *decision);
+        auto challenge =
+            access.reviews().approval_challenge(caller, context.params.at("id"), *decision);
         if (!challenge) return respond(error_answer(challenge.error()));
-        auto credentials = access.identity().store().read(
-            [&](SQLite::Database& db) { return find_webauthn_credentials(db, caller.user); });
-        respond(json_response(http::status::ok, webauthn_request_options(access.identity(),
-                                                                         *challenge, credentials)));
+        respond(json_response(http::status::ok, webauthn_request_options(
+                                                    access.identity(), *challenge,
+                                                    passkeys_of(access.identity(), caller.user))));
       }));
 }
 

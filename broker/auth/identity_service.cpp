@@ -260,8 +260,8 @@ void IdentityService::login_now(const std::string& user, const std::string& pass
     return fail_login(user, true, "missing or malformed second factor", std::move(lock), done);
   }
   auto verified = store_.read([&](SQLite::Database& db) {
-    return verify_mfa(mfa_context(), db, *credentials, *submission, MfaPurpose::login, nullptr,
-                      now);
+    return verify_mfa(mfa_context(), db, *credentials, *submission,
+                      approvals::ChallengePurpose::login, nullptr, now);
   });
   if (!verified) {
     const bool replay = verified.error() == ApprovalsErrc::replayed;
@@ -329,60 +329,10 @@ std::uint64_t IdentityService::suppressed_failure_records() const {
   return failure_audit_.suppressed_total();
 }
 
-void IdentityService::prove_presence(const Caller& caller, const boost::json::value* mfa,
-                                     bool allow_fresh_session, MfaPurpose purpose,
-                                     std::optional<approvals::ApprovalSubject> approval_subject,
-                                     std::function<void(Result<Presence>)> done) {
-  const auto now = clock_();
-  if (mfa == nullptr || mfa->is_null()) {
-    const bool fresh = approvals::to_unix_seconds(now) - caller.session.last_mfa_at <=
-                       settings_.mfa_freshness.count();
-    if (allow_fresh_session && fresh) return done(Presence{});
-    return done(make_error_code(BrokerErrc::unauthenticated));
-  }
-  auto submission = approvals::parse_mfa_submission(*mfa);
-  if (!submission) return done(submission.error());
-  auto credentials =
-      store_.read([&](SQLite::Database& db) { return find_credentials(db, caller.user); });
-  if (!credentials) return done(make_error_code(BrokerErrc::unauthenticated));
-  if (credentials->admin_locked) return done(make_error_code(ApprovalsErrc::locked));
-  // Only this session's own failed proofs lock it: password failures, from anywhere, never do.
-  std::string counter = "session/" + caller.session.token_hash;
-  const auto row = store_.read(
-      [&](SQLite::Database& db) { return find_source_failures(db, caller.user, counter); });
-  const approvals::LockoutState lockout{static_cast<std::uint32_t>(row.failures),
-                                        approvals::from_unix_seconds(row.locked_until)};
-  if (approvals::is_locked(lockout, now)) return done(make_error_code(ApprovalsErrc::locked));
-  auto verified = store_.read([&](SQLite::Database& db) {
-    return verify_mfa(mfa_context(), db, *credentials, *submission, purpose,
-                      approval_subject ? &*approval_subject : nullptr, now);
-  });
-  if (!verified) {
-    // Failed proofs count toward this session's lockout (invariant 5) and are audited.
-    const auto error = verified.error();
-    return record_auth_failure(
-        caller.user, true, "presence.failure",
-        error == ApprovalsErrc::replayed ? "second factor replayed" : "wrong second factor",
-        std::move(counter), std::nullopt,
-        [error, done = std::move(done)](boost::system::error_code ec) { done(ec ? ec : error); });
-  }
-  const bool cloned = verified->cloned_credential;
-  store_.write(
-      [caller, verified = *verified, now](WriteContext& tx) -> boost::system::error_code {
-        if (auto ec = commit_mfa(tx, verified)) return ec;
-        if (!verified.cloned_credential) {
-          record_source_success(tx, caller.user, "session/" + caller.session.token_hash, false,
-                                approvals::to_unix_seconds(now));
-          record_session_mfa(tx, caller.session.token_hash, approvals::to_unix_seconds(now));
-        }
-        return {};
-      },
-      [evidence = verified->evidence, cloned,
-       done = std::move(done)](boost::system::error_code ec) {
-        if (ec) return done(ec);
-        if (cloned) return done(make_error_code(ApprovalsErrc::counter_regressed));
-        done(Presence{evidence});
-      });
+void IdentityService::record_presence_failure(const Caller& caller, std::string why,
+                                              std::function<void(boost::system::error_code)> done) {
+  record_auth_failure(caller.user, true, "presence.failure", std::move(why),
+                      "session/" + caller.session.token_hash, std::nullopt, std::move(done));
 }
 
 }  // namespace jit::broker

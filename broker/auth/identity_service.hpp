@@ -52,11 +52,6 @@ struct Caller {
 inline constexpr std::string_view kSessionCookie = "__Host-jit_session";
 inline constexpr std::string_view kCsrfHeader = "X-CSRF-Token";
 
-// A proof of presence: how the caller proved it, and the evidence when a factor was in the call.
-struct Presence {
-  std::optional<approvals::MfaEvidence> evidence;  // empty when the session's MFA was fresh enough
-};
-
 class IdentityService {
  public:
   using Clock = std::function<approvals::TimePoint()>;
@@ -93,15 +88,10 @@ class IdentityService {
   // Failed logins left out of the audit log over AuthSettings::failure_audit_per_minute.
   std::uint64_t suppressed_failure_records() const;
 
-  // Sensitive actions. With `mfa` in the call it is verified (and the session's MFA time renewed);
-  // only failed proofs on this same session can lock it, never password failures. Without it,
-  // `allow_fresh_session` accepts a session whose last MFA is within the freshness window
-  // (create-request and mint), otherwise the call is refused (approve, deny, break-glass). For
-  // approval the WebAuthn challenge must be bound to `approval_subject`.
-  void prove_presence(const Caller& caller, const boost::json::value* mfa, bool allow_fresh_session,
-                      MfaPurpose purpose,
-                      std::optional<approvals::ApprovalSubject> approval_subject,
-                      std::function<void(Result<Presence>)> done);
+  // Audits a failed proof of presence (broker/auth/presence.hpp) and advances this session's own
+  // failure counter, which may lock the session's proofs (invariant 5); never password failures.
+  void record_presence_failure(const Caller& caller, std::string why,
+                               std::function<void(boost::system::error_code)> done);
 
   approvals::ChallengeStore& challenges() { return challenges_; }
   // The address a quota or counter is kept for (see source_of).

@@ -15,7 +15,7 @@ ca::Bytes webauthn_user_handle(std::string_view user) {
 approvals::Result<VerifiedMfa> verify_mfa(const MfaContext& context, SQLite::Database& db,
                                           const CredentialRecord& credentials,
                                           const approvals::MfaSubmission& submission,
-                                          MfaPurpose purpose,
+                                          approvals::ChallengePurpose purpose,
                                           const approvals::ApprovalSubject* approval_subject,
                                           approvals::TimePoint now) {
   using approvals::ApprovalsErrc;
@@ -44,15 +44,14 @@ approvals::Result<VerifiedMfa> verify_mfa(const MfaContext& context, SQLite::Dat
                                          webauthn_user_handle(credentials.user)};
   approvals::Result<approvals::AssertionEvidence> evidence = ApprovalsErrc::invalid_input;
   switch (purpose) {
-    case MfaPurpose::login:
-    case MfaPurpose::presence:
-      evidence = approvals::finish_assertion(context.challenges, context.webauthn,
-                                             purpose == MfaPurpose::login
-                                                 ? approvals::ChallengePurpose::login
-                                                 : approvals::ChallengePurpose::presence,
+    case approvals::ChallengePurpose::registration:
+      return ApprovalsErrc::invalid_input;
+    case approvals::ChallengePurpose::login:
+    case approvals::ChallengePurpose::presence:
+      evidence = approvals::finish_assertion(context.challenges, context.webauthn, purpose,
                                              credentials.user, credential, assertion, now);
       break;
-    case MfaPurpose::approval:
+    case approvals::ChallengePurpose::approval:
       if (approval_subject == nullptr) return ApprovalsErrc::invalid_input;
       evidence = approvals::finish_approval_assertion(context.challenges, context.webauthn,
                                                       credentials.user, *approval_subject,
@@ -69,7 +68,7 @@ approvals::Result<VerifiedMfa> verify_mfa(const MfaContext& context, SQLite::Dat
     return evidence.error();
   }
   verified.evidence = approvals::webauthn_evidence(*evidence);
-  if (purpose == MfaPurpose::approval) {
+  if (purpose == approvals::ChallengePurpose::approval) {
     // Kept with the review so that an auditor can verify the signature again later (issue 14).
     verified.evidence.assertion =
         approvals::StoredAssertion{assertion.authenticator_data, assertion.client_data_json,

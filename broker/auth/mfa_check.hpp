@@ -1,8 +1,8 @@
 // Verifies the `mfa` object of an API call for one user, in two halves: `verify_mfa` does the
 // cryptography on a read snapshot (no lock held), and `commit_mfa` runs inside the write
-// transaction that acts on it, re-checking what a concurrent call could have used up meanwhile (the
-// TOTP step, the WebAuthn sign count). So a code or an assertion is accepted once even when two
-// calls race.
+// transaction that acts on it (broker/auth/presence.hpp `spend_presence` for actions), re-checking
+// what a concurrent call could have used up meanwhile (the TOTP step, the WebAuthn sign count). So
+// a code or an assertion is accepted once even when two calls race.
 #pragma once
 
 #include "approvals/challenge_store.hpp"
@@ -26,21 +26,20 @@ struct MfaContext {
   ca::ByteView data_key;
 };
 
-// Which ceremony a WebAuthn assertion belongs to.
-enum class MfaPurpose { login, presence, approval };
-
 struct VerifiedMfa {
   approvals::MfaEvidence evidence;
   std::string user;
   bool cloned_credential = false;  // the counter went back: mark the credential, refuse the call
 };
 
-// `approval_subject` is required for MfaPurpose::approval with WebAuthn (the request as stored).
+// `purpose` is the ceremony a WebAuthn assertion belongs to (login, presence or approval; a
+// registration challenge proves nothing here). `approval_subject` is required for
+// ChallengePurpose::approval with WebAuthn (the request as stored).
 // Errors: approvals codes (unauthenticated, replayed, expired, invalid_input, ...).
 approvals::Result<VerifiedMfa> verify_mfa(const MfaContext& context, SQLite::Database& db,
                                           const CredentialRecord& credentials,
                                           const approvals::MfaSubmission& submission,
-                                          MfaPurpose purpose,
+                                          approvals::ChallengePurpose purpose,
                                           const approvals::ApprovalSubject* approval_subject,
                                           approvals::TimePoint now);
 

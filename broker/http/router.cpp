@@ -1,9 +1,11 @@
 #include "broker/http/router.hpp"
 
+#include "broker/caught_exception.hpp"
 #include "broker/http/json_response.hpp"
 
 #include <algorithm>
 #include <array>
+#include <iostream>
 #include <optional>
 #include <stdexcept>
 
@@ -285,7 +287,10 @@ std::string_view Router::dispatch(RequestContext&& context, const Responder& res
   try {
     best->handler(std::move(context), respond);
   } catch (...) {
-    // A handler bug must not take the server down, and its detail must not reach the client.
+    // A handler bug must not take the server down, and its detail must not reach the client; the
+    // operator's log gets the route and what was thrown (never the request).
+    std::cerr << "jit-broker: handler for " << best->pattern
+              << " threw: " << describe_current_exception() << std::endl;
     respond(
         error_response(http::status::internal_server_error, "internal_error", "internal error"));
   }

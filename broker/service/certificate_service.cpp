@@ -2,6 +2,7 @@
 
 #include "approvals/grant_rules.hpp"
 #include "approvals/mfa_evidence.hpp"
+#include "broker/auth/presence.hpp"
 #include "ca/bytes.hpp"
 #include "ca/csr_parser.hpp"
 #include "ca/ssh_certificate.hpp"
@@ -45,10 +46,11 @@ json::array string_array(const std::vector<std::string>& values) {
 
 }  // namespace
 
-CertificateService::CertificateService(AccessService& access,
+CertificateService::CertificateService(Store& store, IdentityService& identity,
                                        const ca::SshCertificateAuthority& ssh_ca,
                                        const ca::X509CaHierarchy& x509_ca, MintSettings settings)
-    : access_(access),
+    : store_(store),
+      identity_(identity),
       ssh_ca_(ssh_ca),
       x509_ca_(x509_ca),
       settings_(std::move(settings)),
@@ -58,13 +60,12 @@ CertificateService::CertificateService(AccessService& access,
 Result<void> CertificateService::grant_for_mint(const Caller& caller, const std::string& grant_id,
                                                 CertificateKind kind) {
   // One read: a grant the caller may not see is not found, like one that does not exist.
-  auto row = access_.identity().store().read(
-      [&](SQLite::Database& db) { return find_grant(db, grant_id); });
-  if (!row || !approvals::may_view_request(access_.policy(), row->role, row->user, caller.user)) {
+  auto row = store_.read([&](SQLite::Database& db) { return find_grant(db, grant_id); });
+  if (!row || !approvals::may_view_request(identity_.policy(), row->role, row->user, caller.user)) {
     return make_error_code(BrokerErrc::not_found);
   }
-  if (auto allowed = approvals::check_mint(access_.policy(), to_snapshot(*row), caller.user, kind,
-                                           access_.identity().now_seconds());
+  if (auto allowed = approvals::check_mint(identity_.policy(), to_snapshot(*row), caller.user, kind,
+                                           identity_.now_seconds());
       !allowed) {
     return allowed;
   }
@@ -82,29 +83,35 @@ void CertificateService::mint(const Caller& caller, const std::string& grant_id,
   if (auto allowed = grant_for_mint(caller, grant_id, kind); !allowed) {
     return done(allowed.error());
   }
-  access_.with_presence(
-      caller, mfa, true, MfaPurpose::presence, std::nullopt,
-      [this, caller, grant_id, kind, issue = std::move(issue),
-       done](std::optional<approvals::MfaEvidence> evidence) {
+  check_presence(
+      identity_, caller, mfa, approvals::SessionFactor::when_fresh,
+      approvals::ChallengePurpose::presence, std::nullopt,
+      [this, caller, grant_id, kind, issue = std::move(issue), done](Result<Presence> presence) {
+        if (!presence) return done(presence.error());
         auto result = std::make_shared<Result<Recorded>>(make_error_code(BrokerErrc::internal));
-        access_.identity().store().write(
-            [this, caller, grant_id, kind, issue, evidence,
+        store_.write(
+            [this, caller, grant_id, kind, issue, presence = std::move(*presence),
              result](WriteContext& tx) -> boost::system::error_code {
-              const auto now = access_.identity().now_seconds();
+              const auto now = identity_.now_seconds();
               auto row = find_grant(tx.db(), grant_id);
               if (!row) {
                 *result = make_error_code(BrokerErrc::not_found);
                 return {};
               }
               // Re-checked in the transaction: a revocation that committed first wins.
-              if (auto ok = approvals::check_mint(access_.policy(), to_snapshot(*row), caller.user,
-                                                  kind, now);
+              if (auto ok = approvals::check_mint(identity_.policy(), to_snapshot(*row),
+                                                  caller.user, kind, now);
                   !ok) {
                 *result = ok.error();
                 return {};
               }
-              // A signing or recording failure rolls the job back: nothing is issued.
-              auto recorded = issue(tx, *row, now, mfa_details(evidence));
+              // The factor is spent in this transaction; a signing or recording failure rolls the
+              // job back, factor included: nothing is issued and nothing spent.
+              if (auto spent = spend_presence(tx, presence)) {
+                *result = spent;
+                return {};
+              }
+              auto recorded = issue(tx, *row, now, mfa_details(presence.evidence));
               if (!recorded) return recorded.error();
               *result = std::move(*recorded);
               return {};
@@ -124,8 +131,7 @@ void CertificateService::mint(const Caller& caller, const std::string& grant_id,
               if (settings_.after_commit) return settings_.after_commit(std::move(finish));
               finish();
             });
-      },
-      done);
+      });
 }
 
 void CertificateService::mint_ssh(const Caller& caller, const std::string& grant_id,
@@ -136,7 +142,7 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
   auto issue = [this, caller, subject = *subject](WriteContext& tx, const GrantRow& row,
                                                   std::int64_t now,
                                                   json::value mfa) -> Result<Recorded> {
-    auto profile = approvals::ssh_profile_for(access_.policy(), to_snapshot(row));
+    auto profile = approvals::ssh_profile_for(identity_.policy(), to_snapshot(row));
     auto key_id = ca::make_ssh_key_id(row.request_id, row.user, row.role);
     if (!profile || !key_id) return make_error_code(BrokerErrc::internal);
     ca::SshCertificateProfile certificate_profile;
@@ -195,7 +201,7 @@ void CertificateService::mint_x509(const Caller& caller, const std::string& gran
   auto issue = [this, caller, csr = *verified](WriteContext& tx, const GrantRow& row,
                                                std::int64_t now,
                                                json::value mfa) -> Result<Recorded> {
-    auto profile = approvals::x509_profile_for(access_.policy(), to_snapshot(row));
+    auto profile = approvals::x509_profile_for(identity_.policy(), to_snapshot(row));
     auto serial = ca::random_serial();
     if (!profile || !serial) return make_error_code(BrokerErrc::internal);
     if (auto covered = approvals::check_issuer_covers_grant(

@@ -28,8 +28,9 @@ struct MintSettings {
 
 class CertificateService {
  public:
-  CertificateService(AccessService& access, const ca::SshCertificateAuthority& ssh_ca,
-                     const ca::X509CaHierarchy& x509_ca, MintSettings settings);
+  CertificateService(Store& store, IdentityService& identity,
+                     const ca::SshCertificateAuthority& ssh_ca, const ca::X509CaHierarchy& x509_ca,
+                     MintSettings settings);
 
   // 201 material: {certificate, serial, valid_before, key_id, principals}.
   void mint_ssh(const Caller& caller, const std::string& grant_id, const std::string& public_key,
@@ -48,15 +49,16 @@ class CertificateService {
   // `mfa` is the audit form of the factor.
   using Issue = std::function<Result<Recorded>(WriteContext&, const GrantRow&, std::int64_t now,
                                                boost::json::value mfa)>;
-  // Checks the grant (before the MFA is spent), proves presence, then runs `issue` in a write job
-  // after checking the grant again there.
+  // Checks the grant (before the MFA is checked), checks presence, then runs `issue` in a write
+  // job after checking the grant again there and spending the factor.
   void mint(const Caller& caller, const std::string& grant_id, approvals::CertificateKind kind,
             const boost::json::value* mfa, Issue issue, AccessService::Answer done);
   // The grant as the caller may see it, checked for minting now (before the MFA is spent).
   Result<void> grant_for_mint(const Caller& caller, const std::string& grant_id,
                               approvals::CertificateKind kind);
 
-  AccessService& access_;
+  Store& store_;
+  IdentityService& identity_;
   const ca::SshCertificateAuthority& ssh_ca_;
   const ca::X509CaHierarchy& x509_ca_;
   MintSettings settings_;

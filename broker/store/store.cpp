@@ -1,5 +1,6 @@
 #include "broker/store/store.hpp"
 
+#include "broker/caught_exception.hpp"
 #include "broker/store/migrations.hpp"
 #include "broker/store/statement_cache.hpp"
 #include "broker/store/store_error.hpp"
@@ -10,6 +11,7 @@
 
 #include <chrono>
 #include <future>
+#include <iostream>
 
 namespace jit::broker {
 namespace {
@@ -162,6 +164,9 @@ void Store::commit_batch(std::vector<PendingWrite>& batch) {
       } catch (const SQLite::Exception& e) {
         results[i] = classify(e);
       } catch (const std::exception&) {
+        // A bug in the job (its savepoint is rolled back below): the operator's log says what.
+        std::cerr << "jit-broker: a store write job threw: " << describe_current_exception()
+                  << "; rolled back" << std::endl;
         results[i] = BrokerErrc::internal;
       }
       if (results[i]) {
@@ -171,6 +176,7 @@ void Store::commit_batch(std::vector<PendingWrite>& batch) {
       prepare_cached(*writer_db_, "RELEASE job")->exec();
     }
     writer_db_->exec("COMMIT");
+    commits_.fetch_add(1, std::memory_order_relaxed);
   } catch (const SQLite::Exception& e) {
     // The whole batch is lost (disk full, I/O error): no job may be acknowledged as done.
     writer_db_->tryExec("ROLLBACK");

@@ -11,6 +11,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -90,6 +91,10 @@ class Store {
   // to four thresholds anyway (see wal_checkpointer.hpp).
   std::uint64_t checkpoints() const;
   std::uint64_t writer_checkpoints() const;
+  // Durable COMMITs so far: one per batch of jobs, whatever each job decided. An action whose
+  // effects must land together (an approval and the factor it spends) shows as one (/metrics:
+  // jit_store_commits_total).
+  std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
   std::int64_t now_us() const { return options_.clock_us(); }
   const AuditChainKey& audit_key() const { return audit_key_; }
 
@@ -121,6 +126,8 @@ class Store {
   std::deque<PendingWrite> queue_;
   bool stopping_ = false;
   std::thread writer_;
+
+  std::atomic<std::uint64_t> commits_{0};
 
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<SQLite::Database>> idle_readers_;

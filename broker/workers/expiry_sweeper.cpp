@@ -45,7 +45,7 @@ void ExpirySweeper::sweep_and_schedule() {
   bool failed = true;
   try {
     // Sessions past their timeouts go too: logins alone must not grow the table.
-    failed = !access_.sweep(now) || !access_.identity().prune_sessions(now);
+    failed = !access_.grants().sweep(now) || !access_.identity().prune_sessions(now);
   } catch (const std::exception&) {
   }
   ++sweeps_;
@@ -75,7 +75,7 @@ void ExpirySweeper::schedule() {
   std::chrono::system_clock::duration wait = max_sleep_;
   std::optional<std::int64_t> next;
   try {
-    next = access_.next_deadline();
+    next = access_.grants().next_deadline();
   } catch (const std::exception&) {
     // Unreadable for now: look again after max_sleep.
   }

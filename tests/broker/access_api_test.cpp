@@ -148,7 +148,7 @@ TEST_F(AccessApiTest, PendingRequestsTimeOut) {
   auto created = f_.post("/v1/requests", ask(), headers_["alice"]);
   const auto id = str(created.body, "id");
   f_.advance(std::chrono::hours(1));
-  EXPECT_EQ(f_.access_->sweep(f_.now_seconds()).value(), 1u);
+  EXPECT_EQ(f_.access_->grants().sweep(f_.now_seconds()).value(), 1u);
   // The sessions of an hour ago have expired too.
   auto request = f_.get("/v1/requests/" + id, f_.relogin("alice"));
   EXPECT_EQ(str(request.body, "state"), "timed_out");
@@ -196,7 +196,7 @@ TEST_F(AccessApiTest, SshCertificateCarriesPolicyOnlyAndEndsWithTheGrant) {
 
   // At the grant's end the sweeper expires it and minting stops.
   f_.advance(std::chrono::minutes(31));
-  EXPECT_EQ(f_.access_->sweep(f_.now_seconds()).value(), 1u);
+  EXPECT_EQ(f_.access_->grants().sweep(f_.now_seconds()).value(), 1u);
   const auto alice = f_.relogin("alice");  // the old session idled out meanwhile
   EXPECT_EQ(str(f_.get("/v1/grants/" + grant_id, alice).body, "state"), "expired");
   auto after = f_.post("/v1/grants/" + grant_id + "/ssh-cert",
@@ -297,8 +297,8 @@ TEST_F(AccessApiTest, BreakGlassIsImmediateFlaggedAndAwaitsReview) {
   ASSERT_EQ(due.status, 200u);
   ASSERT_EQ(due.body.at("requests").as_array().size(), 1u);
   EXPECT_EQ(str(due.body.at("requests").as_array()[0], "id"), id);
-  EXPECT_EQ(f_.access_->overdue_reviews(f_.now_seconds()), 0);
-  EXPECT_EQ(f_.access_->overdue_reviews(f_.now_seconds() + 24 * 3600), 1);
+  EXPECT_EQ(f_.access_->queries().overdue_reviews(f_.now_seconds()), 0);
+  EXPECT_EQ(f_.access_->queries().overdue_reviews(f_.now_seconds() + 24 * 3600), 1);
 
   auto self =
       f_.post("/v1/requests/" + id + "/review", {{"mfa", f_.mfa("erin")}}, headers_["erin"]);
@@ -436,7 +436,7 @@ TEST_F(AccessApiTest, LockingAUserEndsTheirGrantsAndPendingRequests) {
                         {{"public_key", new_user_key_line()}}, headers_["alice"]);
   ASSERT_EQ(minted.status, 201u);
   auto pending = f_.post("/v1/requests", ask(), headers_["alice"]);
-  auto ended = f_.access_->revoke_all_of("alice", "admin", "user locked");
+  auto ended = f_.access_->grants().revoke_all_of("alice", "admin", "user locked");
   ASSERT_TRUE(ended);
   EXPECT_EQ(*ended, 1u);
   EXPECT_EQ(str(f_.get("/v1/grants/" + grant_id, headers_["carol"]).body, "state"), "revoked");

@@ -1,6 +1,7 @@
 // Identity end to end through the API handlers: password + TOTP or passkey, sessions, CSRF,
 // lockout, replay, and presence (docs/architecture.md invariants 4-7).
 #include "approvals/approvals_error.hpp"
+#include "broker/auth/presence.hpp"
 #include "support/api_fixture.hpp"
 #include "support/software_authenticator.hpp"
 
@@ -17,7 +18,25 @@ using jit::testing::ApiFixture;
 namespace json = boost::json;
 namespace sw = jit::approvals::testing;
 
-class AuthApiTest : public ::testing::Test, public ApiFixture {};
+class AuthApiTest : public ::testing::Test, public ApiFixture {
+ protected:
+  // A proof of presence checked and then spent in a transaction of its own, as an action's write
+  // job would spend it.
+  Result<Presence> spent(const Caller& caller, const json::value* mfa,
+                         approvals::SessionFactor rule, approvals::ChallengePurpose purpose,
+                         std::optional<approvals::ApprovalSubject> subject) {
+    std::promise<Result<Presence>> promise;
+    check_presence(*identity_, caller, mfa, rule, purpose, std::move(subject),
+                   [&](Result<Presence> p) { promise.set_value(std::move(p)); });
+    auto presence = promise.get_future().get();
+    if (presence) {
+      const auto ec =
+          store_->write_sync([&](WriteContext& tx) { return spend_presence(tx, *presence); });
+      if (ec) return ec;
+    }
+    return presence;
+  }
+};
 
 // A sign-in without Sec-Fetch-Site (the CLI, scripts) gets the token and no cookie; a browser's
 // gets the cookie instead (issue 14 E21, login_session_mode_it.cpp).
@@ -285,10 +304,8 @@ TEST_F(PasskeyTest, PresenceForAnApprovalIsBoundToThatRequest) {
           {"client_data_json", ca::base64url_encode_unpadded(client_data)},
           {"authenticator_data", ca::base64url_encode_unpadded(assertion.authenticator_data)},
           {"signature", ca::base64url_encode_unpadded(assertion.signature)}}}};
-    std::promise<Result<Presence>> promise;
-    identity_->prove_presence(*caller, &mfa, false, MfaPurpose::approval, checked,
-                              [&](Result<Presence> p) { promise.set_value(std::move(p)); });
-    return promise.get_future().get();
+    return spent(*caller, &mfa, approvals::SessionFactor::not_enough,
+                 approvals::ChallengePurpose::approval, checked);
   };
   const auto good = prove(a, a, 1);
   ASSERT_TRUE(good) << good.error().message();
@@ -308,17 +325,19 @@ TEST_F(AuthApiTest, PresenceWithoutMfaAcceptsAFreshSessionOnlyWhereAllowed) {
   auto caller = identity_->authenticate(request);
   ASSERT_TRUE(caller);
   const auto prove = [&](bool allow_fresh, const json::value* mfa) {
-    std::promise<Result<Presence>> promise;
-    identity_->prove_presence(*caller, mfa, allow_fresh, MfaPurpose::presence, std::nullopt,
-                              [&](Result<Presence> p) { promise.set_value(std::move(p)); });
-    return promise.get_future().get();
+    return spent(
+        *caller, mfa,
+        allow_fresh ? approvals::SessionFactor::when_fresh : approvals::SessionFactor::not_enough,
+        approvals::ChallengePurpose::presence, std::nullopt);
   };
+  // Without a factor the answer is mfa_required (docs/api.md), as the routes always answered;
+  // prove_presence itself used to say unauthenticated here.
   EXPECT_TRUE(prove(true, nullptr));  // create-request, mint
   EXPECT_EQ(prove(false, nullptr).error(),
-            BrokerErrc::unauthenticated);  // approve, deny, break-glass
+            BrokerErrc::mfa_required);  // approve, deny, break-glass
   advance(6min);
   caller = identity_->authenticate(request);
-  EXPECT_EQ(prove(true, nullptr).error(), BrokerErrc::unauthenticated);  // no longer fresh
+  EXPECT_EQ(prove(true, nullptr).error(), BrokerErrc::mfa_required);  // no longer fresh
   const json::value mfa = {{"totp", totp(secret)}};
   const auto with_code = prove(false, &mfa);
   ASSERT_TRUE(with_code);

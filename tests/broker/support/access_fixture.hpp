@@ -34,9 +34,11 @@ class AccessFixture : public ApiFixture {
       ++revocation_pokes_;
       published({});
     };
-    access_ = std::make_unique<broker::AccessService>(*identity_, limits(), std::move(hooks));
+    access_ =
+        std::make_unique<broker::AccessService>(*store_, *identity_, limits(), std::move(hooks));
     certificates_ = std::make_unique<broker::CertificateService>(
-        *access_, ssh_ca_, x509_ca_, broker::MintSettings{std::chrono::seconds(30), "", "", {}});
+        *store_, *identity_, ssh_ca_, x509_ca_,
+        broker::MintSettings{std::chrono::seconds(30), "", "", {}});
     broker::add_request_routes(router_, *access_);
     broker::add_grant_routes(router_, *access_, *certificates_);
   }

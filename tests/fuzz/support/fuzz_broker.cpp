@@ -105,8 +105,8 @@ struct FuzzBroker::State {
         identity(*store, policy, data_key, auth_settings(), [this] { return now; }),
         ssh_ca(make_ssh_ca()),
         x509_ca(make_x509_ca(now)),
-        access(identity, config::Limits{}),
-        certificates(access, ssh_ca, x509_ca,
+        access(*store, identity, config::Limits{}),
+        certificates(*store, identity, ssh_ca, x509_ca,
                      broker::MintSettings{std::chrono::seconds(30), "", "", {}}),
         publisher(*store, ssh_ca, x509_ca, broker::RevocationSettings{},
                   [this] { return approvals::to_unix_seconds(now); }) {
@@ -164,7 +164,7 @@ struct FuzzBroker::State {
   json::object new_request(std::string role) {
     std::promise<broker::Result<json::object>> promise;
     auto future = promise.get_future();
-    access.create_request(
+    access.requests().create_request(
         caller("alice"), broker::NewRequest{std::move(role), "fuzz baseline", "OPS-1", "30m"},
         nullptr,
         [&promise](broker::Result<json::object> result) { promise.set_value(std::move(result)); });
@@ -201,11 +201,11 @@ struct FuzzBroker::State {
       sessions[name] = std::move(issued);
     }
     const auto alice = caller("alice");
-    const auto request = access.get_request(alice, request_id);
+    const auto request = access.queries().get_request(alice, request_id);
     if (!request || request->at("state") != "pending") {
       request_id = json::value_to<std::string>(new_request("prod-db-read").at("id"));
     }
-    const auto grant = access.get_grant(alice, grant_id);
+    const auto grant = access.queries().get_grant(alice, grant_id);
     if (!grant || grant->at("state") != "active") {
       grant_id = json::value_to<std::string>(new_request("auto-read").at("grant").at("id"));
     }

@@ -1,0 +1,109 @@
+#include "broker/auth/passkeys.hpp"
+
+#include "approvals/mfa_evidence.hpp"
+#include "approvals/webauthn_ceremony.hpp"
+#include "broker/auth/presence.hpp"
+
+#include <boost/json.hpp>
+
+namespace jit::broker {
+namespace {
+
+namespace json = boost::json;
+
+std::string b64url(ca::ByteView bytes) { return ca::base64url_encode_unpadded(bytes); }
+
+json::value evidence_of(const Presence& presence) {
+  if (!presence.evidence) return json::object{};
+  return approvals::mfa_evidence_to_json(*presence.evidence);
+}
+
+// A factor always in the call: the freshness rule says no to a session alone.
+Result<void> factor_given(IdentityService& identity, const Caller& caller, const json::value* mfa) {
+  if (mfa != nullptr && !mfa->is_null()) return {};
+  return check_session_factor(caller, approvals::SessionFactor::not_enough, identity.settings(),
+                              identity.now());
+}
+
+}  // namespace
+
+void register_passkey(IdentityService& identity, const Caller& caller,
+                      const ca::Bytes& client_data_json, const ca::Bytes& attestation_object,
+                      const json::value* mfa, const PasskeyNotify& notify, PasskeyDone done) {
+  if (auto given = factor_given(identity, caller, mfa); !given) return done(given.error());
+  auto registered = approvals::finish_registration(
+      identity.challenges(), identity.settings().webauthn, caller.user, client_data_json,
+      attestation_object, identity.now());
+  if (!registered) return done(registered.error());
+  WebAuthnCredentialRecord record{registered->id,         caller.user,
+                                  registered->public_key, static_cast<int>(registered->alg),
+                                  registered->sign_count, false};
+  check_presence(identity, caller, mfa, approvals::SessionFactor::not_enough,
+                 approvals::ChallengePurpose::presence, std::nullopt,
+                 [&identity, notify, record, done = std::move(done)](Result<Presence> presence) {
+                   if (!presence) return done(presence.error());
+                   identity.store().write(
+                       [record, presence = std::move(*presence)](
+                           WriteContext& tx) -> boost::system::error_code {
+                         if (find_webauthn_credential(tx.db(), record.credential_id))
+                           return BrokerErrc::conflict;
+                         if (auto spent = spend_presence(tx, presence)) return spent;
+                         insert_webauthn_credential(tx, record);
+                         json::object details{{"credential_id", b64url(record.credential_id)},
+                                              {"alg", record.algorithm},
+                                              {"mfa", evidence_of(presence)}};
+                         tx.audit({record.user, "webauthn.register", "user/" + record.user,
+                                   json::serialize(details)});
+                         return {};
+                       },
+                       [notify, done, user = record.user,
+                        id = b64url(record.credential_id)](boost::system::error_code ec) {
+                         if (ec) return done(ec);
+                         if (notify)
+                           notify("passkey.registered", {{"user", user}, {"credential_id", id}});
+                         done(id);
+                       });
+                 });
+}
+
+void remove_passkey(IdentityService& identity, const Caller& caller, const ca::Bytes& credential_id,
+                    const json::value* mfa, const PasskeyNotify& notify, PasskeyDone done) {
+  auto stored = identity.store().read(
+      [&](SQLite::Database& db) { return find_webauthn_credential(db, credential_id); });
+  if (!stored || stored->user != caller.user) {
+    return done(make_error_code(BrokerErrc::not_found));
+  }
+  if (auto given = factor_given(identity, caller, mfa); !given) return done(given.error());
+  check_presence(
+      identity, caller, mfa, approvals::SessionFactor::not_enough,
+      approvals::ChallengePurpose::presence, std::nullopt,
+      [&identity, notify, credential_id, user = caller.user,
+       done = std::move(done)](Result<Presence> presence) {
+        if (!presence) return done(presence.error());
+        const auto id = b64url(credential_id);
+        identity.store().write(
+            [credential_id, user, id,
+             presence = std::move(*presence)](WriteContext& tx) -> boost::system::error_code {
+              // Spent first: an assertion by the passkey being removed still counts once.
+              if (auto spent = spend_presence(tx, presence)) return spent;
+              if (!delete_webauthn_credential(tx, user, credential_id))
+                return BrokerErrc::not_found;  // rolls the spend back too
+              json::object details{{"credential_id", id}, {"mfa", evidence_of(presence)}};
+              tx.audit({user, "webauthn.remove", "user/" + user, json::serialize(details)});
+              return {};
+            },
+            [notify, done, user, id](boost::system::error_code ec) {
+              if (ec) return done(ec);
+              if (notify) notify("passkey.removed", {{"user", user}, {"credential_id", id}});
+              done(id);
+            });
+      });
+}
+
+std::vector<WebAuthnCredentialRecord> passkeys_of(IdentityService& identity,
+                                                  const std::string& user) {
+  return identity.store().read(
+      [&](SQLite::Database& db) { return find_webauthn_credentials(db, user); });
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,76 @@
+#include "broker/auth/presence.hpp"
+
+#include "approvals/approvals_error.hpp"
+#include "approvals/mfa_submission.hpp"
+#include "broker/auth/credential_store.hpp"
+#include "broker/auth/session_tokens.hpp"
+
+namespace jit::broker {
+
+using approvals::ApprovalsErrc;
+
+Result<void> check_session_factor(const Caller& caller, approvals::SessionFactor rule,
+                                  const AuthSettings& settings, approvals::TimePoint now) {
+  if (approvals::session_factor_suffices(rule, caller.session.last_mfa_at,
+                                         approvals::to_unix_seconds(now), settings.mfa_freshness)) {
+    return {};
+  }
+  return make_error_code(BrokerErrc::mfa_required);
+}
+
+void check_presence(IdentityService& identity, const Caller& caller, const boost::json::value* mfa,
+                    approvals::SessionFactor rule, approvals::ChallengePurpose purpose,
+                    std::optional<approvals::ApprovalSubject> approval_subject,
+                    std::function<void(Result<Presence>)> done) {
+  const auto now = identity.now();
+  if (mfa == nullptr || mfa->is_null()) {
+    if (auto fresh = check_session_factor(caller, rule, identity.settings(), now); !fresh) {
+      return done(fresh.error());
+    }
+    return done(Presence{});
+  }
+  auto submission = approvals::parse_mfa_submission(*mfa);
+  if (!submission) return done(submission.error());
+  Store& store = identity.store();
+  auto credentials =
+      store.read([&](SQLite::Database& db) { return find_credentials(db, caller.user); });
+  if (!credentials) return done(make_error_code(BrokerErrc::unauthenticated));
+  if (credentials->admin_locked) return done(make_error_code(ApprovalsErrc::locked));
+  // Only this session's own failed proofs lock it: password failures, from anywhere, never do.
+  const std::string counter = "session/" + caller.session.token_hash;
+  const auto row = store.read(
+      [&](SQLite::Database& db) { return find_source_failures(db, caller.user, counter); });
+  const approvals::LockoutState lockout{static_cast<std::uint32_t>(row.failures),
+                                        approvals::from_unix_seconds(row.locked_until)};
+  if (approvals::is_locked(lockout, now)) return done(make_error_code(ApprovalsErrc::locked));
+  auto verified = store.read([&](SQLite::Database& db) {
+    return verify_mfa(identity.mfa_context(), db, *credentials, *submission, purpose,
+                      approval_subject ? &*approval_subject : nullptr, now);
+  });
+  if (!verified) {
+    // Failed proofs count toward this session's lockout (invariant 5) and are audited.
+    const auto error = verified.error();
+    return identity.record_presence_failure(
+        caller, error == ApprovalsErrc::replayed ? "second factor replayed" : "wrong second factor",
+        [error, done = std::move(done)](boost::system::error_code ec) { done(ec ? ec : error); });
+  }
+  if (verified->cloned_credential) {
+    // Refused whatever the action: the mark is the only thing written.
+    return store.write([cloned = *verified](WriteContext& tx) { return commit_mfa(tx, cloned); },
+                       [done = std::move(done)](boost::system::error_code ec) {
+                         done(ec ? ec : make_error_code(ApprovalsErrc::counter_regressed));
+                       });
+  }
+  done(Presence{verified->evidence, *verified, caller.session.token_hash, now});
+}
+
+boost::system::error_code spend_presence(WriteContext& tx, const Presence& presence) {
+  if (!presence.factor) return {};
+  if (auto ec = commit_mfa(tx, *presence.factor)) return ec;
+  const auto at = approvals::to_unix_seconds(presence.at);
+  record_source_success(tx, presence.factor->user, "session/" + presence.session_hash, false, at);
+  record_session_mfa(tx, presence.session_hash, at);
+  return {};
+}
+
+}  // namespace jit::broker

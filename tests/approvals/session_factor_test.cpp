@@ -1,0 +1,23 @@
+// The MFA freshness rule: one answer for every caller.
+#include "approvals/session_factor.hpp"
+
+#include <gtest/gtest.h>
+
+namespace jit::testing {
+namespace {
+
+using approvals::session_factor_suffices;
+using approvals::SessionFactor;
+using namespace std::chrono_literals;
+
+TEST(SessionFactorTest, AFreshSessionSufficesOnlyWhereTheRuleAllowsIt) {
+  const std::int64_t login = 1'000'000;
+  EXPECT_TRUE(session_factor_suffices(SessionFactor::when_fresh, login, login, 300s));
+  EXPECT_TRUE(session_factor_suffices(SessionFactor::when_fresh, login, login + 300, 300s));
+  EXPECT_FALSE(session_factor_suffices(SessionFactor::when_fresh, login, login + 301, 300s));
+  // Approve, deny, break-glass: a factor in the call, however recent the session's.
+  EXPECT_FALSE(session_factor_suffices(SessionFactor::not_enough, login, login, 300s));
+}
+
+}  // namespace
+}  // namespace jit::testing
