@@ -1,0 +1,148 @@
+// The writes of access_records.hpp: requests, reviews, grants, certificates and the counters, each
+// inside the caller's transaction (Store::write). The reads are in access_records.cpp.
+#include "broker/store/access_records.hpp"
+#include "broker/store/sqlite_binding.hpp"
+#include "broker/store/statement_cache.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <stdexcept>
+
+namespace jit::broker {
+
+using approvals::GrantState;
+using approvals::RequestState;
+
+void insert_request(SQLite::Database& db, const RequestRow& r) {
+  SQLite::Statement q(db, "INSERT INTO requests(" + std::string(kRequestColumns) +
+                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  q.bind(1, r.id);
+  q.bind(2, r.requester);
+  q.bind(3, r.role);
+  q.bind(4, r.reason);
+  q.bind(5, r.ticket);
+  q.bind(6, r.duration_s);
+  q.bind(7, std::string(approvals::to_string(r.state)));
+  q.bind(8, r.created_at);
+  q.bind(9, r.pending_deadline);
+  q.bind(10, r.breakglass ? 1 : 0);
+  if (r.breakglass) {
+    q.bind(11, r.incident);
+  } else {
+    q.bind(11);
+  }
+  bind_optional(q, 12, r.review_due_at);
+  bind_optional(q, 13, r.reviewed_at);
+  bind_optional(q, 14, r.reviewed_by);
+  q.exec();
+}
+
+void insert_review(SQLite::Database& db, const std::string& request_id, const ReviewRow& review) {
+  SQLite::Statement q(db,
+                      "INSERT INTO reviews(request_id, reviewer, decision, comment, created_at, "
+                      "mfa_evidence) VALUES (?,?,?,?,?,?)");
+  q.bind(1, request_id);
+  q.bind(2, review.reviewer);
+  q.bind(3, std::string(approvals::to_string(review.decision)));
+  q.bind(4, review.comment);
+  q.bind(5, review.created_at);
+  q.bind(6, review.mfa_evidence);
+  q.exec();
+}
+
+void set_request_state(SQLite::Database& db, const std::string& id, RequestState state) {
+  SQLite::Statement q(db, "UPDATE requests SET state = ? WHERE id = ?");
+  q.bind(1, std::string(approvals::to_string(state)));
+  q.bind(2, id);
+  q.exec();
+}
+
+void mark_reviewed(SQLite::Database& db, const std::string& id, const std::string& reviewer,
+                   std::int64_t now) {
+  SQLite::Statement q(db, "UPDATE requests SET reviewed_at = ?, reviewed_by = ? WHERE id = ?");
+  q.bind(1, now);
+  q.bind(2, reviewer);
+  q.bind(3, id);
+  q.exec();
+}
+
+void insert_grant(SQLite::Database& db, const GrantRow& g) {
+  SQLite::Statement q(
+      db, "INSERT INTO grants(" + std::string(kGrantColumns) + ") VALUES (?,?,?,?,?,?,?,?,?)");
+  q.bind(1, g.id);
+  q.bind(2, g.request_id);
+  q.bind(3, g.user);
+  q.bind(4, g.role);
+  q.bind(5, g.not_before);
+  q.bind(6, g.not_after);
+  q.bind(7, std::string(approvals::to_string(g.state)));
+  bind_optional(q, 8, g.ended_at);
+  bind_optional(q, 9, g.end_reason);
+  q.exec();
+}
+
+int end_grant(SQLite::Database& db, const std::string& grant_id, GrantState state, std::int64_t now,
+              const std::string& reason) {
+  SQLite::Statement grant(db,
+                          "UPDATE grants SET state = ?, ended_at = ?, end_reason = ? "
+                          "WHERE id = ? AND state = 'active' RETURNING request_id");
+  grant.bind(1, std::string(approvals::to_string(state)));
+  grant.bind(2, now);
+  grant.bind(3, reason);
+  grant.bind(4, grant_id);
+  if (!grant.executeStep()) return 0;
+  const std::string request_id = grant.getColumn(0).getString();
+  grant.reset();
+  set_request_state(db, request_id,
+                    state == GrantState::revoked ? RequestState::revoked : RequestState::expired);
+  if (state != GrantState::revoked) return 0;
+  SQLite::Statement certificates(db,
+                                 "UPDATE certificates SET revoked_at = ? WHERE grant_id = ? AND "
+                                 "revoked_at IS NULL AND not_after > ?");
+  certificates.bind(1, now);
+  certificates.bind(2, grant_id);
+  certificates.bind(3, now);
+  const int stamped = certificates.exec();
+  if (stamped > 0) bump_revocation_generation(db);
+  return stamped;
+}
+
+void insert_certificate(SQLite::Database& db, const CertificateRow& c) {
+  auto statement = prepare_cached(db,
+                                  "INSERT INTO certificates(kind, serial, grant_id, ca_key, "
+                                  "key_fingerprint, key_id, not_after, issued_at) "
+                                  "VALUES (?,?,?,?,?,?,?,?)");
+  auto& q = *statement;
+  q.bind(1, c.kind);
+  q.bind(2, c.serial);
+  q.bind(3, c.grant_id);
+  q.bind(4, c.ca_key);
+  q.bind(5, c.key_fingerprint);
+  q.bind(6, c.key_id);
+  q.bind(7, c.not_after);
+  q.bind(8, c.issued_at);
+  q.exec();
+}
+
+std::int64_t reserve_counter(SQLite::Database& db, const std::string& name, std::int64_t count) {
+  auto statement =
+      prepare_cached(db, "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value");
+  auto& q = *statement;
+  q.bind(1, count);
+  q.bind(2, name);
+  if (!q.executeStep()) throw std::runtime_error("missing counter " + name);
+  return q.getColumn(0).getInt64() - count + 1;
+}
+
+void bump_revocation_generation(SQLite::Database& db) {
+  auto statement = prepare_cached(
+      db, "UPDATE counters SET value = value + 1 WHERE name = 'revocation_generation'");
+  if (statement->exec() != 1) throw std::runtime_error("missing counter revocation_generation");
+}
+
+std::int64_t revocation_generation(SQLite::Database& db) {
+  SQLite::Statement query(db, "SELECT value FROM counters WHERE name = 'revocation_generation'");
+  if (!query.executeStep()) throw std::runtime_error("missing counter revocation_generation");
+  return query.getColumn(0).getInt64();
+}
+}  // namespace jit::broker
