@@ -16,10 +16,6 @@ namespace json = boost::json;
 // An OpenSSH public key line is at most a few KiB (RSA 16384 bits); a CSR PEM likewise.
 constexpr std::size_t kMaxKeyMaterial = 32 * 1024;
 
-HttpResponse invalid_input(const FieldProblem& problem) {
-  return error_answer(http::status::bad_request, "invalid_input", problem.message);
-}
-
 using Mint = void (CertificateService::*)(const Caller&, const std::string&, const std::string&,
                                           const json::value*, AccessService::Answer);
 
