@@ -4,9 +4,8 @@
 #pragma once
 
 #include "approvals/request_errors.hpp"
+#include "ca/result.hpp"
 #include "config/policy.hpp"
-
-#include <boost/system/result.hpp>
 
 #include <chrono>
 #include <optional>
@@ -14,9 +13,6 @@
 #include <string_view>
 
 namespace jit::approvals {
-
-template <typename T>
-using Result = boost::system::result<T>;
 
 using Seconds = std::chrono::seconds;
 

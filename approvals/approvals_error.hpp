@@ -5,9 +5,10 @@
 // clients only its own fixed texts.
 #pragma once
 
+#include "ca/result.hpp"
+
 #include <boost/system/error_code.hpp>
 #include <boost/system/error_condition.hpp>
-#include <boost/system/result.hpp>
 
 #include <type_traits>
 
@@ -52,9 +53,6 @@ inline boost::system::error_code make_error_code(ApprovalsErrc e) noexcept {
 inline boost::system::error_condition make_error_condition(ApprovalsFailure e) noexcept {
   return {static_cast<int>(e), approvals_failure_category()};
 }
-
-template <typename T>
-using Result = boost::system::result<T>;
 
 }  // namespace jit::approvals
 

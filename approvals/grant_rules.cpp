@@ -1,5 +1,9 @@
 #include "approvals/grant_rules.hpp"
 
+#include "approvals/approvals_error.hpp"
+
+#include <algorithm>
+
 namespace jit::approvals {
 namespace {
 
@@ -56,6 +60,24 @@ Result<void> check_issuer_covers_grant(std::int64_t grant_not_after,
                                        std::int64_t issuer_not_after) {
   if (grant_not_after > issuer_not_after) return RequestErrc::grant_outlasts_ca;
   return {};
+}
+
+Result<CertificateWindow> certificate_window(const GrantSnapshot& grant,
+                                             std::chrono::seconds backdate, std::int64_t now,
+                                             const std::optional<IssuerValidity>& issuer) {
+  if (backdate < std::chrono::seconds{0} || backdate > kMaxBackdate) {
+    return ApprovalsErrc::invalid_input;
+  }
+  if (grant_has_ended(grant, now)) return RequestErrc::grant_not_active;
+  CertificateWindow window{now - backdate.count(), grant.not_after};
+  if (issuer) {
+    if (auto covered = check_issuer_covers_grant(grant.not_after, issuer->not_after); !covered) {
+      return covered.error();
+    }
+    window.not_before = std::max(window.not_before, issuer->not_before);
+  }
+  if (window.not_before < 0) return ApprovalsErrc::invalid_input;
+  return window;
 }
 
 Result<SshGrantProfile> ssh_profile_for(const config::Policy& policy, const GrantSnapshot& grant) {

@@ -6,7 +6,9 @@
 #include "approvals/access_rules.hpp"
 #include "approvals/request_state_machine.hpp"
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +41,33 @@ Result<void> check_mint(const config::Policy& policy, const GrantSnapshot& grant
 // (SSH certificates always run to the grant's end): a grant ending after the issuing CA
 // certificate's notAfter gets no X.509 certificate (grant_outlasts_ca). Unix seconds.
 Result<void> check_issuer_covers_grant(std::int64_t grant_not_after, std::int64_t issuer_not_after);
+
+// The most a certificate is backdated for the clock skew of the hosts that check it
+// (config's ca.clock_skew is bounded lower still).
+inline constexpr std::chrono::seconds kMaxBackdate{3600};
+
+// When a certificate minted for a grant is valid, in Unix seconds: not_before <= t < not_after for
+// SSH (valid_after, valid_before), not_before <= t <= not_after for X.509 (notBefore, notAfter).
+struct CertificateWindow {
+  std::int64_t not_before = 0;
+  std::int64_t not_after = 0;
+};
+
+// The issuing CA certificate's own validity (X.509 only: an SSH CA key has none). Unix seconds.
+struct IssuerValidity {
+  std::int64_t not_before = 0;
+  std::int64_t not_after = 0;
+};
+
+// Invariant 3, "a certificate never outlives its grant", decided here and only here: the window
+// starts `backdate` before now (never before the issuer's own start) and ends exactly at the
+// grant's end, never later and never cut short. Refused: a grant that has ended (grant_not_active),
+// one that ends after the issuer (grant_outlasts_ca, see check_issuer_covers_grant), a backdate
+// outside 0..kMaxBackdate or a start before the epoch (invalid_input). The CA code only writes
+// the window it is given.
+Result<CertificateWindow> certificate_window(const GrantSnapshot& grant,
+                                             std::chrono::seconds backdate, std::int64_t now,
+                                             const std::optional<IssuerValidity>& issuer);
 
 // What a minted SSH certificate may carry: only the role's principals, extensions, source
 // addresses and forced command, never anything from the request (invariant 2).

@@ -2,9 +2,10 @@
 // codes); `to_http_status` and `error_code_name` are the one place that mapping lives.
 #pragma once
 
+#include "ca/result.hpp"
+
 #include <boost/beast/http/status.hpp>
 #include <boost/system/error_code.hpp>
-#include <boost/system/result.hpp>
 
 #include <string_view>
 #include <type_traits>
@@ -18,10 +19,14 @@ enum class BrokerErrc {
   not_found,          // 404
   conflict,           // 409: wrong state for this action, or a duplicate
   payload_too_large,  // 413
-  rate_limited,       // 429: too many attempts from this caller; the answer says Retry-After
-  unavailable,        // 503: storage full or locked; retry later
-  internal,           // 500: our fault; never caused by input
-  mfa_required,       // 401: the action needs a second factor in the call (or a fresh session)
+  // 429: too many logins or login challenges, from this source or from everyone. Produced when the
+  // password workers' queue is full (IdentityService::login); ApprovalsErrc::rate_limited (the
+  // login challenge quota) maps to it. Every 429 is answered by rate_limited_answer
+  // (broker/api/auth_api.cpp), which adds Retry-After; the login limiter's refusal goes there too.
+  rate_limited,
+  unavailable,   // 503: storage full or locked; retry later
+  internal,      // 500: our fault; never caused by input
+  mfa_required,  // 401: the action needs a second factor in the call (or a fresh session)
 };
 
 const boost::system::error_category& broker_category() noexcept;
@@ -29,9 +34,6 @@ const boost::system::error_category& broker_category() noexcept;
 inline boost::system::error_code make_error_code(BrokerErrc e) noexcept {
   return {static_cast<int>(e), broker_category()};
 }
-
-template <typename T>
-using Result = boost::system::result<T>;
 
 // HTTP status for any error code of ours (broker, ca, approvals); unknown categories are internal.
 boost::beast::http::status to_http_status(const boost::system::error_code& ec) noexcept;

@@ -3,8 +3,9 @@
 // text.
 #pragma once
 
+#include "ca/result.hpp"
+
 #include <boost/system/error_code.hpp>
-#include <boost/system/result.hpp>
 
 #include <type_traits>
 
@@ -25,9 +26,6 @@ const boost::system::error_category& ca_category() noexcept;
 inline boost::system::error_code make_error_code(CaErrc e) noexcept {
   return {static_cast<int>(e), ca_category()};
 }
-
-template <typename T>
-using Result = boost::system::result<T>;
 
 }  // namespace jit::ca
 

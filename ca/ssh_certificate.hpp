@@ -27,13 +27,14 @@ inline constexpr std::size_t kMaxSshCertificateBytes = 256 * 1024;
 // from the requester. Checked by validate_ssh_certificate_profile (invalid_argument on any
 // failure).
 struct SshCertificateProfile {
-  std::uint64_t serial = 0;                  // allocated by the caller, unique, never 0
-  std::string key_id;                        // see make_ssh_key_id; printable ASCII, 1..1024 bytes
-  std::vector<std::string> principals;       // 1..256, unique; no NUL, comma, whitespace or control
-  std::chrono::sys_seconds valid_from{};     // usually now; valid_after is this minus backdate
-  std::chrono::sys_seconds valid_before{};   // the grant's end
-  std::chrono::seconds backdate{30};         // tolerated clock skew, 0..1 h
-  std::optional<std::string> force_command;  // critical option force-command
+  std::uint64_t serial = 0;             // allocated by the caller, unique, never 0
+  std::string key_id;                   // see make_ssh_key_id; printable ASCII, 1..1024 bytes
+  std::vector<std::string> principals;  // 1..256, unique; no NUL, comma, whitespace or control
+  // The window as given (approvals/grant_rules.hpp certificate_window decides it for a grant):
+  // valid_after <= t < valid_before; valid_after not before the epoch, the window not empty.
+  std::chrono::sys_seconds valid_after{};
+  std::chrono::sys_seconds valid_before{};
+  std::optional<std::string> force_command;   // critical option force-command
   std::vector<std::string> source_addresses;  // critical option source-address, CIDRs or addresses
   std::vector<std::string> extensions{"permit-pty"};  // known names only, unique; emitted sorted
 };

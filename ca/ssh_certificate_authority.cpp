@@ -66,8 +66,7 @@ Bytes certificate_body(const SshPublicKey& subject, const SshCertificateProfile&
   for (const std::string& principal : profile.principals) principals.string(principal);
   body.string(principals.bytes());
 
-  body.u64(static_cast<std::uint64_t>(
-      (profile.valid_from - profile.backdate).time_since_epoch().count()));
+  body.u64(static_cast<std::uint64_t>(profile.valid_after.time_since_epoch().count()));
   body.u64(static_cast<std::uint64_t>(profile.valid_before.time_since_epoch().count()));
 
   // "force-command" sorts before "source-address", the order ssh-keygen uses.
@@ -157,8 +156,7 @@ Result<SshCertificate> SshCertificateAuthority::issue_user_certificate(
       .certificate_type = kSshUserCertificate,
       .key_id = profile.key_id,
       .principals = profile.principals,
-      .valid_after = static_cast<std::uint64_t>(
-          (profile.valid_from - profile.backdate).time_since_epoch().count()),
+      .valid_after = static_cast<std::uint64_t>(profile.valid_after.time_since_epoch().count()),
       .valid_before = static_cast<std::uint64_t>(profile.valid_before.time_since_epoch().count()),
       .force_command = profile.force_command,
       .source_address = profile.source_addresses.empty() ? std::nullopt

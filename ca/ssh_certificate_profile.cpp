@@ -2,6 +2,7 @@
 // these values come from policy, so a failure is a configuration or programming error to surface.
 #include "ca/ssh_certificate.hpp"
 
+#include "ca/ssh_extensions.hpp"
 #include "ca/ssh_wire.hpp"
 
 #include <arpa/inet.h>
@@ -17,16 +18,6 @@ namespace {
 constexpr std::size_t kMaxForceCommand = 4096;
 constexpr std::size_t kMaxSourceAddresses = 64;
 constexpr std::size_t kMaxSourceAddressLength = 64;
-constexpr std::chrono::seconds kMaxBackdate{3600};
-
-// The extensions sshd 9.2 knows (docs/protocols.md 2.3); any other would be ignored by sshd and is
-// more likely a typo in policy than an intent.
-constexpr std::array<std::string_view, 6> kKnownExtensions{"no-touch-required",
-                                                           "permit-X11-forwarding",
-                                                           "permit-agent-forwarding",
-                                                           "permit-port-forwarding",
-                                                           "permit-pty",
-                                                           "permit-user-rc"};
 
 bool valid_principal(std::string_view principal) {
   return !principal.empty() && principal.size() <= kMaxSshPrincipalLength &&
@@ -105,10 +96,8 @@ Result<void> validate_ssh_certificate_profile(const SshCertificateProfile& profi
       !all_unique(profile.principals)) {
     return CaErrc::invalid_argument;
   }
-  if (profile.backdate < std::chrono::seconds{0} || profile.backdate > kMaxBackdate)
-    return CaErrc::invalid_argument;
-  const auto valid_after = profile.valid_from - profile.backdate;
-  if (valid_after.time_since_epoch().count() < 0 || profile.valid_before <= profile.valid_from) {
+  if (profile.valid_after.time_since_epoch().count() < 0 ||
+      profile.valid_before <= profile.valid_after) {
     return CaErrc::invalid_argument;
   }
   if (profile.force_command) {
@@ -125,8 +114,8 @@ Result<void> validate_ssh_certificate_profile(const SshCertificateProfile& profi
     return CaErrc::invalid_argument;
   }
   for (const std::string& extension : profile.extensions) {
-    if (std::find(kKnownExtensions.begin(), kKnownExtensions.end(), extension) ==
-        kKnownExtensions.end()) {
+    if (std::find(kSshExtensions.begin(), kSshExtensions.end(), extension) ==
+        kSshExtensions.end()) {
       return CaErrc::invalid_argument;
     }
   }

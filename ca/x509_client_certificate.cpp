@@ -203,17 +203,16 @@ bool valid_email(std::string_view email) {
          email.find('@', at + 1) == std::string_view::npos;
 }
 
-Result<IssuedX509Certificate> issue_client_certificate(
-    const X509CertificateAuthority& issuer, const VerifiedCsr& csr,
-    const X509ClientProfile& profile, const X509Serial& serial, system_clock::time_point now,
-    std::chrono::seconds backdate, system_clock::time_point not_after) {
+Result<IssuedX509Certificate> issue_client_certificate(const X509CertificateAuthority& issuer,
+                                                       const VerifiedCsr& csr,
+                                                       const X509ClientProfile& profile,
+                                                       const X509Serial& serial,
+                                                       system_clock::time_point not_before,
+                                                       system_clock::time_point not_after) {
   if (auto checked = check_profile(profile); !checked) return checked.error();
-  if (backdate < std::chrono::seconds{0} || backdate > kMaxBackdate)
-    return CaErrc::invalid_argument;
+  const system_clock::time_point start = std::chrono::floor<std::chrono::seconds>(not_before);
   const system_clock::time_point end = std::chrono::floor<std::chrono::seconds>(not_after);
-  system_clock::time_point start = std::chrono::floor<std::chrono::seconds>(now - backdate);
-  start = std::max(start, issuer.not_before());
-  if (end <= now || end > issuer.not_after() || !der_time_encodable(start) ||
+  if (end <= start || end > issuer.not_after() || !der_time_encodable(start) ||
       !der_time_encodable(end)) {
     return CaErrc::invalid_argument;
   }
@@ -239,11 +238,11 @@ Result<IssuedX509Certificate> issue_client_certificate(
 
 Result<IssuedX509Certificate> issue_client_certificate_from_csr(
     const X509CertificateAuthority& issuer, std::string_view csr_pem_or_der,
-    const X509ClientProfile& profile, const X509Serial& serial, system_clock::time_point now,
-    std::chrono::seconds backdate, system_clock::time_point not_after) {
+    const X509ClientProfile& profile, const X509Serial& serial, system_clock::time_point not_before,
+    system_clock::time_point not_after) {
   auto csr = parse_and_verify_csr(csr_pem_or_der);
   if (!csr) return csr.error();
-  return issue_client_certificate(issuer, *csr, profile, serial, now, backdate, not_after);
+  return issue_client_certificate(issuer, *csr, profile, serial, not_before, not_after);
 }
 
 }  // namespace jit::ca

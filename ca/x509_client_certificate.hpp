@@ -43,23 +43,21 @@ struct IssuedX509Certificate {
   std::string sha256_fingerprint;                    // lowercase hex of SHA-256 over der
 };
 
-inline constexpr std::chrono::seconds kMaxBackdate{3600};
-
-// notBefore = now - backdate (never before the issuer's own notBefore); notAfter = not_after
-// rounded down to the second (the grant's end: a certificate never outlives its grant).
-// invalid_argument when a profile field breaks its rule, backdate is negative or above
-// kMaxBackdate, not_after is not after now or is after the issuer's notAfter. Thread-safe.
+// Writes the validity window it is given (approvals/grant_rules.hpp certificate_window decides
+// it): notBefore = not_before, notAfter = not_after, both rounded down to the second.
+// invalid_argument when a profile field breaks its rule, the window is empty or not_after is after
+// the issuer's notAfter (a CA never signs past its own end). Thread-safe.
 [[nodiscard]] Result<IssuedX509Certificate> issue_client_certificate(
     const X509CertificateAuthority& issuer, const VerifiedCsr& csr,
     const X509ClientProfile& profile, const X509Serial& serial,
-    std::chrono::system_clock::time_point now, std::chrono::seconds backdate,
+    std::chrono::system_clock::time_point not_before,
     std::chrono::system_clock::time_point not_after);
 
 // parse_and_verify_csr, then issue_client_certificate: the broker's x509-cert endpoint in one call.
 [[nodiscard]] Result<IssuedX509Certificate> issue_client_certificate_from_csr(
     const X509CertificateAuthority& issuer, std::string_view csr_pem_or_der,
     const X509ClientProfile& profile, const X509Serial& serial,
-    std::chrono::system_clock::time_point now, std::chrono::seconds backdate,
+    std::chrono::system_clock::time_point not_before,
     std::chrono::system_clock::time_point not_after);
 
 // The profile rules, exposed for the broker's config validation (a role's OU or URI template can be

@@ -20,15 +20,10 @@ inline constexpr std::string_view kAuditorsGroup = "auditors";
 
 struct SshRoleSettings {
   std::vector<std::string> principals;                // at least one, each a safe name
-  std::vector<std::string> extensions{"permit-pty"};  // from kKnownSshExtensions
+  std::vector<std::string> extensions{"permit-pty"};  // from ca::kSshExtensions
   std::vector<std::string> source_address;            // CIDR or address; empty: no restriction
   std::optional<std::string> force_command;
 };
-
-// The OpenSSH certificate extensions a role may grant.
-inline constexpr std::string_view kKnownSshExtensions[] = {
-    "permit-X11-forwarding", "permit-agent-forwarding", "permit-port-forwarding", "permit-pty",
-    "permit-user-rc"};
 
 struct X509RoleSettings {
   // A URI with the template variables {user} and {role} (and no others), e.g.

@@ -1,5 +1,7 @@
 #include "config/role_reader.hpp"
 
+#include "ca/ssh_extensions.hpp"
+
 #include "config/syntax.hpp"
 
 #include <algorithm>
@@ -59,14 +61,14 @@ SshRoleSettings read_ssh(const YamlValue& value) {
   if (ssh.principals.empty()) principals.fail("the list is empty", "at least one principal");
   if (const YamlValue* v = map.find("extensions")) {
     std::string known;
-    for (std::string_view extension : kKnownSshExtensions) {
+    for (std::string_view extension : ca::kSshExtensions) {
       known += (known.empty() ? "" : ", ") + std::string(extension);
     }
     ssh.extensions.clear();
     for (const YamlValue& item : v->list("a list of SSH extensions")) {
       std::string extension = item.string("one of " + known);
-      const auto* end = std::end(kKnownSshExtensions);
-      if (std::find(std::begin(kKnownSshExtensions), end, extension) == end) {
+      if (std::find(ca::kSshExtensions.begin(), ca::kSshExtensions.end(), extension) ==
+          ca::kSshExtensions.end()) {
         item.fail("'" + extension + "' is not an OpenSSH extension we grant", "one of " + known);
       }
       if (std::find(ssh.extensions.begin(), ssh.extensions.end(), extension) !=

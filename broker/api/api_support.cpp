@@ -25,6 +25,10 @@ HttpResponse error_answer(http::status status, std::string_view code, std::strin
   return error_response(status, code, message);
 }
 
+HttpResponse invalid_input(const FieldProblem& problem) {
+  return error_answer(http::status::bad_request, "invalid_input", problem.message);
+}
+
 std::optional<std::string> string_field(const boost::json::object& body, std::string_view name,
                                         std::size_t max, std::optional<FieldProblem>& problem) {
   const auto* value = body.if_contains(name);

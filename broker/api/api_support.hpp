@@ -27,6 +27,9 @@ struct FieldProblem {
 std::optional<std::string> string_field(const boost::json::object& body, std::string_view name,
                                         std::size_t max, std::optional<FieldProblem>& problem);
 
+// 400 invalid_input saying what is wrong with a field.
+HttpResponse invalid_input(const FieldProblem& problem);
+
 // Refuses members other than `allowed`, so a typo is an error, not a silently ignored field.
 std::optional<FieldProblem> only_fields(const boost::json::object& body,
                                         std::initializer_list<std::string_view> allowed);

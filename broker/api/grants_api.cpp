@@ -4,6 +4,7 @@
 #include "broker/api/list_paging.hpp"
 #include "broker/service/access_service.hpp"
 #include "broker/service/certificate_service.hpp"
+#include "config/names.hpp"
 
 #include <boost/json.hpp>
 
@@ -14,21 +15,6 @@ namespace json = boost::json;
 
 // An OpenSSH public key line is at most a few KiB (RSA 16384 bits); a CSR PEM likewise.
 constexpr std::size_t kMaxKeyMaterial = 32 * 1024;
-
-HttpResponse invalid_input(const FieldProblem& problem) {
-  return error_answer(http::status::bad_request, "invalid_input", problem.message);
-}
-
-// The names policy allows: 1-64 of letters, digits, '.', '_' and '-'.
-bool is_user_name(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 using Mint = void (CertificateService::*)(const Caller&, const std::string&, const std::string&,
                                           const json::value*, AccessService::Answer);
@@ -79,7 +65,7 @@ void add_grant_routes(Router& router, AccessService& access, CertificateService&
                  // Within what the caller may see anyway: a reviewer's decisions are in each
                  // request's reviews.
                  auto reviewer = context.query("approved_by");
-                 if (!is_user_name(reviewer)) {
+                 if (!config::is_safe_name(reviewer)) {
                    return respond(error_answer(http::status::bad_request, "invalid_input",
                                                "approved_by must be a user name"));
                  }

@@ -20,10 +20,6 @@ constexpr std::size_t kMaxNameField = 256;
 // How many earlier grants GET /v1/requests/{id}/history shows a reviewer.
 constexpr std::size_t kHistoryLength = 10;
 
-HttpResponse invalid_input(const FieldProblem& problem) {
-  return error_answer(http::status::bad_request, "invalid_input", problem.message);
-}
-
 const json::value* mfa_of(const json::object& body) { return body.if_contains("mfa"); }
 
 // The body of a POST that may be empty (cancel): no body, or an empty JSON object.

@@ -4,6 +4,7 @@
 #include "approvals/password_hash.hpp"
 #include "broker/auth/credential_store.hpp"
 #include "broker/auth/derived_keys.hpp"
+#include "config/names.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -11,16 +12,6 @@ namespace jit::broker {
 namespace {
 
 using approvals::ApprovalsErrc;
-
-bool is_safe_name(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 std::string details_json(boost::json::object object) { return boost::json::serialize(object); }
 
@@ -230,7 +221,7 @@ void IdentityService::login_now(const std::string& user, const std::string& pass
                                 const boost::json::value& mfa, const std::string& source,
                                 const LoginDone& done) {
   const auto now = clock_();
-  if (!is_safe_name(user)) {
+  if (!config::is_safe_name(user)) {
     (void)approvals::dummy_verify(password);
     return fail_login(user, false, "malformed user name", std::nullopt, done);
   }

@@ -12,12 +12,12 @@ ca::Bytes webauthn_user_handle(std::string_view user) {
   return ca::Bytes(bytes.begin(), bytes.end());
 }
 
-approvals::Result<VerifiedMfa> verify_mfa(const MfaContext& context, SQLite::Database& db,
-                                          const CredentialRecord& credentials,
-                                          const approvals::MfaSubmission& submission,
-                                          approvals::ChallengePurpose purpose,
-                                          const approvals::ApprovalSubject* approval_subject,
-                                          approvals::TimePoint now) {
+Result<VerifiedMfa> verify_mfa(const MfaContext& context, SQLite::Database& db,
+                               const CredentialRecord& credentials,
+                               const approvals::MfaSubmission& submission,
+                               approvals::ChallengePurpose purpose,
+                               const approvals::ApprovalSubject* approval_subject,
+                               approvals::TimePoint now) {
   using approvals::ApprovalsErrc;
   VerifiedMfa verified;
   verified.user = credentials.user;
@@ -42,7 +42,7 @@ approvals::Result<VerifiedMfa> verify_mfa(const MfaContext& context, SQLite::Dat
                                          static_cast<approvals::CoseAlgorithm>(stored->algorithm),
                                          stored->sign_count,
                                          webauthn_user_handle(credentials.user)};
-  approvals::Result<approvals::AssertionEvidence> evidence = ApprovalsErrc::invalid_input;
+  Result<approvals::AssertionEvidence> evidence = ApprovalsErrc::invalid_input;
   switch (purpose) {
     case approvals::ChallengePurpose::registration:
       return ApprovalsErrc::invalid_input;

@@ -36,12 +36,12 @@ struct VerifiedMfa {
 // registration challenge proves nothing here). `approval_subject` is required for
 // ChallengePurpose::approval with WebAuthn (the request as stored).
 // Errors: approvals codes (unauthenticated, replayed, expired, invalid_input, ...).
-approvals::Result<VerifiedMfa> verify_mfa(const MfaContext& context, SQLite::Database& db,
-                                          const CredentialRecord& credentials,
-                                          const approvals::MfaSubmission& submission,
-                                          approvals::ChallengePurpose purpose,
-                                          const approvals::ApprovalSubject* approval_subject,
-                                          approvals::TimePoint now);
+Result<VerifiedMfa> verify_mfa(const MfaContext& context, SQLite::Database& db,
+                               const CredentialRecord& credentials,
+                               const approvals::MfaSubmission& submission,
+                               approvals::ChallengePurpose purpose,
+                               const approvals::ApprovalSubject* approval_subject,
+                               approvals::TimePoint now);
 
 // Inside the write transaction: refuses a TOTP step at or below the stored one and a sign count
 // that did not grow (another call used them first), then stores the new step or count.

@@ -6,7 +6,7 @@
 
 namespace jit::broker {
 
-ca::Result<std::string> make_client_csr_pem(EVP_PKEY* key, std::string_view common_name) {
+Result<std::string> make_client_csr_pem(EVP_PKEY* key, std::string_view common_name) {
   if (common_name.empty() || common_name.size() > 64) return ca::CaErrc::invalid_argument;
   for (unsigned char c : common_name) {
     if (c < 0x20 || c == 0x7f) return ca::CaErrc::invalid_argument;

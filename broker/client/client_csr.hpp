@@ -14,7 +14,6 @@ namespace jit::broker {
 // PEM "CERTIFICATE REQUEST". invalid_argument for a common name that is empty, over 64 bytes or
 // holds control characters; unsupported_key for a key other than EC P-256/P-384; crypto_failure
 // when OpenSSL fails.
-[[nodiscard]] ca::Result<std::string> make_client_csr_pem(EVP_PKEY* key,
-                                                          std::string_view common_name);
+[[nodiscard]] Result<std::string> make_client_csr_pem(EVP_PKEY* key, std::string_view common_name);
 
 }  // namespace jit::broker

@@ -10,7 +10,7 @@
 namespace jit::broker {
 namespace {
 
-ca::Result<void> write_text(const std::filesystem::path& path, std::string_view text, mode_t mode) {
+Result<void> write_text(const std::filesystem::path& path, std::string_view text, mode_t mode) {
   if (!text.empty() && text.back() == '\n') {
     return ca::write_file_atomically(path, ca::as_bytes(text), mode);
   }
@@ -35,7 +35,7 @@ X509CredentialPaths x509_credential_paths(const std::filesystem::path& dir,
   return {dir / (base + ".key"), dir / (base + ".crt"), dir / (base + "-chain.pem")};
 }
 
-ca::Result<void> ensure_private_folder(const std::filesystem::path& dir) {
+Result<void> ensure_private_folder(const std::filesystem::path& dir) {
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) return {};
   // Parents one at a time, so that each folder this creates gets 0700 from its creation.
@@ -49,20 +49,19 @@ ca::Result<void> ensure_private_folder(const std::filesystem::path& dir) {
   return {};
 }
 
-ca::Result<void> write_ssh_credentials(const SshCredentialPaths& paths,
-                                       std::string_view private_key_text,
-                                       std::string_view public_key_line,
-                                       std::string_view certificate_line) {
+Result<void> write_ssh_credentials(const SshCredentialPaths& paths,
+                                   std::string_view private_key_text,
+                                   std::string_view public_key_line,
+                                   std::string_view certificate_line) {
   if (auto written = write_text(paths.private_key, private_key_text, 0600); !written)
     return written;
   if (auto written = write_text(paths.public_key, public_key_line, 0644); !written) return written;
   return write_text(paths.certificate, certificate_line, 0644);
 }
 
-ca::Result<void> write_x509_credentials(const X509CredentialPaths& paths,
-                                        std::string_view private_key_pem,
-                                        std::string_view certificate_pem,
-                                        std::string_view chain_pem) {
+Result<void> write_x509_credentials(const X509CredentialPaths& paths,
+                                    std::string_view private_key_pem,
+                                    std::string_view certificate_pem, std::string_view chain_pem) {
   if (auto written = write_text(paths.private_key, private_key_pem, 0600); !written) return written;
   if (auto written = write_text(paths.certificate, certificate_pem, 0644); !written) return written;
   return write_text(paths.chain, chain_pem, 0644);

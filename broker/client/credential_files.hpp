@@ -31,16 +31,16 @@ struct X509CredentialPaths {
 
 // Creates `dir` and missing parents with mode 0700; an existing folder keeps its mode.
 // io_failure when it cannot be created or is not a folder.
-[[nodiscard]] ca::Result<void> ensure_private_folder(const std::filesystem::path& dir);
+[[nodiscard]] Result<void> ensure_private_folder(const std::filesystem::path& dir);
 
 // Lines get a final newline when they lack one. io_failure names no path: the caller knows it.
-[[nodiscard]] ca::Result<void> write_ssh_credentials(const SshCredentialPaths& paths,
-                                                     std::string_view private_key_text,
-                                                     std::string_view public_key_line,
-                                                     std::string_view certificate_line);
-[[nodiscard]] ca::Result<void> write_x509_credentials(const X509CredentialPaths& paths,
-                                                      std::string_view private_key_pem,
-                                                      std::string_view certificate_pem,
-                                                      std::string_view chain_pem);
+[[nodiscard]] Result<void> write_ssh_credentials(const SshCredentialPaths& paths,
+                                                 std::string_view private_key_text,
+                                                 std::string_view public_key_line,
+                                                 std::string_view certificate_line);
+[[nodiscard]] Result<void> write_x509_credentials(const X509CredentialPaths& paths,
+                                                  std::string_view private_key_pem,
+                                                  std::string_view certificate_pem,
+                                                  std::string_view chain_pem);
 
 }  // namespace jit::broker

@@ -32,8 +32,8 @@ struct WipedBytes {
 
 }  // namespace
 
-ca::Result<std::string> openssh_ed25519_private_key_text(const EVP_PKEY* key,
-                                                         std::string_view comment) {
+Result<std::string> openssh_ed25519_private_key_text(const EVP_PKEY* key,
+                                                     std::string_view comment) {
   if (key == nullptr || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519)
     return ca::CaErrc::unsupported_key;
   if (comment.size() > kMaxComment || !ca::is_printable_ascii(comment))

@@ -14,7 +14,7 @@ namespace jit::broker {
 // The PEM-armoured file text. unsupported_key for anything but an Ed25519 private key,
 // invalid_argument for a comment with control characters or over 1024 bytes, crypto_failure when
 // OpenSSL fails. The text holds the private key: wipe it once written.
-[[nodiscard]] ca::Result<std::string> openssh_ed25519_private_key_text(const EVP_PKEY* key,
-                                                                       std::string_view comment);
+[[nodiscard]] Result<std::string> openssh_ed25519_private_key_text(const EVP_PKEY* key,
+                                                                   std::string_view comment);
 
 }  // namespace jit::broker

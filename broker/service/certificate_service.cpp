@@ -44,6 +44,19 @@ json::array string_array(const std::vector<std::string>& values) {
   return out;
 }
 
+// The certificate's validity for this grant, decided by approvals::certificate_window (invariant
+// 3): an X.509 certificate is also bounded by the issuing CA certificate; an SSH CA key has no end.
+Result<approvals::CertificateWindow> mint_window(const ca::X509CaHierarchy& x509_ca,
+                                                 std::chrono::seconds backdate, const GrantRow& row,
+                                                 CertificateKind kind, std::int64_t now) {
+  std::optional<approvals::IssuerValidity> issuer;
+  if (kind == CertificateKind::x509) {
+    issuer = approvals::IssuerValidity{unix_seconds(x509_ca.issuing().not_before()),
+                                       unix_seconds(x509_ca.issuing().not_after())};
+  }
+  return approvals::certificate_window(to_snapshot(row), backdate, now, issuer);
+}
+
 }  // namespace
 
 CertificateService::CertificateService(Store& store, IdentityService& identity,
@@ -64,15 +77,15 @@ Result<void> CertificateService::grant_for_mint(const Caller& caller, const std:
   if (!row || !approvals::may_view_request(identity_.policy(), row->role, row->user, caller.user)) {
     return make_error_code(BrokerErrc::not_found);
   }
-  if (auto allowed = approvals::check_mint(identity_.policy(), to_snapshot(*row), caller.user, kind,
-                                           identity_.now_seconds());
+  const auto now = identity_.now_seconds();
+  if (auto allowed =
+          approvals::check_mint(identity_.policy(), to_snapshot(*row), caller.user, kind, now);
       !allowed) {
     return allowed;
   }
   // Refused here, before the caller's factor is checked and spent (issue 14 E22).
-  if (kind == CertificateKind::x509) {
-    return approvals::check_issuer_covers_grant(row->not_after,
-                                                unix_seconds(x509_ca_.issuing().not_after()));
+  if (auto window = mint_window(x509_ca_, settings_.clock_skew, *row, kind, now); !window) {
+    return window.error();
   }
   return {};
 }
@@ -145,15 +158,17 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
     auto profile = approvals::ssh_profile_for(identity_.policy(), to_snapshot(row));
     auto key_id = ca::make_ssh_key_id(row.request_id, row.user, row.role);
     if (!profile || !key_id) return make_error_code(BrokerErrc::internal);
+    auto window = mint_window(x509_ca_, settings_.clock_skew, row, CertificateKind::ssh, now);
+    if (!window) return window.error();
     ca::SshCertificateProfile certificate_profile;
     certificate_profile.serial =
         static_cast<std::uint64_t>(reserve_counter(tx.db(), "ssh_serial", 1));
     certificate_profile.key_id = *key_id;
     certificate_profile.principals = profile->principals;
-    certificate_profile.valid_from = std::chrono::sys_seconds(std::chrono::seconds(now));
+    certificate_profile.valid_after =
+        std::chrono::sys_seconds(std::chrono::seconds(window->not_before));
     certificate_profile.valid_before =
-        std::chrono::sys_seconds(std::chrono::seconds(row.not_after));
-    certificate_profile.backdate = settings_.clock_skew;
+        std::chrono::sys_seconds(std::chrono::seconds(window->not_after));
     certificate_profile.force_command = profile->force_command;
     certificate_profile.source_addresses = profile->source_addresses;
     certificate_profile.extensions = profile->extensions;
@@ -165,17 +180,17 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
     const auto serial = std::to_string(certificate_profile.serial);
     const auto fingerprint = subject.fingerprint_sha256();
     insert_certificate(tx.db(), {"ssh", serial, row.id, ssh_ca_fingerprint_, fingerprint, *key_id,
-                                 row.not_after, now});
+                                 window->not_after, now});
     json::object details{{"kind", "ssh"},
                          {"serial", serial},
                          {"key_fingerprint", fingerprint},
                          {"principals", string_array(profile->principals)},
-                         {"valid_before", row.not_after},
+                         {"valid_before", window->not_after},
                          {"mfa", std::move(mfa)}};
     tx.audit({caller.user, "certificate.issue", grant_object(row.id), json::serialize(details)});
     Recorded recorded;
     recorded.answer = json::object{{"serial", certificate_profile.serial},
-                                   {"valid_before", row.not_after},
+                                   {"valid_before", window->not_after},
                                    {"key_id", *key_id},
                                    {"principals", string_array(profile->principals)}};
     // Everything the signature covers is fixed above and recorded; signing it is the costly part
@@ -204,11 +219,8 @@ void CertificateService::mint_x509(const Caller& caller, const std::string& gran
     auto profile = approvals::x509_profile_for(identity_.policy(), to_snapshot(row));
     auto serial = ca::random_serial();
     if (!profile || !serial) return make_error_code(BrokerErrc::internal);
-    if (auto covered = approvals::check_issuer_covers_grant(
-            row.not_after, unix_seconds(x509_ca_.issuing().not_after()));
-        !covered) {
-      return covered.error();
-    }
+    auto window = mint_window(x509_ca_, settings_.clock_skew, row, CertificateKind::x509, now);
+    if (!window) return window.error();
     ca::X509ClientProfile certificate_profile;
     certificate_profile.common_name = profile->common_name;
     certificate_profile.organizational_unit = profile->organizational_unit;
@@ -216,8 +228,8 @@ void CertificateService::mint_x509(const Caller& caller, const std::string& gran
     certificate_profile.crl_distribution_url = settings_.crl_url;
     certificate_profile.ocsp_url = settings_.ocsp_url;
     auto issued =
-        ca::issue_client_certificate(x509_ca_.issuing(), csr, certificate_profile, *serial, at(now),
-                                     settings_.clock_skew, at(row.not_after));
+        ca::issue_client_certificate(x509_ca_.issuing(), csr, certificate_profile, *serial,
+                                     at(window->not_before), at(window->not_after));
     if (!issued) return issued.error();
     const auto not_after =
         std::chrono::duration_cast<std::chrono::seconds>(issued->not_after.time_since_epoch())

@@ -127,9 +127,9 @@ Result<PublicationNumbers> take_publication_numbers(Store& store, bool krl, bool
   return numbers;
 }
 
-ca::Result<ca::BuiltKrl> build_revocation_krl(const ca::SshCertificateAuthority& ssh_ca,
-                                              std::span<const SshRevocation> revoked,
-                                              std::uint64_t version, std::chrono::sys_seconds now) {
+Result<ca::BuiltKrl> build_revocation_krl(const ca::SshCertificateAuthority& ssh_ca,
+                                          std::span<const SshRevocation> revoked,
+                                          std::uint64_t version, std::chrono::sys_seconds now) {
   const auto keys = ssh_ca.keys();
   ca::KrlBuilder builder;
   builder.reserve(revoked.size());
@@ -142,12 +142,12 @@ ca::Result<ca::BuiltKrl> build_revocation_krl(const ca::SshCertificateAuthority&
   return builder.build(version, now, "jitbroker");
 }
 
-ca::Result<ca::BuiltCrl> build_revocation_crl(const ca::X509CertificateAuthority& issuer,
-                                              std::span<const X509Revocation> revoked,
-                                              std::uint64_t crl_number,
-                                              std::chrono::sys_seconds this_update,
-                                              std::chrono::sys_seconds next_update,
-                                              std::chrono::sys_seconds now) {
+Result<ca::BuiltCrl> build_revocation_crl(const ca::X509CertificateAuthority& issuer,
+                                          std::span<const X509Revocation> revoked,
+                                          std::uint64_t crl_number,
+                                          std::chrono::sys_seconds this_update,
+                                          std::chrono::sys_seconds next_update,
+                                          std::chrono::sys_seconds now) {
   std::vector<ca::CrlEntry> entries;
   entries.reserve(revoked.size());
   for (const auto& revocation : revoked) {

@@ -98,17 +98,20 @@ struct PublicationCounts {
 // The KRL for sshd's RevokedKeys: one certificate section per CA key, by serial (by key id for a
 // row whose serial is unusable). Errors are ca's (invalid_argument for a key id the KRL cannot
 // carry, crypto_failure).
-[[nodiscard]] ca::Result<ca::BuiltKrl> build_revocation_krl(
-    const ca::SshCertificateAuthority& ssh_ca, std::span<const SshRevocation> revoked,
-    std::uint64_t version, std::chrono::sys_seconds now);
+[[nodiscard]] Result<ca::BuiltKrl> build_revocation_krl(const ca::SshCertificateAuthority& ssh_ca,
+                                                        std::span<const SshRevocation> revoked,
+                                                        std::uint64_t version,
+                                                        std::chrono::sys_seconds now);
 
 // The issuing CA's CRL. Each entry has its revocation time and no reasonCode extension
 // ("unspecified"): the broker does not know why a grant ended (a user lock may follow a stolen
 // laptop), so it must not claim cessationOfOperation, which asserts that no key was compromised.
 // Relying parties (nginx, OpenSSL) refuse a listed certificate whatever its reason.
-[[nodiscard]] ca::Result<ca::BuiltCrl> build_revocation_crl(
-    const ca::X509CertificateAuthority& issuer, std::span<const X509Revocation> revoked,
-    std::uint64_t crl_number, std::chrono::sys_seconds this_update,
-    std::chrono::sys_seconds next_update, std::chrono::sys_seconds now);
+[[nodiscard]] Result<ca::BuiltCrl> build_revocation_crl(const ca::X509CertificateAuthority& issuer,
+                                                        std::span<const X509Revocation> revoked,
+                                                        std::uint64_t crl_number,
+                                                        std::chrono::sys_seconds this_update,
+                                                        std::chrono::sys_seconds next_update,
+                                                        std::chrono::sys_seconds now);
 
 }  // namespace jit::broker

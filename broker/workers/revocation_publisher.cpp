@@ -38,8 +38,7 @@ std::string x509_fingerprint_or_throw(const ca::X509CaHierarchy& x509_ca) {
 
 // A strong ETag: the list's number, for people reading logs, and a digest of the exact bytes, so
 // the tag changes with the representation even if a number were ever reused (a restored backup).
-ca::Result<std::string> etag_of(std::string_view kind, std::uint64_t number,
-                                std::string_view bytes) {
+Result<std::string> etag_of(std::string_view kind, std::uint64_t number, std::string_view bytes) {
   auto digest = ca::compute_digest(ca::DigestKind::sha256, ca::as_bytes(bytes));
   if (!digest) return digest.error();
   return "\"" + std::string(kind) + "-" + std::to_string(number) + "-" +

@@ -71,7 +71,7 @@ void bench_minting(KeyAlgorithm algorithm, const char* label, bool quick) {
   profile.serial = 1;
   profile.key_id = "jit:req-123456:alice:prod-db-read";
   profile.principals = {"dbread"};
-  profile.valid_from = now;
+  profile.valid_after = now - std::chrono::seconds(30);
   profile.valid_before = now + std::chrono::hours(1);
   profile.source_addresses = {"10.0.0.0/8"};
 

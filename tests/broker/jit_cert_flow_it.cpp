@@ -47,9 +47,9 @@ class JitCertTest : public JitCliTest {
       profile.serial = 17;
       profile.key_id = "jit:" + kRequestId + ":alice:prod-db-read";
       profile.principals = {"dbread", "dbadmin"};
-      profile.valid_from =
-          std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-      profile.valid_before = profile.valid_from + validity;
+      const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+      profile.valid_after = now - 30s;
+      profile.valid_before = now + validity;
       auto certificate =
           ssh_ca_->issue_user_certificate(other_key ? *other_key : *subject, profile);
       if (!certificate) return error_response(status::internal_server_error, "internal", "ca");
@@ -72,8 +72,8 @@ class JitCertTest : public JitCliTest {
       profile.organizational_unit = "prod-db-read";
       profile.san_uri = "spiffe://corp.example/user/alice/role/prod-db-read";
       const auto now = std::chrono::system_clock::now();
-      auto issued = ca::issue_client_certificate_from_csr(hierarchy_->issuing(), csr, profile,
-                                                          *ca::random_serial(), now, 30s, now + 1h);
+      auto issued = ca::issue_client_certificate_from_csr(
+          hierarchy_->issuing(), csr, profile, *ca::random_serial(), now - 30s, now + 1h);
       if (!issued) return error_response(status::bad_request, "invalid_csr", "bad csr");
       return json_response(
           status::created,

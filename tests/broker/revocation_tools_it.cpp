@@ -63,7 +63,7 @@ class RevocationToolsTest : public ::testing::Test, public RevocationFixture {
     profile.organizational_unit = "prod-db-read";
     const auto now = std::chrono::system_clock::now();
     auto issued = ca::issue_client_certificate_from_csr(x509_ca_.issuing(), read_text(csr), profile,
-                                                        *ca::random_serial(), now, 60s, now + 1h);
+                                                        *ca::random_serial(), now - 60s, now + 1h);
     EXPECT_TRUE(issued) << issued.error().message();
     write_text(dir_ / (name + ".pem"), issued->pem);
     return *issued;
@@ -195,7 +195,7 @@ TEST_F(KrlWriteCommandTest, WritesAGrowingKrlThatSshKeygenReadsBesideARunningBro
         profile.serial = serial;
         profile.key_id = "jit:req-1:alice:prod-db-read";
         profile.principals = {"dbread"};
-        profile.valid_from = std::chrono::sys_seconds(std::chrono::seconds(now));
+        profile.valid_after = std::chrono::sys_seconds(std::chrono::seconds(now - 30));
         profile.valid_before = std::chrono::sys_seconds(std::chrono::seconds(now + 3600));
         const auto certificate =
             ssh_ca.issue_user_certificate(*ca::SshPublicKey::from_evp(key->get()), profile);

@@ -17,7 +17,7 @@ class UnknownLoginAuditTest : public ::testing::Test {
   json::object failure_details(broker::IdentityService& identity, const std::string& name) {
     std::promise<void> finished;
     identity.login(name, "a password", json::object{{"totp", "123456"}}, "192.0.2.1",
-                   [&finished](broker::Result<broker::IssuedSession>) { finished.set_value(); });
+                   [&finished](Result<broker::IssuedSession>) { finished.set_value(); });
     finished.get_future().wait();
     const auto details = f_.store_->read([](SQLite::Database& db) {
       return db

@@ -212,9 +212,9 @@ TEST_F(CrlBuilderTest, OpenSslRejectsRevokedAndAcceptsOthersWithBothCrls) {
       std::nullopt, "http://127.0.0.1/crl", ""};
   auto revoked_serial = random_serial();
   auto kept_serial = random_serial();
-  auto revoked = issue_client_certificate(issuer(), *csr, profile, *revoked_serial, now,
-                                          seconds(60), now + hours(1));
-  auto kept = issue_client_certificate(issuer(), *csr, profile, *kept_serial, now, seconds(60),
+  auto revoked = issue_client_certificate(issuer(), *csr, profile, *revoked_serial,
+                                          now - seconds(60), now + hours(1));
+  auto kept = issue_client_certificate(issuer(), *csr, profile, *kept_serial, now - seconds(60),
                                        now + hours(1));
   ASSERT_TRUE(revoked && kept);
   auto crl = build_crl(

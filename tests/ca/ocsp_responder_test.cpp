@@ -29,8 +29,8 @@ class OcspResponderTest : public ::testing::TestWithParam<KeyAlgorithm> {
       auto csr = parse_and_verify_csr(test::make_csr_pem(key.get()));
       auto serial = random_serial();
       auto issued = issue_client_certificate(hierarchy_->issuing(), *csr,
-                                             {"u", "r", "", std::nullopt, "", ""}, *serial, now_,
-                                             seconds(60), now_ + hours(1));
+                                             {"u", "r", "", std::nullopt, "", ""}, *serial,
+                                             now_ - seconds(60), now_ + hours(1));
       ASSERT_TRUE(issued);
       serials_.push_back(*serial);
       certificates_.push_back(test::parse_certificate(issued->der));

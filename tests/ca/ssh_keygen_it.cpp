@@ -112,7 +112,7 @@ TEST_F(SshKeygenListing, EveryCaAndSubjectTypeListsExactly) {
   profile.serial = 9007199254740993;  // above 2^53: no floating point anywhere on the way
   profile.key_id = *make_ssh_key_id("req-81", "alice", "prod-db-read");
   profile.principals = {"dbread", "alice"};
-  profile.valid_from = now;
+  profile.valid_after = now - std::chrono::seconds(30);
   profile.valid_before = now + std::chrono::minutes(30);
   profile.force_command = "/usr/bin/psql -c 'select 1'";
   profile.source_addresses = {"127.0.0.0/8", "::1"};

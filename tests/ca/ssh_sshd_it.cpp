@@ -122,7 +122,7 @@ class SshdWithOurCa : public ::testing::Test {
     p.serial = serial;
     p.key_id = *make_ssh_key_id("req-" + std::to_string(serial), current_user(), "it-role");
     p.principals = {kPrincipal};
-    p.valid_from = now;
+    p.valid_after = now - std::chrono::seconds(30);
     p.valid_before = now + std::chrono::minutes(5);
     return p;
   }
@@ -226,8 +226,8 @@ TEST_F(SshdWithOurCa, ForceCommandReplacesTheRequestedCommand) {
 
 TEST_F(SshdWithOurCa, ExpiredCertificateIsRefused) {
   auto p = profile(1004);
-  p.valid_from -= std::chrono::hours(2);
-  p.valid_before = p.valid_from + std::chrono::hours(1);
+  p.valid_after -= std::chrono::hours(2);
+  p.valid_before = p.valid_after + std::chrono::hours(1);
   const auto attempt = login(*new_key_, p, user_key_, "Certificate invalid: expired");
   EXPECT_EQ(attempt.ssh.exit_code, 255);
   EXPECT_EQ(attempt.ssh.out, "");

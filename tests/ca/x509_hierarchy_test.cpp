@@ -196,8 +196,8 @@ TEST(X509CertificateAuthority, RefusesNonCaCertificatesAndForeignKeys) {
   auto serial = random_serial();
   X509ClientProfile profile{"alice", "role", "", std::nullopt, "", ""};
   const Clock::time_point now = Clock::now();
-  auto leaf = issue_client_certificate(hierarchy.issuing(), *csr, profile, *serial, now, seconds(0),
-                                       now + hours(1));
+  auto leaf =
+      issue_client_certificate(hierarchy.issuing(), *csr, profile, *serial, now, now + hours(1));
   ASSERT_TRUE(leaf);
   auto as_ca =
       X509CertificateAuthority::create(std::move(leaf_key), test::parse_certificate(leaf->der));

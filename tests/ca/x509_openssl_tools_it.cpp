@@ -67,7 +67,7 @@ TEST_P(OpensslToolsTest, VerifyAcceptsOurClientCertificatesForClientAuthOnly) {
                                   ""};
   auto issued =
       issue_client_certificate_from_csr(hierarchy_->issuing(), greedy, profile, *random_serial(),
-                                        now_, seconds(60), now_ + minutes(30));
+                                        now_ - seconds(60), now_ + minutes(30));
   ASSERT_TRUE(issued);
   test::write_text(dir_ / "greedy.pem", issued->pem);
   EXPECT_EQ(verify(path("greedy.pem")).exit_code, 0);

@@ -145,7 +145,7 @@ class RevocationFixture {
     profile.serial = serial;
     profile.key_id = "jit:req-" + std::to_string(serial) + ":alice:prod-db-read";
     profile.principals = {"dbread"};
-    profile.valid_from = std::chrono::sys_seconds(std::chrono::seconds(now_.load()));
+    profile.valid_after = std::chrono::sys_seconds(std::chrono::seconds(now_.load() - 30));
     profile.valid_before = std::chrono::sys_seconds(std::chrono::seconds(valid_before));
     return *ssh_ca_.issue_user_certificate(*subject, profile);
   }

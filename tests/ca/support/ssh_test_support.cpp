@@ -47,7 +47,7 @@ SshCertificateProfile test_profile() {
   profile.serial = 42;
   profile.key_id = "jit:req-1:alice:prod-db-read";
   profile.principals = {"dbread"};
-  profile.valid_from = kTestNow;
+  profile.valid_after = kTestNow - std::chrono::seconds(30);  // backdated for clock skew
   profile.valid_before = kTestNow + std::chrono::hours(1);
   return profile;
 }

@@ -200,7 +200,7 @@ ClientFiles issue_client_files(const X509CertificateAuthority& ca, const std::fi
   profile.san_uri = "spiffe://corp.example/user/alice/role/prod-db-read";
   profile.crl_distribution_url = "http://127.0.0.1/v1/ca/x509/crl";
   auto issued = issue_client_certificate_from_csr(ca, make_csr_pem(key.get()), profile, *serial,
-                                                  now, std::chrono::seconds(60), not_after);
+                                                  now - std::chrono::seconds(60), not_after);
   require(issued.has_value(), "issue client certificate");
   ClientFiles files{dir / (name + ".pem"), dir / (name + ".key"), issued->serial_hex};
   write_text(files.certificate, issued->pem);

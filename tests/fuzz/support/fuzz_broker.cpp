@@ -162,12 +162,11 @@ struct FuzzBroker::State {
 
   // A request of alice's for `role`; returns its answer (the request, with its grant if any).
   json::object new_request(std::string role) {
-    std::promise<broker::Result<json::object>> promise;
+    std::promise<Result<json::object>> promise;
     auto future = promise.get_future();
     access.requests().create_request(
         caller("alice"), broker::NewRequest{std::move(role), "fuzz baseline", "OPS-1", "30m"},
-        nullptr,
-        [&promise](broker::Result<json::object> result) { promise.set_value(std::move(result)); });
+        nullptr, [&promise](Result<json::object> result) { promise.set_value(std::move(result)); });
     auto result = wait_for(future, "fuzz broker: create request");
     if (!result) throw std::runtime_error("fuzz broker: cannot create the baseline request");
     return std::move(*result);
