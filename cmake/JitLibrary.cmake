@@ -16,25 +16,19 @@ function(jit_library name)
   target_include_directories(jit_${name} PUBLIC ${PROJECT_SOURCE_DIR})
 endfunction()
 
-# jit_test_binaries(folder deps... [EXCLUDE regex...]): tests/<folder>/**/*_test.cpp become one
-# GoogleTest binary of fast unit tests; tests/<folder>/**/*_it.cpp become one binary of integration
-# tests (real servers), labelled so that `ctest -L unit` or `ctest -L integration` picks one kind.
-# Subfolders mirror the library's own (tests/broker/http/ tests broker/http/); files matching an
-# EXCLUDE regex are left to the folder's CMakeLists (a test that needs a binary of its own).
+# jit_test_binaries(folder deps...): tests/<folder>/**/*_test.cpp become one GoogleTest binary of
+# fast unit tests; tests/<folder>/**/*_it.cpp become one binary of integration tests (real servers),
+# labelled so that `ctest -L unit` or `ctest -L integration` picks one kind. Subfolders mirror the
+# library's own (tests/broker/http/ tests broker/http/).
 function(jit_test_binaries folder)
-  cmake_parse_arguments(ARG "" "" "EXCLUDE" ${ARGN})
   find_package(GTest REQUIRED)
   include(GoogleTest)
   file(GLOB_RECURSE unit_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp")
   file(GLOB_RECURSE it_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_it.cpp")
   file(GLOB support_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/support/*.cpp")
-  foreach(pattern IN LISTS ARG_EXCLUDE)
-    list(FILTER unit_sources EXCLUDE REGEX "${pattern}")
-    list(FILTER it_sources EXCLUDE REGEX "${pattern}")
-  endforeach()
   if(unit_sources)
     add_executable(${folder}_tests ${unit_sources} ${support_sources})
-    target_link_libraries(${folder}_tests PRIVATE ${ARG_UNPARSED_ARGUMENTS} GTest::gtest GTest::gtest_main)
+    target_link_libraries(${folder}_tests PRIVATE ${ARGN} GTest::gtest GTest::gtest_main)
     target_include_directories(${folder}_tests PRIVATE ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
     target_compile_definitions(${folder}_tests PRIVATE JIT_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/data"
                                JIT_BUILD_DIR="${PROJECT_BINARY_DIR}")
@@ -43,7 +37,7 @@ function(jit_test_binaries folder)
   endif()
   if(it_sources)
     add_executable(${folder}_integration_tests ${it_sources} ${support_sources})
-    target_link_libraries(${folder}_integration_tests PRIVATE ${ARG_UNPARSED_ARGUMENTS} GTest::gtest GTest::gtest_main)
+    target_link_libraries(${folder}_integration_tests PRIVATE ${ARGN} GTest::gtest GTest::gtest_main)
     target_include_directories(${folder}_integration_tests PRIVATE ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
     target_compile_definitions(${folder}_integration_tests PRIVATE JIT_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/data"
                                JIT_BUILD_DIR="${PROJECT_BINARY_DIR}")

@@ -9,8 +9,10 @@
 #include <charconv>
 #include <optional>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 
@@ -189,4 +191,4 @@ std::vector<std::string> find_losses(const LedgerContents& acked, const CrashDat
   return losses;
 }
 
-}  // namespace jit::testing
+}  // namespace jit::broker

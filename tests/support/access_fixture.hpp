@@ -8,9 +8,13 @@
 #include "broker/service/certificate_service.hpp"
 #include "ca/ssh_certificate_authority.hpp"
 #include "ca/x509_hierarchy.hpp"
-#include "support/api_fixture.hpp"
+#include "tests/support/api_fixture.hpp"
 
+#include <atomic>
+#include <map>
 #include <mutex>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace jit::testing {
@@ -19,67 +23,24 @@ class AccessFixture : public ApiFixture {
  public:
   // `validity`: of the X.509 hierarchy, made at the real clock's now.
   explicit AccessFixture(std::string_view policy_yaml = kDemoPolicy,
-                         const ca::X509HierarchyValidity& validity = {})
-      : ApiFixture(policy_yaml),
-        ssh_ca_(make_ssh_ca()),
-        x509_ca_(*ca::create_dev_hierarchy(ca::KeyAlgorithm::ecdsa_p256, {}, validity,
-                                           std::chrono::system_clock::now())) {
-    broker::AccessHooks hooks;
-    hooks.notify = [this](std::string event, boost::json::object data) {
-      std::lock_guard lock(mutex_);
-      events_.emplace_back(std::move(event), std::move(data));
-    };
-    hooks.deadlines_changed = [this] { ++deadline_pokes_; };
-    hooks.revocations_changed = [this](std::function<void(boost::json::object)> published) {
-      ++revocation_pokes_;
-      published({});
-    };
-    access_ = std::make_unique<broker::AccessService>(*identity_, limits(), std::move(hooks));
-    certificates_ = std::make_unique<broker::CertificateService>(
-        *access_, ssh_ca_, x509_ca_, broker::MintSettings{std::chrono::seconds(30), "", "", {}});
-    broker::add_request_routes(router_, *access_);
-    broker::add_grant_routes(router_, *access_, *certificates_);
-  }
+                         const ca::X509HierarchyValidity& validity = {});
 
   static config::Limits limits() { return config::Limits{}; }
 
-  static ca::SshCertificateAuthority make_ssh_ca() {
-    std::vector<ca::SshCaKey> keys;
-    keys.push_back(*ca::SshCaKey::generate());
-    return *ca::SshCertificateAuthority::create(std::move(keys));
-  }
+  static ca::SshCertificateAuthority make_ssh_ca();
 
   // Enrols and logs in `user`; returns the bearer headers. TOTP secrets are kept for mfa().
-  std::map<std::string, std::string> sign_in(const std::string& user) {
-    secrets_[user] = enroll(user, std::string(kTestPassword));
-    auto answer = login(user, std::string(kTestPassword), totp(secrets_[user]));
-    return bearer(answer);
-  }
+  std::map<std::string, std::string> sign_in(const std::string& user);
 
   // A new session for an enrolled user (after the clock moved past the old one's timeouts).
-  std::map<std::string, std::string> relogin(const std::string& user) {
-    advance(std::chrono::seconds(30));
-    return bearer(login(user, std::string(kTestPassword), totp(secrets_.at(user))));
-  }
+  std::map<std::string, std::string> relogin(const std::string& user);
 
   // A fresh TOTP factor for `user`: each code is accepted once, so the clock moves a step first.
-  boost::json::object mfa(const std::string& user) {
-    advance(std::chrono::seconds(30));
-    return {{"totp", totp(secrets_.at(user))}};
-  }
+  boost::json::object mfa(const std::string& user);
 
-  std::vector<std::string> event_names() {
-    std::lock_guard lock(mutex_);
-    std::vector<std::string> names;
-    for (const auto& [name, data] : events_) names.push_back(name);
-    return names;
-  }
+  std::vector<std::string> event_names();
 
-  std::int64_t count_rows(const std::string& table) {
-    return store_->read([&](SQLite::Database& db) {
-      return db.execAndGet("SELECT count(*) FROM " + table).getInt64();
-    });
-  }
+  std::int64_t count_rows(const std::string& table);
 
   std::int64_t now_seconds() const { return approvals::to_unix_seconds(now_); }
 

@@ -5,8 +5,8 @@
 // in CI that way, before it could exec. So this binary, on its own, replaces operator new so that
 // any C++ allocation in a forked child ends the child with exit code 99 instead of hanging now and
 // then.
-#include "support/child_process.hpp"
-#include "support/temp_dir.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <pthread.h>

@@ -1,5 +1,4 @@
-// Helpers for the HTTP integration tests; named *_it.cpp so that only that binary builds them.
-#include "support/http_test_client.hpp"
+#include "tests/support/http_test_client.hpp"
 
 #include <poll.h>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -10,7 +9,9 @@
 
 #include <stdexcept>
 
-namespace jit::broker::http_test {
+namespace jit::testing {
+
+using namespace jit::broker;  // the HTTP layer's types, which these helpers drive
 namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -145,4 +146,4 @@ void TlsTestClient::close() {
   beast::get_lowest_layer(stream_).socket().close(ignored);
 }
 
-}  // namespace jit::broker::http_test
+}  // namespace jit::testing

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-namespace jit::broker::http_test {
+namespace jit::testing {
 
 class TlsTestClient {
  public:
@@ -35,13 +35,13 @@ class TlsTestClient {
     return ec ? ec : handshake();
   }
 
-  boost::system::error_code write(std::string_view bytes);        // over TLS
-  boost::system::error_code write_plain(std::string_view bytes);  // over bare TCP
-  boost::system::error_code read(HttpResponse& response);         // one response
+  boost::system::error_code write(std::string_view bytes);         // over TLS
+  boost::system::error_code write_plain(std::string_view bytes);   // over bare TCP
+  boost::system::error_code read(broker::HttpResponse& response);  // one response
   // Sends a request (Host: localhost, Content-Length set) and reads one answer; throws
   // std::runtime_error naming the step when something fails.
-  HttpResponse request(HttpRequest request);
-  HttpResponse get(std::string_view target);
+  broker::HttpResponse request(broker::HttpRequest request);
+  broker::HttpResponse get(std::string_view target);
 
   // Reads until the server closes the connection, up to `limit`. Returns true when it closed (EOF,
   // TLS close_notify, reset or truncation), false on the deadline. `received` gets every byte.
@@ -67,4 +67,4 @@ class TlsTestClient {
   boost::beast::flat_buffer buffer_;
 };
 
-}  // namespace jit::broker::http_test
+}  // namespace jit::testing

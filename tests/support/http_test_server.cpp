@@ -1,5 +1,4 @@
-// Helpers for the HTTP integration tests; named *_it.cpp so that only that binary builds them.
-#include "support/http_test_server.hpp"
+#include "tests/support/http_test_server.hpp"
 
 #include "broker/http/health_routes.hpp"
 #include "broker/http/json_response.hpp"
@@ -9,7 +8,9 @@
 
 #include <stdexcept>
 
-namespace jit::broker::http_test {
+namespace jit::testing {
+
+using namespace jit::broker;  // the HTTP layer's types, which these helpers drive
 namespace {
 namespace asio = boost::asio;
 }  // namespace
@@ -118,4 +119,4 @@ bool TestHttpsServer::stop_and_wait(std::chrono::milliseconds limit) {
   return run_result_.wait_for(limit) == std::future_status::ready;
 }
 
-}  // namespace jit::broker::http_test
+}  // namespace jit::testing

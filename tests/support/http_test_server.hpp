@@ -8,8 +8,8 @@
 #include "broker/http/server.hpp"
 #include "broker/http/server_runner.hpp"
 #include "broker/http/tls_context.hpp"
-#include "support/http_temp_dir.hpp"
-#include "support/http_test_client.hpp"
+#include "tests/support/http_test_client.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -22,10 +22,10 @@
 #include <thread>
 #include <vector>
 
-namespace jit::broker::http_test {
+namespace jit::testing {
 
 // Short enough that timeout tests take about two seconds.
-HttpLimits test_limits();
+broker::HttpLimits test_limits();
 
 // Routes, besides /healthz and /metrics:
 //   POST /echo          strict JSON body, answered back as {"echo": body}
@@ -38,8 +38,8 @@ HttpLimits test_limits();
 // plus whatever `extra_routes` adds before the server starts (e.g. canned API answers).
 class TestHttpsServer {
  public:
-  using RouteInstaller = std::function<void(Router&)>;
-  explicit TestHttpsServer(HttpLimits limits = test_limits(),
+  using RouteInstaller = std::function<void(broker::Router&)>;
+  explicit TestHttpsServer(broker::HttpLimits limits = test_limits(),
                            const RouteInstaller& extra_routes = {});
   ~TestHttpsServer();
   TestHttpsServer(const TestHttpsServer&) = delete;
@@ -47,9 +47,9 @@ class TestHttpsServer {
 
   boost::asio::ip::tcp::endpoint endpoint() const { return server_.local_endpoint(); }
   const std::filesystem::path& ca_file() const { return tls_files_.cert_file; }
-  Metrics& metrics() { return metrics_; }
+  broker::Metrics& metrics() { return metrics_; }
   boost::asio::io_context& io() { return io_; }
-  const Router& router() const { return router_; }
+  const broker::Router& router() const { return router_; }
   boost::asio::ssl::context& tls() { return tls_; }
 
   // A client with TCP and TLS done (or failed: see the client's own connect()).
@@ -68,20 +68,20 @@ class TestHttpsServer {
   void add_routes();
 
   TempDir dir_;
-  DevTlsFiles tls_files_;
+  broker::DevTlsFiles tls_files_;
   boost::asio::ssl::context tls_;
-  Metrics metrics_;
-  Router router_;
+  broker::Metrics metrics_;
+  broker::Router router_;
   boost::asio::io_context io_;
-  HttpsServer server_;
-  ServerRunner runner_;
+  broker::HttpsServer server_;
+  broker::ServerRunner runner_;
   boost::asio::thread_pool worker_{1};
   std::thread::id worker_thread_;
   std::future<int> run_result_;
 
   std::mutex held_mutex_;
   std::condition_variable held_changed_;
-  std::vector<Responder> held_;
+  std::vector<broker::Responder> held_;
 };
 
-}  // namespace jit::broker::http_test
+}  // namespace jit::testing

@@ -1,4 +1,4 @@
-#include "ssh_process.hpp"
+#include "tests/support/ssh_process.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
-namespace jit::ca::testing {
+namespace jit::testing {
 namespace {
 
 class Fd {
@@ -200,4 +200,4 @@ void SshdGuard::stop() noexcept {
   pid_ = -1;
 }
 
-}  // namespace jit::ca::testing
+}  // namespace jit::testing

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace jit::ca::testing {
+namespace jit::testing {
 
 struct ProcessResult {
   int exit_code = -1;  // -1 when killed by a signal or the timeout
@@ -47,4 +47,4 @@ class SshdGuard {
   pid_t pid_ = -1;
 };
 
-}  // namespace jit::ca::testing
+}  // namespace jit::testing

@@ -2,13 +2,12 @@
 // broker derives it from its data key file, so a test can also verify the chain it wrote.
 #pragma once
 
-#include "broker/auth/derived_keys.hpp"
 #include "broker/store/audit_chain.hpp"
+#include "ca/bytes.hpp"
 
 namespace jit::testing {
 
-inline ca::Bytes test_data_key() { return ca::Bytes(32, std::byte{7}); }
-
-inline broker::AuditChainKey test_audit_key() { return broker::audit_chain_key(test_data_key()); }
+ca::Bytes test_data_key();
+broker::AuditChainKey test_audit_key();
 
 }  // namespace jit::testing

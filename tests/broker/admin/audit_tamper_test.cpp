@@ -5,7 +5,7 @@
 #include "broker/cli/admin_commands.hpp"
 #include "config/broker_config.hpp"
 #include "support/plain_audit_chain.hpp"
-#include "support/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

@@ -7,8 +7,9 @@
 #include "ca/krl_file.hpp"
 #include "ca/x509_client_certificate.hpp"
 #include "config/broker_config.hpp"
-#include "support/child_process.hpp"
 #include "support/revocation_fixture.hpp"
+#include "tests/support/broker_process.hpp"
+#include "tests/support/files.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -20,25 +21,16 @@ namespace jit::broker {
 namespace {
 
 using jit::testing::ChildProcess;
+using jit::testing::read_text;
 using jit::testing::RevocationFixture;
+using jit::testing::test_policy;
+using jit::testing::TestPolicyOptions;
+using jit::testing::write_text;
 using namespace std::chrono_literals;
 
-const std::string kBroker = std::string(JIT_BUILD_DIR) + "/broker/jit-broker";
+const std::string kBroker = testing::broker_binary("jit-broker");
 constexpr const char* kKeygen = "/usr/bin/ssh-keygen";
 constexpr const char* kOpenssl = "/usr/bin/openssl";
-
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  ASSERT_TRUE(out.good()) << path;
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class RevocationToolsTest : public ::testing::Test, public RevocationFixture {
  protected:
@@ -147,29 +139,26 @@ TEST_F(RevocationToolsTest, OpensslVerifiesTheCrlsAndRefusesOnlyTheRevokedCertif
 
 class KrlWriteCommandTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::ofstream(dir_ / "policy.yaml")
-        << "groups: { developers: [alice], sre-leads: [carol] }\nroles:\n  prod-db-read:\n"
-           "    requestable_by: [developers]\n    approvers: [sre-leads]\n"
-           "    approvals_required: 1\n    max_duration: 1h\n    ssh: { principals: [dbread] }\n";
-    std::ofstream(dir_ / "broker.yaml")
-        << "listen: \"127.0.0.1:0\"\ndata_dir: " << (dir_ / "data").string()
-        << "\npolicy_file: " << (dir_ / "policy.yaml").string()
-        << "\ntls:\n  dev_tls: true\nca:\n  generate_missing: true\n";
+  // The test policy without the role's extras, one approval.
+  KrlWriteCommandTest() : broker_(policy()) {}
+  static std::string policy() {
+    TestPolicyOptions options;
+    options.approvals_required = 1;
+    options.full_profile = false;
+    return test_policy(options);
   }
-  std::string config() const { return (dir_ / "broker.yaml").string(); }
+  std::string config() const { return broker_.config_file(); }
 
   std::tuple<int, std::string, std::string> krl_write(const std::filesystem::path& file) {
-    return ChildProcess::run({kBroker, "--config", config(), "krl", "write", file.string()},
-                             dir_.path());
+    return ChildProcess::run({kBroker, "--config", config(), "krl", "write", file.string()}, dir_);
   }
 
-  jit::testing::TempDir dir_;
+  testing::BrokerProcess broker_;
+  const std::filesystem::path& dir_ = broker_.dir();  // the broker's folder: files, data/, cwd
 };
 
 TEST_F(KrlWriteCommandTest, WritesAGrowingKrlThatSshKeygenReadsBesideARunningBroker) {
-  auto broker = std::make_unique<ChildProcess>(
-      std::vector<std::string>{kBroker, "--config", config(), "serve"}, dir_.path());
+  ChildProcess* broker = &broker_.launch();
   ASSERT_TRUE(broker->wait_for_output("listening on", 20s)) << broker->err();
 
   // Certificates as the API records them, signed by the broker's own SSH CA key.
@@ -240,7 +229,7 @@ TEST_F(KrlWriteCommandTest, WritesAGrowingKrlThatSshKeygenReadsBesideARunningBro
   EXPECT_EQ(info.st_mode & 0777, 0644u);  // sshd and host tooling read it
   auto [query_code, query_out, query_err] = ChildProcess::run(
       {kKeygen, "-Q", "-f", krl.string(), certificates[0].string(), certificates[1].string()},
-      dir_.path());
+      dir_);
   EXPECT_EQ(query_code, 1) << query_err;
   // "<file> (<comment, here the file name>): ok|REVOKED", one line per certificate.
   EXPECT_NE(query_out.find("cert-41-cert.pub): ok\n"), std::string::npos) << query_out;
@@ -250,7 +239,7 @@ TEST_F(KrlWriteCommandTest, WritesAGrowingKrlThatSshKeygenReadsBesideARunningBro
   EXPECT_EQ(broker->wait(15s), 0) << broker->err();
   // Each publication is in the audit chain, which still verifies.
   auto [verify_code, verify_out, verify_err] =
-      ChildProcess::run({kBroker, "--config", config(), "audit", "verify"}, dir_.path());
+      ChildProcess::run({kBroker, "--config", config(), "audit", "verify"}, dir_);
   EXPECT_EQ(verify_code, 0) << verify_err;
   auto db = open_connection(dir_ / "data" / "broker.db", false);
   EXPECT_EQ(db->execAndGet("SELECT count(*) FROM audit WHERE action = 'revocation.publish' AND "
@@ -267,7 +256,7 @@ TEST_F(KrlWriteCommandTest, RefusesToReplaceANewerKrlAndNeedsADatabase) {
   EXPECT_FALSE(std::filesystem::exists(krl));
 
   auto [show_code, show_out, show_err] =
-      ChildProcess::run({kBroker, "--config", config(), "ca", "show"}, dir_.path());
+      ChildProcess::run({kBroker, "--config", config(), "ca", "show"}, dir_);
   ASSERT_EQ(show_code, 0) << show_err;
   open_broker_store(config::load_broker_config(config()))->close();
   const auto newer = ca::KrlBuilder().build(

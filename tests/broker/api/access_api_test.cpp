@@ -2,15 +2,17 @@
 // input list), on a store in a temporary folder and a clock the test moves.
 #include "ca/ssh_certificate.hpp"
 #include "ca/ssh_public_key.hpp"
-#include "support/access_fixture.hpp"
-#include "support/x509_test_support.hpp"
+#include "tests/support/access_fixture.hpp"
+#include "tests/support/x509_test_support.hpp"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
@@ -25,7 +27,7 @@ std::string str(const json::value& value, std::string_view key) {
 }
 
 std::string new_user_key_line() {
-  auto key = ca::test::generate(ca::KeyAlgorithm::ed25519);
+  auto key = testing::generate(ca::KeyAlgorithm::ed25519);
   return ca::SshPublicKey::from_evp(key.get())->line();
 }
 
@@ -208,13 +210,13 @@ TEST_F(AccessApiTest, SshCertificateCarriesPolicyOnlyAndEndsWithTheGrant) {
 
 TEST_F(AccessApiTest, X509CertificateHasPolicySansAndRevocationMarksIt) {
   const auto grant_id = active_grant();
-  auto key = ca::test::generate(ca::KeyAlgorithm::ecdsa_p256);
-  ca::test::CsrOptions options;
+  auto key = testing::generate(ca::KeyAlgorithm::ecdsa_p256);
+  testing::CsrOptions options;
   options.subject_common_name = "root";  // ignored: the subject comes from the grant
   auto minted = f_.post("/v1/grants/" + grant_id + "/x509-cert",
-                        {{"csr", ca::test::make_csr_pem(key.get(), options)}}, headers_["alice"]);
+                        {{"csr", testing::make_csr_pem(key.get(), options)}}, headers_["alice"]);
   ASSERT_EQ(minted.status, 201u) << minted.raw.body();
-  auto certificate = ca::test::parse_certificate_pem(str(minted.body, "certificate"));
+  auto certificate = testing::parse_certificate_pem(str(minted.body, "certificate"));
   ASSERT_TRUE(certificate);
   char name[256] = {};
   X509_NAME_get_text_by_NID(X509_get_subject_name(certificate.get()), NID_commonName, name,
@@ -241,7 +243,7 @@ TEST_F(AccessApiTest, X509CertificateHasPolicySansAndRevocationMarksIt) {
   EXPECT_EQ(str(request.body, "state"), "revoked");
 
   auto after = f_.post("/v1/grants/" + grant_id + "/x509-cert",
-                       {{"csr", ca::test::make_csr_pem(key.get())}}, headers_["alice"]);
+                       {{"csr", testing::make_csr_pem(key.get())}}, headers_["alice"]);
   EXPECT_EQ(after.status, 409u);
   EXPECT_EQ(code_of(after), "grant_not_active");
   auto twice =
@@ -469,4 +471,4 @@ TEST_F(AccessApiTest, ListsShowOwnAndReviewableRequestsOnly) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

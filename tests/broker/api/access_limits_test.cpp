@@ -1,13 +1,15 @@
 // Caller-driven growth of the access workflow (issue 14, B9): pending requests are capped per user
 // and role and per user, and listings come in pages with a cursor instead of being cut at 500.
-#include "support/access_fixture.hpp"
+#include "tests/support/access_fixture.hpp"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
@@ -166,4 +168,4 @@ TEST_F(AccessLimitsTest, PagingParametersAreBounded) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

@@ -2,13 +2,15 @@
 // limits, the overdue-review refusal and the repeat alert, and group membership checked again at
 // approval and at mint. A store in a temporary folder and a clock the test moves.
 #include "ca/ssh_public_key.hpp"
-#include "support/access_fixture.hpp"
-#include "support/x509_test_support.hpp"
+#include "tests/support/access_fixture.hpp"
+#include "tests/support/x509_test_support.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
@@ -23,7 +25,7 @@ std::string str(const json::value& value, std::string_view key) {
 }
 
 std::string new_user_key_line() {
-  auto key = ca::test::generate(ca::KeyAlgorithm::ed25519);
+  auto key = testing::generate(ca::KeyAlgorithm::ed25519);
   return ca::SshPublicKey::from_evp(key.get())->line();
 }
 
@@ -141,4 +143,4 @@ TEST_F(AccessPolicyLimitsTest, ARequesterRemovedFromTheRequestingGroupGetsNoGran
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

@@ -2,12 +2,14 @@
 // (bounded pages, `next` for the following one), GET /v1/audit/verify checks it with the broker's
 // key; both are for members of the group `auditors` only.
 #include "broker/api/audit_api.hpp"
-#include "support/access_fixture.hpp"
+#include "tests/support/access_fixture.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 
@@ -112,4 +114,4 @@ TEST_F(AuditApiTest, VerifyReportsOkThenTheTamperedRecord) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

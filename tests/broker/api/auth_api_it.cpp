@@ -1,8 +1,8 @@
 // Identity end to end through the API handlers: password + TOTP or passkey, sessions, CSRF,
 // lockout, replay, and presence (docs/architecture.md invariants 4-7).
 #include "approvals/approvals_error.hpp"
-#include "support/api_fixture.hpp"
-#include "support/software_authenticator.hpp"
+#include "tests/support/api_fixture.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 using jit::testing::Answer;
 using jit::testing::ApiFixture;
 namespace json = boost::json;
-namespace sw = jit::approvals::testing;
+namespace sw = jit::testing;
 
 class AuthApiTest : public ::testing::Test, public ApiFixture {};
 

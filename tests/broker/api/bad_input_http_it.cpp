@@ -6,8 +6,10 @@
 
 #include <boost/algorithm/string/case_conv.hpp>
 
-namespace jit::broker::bad_input {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 TEST_F(BadInputTest, TenMegabyteBodiesAre413) {
   constexpr std::size_t kTenMegabytes = 10 * 1024 * 1024;
@@ -230,4 +232,4 @@ TEST_F(BadInputTest, AmbiguousBodyFramingIsRefused) {
 }
 
 }  // namespace
-}  // namespace jit::broker::bad_input
+}  // namespace jit::broker

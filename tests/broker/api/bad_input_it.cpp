@@ -10,11 +10,13 @@
 
 #include <random>
 
-namespace jit::broker::bad_input {
+namespace jit::broker {
 namespace {
 
+using namespace jit::testing;  // the shared test support (tests/support)
+
 namespace asio = boost::asio;
-using http_test::TlsTestClient;
+using testing::TlsTestClient;
 
 // The ClientHello OpenSSL sends, as the broker would see it: the test client's handshake against a
 // bare TCP listener that never answers.
@@ -195,4 +197,4 @@ TEST_F(BadInputTest, SlowClientsAreCutOffByTheReadTimeout) {
 }
 
 }  // namespace
-}  // namespace jit::broker::bad_input
+}  // namespace jit::broker

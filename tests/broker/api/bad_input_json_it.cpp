@@ -6,8 +6,10 @@
 #include "support/bad_input_bodies.hpp"
 #include "support/bad_input_fixture.hpp"
 
-namespace jit::broker::bad_input {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 
@@ -233,4 +235,4 @@ TEST_F(BadInputTest, SqlMetacharactersAreOrdinaryText) {
 }
 
 }  // namespace
-}  // namespace jit::broker::bad_input
+}  // namespace jit::broker

@@ -5,8 +5,10 @@
 #include "support/bad_input_bodies.hpp"
 #include "support/bad_input_fixture.hpp"
 
-namespace jit::broker::bad_input {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 
@@ -121,7 +123,7 @@ TEST_F(BadInputTest, WrongJsonTypesAreRefused) {
     check("body " + body, [&] {
       const auto answer = post("/v1/requests", "alice", body);
       ASSERT_TRUE(answer.has_value());
-      const auto code = http_test::error_code_of(*answer);
+      const auto code = testing::error_code_of(*answer);
       EXPECT_TRUE(code == "invalid_json" || code == "expected_object") << answer->body();
       EXPECT_EQ(code == "expected_object", body == "[]" || body == "\"role\"" || body == "1" ||
                                                body == "null" || body == "true");
@@ -182,4 +184,4 @@ TEST_F(BadInputTest, QuotedNamesStayValidUtf8) {
 }
 
 }  // namespace
-}  // namespace jit::broker::bad_input
+}  // namespace jit::broker

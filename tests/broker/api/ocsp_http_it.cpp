@@ -106,7 +106,7 @@ TEST_F(OcspHttpTest, GetFormAnswersLikePostAndBadRequestsAreRefused) {
                          path("client.pem"), "-no_nonce", "-reqout", path("request.der")},
                         broker_.dir());
   ASSERT_EQ(req_code, 0) << req_err;
-  const auto request = testing::read_file_text(path("request.der"));
+  const auto request = testing::read_text(path("request.der"));
 
   const auto answer = broker_.client()->get("/v1/ca/x509/ocsp/" + url_encoded_base64(request));
   ASSERT_EQ(answer.result(), http::status::ok) << answer.body();

@@ -2,17 +2,19 @@
 // the finish call (TOTP, or an assertion of a passkey already registered), and is audited and
 // announced; GET /v1/webauthn/credentials lists the caller's own passkeys without key material;
 // DELETE /v1/webauthn/credentials/{id} needs a fresh factor too and removes only the caller's own.
-#include "support/api_fixture.hpp"
-#include "support/software_authenticator.hpp"
+#include "tests/support/api_fixture.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
-namespace sw = jit::approvals::testing;
+namespace sw = jit::testing;
 using Headers = std::map<std::string, std::string>;
 
 constexpr const char* kOrigin = "https://localhost:8443";
@@ -171,4 +173,4 @@ TEST_F(PasskeyApiTest, RemovalNeedsAFreshFactorAndRemovesOnlyOwnPasskeys) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

@@ -2,12 +2,14 @@
 // the requested role, grants filtered by who approved them, and revocation with a factor (required
 // for the page's cookie session).
 #include "broker/api/roles_api.hpp"
-#include "support/access_fixture.hpp"
+#include "tests/support/access_fixture.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
@@ -240,4 +242,4 @@ TEST_F(WebApiTest, TheCliStillRevokesOnItsSessionAndMayAddAFactor) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

@@ -6,16 +6,18 @@
 #include "approvals/webauthn_assertion.hpp"
 #include "approvals/webauthn_ceremony.hpp"
 #include "broker/auth/credential_store.hpp"
-#include "support/access_fixture.hpp"
-#include "support/software_authenticator.hpp"
+#include "tests/support/access_fixture.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
 
+using namespace jit::testing;  // the shared test support (tests/support)
+
 namespace json = boost::json;
-namespace sw = jit::approvals::testing;
+namespace sw = jit::testing;
 
 class ApprovalPasskeyTest : public ::testing::Test {
  protected:
@@ -224,4 +226,4 @@ TEST_F(ApprovalPasskeyTest, StoredAssertionVerifiesAgainstTheCredentialKeyAndIts
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

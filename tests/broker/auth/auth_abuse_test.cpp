@@ -2,7 +2,7 @@
 // approvals and presence proofs need, lock a user out of a live session or of their own source, or
 // race more password guesses past the lockout than it allows.
 #include "approvals/request_binding.hpp"
-#include "support/access_fixture.hpp"
+#include "tests/support/access_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,10 @@
 #include <thread>
 #include <vector>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
@@ -151,4 +153,4 @@ TEST_F(AuthAbuseTest, ParallelWrongPasswordsVerifyAtMostTheLimit) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

@@ -1,12 +1,14 @@
 // Anonymous callers cannot grow the audit log without bound (issue 14, B9): failed logins are
 // recorded up to a budget per minute and per target (the user, or every unknown name together);
 // the rest are counted, and the count goes into the next record that is written.
-#include "support/api_fixture.hpp"
+#include "tests/support/api_fixture.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 
@@ -49,4 +51,4 @@ TEST_F(AuthFailureAuditTest, UnknownNameFailuresAreRecordedUpToABudgetAndCounted
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

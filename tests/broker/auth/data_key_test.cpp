@@ -2,7 +2,7 @@
 // with the same key, or TOTP secrets sealed by one cannot be opened by the other.
 #include "broker/auth/data_key.hpp"
 #include "broker/store/store_error.hpp"
-#include "support/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

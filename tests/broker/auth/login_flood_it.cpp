@@ -1,17 +1,20 @@
 // Issue 14, B5: a flood of anonymous logins against a real broker on loopback. Password hashing
 // runs on its own bounded pool and logins are rate-limited, so /healthz stays fast and the excess
 // is refused cheaply with 429 and Retry-After.
-#include "support/running_broker.hpp"
+#include "tests/support/running_broker.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 using namespace std::chrono_literals;
 namespace http = broker::http;
@@ -32,7 +35,7 @@ struct FloodCounts {
 
 void flood_logins(const RunningBroker& broker, int thread, const std::atomic<bool>& stop,
                   FloodCounts& counts) {
-  std::unique_ptr<broker::http_test::TlsTestClient> client;
+  std::unique_ptr<testing::TlsTestClient> client;
   for (int i = 0; !stop; ++i) {
     http::request<http::string_body> request(http::verb::post, "/v1/login", 11);
     request.set(http::field::content_type, "application/json");
@@ -100,4 +103,4 @@ TEST(LoginFlood, AnonymousLoginsAreLimitedAndHealthzStaysFast) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

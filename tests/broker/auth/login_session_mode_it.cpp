@@ -2,8 +2,8 @@
 // the page asks with "session": "cookie") gets the HttpOnly cookie and no bearer token in the
 // body, so no script on the page can read the session; the CLI and scripts get the token and no
 // cookie.
-#include "support/api_fixture.hpp"
-#include "support/software_authenticator.hpp"
+#include "tests/support/api_fixture.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@ namespace {
 using jit::testing::Answer;
 using jit::testing::ApiFixture;
 namespace json = boost::json;
-namespace sw = jit::approvals::testing;
+namespace sw = jit::testing;
 using Headers = std::map<std::string, std::string>;
 
 constexpr const char* kPassword = "correct horse battery";

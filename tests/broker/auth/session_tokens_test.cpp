@@ -1,6 +1,6 @@
 #include "broker/auth/session_tokens.hpp"
-#include "support/temp_dir.hpp"
-#include "support/test_audit_key.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_audit_key.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>

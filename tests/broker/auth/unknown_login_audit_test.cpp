@@ -2,12 +2,14 @@
 // unkeyed hash of it (which a dictionary recovers): only a tag keyed by the broker's data key, so
 // attempts with the same name still group together.
 #include "approvals/digest.hpp"
-#include "support/api_fixture.hpp"
+#include "tests/support/api_fixture.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 
@@ -57,4 +59,4 @@ TEST_F(UnknownLoginAuditTest, NameIsRecordedOnlyAsATagKeyedByTheDataKey) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

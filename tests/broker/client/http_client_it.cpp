@@ -1,11 +1,13 @@
 // The broker's own outgoing client (used by `jit` and webhooks) against the broker's server.
 #include "broker/client/http_client.hpp"
-#include "support/http_test_server.hpp"
+#include "tests/support/http_test_server.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::broker::http_test {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 TEST(HttpClientAgainstServer, VerifiesTheServerByCaFileAndHostName) {
   TestHttpsServer server;
@@ -37,4 +39,4 @@ TEST(HttpClientAgainstServer, RefusesAServerItDoesNotTrust) {
 }
 
 }  // namespace
-}  // namespace jit::broker::http_test
+}  // namespace jit::broker

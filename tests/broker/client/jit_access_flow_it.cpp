@@ -1,19 +1,21 @@
 // The `jit` access commands against canned broker answers (docs/api.md): what each sends, what it
 // prints where, the MFA prompt and retry, the exit codes of `wait`, and the error line.
 #include "broker/cli/jit_access_commands.hpp"
-#include "support/child_process.hpp"
 #include "support/jit_cli_fixture.hpp"
+#include "tests/support/broker_process.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::broker::http_test {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 using namespace std::chrono_literals;
 using Canned = CannedBroker;
 using status = http::status;
 
-const std::string kJit = std::string(JIT_BUILD_DIR) + "/broker/jit";
+const std::string kJit = testing::broker_binary("jit");
 
 RequestOptions db_request() {
   RequestOptions options;
@@ -408,4 +410,4 @@ TEST_F(JitCliTest, TheJitBinaryPrintsTheIdFirstAndWaitExitsThreeWhenDenied) {
 }
 
 }  // namespace
-}  // namespace jit::broker::http_test
+}  // namespace jit::broker

@@ -11,23 +11,21 @@
 #include "ca/x509_pem.hpp"
 #include "support/jit_cli_fixture.hpp"
 #include "support/ssh_agent_process.hpp"
+#include "tests/support/files.hpp"
 
 #include <openssl/pem.h>
 #include <sys/stat.h>
 
 #include <fstream>
 
-namespace jit::broker::http_test {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 using namespace std::chrono_literals;
 using Canned = CannedBroker;
 using status = http::status;
-
-std::string slurp(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 unsigned mode_of(const std::filesystem::path& path) {
   struct stat info {};
@@ -143,13 +141,13 @@ TEST_F(JitCertTest, SshCertSendsOnlyThePublicKeyAndWritesKeyAndCertificateReadyF
 
   // The three files pair up: the key file holds the private half of the .pub key, which is the
   // key the certificate certifies.
-  const auto certificate = ca::parse_ssh_certificate_line(slurp(key + "-cert.pub"));
+  const auto certificate = ca::parse_ssh_certificate_line(read_text(key + "-cert.pub"));
   ASSERT_TRUE(certificate);
-  const auto public_key = ca::SshPublicKey::parse_line(slurp(key + ".pub"));
+  const auto public_key = ca::SshPublicKey::parse_line(read_text(key + ".pub"));
   ASSERT_TRUE(public_key);
   EXPECT_EQ(*public_key, *sent);
   EXPECT_EQ(certificate->subject, *sent);
-  const auto private_key = ca::parse_openssh_private_key(slurp(key));
+  const auto private_key = ca::parse_openssh_private_key(read_text(key));
   ASSERT_TRUE(private_key) << private_key.error().message();
   EXPECT_EQ(*ca::SshPublicKey::from_evp(private_key->get()), *sent);
 }
@@ -199,7 +197,7 @@ TEST_F(JitCertTest, SshCertAddsKeyAndCertificateToTheAgentUntilTheCertificateExp
   ASSERT_EQ(result.code, 0) << result.err;
   EXPECT_NE(result.err.find("added to ssh-agent for "), std::string::npos) << result.err;
   const auto fingerprint =
-      ca::SshPublicKey::parse_line(slurp(dir_ / "ssh" / ("jit-" + kGrantId + ".pub")))
+      ca::SshPublicKey::parse_line(read_text(dir_ / "ssh" / ("jit-" + kGrantId + ".pub")))
           ->fingerprint_sha256();
   auto [code, listing] = agent.list(dir_.path());
   EXPECT_EQ(code, 0) << listing;
@@ -253,7 +251,7 @@ TEST_F(JitCertTest, X509CertSendsACsrForTheUserAndWritesKeyCertificateAndChain) 
   EXPECT_EQ(mode_of(key), 0600u);
   EXPECT_EQ(mode_of(crt), 0644u);
   EXPECT_EQ(mode_of(chain), 0644u);
-  EXPECT_EQ(slurp(chain), hierarchy_->chain_pem());
+  EXPECT_EQ(read_text(chain), hierarchy_->chain_pem());
 
   // Only the CSR left the machine; it verifies, names the user, and carries the written key.
   const auto calls = broker_.calls();
@@ -276,7 +274,7 @@ TEST_F(JitCertTest, X509CertSendsACsrForTheUserAndWritesKeyCertificateAndChain) 
   auto private_key = ca::load_private_key_file(key, std::nullopt);
   ASSERT_TRUE(private_key);
   EXPECT_EQ(EVP_PKEY_eq(X509_REQ_get0_pubkey(request.get()), private_key->get()), 1);
-  const std::string pem = slurp(crt);
+  const std::string pem = read_text(crt);
   ca::BioPtr crt_bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   ca::X509Ptr certificate(PEM_read_bio_X509(crt_bio.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(certificate);
@@ -298,4 +296,4 @@ TEST_F(JitCertTest, X509CertRefusesACertificateForAnotherKeyAndWritesNothing) {
 }
 
 }  // namespace
-}  // namespace jit::broker::http_test
+}  // namespace jit::broker

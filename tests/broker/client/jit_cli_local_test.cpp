@@ -12,7 +12,7 @@
 #include "ca/openssh_private_key.hpp"
 #include "ca/ssh_public_key.hpp"
 #include "ca/x509_pem.hpp"
-#include "support/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

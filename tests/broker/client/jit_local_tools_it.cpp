@@ -8,9 +8,9 @@
 #include "ca/atomic_file.hpp"
 #include "ca/bytes.hpp"
 #include "ca/ssh_public_key.hpp"
-#include "support/child_process.hpp"
 #include "support/ssh_agent_process.hpp"
-#include "support/temp_dir.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
-namespace jit::broker::http_test {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 using Canned = CannedBroker;
 using status = http::status;
@@ -91,4 +93,4 @@ TEST_F(JitCliTest, PasskeysRemoveRefusesIdsThatAreNotBase64urlAndShowsRefusals) 
 }
 
 }  // namespace
-}  // namespace jit::broker::http_test
+}  // namespace jit::broker

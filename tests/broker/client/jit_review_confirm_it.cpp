@@ -2,18 +2,20 @@
 // canned broker answers: the text shown, that anything but "y" decides nothing, and the shipped
 // binary without a terminal, which refuses unless --yes.
 #include "broker/cli/jit_access_commands.hpp"
-#include "support/child_process.hpp"
 #include "support/jit_cli_fixture.hpp"
+#include "tests/support/broker_process.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::broker::http_test {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 using Canned = CannedBroker;
 using status = http::status;
 
-const std::string kJit = std::string(JIT_BUILD_DIR) + "/broker/jit";
+const std::string kJit = testing::broker_binary("jit");
 
 TEST_F(JitCliTest, ApproveShowsTheRequestAsksThenPromptsForTheCodeBeforeSending) {
   broker_.script("GET /v1/requests/{id}", {Canned::json(status::ok, request_json("pending"))});
@@ -112,4 +114,4 @@ TEST_F(JitCliTest, TheJitBinaryNeverDecidesUnseenWithoutATerminalUnlessYes) {
 }
 
 }  // namespace
-}  // namespace jit::broker::http_test
+}  // namespace jit::broker

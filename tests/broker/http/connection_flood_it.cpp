@@ -1,7 +1,7 @@
 // Connection floods against a real `jit-broker serve` (issue 14, B8): TCP connections that never
 // send a byte must not hold the connection slots that a well-behaved client needs. The broker runs
 // with small caps (32 connections, 8 per source) so that a few hundred connections show it.
-#include "support/running_broker.hpp"
+#include "tests/support/running_broker.hpp"
 
 #include <gtest/gtest.h>
 
@@ -75,7 +75,7 @@ class IdleFlood {
 // A well-behaved client from `source`: a new connection, TLS, GET /healthz, each step within 2 s.
 bool health_answers(const RunningBroker& broker, const asio::ip::address& source) {
   try {
-    http_test::TlsTestClient client(broker.endpoint(), broker.ca_file(), 2s);
+    testing::TlsTestClient client(broker.endpoint(), broker.ca_file(), 2s);
     if (client.bind_source(source) || client.connect()) return false;
     return client.get("/healthz").result() == http::status::ok;
   } catch (const std::exception&) {
@@ -84,9 +84,9 @@ bool health_answers(const RunningBroker& broker, const asio::ip::address& source
 }
 
 // A TLS connection from `source` that completed its handshake and one request, kept alive.
-std::unique_ptr<http_test::TlsTestClient> served_client(const RunningBroker& broker,
-                                                        const asio::ip::address& source) {
-  auto client = std::make_unique<http_test::TlsTestClient>(broker.endpoint(), broker.ca_file(), 2s);
+std::unique_ptr<testing::TlsTestClient> served_client(const RunningBroker& broker,
+                                                      const asio::ip::address& source) {
+  auto client = std::make_unique<testing::TlsTestClient>(broker.endpoint(), broker.ca_file(), 2s);
   if (client->bind_source(source) || client->connect()) return nullptr;
   try {
     if (client->get("/healthz").result() != http::status::ok) return nullptr;
@@ -128,7 +128,7 @@ TEST(ConnectionFlood, IdleConnectionsFromManySourcesLeaveHealthChecksServed) {
 
 TEST(ConnectionFlood, PerSourceCapRefusesOnlyThatSource) {
   RunningBroker broker(std::string(kPolicy), flood_config(), {});
-  std::vector<std::unique_ptr<http_test::TlsTestClient>> held;
+  std::vector<std::unique_ptr<testing::TlsTestClient>> held;
   for (std::size_t i = 0; i < kMaxPerSource; ++i) {
     held.push_back(served_client(broker, loopback(2)));
     ASSERT_NE(held.back(), nullptr) << "connection " << i;

@@ -1,5 +1,5 @@
 // The server against independent clients: curl, and openssl s_client for the TLS settings.
-#include "support/http_test_server.hpp"
+#include "tests/support/http_test_server.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 namespace jit::broker {
 namespace {
 
-using http_test::TestHttpsServer;
+using testing::TestHttpsServer;
 
 // Runs a shell command (stdin from /dev/null) and returns what it printed on stdout and stderr.
 std::string run(const std::string& command) {

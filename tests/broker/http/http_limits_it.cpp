@@ -1,7 +1,7 @@
 // Bad input at the HTTP and TLS level: every case is answered 4xx or closed, never 5xx, and the
 // server keeps serving afterwards (docs/architecture.md invariant 11).
-#include "support/http_answers.hpp"
-#include "support/http_test_server.hpp"
+#include "tests/support/http_answers.hpp"
+#include "tests/support/http_test_server.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,9 +11,9 @@
 namespace jit::broker {
 namespace {
 
-using http_test::error_code_of;
-using http_test::TestHttpsServer;
-using http_test::TlsTestClient;
+using testing::error_code_of;
+using testing::TestHttpsServer;
+using testing::TlsTestClient;
 using namespace std::chrono_literals;
 
 // Metrics of a closed connection may be recorded just after the client sees it close.
@@ -27,7 +27,7 @@ bool metrics_show(Metrics& metrics, std::string_view line) {
 
 // No 5xx was ever answered, except by the deliberately broken /boom route.
 void expect_no_server_errors(Metrics& metrics) {
-  for (const auto& line : http_test::server_error_lines(metrics.render())) {
+  for (const auto& line : testing::server_error_lines(metrics.render())) {
     ADD_FAILURE() << "a 5xx answer: " << line;
   }
 }
@@ -235,7 +235,7 @@ TEST(HttpLimits, PlainHttpOnTheTlsPortIsClosed) {
 }
 
 TEST(HttpLimits, ConnectionsBeyondTheLimitAreRefused) {
-  HttpLimits limits = http_test::test_limits();
+  HttpLimits limits = testing::test_limits();
   limits.max_connections = 3;
   TestHttpsServer server(limits);
   std::vector<std::unique_ptr<TlsTestClient>> clients;

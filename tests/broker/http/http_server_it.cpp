@@ -1,7 +1,7 @@
 // The HTTPS server end to end over real TLS on 127.0.0.1: routing, keep-alive, asynchronous
 // answers, JSON errors, start-up errors and graceful stop.
 #include "broker/http/health_routes.hpp"
-#include "support/http_test_server.hpp"
+#include "tests/support/http_test_server.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
@@ -15,7 +15,7 @@
 namespace jit::broker {
 namespace {
 
-using http_test::TestHttpsServer;
+using testing::TestHttpsServer;
 using namespace std::chrono_literals;
 
 boost::json::object json_of(const HttpResponse& response) {
@@ -216,7 +216,7 @@ TEST(HttpsServer, StopWithConnectionsThatNeverAnswer) {
 }
 
 TEST(ServerRunner, SigtermBeginsAGracefulShutdown) {
-  http_test::TempDir dir;
+  testing::TempDir dir;
   const DevTlsFiles files = ensure_dev_tls_files(dir.path());
   auto tls = make_server_tls_context(files.cert_file, files.key_file);
   Router router;
@@ -230,7 +230,7 @@ TEST(ServerRunner, SigtermBeginsAGracefulShutdown) {
   runner.on_shutdown([&hook_ran] { hook_ran = true; });
   auto result = std::async(std::launch::async, [&runner] { return runner.run(); });
 
-  http_test::TlsTestClient client(server.local_endpoint(), files.cert_file);
+  testing::TlsTestClient client(server.local_endpoint(), files.cert_file);
   ASSERT_FALSE(client.connect());  // served, so run() has installed its signal handlers
   ASSERT_EQ(client.get("/healthz").result(), http::status::ok);
   ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);

@@ -4,7 +4,7 @@
 #include "broker/http/health_routes.hpp"
 #include "broker/http/metrics.hpp"
 #include "broker/http/router.hpp"
-#include "support/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

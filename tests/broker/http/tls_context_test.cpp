@@ -2,7 +2,7 @@
 
 #include "ca/atomic_file.hpp"
 #include "ca/openssl_handles.hpp"
-#include "support/http_temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
@@ -14,7 +14,7 @@
 namespace jit::broker {
 namespace {
 
-using http_test::TempDir;
+using testing::TempDir;
 
 ca::X509Ptr load_cert(const std::filesystem::path& file) {
   ca::BioPtr bio(BIO_new_file(file.c_str(), "r"));

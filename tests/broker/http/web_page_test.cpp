@@ -5,7 +5,8 @@
 #include "broker/api/roles_api.hpp"
 #include "broker/http/web_assets.hpp"
 #include "broker/http/web_routes.hpp"
-#include "support/access_fixture.hpp"
+#include "tests/support/access_fixture.hpp"
+#include "tests/support/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,8 +15,10 @@
 #include <fstream>
 #include <set>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 namespace http = broker::http;
@@ -32,11 +35,6 @@ std::string code_of(const Answer& answer) {
 
 std::string header(const Answer& answer, std::string_view name) {
   return std::string(answer.raw[name]);
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 std::string lower(std::string text) {
@@ -425,4 +423,4 @@ TEST_F(WebPageTest, EveryStateChangingCallOfThePageNeedsTheCsrfToken) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

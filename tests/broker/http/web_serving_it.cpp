@@ -3,7 +3,7 @@
 // malformed requests), the browser gets the CSP, nosniff, no-referrer and HSTS headers.
 #include "broker/http/web_assets.hpp"
 #include "broker/http/web_routes.hpp"
-#include "support/http_test_server.hpp"
+#include "tests/support/http_test_server.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 namespace jit::broker {
 namespace {
 
-using http_test::TestHttpsServer;
+using testing::TestHttpsServer;
 
 void expect_browser_headers(const HttpResponse& response, const std::string& what) {
   EXPECT_EQ(response["Content-Security-Policy"], "default-src 'self'; frame-ancestors 'none'")
@@ -36,7 +36,7 @@ TestHttpsServer::RouteInstaller page_routes() {
 }
 
 TEST(WebServing, PageAndAssetsOverHttpsWithTheirHeaders) {
-  TestHttpsServer server(http_test::test_limits(), page_routes());
+  TestHttpsServer server(testing::test_limits(), page_routes());
   auto client = server.client();
   const HttpResponse page = client->get("/");
   ASSERT_EQ(page.result(), http::status::ok);
@@ -55,7 +55,7 @@ TEST(WebServing, PageAndAssetsOverHttpsWithTheirHeaders) {
 }
 
 TEST(WebServing, EveryKindOfAnswerCarriesTheBrowserHeaders) {
-  TestHttpsServer server(http_test::test_limits(), page_routes());
+  TestHttpsServer server(testing::test_limits(), page_routes());
   auto client = server.client();
   const HttpResponse bare = client->get("/bare");
   EXPECT_EQ(bare.body(), "bare");

@@ -1,7 +1,7 @@
 // CA private key files readable by others are refused at start-up (issue 14 E24), as the data key
 // already was: one line naming the file.
 #include "broker/service/ca_keys.hpp"
-#include "support/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,13 +3,15 @@
 // factor is checked, so the same code still works for another call; SSH certificates, whose CA
 // key has no expiry, are unaffected.
 #include "ca/ssh_public_key.hpp"
-#include "support/access_fixture.hpp"
-#include "support/x509_test_support.hpp"
+#include "tests/support/access_fixture.hpp"
+#include "tests/support/x509_test_support.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
@@ -57,18 +59,18 @@ class MintCaExpiryTest : public ::testing::Test {
 
 TEST_F(MintCaExpiryTest, AGrantOutlastingTheIssuingCaIsRefusedBeforeTheFactorIsSpent) {
   const auto long_grant = grant("30m");
-  auto key = ca::test::generate(ca::KeyAlgorithm::ecdsa_p256);
+  auto key = testing::generate(ca::KeyAlgorithm::ecdsa_p256);
   const auto factor = f_.mfa("alice");
   auto refused =
       f_.post("/v1/grants/" + long_grant + "/x509-cert",
-              {{"csr", ca::test::make_csr_pem(key.get())}, {"mfa", factor}}, headers_["alice"]);
+              {{"csr", testing::make_csr_pem(key.get())}, {"mfa", factor}}, headers_["alice"]);
   EXPECT_EQ(refused.status, 409u) << refused.raw.body();
   ASSERT_TRUE(refused.body.is_object()) << refused.raw.body();
   EXPECT_EQ(refused.body.at("code").as_string(), "grant_outlasts_ca");
   EXPECT_EQ(f_.count_rows("certificates"), 0);
 
   // The factor was not spent: the same code mints an SSH certificate for the same grant.
-  auto user_key = ca::test::generate(ca::KeyAlgorithm::ed25519);
+  auto user_key = testing::generate(ca::KeyAlgorithm::ed25519);
   auto ssh =
       f_.post("/v1/grants/" + long_grant + "/ssh-cert",
               {{"public_key", ca::SshPublicKey::from_evp(user_key.get())->line()}, {"mfa", factor}},
@@ -78,12 +80,12 @@ TEST_F(MintCaExpiryTest, AGrantOutlastingTheIssuingCaIsRefusedBeforeTheFactorIsS
 
 TEST_F(MintCaExpiryTest, AGrantEndingBeforeTheIssuingCaStillGetsItsCertificate) {
   const auto short_grant = grant("10m");
-  auto key = ca::test::generate(ca::KeyAlgorithm::ecdsa_p256);
+  auto key = testing::generate(ca::KeyAlgorithm::ecdsa_p256);
   auto minted = f_.post("/v1/grants/" + short_grant + "/x509-cert",
-                        {{"csr", ca::test::make_csr_pem(key.get())}, {"mfa", f_.mfa("alice")}},
+                        {{"csr", testing::make_csr_pem(key.get())}, {"mfa", f_.mfa("alice")}},
                         headers_["alice"]);
   EXPECT_EQ(minted.status, 201u) << minted.raw.body();
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

@@ -1,12 +1,14 @@
 // What the broker writes and answers when it refuses an attempt: every refused break-glass attempt
 // is audited, whatever made it invalid, and caller text quoted in an audit record or an error is
 // cut between characters, so both stay valid UTF-8 JSON.
-#include "support/access_fixture.hpp"
+#include "tests/support/access_fixture.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 
@@ -83,4 +85,4 @@ TEST(RefusalAnswers, UnknownFieldNameIsCutBetweenCharacters) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

@@ -1,12 +1,14 @@
 // Who sees a review's MFA evidence (issue 14 E25): requesters saw their approvers' credential ids
 // and signature counters (or TOTP steps). Everyone but auditors now sees the factor kind only;
 // auditors keep the whole evidence.
-#include "support/access_fixture.hpp"
+#include "tests/support/access_fixture.hpp"
 
 #include <gtest/gtest.h>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
@@ -65,4 +67,4 @@ TEST_F(ReviewEvidenceViewTest, AuditorsKeepTheWholeEvidence) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

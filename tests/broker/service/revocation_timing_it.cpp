@@ -7,9 +7,9 @@
 #include "ca/openssl_handles.hpp"
 #include "ca/private_key.hpp"
 #include "ca/ssh_public_key.hpp"
-#include "support/http_receiver.hpp"
 #include "support/revocation_timing.hpp"
-#include "support/running_broker.hpp"
+#include "tests/support/http_receiver.hpp"
+#include "tests/support/running_broker.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 #include "broker/store/audit_chain.hpp"
 #include "broker/store/migrations.hpp"
-#include "support/temp_dir.hpp"
-#include "support/test_audit_key.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_audit_key.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>

@@ -5,8 +5,8 @@
 #include "broker/store/migrations.hpp"
 #include "broker/store/store.hpp"
 #include "support/plain_audit_chain.hpp"
-#include "support/temp_dir.hpp"
-#include "support/test_audit_key.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_audit_key.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>

@@ -3,8 +3,8 @@
 // settled (the broker stopped under it) is handed on again after a restart.
 #include "broker/store/event_outbox.hpp"
 #include "broker/service/event_outbox_relay.hpp"
-#include "support/temp_dir.hpp"
-#include "support/test_audit_key.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_audit_key.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>

@@ -1,8 +1,8 @@
 #include "broker/store/store.hpp"
 #include "broker/store/migrations.hpp"
 #include "broker/store/store_error.hpp"
-#include "support/temp_dir.hpp"
-#include "support/test_audit_key.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_audit_key.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>

@@ -1,13 +1,15 @@
 // The sweeper on a real io_context: at start it ends what ended while the broker was down, and
 // its timer wakes at the next deadline (moved clock, real timer).
 #include "broker/service/expiry_sweeper.hpp"
-#include "support/access_fixture.hpp"
+#include "tests/support/access_fixture.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
@@ -117,4 +119,4 @@ TEST_F(ExpirySweeperTest, SweepDeletesSessionsPastEitherTimeout) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

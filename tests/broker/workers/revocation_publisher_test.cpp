@@ -5,7 +5,7 @@
 
 #include "ca/openssl_handles.hpp"
 #include "ca/x509_serial.hpp"
-#include "support/test_audit_key.hpp"
+#include "tests/support/test_audit_key.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/x509.h>

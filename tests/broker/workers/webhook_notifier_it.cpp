@@ -1,9 +1,12 @@
 #include "broker/service/webhook_notifier.hpp"
-#include "support/http_receiver.hpp"
-#include "support/temp_dir.hpp"
-#include "support/test_audit_key.hpp"
+#include "tests/support/http_receiver.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_audit_key.hpp"
 
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 
 namespace jit::broker {

@@ -1,4 +1,4 @@
-#include "x509_test_support.hpp"
+#include "tests/support/x509_test_support.hpp"
 
 #include "ca/x509_client_certificate.hpp"
 
@@ -15,7 +15,9 @@
 
 extern char** environ;
 
-namespace jit::ca::test {
+namespace jit::testing {
+
+using namespace jit::ca;  // the certificate types these helpers make and read
 namespace {
 
 struct X509StackFree {
@@ -210,30 +212,6 @@ ClientFiles issue_client_files(const X509CertificateAuthority& ca, const std::fi
   return files;
 }
 
-TempDir::TempDir() {
-  std::string pattern = "/tmp/jit-x509-XXXXXX";
-  require(::mkdtemp(pattern.data()) != nullptr, "mkdtemp");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_text(const std::filesystem::path& path, std::string_view text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  require(out.good(), "write file");
-}
-
 CommandResult run_command(const std::vector<std::string>& argv) {
   int pipe_fds[2];
   require(::pipe2(pipe_fds, O_CLOEXEC) == 0, "pipe");
@@ -264,4 +242,4 @@ CommandResult run_command(const std::vector<std::string>& argv) {
   return result;
 }
 
-}  // namespace jit::ca::test
+}  // namespace jit::testing

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace jit::approvals::testing {
+namespace jit::testing {
 
 ca::Bytes from_hex(std::string_view hex);
 ca::Bytes bytes_of(std::string_view text);
@@ -52,7 +52,7 @@ class SoftwareAuthenticator {
   static SoftwareAuthenticator eddsa(std::size_t credential_id_bytes = 32);
 
   [[nodiscard]] const ca::Bytes& credential_id() const { return credential_id_; }
-  [[nodiscard]] CoseAlgorithm alg() const { return alg_; }
+  [[nodiscard]] approvals::CoseAlgorithm alg() const { return alg_; }
   [[nodiscard]] const EVP_PKEY* key() const { return key_.get(); }
 
   // The COSE_Key built with libcbor; `alg_label` replaces the alg value when given.
@@ -66,9 +66,9 @@ class SoftwareAuthenticator {
   [[nodiscard]] ca::Bytes sign(ca::ByteView message) const;
 
  private:
-  SoftwareAuthenticator(CoseAlgorithm alg, ca::EvpPkeyPtr key, ca::Bytes credential_id);
+  SoftwareAuthenticator(approvals::CoseAlgorithm alg, ca::EvpPkeyPtr key, ca::Bytes credential_id);
 
-  CoseAlgorithm alg_;
+  approvals::CoseAlgorithm alg_;
   ca::EvpPkeyPtr key_;
   ca::Bytes credential_id_;
 };
@@ -77,4 +77,4 @@ class SoftwareAuthenticator {
 ca::Bytes assertion_authenticator_data(std::string_view rp_id, std::uint8_t flags,
                                        std::uint32_t sign_count);
 
-}  // namespace jit::approvals::testing
+}  // namespace jit::testing

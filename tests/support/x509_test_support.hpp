@@ -7,13 +7,15 @@
 #include "ca/openssl_handles.hpp"
 #include "ca/private_key.hpp"
 #include "ca/x509_certificate_authority.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
 
-namespace jit::ca::test {
+namespace jit::testing {
 
 using Clock = std::chrono::system_clock;
 
@@ -26,14 +28,14 @@ struct CsrOptions {
 };
 
 // A CSR signed by `key`, DER.
-Bytes make_csr_der(EVP_PKEY* key, const CsrOptions& options = {});
+ca::Bytes make_csr_der(EVP_PKEY* key, const CsrOptions& options = {});
 std::string make_csr_pem(EVP_PKEY* key, const CsrOptions& options = {});
 
-EvpPkeyPtr generate(KeyAlgorithm algorithm);
+ca::EvpPkeyPtr generate(ca::KeyAlgorithm algorithm);
 
-X509Ptr parse_certificate(ByteView der);
-X509Ptr parse_certificate_pem(const std::string& pem);
-X509CrlPtr parse_crl(ByteView der);
+ca::X509Ptr parse_certificate(ca::ByteView der);
+ca::X509Ptr parse_certificate_pem(const std::string& pem);
+ca::X509CrlPtr parse_crl(ca::ByteView der);
 
 // The extension with this NID, decoded by OpenSSL (X509_get_ext_d2i); null if absent. `critical`
 // is set to -1 when absent.
@@ -52,8 +54,8 @@ int verify_with_openssl(const X509* leaf, const X509* intermediate, const X509* 
 
 // A TLS server certificate from `ca` for 127.0.0.1 and localhost (serverAuth), built with OpenSSL's
 // X509 API: the CA library itself only issues client certificates.
-X509Ptr issue_test_server_certificate(const X509CertificateAuthority& ca, EVP_PKEY* key,
-                                      Clock::time_point now);
+ca::X509Ptr issue_test_server_certificate(const ca::X509CertificateAuthority& ca, EVP_PKEY* key,
+                                          Clock::time_point now);
 
 std::string certificate_pem(const X509* certificate);
 
@@ -64,25 +66,9 @@ struct ClientFiles {
 };
 // A P-256 key and a client certificate for CN=alice, OU=prod-db-read from a CSR, written to
 // dir/name.pem and dir/name.key.
-ClientFiles issue_client_files(const X509CertificateAuthority& ca, const std::filesystem::path& dir,
-                               const std::string& name, Clock::time_point now,
-                               Clock::time_point not_after);
-
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
-
-std::string read_text(const std::filesystem::path& path);
-void write_text(const std::filesystem::path& path, std::string_view text);
+ClientFiles issue_client_files(const ca::X509CertificateAuthority& ca,
+                               const std::filesystem::path& dir, const std::string& name,
+                               Clock::time_point now, Clock::time_point not_after);
 
 struct CommandResult {
   int exit_code = -1;  // -1 when it could not start or was killed
@@ -91,4 +77,4 @@ struct CommandResult {
 // Runs argv[0] (looked up in PATH) with the arguments, no shell, and waits for it.
 CommandResult run_command(const std::vector<std::string>& argv);
 
-}  // namespace jit::ca::test
+}  // namespace jit::testing

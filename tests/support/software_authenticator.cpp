@@ -1,4 +1,4 @@
-#include "support/software_authenticator.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include "ca/private_key.hpp"
 
@@ -10,7 +10,9 @@
 #include <memory>
 #include <stdexcept>
 
-namespace jit::approvals::testing {
+namespace jit::testing {
+
+using namespace jit::approvals;  // the WebAuthn types the authenticator produces
 namespace {
 
 struct ItemDeleter {
@@ -256,4 +258,4 @@ ca::Bytes SoftwareAuthenticator::sign(ca::ByteView message) const {
   return signature;
 }
 
-}  // namespace jit::approvals::testing
+}  // namespace jit::testing
