@@ -2,9 +2,11 @@
 # several seconds per translation unit; compiled once per target they keep ./tests/run.sh (two
 # presets on two cores) within its time budget.
 
-# JIT_PCH=OFF builds without them: slower from scratch, but ccache can then share objects between
-# checkouts of the same sources (a PCH differs per build folder, so every file including one misses).
-option(JIT_PCH "Precompile the Boost, OpenSSL and GoogleTest headers" ON)
+# JIT_PCH=OFF builds the libraries without them: slower from scratch, but ccache can then share
+# their objects between checkouts of the same sources (a PCH differs per build folder, so every file
+# including one misses). Test files cannot be shared anyway (their data folder is an absolute path
+# in a define), so they keep their precompiled headers.
+option(JIT_PCH "Precompile the Boost, OpenSSL and GoogleTest headers of the libraries" ON)
 
 # Clang records the modification time of each header in a PCH and refuses a PCH whose headers look
 # newer, so one that ccache restores (built in another worktree or an earlier run, with the same
@@ -16,7 +18,8 @@ function(jit_pch_for_ccache target)
 endfunction()
 
 function(jit_precompile_boost target)
-  if(NOT JIT_PCH)
+  get_target_property(type ${target} TYPE)
+  if(NOT JIT_PCH AND type STREQUAL "STATIC_LIBRARY")
     return()
   endif()
   jit_pch_for_ccache(${target})
@@ -39,9 +42,6 @@ function(jit_precompile_boost target)
 endfunction()
 
 function(jit_precompile_tests target)
-  if(NOT JIT_PCH)
-    return()
-  endif()
   jit_pch_for_ccache(${target})
   target_precompile_headers(${target} PRIVATE <gtest/gtest.h> <filesystem> <map> <memory> <string>
                             <vector> <boost/system/result.hpp> <openssl/evp.h>)

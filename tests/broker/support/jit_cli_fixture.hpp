@@ -5,6 +5,7 @@
 
 #include "broker/cli/cli_profile.hpp"
 #include "broker/cli/jit_api_client.hpp"
+#include "broker/http/json_response.hpp"
 #include "tests/support/canned_broker.hpp"
 #include "tests/support/temp_dir.hpp"
 
