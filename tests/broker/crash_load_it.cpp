@@ -19,10 +19,8 @@
 #include <random>
 #include <stdexcept>
 
-namespace jit::broker {
+namespace jit::testing {
 namespace {
-
-using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 namespace sw = jit::testing;
@@ -396,4 +394,4 @@ void CrashLoad::minter_loop(const std::string& user, std::string public_key, std
   }
 }
 
-}  // namespace jit::broker
+}  // namespace jit::testing
