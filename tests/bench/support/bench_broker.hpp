@@ -7,8 +7,7 @@
 
 #include "broker/client/http_client.hpp"
 #include "ca/bytes.hpp"
-#include "tests/support/child_process.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/broker_process.hpp"
 
 #include <boost/json.hpp>
 
