@@ -9,10 +9,8 @@
 #include <charconv>
 #include <optional>
 
-namespace jit::broker {
+namespace jit::testing {
 namespace {
-
-using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 
@@ -191,4 +189,4 @@ std::vector<std::string> find_losses(const LedgerContents& acked, const CrashDat
   return losses;
 }
 
-}  // namespace jit::broker
+}  // namespace jit::testing
