@@ -19,14 +19,15 @@ function(jit_library name)
   endif()
 endfunction()
 
-# jit_test_binaries(folder deps...): tests/<folder>/*_test.cpp become one GoogleTest binary of fast
-# unit tests; tests/<folder>/*_it.cpp become one binary of integration tests (real servers), labelled
-# so that `ctest -L unit` or `ctest -L integration` picks one kind.
+# jit_test_binaries(folder deps...): tests/<folder>/**/*_test.cpp become one GoogleTest binary of
+# fast unit tests; tests/<folder>/**/*_it.cpp become one binary of integration tests (real servers),
+# labelled so that `ctest -L unit` or `ctest -L integration` picks one kind. Subfolders mirror the
+# library's own (tests/broker/http/ tests broker/http/).
 function(jit_test_binaries folder)
   find_package(GTest REQUIRED)
   include(GoogleTest)
-  file(GLOB unit_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp")
-  file(GLOB it_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_it.cpp")
+  file(GLOB_RECURSE unit_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp")
+  file(GLOB_RECURSE it_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_it.cpp")
   file(GLOB support_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/support/*.cpp")
   if(unit_sources)
     add_executable(${folder}_tests ${unit_sources} ${support_sources})

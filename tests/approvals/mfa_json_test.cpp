@@ -2,7 +2,7 @@
 #include "approvals/mfa_submission.hpp"
 #include "approvals/strict_json.hpp"
 
-#include "support/software_authenticator.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json/serialize.hpp>

@@ -1,6 +1,6 @@
 #include "approvals/secret_box.hpp"
 
-#include "support/software_authenticator.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 
 #include "approvals/secure_random.hpp"
 #include "approvals/webauthn_registration.hpp"
-#include "support/software_authenticator.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include "approvals/webauthn_cbor.hpp"
 
-#include "support/software_authenticator.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 #include "approvals/webauthn_ceremony.hpp"
 
 #include "approvals/webauthn_registration.hpp"
-#include "support/software_authenticator.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 #include "approvals/webauthn_cose.hpp"
 
 #include "ca/private_key.hpp"
-#include "support/software_authenticator.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include "approvals/webauthn_client_data.hpp"
 #include "approvals/webauthn_cose.hpp"
 #include "approvals/webauthn_registration.hpp"
-#include "support/software_authenticator.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 #include "ca/ssh_public_key.hpp"
 #include "support/bench_broker.hpp"
 #include "support/keep_alive_client.hpp"
-#include "support/software_authenticator.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -28,7 +28,7 @@ namespace {
 using namespace jit;
 namespace json = boost::json;
 namespace http = boost::beast::http;
-namespace sw = approvals::testing;
+namespace sw = jit::testing;
 using Clock = std::chrono::steady_clock;
 
 struct Options {

@@ -6,10 +6,10 @@
 // break-glass and frank the auditor sees the open review.
 #include "approvals/totp.hpp"
 #include "broker/client/http_client.hpp"
-#include "support/child_process.hpp"
-#include "support/http_receiver.hpp"
-#include "support/ssh_process.hpp"
-#include "support/temp_dir.hpp"
+#include "tests/support/broker_process.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/http_receiver.hpp"
+#include "tests/support/ssh_process.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
@@ -24,40 +24,17 @@ namespace {
 namespace json = boost::json;
 namespace http = boost::beast::http;
 using jit::testing::ChildProcess;
-using jit::testing::TempDir;
+using jit::testing::read_text;
+using jit::testing::write_text;
 using namespace std::chrono_literals;
 
-const std::string kBroker = std::string(JIT_BUILD_DIR) + "/broker/jit-broker";
-const std::string kJit = std::string(JIT_BUILD_DIR) + "/broker/jit";
+const std::string kBroker = testing::broker_binary("jit-broker");
+const std::string kJit = testing::broker_binary("jit");
 // Every user's password: 12 characters or more and no user's name (approvals/password_rules.hpp).
-constexpr std::string_view kPassword = "correct horse battery staple";
-
-constexpr std::string_view kPolicy = R"yaml(
-groups: { developers: [alice, bob], sre-leads: [carol, dave], oncall: [erin], auditors: [frank] }
-roles:
-  prod-db-read:
-    requestable_by: [developers]
-    approvers: [sre-leads]
-    approvals_required: 2
-    max_duration: 1h
-    require_reason: true
-    require_ticket: true
-    ssh: { principals: [dbread], extensions: [permit-pty], source_address: [127.0.0.0/8] }
-    x509: { san_uri: "spiffe://corp.example/user/{user}/role/{role}", organizational_unit: prod-db-read }
-    breakglass: { allowed: [oncall], max_duration: 30m, review_within: 24h }
-)yaml";
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
+constexpr std::string_view kPassword = testing::kTestPassword;
 
 std::string current_user() {
-  auto result = ca::testing::run_process({"/usr/bin/id", "-un"});
+  auto result = testing::run_process({"/usr/bin/id", "-un"});
   auto name = result.out;
   while (!name.empty() && (name.back() == '\n' || name.back() == '\r')) name.pop_back();
   return name;
@@ -69,36 +46,24 @@ class AccessFlowTest : public ::testing::Test {
     if (::geteuid() == 0 && !std::filesystem::exists("/run/sshd")) {
       std::filesystem::create_directories("/run/sshd");
     }
-    write_text(dir_ / "policy.yaml", std::string(kPolicy));
-    write_text(dir_ / "broker.yaml",
-               "listen: \"127.0.0.1:0\"\ndata_dir: data\npolicy_file: policy.yaml\n"
-               "tls:\n  dev_tls: true\nca:\n  generate_missing: true\n"
-               "webhooks:\n  urls: [\"http://127.0.0.1:" +
-                   std::to_string(webhooks_.port()) + "/hook\"]\n");
+    // The test policy (the broker's folder has it already), and webhooks to the receiver.
+    broker_.write_config(testing::BrokerConfig{
+        "127.0.0.1:0", "data",
+        "webhooks:\n  urls: [\"http://127.0.0.1:" + std::to_string(webhooks_.port()) +
+            "/hook\"]\n"});
     for (const char* user : {"alice", "bob", "carol", "dave", "erin", "frank"}) enroll(user);
     start_broker();
   }
 
-  void enroll(const std::string& user) {
-    auto [code, out, err] =
-        ChildProcess::run({kBroker, "--config", config(), "user", "enroll", user}, dir_.path(), {},
-                          std::string(kPassword) + "\n");
-    ASSERT_EQ(code, 0) << err;
-    const auto start = out.find("secret=") + 7;
-    secrets_[user] = *approvals::base32_decode(out.substr(start, out.find('&', start) - start));
-  }
+  void enroll(const std::string& user) { secrets_[user] = broker_.enroll(user); }
 
   void start_broker() {
-    broker_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBroker, "--config", config(), "serve"}, dir_.path());
-    ASSERT_TRUE(broker_->wait_for_output("listening on", 20s)) << broker_->err();
-    const std::string out = broker_->out();
-    const auto slash = out.find("/ ", out.find("listening on https://"));
-    const auto colon = out.rfind(':', slash);
-    port_ = std::stoi(out.substr(colon + 1, slash - colon - 1));
+    broker_.launch();
+    ASSERT_TRUE(broker_.wait_listening(20s)) << broker_.errors();
+    port_ = broker_.port();
   }
 
-  std::string config() const { return (dir_ / "broker.yaml").string(); }
+  std::string config() const { return broker_.config_file(); }
 
   // A TOTP code each user has not used yet: codes are single-use per 30 s step, and the broker
   // accepts the next step too, so this waits only when a user needs a third code within a step.
@@ -163,7 +128,7 @@ class AccessFlowTest : public ::testing::Test {
 
   // Mints an SSH certificate for a new key of alice; returns the private key's path.
   std::filesystem::path mint_ssh(const std::string& grant, const std::string& name) {
-    auto key = ca::testing::ssh_keygen_new_key(dir_.path(), name, {"-t", "ed25519"});
+    auto key = testing::ssh_keygen_new_key(dir_, name, {"-t", "ed25519"});
     auto minted = post("/v1/grants/" + grant + "/ssh-cert", "alice",
                        {{"public_key", read_text(key.string() + ".pub")}}, 201);
     write_text(key.string() + "-cert.pub",
@@ -172,13 +137,13 @@ class AccessFlowTest : public ::testing::Test {
   }
 
   void start_sshd() {
-    const auto d = dir_.path();
-    ca::testing::ssh_keygen_new_key(d, "host_key", {"-t", "ed25519"});
+    const auto d = dir_;
+    testing::ssh_keygen_new_key(d, "host_key", {"-t", "ed25519"});
     write_text(d / "trusted_ca_keys", std::string(get_text("/v1/ca/ssh")));
     // The login account accepts certificates carrying the `dbread` principal.
     write_text(d / "principals", "dbread\n");
     write_krl();
-    sshd_port_ = ca::testing::free_loopback_port();
+    sshd_port_ = testing::free_loopback_port();
     write_text(d / "sshd_config",
                "ListenAddress 127.0.0.1\nPort " + std::to_string(sshd_port_) + "\nHostKey " +
                    (d / "host_key").string() + "\nPidFile " + (d / "sshd.pid").string() +
@@ -188,7 +153,7 @@ class AccessFlowTest : public ::testing::Test {
                    "\nAuthorizedKeysFile none\nPasswordAuthentication no\n"
                    "KbdInteractiveAuthentication no\nPermitRootLogin yes\nUsePAM yes\n"
                    "StrictModes no\nUseDNS no\nPrintMotd no\nLogLevel VERBOSE\n");
-    sshd_ = std::make_unique<ca::testing::SshdGuard>(d / "sshd_config", d / "sshd.log", sshd_port_);
+    sshd_ = std::make_unique<testing::SshdGuard>(d / "sshd_config", d / "sshd.log", sshd_port_);
   }
 
   std::string get_text(const std::string& target) {
@@ -199,33 +164,32 @@ class AccessFlowTest : public ::testing::Test {
 
   void write_krl() {
     auto [code, out, err] = ChildProcess::run(
-        {kBroker, "--config", config(), "krl", "write", (dir_ / "revoked.krl").string()},
-        dir_.path());
+        {kBroker, "--config", config(), "krl", "write", (dir_ / "revoked.krl").string()}, dir_);
     ASSERT_EQ(code, 0) << err;
   }
 
-  ca::testing::ProcessResult ssh(const std::filesystem::path& key) {
-    return ca::testing::run_process({"/usr/bin/ssh",
-                                     "-F",
-                                     "/dev/null",
-                                     "-i",
-                                     key.string(),
-                                     "-o",
-                                     "IdentitiesOnly=yes",
-                                     "-o",
-                                     "StrictHostKeyChecking=no",
-                                     "-o",
-                                     "UserKnownHostsFile=/dev/null",
-                                     "-o",
-                                     "BatchMode=yes",
-                                     "-o",
-                                     "ConnectTimeout=10",
-                                     "-o",
-                                     "LogLevel=ERROR",
-                                     "-p",
-                                     std::to_string(sshd_port_),
-                                     current_user() + "@127.0.0.1",
-                                     "echo logged-in-as-$(id -un)"});
+  testing::ProcessResult ssh(const std::filesystem::path& key) {
+    return testing::run_process({"/usr/bin/ssh",
+                                 "-F",
+                                 "/dev/null",
+                                 "-i",
+                                 key.string(),
+                                 "-o",
+                                 "IdentitiesOnly=yes",
+                                 "-o",
+                                 "StrictHostKeyChecking=no",
+                                 "-o",
+                                 "UserKnownHostsFile=/dev/null",
+                                 "-o",
+                                 "BatchMode=yes",
+                                 "-o",
+                                 "ConnectTimeout=10",
+                                 "-o",
+                                 "LogLevel=ERROR",
+                                 "-p",
+                                 std::to_string(sshd_port_),
+                                 current_user() + "@127.0.0.1",
+                                 "echo logged-in-as-$(id -un)"});
   }
 
   // `jit ARGS` as `user`, each user with their own profile folder.
@@ -235,7 +199,7 @@ class AccessFlowTest : public ::testing::Test {
     args.insert(args.begin(), kJit);
     const auto profile = dir_ / ("jit-" + user);
     std::filesystem::create_directories(profile);
-    return ChildProcess::run(args, dir_.path(), {"JIT_CONFIG_DIR=" + profile.string()}, stdin_text);
+    return ChildProcess::run(args, dir_, {"JIT_CONFIG_DIR=" + profile.string()}, stdin_text);
   }
 
   void jit_login(const std::string& user) {
@@ -258,14 +222,14 @@ class AccessFlowTest : public ::testing::Test {
   }
 
   jit::testing::HttpReceiver webhooks_{{200}};
-  TempDir dir_;
+  testing::BrokerProcess broker_;
+  const std::filesystem::path& dir_ = broker_.dir();  // the broker's folder: files, data/, cwd
   std::map<std::string, ca::Bytes> secrets_;
   std::map<std::string, std::int64_t> last_step_;
   std::map<std::string, std::string> tokens_;
   int port_ = 0;
   int sshd_port_ = 0;
-  std::unique_ptr<ChildProcess> broker_;
-  std::unique_ptr<ca::testing::SshdGuard> sshd_;  // stopped before dir_ goes
+  std::unique_ptr<testing::SshdGuard> sshd_;  // stopped before dir_ goes
 };
 
 TEST_F(AccessFlowTest, FromRequestToSshLoginAndBackOut) {
@@ -357,7 +321,7 @@ TEST_F(AccessFlowTest, FromRequestToSshLoginAndBackOut) {
 
   // `user lock` beside the running broker ends erin's break-glass grant at once.
   auto [lock_code, lock_out, lock_err] =
-      ChildProcess::run({kBroker, "--config", config(), "user", "lock", "erin"}, dir_.path());
+      ChildProcess::run({kBroker, "--config", config(), "user", "lock", "erin"}, dir_);
   EXPECT_EQ(lock_code, 0) << lock_err;
   EXPECT_NE(lock_out.find("1 active grant(s) revoked"), std::string::npos) << lock_out;
   EXPECT_EQ(get("/v1/requests/" + std::string(glass.at("id").as_string()), "frank")
@@ -373,10 +337,10 @@ TEST_F(AccessFlowTest, FromRequestToSshLoginAndBackOut) {
     EXPECT_NE(std::find(events.begin(), events.end(), event), events.end()) << event;
   }
 
-  broker_->signal(SIGTERM);
-  EXPECT_EQ(broker_->wait(15s), 0);
+  broker_.process().signal(SIGTERM);
+  EXPECT_EQ(broker_.process().wait(15s), 0);
   auto [code_verify, out, err] =
-      ChildProcess::run({kBroker, "--config", config(), "audit", "verify"}, dir_.path());
+      ChildProcess::run({kBroker, "--config", config(), "audit", "verify"}, dir_);
   EXPECT_EQ(code_verify, 0) << err << out;
 }
 
@@ -412,7 +376,7 @@ TEST_F(AccessFlowTest, X509CertificateFromAGrantPassesNginxUntilRevoked) {
   const auto id = approved_request("30m");
   const std::string grant(get("/v1/requests/" + id, "alice").at("grant").at("id").as_string());
 
-  const auto d = dir_.path();
+  const auto d = dir_;
   auto [key_code, key_out, key_err] = ChildProcess::run(
       {"/usr/bin/openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
        "-nodes", "-keyout", (d / "client.key").string(), "-subj", "/CN=ignored", "-out",
@@ -426,7 +390,7 @@ TEST_F(AccessFlowTest, X509CertificateFromAGrantPassesNginxUntilRevoked) {
   write_text(d / "client-ca.pem", get_text("/v1/ca/x509"));
   write_text(d / "crl.pem", get_text("/v1/ca/x509/crl?format=pem-bundle"));
   std::filesystem::create_directories(d / "tmp");
-  const int port = ca::testing::free_loopback_port();
+  const int port = testing::free_loopback_port();
   std::string config = kNginxConfig;
   for (auto [from, to] : {std::pair<std::string, std::string>{"@DIR@", d.string()},
                           {"@PORT@", std::to_string(port)}}) {
@@ -436,11 +400,11 @@ TEST_F(AccessFlowTest, X509CertificateFromAGrantPassesNginxUntilRevoked) {
   }
   write_text(d / "nginx.conf", config);
   auto curl = [&] {
-    return ca::testing::run_process({"/usr/bin/curl", "-sS", "--max-time", "10", "--cacert",
-                                     (d / "data" / "tls" / "server.crt").string(), "--cert",
-                                     (d / "client.crt").string(), "--key",
-                                     (d / "client.key").string(), "-w", "\n%{http_code}",
-                                     "https://localhost:" + std::to_string(port) + "/"});
+    return testing::run_process({"/usr/bin/curl", "-sS", "--max-time", "10", "--cacert",
+                                 (d / "data" / "tls" / "server.crt").string(), "--cert",
+                                 (d / "client.crt").string(), "--key", (d / "client.key").string(),
+                                 "-w", "\n%{http_code}",
+                                 "https://localhost:" + std::to_string(port) + "/"});
   };
   auto run_nginx = [&] {
     auto nginx = std::make_unique<ChildProcess>(

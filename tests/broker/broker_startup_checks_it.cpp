@@ -2,8 +2,7 @@
 // passwords set by `user enroll|reset`, CA key file permissions at start-up, and the bearer token
 // that may guard /metrics. Each refusal is one line and exit code 2.
 #include "broker/client/http_client.hpp"
-#include "support/child_process.hpp"
-#include "support/temp_dir.hpp"
+#include "tests/support/broker_process.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,53 +13,43 @@
 namespace jit::broker {
 namespace {
 
+using jit::testing::broker_binary;
+using jit::testing::BrokerConfig;
+using jit::testing::BrokerProcess;
 using jit::testing::ChildProcess;
-using jit::testing::TempDir;
+using jit::testing::listening_port;
+using jit::testing::test_policy;
+using jit::testing::TestPolicyOptions;
 using namespace std::chrono_literals;
 
-const std::string kBroker = std::string(JIT_BUILD_DIR) + "/broker/jit-broker";
+const std::string kBroker = broker_binary("jit-broker");
 
 class BrokerStartupChecksTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::ofstream(dir_ / "policy.yaml") << R"yaml(
-groups: { developers: [alice, bob], sre-leads: [carol, dave] }
-roles:
-  prod-db-read:
-    requestable_by: [developers]
-    approvers: [sre-leads]
-    approvals_required: 2
-    max_duration: 1h
-    ssh: { principals: [dbread] }
-)yaml";
-    write_config("");
+  // The test policy without the role's extras, and broker.yaml on 127.0.0.1:0.
+  BrokerStartupChecksTest() : broker_(minimal_policy()) {}
+
+  static std::string minimal_policy() {
+    TestPolicyOptions options;
+    options.full_profile = false;
+    return test_policy(options);
   }
 
   void write_config(const std::string& extra) {
-    std::ofstream(dir_ / "broker.yaml")
-        << "listen: \"127.0.0.1:0\"\ndata_dir: data\npolicy_file: policy.yaml\n"
-        << "tls:\n  dev_tls: true\nca:\n  generate_missing: true\n"
-        << extra;
+    broker_.write_config(BrokerConfig{"127.0.0.1:0", "data", extra});
   }
-  std::string config() const { return (dir_ / "broker.yaml").string(); }
+  std::string config() const { return broker_.config_file(); }
 
   std::tuple<int, std::string, std::string> admin(std::vector<std::string> args,
                                                   const std::string& input = "") {
-    args.insert(args.begin(), {kBroker, "--config", config()});
-    return ChildProcess::run(std::move(args), dir_.path(), {}, input);
+    return broker_.admin(std::move(args), input);
   }
 
   std::unique_ptr<ChildProcess> serve(int& port, std::vector<std::string> env = {}) {
     auto child = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBroker, "--config", config(), "serve"}, dir_.path(),
-        std::move(env));
+        std::vector<std::string>{kBroker, "--config", config(), "serve"}, dir_, std::move(env));
     EXPECT_TRUE(child->wait_for_output("listening on", 20s)) << child->err();
-    const std::string out = child->out();
-    const auto slash = out.find("/ ", out.find("listening on https://"));
-    const auto colon = out.rfind(':', slash);
-    port = slash == std::string::npos || colon == std::string::npos
-               ? 0
-               : std::stoi(out.substr(colon + 1, slash - colon - 1));
+    port = listening_port(child->out());
     return child;
   }
 
@@ -74,7 +63,7 @@ roles:
 
   // `serve` that must stop at start-up: {exit code (-1 still running after 10 s), stderr}.
   std::pair<int, std::string> serve_refused(std::vector<std::string> env = {}) {
-    ChildProcess child({kBroker, "--config", config(), "serve"}, dir_.path(), std::move(env));
+    ChildProcess child({kBroker, "--config", config(), "serve"}, dir_, std::move(env));
     const auto code = child.wait(10s);
     return {code.value_or(-1), child.err()};
   }
@@ -83,7 +72,8 @@ roles:
     return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
   }
 
-  TempDir dir_;
+  BrokerProcess broker_;
+  const std::filesystem::path& dir_ = broker_.dir();  // the broker's folder: files, data/, cwd
 };
 
 TEST_F(BrokerStartupChecksTest, EnrollAndResetRefuseWeakPasswordsWithOneLine) {

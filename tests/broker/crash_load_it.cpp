@@ -6,8 +6,8 @@
 #include "ca/ssh_ca_key.hpp"
 #include "ca/ssh_certificate.hpp"
 #include "support/crash_broker.hpp"
-#include "support/http_test_client.hpp"
-#include "support/software_authenticator.hpp"
+#include "tests/support/http_test_client.hpp"
+#include "tests/support/software_authenticator.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -23,7 +23,7 @@ namespace jit::testing {
 namespace {
 
 namespace json = boost::json;
-namespace sw = jit::approvals::testing;
+namespace sw = jit::testing;
 using namespace std::chrono_literals;
 
 // The broker's default WebAuthn relying party (mfa.webauthn in broker.yaml).
@@ -99,7 +99,7 @@ std::optional<ApiReply> BrokerConnection::call(broker::http::verb method, const 
   namespace http = broker::http;
   if (!client_) {
     if (!listening(port_)) return std::nullopt;  // the broker is down
-    client_ = std::make_unique<broker::http_test::TlsTestClient>(
+    client_ = std::make_unique<testing::TlsTestClient>(
         boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(),
                                        static_cast<unsigned short>(port_)),
         ca_file_, 10s);

@@ -25,8 +25,10 @@
 #include <sstream>
 #include <thread>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -232,4 +234,4 @@ TEST(CrashSafetyTest, AcknowledgedWritesSurviveKill9UnderLoad) {
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

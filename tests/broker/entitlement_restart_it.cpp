@@ -1,12 +1,16 @@
 // A user removed from the requesting groups while the broker was down: a real `jit-broker serve`
 // restarted with the new policy revokes their active grants and cancels their pending requests
 // before it serves anyone, each audited, and leaves everyone else's alone.
-#include "support/running_broker.hpp"
+#include "tests/support/running_broker.hpp"
 
+#include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
-namespace jit::testing {
+namespace jit::broker {
 namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 namespace http = broker::http;
@@ -90,4 +94,4 @@ TEST_F(EntitlementRestartTest, RestartWithAliceRemovedRevokesHerGrantAndCancelsH
 }
 
 }  // namespace
-}  // namespace jit::testing
+}  // namespace jit::broker

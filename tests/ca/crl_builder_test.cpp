@@ -2,7 +2,7 @@
 
 #include "ca/x509_client_certificate.hpp"
 #include "ca/x509_hierarchy.hpp"
-#include "support/x509_test_support.hpp"
+#include "tests/support/x509_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@ namespace jit::ca {
 namespace {
 
 using namespace std::chrono;
-using test::Clock;
+using testing::Clock;
 
 class CrlBuilderTest : public ::testing::Test {
  protected:
@@ -55,7 +55,7 @@ TEST_F(CrlBuilderTest, ListsRevokedUnexpiredEntriesWithReasonsNumberAndKeyId) {
   EXPECT_EQ(crl->crl_number, 42u);
   EXPECT_EQ(crl->next_update, now + minutes(5));
 
-  X509CrlPtr parsed = test::parse_crl(crl->der);
+  X509CrlPtr parsed = testing::parse_crl(crl->der);
   EXPECT_EQ(X509_CRL_get_version(parsed.get()), X509_CRL_VERSION_2);
   EXPECT_EQ(X509_NAME_cmp(X509_CRL_get_issuer(parsed.get()),
                           X509_get_subject_name(issuer().certificate())),
@@ -130,7 +130,7 @@ TEST_F(CrlBuilderTest, EmptyCrlHasNoRevokedCertificatesField) {
   const Clock::time_point now = Clock::now();
   auto crl = build_crl(issuer(), {}, 1, now, now + minutes(5), now);
   ASSERT_TRUE(crl);
-  X509CrlPtr parsed = test::parse_crl(crl->der);
+  X509CrlPtr parsed = testing::parse_crl(crl->der);
   EXPECT_EQ(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(parsed.get())), -1);  // absent (null stack)
   EXPECT_EQ(X509_CRL_verify(parsed.get(), X509_get0_pubkey(issuer().certificate())), 1);
   EXPECT_EQ(crl->listed, 0u);
@@ -142,7 +142,7 @@ TEST_F(CrlBuilderTest, CrlNumberRoundTripsAcrossItsRange) {
        {std::uint64_t{0}, std::uint64_t{127}, std::uint64_t{128}, ~std::uint64_t{0}}) {
     auto crl = build_crl(issuer(), {}, n, now, now + minutes(5), now);
     ASSERT_TRUE(crl);
-    X509CrlPtr parsed = test::parse_crl(crl->der);
+    X509CrlPtr parsed = testing::parse_crl(crl->der);
     auto* number = static_cast<ASN1_INTEGER*>(
         X509_CRL_get_ext_d2i(parsed.get(), NID_crl_number, nullptr, nullptr));
     ASSERT_NE(number, nullptr);
@@ -162,7 +162,7 @@ TEST_F(CrlBuilderTest, ManyEntriesAreSortedNumerically) {
       {serial("01"), now, CrlReason::unspecified, now + hours(1)});  // short serials sort first
   auto crl = build_crl(issuer(), entries, 7, now, now + minutes(5), now);
   ASSERT_TRUE(crl);
-  X509CrlPtr parsed = test::parse_crl(crl->der);
+  X509CrlPtr parsed = testing::parse_crl(crl->der);
   STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(parsed.get());
   ASSERT_EQ(sk_X509_REVOKED_num(revoked), 1001);
   EXPECT_EQ(serial_hex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, 0))), "01");
@@ -205,8 +205,8 @@ TEST_F(CrlBuilderTest, RefusesBadArguments) {
 
 TEST_F(CrlBuilderTest, OpenSslRejectsRevokedAndAcceptsOthersWithBothCrls) {
   const Clock::time_point now = Clock::now();
-  EvpPkeyPtr key = test::generate(KeyAlgorithm::ecdsa_p256);
-  auto csr = parse_and_verify_csr(test::make_csr_pem(key.get()));
+  EvpPkeyPtr key = testing::generate(KeyAlgorithm::ecdsa_p256);
+  auto csr = parse_and_verify_csr(testing::make_csr_pem(key.get()));
   const X509ClientProfile profile{
       "alice",      "prod-db-read",         "spiffe://corp.example/user/alice",
       std::nullopt, "http://127.0.0.1/crl", ""};
@@ -223,23 +223,25 @@ TEST_F(CrlBuilderTest, OpenSslRejectsRevokedAndAcceptsOthersWithBothCrls) {
       now, now + minutes(5), now);
   auto root_crl = build_crl(*hierarchy_->root(), {}, 1, now, now + hours(24), now);
   ASSERT_TRUE(crl && root_crl);
-  X509CrlPtr issuing_list = test::parse_crl(crl->der);
-  X509CrlPtr root_list = test::parse_crl(root_crl->der);
+  X509CrlPtr issuing_list = testing::parse_crl(crl->der);
+  X509CrlPtr root_list = testing::parse_crl(root_crl->der);
   const std::vector<const X509_CRL*> crls = {issuing_list.get(), root_list.get()};
-  X509Ptr revoked_cert = test::parse_certificate(revoked->der);
-  X509Ptr kept_cert = test::parse_certificate(kept->der);
+  X509Ptr revoked_cert = testing::parse_certificate(revoked->der);
+  X509Ptr kept_cert = testing::parse_certificate(kept->der);
   const X509* intermediate = issuer().certificate();
   const X509* root = hierarchy_->root_certificate();
-  EXPECT_EQ(test::verify_with_openssl(revoked_cert.get(), intermediate, root, crls, now),
+  EXPECT_EQ(testing::verify_with_openssl(revoked_cert.get(), intermediate, root, crls, now),
             X509_V_ERR_CERT_REVOKED);
-  EXPECT_EQ(test::verify_with_openssl(kept_cert.get(), intermediate, root, crls, now), X509_V_OK);
+  EXPECT_EQ(testing::verify_with_openssl(kept_cert.get(), intermediate, root, crls, now),
+            X509_V_OK);
   // Without the root's CRL, checking the whole chain cannot vouch for the intermediate.
   EXPECT_EQ(
-      test::verify_with_openssl(kept_cert.get(), intermediate, root, {issuing_list.get()}, now),
+      testing::verify_with_openssl(kept_cert.get(), intermediate, root, {issuing_list.get()}, now),
       X509_V_ERR_UNABLE_TO_GET_CRL);
   // After nextUpdate the CRL is stale.
-  EXPECT_EQ(test::verify_with_openssl(kept_cert.get(), intermediate, root, crls, now + minutes(6)),
-            X509_V_ERR_CRL_HAS_EXPIRED);
+  EXPECT_EQ(
+      testing::verify_with_openssl(kept_cert.get(), intermediate, root, crls, now + minutes(6)),
+      X509_V_ERR_CRL_HAS_EXPIRED);
 }
 
 TEST(CrlBuilderAlgorithms, Ed25519AndP384CasSignVerifiableCrls) {
@@ -252,7 +254,7 @@ TEST(CrlBuilderAlgorithms, Ed25519AndP384CasSignVerifiableCrls) {
         std::vector<CrlEntry>{{*random_serial(), now, CrlReason::ca_compromise, now + hours(1)}}, 3,
         now, now + minutes(5), now);
     ASSERT_TRUE(crl);
-    X509CrlPtr parsed = test::parse_crl(crl->der);
+    X509CrlPtr parsed = testing::parse_crl(crl->der);
     EXPECT_EQ(X509_CRL_verify(parsed.get(), X509_get0_pubkey(hierarchy->issuing().certificate())),
               1);
   }

@@ -1,7 +1,7 @@
 #include "ca/csr_parser.hpp"
 
 #include "ca/x509_digest.hpp"
-#include "support/x509_test_support.hpp"
+#include "tests/support/x509_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,13 +11,13 @@
 namespace jit::ca {
 namespace {
 
-using test::CsrOptions;
-using test::generate;
-using test::make_csr_der;
-using test::make_csr_pem;
+using testing::CsrOptions;
+using testing::generate;
+using testing::make_csr_der;
+using testing::make_csr_pem;
 
 std::string data_file(const std::string& name) {
-  return test::read_text(std::filesystem::path(JIT_TEST_DATA_DIR) / name);
+  return testing::read_text(std::filesystem::path(JIT_TEST_DATA_DIR) / name);
 }
 
 std::string as_string(const Bytes& der) { return std::string(as_chars(der)); }

@@ -19,7 +19,7 @@ Bytes krl_version(std::uint64_t version, std::uint64_t serial = 5) {
 }
 
 TEST(KrlFile, WritesOnlyIncreasingVersions) {
-  testing::SshTempDir dir;
+  testing::TempDir dir;
   const auto path = dir / "revoked.krl";
   ASSERT_TRUE(write_krl_file(path, krl_version(3)));
   EXPECT_EQ(read_krl_file(path)->version, 3u);
@@ -33,7 +33,7 @@ TEST(KrlFile, WritesOnlyIncreasingVersions) {
 }
 
 TEST(KrlFile, NeverPublishesAMalformedKrl) {
-  testing::SshTempDir dir;
+  testing::TempDir dir;
   const auto path = dir / "revoked.krl";
   ASSERT_TRUE(write_krl_file(path, krl_version(1)));
   Bytes broken = krl_version(2);
@@ -47,7 +47,7 @@ TEST(KrlFile, NeverPublishesAMalformedKrl) {
 }
 
 TEST(KrlFile, ReplacesAFileThatIsNotAKrl) {
-  testing::SshTempDir dir;
+  testing::TempDir dir;
   const auto path = dir / "revoked.krl";
   testing::write_text_file(path, "garbage");
   ASSERT_TRUE(write_krl_file(path, krl_version(1)));

@@ -5,8 +5,8 @@
 #include "ca/krl_file.hpp"
 #include "ca/ssh_certificate_authority.hpp"
 
-#include "support/ssh_process.hpp"
 #include "support/ssh_test_support.hpp"
+#include "tests/support/ssh_process.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ namespace jit::ca {
 namespace {
 
 using testing::run_process;
-using testing::SshTempDir;
+using testing::TempDir;
 
 constexpr const char* kKeygen = "/usr/bin/ssh-keygen";
 
@@ -59,7 +59,7 @@ class KrlWithSshKeygen : public ::testing::Test {
     return path;
   }
 
-  SshTempDir dir_;
+  TempDir dir_;
   std::filesystem::path user_path_;
   std::optional<SshPublicKey> user_;
 };

@@ -2,7 +2,7 @@
 
 #include "ca/x509_client_certificate.hpp"
 #include "ca/x509_hierarchy.hpp"
-#include "support/x509_test_support.hpp"
+#include "tests/support/x509_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@ namespace jit::ca {
 namespace {
 
 using namespace std::chrono;
-using test::Clock;
+using testing::Clock;
 
 struct X509StackFree {
   void operator()(STACK_OF(X509) * stack) const noexcept { sk_X509_free(stack); }
@@ -25,15 +25,15 @@ class OcspResponderTest : public ::testing::TestWithParam<KeyAlgorithm> {
     ASSERT_TRUE(hierarchy);
     hierarchy_.emplace(std::move(*hierarchy));
     for (int i = 0; i < 3; ++i) {
-      EvpPkeyPtr key = test::generate(KeyAlgorithm::ecdsa_p256);
-      auto csr = parse_and_verify_csr(test::make_csr_pem(key.get()));
+      EvpPkeyPtr key = testing::generate(KeyAlgorithm::ecdsa_p256);
+      auto csr = parse_and_verify_csr(testing::make_csr_pem(key.get()));
       auto serial = random_serial();
       auto issued = issue_client_certificate(hierarchy_->issuing(), *csr,
                                              {"u", "r", "", std::nullopt, "", ""}, *serial,
                                              now_ - seconds(60), now_ + hours(1));
       ASSERT_TRUE(issued);
       serials_.push_back(*serial);
-      certificates_.push_back(test::parse_certificate(issued->der));
+      certificates_.push_back(testing::parse_certificate(issued->der));
     }
     statuses_[serials_[0].hex()] = {OcspStatus::good, {}, CrlReason::unspecified};
     statuses_[serials_[1].hex()] = {OcspStatus::revoked, floor<seconds>(now_) - minutes(1),

@@ -2,8 +2,8 @@
 // exactly the fields we asked for, for every CA type and subject type we support.
 #include "ca/ssh_certificate_authority.hpp"
 
-#include "support/ssh_process.hpp"
 #include "support/ssh_test_support.hpp"
+#include "tests/support/ssh_process.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@ namespace jit::ca {
 namespace {
 
 using testing::run_process;
-using testing::SshTempDir;
+using testing::TempDir;
 
 std::string utc(std::uint64_t seconds) {
   const auto t = static_cast<std::time_t>(seconds);
@@ -68,7 +68,7 @@ std::string expected_listing(const std::string& file, const SshCertificate& c) {
 class SshKeygenListing : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::make_unique<SshTempDir>();
+    dir_ = std::make_unique<TempDir>();
     testing::ssh_keygen_new_key(dir_->path(), "user_ed25519", {"-t", "ed25519"});
     testing::ssh_keygen_new_key(dir_->path(), "user_ecdsa", {"-t", "ecdsa", "-b", "256"});
     testing::ssh_keygen_new_key(dir_->path(), "user_rsa", {"-t", "rsa", "-b", "3072"});
@@ -94,10 +94,10 @@ class SshKeygenListing : public ::testing::Test {
     EXPECT_EQ(listed.out, expected_listing(file.string(), *issued));
   }
 
-  static std::unique_ptr<SshTempDir> dir_;
+  static std::unique_ptr<TempDir> dir_;
 };
 
-std::unique_ptr<SshTempDir> SshKeygenListing::dir_;
+std::unique_ptr<TempDir> SshKeygenListing::dir_;
 
 SshCertificateAuthority single_key_ca(SshCaKey key) {
   std::vector<SshCaKey> keys;

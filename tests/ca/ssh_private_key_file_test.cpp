@@ -111,7 +111,7 @@ TEST(SshCaKey, LoadsPemAndEncryptedPkcs8) {
 }
 
 TEST(SshCaKey, LoadOrGenerateCreatesA0600FileOnce) {
-  testing::SshTempDir dir;
+  testing::TempDir dir;
   const auto path = dir / "ssh_ca.pem";
   auto first = SshCaKey::load_or_generate_file(path, "pass", KeyAlgorithm::ed25519);
   ASSERT_TRUE(first);

@@ -5,8 +5,8 @@
 #include "ca/krl_file.hpp"
 #include "ca/ssh_certificate_authority.hpp"
 
-#include "support/ssh_process.hpp"
 #include "support/ssh_test_support.hpp"
+#include "tests/support/ssh_process.hpp"
 
 #include <gtest/gtest.h>
 
@@ -20,7 +20,7 @@ namespace jit::ca {
 namespace {
 
 using testing::run_process;
-using testing::SshTempDir;
+using testing::TempDir;
 
 constexpr const char* kPrincipal = "jit-principal";
 
@@ -43,7 +43,7 @@ SshCertificateAuthority authority(std::vector<const SshCaKey*> keys) {
 class SshdWithOurCa : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::make_unique<SshTempDir>();
+    dir_ = std::make_unique<TempDir>();
     const auto& d = *dir_;
     // As root, sshd insists on its privilege separation folder (systemd creates it at boot; a
     // container may not have it). Creating the empty root-owned folder is what the package does.
@@ -181,7 +181,7 @@ class SshdWithOurCa : public ::testing::Test {
            (*dir_ / "trusted_ca_keys").string();
   }
 
-  static std::unique_ptr<SshTempDir> dir_;
+  static std::unique_ptr<TempDir> dir_;
   static std::unique_ptr<testing::SshdGuard> sshd_;
   static std::unique_ptr<SshCaKey> old_key_;
   static std::unique_ptr<SshCaKey> new_key_;
@@ -192,7 +192,7 @@ class SshdWithOurCa : public ::testing::Test {
   static std::uint64_t krl_version_;
 };
 
-std::unique_ptr<SshTempDir> SshdWithOurCa::dir_;
+std::unique_ptr<TempDir> SshdWithOurCa::dir_;
 std::unique_ptr<testing::SshdGuard> SshdWithOurCa::sshd_;
 std::unique_ptr<SshCaKey> SshdWithOurCa::old_key_;
 std::unique_ptr<SshCaKey> SshdWithOurCa::new_key_;

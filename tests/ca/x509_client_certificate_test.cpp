@@ -1,7 +1,7 @@
 #include "ca/x509_client_certificate.hpp"
 
 #include "ca/x509_hierarchy.hpp"
-#include "support/x509_test_support.hpp"
+#include "tests/support/x509_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@ namespace jit::ca {
 namespace {
 
 using namespace std::chrono;
-using test::Clock;
+using testing::Clock;
 
 struct Ed25519Csr {};
 
@@ -64,8 +64,8 @@ Bytes bytes_of(const ASN1_STRING* s) {
 }
 
 TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecified) {
-  EvpPkeyPtr key = test::generate(KeyAlgorithm::ecdsa_p256);
-  const std::string csr = test::make_csr_pem(key.get());
+  EvpPkeyPtr key = testing::generate(KeyAlgorithm::ecdsa_p256);
+  const std::string csr = testing::make_csr_pem(key.get());
   auto serial = X509Serial::from_hex("4a5b6c7d8e9f00112233445566778899");
   ASSERT_TRUE(serial);
   const Clock::time_point now = floor<seconds>(Clock::now()) + milliseconds(250);
@@ -74,7 +74,7 @@ TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecifie
                                                   now - seconds(60), grant_end);
   ASSERT_TRUE(issued) << issued.error().message();
 
-  X509Ptr cert = test::parse_certificate(issued->der);
+  X509Ptr cert = testing::parse_certificate(issued->der);
   EXPECT_EQ(X509_get_version(cert.get()), X509_VERSION_3);
   BignumPtr serial_number(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr));
   char* serial_hex = BN_bn2hex(serial_number.get());
@@ -87,8 +87,8 @@ TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecifie
 
   const X509_NAME* subject = X509_get_subject_name(cert.get());
   EXPECT_EQ(X509_NAME_entry_count(subject), 2);
-  EXPECT_EQ(test::name_entry(subject, NID_commonName), "alice");
-  EXPECT_EQ(test::name_entry(subject, NID_organizationalUnitName), "prod-db-read");
+  EXPECT_EQ(testing::name_entry(subject, NID_commonName), "alice");
+  EXPECT_EQ(testing::name_entry(subject, NID_organizationalUnitName), "prod-db-read");
   char rfc2253[256] = {};
   BioPtr bio(BIO_new(BIO_s_mem()));
   X509_NAME_print_ex(bio.get(), subject, 0, XN_FLAG_RFC2253);
@@ -105,38 +105,39 @@ TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecifie
 
   EXPECT_EQ(X509_get_ext_count(cert.get()), 7);
   int critical = -1;
-  auto* basic =
-      test::certificate_extension<BASIC_CONSTRAINTS>(cert.get(), NID_basic_constraints, &critical);
+  auto* basic = testing::certificate_extension<BASIC_CONSTRAINTS>(cert.get(), NID_basic_constraints,
+                                                                  &critical);
   ASSERT_NE(basic, nullptr);
   EXPECT_EQ(critical, 1);
   EXPECT_EQ(basic->ca, 0);
   EXPECT_EQ(basic->pathlen, nullptr);
   BASIC_CONSTRAINTS_free(basic);
 
-  auto* usage = test::certificate_extension<ASN1_BIT_STRING>(cert.get(), NID_key_usage, &critical);
+  auto* usage =
+      testing::certificate_extension<ASN1_BIT_STRING>(cert.get(), NID_key_usage, &critical);
   ASSERT_NE(usage, nullptr);
   EXPECT_EQ(critical, 1);
   EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE));
   ASN1_BIT_STRING_free(usage);
 
   auto* extended =
-      test::certificate_extension<EXTENDED_KEY_USAGE>(cert.get(), NID_ext_key_usage, &critical);
+      testing::certificate_extension<EXTENDED_KEY_USAGE>(cert.get(), NID_ext_key_usage, &critical);
   ASSERT_NE(extended, nullptr);
   EXPECT_EQ(critical, 0);
   ASSERT_EQ(sk_ASN1_OBJECT_num(extended), 1);
   EXPECT_EQ(OBJ_obj2nid(sk_ASN1_OBJECT_value(extended, 0)), NID_client_auth);
   EXTENDED_KEY_USAGE_free(extended);
 
-  auto* ski = test::certificate_extension<ASN1_OCTET_STRING>(cert.get(), NID_subject_key_identifier,
-                                                             &critical);
+  auto* ski = testing::certificate_extension<ASN1_OCTET_STRING>(
+      cert.get(), NID_subject_key_identifier, &critical);
   ASSERT_NE(ski, nullptr);
   EXPECT_EQ(critical, 0);
   auto csr_parsed = parse_and_verify_csr(csr);
   EXPECT_EQ(bytes_of(ski), csr_parsed->subject_key_identifier);
   ASN1_OCTET_STRING_free(ski);
 
-  auto* aki = test::certificate_extension<AUTHORITY_KEYID>(cert.get(), NID_authority_key_identifier,
-                                                           &critical);
+  auto* aki = testing::certificate_extension<AUTHORITY_KEYID>(
+      cert.get(), NID_authority_key_identifier, &critical);
   ASSERT_NE(aki, nullptr);
   EXPECT_EQ(critical, 0);
   ASSERT_NE(aki->keyid, nullptr);
@@ -147,7 +148,7 @@ TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecifie
   AUTHORITY_KEYID_free(aki);
 
   auto* san =
-      test::certificate_extension<GENERAL_NAMES>(cert.get(), NID_subject_alt_name, &critical);
+      testing::certificate_extension<GENERAL_NAMES>(cert.get(), NID_subject_alt_name, &critical);
   ASSERT_NE(san, nullptr);
   EXPECT_EQ(critical, 0);
   ASSERT_EQ(sk_GENERAL_NAME_num(san), 2);
@@ -158,7 +159,7 @@ TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecifie
   EXPECT_EQ(text_of(sk_GENERAL_NAME_value(san, 1)->d.rfc822Name), "alice@corp.example");
   GENERAL_NAMES_free(san);
 
-  auto* points = test::certificate_extension<CRL_DIST_POINTS>(
+  auto* points = testing::certificate_extension<CRL_DIST_POINTS>(
       cert.get(), NID_crl_distribution_points, &critical);
   ASSERT_NE(points, nullptr);
   EXPECT_EQ(critical, 0);
@@ -186,15 +187,15 @@ TEST_F(X509ClientCertificateTest, ProfileFieldsAndExtensionsAreExactlyAsSpecifie
   EXPECT_EQ(X509_check_purpose(cert.get(), X509_PURPOSE_SSL_CLIENT, 0), 1);
   EXPECT_EQ(X509_check_purpose(cert.get(), X509_PURPOSE_SSL_SERVER, 0), 0);
   EXPECT_EQ(X509_check_ca(cert.get()), 0);
-  EXPECT_EQ(test::verify_with_openssl(cert.get(), issuer().certificate(),
-                                      hierarchy_->root_certificate(), {}, now),
+  EXPECT_EQ(testing::verify_with_openssl(cert.get(), issuer().certificate(),
+                                         hierarchy_->root_certificate(), {}, now),
             X509_V_OK);
   unsigned char digest[32];
   unsigned int digest_length = 0;
   ASSERT_EQ(X509_digest(cert.get(), EVP_sha256(), digest, &digest_length), 1);
   EXPECT_EQ(issued->sha256_fingerprint,
             hex_encode(ByteView(reinterpret_cast<std::byte*>(digest), 32)));
-  X509Ptr from_pem = test::parse_certificate_pem(issued->pem);
+  X509Ptr from_pem = testing::parse_certificate_pem(issued->pem);
   EXPECT_EQ(X509_cmp(from_pem.get(), cert.get()), 0);
 }
 
@@ -206,11 +207,11 @@ void expect_only_profile(const X509* cert) {
             static_cast<std::uint32_t>(XKU_SSL_CLIENT));
   const X509_NAME* subject = X509_get_subject_name(cert);
   EXPECT_EQ(X509_NAME_entry_count(subject), 2);
-  EXPECT_EQ(test::name_entry(subject, NID_commonName), "alice");
-  EXPECT_EQ(test::name_entry(subject, NID_organizationName), "");
-  EXPECT_EQ(test::name_entry(subject, NID_pkcs9_emailAddress), "");
+  EXPECT_EQ(testing::name_entry(subject, NID_commonName), "alice");
+  EXPECT_EQ(testing::name_entry(subject, NID_organizationName), "");
+  EXPECT_EQ(testing::name_entry(subject, NID_pkcs9_emailAddress), "");
   int critical = -1;
-  auto* san = test::certificate_extension<GENERAL_NAMES>(cert, NID_subject_alt_name, &critical);
+  auto* san = testing::certificate_extension<GENERAL_NAMES>(cert, NID_subject_alt_name, &critical);
   ASSERT_NE(san, nullptr);
   ASSERT_EQ(sk_GENERAL_NAME_num(san), 2);
   EXPECT_EQ(text_of(sk_GENERAL_NAME_value(san, 0)->d.uniformResourceIdentifier),
@@ -224,13 +225,13 @@ TEST_F(X509ClientCertificateTest, WhatTheCsrAsksForIsIgnored) {
   // From the openssl command line: CN=root, O=Evil Corp, CA:TRUE, keyCertSign, serverAuth and
   // codeSigning, DNS/URI/email SANs.
   const std::string greedy =
-      test::read_text(std::filesystem::path(JIT_TEST_DATA_DIR) / "x509_csr_p384_greedy.pem");
+      testing::read_text(std::filesystem::path(JIT_TEST_DATA_DIR) / "x509_csr_p384_greedy.pem");
   auto from_tool = issue(greedy, profile(), now - seconds(60), now + hours(1));
   ASSERT_TRUE(from_tool) << from_tool.error().message();
-  expect_only_profile(test::parse_certificate(from_tool->der).get());
+  expect_only_profile(testing::parse_certificate(from_tool->der).get());
 
-  EvpPkeyPtr key = test::generate(KeyAlgorithm::ecdsa_p256);
-  test::CsrOptions options;
+  EvpPkeyPtr key = testing::generate(KeyAlgorithm::ecdsa_p256);
+  testing::CsrOptions options;
   options.subject_common_name = "admin";
   options.extensions = {
       {NID_basic_constraints, "critical,CA:TRUE,pathlen:5"},
@@ -238,16 +239,16 @@ TEST_F(X509ClientCertificateTest, WhatTheCsrAsksForIsIgnored) {
       {NID_key_usage, "critical,keyCertSign"},
       {NID_ext_key_usage, "serverAuth"}};
   auto in_process =
-      issue(test::make_csr_pem(key.get(), options), profile(), now - seconds(60), now + hours(1));
+      issue(testing::make_csr_pem(key.get(), options), profile(), now - seconds(60), now + hours(1));
   ASSERT_TRUE(in_process);
-  expect_only_profile(test::parse_certificate(in_process->der).get());
+  expect_only_profile(testing::parse_certificate(in_process->der).get());
 }
 
 TEST_F(X509ClientCertificateTest, OptionalSanAndDistributionPointAreLeftOutWhenEmpty) {
-  EvpPkeyPtr key = test::generate(KeyAlgorithm::ed25519);
-  test::CsrOptions options;
+  EvpPkeyPtr key = testing::generate(KeyAlgorithm::ed25519);
+  testing::CsrOptions options;
   options.md = nullptr;
-  const std::string csr = test::make_csr_pem(key.get(), options);
+  const std::string csr = testing::make_csr_pem(key.get(), options);
   const Clock::time_point now = Clock::now();
   X509ClientProfile bare = profile();
   bare.san_uri.clear();
@@ -255,12 +256,12 @@ TEST_F(X509ClientCertificateTest, OptionalSanAndDistributionPointAreLeftOutWhenE
   bare.crl_distribution_url.clear();
   auto issued = issue(csr, bare, now, now + minutes(5));
   ASSERT_TRUE(issued);
-  X509Ptr cert = test::parse_certificate(issued->der);
+  X509Ptr cert = testing::parse_certificate(issued->der);
   EXPECT_EQ(X509_get_ext_count(cert.get()), 5);
   EXPECT_LT(X509_get_ext_by_NID(cert.get(), NID_subject_alt_name, -1), 0);
   EXPECT_LT(X509_get_ext_by_NID(cert.get(), NID_crl_distribution_points, -1), 0);
-  EXPECT_EQ(test::verify_with_openssl(cert.get(), issuer().certificate(),
-                                      hierarchy_->root_certificate(), {}, now),
+  EXPECT_EQ(testing::verify_with_openssl(cert.get(), issuer().certificate(),
+                                         hierarchy_->root_certificate(), {}, now),
             X509_V_OK);
 
   X509ClientProfile uri_only = profile();
@@ -268,17 +269,17 @@ TEST_F(X509ClientCertificateTest, OptionalSanAndDistributionPointAreLeftOutWhenE
   auto with_uri = issue(csr, uri_only, now, now + minutes(5));
   ASSERT_TRUE(with_uri);
   int critical = -1;
-  X509Ptr uri_cert = test::parse_certificate(with_uri->der);
-  auto* san =
-      test::certificate_extension<GENERAL_NAMES>(uri_cert.get(), NID_subject_alt_name, &critical);
+  X509Ptr uri_cert = testing::parse_certificate(with_uri->der);
+  auto* san = testing::certificate_extension<GENERAL_NAMES>(uri_cert.get(), NID_subject_alt_name,
+                                                            &critical);
   ASSERT_NE(san, nullptr);
   EXPECT_EQ(sk_GENERAL_NAME_num(san), 1);
   GENERAL_NAMES_free(san);
 }
 
 TEST_F(X509ClientCertificateTest, ValidityRules) {
-  EvpPkeyPtr key = test::generate(KeyAlgorithm::ecdsa_p256);
-  auto csr = parse_and_verify_csr(test::make_csr_pem(key.get()));
+  EvpPkeyPtr key = testing::generate(KeyAlgorithm::ecdsa_p256);
+  auto csr = parse_and_verify_csr(testing::make_csr_pem(key.get()));
   ASSERT_TRUE(csr);
   auto serial = random_serial();
   const Clock::time_point now = floor<seconds>(Clock::now());
@@ -302,8 +303,8 @@ TEST_F(X509ClientCertificateTest, ValidityRules) {
 }
 
 TEST_F(X509ClientCertificateTest, ProfileTextRules) {
-  EvpPkeyPtr key = test::generate(KeyAlgorithm::ecdsa_p256);
-  const std::string csr = test::make_csr_pem(key.get());
+  EvpPkeyPtr key = testing::generate(KeyAlgorithm::ecdsa_p256);
+  const std::string csr = testing::make_csr_pem(key.get());
   const Clock::time_point now = Clock::now();
   std::vector<std::pair<std::string, X509ClientProfile>> refused;
   const auto with = [&](const std::string& what, auto change) {
@@ -340,8 +341,9 @@ TEST_F(X509ClientCertificateTest, ProfileTextRules) {
   unicode.organizational_unit = std::string(64, 'o');
   auto issued = issue(csr, unicode, now - seconds(60), now + hours(1));
   ASSERT_TRUE(issued);
-  X509Ptr cert = test::parse_certificate(issued->der);
-  EXPECT_EQ(test::name_entry(X509_get_subject_name(cert.get()), NID_commonName), "Zoë Ünal 山田");
+  X509Ptr cert = testing::parse_certificate(issued->der);
+  EXPECT_EQ(testing::name_entry(X509_get_subject_name(cert.get()), NID_commonName),
+            "Zoë Ünal 山田");
 }
 
 TEST_F(X509ClientCertificateTest, BadCsrErrorsPassThrough) {
@@ -356,8 +358,8 @@ TEST_F(X509ClientCertificateTest, IssuesFromSeveralThreadsAtOnce) {
   constexpr int kPerThread = 50;
   std::vector<VerifiedCsr> csrs;
   for (int i = 0; i < kThreads; ++i) {
-    EvpPkeyPtr key = test::generate(KeyAlgorithm::ecdsa_p256);
-    csrs.push_back(*parse_and_verify_csr(test::make_csr_pem(key.get())));
+    EvpPkeyPtr key = testing::generate(KeyAlgorithm::ecdsa_p256);
+    csrs.push_back(*parse_and_verify_csr(testing::make_csr_pem(key.get())));
   }
   const Clock::time_point now = Clock::now();
   std::vector<std::vector<Bytes>> results(kThreads);
@@ -383,7 +385,7 @@ TEST_F(X509ClientCertificateTest, IssuesFromSeveralThreadsAtOnce) {
   std::set<Bytes> distinct;
   for (const auto& list : results) {
     for (const Bytes& der : list) {
-      X509Ptr cert = test::parse_certificate(der);
+      X509Ptr cert = testing::parse_certificate(der);
       EXPECT_EQ(X509_verify(cert.get(), X509_get0_pubkey(issuer().certificate())), 1);
       distinct.insert(der);
     }

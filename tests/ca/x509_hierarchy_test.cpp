@@ -1,7 +1,7 @@
 #include "ca/x509_hierarchy.hpp"
 
 #include "ca/x509_client_certificate.hpp"
-#include "support/x509_test_support.hpp"
+#include "tests/support/x509_test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@ namespace jit::ca {
 namespace {
 
 using namespace std::chrono;
-using test::Clock;
+using testing::Clock;
 
 X509CaHierarchy make(KeyAlgorithm algorithm = KeyAlgorithm::ecdsa_p256,
                      Clock::time_point now = Clock::now()) {
@@ -19,7 +19,7 @@ X509CaHierarchy make(KeyAlgorithm algorithm = KeyAlgorithm::ecdsa_p256,
   return std::move(*hierarchy);
 }
 
-X509HierarchyFiles files_in(const test::TempDir& dir, bool with_root_key = true) {
+X509HierarchyFiles files_in(const testing::TempDir& dir, bool with_root_key = true) {
   return {dir / "root.pem", with_root_key ? dir / "root.key" : std::filesystem::path(),
           dir / "issuing.pem", dir / "issuing.key"};
 }
@@ -36,7 +36,7 @@ void expect_ca_extensions(const X509* cert, bool intermediate) {
   X509* x = const_cast<X509*>(cert);
   int critical = -1;
   auto* basic =
-      test::certificate_extension<BASIC_CONSTRAINTS>(cert, NID_basic_constraints, &critical);
+      testing::certificate_extension<BASIC_CONSTRAINTS>(cert, NID_basic_constraints, &critical);
   ASSERT_NE(basic, nullptr);
   EXPECT_EQ(critical, 1);
   EXPECT_NE(basic->ca, 0);
@@ -47,7 +47,7 @@ void expect_ca_extensions(const X509* cert, bool intermediate) {
     EXPECT_EQ(basic->pathlen, nullptr);
   }
   BASIC_CONSTRAINTS_free(basic);
-  auto* usage = test::certificate_extension<ASN1_BIT_STRING>(cert, NID_key_usage, &critical);
+  auto* usage = testing::certificate_extension<ASN1_BIT_STRING>(cert, NID_key_usage, &critical);
   ASSERT_NE(usage, nullptr);
   EXPECT_EQ(critical, 1);
   ASN1_BIT_STRING_free(usage);
@@ -67,10 +67,12 @@ TEST(X509Hierarchy, DevHierarchyForEachAlgorithm) {
     EXPECT_EQ(hierarchy.issuing().key_algorithm(), algorithm);
     expect_ca_extensions(root, false);
     expect_ca_extensions(issuing, true);
-    EXPECT_EQ(test::name_entry(X509_get_subject_name(root), NID_commonName), "jitbroker root CA");
-    EXPECT_EQ(test::name_entry(X509_get_subject_name(issuing), NID_commonName),
+    EXPECT_EQ(testing::name_entry(X509_get_subject_name(root), NID_commonName),
+              "jitbroker root CA");
+    EXPECT_EQ(testing::name_entry(X509_get_subject_name(issuing), NID_commonName),
               "jitbroker issuing CA");
-    EXPECT_EQ(test::name_entry(X509_get_subject_name(issuing), NID_organizationName), "jitbroker");
+    EXPECT_EQ(testing::name_entry(X509_get_subject_name(issuing), NID_organizationName),
+              "jitbroker");
     EXPECT_EQ(X509_NAME_cmp(X509_get_issuer_name(issuing), X509_get_subject_name(root)), 0);
     EXPECT_EQ(X509_verify(const_cast<X509*>(root), X509_get0_pubkey(root)), 1);
     EXPECT_EQ(X509_verify(const_cast<X509*>(issuing), X509_get0_pubkey(root)), 1);
@@ -78,7 +80,7 @@ TEST(X509Hierarchy, DevHierarchyForEachAlgorithm) {
     EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_get0_notBefore(root), Clock::to_time_t(now - hours(1))), 0);
     EXPECT_EQ(hierarchy.issuing().not_after(), now - hours(1) + hours(24 * 365 * 2));
     EXPECT_EQ(hierarchy.chain_pem(), hierarchy.issuing().certificate_pem() + hierarchy.root_pem());
-    EXPECT_EQ(der_of(test::parse_certificate_pem(hierarchy.root_pem()).get()), der_of(root));
+    EXPECT_EQ(der_of(testing::parse_certificate_pem(hierarchy.root_pem()).get()), der_of(root));
   }
 }
 
@@ -101,7 +103,7 @@ TEST(X509Hierarchy, DevHierarchyRefusesBadNamesAndValidity) {
 }
 
 TEST(X509Hierarchy, SavesAndLoadsWithEncryptedKeys) {
-  test::TempDir dir;
+  testing::TempDir dir;
   X509CaHierarchy created = make();
   ASSERT_TRUE(created.save(files_in(dir), "correct horse"));
   struct stat info {};
@@ -109,7 +111,8 @@ TEST(X509Hierarchy, SavesAndLoadsWithEncryptedKeys) {
   EXPECT_EQ(info.st_mode & 0777, 0600u);
   ASSERT_EQ(::stat((dir / "root.pem").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0644u);
-  EXPECT_NE(test::read_text(dir / "issuing.key").find("ENCRYPTED PRIVATE KEY"), std::string::npos);
+  EXPECT_NE(testing::read_text(dir / "issuing.key").find("ENCRYPTED PRIVATE KEY"),
+            std::string::npos);
 
   auto loaded = load_hierarchy(files_in(dir), "correct horse", Clock::now());
   ASSERT_TRUE(loaded) << loaded.error().message();
@@ -122,13 +125,13 @@ TEST(X509Hierarchy, SavesAndLoadsWithEncryptedKeys) {
   ASSERT_TRUE(offline);
   EXPECT_EQ(offline->root(), nullptr);
   EXPECT_EQ(offline->chain_pem(), created.chain_pem());
-  test::TempDir other;
+  testing::TempDir other;
   EXPECT_EQ(offline->save(files_in(other), std::nullopt).error(), CaErrc::invalid_argument);
   EXPECT_TRUE(offline->save(files_in(other, false), std::nullopt));
 }
 
 TEST(X509Hierarchy, WrongOrMissingPassphraseIsKeyUnavailable) {
-  test::TempDir dir;
+  testing::TempDir dir;
   ASSERT_TRUE(make().save(files_in(dir), "correct horse"));
   EXPECT_EQ(load_hierarchy(files_in(dir), "wrong horse", Clock::now()).error(),
             CaErrc::key_unavailable);
@@ -137,8 +140,8 @@ TEST(X509Hierarchy, WrongOrMissingPassphraseIsKeyUnavailable) {
 }
 
 TEST(X509Hierarchy, MismatchedKeysAndCertificatesAreRefused) {
-  test::TempDir a_dir;
-  test::TempDir b_dir;
+  testing::TempDir a_dir;
+  testing::TempDir b_dir;
   ASSERT_TRUE(make().save(files_in(a_dir), std::nullopt));
   ASSERT_TRUE(make().save(files_in(b_dir), std::nullopt));
   const auto refused = [&](X509HierarchyFiles files, CaErrc expected, const char* what) {
@@ -169,19 +172,19 @@ TEST(X509Hierarchy, MismatchedKeysAndCertificatesAreRefused) {
   files.root_certificate = a_dir / "missing.pem";
   refused(files, CaErrc::key_unavailable, "missing certificate file");
 
-  test::write_text(a_dir / "chain.pem",
-                   test::read_text(a_dir / "issuing.pem") + test::read_text(a_dir / "root.pem"));
+  testing::write_text(a_dir / "chain.pem", testing::read_text(a_dir / "issuing.pem") +
+                                               testing::read_text(a_dir / "root.pem"));
   files = files_in(a_dir);
   files.issuing_certificate = a_dir / "chain.pem";
   refused(files, CaErrc::malformed, "two certificates in one file");
-  test::write_text(a_dir / "garbage.pem",
-                   "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n");
+  testing::write_text(a_dir / "garbage.pem",
+                      "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n");
   files.issuing_certificate = a_dir / "garbage.pem";
   refused(files, CaErrc::malformed, "not a certificate");
 }
 
 TEST(X509Hierarchy, CertificatesMustBeValidAtLoadTime) {
-  test::TempDir dir;
+  testing::TempDir dir;
   ASSERT_TRUE(make().save(files_in(dir), std::nullopt));
   EXPECT_EQ(load_hierarchy(files_in(dir), std::nullopt, Clock::now() + hours(24 * 365 * 3)).error(),
             CaErrc::invalid_argument);
@@ -191,8 +194,8 @@ TEST(X509Hierarchy, CertificatesMustBeValidAtLoadTime) {
 
 TEST(X509CertificateAuthority, RefusesNonCaCertificatesAndForeignKeys) {
   X509CaHierarchy hierarchy = make();
-  EvpPkeyPtr leaf_key = test::generate(KeyAlgorithm::ecdsa_p256);
-  auto csr = parse_and_verify_csr(test::make_csr_pem(leaf_key.get()));
+  EvpPkeyPtr leaf_key = testing::generate(KeyAlgorithm::ecdsa_p256);
+  auto csr = parse_and_verify_csr(testing::make_csr_pem(leaf_key.get()));
   auto serial = random_serial();
   X509ClientProfile profile{"alice", "role", "", std::nullopt, "", ""};
   const Clock::time_point now = Clock::now();
@@ -200,12 +203,12 @@ TEST(X509CertificateAuthority, RefusesNonCaCertificatesAndForeignKeys) {
       issue_client_certificate(hierarchy.issuing(), *csr, profile, *serial, now, now + hours(1));
   ASSERT_TRUE(leaf);
   auto as_ca =
-      X509CertificateAuthority::create(std::move(leaf_key), test::parse_certificate(leaf->der));
+      X509CertificateAuthority::create(std::move(leaf_key), testing::parse_certificate(leaf->der));
   ASSERT_FALSE(as_ca);
   EXPECT_EQ(as_ca.error(), CaErrc::invalid_argument);
 
   X509Ptr root_copy(X509_dup(hierarchy.root_certificate()));
-  auto foreign = X509CertificateAuthority::create(test::generate(KeyAlgorithm::ecdsa_p256),
+  auto foreign = X509CertificateAuthority::create(testing::generate(KeyAlgorithm::ecdsa_p256),
                                                   std::move(root_copy));
   ASSERT_FALSE(foreign);
   EXPECT_EQ(foreign.error(), CaErrc::invalid_argument);

@@ -12,7 +12,7 @@
 #include "ca/x509_client_certificate.hpp"
 #include "ca/x509_hierarchy.hpp"
 #include "support/x509_process.hpp"
-#include "support/x509_test_support.hpp"
+#include "tests/support/x509_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,7 +22,7 @@ namespace jit::ca {
 namespace {
 
 using namespace std::chrono;
-using test::Clock;
+using testing::Clock;
 
 constexpr const char* kNginx = "/usr/sbin/nginx";
 
@@ -76,14 +76,14 @@ class NginxMtlsTest : public ::testing::Test {
     hierarchy_.emplace(std::move(*hierarchy));
     std::filesystem::create_directories(dir_ / "tmp");
     std::filesystem::create_directories(dir_ / "logs");
-    test::write_text(dir_ / "root.pem", hierarchy_->root_pem());
-    test::write_text(dir_ / "client-ca.pem", hierarchy_->chain_pem());
-    EvpPkeyPtr server_key = test::generate(KeyAlgorithm::ecdsa_p256);
+    testing::write_text(dir_ / "root.pem", hierarchy_->root_pem());
+    testing::write_text(dir_ / "client-ca.pem", hierarchy_->chain_pem());
+    EvpPkeyPtr server_key = testing::generate(KeyAlgorithm::ecdsa_p256);
     X509Ptr server =
-        test::issue_test_server_certificate(hierarchy_->issuing(), server_key.get(), now_);
-    test::write_text(dir_ / "server-chain.pem",
-                     test::certificate_pem(server.get()) + hierarchy_->issuing().certificate_pem());
-    test::write_text(dir_ / "server.key", *private_key_to_pem(server_key.get(), std::nullopt));
+        testing::issue_test_server_certificate(hierarchy_->issuing(), server_key.get(), now_);
+    testing::write_text(dir_ / "server-chain.pem", testing::certificate_pem(server.get()) +
+                                                       hierarchy_->issuing().certificate_pem());
+    testing::write_text(dir_ / "server.key", *private_key_to_pem(server_key.get(), std::nullopt));
     auto root_crl = build_crl(*hierarchy_->root(), {}, 1, now_, now_ + hours(24), now_);
     ASSERT_TRUE(root_crl);
     root_crl_pem_ = root_crl->pem;
@@ -99,36 +99,37 @@ class NginxMtlsTest : public ::testing::Test {
     }
     auto crl = build_crl(hierarchy_->issuing(), entries, number, now_, now_ + minutes(5), now_);
     ASSERT_TRUE(crl);
-    test::write_text(dir_ / "crl.pem", crl->pem + (with_root_crl ? root_crl_pem_ : std::string()));
+    testing::write_text(dir_ / "crl.pem",
+                        crl->pem + (with_root_crl ? root_crl_pem_ : std::string()));
   }
 
   void start_nginx(int verify_depth = 2) {
     for (int attempt = 0; attempt < 5; ++attempt) {
-      port_ = test::free_loopback_port();
+      port_ = testing::free_loopback_port();
       const std::string d = dir_.path().string();
       std::string config = kNginxConfig;
       replace_all(config, "@DIR@", d);
       replace_all(config, "@PORT@", std::to_string(port_));
       replace_all(config, "@DEPTH@", std::to_string(verify_depth));
-      test::write_text(dir_ / "nginx.conf", config);
-      nginx_ = std::make_unique<test::ChildProcess>(
+      testing::write_text(dir_ / "nginx.conf", config);
+      nginx_ = std::make_unique<testing::ServerProcess>(
           std::vector<std::string>{kNginx, "-p", d, "-c", d + "/nginx.conf", "-e",
                                    d + "/logs/error.log"},
           dir_ / "logs" / "nginx.out");
       ASSERT_TRUE(nginx_->started());
-      if (test::wait_for_loopback_port(port_, *nginx_, seconds(10))) return;
+      if (testing::wait_for_loopback_port(port_, *nginx_, seconds(10))) return;
       nginx_->stop();  // most likely the port was taken in between: try another
     }
     FAIL() << "nginx did not start:\n"
-           << test::read_text(dir_ / "logs" / "error.log")
-           << test::read_text(dir_ / "logs" / "nginx.out");
+           << testing::read_text(dir_ / "logs" / "error.log")
+           << testing::read_text(dir_ / "logs" / "nginx.out");
   }
 
   void stop_nginx() {
     if (nginx_) nginx_->stop();
   }
 
-  HttpAnswer get(const test::ClientFiles* client) const {
+  HttpAnswer get(const testing::ClientFiles* client) const {
     std::vector<std::string> argv = {"curl", "-sS",           "--max-time",
                                      "10",   "--cacert",      (dir_ / "root.pem").string(),
                                      "-w",   "\n%{http_code}"};
@@ -137,7 +138,7 @@ class NginxMtlsTest : public ::testing::Test {
                   {"--cert", client->certificate.string(), "--key", client->key.string()});
     }
     argv.push_back("https://127.0.0.1:" + std::to_string(port_) + "/");
-    const auto result = test::run_command(argv);
+    const auto result = testing::run_command(argv);
     HttpAnswer answer;
     answer.raw = result.output;
     const std::size_t last = result.output.rfind('\n');
@@ -148,19 +149,19 @@ class NginxMtlsTest : public ::testing::Test {
     return answer;
   }
 
-  std::string error_log() const { return test::read_text(dir_ / "logs" / "error.log"); }
+  std::string error_log() const { return testing::read_text(dir_ / "logs" / "error.log"); }
 
   Clock::time_point now_ = Clock::now();
-  test::TempDir dir_;
+  testing::TempDir dir_;
   std::optional<X509CaHierarchy> hierarchy_;
   std::string root_crl_pem_;
   int port_ = 0;
-  std::unique_ptr<test::ChildProcess> nginx_;  // declared last: stopped before dir_ is removed
+  std::unique_ptr<testing::ServerProcess> nginx_;  // declared last: stopped before dir_ is removed
 };
 
 TEST_F(NginxMtlsTest, OurCertificateGets200WithItsDistinguishedName) {
-  const auto alice =
-      test::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_, now_ + hours(1));
+  const auto alice = testing::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_,
+                                                 now_ + hours(1));
   write_crl({}, 1);
   start_nginx();
   const HttpAnswer answer = get(&alice);
@@ -175,12 +176,12 @@ TEST_F(NginxMtlsTest, OurCertificateGets200WithItsDistinguishedName) {
 
 TEST_F(NginxMtlsTest, ExpiredAndForeignCertificatesAreRefused) {
   // Valid from the CA's notBefore (an hour ago) until 30 minutes ago.
-  const auto expired = test::issue_client_files(hierarchy_->issuing(), dir_.path(), "expired",
-                                                now_ - hours(2), now_ - minutes(30));
+  const auto expired = testing::issue_client_files(hierarchy_->issuing(), dir_.path(), "expired",
+                                                   now_ - hours(2), now_ - minutes(30));
   auto foreign_hierarchy = create_dev_hierarchy(KeyAlgorithm::ecdsa_p256, {}, {}, now_);
   ASSERT_TRUE(foreign_hierarchy);
-  const auto foreign = test::issue_client_files(foreign_hierarchy->issuing(), dir_.path(),
-                                                "foreign", now_, now_ + hours(1));
+  const auto foreign = testing::issue_client_files(foreign_hierarchy->issuing(), dir_.path(),
+                                                   "foreign", now_, now_ + hours(1));
   write_crl({}, 1);
   start_nginx();
 
@@ -201,10 +202,10 @@ TEST_F(NginxMtlsTest, ExpiredAndForeignCertificatesAreRefused) {
 }
 
 TEST_F(NginxMtlsTest, RevokedCertificateIsRefusedOnceNginxHasTheNewCrl) {
-  const auto alice =
-      test::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_, now_ + hours(1));
+  const auto alice = testing::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_,
+                                                 now_ + hours(1));
   const auto bob =
-      test::issue_client_files(hierarchy_->issuing(), dir_.path(), "bob", now_, now_ + hours(1));
+      testing::issue_client_files(hierarchy_->issuing(), dir_.path(), "bob", now_, now_ + hours(1));
   write_crl({}, 1);
   start_nginx();
   EXPECT_EQ(get(&alice).status, 200);
@@ -224,8 +225,8 @@ TEST_F(NginxMtlsTest, RevokedCertificateIsRefusedOnceNginxHasTheNewCrl) {
 }
 
 TEST_F(NginxMtlsTest, IssuingCaCrlAloneIsNotEnoughForNginx) {
-  const auto alice =
-      test::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_, now_ + hours(1));
+  const auto alice = testing::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_,
+                                                 now_ + hours(1));
   for (int depth : {1, 2}) {
     write_crl({}, 1, /*with_root_crl=*/false);
     start_nginx(depth);

@@ -5,7 +5,7 @@
 #include "ca/ocsp_responder.hpp"
 #include "ca/x509_client_certificate.hpp"
 #include "ca/x509_hierarchy.hpp"
-#include "support/x509_test_support.hpp"
+#include "tests/support/x509_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,8 +13,8 @@ namespace jit::ca {
 namespace {
 
 using namespace std::chrono;
-using test::Clock;
-using test::run_command;
+using testing::Clock;
+using testing::run_command;
 
 class OpensslToolsTest : public ::testing::TestWithParam<KeyAlgorithm> {
  protected:
@@ -22,13 +22,14 @@ class OpensslToolsTest : public ::testing::TestWithParam<KeyAlgorithm> {
     auto hierarchy = create_dev_hierarchy(GetParam(), {}, {}, now_);
     ASSERT_TRUE(hierarchy);
     hierarchy_.emplace(std::move(*hierarchy));
-    test::write_text(dir_ / "root.pem", hierarchy_->root_pem());
-    test::write_text(dir_ / "intermediate.pem", hierarchy_->issuing().certificate_pem());
+    testing::write_text(dir_ / "root.pem", hierarchy_->root_pem());
+    testing::write_text(dir_ / "intermediate.pem", hierarchy_->issuing().certificate_pem());
   }
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-  test::CommandResult verify(const std::string& leaf, std::vector<std::string> extra = {}) const {
+  testing::CommandResult verify(const std::string& leaf,
+                                std::vector<std::string> extra = {}) const {
     std::vector<std::string> argv = {"openssl",        "verify",     "-CAfile",
                                      path("root.pem"), "-untrusted", path("intermediate.pem"),
                                      "-purpose",       "sslclient",  "-x509_strict"};
@@ -38,13 +39,13 @@ class OpensslToolsTest : public ::testing::TestWithParam<KeyAlgorithm> {
   }
 
   Clock::time_point now_ = Clock::now();
-  test::TempDir dir_;
+  testing::TempDir dir_;
   std::optional<X509CaHierarchy> hierarchy_;
 };
 
 TEST_P(OpensslToolsTest, VerifyAcceptsOurClientCertificatesForClientAuthOnly) {
-  const auto alice =
-      test::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_, now_ + hours(1));
+  const auto alice = testing::issue_client_files(hierarchy_->issuing(), dir_.path(), "alice", now_,
+                                                 now_ + hours(1));
   auto accepted = verify(alice.certificate.string());
   EXPECT_EQ(accepted.exit_code, 0) << accepted.output;
   EXPECT_NE(accepted.output.find("alice.pem: OK"), std::string::npos) << accepted.output;
@@ -58,7 +59,7 @@ TEST_P(OpensslToolsTest, VerifyAcceptsOurClientCertificatesForClientAuthOnly) {
 
   // A CSR made by the openssl command line that asks for CA:TRUE and more gets our profile only.
   const std::string greedy =
-      test::read_text(std::filesystem::path(JIT_TEST_DATA_DIR) / "x509_csr_p384_greedy.pem");
+      testing::read_text(std::filesystem::path(JIT_TEST_DATA_DIR) / "x509_csr_p384_greedy.pem");
   const X509ClientProfile profile{"alice",
                                   "prod-db-read",
                                   "spiffe://corp.example/user/alice/role/prod-db-read",
@@ -69,7 +70,7 @@ TEST_P(OpensslToolsTest, VerifyAcceptsOurClientCertificatesForClientAuthOnly) {
       issue_client_certificate_from_csr(hierarchy_->issuing(), greedy, profile, *random_serial(),
                                         now_ - seconds(60), now_ + minutes(30));
   ASSERT_TRUE(issued);
-  test::write_text(dir_ / "greedy.pem", issued->pem);
+  testing::write_text(dir_ / "greedy.pem", issued->pem);
   EXPECT_EQ(verify(path("greedy.pem")).exit_code, 0);
   auto text = run_command({"openssl", "x509", "-in", path("greedy.pem"), "-noout", "-text"});
   ASSERT_EQ(text.exit_code, 0) << text.output;
@@ -90,18 +91,18 @@ TEST_P(OpensslToolsTest, VerifyAcceptsOurClientCertificatesForClientAuthOnly) {
 }
 
 TEST_P(OpensslToolsTest, VerifyWithOurCrlsRejectsRevokedAndAcceptsOthers) {
-  const auto revoked = test::issue_client_files(hierarchy_->issuing(), dir_.path(), "revoked", now_,
+  const auto revoked = testing::issue_client_files(hierarchy_->issuing(), dir_.path(), "revoked",
+                                                   now_, now_ + hours(1));
+  const auto kept = testing::issue_client_files(hierarchy_->issuing(), dir_.path(), "kept", now_,
                                                 now_ + hours(1));
-  const auto kept =
-      test::issue_client_files(hierarchy_->issuing(), dir_.path(), "kept", now_, now_ + hours(1));
   auto crl = build_crl(hierarchy_->issuing(),
                        std::vector<CrlEntry>{{*X509Serial::from_hex(revoked.serial_hex), now_,
                                               CrlReason::key_compromise, now_ + hours(1)}},
                        17, now_, now_ + minutes(5), now_);
   auto root_crl = build_crl(*hierarchy_->root(), {}, 1, now_, now_ + hours(24), now_);
   ASSERT_TRUE(crl && root_crl);
-  test::write_text(dir_ / "crl.pem", crl->pem);
-  test::write_text(dir_ / "root-crl.pem", root_crl->pem);
+  testing::write_text(dir_ / "crl.pem", crl->pem);
+  testing::write_text(dir_ / "root-crl.pem", root_crl->pem);
 
   // -crl_check: the leaf against the issuing CA's CRL.
   auto rejected = verify(revoked.certificate.string(), {"-crl_check", "-CRLfile", path("crl.pem")});
@@ -140,10 +141,10 @@ TEST_P(OpensslToolsTest, VerifyWithOurCrlsRejectsRevokedAndAcceptsOthers) {
 }
 
 TEST_P(OpensslToolsTest, OpensslOcspClientAcceptsOurResponses) {
-  const auto good =
-      test::issue_client_files(hierarchy_->issuing(), dir_.path(), "good", now_, now_ + hours(1));
-  const auto revoked = test::issue_client_files(hierarchy_->issuing(), dir_.path(), "revoked", now_,
+  const auto good = testing::issue_client_files(hierarchy_->issuing(), dir_.path(), "good", now_,
                                                 now_ + hours(1));
+  const auto revoked = testing::issue_client_files(hierarchy_->issuing(), dir_.path(), "revoked",
+                                                   now_, now_ + hours(1));
   const OcspStatusLookup lookup = [&](const X509Serial& serial) {
     if (serial.hex() == good.serial_hex)
       return OcspCertificateStatus{OcspStatus::good, {}, CrlReason::unspecified};
@@ -157,10 +158,10 @@ TEST_P(OpensslToolsTest, OpensslOcspClientAcceptsOurResponses) {
                               good.certificate.string(), "-cert", revoked.certificate.string(),
                               "-reqout", path("request.der")});
   ASSERT_EQ(request.exit_code, 0) << request.output;
-  const std::string request_der = test::read_text(dir_ / "request.der");
+  const std::string request_der = testing::read_text(dir_ / "request.der");
   auto response = ocsp_respond(hierarchy_->issuing(), as_bytes(request_der), lookup, Clock::now());
   ASSERT_TRUE(response);
-  test::write_text(dir_ / "response.der", as_chars(*response));
+  testing::write_text(dir_ / "response.der", as_chars(*response));
   // The nonce round trip is covered by ocsp_responder_test; given -cert, openssl would build a new
   // request with a fresh nonce rather than read -reqin, so it is told not to check one here.
   auto checked =

@@ -10,14 +10,14 @@
 #include <optional>
 #include <string>
 
-namespace jit::config::testing {
+namespace jit::testing {
 
 // Returns the ConfigError `parse` throws; fails the test (and returns nullopt) when it throws
 // nothing.
-inline std::optional<ConfigError> config_error(const std::function<void()>& parse) {
+inline std::optional<config::ConfigError> config_error(const std::function<void()>& parse) {
   try {
     parse();
-  } catch (const ConfigError& e) {
+  } catch (const config::ConfigError& e) {
     return e;
   }
   ADD_FAILURE() << "no ConfigError was thrown";
@@ -33,4 +33,4 @@ inline std::optional<ConfigError> config_error(const std::function<void()>& pars
     EXPECT_EQ((error)->key(), (expected_key)) << (error)->what();                 \
   } while (false)
 
-}  // namespace jit::config::testing
+}  // namespace jit::testing

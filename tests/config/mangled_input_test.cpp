@@ -3,22 +3,18 @@
 // crash), which is what keeps a broken file down to one clear start-up line.
 #include "config/broker_config.hpp"
 #include "config/policy.hpp"
+#include "tests/support/files.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 namespace jit::config {
 namespace {
 
 std::string read_example(const char* name) {
-  std::ifstream in(std::filesystem::path(JIT_SOURCE_DIR) / "examples" / name, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return testing::read_text(std::filesystem::path(JIT_SOURCE_DIR) / "examples" / name);
 }
 
 int line_count(const std::string& text) {

@@ -6,7 +6,6 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -20,12 +19,6 @@ namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
-// Every user's password: 12 characters or more and no user's name (approvals/password_rules.hpp).
-constexpr std::string_view kPassword = "correct horse battery staple";
-
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
 
 // A port free now, for configs that must name it before the broker starts (the WebAuthn origin).
 unsigned short free_port() {
@@ -50,49 +43,24 @@ std::int64_t current_step() {
 
 }  // namespace
 
-std::string broker_binary(const std::string& name) {
-  return std::string(JIT_BUILD_DIR) + "/broker/" + name;
+// The config names the port before the broker starts (the WebAuthn origin may need it).
+testing::BrokerConfig BenchBroker::config_for(const std::string& extra_config_yaml) {
+  const auto port = std::to_string(free_port());
+  testing::BrokerConfig config;
+  config.listen = "127.0.0.1:" + port;
+  config.extra_yaml = replace_all(extra_config_yaml, "{port}", port);
+  return config;
 }
 
-BenchBroker::BenchBroker(BenchBrokerOptions options) {
-  write_text(dir_ / "policy.yaml", options.policy_yaml);
-  const std::string config = (dir_ / "broker.yaml").string();
-  const auto port = std::to_string(free_port());
-  write_text(config, "listen: \"127.0.0.1:" + port +
-                         "\"\ndata_dir: data\npolicy_file: policy.yaml\n"
-                         "tls:\n  dev_tls: true\nca:\n  generate_missing: true\n" +
-                         replace_all(options.extra_config_yaml, "{port}", port));
-  for (const auto& user : options.users) {
-    auto [code, out, err] = testing::ChildProcess::run(
-        {broker_binary("jit-broker"), "--config", config, "user", "enroll", user}, dir_.path(), {},
-        std::string(kPassword) + "\n");
-    const auto start = out.find("secret=");
-    if (code != 0 || start == std::string::npos) {
-      throw std::runtime_error("user enroll " + user + " failed: " + err);
-    }
-    const auto end = out.find('&', start);
-    auto secret = approvals::base32_decode(out.substr(start + 7, end - start - 7));
-    if (!secret) throw std::runtime_error("enroll printed no TOTP secret");
-    secrets_[user] = std::move(*secret);
-  }
-  process_ = std::make_unique<testing::ChildProcess>(
-      std::vector<std::string>{broker_binary("jit-broker"), "--config", config, "serve"},
-      dir_.path());
-  if (!process_->wait_for_output("listening on", 30s)) {
-    throw std::runtime_error("broker did not start: " + process_->err());
-  }
-  const std::string out = process_->out();
-  const auto slash = out.find("/ ", out.find("listening on https://"));
-  const auto colon = out.rfind(':', slash);
-  port_ = static_cast<unsigned short>(std::stoi(out.substr(colon + 1, slash - colon - 1)));
+BenchBroker::BenchBroker(BenchBrokerOptions options)
+    : broker_(options.policy_yaml, config_for(options.extra_config_yaml)) {
+  for (const auto& user : options.users) secrets_[user] = broker_.enroll(user);
+  broker_.start();
 }
 
 BenchBroker::~BenchBroker() {
-  process_->signal(SIGTERM);
-  process_->wait(10s);  // the destructor kills it if it did not stop
+  broker_.stop(10s);  // killed if it did not stop
 }
-
-std::filesystem::path BenchBroker::ca_file() const { return dir_ / "data/tls/server.crt"; }
 
 std::string BenchBroker::totp(const std::string& user) {
   auto step = std::max(current_step(), last_step_[user] + 1);
@@ -106,7 +74,7 @@ std::string BenchBroker::totp(const std::string& user) {
 
 std::string BenchBroker::login(const std::string& user) {
   json::object body{{"user", user},
-                    {"password", std::string(kPassword)},
+                    {"password", std::string(testing::kTestPassword)},
                     {"mfa", json::object{{"totp", totp(user)}}}};
   auto answer = call(boost::beast::http::verb::post, "/v1/login", "", &body, 200);
   return std::string(answer.at("token").as_string());
@@ -117,7 +85,7 @@ json::value BenchBroker::call(boost::beast::http::verb method, const std::string
                               unsigned expected) {
   broker::ClientRequest request;
   request.method = method;
-  request.url = *broker::parse_url("https://localhost:" + std::to_string(port_) + target);
+  request.url = *broker::parse_url("https://localhost:" + std::to_string(port()) + target);
   if (body != nullptr) request.body = json::serialize(*body);
   if (!token.empty()) request.headers.push_back({"Authorization", "Bearer " + token});
   auto answer = broker::fetch({ca_file()}, request);
@@ -130,7 +98,7 @@ json::value BenchBroker::call(boost::beast::http::verb method, const std::string
 }
 
 std::int64_t BenchBroker::proc_status_kib(const char* field) const {
-  std::ifstream status("/proc/" + std::to_string(process_->pid()) + "/status");
+  std::ifstream status("/proc/" + std::to_string(pid()) + "/status");
   std::string line;
   const std::string prefix = std::string(field) + ":";
   while (std::getline(status, line)) {
@@ -140,7 +108,7 @@ std::int64_t BenchBroker::proc_status_kib(const char* field) const {
 }
 
 std::int64_t BenchBroker::cpu_us() const {
-  std::ifstream stat("/proc/" + std::to_string(process_->pid()) + "/stat");
+  std::ifstream stat("/proc/" + std::to_string(pid()) + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   // Fields after the command name (which may hold spaces) start after the last ')'.
   std::istringstream fields(text.substr(text.rfind(')') + 2));

@@ -1,13 +1,13 @@
-// A real `jit-broker serve` process for benchmarks, as an operator would run it: a temporary data
-// folder on disk (SQLite with synchronous writes), a dev CA generated at start, a policy of bench
-// users, users enrolled with `jit-broker user enroll` and signed in with password + TOTP over
-// HTTPS. Setup calls go through the broker's own HTTP client, one connection each.
+// A real `jit-broker serve` process for benchmarks, as an operator would run it (the tests'
+// BrokerProcess harness): a temporary data folder on disk (SQLite with synchronous writes), a dev
+// CA generated at start, a policy of bench users, users enrolled with `jit-broker user enroll` and
+// signed in with password + TOTP over HTTPS. Setup calls go through the broker's own HTTP client,
+// one connection each.
 #pragma once
 
 #include "broker/client/http_client.hpp"
 #include "ca/bytes.hpp"
-#include "tests/broker/support/child_process.hpp"
-#include "tests/broker/support/temp_dir.hpp"
+#include "tests/support/broker_process.hpp"
 
 #include <boost/json.hpp>
 
@@ -21,7 +21,7 @@ namespace jit::bench {
 
 struct BenchBrokerOptions {
   std::string policy_yaml;         // groups/roles; every member listed is enrolled
-  std::vector<std::string> users;  // users to enroll (password "pw-<user>")
+  std::vector<std::string> users;  // users to enroll (password testing::kTestPassword)
   std::string extra_config_yaml;   // appended to broker.yaml (mfa, http, limits...)
 };
 
@@ -33,10 +33,10 @@ class BenchBroker {
   BenchBroker(const BenchBroker&) = delete;
   BenchBroker& operator=(const BenchBroker&) = delete;
 
-  unsigned short port() const { return port_; }
-  pid_t pid() const { return process_->pid(); }
-  std::filesystem::path ca_file() const;
-  const std::filesystem::path& dir() const { return dir_.path(); }
+  unsigned short port() const { return broker_.port(); }
+  pid_t pid() const { return broker_.process().pid(); }
+  std::filesystem::path ca_file() const { return broker_.ca_file(); }
+  const std::filesystem::path& dir() const { return broker_.dir(); }
 
   // A TOTP code the user has not used yet (single use per 30 s step; the broker also accepts the
   // next step, so this waits only when a user needs a third code within one step).
@@ -55,16 +55,12 @@ class BenchBroker {
   std::int64_t cpu_us() const;
 
  private:
+  static testing::BrokerConfig config_for(const std::string& extra_config_yaml);
   std::int64_t proc_status_kib(const char* field) const;
 
-  testing::TempDir dir_;
-  std::unique_ptr<testing::ChildProcess> process_;
-  unsigned short port_ = 0;
+  testing::BrokerProcess broker_;
   std::map<std::string, ca::Bytes> secrets_;
   std::map<std::string, std::int64_t> last_step_;
 };
-
-// The path of a binary of this build (JIT_BUILD_DIR/broker/<name>).
-std::string broker_binary(const std::string& name);
 
 }  // namespace jit::bench

@@ -4,7 +4,7 @@
 
 #include "broker/auth/derived_keys.hpp"
 #include "ca/atomic_file.hpp"
-#include "support/running_broker.hpp"
+#include "tests/support/running_broker.hpp"
 
 #include <boost/json.hpp>
 
@@ -13,9 +13,7 @@
 #include <utility>
 #include <vector>
 
-namespace jit::broker::bad_input {
-
-using jit::testing::AuditRow;
+namespace jit::testing {
 
 // Members of a JSON object as raw text, so that a test can put any bytes in a value.
 using Members = std::vector<std::pair<std::string, std::string>>;
@@ -59,9 +57,9 @@ inline const Members kLogin = {{"user", raw_string("alice")},
 inline AuditRow malformed_login(const std::string& name, const std::filesystem::path& data_dir) {
   const auto data_key = ca::read_file(data_dir / "data.key", 64);
   return {"unknown", "login.failure", "user/unknown",
-          boost::json::object{
-              {"reason", "malformed user name"},
-              {"name_tag", unknown_login_name_tag(data_key ? *data_key : ca::Bytes{}, name)}}};
+          boost::json::object{{"reason", "malformed user name"},
+                              {"name_tag", broker::unknown_login_name_tag(
+                                               data_key ? *data_key : ca::Bytes{}, name)}}};
 }
 
 inline AuditRow breakglass_refused(const std::string& role, const std::string& code) {
@@ -69,4 +67,4 @@ inline AuditRow breakglass_refused(const std::string& role, const std::string& c
           boost::json::object{{"role", role}, {"code", code}}};
 }
 
-}  // namespace jit::broker::bad_input
+}  // namespace jit::testing

@@ -4,8 +4,8 @@
 // and the database is as it was, except for the audit records the design writes on purpose.
 #pragma once
 
-#include "support/http_answers.hpp"
-#include "support/running_broker.hpp"
+#include "tests/support/http_answers.hpp"
+#include "tests/support/running_broker.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,16 +14,13 @@
 #include <string>
 #include <vector>
 
-namespace jit::broker::bad_input {
+namespace jit::testing {
 
-using jit::testing::AuditRow;
-using jit::testing::DatabaseSnapshot;
-using jit::testing::RunningBroker;
 using namespace std::chrono_literals;
 
 // alice may ask and may break the glass; carol approves but never signs in. One enrolled user
 // keeps the start-up short (each ctest run of a case starts its own broker).
-inline constexpr std::string_view kPolicy = R"yaml(
+inline constexpr std::string_view kBadInputPolicy = R"yaml(
 groups: { developers: [alice], sre-leads: [carol], oncall: [alice] }
 roles:
   prod-db-read:
@@ -53,8 +50,9 @@ class BadInputTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     try {
-      broker_ = std::make_unique<RunningBroker>(std::string(kPolicy), std::string(kExtraConfig),
-                                                std::vector<std::string>{"alice"});
+      broker_ =
+          std::make_unique<RunningBroker>(std::string(kBadInputPolicy), std::string(kExtraConfig),
+                                          std::vector<std::string>{"alice"});
     } catch (const std::exception& e) {
       start_error_ = e.what();
     }
@@ -66,7 +64,7 @@ class BadInputTest : public ::testing::Test {
       // Whatever it went through, the broker stops cleanly (and, under ASan, without a leak).
       EXPECT_EQ(broker_->stop(), 0) << broker_->stderr_text();
       // No answer of the whole suite was a 5xx (the metrics were read before the stop).
-      for (const auto& line : http_test::server_error_lines(last_metrics_)) {
+      for (const auto& line : server_error_lines(last_metrics_)) {
         ADD_FAILURE() << "a 5xx answer: " << line;
       }
     }
@@ -88,7 +86,7 @@ class BadInputTest : public ::testing::Test {
 
   // A request on a new connection; the answer, or nullopt (with the reason traced) when the
   // connection failed or closed without one.
-  static std::optional<HttpResponse> send(HttpRequest request) {
+  static std::optional<broker::HttpResponse> send(broker::HttpRequest request) {
     try {
       return broker_->client()->request(std::move(request));
     } catch (const std::exception& e) {
@@ -97,39 +95,41 @@ class BadInputTest : public ::testing::Test {
     }
   }
 
-  static HttpRequest make(http::verb method, std::string_view target, const std::string& user = {},
-                          std::string body = {}, std::string_view content_type = {}) {
-    HttpRequest request(method, target, 11);
-    if (!user.empty()) request.set(http::field::authorization, "Bearer " + broker_->token(user));
-    if (!content_type.empty()) request.set(http::field::content_type, content_type);
+  static broker::HttpRequest make(broker::http::verb method, std::string_view target,
+                                  const std::string& user = {}, std::string body = {},
+                                  std::string_view content_type = {}) {
+    broker::HttpRequest request(method, target, 11);
+    if (!user.empty())
+      request.set(broker::http::field::authorization, "Bearer " + broker_->token(user));
+    if (!content_type.empty()) request.set(broker::http::field::content_type, content_type);
     request.body() = std::move(body);
     return request;
   }
 
   // POST of a JSON text (any bytes) as `user`.
-  static std::optional<HttpResponse> post(std::string_view target, const std::string& user,
-                                          std::string body,
-                                          std::string_view content_type = "application/json") {
-    return send(make(http::verb::post, target, user, std::move(body), content_type));
+  static std::optional<broker::HttpResponse> post(
+      std::string_view target, const std::string& user, std::string body,
+      std::string_view content_type = "application/json") {
+    return send(make(broker::http::verb::post, target, user, std::move(body), content_type));
   }
 
   // Raw bytes on a new TLS connection, then one answer; nullopt when the server closed the
   // connection without answering (or reset it before the answer could be read).
-  static std::optional<HttpResponse> send_raw(std::string_view bytes) {
+  static std::optional<broker::HttpResponse> send_raw(std::string_view bytes) {
     auto client = broker_->client();
     if (client->write(bytes)) return std::nullopt;
-    HttpResponse response;
+    broker::HttpResponse response;
     if (client->read(response)) return std::nullopt;
     return response;
   }
 
   // The answer is `status` with {"error": ..., "code": `code`} as application/json.
-  static void expect_refusal(const std::optional<HttpResponse>& response, http::status status,
-                             std::string_view code) {
+  static void expect_refusal(const std::optional<broker::HttpResponse>& response,
+                             broker::http::status status, std::string_view code) {
     ASSERT_TRUE(response.has_value());
     EXPECT_EQ(response->result(), status) << response->body();
-    EXPECT_EQ(http_test::error_code_of(*response), code) << response->body();
-    EXPECT_EQ((*response)[http::field::content_type], "application/json");
+    EXPECT_EQ(error_code_of(*response), code) << response->body();
+    EXPECT_EQ((*response)[broker::http::field::content_type], "application/json");
   }
 
   // After a case: alive, healthy, and the database as `before` but for `writes`.
@@ -165,4 +165,4 @@ class BadInputTest : public ::testing::Test {
   static inline std::string last_metrics_;
 };
 
-}  // namespace jit::broker::bad_input
+}  // namespace jit::testing

@@ -24,11 +24,9 @@
 #include <thread>
 #include <vector>
 
-namespace jit::broker::http_test {
-class TlsTestClient;
-}
-
 namespace jit::testing {
+
+class TlsTestClient;
 
 struct ApiReply {
   unsigned status = 0;
@@ -65,7 +63,7 @@ class BrokerConnection {
   std::filesystem::path ca_file_;
   std::string token_;
   std::atomic<std::size_t>* lost_;
-  std::unique_ptr<broker::http_test::TlsTestClient> client_;
+  std::unique_ptr<TlsTestClient> client_;
 };
 
 // TOTP codes each user has not used yet: one per 30 s step, for the current or the next step (the

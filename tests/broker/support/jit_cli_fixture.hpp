@@ -1,22 +1,23 @@
 // Runs `jit` commands in-process against a CannedBroker: a private JIT_CONFIG_DIR holding a profile
 // signed in as alice (token "test-token"), no ssh-agent unless a test sets one, and each command's
-// exit code, stdout and stderr captured. Only for *_it.cpp tests (CannedBroker uses the test
-// server).
+// exit code, stdout and stderr captured.
 #pragma once
 
 #include "broker/client/cli_profile.hpp"
 #include "broker/client/jit_api_client.hpp"
-#include "support/canned_broker.hpp"
-#include "support/temp_dir.hpp"
+#include "broker/http/json_response.hpp"
+#include "tests/support/canned_broker.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <cstdlib>
 #include <functional>
 #include <sstream>
 #include <string>
 
-namespace jit::broker::http_test {
+namespace jit::testing {
 
 inline const std::string kRequestId = "req-0123456789abcdef0123456789abcdef";
 inline const std::string kGrantId = "grt-fedcba9876543210fedcba9876543210";
@@ -65,13 +66,13 @@ class JitCliTest : public ::testing::Test {
     if (const char* agent = std::getenv("SSH_AUTH_SOCK")) saved_agent_ = agent;
     ::unsetenv("SSH_AUTH_SOCK");
     ::setenv("JIT_CONFIG_DIR", (dir_ / "jit-config").c_str(), 1);
-    CliProfile profile;
+    broker::CliProfile profile;
     profile.broker_url = broker_.url();
     profile.ca_file = broker_.ca_file().string();
     profile.user = "alice";
     profile.token = "test-token";
     profile.expires_at = 4102444800;
-    save_cli_profile(cli_config_dir(), profile);
+    broker::save_cli_profile(broker::cli_config_dir(), profile);
   }
   void TearDown() override {
     ::unsetenv("JIT_CONFIG_DIR");
@@ -103,10 +104,10 @@ class JitCliTest : public ::testing::Test {
     return totp && totp->is_string() ? std::string(totp->get_string()) : std::string("<absent>");
   }
 
-  jit::testing::TempDir dir_;
+  TempDir dir_;
   CannedBroker broker_;
-  JitGlobalOptions global_;  // everything from the stored profile
+  broker::JitGlobalOptions global_;  // everything from the stored profile
   std::optional<std::string> saved_agent_;
 };
 
-}  // namespace jit::broker::http_test
+}  // namespace jit::testing

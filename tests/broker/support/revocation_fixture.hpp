@@ -10,8 +10,8 @@
 #include "ca/private_key.hpp"
 #include "ca/ssh_certificate_authority.hpp"
 #include "ca/x509_hierarchy.hpp"
-#include "support/temp_dir.hpp"
-#include "support/test_audit_key.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_audit_key.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>

@@ -8,8 +8,9 @@
 #include "ca/openssl_handles.hpp"
 #include "ca/private_key.hpp"
 #include "ca/ssh_public_key.hpp"
-#include "support/child_process.hpp"
-#include "support/running_broker.hpp"
+#include "tests/support/broker_process.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/running_broker.hpp"
 
 #include <openssl/x509.h>
 #include <boost/json.hpp>
@@ -32,15 +33,6 @@ roles:
     ssh: { principals: [dbread] }
     x509: { san_uri: "spiffe://corp.example/user/{user}/role/{role}", organizational_unit: prod-db-read }
 )yaml";
-
-inline std::string broker_binary() { return std::string(JIT_BUILD_DIR) + "/broker/jit-broker"; }
-
-inline std::string read_file_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // True when the KRL lists `serial` in any CA scope.
 inline bool krl_lists(const std::string& bytes, std::uint64_t serial) {
@@ -141,7 +133,7 @@ class TimingApi {
       if (code != 0) throw std::runtime_error("openssl req: " + err);
     }
     const auto minted = call_ok(broker::http::verb::post, "/v1/grants/" + grant + "/x509-cert",
-                                user, {{"csr", read_file_text(csr)}});
+                                user, {{"csr", read_text(csr)}});
     if (!certificate_file.empty()) {
       std::ofstream(certificate_file) << minted.at("certificate").as_string().c_str();
     }

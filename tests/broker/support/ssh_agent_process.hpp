@@ -2,7 +2,7 @@
 // process and the destructor ends it), and `ssh-add -l` against it.
 #pragma once
 
-#include "support/child_process.hpp"
+#include "tests/support/child_process.hpp"
 
 #include <chrono>
 #include <cstdlib>

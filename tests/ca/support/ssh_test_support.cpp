@@ -1,4 +1,4 @@
-#include "ssh_test_support.hpp"
+#include "support/ssh_test_support.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,7 +8,9 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace jit::ca::testing {
+namespace jit::testing {
+
+using namespace jit::ca;  // the SSH types these helpers make
 
 std::string read_text_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -20,17 +22,6 @@ std::string read_text_file(const std::filesystem::path& path) {
 
 std::string ssh_test_file(const std::string& name) {
   return read_text_file(std::filesystem::path(JIT_TEST_DATA_DIR) / "ssh" / name);
-}
-
-SshTempDir::SshTempDir() {
-  std::string templ = "/tmp/jit-ssh-test-XXXXXX";
-  if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = templ;
-}
-
-SshTempDir::~SshTempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
 }
 
 void write_text_file(const std::filesystem::path& path, const std::string& text, int mode) {
@@ -63,4 +54,4 @@ Bytes to_bytes(std::string_view text) {
   return Bytes(view.begin(), view.end());
 }
 
-}  // namespace jit::ca::testing
+}  // namespace jit::testing

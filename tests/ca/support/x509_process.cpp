@@ -1,4 +1,4 @@
-#include "x509_process.hpp"
+#include "support/x509_process.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace jit::ca::test {
+namespace jit::testing {
 namespace {
 
 sockaddr_in loopback(int port) {
@@ -27,7 +27,8 @@ sockaddr_in loopback(int port) {
 
 }  // namespace
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+ServerProcess::ServerProcess(const std::vector<std::string>& argv,
+                             const std::filesystem::path& log) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -42,9 +43,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::file
   posix_spawn_file_actions_destroy(&actions);
 }
 
-ChildProcess::~ChildProcess() { stop(); }
+ServerProcess::~ServerProcess() { stop(); }
 
-bool ChildProcess::running() {
+bool ServerProcess::running() {
   if (pid_ <= 0) return false;
   int status = 0;
   if (::waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -54,7 +55,7 @@ bool ChildProcess::running() {
   return true;
 }
 
-void ChildProcess::stop(std::chrono::milliseconds grace) {
+void ServerProcess::stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace;
@@ -71,21 +72,7 @@ void ChildProcess::stop(std::chrono::milliseconds grace) {
   pid_ = -1;
 }
 
-int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket");
-  sockaddr_in address = loopback(0);
-  socklen_t length = sizeof address;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    ::close(fd);
-    throw std::runtime_error("bind");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-bool wait_for_loopback_port(int port, ChildProcess& child, std::chrono::milliseconds timeout) {
+bool wait_for_loopback_port(int port, ServerProcess& child, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!child.running()) return false;
@@ -100,4 +87,4 @@ bool wait_for_loopback_port(int port, ChildProcess& child, std::chrono::millisec
   return false;
 }
 
-}  // namespace jit::ca::test
+}  // namespace jit::testing

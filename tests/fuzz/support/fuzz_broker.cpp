@@ -22,7 +22,7 @@
 #include "ca/x509_hierarchy.hpp"
 #include "config/policy.hpp"
 #include "support/fuzz_check.hpp"
-#include "tests/broker/support/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <boost/json.hpp>
 

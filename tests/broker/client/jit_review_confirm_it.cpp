@@ -1,0 +1,118 @@
+// `jit approve|deny` show the request they decide on and ask first (issue 14 item 18), against
+// canned broker answers: the text shown, that anything but "y" decides nothing, and the shipped
+// binary without a terminal, which refuses unless --yes.
+#include "broker/client/jit_access_commands.hpp"
+#include "tests/support/child_process.hpp"
+#include "support/jit_cli_fixture.hpp"
+#include "tests/support/broker_process.hpp"
+
+#include <gtest/gtest.h>
+
+namespace jit::broker {
+namespace {
+
+using namespace jit::testing;  // the shared test support (tests/support)
+
+using Canned = CannedBroker;
+using status = http::status;
+
+const std::string kJit = testing::broker_binary("jit");
+
+TEST_F(JitCliTest, ApproveShowsTheRequestAsksThenPromptsForTheCodeBeforeSending) {
+  broker_.script("GET /v1/requests/{id}", {Canned::json(status::ok, request_json("pending"))});
+  broker_.script("POST /v1/requests/{id}/approve",
+                 {Canned::json(status::ok, request_json("pending", 1))});
+  ReviewOptions options{kRequestId, "looks fine", std::nullopt};
+  options.interactive = true;
+  const auto result = run(
+      [&](auto& in, auto& out, auto& err) {
+        return jit_review(global_, ReviewKind::approve, options, in, out, err);
+      },
+      "y\n111111\n");
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(result.err, "approve request " + kRequestId +
+                            ":\n"
+                            "  requester:  alice\n"
+                            "  role:       prod-db-read\n"
+                            "  duration:   1h\n"
+                            "  reason:     INC-1 slow queries\n"
+                            "  ticket:     OPS-7\n"
+                            "  state:      pending (approvals 0/2)\n"
+                            "Approve this request? [y/N] TOTP code: ");
+  EXPECT_EQ(result.out,
+            "approved: " + kRequestId + "  prod-db-read  pending  approvals 1/2  by alice\n");
+  const auto calls = broker_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].method, "GET");
+  EXPECT_EQ(calls[0].target, "/v1/requests/" + kRequestId);
+  EXPECT_EQ(calls[1].target, "/v1/requests/" + kRequestId + "/approve");
+  EXPECT_EQ(totp_of(calls[1]), "111111");
+  EXPECT_EQ(body_text(calls[1], "comment"), "looks fine");
+}
+
+TEST_F(JitCliTest, AnsweringAnythingButYesShowsTheRequestAndDecidesNothing) {
+  broker_.script("GET /v1/requests/{id}", {Canned::json(status::ok, request_json("pending"))});
+  for (const auto kind : {ReviewKind::approve, ReviewKind::deny}) {
+    for (const char* reply : {"n\n", "\n", "nope\n", ""}) {
+      ReviewOptions options{kRequestId, std::nullopt, "222222"};
+      options.interactive = true;
+      const auto result =
+          run([&](auto& in, auto& out,
+                  auto& err) { return jit_review(global_, kind, options, in, out, err); },
+              reply);
+      EXPECT_EQ(result.code, 1) << reply;
+      EXPECT_EQ(result.out, "");
+      EXPECT_NE(result.err.find("  requester:  alice\n"), std::string::npos) << result.err;
+      EXPECT_NE(result.err.find("  reason:     INC-1 slow queries\n"), std::string::npos);
+      EXPECT_NE(result.err.find("  ticket:     OPS-7\n"), std::string::npos);
+      EXPECT_NE(result.err.find("nothing decided"), std::string::npos) << result.err;
+    }
+  }
+  for (const auto& call : broker_.calls()) EXPECT_EQ(call.method, "GET") << call.target;
+}
+
+TEST_F(JitCliTest, ARequestThatCannotBeShownIsNotDecided) {
+  broker_.script("GET /v1/requests/{id}",
+                 {Canned::error(status::not_found, "not_found", "request not found")});
+  ReviewOptions options{kRequestId, std::nullopt, "222222"};
+  options.yes = true;
+  const auto result = run([&](auto& in, auto& out, auto& err) {
+    return jit_review(global_, ReviewKind::approve, options, in, out, err);
+  });
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.err, "jit: request not found (not_found)\n");
+  EXPECT_EQ(broker_.calls().size(), 1u);
+}
+
+// The shipped binary without a terminal: approve and deny refuse to decide unseen unless --yes,
+// and with --yes still print what is being decided.
+TEST_F(JitCliTest, TheJitBinaryNeverDecidesUnseenWithoutATerminalUnlessYes) {
+  broker_.script("GET /v1/requests/{id}", {Canned::json(status::ok, request_json("pending"))});
+  broker_.script("POST /v1/requests/{id}/approve",
+                 {Canned::json(status::ok, request_json("pending", 1))});
+  const std::string env = "JIT_CONFIG_DIR=" + (dir_ / "jit-config").string();
+  for (const char* decision : {"approve", "deny"}) {
+    auto [code, out, err] = jit::testing::ChildProcess::run(
+        {kJit, decision, kRequestId, "--totp", "123456"}, dir_.path(), {env}, "y\n");
+    EXPECT_EQ(code, 1) << decision << ": " << err;
+    EXPECT_EQ(out, "");
+    EXPECT_NE(err.find("not a terminal"), std::string::npos) << err;
+    EXPECT_NE(err.find("--yes"), std::string::npos) << err;
+  }
+  for (const auto& call : broker_.calls()) EXPECT_EQ(call.method, "GET") << call.target;
+
+  auto [code, out, err] = jit::testing::ChildProcess::run(
+      {kJit, "approve", kRequestId, "--totp", "123456", "--yes"}, dir_.path(), {env});
+  EXPECT_EQ(code, 0) << err;
+  EXPECT_TRUE(out.starts_with("approved: " + kRequestId)) << out;
+  for (const char* shown : {"alice", "prod-db-read", "INC-1 slow queries", "OPS-7", "1h"}) {
+    EXPECT_NE(err.find(shown), std::string::npos) << shown << " in " << err;
+  }
+  const auto calls = broker_.calls();
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back().target, "/v1/requests/" + kRequestId + "/approve");
+  EXPECT_EQ(totp_of(calls.back()), "123456");
+}
+
+}  // namespace
+}  // namespace jit::broker
