@@ -133,7 +133,7 @@ TEST_F(OneWriteApprovalTest, MintAndRevokeWithAFactorEachCommitOnce) {
   const auto grant = str(f_.get("/v1/requests/" + id, headers_["alice"]).body.at("grant"), "id");
 
   Answer minted;
-  const auto key = ca::test::generate(ca::KeyAlgorithm::ed25519);
+  const auto key = jit::testing::generate(ca::KeyAlgorithm::ed25519);
   const auto mint_mfa = settled_mfa("alice");
   EXPECT_EQ(commits_of(
                 [&] {
