@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, builds the default (release with assertions, GCC)
 # and the asan (clang, AddressSanitizer + UndefinedBehaviorSanitizer, libFuzzer targets) presets,
-# runs every test in both, then fuzzes each libFuzzer target for 60 s (tests/fuzz/run.sh).
+# runs every test in both, then fuzzes each libFuzzer target for 30 s (tests/fuzz/run.sh): a smoke
+# run that catches a new crash early; longer campaigns are `tests/fuzz/run.sh 3600` by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,5 +30,5 @@ for preset in default asan; do
     ./tests/browser/run.sh
   fi
 done
-echo "=== fuzzing: each libFuzzer target of the asan preset for 60 s"
-./tests/fuzz/run.sh 60
+echo "=== fuzzing: each libFuzzer target of the asan preset for 30 s"
+./tests/fuzz/run.sh 30
