@@ -238,8 +238,8 @@ TEST_F(X509ClientCertificateTest, WhatTheCsrAsksForIsIgnored) {
       {NID_subject_alt_name, "DNS:evil.example,URI:spiffe://corp.example/user/admin,IP:10.0.0.1"},
       {NID_key_usage, "critical,keyCertSign"},
       {NID_ext_key_usage, "serverAuth"}};
-  auto in_process =
-      issue(testing::make_csr_pem(key.get(), options), profile(), now - seconds(60), now + hours(1));
+  auto in_process = issue(testing::make_csr_pem(key.get(), options), profile(), now - seconds(60),
+                          now + hours(1));
   ASSERT_TRUE(in_process);
   expect_only_profile(testing::parse_certificate(in_process->der).get());
 }

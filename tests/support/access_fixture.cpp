@@ -18,7 +18,8 @@ AccessFixture::AccessFixture(std::string_view policy_yaml,
     ++revocation_pokes_;
     published({});
   };
-  access_ = std::make_unique<broker::AccessService>(*store_, *identity_, limits(), std::move(hooks));
+  access_ =
+      std::make_unique<broker::AccessService>(*store_, *identity_, limits(), std::move(hooks));
   certificates_ = std::make_unique<broker::CertificateService>(
       *store_, *identity_, ssh_ca_, x509_ca_,
       broker::MintSettings{std::chrono::seconds(30), "", "", {}});

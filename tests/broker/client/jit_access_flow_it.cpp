@@ -1,9 +1,9 @@
 // The `jit` access commands against canned broker answers (docs/api.md): what each sends, what it
 // prints where, the MFA prompt and retry, the exit codes of `wait`, and the error line.
 #include "broker/client/jit_access_commands.hpp"
-#include "tests/support/child_process.hpp"
 #include "support/jit_cli_fixture.hpp"
 #include "tests/support/broker_process.hpp"
+#include "tests/support/child_process.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,9 +2,9 @@
 // canned broker answers: the text shown, that anything but "y" decides nothing, and the shipped
 // binary without a terminal, which refuses unless --yes.
 #include "broker/client/jit_access_commands.hpp"
-#include "tests/support/child_process.hpp"
 #include "support/jit_cli_fixture.hpp"
 #include "tests/support/broker_process.hpp"
+#include "tests/support/child_process.hpp"
 
 #include <gtest/gtest.h>
 
