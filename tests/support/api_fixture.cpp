@@ -4,6 +4,16 @@
 
 namespace jit::testing {
 
+std::string code_of(const Answer& answer) {
+  const auto* object = answer.body.if_object();
+  const auto* code = object ? object->if_contains("code") : nullptr;
+  return code && code->is_string() ? std::string(code->as_string()) : "";
+}
+
+std::string str(const boost::json::value& value, std::string_view key) {
+  return std::string(value.at(key).as_string());
+}
+
 ApiFixture::ApiFixture(std::string_view policy_yaml)
     : policy_(config::parse_policy(policy_yaml, "policy.yaml", config::Limits{})),
       store_(broker::Store::open(dir_ / "broker.db", test_audit_key())),

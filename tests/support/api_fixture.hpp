@@ -33,6 +33,12 @@ struct Answer {
   broker::HttpResponse raw;
 };
 
+// The answer's error code (`{"code": ...}`), or "" when it has none.
+std::string code_of(const Answer& answer);
+
+// value[key] as a string (throws when it is missing or not a string: the test then fails).
+std::string str(const boost::json::value& value, std::string_view key);
+
 class ApiFixture {
  public:
   explicit ApiFixture(std::string_view policy_yaml = kDemoPolicy);

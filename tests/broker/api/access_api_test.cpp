@@ -2,6 +2,7 @@
 // input list), on a store in a temporary folder and a clock the test moves.
 #include "ca/ssh_certificate.hpp"
 #include "ca/ssh_public_key.hpp"
+#include "support/signed_in_access_test.hpp"
 #include "tests/support/access_fixture.hpp"
 #include "tests/support/x509_test_support.hpp"
 
@@ -17,52 +18,7 @@ using namespace jit::testing;  // the shared test support (tests/support)
 namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
 
-std::string code_of(const Answer& answer) {
-  if (!answer.body.is_object() || !answer.body.as_object().contains("code")) return "";
-  return std::string(answer.body.at("code").as_string());
-}
-
-std::string str(const json::value& value, std::string_view key) {
-  return std::string(value.at(key).as_string());
-}
-
-std::string new_user_key_line() {
-  auto key = testing::generate(ca::KeyAlgorithm::ed25519);
-  return ca::SshPublicKey::from_evp(key.get())->line();
-}
-
-class AccessApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    for (const char* user : {"alice", "bob", "carol", "dave", "erin", "frank"}) {
-      headers_[user] = f_.sign_in(user);
-    }
-  }
-
-  json::object ask(std::string duration = "30m") {
-    return {{"role", "prod-db-read"},
-            {"reason", "migrate orders"},
-            {"ticket", "OPS-1"},
-            {"duration", std::move(duration)}};
-  }
-
-  // alice's request, approved by carol and dave.
-  std::string active_grant() {
-    auto created = f_.post("/v1/requests", ask(), headers_["alice"]);
-    EXPECT_EQ(created.status, 201u);
-    const auto id = str(created.body, "id");
-    for (const char* approver : {"carol", "dave"}) {
-      auto approved = f_.post("/v1/requests/" + id + "/approve", {{"mfa", f_.mfa(approver)}},
-                              headers_[approver]);
-      EXPECT_EQ(approved.status, 200u) << approved.raw.body();
-    }
-    auto request = f_.get("/v1/requests/" + id, headers_["alice"]);
-    return str(request.body.at("grant"), "id");
-  }
-
-  AccessFixture f_;
-  std::map<std::string, Headers> headers_;
-};
+class AccessApiTest : public SignedInAccessTest {};
 
 TEST_F(AccessApiTest, TwoApprovalsMakeOneGrantAndNobodyApprovesTheirOwn) {
   auto created = f_.post("/v1/requests", ask(), headers_["alice"]);

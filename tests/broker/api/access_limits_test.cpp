@@ -25,11 +25,6 @@ roles:
   quick: { requestable_by: [developers], auto_approve: true, max_duration: 1h, ssh: { principals: [q] } }
 )yaml";
 
-std::string code_of(const Answer& answer) {
-  if (!answer.body.is_object() || !answer.body.as_object().contains("code")) return "";
-  return std::string(answer.body.at("code").as_string());
-}
-
 class AccessLimitsTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -19,12 +19,6 @@ using Headers = std::map<std::string, std::string>;
 
 constexpr const char* kOrigin = "https://localhost:8443";
 
-std::string code_of(const Answer& answer) {
-  const auto* object = answer.body.if_object();
-  const auto* code = object ? object->if_contains("code") : nullptr;
-  return code && code->is_string() ? std::string(code->as_string()) : "";
-}
-
 std::string b64(ca::ByteView bytes) { return ca::base64url_encode_unpadded(bytes); }
 
 class PasskeyApiTest : public ::testing::Test, public ApiFixture {

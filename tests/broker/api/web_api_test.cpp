@@ -14,15 +14,6 @@ using namespace jit::testing;  // the shared test support (tests/support)
 namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
 
-std::string code_of(const Answer& answer) {
-  if (!answer.body.is_object() || !answer.body.as_object().contains("code")) return "";
-  return std::string(answer.body.at("code").as_string());
-}
-
-std::string str(const json::value& value, std::string_view key) {
-  return std::string(value.at(key).as_string());
-}
-
 std::vector<std::string> ids_of(const Answer& answer, std::string_view list) {
   std::vector<std::string> ids;
   for (const auto& item : answer.body.at(list).as_array()) ids.push_back(str(item, "id"));

@@ -18,11 +18,6 @@ using namespace jit::testing;  // the shared test support (tests/support)
 namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
 
-std::string code_of(const Answer& answer) {
-  if (!answer.body.is_object() || !answer.body.as_object().contains("code")) return "";
-  return std::string(answer.body.at("code").as_string());
-}
-
 // Password verifications that ran and failed (each audited as a wrong password).
 std::int64_t wrong_password_checks(ApiFixture& f, const std::string& user) {
   return f.store_->read([&](SQLite::Database& db) {

@@ -28,11 +28,6 @@ const std::filesystem::path kWebDir =
     std::filesystem::path(JIT_TEST_DATA_DIR).parent_path().parent_path().parent_path() /
     "approvals" / "web";
 
-std::string code_of(const Answer& answer) {
-  if (!answer.body.is_object() || !answer.body.as_object().contains("code")) return "";
-  return std::string(answer.body.at("code").as_string());
-}
-
 std::string header(const Answer& answer, std::string_view name) {
   return std::string(answer.raw[name]);
 }

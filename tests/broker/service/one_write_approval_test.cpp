@@ -16,10 +16,6 @@ using namespace jit::testing;  // the shared test support (tests/support)
 namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
 
-std::string str(const json::value& value, std::string_view key) {
-  return std::string(value.at(key).as_string());
-}
-
 class OneWriteApprovalTest : public ::testing::Test {
  protected:
   void SetUp() override {

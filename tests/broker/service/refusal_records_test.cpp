@@ -12,11 +12,6 @@ using namespace jit::testing;  // the shared test support (tests/support)
 
 namespace json = boost::json;
 
-std::string code_of(const Answer& answer) {
-  if (!answer.body.is_object() || !answer.body.as_object().contains("code")) return "";
-  return std::string(answer.body.at("code").as_string());
-}
-
 // The details of each breakglass.refused record, oldest first, parsed strictly.
 std::vector<json::value> refusal_details(AccessFixture& f) {
   return f.store_->read([](SQLite::Database& db) {
