@@ -32,7 +32,6 @@ function(jit_test_binaries folder)
   # Test files are compiled one by one, not in unity batches: each keeps its own small constants
   # and helpers (kNow, a policy text, make()) under the same short names, which one batch would see
   # twice. Their shared code is the jit_test_support library, which is batched.
-  set(CMAKE_UNITY_BUILD OFF)
   if(unit_sources)
     add_executable(${folder}_tests ${unit_sources} ${support_sources})
     target_link_libraries(${folder}_tests PRIVATE ${ARGN} GTest::gtest GTest::gtest_main)

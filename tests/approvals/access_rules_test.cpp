@@ -10,7 +10,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::string_view kPolicy = R"yaml(
+constexpr std::string_view kAccessRulesPolicy = R"yaml(
 groups:
   developers: [alice, bob]
   sre-leads: [carol, dave]
@@ -39,7 +39,7 @@ roles:
 class AccessRulesTest : public ::testing::Test {
  protected:
   config::Limits limits_{8h, 1h, 1h};
-  config::Policy policy_ = config::parse_policy(kPolicy, "policy.yaml", limits_);
+  config::Policy policy_ = config::parse_policy(kAccessRulesPolicy, "policy.yaml", limits_);
 };
 
 AccessAsk ask(std::string requester, std::string role,
@@ -295,7 +295,7 @@ TEST_F(StateMachineTest, ApproverMustBeAllowedAtTheTimeOfApproval) {
   EXPECT_EQ(apply_review(policy_, pending(), "bob", ReviewDecision::approve, 10).error(),
             RequestErrc::not_an_approver);
   // carol moves from sre-leads to oncall: still a user, no longer an approver.
-  std::string changed(kPolicy);
+  std::string changed(kAccessRulesPolicy);
   changed.replace(changed.find("[carol, dave]"), 13, "[dave, henk]");
   changed.replace(changed.find("[erin]"), 6, "[erin, carol]");
   const auto new_policy = config::parse_policy(changed, "policy.yaml", limits_);
@@ -306,7 +306,7 @@ TEST_F(StateMachineTest, ApproverMustBeAllowedAtTheTimeOfApproval) {
 TEST_F(StateMachineTest, RequesterMustStillBeEntitledAtTheTimeOfApproval) {
   // alice moves from developers to oncall after asking: an approver may no longer turn her pending
   // request into a grant, and neither a denial nor an approval counts (the broker cancels it).
-  std::string changed(kPolicy);
+  std::string changed(kAccessRulesPolicy);
   changed.replace(changed.find("[alice, bob]"), 12, "[bob]");
   changed.replace(changed.find("[erin]"), 6, "[erin, alice]");
   const auto new_policy = config::parse_policy(changed, "policy.yaml", limits_);

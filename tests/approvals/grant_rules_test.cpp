@@ -8,7 +8,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::string_view kPolicy = R"yaml(
+constexpr std::string_view kGrantRulesPolicy = R"yaml(
 groups:
   developers: [alice, bob]
   sre-leads: [carol, dave]
@@ -38,7 +38,7 @@ roles:
 class GrantRulesTest : public ::testing::Test {
  protected:
   config::Limits limits_{8h, 1h, 1h};
-  config::Policy policy_ = config::parse_policy(kPolicy, "policy.yaml", limits_);
+  config::Policy policy_ = config::parse_policy(kGrantRulesPolicy, "policy.yaml", limits_);
 };
 
 GrantSnapshot grant(std::string user = "alice", std::string role = "prod-db-read",

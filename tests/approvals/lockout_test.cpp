@@ -7,7 +7,7 @@ namespace {
 
 using std::chrono::seconds;
 
-const TimePoint kStart = from_unix_seconds(1700000000);
+const TimePoint kLockoutStart = from_unix_seconds(1700000000);
 
 TEST(Lockout, DurationTable) {
   const LockoutPolicy policy{5, seconds{60}, seconds{3600}};
@@ -26,7 +26,7 @@ TEST(Lockout, DurationTable) {
 TEST(Lockout, FifthConsecutiveFailureLocksThenBacksOff) {
   const LockoutPolicy policy;  // 5 failures, 60 s, cap 1 h
   LockoutState state;
-  TimePoint now = kStart;
+  TimePoint now = kLockoutStart;
   for (int i = 0; i < 4; ++i) {
     state = record_failure(state, policy, now);
     EXPECT_FALSE(is_locked(state, now));
@@ -48,12 +48,12 @@ TEST(Lockout, FifthConsecutiveFailureLocksThenBacksOff) {
 TEST(Lockout, SuccessResets) {
   const LockoutPolicy policy;
   LockoutState state;
-  for (int i = 0; i < 4; ++i) state = record_failure(state, policy, kStart);
+  for (int i = 0; i < 4; ++i) state = record_failure(state, policy, kLockoutStart);
   state = record_success(state);
   EXPECT_EQ(state, LockoutState{});
   // The count starts again: four more failures do not lock.
-  for (int i = 0; i < 4; ++i) state = record_failure(state, policy, kStart);
-  EXPECT_FALSE(is_locked(state, kStart));
+  for (int i = 0; i < 4; ++i) state = record_failure(state, policy, kLockoutStart);
+  EXPECT_FALSE(is_locked(state, kLockoutStart));
 }
 
 TEST(Lockout, LoginAttemptsCountPerSourceAndPerUser) {
@@ -62,29 +62,32 @@ TEST(Lockout, LoginAttemptsCountPerSourceAndPerUser) {
   LockoutState attacker_source, user;
   // Guesses from one source: that source is locked after 5, the user is not.
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(check_login_attempt(attacker_source, user, false, kStart).has_value());
-    attacker_source = record_failure(attacker_source, per_source, kStart);
-    user = record_failure(user, per_user, kStart);
+    ASSERT_TRUE(check_login_attempt(attacker_source, user, false, kLockoutStart).has_value());
+    attacker_source = record_failure(attacker_source, per_source, kLockoutStart);
+    user = record_failure(user, per_user, kLockoutStart);
   }
-  EXPECT_EQ(check_login_attempt(attacker_source, user, false, kStart).error(),
+  EXPECT_EQ(check_login_attempt(attacker_source, user, false, kLockoutStart).error(),
             ApprovalsErrc::locked);
   const LockoutState own_source;
-  EXPECT_TRUE(check_login_attempt(own_source, user, false, kStart).has_value());
+  EXPECT_TRUE(check_login_attempt(own_source, user, false, kLockoutStart).has_value());
   // At the per-user threshold every untrusted source is refused, a trusted one is not.
-  for (int i = 5; i < 50; ++i) user = record_failure(user, per_user, kStart);
-  EXPECT_EQ(check_login_attempt(own_source, user, false, kStart).error(), ApprovalsErrc::locked);
-  EXPECT_TRUE(check_login_attempt(own_source, user, true, kStart).has_value());
+  for (int i = 5; i < 50; ++i) user = record_failure(user, per_user, kLockoutStart);
+  EXPECT_EQ(check_login_attempt(own_source, user, false, kLockoutStart).error(),
+            ApprovalsErrc::locked);
+  EXPECT_TRUE(check_login_attempt(own_source, user, true, kLockoutStart).has_value());
   // A trusted source's own counter still locks it.
-  EXPECT_EQ(check_login_attempt(attacker_source, user, true, kStart).error(),
+  EXPECT_EQ(check_login_attempt(attacker_source, user, true, kLockoutStart).error(),
             ApprovalsErrc::locked);
 }
 
 TEST(Lockout, ASourceStaysTrustedForThirtyDaysAfterASuccess) {
-  EXPECT_FALSE(is_trusted_source(TimePoint{}, kStart));
-  EXPECT_TRUE(is_trusted_source(kStart, kStart));
-  EXPECT_TRUE(is_trusted_source(kStart - std::chrono::hours{24 * 30} + seconds{1}, kStart));
-  EXPECT_FALSE(is_trusted_source(kStart - std::chrono::hours{24 * 30}, kStart));
-  EXPECT_FALSE(is_trusted_source(kStart + seconds{1}, kStart));  // from the future: no
+  EXPECT_FALSE(is_trusted_source(TimePoint{}, kLockoutStart));
+  EXPECT_TRUE(is_trusted_source(kLockoutStart, kLockoutStart));
+  EXPECT_TRUE(
+      is_trusted_source(kLockoutStart - std::chrono::hours{24 * 30} + seconds{1}, kLockoutStart));
+  EXPECT_FALSE(is_trusted_source(kLockoutStart - std::chrono::hours{24 * 30}, kLockoutStart));
+  EXPECT_FALSE(
+      is_trusted_source(kLockoutStart + seconds{1}, kLockoutStart));  // from the future: no
 }
 
 // Reserving before verifying (issue 14, B7): an attempt is recorded as a failure before its
@@ -94,14 +97,14 @@ TEST(Lockout, ReservedAttemptsAdmitAtMostTheLimit) {
   LockoutState source, user;
   int admitted = 0;
   for (int i = 0; i < 12; ++i) {
-    if (!check_login_attempt(source, user, false, kStart)) continue;
+    if (!check_login_attempt(source, user, false, kLockoutStart)) continue;
     ++admitted;
-    source = record_failure(source, policy, kStart);
-    user = record_failure(user, LockoutPolicy{50, seconds{60}, seconds{3600}}, kStart);
+    source = record_failure(source, policy, kLockoutStart);
+    user = record_failure(user, LockoutPolicy{50, seconds{60}, seconds{3600}}, kLockoutStart);
   }
   EXPECT_EQ(admitted, 5);
   // A success clears the reservation.
-  EXPECT_TRUE(check_login_attempt(record_success(source), user, false, kStart).has_value());
+  EXPECT_TRUE(check_login_attempt(record_success(source), user, false, kLockoutStart).has_value());
 }
 
 TEST(Lockout, FailureErrorClassesMapForTheBroker) {

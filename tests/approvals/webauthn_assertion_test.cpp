@@ -11,21 +11,23 @@
 namespace jit::approvals {
 namespace {
 
+using testing::each_authenticator_kind;
+using testing::kTestRelyingParty;
+
 using testing::AssertionOptions;
+using testing::kWebAuthnTestNow;
 using testing::make_client_data;
 using testing::SoftwareAuthenticator;
 
-const WebAuthnSettings kSettings{"localhost", "https://localhost:8443", false};
-const TimePoint kNow = from_unix_seconds(1700000000);
-
 StoredCredential enrol(const SoftwareAuthenticator& authenticator, std::uint32_t sign_count = 0) {
   const ca::Bytes challenge = random_bytes(32).value();
-  const ca::Bytes client_data = make_client_data("webauthn.create", challenge, kSettings.origin);
+  const ca::Bytes client_data =
+      make_client_data("webauthn.create", challenge, kTestRelyingParty.origin);
   testing::RegistrationOptions options;
   options.sign_count = sign_count;
   const RegisteredCredential registered =
-      verify_registration(kSettings, challenge, client_data,
-                          authenticator.attestation_object(client_data, options), kNow)
+      verify_registration(kTestRelyingParty, challenge, client_data,
+                          authenticator.attestation_object(client_data, options), kWebAuthnTestNow)
           .value();
   return StoredCredential{registered.id, registered.public_key, registered.alg,
                           registered.sign_count, testing::bytes_of("user-handle-of-alice")};
@@ -38,7 +40,7 @@ struct Attempt {
 
 Attempt sign_in(const SoftwareAuthenticator& authenticator, const AssertionOptions& options = {},
                 std::string_view type = "webauthn.get",
-                std::string_view origin = kSettings.origin) {
+                std::string_view origin = kTestRelyingParty.origin) {
   Attempt attempt;
   attempt.challenge = random_bytes(32).value();
   attempt.response.credential_id = authenticator.credential_id();
@@ -50,15 +52,9 @@ Attempt sign_in(const SoftwareAuthenticator& authenticator, const AssertionOptio
 }
 
 Result<AssertionEvidence> verify(const Attempt& attempt, const StoredCredential& credential,
-                                 const WebAuthnSettings& settings = kSettings) {
-  return verify_assertion(settings, attempt.challenge, credential, attempt.response, kNow);
-}
-
-std::vector<SoftwareAuthenticator> both() {
-  std::vector<SoftwareAuthenticator> out;
-  out.push_back(SoftwareAuthenticator::es256());
-  out.push_back(SoftwareAuthenticator::eddsa());
-  return out;
+                                 const WebAuthnSettings& settings = kTestRelyingParty) {
+  return verify_assertion(settings, attempt.challenge, credential, attempt.response,
+                          kWebAuthnTestNow);
 }
 
 AssertionOptions with_flags(std::uint8_t flags, std::uint32_t sign_count = 1) {
@@ -69,14 +65,14 @@ AssertionOptions with_flags(std::uint8_t flags, std::uint32_t sign_count = 1) {
 }
 
 TEST(Assertion, SucceedsForBothAlgorithms) {
-  for (const auto& authenticator : both()) {
+  for (const auto& authenticator : each_authenticator_kind()) {
     const StoredCredential credential = enrol(authenticator);
     auto evidence = verify(sign_in(authenticator), credential);
     ASSERT_TRUE(evidence.has_value()) << evidence.error().message();
     EXPECT_EQ(evidence->credential_id, authenticator.credential_id());
     EXPECT_EQ(evidence->new_sign_count, 1u);
     EXPECT_EQ(evidence->flags, 0x05);
-    EXPECT_EQ(evidence->verified_at, kNow);
+    EXPECT_EQ(evidence->verified_at, kWebAuthnTestNow);
   }
 }
 
@@ -123,7 +119,7 @@ TEST(Assertion, CounterGoingBackIsRefusedEndToEnd) {
 }
 
 TEST(Assertion, ClientDataChecks) {
-  for (const auto& authenticator : both()) {
+  for (const auto& authenticator : each_authenticator_kind()) {
     const StoredCredential credential = enrol(authenticator);
     EXPECT_EQ(verify(sign_in(authenticator, {}, "webauthn.get", "https://evil.example"), credential)
                   .error(),
@@ -139,7 +135,7 @@ TEST(Assertion, ClientDataChecks) {
 }
 
 TEST(Assertion, AuthenticatorDataChecks) {
-  for (const auto& authenticator : both()) {
+  for (const auto& authenticator : each_authenticator_kind()) {
     const StoredCredential credential = enrol(authenticator);
     AssertionOptions wrong_rp;
     wrong_rp.rp_id = "evil.example";
@@ -147,7 +143,7 @@ TEST(Assertion, AuthenticatorDataChecks) {
               ApprovalsErrc::rp_id_mismatch);
     EXPECT_EQ(verify(sign_in(authenticator, with_flags(0x04)), credential).error(),
               ApprovalsErrc::user_not_present);
-    WebAuthnSettings require_uv = kSettings;
+    WebAuthnSettings require_uv = kTestRelyingParty;
     require_uv.require_uv = true;
     const Attempt presence_only = sign_in(authenticator, with_flags(0x01));
     EXPECT_EQ(verify(presence_only, credential, require_uv).error(),
@@ -162,18 +158,18 @@ TEST(Assertion, AuthenticatorDataChecks) {
 }
 
 TEST(Assertion, TamperedClientDataFailsTheSignature) {
-  for (const auto& authenticator : both()) {
+  for (const auto& authenticator : each_authenticator_kind()) {
     const StoredCredential credential = enrol(authenticator);
     Attempt attempt = sign_in(authenticator);
     // Same type, challenge and origin: only the signature can notice.
-    attempt.response.client_data_json =
-        make_client_data("webauthn.get", attempt.challenge, kSettings.origin, false, ",\"x\":1");
+    attempt.response.client_data_json = make_client_data(
+        "webauthn.get", attempt.challenge, kTestRelyingParty.origin, false, ",\"x\":1");
     EXPECT_EQ(verify(attempt, credential).error(), ApprovalsErrc::unauthenticated);
   }
 }
 
 TEST(Assertion, EveryFlippedSignatureByteFails) {
-  for (const auto& authenticator : both()) {
+  for (const auto& authenticator : each_authenticator_kind()) {
     const StoredCredential credential = enrol(authenticator);
     const Attempt attempt = sign_in(authenticator);
     for (std::size_t i = 0; i < attempt.response.signature.size(); ++i) {

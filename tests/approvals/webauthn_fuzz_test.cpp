@@ -17,11 +17,11 @@
 namespace jit::approvals {
 namespace {
 
+using testing::kTestRelyingParty;
+using testing::kWebAuthnTestNow;
+
 using testing::make_client_data;
 using testing::SoftwareAuthenticator;
-
-const WebAuthnSettings kSettings{"localhost", "https://localhost:8443", false};
-const TimePoint kNow = from_unix_seconds(1700000000);
 
 ca::Bytes mutate(const ca::Bytes& input, std::mt19937& rng) {
   ca::Bytes out = input;
@@ -56,15 +56,19 @@ TEST(WebAuthnFuzz, MutatedAttestationObjectsNeverVerify) {
   for (const auto& authenticator :
        {SoftwareAuthenticator::es256(), SoftwareAuthenticator::eddsa()}) {
     const ca::Bytes challenge = random_bytes(32).value();
-    const ca::Bytes client_data = make_client_data("webauthn.create", challenge, kSettings.origin);
+    const ca::Bytes client_data =
+        make_client_data("webauthn.create", challenge, kTestRelyingParty.origin);
     testing::RegistrationOptions options;
     options.fmt = "packed";
     const ca::Bytes valid = authenticator.attestation_object(client_data, options);
-    ASSERT_TRUE(verify_registration(kSettings, challenge, client_data, valid, kNow));
+    ASSERT_TRUE(
+        verify_registration(kTestRelyingParty, challenge, client_data, valid, kWebAuthnTestNow));
     for (int i = 0; i < 1500; ++i) {
       const ca::Bytes mutated = mutate(valid, rng);
       if (mutated == valid) continue;
-      EXPECT_FALSE(verify_registration(kSettings, challenge, client_data, mutated, kNow)) << i;
+      EXPECT_FALSE(
+          verify_registration(kTestRelyingParty, challenge, client_data, mutated, kWebAuthnTestNow))
+          << i;
     }
   }
 }
@@ -77,11 +81,11 @@ TEST(WebAuthnFuzz, MutatedAssertionsNeverVerify) {
   const ca::Bytes challenge = random_bytes(32).value();
   AssertionResponse valid;
   valid.credential_id = authenticator.credential_id();
-  valid.client_data_json = make_client_data("webauthn.get", challenge, kSettings.origin);
+  valid.client_data_json = make_client_data("webauthn.get", challenge, kTestRelyingParty.origin);
   auto assertion = authenticator.get_assertion(valid.client_data_json, {});
   valid.authenticator_data = assertion.authenticator_data;
   valid.signature = assertion.signature;
-  ASSERT_TRUE(verify_assertion(kSettings, challenge, credential, valid, kNow));
+  ASSERT_TRUE(verify_assertion(kTestRelyingParty, challenge, credential, valid, kWebAuthnTestNow));
   for (int i = 0; i < 1500; ++i) {
     AssertionResponse mutated = valid;
     switch (i % 3) {
@@ -100,7 +104,9 @@ TEST(WebAuthnFuzz, MutatedAssertionsNeverVerify) {
         mutated.signature == valid.signature) {
       continue;
     }
-    EXPECT_FALSE(verify_assertion(kSettings, challenge, credential, mutated, kNow)) << i;
+    EXPECT_FALSE(
+        verify_assertion(kTestRelyingParty, challenge, credential, mutated, kWebAuthnTestNow))
+        << i;
   }
 }
 

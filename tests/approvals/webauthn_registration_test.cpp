@@ -12,13 +12,14 @@
 namespace jit::approvals {
 namespace {
 
+using testing::each_authenticator_kind;
+using testing::kTestRelyingParty;
+
 using testing::bytes_of;
+using testing::kWebAuthnTestNow;
 using testing::make_client_data;
 using testing::RegistrationOptions;
 using testing::SoftwareAuthenticator;
-
-const WebAuthnSettings kSettings{"localhost", "https://localhost:8443", false};
-const TimePoint kNow = from_unix_seconds(1700000000);
 
 struct Ceremony {
   ca::Bytes challenge;
@@ -27,8 +28,8 @@ struct Ceremony {
 };
 
 Ceremony make(const SoftwareAuthenticator& authenticator, const RegistrationOptions& options = {},
-              std::string_view type = "webauthn.create", std::string_view origin = kSettings.origin,
-              bool cross_origin = false) {
+              std::string_view type = "webauthn.create",
+              std::string_view origin = kTestRelyingParty.origin, bool cross_origin = false) {
   Ceremony ceremony;
   ceremony.challenge = random_bytes(32).value();
   ceremony.client_data = make_client_data(type, ceremony.challenge, origin, cross_origin);
@@ -37,16 +38,9 @@ Ceremony make(const SoftwareAuthenticator& authenticator, const RegistrationOpti
 }
 
 Result<RegisteredCredential> verify(const Ceremony& ceremony,
-                                    const WebAuthnSettings& settings = kSettings) {
+                                    const WebAuthnSettings& settings = kTestRelyingParty) {
   return verify_registration(settings, ceremony.challenge, ceremony.client_data,
-                             ceremony.attestation, kNow);
-}
-
-std::vector<SoftwareAuthenticator> both() {
-  std::vector<SoftwareAuthenticator> out;
-  out.push_back(SoftwareAuthenticator::es256());
-  out.push_back(SoftwareAuthenticator::eddsa());
-  return out;
+                             ceremony.attestation, kWebAuthnTestNow);
 }
 
 RegistrationOptions with_fmt(std::string fmt) {
@@ -56,7 +50,7 @@ RegistrationOptions with_fmt(std::string fmt) {
 }
 
 TEST(Registration, NoneAndPackedSelfForBothAlgorithms) {
-  for (const auto& authenticator : both()) {
+  for (const auto& authenticator : each_authenticator_kind()) {
     for (const char* fmt : {"none", "packed"}) {
       SCOPED_TRACE(std::string(fmt) + " " + std::to_string(static_cast<int>(authenticator.alg())));
       RegistrationOptions options = with_fmt(fmt);
@@ -71,7 +65,7 @@ TEST(Registration, NoneAndPackedSelfForBothAlgorithms) {
       EXPECT_EQ(credential->flags, 0x45);
       EXPECT_EQ(credential->attestation,
                 std::string_view(fmt) == "none" ? AttestationKind::none : AttestationKind::self);
-      EXPECT_EQ(credential->registered_at, kNow);
+      EXPECT_EQ(credential->registered_at, kWebAuthnTestNow);
       // The stored key is the authenticator's key.
       auto parsed = parse_cose_public_key(credential->public_key);
       ASSERT_TRUE(parsed.has_value());
@@ -86,8 +80,9 @@ TEST(Registration, ClientDataChecks) {
             ApprovalsErrc::origin_mismatch);
   EXPECT_EQ(verify(make(authenticator, {}, "webauthn.create", "https://localhost:8444")).error(),
             ApprovalsErrc::origin_mismatch);
-  EXPECT_EQ(verify(make(authenticator, {}, "webauthn.create", kSettings.origin, true)).error(),
-            ApprovalsErrc::origin_mismatch);
+  EXPECT_EQ(
+      verify(make(authenticator, {}, "webauthn.create", kTestRelyingParty.origin, true)).error(),
+      ApprovalsErrc::origin_mismatch);
   EXPECT_EQ(verify(make(authenticator, {}, "webauthn.get")).error(), ApprovalsErrc::wrong_ceremony);
   Ceremony other = make(authenticator);
   other.challenge = random_bytes(32).value();
@@ -95,7 +90,7 @@ TEST(Registration, ClientDataChecks) {
 }
 
 TEST(Registration, AuthenticatorDataChecks) {
-  for (const auto& authenticator : both()) {
+  for (const auto& authenticator : each_authenticator_kind()) {
     RegistrationOptions wrong_rp;
     wrong_rp.rp_id = "evil.example";
     EXPECT_EQ(verify(make(authenticator, wrong_rp)).error(), ApprovalsErrc::rp_id_mismatch);
@@ -106,7 +101,7 @@ TEST(Registration, AuthenticatorDataChecks) {
 
     RegistrationOptions no_uv;
     no_uv.flags = 0x41;  // UP | AT
-    WebAuthnSettings require_uv = kSettings;
+    WebAuthnSettings require_uv = kTestRelyingParty;
     require_uv.require_uv = true;
     const Ceremony ceremony = make(authenticator, no_uv);
     EXPECT_EQ(verify(ceremony, require_uv).error(), ApprovalsErrc::user_not_verified);
@@ -169,17 +164,17 @@ TEST(Registration, MalformedStatements) {
 }
 
 TEST(Registration, PackedSignatureCoversClientData) {
-  for (const auto& authenticator : both()) {
+  for (const auto& authenticator : each_authenticator_kind()) {
     Ceremony ceremony = make(authenticator, with_fmt("packed"));
     // The same challenge and origin, but a clientDataJSON the authenticator did not sign.
-    ceremony.client_data = make_client_data("webauthn.create", ceremony.challenge, kSettings.origin,
-                                            false, ",\"extra\":\"x\"");
+    ceremony.client_data = make_client_data("webauthn.create", ceremony.challenge,
+                                            kTestRelyingParty.origin, false, ",\"extra\":\"x\"");
     EXPECT_EQ(verify(ceremony).error(), ApprovalsErrc::unauthenticated);
   }
 }
 
 TEST(Registration, EveryTruncationIsInvalidInput) {
-  for (const auto& authenticator : both()) {
+  for (const auto& authenticator : each_authenticator_kind()) {
     const Ceremony ceremony = make(authenticator, with_fmt("packed"));
     for (std::size_t length = 0; length < ceremony.attestation.size(); ++length) {
       Ceremony truncated = ceremony;
@@ -226,7 +221,7 @@ TEST(Registration, TrailingBytesDuplicateAndExtraKeys) {
 }
 
 TEST(Registration, EveryFlippedByteOfAPackedAttestationFails) {
-  for (const auto& authenticator : both()) {
+  for (const auto& authenticator : each_authenticator_kind()) {
     const Ceremony ceremony = make(authenticator, with_fmt("packed"));
     const std::set<ApprovalsErrc> expected = {
         ApprovalsErrc::invalid_input, ApprovalsErrc::unsupported, ApprovalsErrc::unauthenticated,

@@ -13,9 +13,9 @@ namespace jit::approvals {
 namespace {
 
 using testing::from_hex;
+using testing::kWebAuthnTestNow;
 
 const WebAuthnSettings kExampleOrg{"example.org", "https://example.org", false};
-const TimePoint kNow = from_unix_seconds(1700000000);
 
 // sctn-test-vectors-none-es256
 constexpr const char* kNoneRegChallenge =
@@ -170,7 +170,7 @@ constexpr const char* kTopAttestation =
 Result<RegisteredCredential> register_vector(const char* challenge, const char* client_data,
                                              const char* attestation) {
   return verify_registration(kExampleOrg, from_hex(challenge), from_hex(client_data),
-                             from_hex(attestation), kNow);
+                             from_hex(attestation), kWebAuthnTestNow);
 }
 
 StoredCredential stored_from(const RegisteredCredential& registered) {
@@ -193,18 +193,18 @@ TEST(W3cVectors, NoneEs256RegistrationAndAssertion) {
   EXPECT_EQ(registered->attestation, AttestationKind::none);
   EXPECT_EQ(registered->flags, 0x59);
   EXPECT_EQ(registered->aaguid[0], std::byte{0x84});
-  EXPECT_EQ(registered->registered_at, kNow);
+  EXPECT_EQ(registered->registered_at, kWebAuthnTestNow);
 
   const auto response =
       response_of(kNoneCredentialId, kNoneAuthClientData, kNoneAuthData, kNoneAuthSignature);
   auto evidence = verify_assertion(kExampleOrg, from_hex(kNoneAuthChallenge),
-                                   stored_from(*registered), response, kNow);
+                                   stored_from(*registered), response, kWebAuthnTestNow);
   ASSERT_TRUE(evidence.has_value()) << evidence.error().message();
   EXPECT_EQ(evidence->new_sign_count, 0u);  // 0 then 0: an authenticator without a counter
   EXPECT_EQ(evidence->flags, 0x19);
   // The registration's challenge does not verify the assertion.
   EXPECT_EQ(verify_assertion(kExampleOrg, from_hex(kNoneRegChallenge), stored_from(*registered),
-                             response, kNow)
+                             response, kWebAuthnTestNow)
                 .error(),
             ApprovalsErrc::challenge_mismatch);
 }
@@ -217,7 +217,8 @@ TEST(W3cVectors, PackedSelfEs256RegistrationAndAssertion) {
   EXPECT_EQ(registered->flags, 0x5d);
   auto evidence = verify_assertion(
       kExampleOrg, from_hex(kSelfAuthChallenge), stored_from(*registered),
-      response_of(kSelfCredentialId, kSelfAuthClientData, kSelfAuthData, kSelfAuthSignature), kNow);
+      response_of(kSelfCredentialId, kSelfAuthClientData, kSelfAuthData, kSelfAuthSignature),
+      kWebAuthnTestNow);
   ASSERT_TRUE(evidence.has_value()) << evidence.error().message();
   // UV was set at registration but not in this assertion: refused when UV is required.
   WebAuthnSettings strict = kExampleOrg;
@@ -225,7 +226,7 @@ TEST(W3cVectors, PackedSelfEs256RegistrationAndAssertion) {
   EXPECT_EQ(verify_assertion(strict, from_hex(kSelfAuthChallenge), stored_from(*registered),
                              response_of(kSelfCredentialId, kSelfAuthClientData, kSelfAuthData,
                                          kSelfAuthSignature),
-                             kNow)
+                             kWebAuthnTestNow)
                 .error(),
             ApprovalsErrc::user_not_verified);
 }
@@ -239,7 +240,8 @@ TEST(W3cVectors, Ed25519SelfAttestationAndSpecAssertion) {
   EXPECT_EQ(registered->attestation, AttestationKind::self);
   auto evidence = verify_assertion(
       kExampleOrg, from_hex(kEdAuthChallenge), stored_from(*registered),
-      response_of(kEdCredentialId, kEdAuthClientData, kEdAuthData, kEdAuthSignature), kNow);
+      response_of(kEdCredentialId, kEdAuthClientData, kEdAuthData, kEdAuthSignature),
+      kWebAuthnTestNow);
   ASSERT_TRUE(evidence.has_value()) << evidence.error().message();
 }
 
@@ -258,14 +260,15 @@ TEST(W3cVectors, FramedRegistrationsAreRefused) {
 TEST(W3cVectors, OtherRelyingPartyIsRefused) {
   const WebAuthnSettings other{"example.com", "https://example.org", false};
   EXPECT_EQ(verify_registration(other, from_hex(kNoneRegChallenge), from_hex(kNoneRegClientData),
-                                from_hex(kNoneAttestation), kNow)
+                                from_hex(kNoneAttestation), kWebAuthnTestNow)
                 .error(),
             ApprovalsErrc::rp_id_mismatch);
   const WebAuthnSettings other_origin{"example.org", "https://example.org:443", false};
-  EXPECT_EQ(verify_registration(other_origin, from_hex(kNoneRegChallenge),
-                                from_hex(kNoneRegClientData), from_hex(kNoneAttestation), kNow)
-                .error(),
-            ApprovalsErrc::origin_mismatch);
+  EXPECT_EQ(
+      verify_registration(other_origin, from_hex(kNoneRegChallenge), from_hex(kNoneRegClientData),
+                          from_hex(kNoneAttestation), kWebAuthnTestNow)
+          .error(),
+      ApprovalsErrc::origin_mismatch);
 }
 
 TEST(W3cVectors, CoseKeysRoundTripThroughOpenSsl) {

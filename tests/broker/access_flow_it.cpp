@@ -21,6 +21,9 @@
 namespace jit::broker {
 namespace {
 
+using testing::kBrokerBinary;
+using testing::kJitBinary;
+
 namespace json = boost::json;
 namespace http = boost::beast::http;
 using jit::testing::ChildProcess;
@@ -28,8 +31,6 @@ using jit::testing::read_text;
 using jit::testing::write_text;
 using namespace std::chrono_literals;
 
-const std::string kBroker = testing::broker_binary("jit-broker");
-const std::string kJit = testing::broker_binary("jit");
 // Every user's password: 12 characters or more and no user's name (approvals/password_rules.hpp).
 constexpr std::string_view kPassword = testing::kTestPassword;
 
@@ -164,7 +165,8 @@ class AccessFlowTest : public ::testing::Test {
 
   void write_krl() {
     auto [code, out, err] = ChildProcess::run(
-        {kBroker, "--config", config(), "krl", "write", (dir_ / "revoked.krl").string()}, dir_);
+        {kBrokerBinary, "--config", config(), "krl", "write", (dir_ / "revoked.krl").string()},
+        dir_);
     ASSERT_EQ(code, 0) << err;
   }
 
@@ -196,7 +198,7 @@ class AccessFlowTest : public ::testing::Test {
   std::tuple<int, std::string, std::string> jit(const std::string& user,
                                                 std::vector<std::string> args,
                                                 const std::string& stdin_text = {}) {
-    args.insert(args.begin(), kJit);
+    args.insert(args.begin(), kJitBinary);
     const auto profile = dir_ / ("jit-" + user);
     std::filesystem::create_directories(profile);
     return ChildProcess::run(args, dir_, {"JIT_CONFIG_DIR=" + profile.string()}, stdin_text);
@@ -321,7 +323,7 @@ TEST_F(AccessFlowTest, FromRequestToSshLoginAndBackOut) {
 
   // `user lock` beside the running broker ends erin's break-glass grant at once.
   auto [lock_code, lock_out, lock_err] =
-      ChildProcess::run({kBroker, "--config", config(), "user", "lock", "erin"}, dir_);
+      ChildProcess::run({kBrokerBinary, "--config", config(), "user", "lock", "erin"}, dir_);
   EXPECT_EQ(lock_code, 0) << lock_err;
   EXPECT_NE(lock_out.find("1 active grant(s) revoked"), std::string::npos) << lock_out;
   EXPECT_EQ(get("/v1/requests/" + std::string(glass.at("id").as_string()), "frank")
@@ -340,7 +342,7 @@ TEST_F(AccessFlowTest, FromRequestToSshLoginAndBackOut) {
   broker_.process().signal(SIGTERM);
   EXPECT_EQ(broker_.process().wait(15s), 0);
   auto [code_verify, out, err] =
-      ChildProcess::run({kBroker, "--config", config(), "audit", "verify"}, dir_);
+      ChildProcess::run({kBrokerBinary, "--config", config(), "audit", "verify"}, dir_);
   EXPECT_EQ(code_verify, 0) << err << out;
 }
 

@@ -21,10 +21,9 @@ using jit::testing::ChildProcess;
 using jit::testing::listening_port;
 using jit::testing::test_policy;
 using jit::testing::TestPolicyOptions;
+using testing::kBrokerBinary;
+using testing::kJitBinary;
 using namespace std::chrono_literals;
-
-const std::string kBroker = broker_binary("jit-broker");
-const std::string kJit = broker_binary("jit");
 
 class BrokerProcessTest : public ::testing::Test {
  protected:
@@ -46,8 +45,8 @@ class BrokerProcessTest : public ::testing::Test {
   // Starts `serve` and returns the port it printed.
   std::unique_ptr<ChildProcess> serve(int& port, const std::string& config_file = "") {
     auto child = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBroker, "--config", config_file.empty() ? config() : config_file,
-                                 "serve"},
+        std::vector<std::string>{kBrokerBinary, "--config",
+                                 config_file.empty() ? config() : config_file, "serve"},
         dir_);
     EXPECT_TRUE(child->wait_for_output("listening on", 20s)) << child->err();
     port = listening_port(child->out());
@@ -56,7 +55,7 @@ class BrokerProcessTest : public ::testing::Test {
 
   std::string enroll(const std::string& user, const std::string& password) {
     auto [code, out, err] = ChildProcess::run(
-        {kBroker, "--config", config(), "user", "enroll", user}, dir_, {}, password + "\n");
+        {kBrokerBinary, "--config", config(), "user", "enroll", user}, dir_, {}, password + "\n");
     EXPECT_EQ(code, 0) << err;
     const auto start = out.find("secret=") + 7;
     return out.substr(start, out.find('&', start) - start);
@@ -78,7 +77,7 @@ TEST_F(BrokerProcessTest, ServesHealthzOverTlsAndStopsGracefullyOnSigterm) {
   broker->signal(SIGTERM);
   EXPECT_EQ(broker->wait(15s), 0);
   auto [code, out, err] =
-      ChildProcess::run({kBroker, "--config", config(), "audit", "verify"}, dir_);
+      ChildProcess::run({kBrokerBinary, "--config", config(), "audit", "verify"}, dir_);
   EXPECT_EQ(code, 0) << err;
   // broker.start, then the first publication of the revocation lists.
   EXPECT_NE(out.find("audit chain ok: 2 records"), std::string::npos) << out;
@@ -92,7 +91,7 @@ TEST_F(BrokerProcessTest, ServesHealthzOverTlsAndStopsGracefullyOnSigterm) {
 
 TEST_F(BrokerProcessTest, ServesTheSshCaKeyThatCaShowPrintsAndKeepsItPrivate) {
   auto [show_code, show_out, show_err] =
-      ChildProcess::run({kBroker, "--config", config(), "ca", "show"}, dir_);
+      ChildProcess::run({kBrokerBinary, "--config", config(), "ca", "show"}, dir_);
   ASSERT_EQ(show_code, 0) << show_err;
   const auto line_start = show_out.find("ssh-ed25519 ");
   ASSERT_NE(line_start, std::string::npos) << show_out;
@@ -135,7 +134,7 @@ TEST_F(BrokerProcessTest, ServesTheSshCaKeyThatCaShowPrintsAndKeepsItPrivate) {
 TEST_F(BrokerProcessTest, SecondBrokerOnTheSameDataFolderFailsWithOneLine) {
   int port = 0;
   auto first = serve(port);
-  auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "serve"}, dir_);
+  auto [code, out, err] = ChildProcess::run({kBrokerBinary, "--config", config(), "serve"}, dir_);
   EXPECT_EQ(code, 2);
   EXPECT_NE(err.find("is in use by another jit-broker"), std::string::npos) << err;
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
@@ -145,7 +144,7 @@ TEST_F(BrokerProcessTest, PortInUseFailsWithOneLine) {
   int port = 0;
   auto first = serve(port);
   write_config("127.0.0.1:" + std::to_string(port), "data2");
-  auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "serve"}, dir_);
+  auto [code, out, err] = ChildProcess::run({kBrokerBinary, "--config", config(), "serve"}, dir_);
   EXPECT_EQ(code, 2);
   EXPECT_NE(err.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)
       << err;
@@ -154,7 +153,7 @@ TEST_F(BrokerProcessTest, PortInUseFailsWithOneLine) {
 
 TEST_F(BrokerProcessTest, BrokenConfigNamesFileLineAndKey) {
   std::ofstream(dir_ / "broker.yaml") << "listen: 127.0.0.1:8443\ndata_dir: data\nlisten_port: 9\n";
-  auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "serve"}, dir_);
+  auto [code, out, err] = ChildProcess::run({kBrokerBinary, "--config", config(), "serve"}, dir_);
   EXPECT_EQ(code, 2);
   EXPECT_NE(err.find("broker.yaml:3"), std::string::npos) << err;
   EXPECT_NE(err.find("listen_port"), std::string::npos) << err;
@@ -166,7 +165,7 @@ TEST_F(BrokerProcessTest, UnreadableOrWrongCaKeyFailsWithOneLineNamingTheFile) {
   std::ofstream(dir_ / "data" / "ca" / "ssh_ca.key")
       << "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n";
   ::chmod((dir_ / "data" / "ca" / "ssh_ca.key").c_str(), 0600);
-  auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "serve"}, dir_);
+  auto [code, out, err] = ChildProcess::run({kBrokerBinary, "--config", config(), "serve"}, dir_);
   EXPECT_EQ(code, 2);
   EXPECT_NE(err.find("cannot load SSH CA key " + (dir_ / "data" / "ca" / "ssh_ca.key").string()),
             std::string::npos)
@@ -182,7 +181,7 @@ TEST_F(BrokerProcessTest, DatabaseFromANewerSchemaIsRefusedWithOneLine) {
                         SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec("PRAGMA user_version = 999");
   }
-  auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "serve"}, dir_);
+  auto [code, out, err] = ChildProcess::run({kBrokerBinary, "--config", config(), "serve"}, dir_);
   EXPECT_EQ(code, 2);
   EXPECT_NE(err.find("newer than this jit-broker understands"), std::string::npos) << err;
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
@@ -202,7 +201,7 @@ TEST_F(BrokerProcessTest, FullDiskFailsWithOneLine) {
     filler << std::string(60 * 1024, 'x');
   }
   write_config("127.0.0.1:0", "tiny/data");
-  auto [code, out, err] = ChildProcess::run({kBroker, "--config", config(), "serve"}, dir_);
+  auto [code, out, err] = ChildProcess::run({kBrokerBinary, "--config", config(), "serve"}, dir_);
   EXPECT_EQ(code, 2);
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
   EXPECT_NE(err.find("jit-broker: "), std::string::npos) << err;
@@ -220,7 +219,7 @@ TEST_F(BrokerProcessTest, EnrollThenJitLoginStoresAPrivateSession) {
   const std::string url = "https://localhost:" + std::to_string(port);
   const std::string ca = (dir_ / "data" / "tls" / "server.crt").string();
   auto [login_code, login_out, login_err] =
-      ChildProcess::run({kJit, "--broker", url, "--ca-file", ca, "login", "--user", "alice",
+      ChildProcess::run({kJitBinary, "--broker", url, "--ca-file", ca, "login", "--user", "alice",
                          "--password-stdin", "--totp", code},
                         dir_, {config_env}, "correct horse battery\n");
   ASSERT_EQ(login_code, 0) << login_err;
@@ -231,38 +230,40 @@ TEST_F(BrokerProcessTest, EnrollThenJitLoginStoresAPrivateSession) {
   const std::string text((std::istreambuf_iterator<char>(stored)), {});
   EXPECT_EQ(text.find("correct horse"), std::string::npos);  // never the password
 
-  auto [who_code, who_out, who_err] = ChildProcess::run({kJit, "whoami"}, dir_, {config_env});
+  auto [who_code, who_out, who_err] = ChildProcess::run({kJitBinary, "whoami"}, dir_, {config_env});
   EXPECT_EQ(who_code, 0) << who_err;
   EXPECT_NE(who_out.find("user alice"), std::string::npos) << who_out;
 
   // The same code again is a replay: refused, exit code 2 (not authenticated).
-  auto [again_code, again_out, again_err] =
-      ChildProcess::run({kJit, "login", "--user", "alice", "--password-stdin", "--totp", code},
-                        dir_, {config_env}, "correct horse battery\n");
+  auto [again_code, again_out, again_err] = ChildProcess::run(
+      {kJitBinary, "login", "--user", "alice", "--password-stdin", "--totp", code}, dir_,
+      {config_env}, "correct horse battery\n");
   EXPECT_EQ(again_code, 2) << again_err;
 
-  auto [out_code, out_out, out_err] = ChildProcess::run({kJit, "logout"}, dir_, {config_env});
+  auto [out_code, out_out, out_err] = ChildProcess::run({kJitBinary, "logout"}, dir_, {config_env});
   EXPECT_EQ(out_code, 0) << out_err;
-  auto [after_code, after_out, after_err] = ChildProcess::run({kJit, "whoami"}, dir_, {config_env});
+  auto [after_code, after_out, after_err] =
+      ChildProcess::run({kJitBinary, "whoami"}, dir_, {config_env});
   EXPECT_EQ(after_code, 2);
 }
 
 TEST_F(BrokerProcessTest, UserCommandsRefuseUnknownAndDuplicateUsers) {
   enroll("alice", "first passphrase 1");
   auto [dup, dup_out, dup_err] =
-      ChildProcess::run({kBroker, "--config", config(), "user", "enroll", "alice"}, dir_, {},
+      ChildProcess::run({kBrokerBinary, "--config", config(), "user", "enroll", "alice"}, dir_, {},
                         "second passphrase 2\n");
   EXPECT_EQ(dup, 2);
   EXPECT_NE(dup_err.find("already enrolled"), std::string::npos) << dup_err;
   auto [unknown, unknown_out, unknown_err] = ChildProcess::run(
-      {kBroker, "--config", config(), "user", "enroll", "mallory"}, dir_, {}, "pw\n");
+      {kBrokerBinary, "--config", config(), "user", "enroll", "mallory"}, dir_, {}, "pw\n");
   EXPECT_EQ(unknown, 2);
   EXPECT_NE(unknown_err.find("not in the policy file"), std::string::npos) << unknown_err;
   auto [lock, lock_out, lock_err] =
-      ChildProcess::run({kBroker, "--config", config(), "user", "lock", "alice"}, dir_);
+      ChildProcess::run({kBrokerBinary, "--config", config(), "user", "lock", "alice"}, dir_);
   EXPECT_EQ(lock, 0) << lock_err;
-  auto [reset, reset_out, reset_err] = ChildProcess::run(
-      {kBroker, "--config", config(), "user", "reset", "alice"}, dir_, {}, "third passphrase 3\n");
+  auto [reset, reset_out, reset_err] =
+      ChildProcess::run({kBrokerBinary, "--config", config(), "user", "reset", "alice"}, dir_, {},
+                        "third passphrase 3\n");
   EXPECT_EQ(reset, 0) << reset_err;
   EXPECT_NE(reset_out.find("otpauth://totp/jitbroker:alice?secret="), std::string::npos);
 }

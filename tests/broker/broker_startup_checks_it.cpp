@@ -20,9 +20,8 @@ using jit::testing::ChildProcess;
 using jit::testing::listening_port;
 using jit::testing::test_policy;
 using jit::testing::TestPolicyOptions;
+using testing::kBrokerBinary;
 using namespace std::chrono_literals;
-
-const std::string kBroker = broker_binary("jit-broker");
 
 class BrokerStartupChecksTest : public ::testing::Test {
  protected:
@@ -47,7 +46,8 @@ class BrokerStartupChecksTest : public ::testing::Test {
 
   std::unique_ptr<ChildProcess> serve(int& port, std::vector<std::string> env = {}) {
     auto child = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBroker, "--config", config(), "serve"}, dir_, std::move(env));
+        std::vector<std::string>{kBrokerBinary, "--config", config(), "serve"}, dir_,
+        std::move(env));
     EXPECT_TRUE(child->wait_for_output("listening on", 20s)) << child->err();
     port = listening_port(child->out());
     return child;
@@ -63,7 +63,7 @@ class BrokerStartupChecksTest : public ::testing::Test {
 
   // `serve` that must stop at start-up: {exit code (-1 still running after 10 s), stderr}.
   std::pair<int, std::string> serve_refused(std::vector<std::string> env = {}) {
-    ChildProcess child({kBroker, "--config", config(), "serve"}, dir_, std::move(env));
+    ChildProcess child({kBrokerBinary, "--config", config(), "serve"}, dir_, std::move(env));
     const auto code = child.wait(10s);
     return {code.value_or(-1), child.err()};
   }

@@ -1,5 +1,7 @@
 #include "ca/bytes.hpp"
 
+#include "support/ssh_test_support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -7,14 +9,10 @@
 namespace jit::ca {
 namespace {
 
-Bytes make(std::initializer_list<int> values) {
-  Bytes out;
-  for (int v : values) out.push_back(static_cast<std::byte>(v));
-  return out;
-}
+using testing::bytes_of;
 
 TEST(ByteReader, ReadsBigEndianIntegers) {
-  const Bytes data = make({0x01, 0x02, 0x03, 0x04, 0x05, 0, 0, 0, 0, 0, 0, 1, 0});
+  const Bytes data = bytes_of({0x01, 0x02, 0x03, 0x04, 0x05, 0, 0, 0, 0, 0, 0, 1, 0});
   ByteReader reader(data);
   std::uint8_t a = 0;
   std::uint32_t b = 0;
@@ -29,7 +27,7 @@ TEST(ByteReader, ReadsBigEndianIntegers) {
 }
 
 TEST(ByteReader, RefusesShortReadsWithoutMoving) {
-  const Bytes data = make({0x00, 0x00, 0x00});
+  const Bytes data = bytes_of({0x00, 0x00, 0x00});
   ByteReader reader(data);
   std::uint32_t v = 7;
   EXPECT_FALSE(reader.u32(v));
@@ -38,7 +36,7 @@ TEST(ByteReader, RefusesShortReadsWithoutMoving) {
 }
 
 TEST(ByteReader, StringLengthBeyondInputIsRefused) {
-  const Bytes data = make({0xFF, 0xFF, 0xFF, 0xFF, 'a'});
+  const Bytes data = bytes_of({0xFF, 0xFF, 0xFF, 0xFF, 'a'});
   ByteReader reader(data);
   ByteView out;
   EXPECT_FALSE(reader.string(std::numeric_limits<std::size_t>::max(), out));
@@ -46,7 +44,7 @@ TEST(ByteReader, StringLengthBeyondInputIsRefused) {
 }
 
 TEST(ByteReader, StringLongerThanMaxIsRefused) {
-  const Bytes data = make({0, 0, 0, 3, 'a', 'b', 'c'});
+  const Bytes data = bytes_of({0, 0, 0, 3, 'a', 'b', 'c'});
   ByteReader reader(data);
   ByteView out;
   EXPECT_FALSE(reader.string(2, out));
@@ -55,7 +53,7 @@ TEST(ByteReader, StringLongerThanMaxIsRefused) {
 }
 
 TEST(ByteReader, CstringRefusesEmbeddedNul) {
-  const Bytes data = make({0, 0, 0, 3, 'a', 0, 'c'});
+  const Bytes data = bytes_of({0, 0, 0, 3, 'a', 0, 'c'});
   ByteReader reader(data);
   std::string out = "unchanged";
   EXPECT_FALSE(reader.cstring(16, out));
@@ -63,7 +61,7 @@ TEST(ByteReader, CstringRefusesEmbeddedNul) {
 }
 
 TEST(ByteReader, SubReaderIsBoundedToItsSection) {
-  const Bytes data = make({0, 0, 0, 2, 0xAA, 0xBB, 0xCC});
+  const Bytes data = bytes_of({0, 0, 0, 2, 0xAA, 0xBB, 0xCC});
   ByteReader reader(data);
   ByteReader section(ByteView{});
   ASSERT_TRUE(reader.sub(16, section));
@@ -75,14 +73,14 @@ TEST(ByteReader, SubReaderIsBoundedToItsSection) {
 
 TEST(ByteWriter, MpintAddsPadForHighBitAndStripsLeadingZeros) {
   ByteWriter high;
-  high.mpint_positive(make({0x80, 0x01}));
-  EXPECT_EQ(high.bytes(), make({0, 0, 0, 3, 0x00, 0x80, 0x01}));
+  high.mpint_positive(bytes_of({0x80, 0x01}));
+  EXPECT_EQ(high.bytes(), bytes_of({0, 0, 0, 3, 0x00, 0x80, 0x01}));
   ByteWriter zeros;
-  zeros.mpint_positive(make({0x00, 0x00, 0x7F}));
-  EXPECT_EQ(zeros.bytes(), make({0, 0, 0, 1, 0x7F}));
+  zeros.mpint_positive(bytes_of({0x00, 0x00, 0x7F}));
+  EXPECT_EQ(zeros.bytes(), bytes_of({0, 0, 0, 1, 0x7F}));
   ByteWriter zero;
-  zero.mpint_positive(make({0x00}));
-  EXPECT_EQ(zero.bytes(), make({0, 0, 0, 0}));
+  zero.mpint_positive(bytes_of({0x00}));
+  EXPECT_EQ(zero.bytes(), bytes_of({0, 0, 0, 0}));
 }
 
 TEST(Base64, RoundTripsAndMatchesRfc4648Vectors) {
@@ -105,7 +103,7 @@ TEST(Base64, RefusesNonCanonicalAndGarbage) {
 }
 
 TEST(Base64Url, UnpaddedRoundTrip) {
-  const Bytes data = make({0xFB, 0xFF, 0xFE});
+  const Bytes data = bytes_of({0xFB, 0xFF, 0xFE});
   EXPECT_EQ(base64url_encode_unpadded(data), "-__-");
   Bytes out;
   ASSERT_TRUE(base64url_decode_unpadded("-__-", out));

@@ -10,12 +10,11 @@
 namespace jit::ca {
 namespace {
 
+using testing::golden_ca;
 using testing::kTestNow;
 using testing::ssh_test_file;
 
 constexpr std::uint64_t kNow = 1893456000;
-
-SshPublicKey golden_ca() { return *SshPublicKey::parse_line(ssh_test_file("ed25519_ca.pub")); }
 
 Bytes from_hex(std::string_view hex) {
   Bytes out;

@@ -11,10 +11,9 @@
 namespace jit::ca {
 namespace {
 
+using testing::golden_ca;
 using testing::ssh_test_file;
 using testing::to_bytes;
-
-SshPublicKey golden_ca() { return *SshPublicKey::parse_line(ssh_test_file("ed25519_ca.pub")); }
 
 // A KRL header followed by whatever sections the test writes.
 Bytes krl_with(const std::function<void(ByteWriter&)>& sections, std::uint32_t format = 1) {

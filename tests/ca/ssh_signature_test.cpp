@@ -9,13 +9,8 @@
 namespace jit::ca {
 namespace {
 
+using testing::bytes_of;
 using testing::to_bytes;
-
-Bytes make(std::initializer_list<int> values) {
-  Bytes out;
-  for (int v : values) out.push_back(static_cast<std::byte>(v));
-  return out;
-}
 
 EvpPkeyPtr key_for(SshKeyType type) {
   switch (type) {
@@ -189,8 +184,9 @@ TEST(SshSignature, EcdsaMpintEdgeCasesEncodeExactly) {
   EXPECT_EQ(out.bytes(), expected.bytes());
 
   ByteWriter tiny;
-  ASSERT_TRUE(append_ecdsa_signature_from_der(der_signature(make({0x01}), make({0x7F})), tiny));
-  EXPECT_EQ(tiny.bytes(), make({0, 0, 0, 10, 0, 0, 0, 1, 0x01, 0, 0, 0, 1, 0x7F}));
+  ASSERT_TRUE(
+      append_ecdsa_signature_from_der(der_signature(bytes_of({0x01}), bytes_of({0x7F})), tiny));
+  EXPECT_EQ(tiny.bytes(), bytes_of({0, 0, 0, 10, 0, 0, 0, 1, 0x01, 0, 0, 0, 1, 0x7F}));
 }
 
 TEST(SshWire, ReadMpintPositiveAcceptsOnlyCanonicalForms) {
@@ -200,16 +196,16 @@ TEST(SshWire, ReadMpintPositiveAcceptsOnlyCanonicalForms) {
     Bytes magnitude;
   };
   const std::vector<Case> cases = {
-      {make({0, 0, 0, 0}), true, {}},  // zero
-      {make({0, 0, 0, 1, 0x7F}), true, make({0x7F})},
-      {make({0, 0, 0, 2, 0x00, 0x80}), true, make({0x80})},  // pad for the top bit
-      {make({0, 0, 0, 1, 0x80}), false, {}},                 // negative
-      {make({0, 0, 0, 2, 0x00, 0x7F}), false, {}},           // redundant zero
-      {make({0, 0, 0, 1, 0x00}), false, {}},                 // zero written as 00
-      {make({0, 0, 0, 3, 0x00, 0x00, 0x80}), false, {}},     // two zeros
-      {make({0, 0, 0, 3, 0x01, 0x02, 0x03}), false, {}},     // longer than max_bytes = 2
-      {make({0, 0, 0, 3, 0x00, 0x81, 0x02}), true, make({0x81, 0x02})},
-      {make({0, 0, 0, 2, 0x01}), false, {}},  // truncated
+      {bytes_of({0, 0, 0, 0}), true, {}},  // zero
+      {bytes_of({0, 0, 0, 1, 0x7F}), true, bytes_of({0x7F})},
+      {bytes_of({0, 0, 0, 2, 0x00, 0x80}), true, bytes_of({0x80})},  // pad for the top bit
+      {bytes_of({0, 0, 0, 1, 0x80}), false, {}},                     // negative
+      {bytes_of({0, 0, 0, 2, 0x00, 0x7F}), false, {}},               // redundant zero
+      {bytes_of({0, 0, 0, 1, 0x00}), false, {}},                     // zero written as 00
+      {bytes_of({0, 0, 0, 3, 0x00, 0x00, 0x80}), false, {}},         // two zeros
+      {bytes_of({0, 0, 0, 3, 0x01, 0x02, 0x03}), false, {}},         // longer than max_bytes = 2
+      {bytes_of({0, 0, 0, 3, 0x00, 0x81, 0x02}), true, bytes_of({0x81, 0x02})},
+      {bytes_of({0, 0, 0, 2, 0x01}), false, {}},  // truncated
   };
   for (std::size_t i = 0; i < cases.size(); ++i) {
     ByteReader reader(cases[i].wire);

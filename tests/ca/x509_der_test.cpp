@@ -1,5 +1,7 @@
 #include "ca/x509_der.hpp"
 
+#include "support/ssh_test_support.hpp"
+
 #include <gtest/gtest.h>
 #include "ca/openssl_handles.hpp"
 
@@ -8,13 +10,8 @@
 namespace jit::ca {
 namespace {
 
+using testing::bytes_of;
 using namespace std::chrono;
-
-Bytes make(std::initializer_list<int> values) {
-  Bytes out;
-  for (int v : values) out.push_back(static_cast<std::byte>(v));
-  return out;
-}
 
 system_clock::time_point utc(int y, unsigned mo, unsigned d, int h, int mi, int s) {
   return sys_days(year(y) / month(mo) / day(d)) + hours(h) + minutes(mi) + seconds(s);
@@ -23,13 +20,13 @@ system_clock::time_point utc(int y, unsigned mo, unsigned d, int h, int mi, int 
 std::string time_text(const Bytes& der) { return std::string(as_chars(ByteView(der).subspan(2))); }
 
 TEST(DerWriter, LengthsUseShortThenMinimalLongForm) {
-  for (const auto& [content, header] :
-       std::vector<std::pair<std::size_t, Bytes>>{{0, make({0x04, 0x00})},
-                                                  {127, make({0x04, 0x7F})},
-                                                  {128, make({0x04, 0x81, 0x80})},
-                                                  {255, make({0x04, 0x81, 0xFF})},
-                                                  {300, make({0x04, 0x82, 0x01, 0x2C})},
-                                                  {70000, make({0x04, 0x83, 0x01, 0x11, 0x70})}}) {
+  for (const auto& [content, header] : std::vector<std::pair<std::size_t, Bytes>>{
+           {0, bytes_of({0x04, 0x00})},
+           {127, bytes_of({0x04, 0x7F})},
+           {128, bytes_of({0x04, 0x81, 0x80})},
+           {255, bytes_of({0x04, 0x81, 0xFF})},
+           {300, bytes_of({0x04, 0x82, 0x01, 0x2C})},
+           {70000, bytes_of({0x04, 0x83, 0x01, 0x11, 0x70})}}) {
     DerWriter element;
     element.element(der_tag::kOctetString, Bytes(content, std::byte{0xAB}));
     DerWriter nested;  // the same length reached through open/close must widen identically
@@ -70,17 +67,18 @@ TEST(DerWriter, UnsignedIntegersAreMinimalAndPositive) {
     out.unsigned_integer(magnitude);
     return out.take();
   };
-  EXPECT_EQ(encode(make({})), make({0x02, 0x01, 0x00}));
-  EXPECT_EQ(encode(make({0x00})), make({0x02, 0x01, 0x00}));
-  EXPECT_EQ(encode(make({0x00, 0x00, 0x7F})), make({0x02, 0x01, 0x7F}));
-  EXPECT_EQ(encode(make({0x80})), make({0x02, 0x02, 0x00, 0x80}));
-  EXPECT_EQ(encode(make({0x01, 0x00})), make({0x02, 0x02, 0x01, 0x00}));
+  EXPECT_EQ(encode(bytes_of({})), bytes_of({0x02, 0x01, 0x00}));
+  EXPECT_EQ(encode(bytes_of({0x00})), bytes_of({0x02, 0x01, 0x00}));
+  EXPECT_EQ(encode(bytes_of({0x00, 0x00, 0x7F})), bytes_of({0x02, 0x01, 0x7F}));
+  EXPECT_EQ(encode(bytes_of({0x80})), bytes_of({0x02, 0x02, 0x00, 0x80}));
+  EXPECT_EQ(encode(bytes_of({0x01, 0x00})), bytes_of({0x02, 0x02, 0x01, 0x00}));
   DerWriter number;
   number.unsigned_integer(std::uint64_t{0x1234});
-  EXPECT_EQ(number.take(), make({0x02, 0x02, 0x12, 0x34}));
+  EXPECT_EQ(number.take(), bytes_of({0x02, 0x02, 0x12, 0x34}));
   DerWriter big;
   big.unsigned_integer(~std::uint64_t{0});
-  EXPECT_EQ(big.take(), make({0x02, 0x09, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}));
+  EXPECT_EQ(big.take(),
+            bytes_of({0x02, 0x09, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}));
 }
 
 TEST(DerWriter, TimesSwitchToGeneralizedTimeIn2050) {
@@ -118,7 +116,7 @@ TEST(DerWriter, TimesReadBackThroughOpenSsl) {
 }
 
 TEST(DerReader, ReadsNestedElementsAndWholeEncodings) {
-  const Bytes der = make({0x30, 0x06, 0x02, 0x01, 0x05, 0x04, 0x01, 0xAA});
+  const Bytes der = bytes_of({0x30, 0x06, 0x02, 0x01, 0x05, 0x04, 0x01, 0xAA});
   DerReader reader(der);
   DerReader inner;
   ByteView whole;
@@ -139,14 +137,14 @@ TEST(DerReader, ReadsNestedElementsAndWholeEncodings) {
 
 TEST(DerReader, RefusesNonDerLengthsAndTagsWithoutMoving) {
   const std::vector<Bytes> refused = {
-      make({0x30, 0x80, 0x00, 0x00}),           // indefinite length (BER)
-      make({0x04, 0x81, 0x05, 1, 2, 3, 4, 5}),  // long form for a short length
-      make({0x04, 0x82, 0x00, 0x80}),           // leading zero length octet
-      make({0x04, 0x85, 1, 0, 0, 0, 0}),        // more length octets than we allow
-      make({0x04, 0x05, 1, 2}),                 // length beyond the data
-      make({0x04}),                             // no length
-      make({0x1F, 0x22, 0x00}),                 // high tag number form
-      make({0x02, 0x01, 0x00}),                 // wrong tag (INTEGER, not OCTET STRING)
+      bytes_of({0x30, 0x80, 0x00, 0x00}),           // indefinite length (BER)
+      bytes_of({0x04, 0x81, 0x05, 1, 2, 3, 4, 5}),  // long form for a short length
+      bytes_of({0x04, 0x82, 0x00, 0x80}),           // leading zero length octet
+      bytes_of({0x04, 0x85, 1, 0, 0, 0, 0}),        // more length octets than we allow
+      bytes_of({0x04, 0x05, 1, 2}),                 // length beyond the data
+      bytes_of({0x04}),                             // no length
+      bytes_of({0x1F, 0x22, 0x00}),                 // high tag number form
+      bytes_of({0x02, 0x01, 0x00}),                 // wrong tag (INTEGER, not OCTET STRING)
   };
   for (const Bytes& der : refused) {
     DerReader reader(der);
@@ -156,34 +154,35 @@ TEST(DerReader, RefusesNonDerLengthsAndTagsWithoutMoving) {
     ASSERT_TRUE(reader.peek_tag(tag));  // nothing consumed
     EXPECT_EQ(tag, std::to_integer<std::uint8_t>(der[0]));
   }
-  const Bytes indefinite = make({0x30, 0x80, 0x00, 0x00});
+  const Bytes indefinite = bytes_of({0x30, 0x80, 0x00, 0x00});
   DerReader sequence(indefinite);
   DerReader inner;
   EXPECT_FALSE(sequence.read_nested(der_tag::kSequence, inner));
 }
 
 TEST(DerReader, IntegersMustBeMinimalAndNonNegative) {
-  for (const Bytes& der : {make({0x02, 0x00}), make({0x02, 0x01, 0x80}),
-                           make({0x02, 0x02, 0x00, 0x7F}), make({0x02, 0x02, 0xFF, 0x80})}) {
+  for (const Bytes& der :
+       {bytes_of({0x02, 0x00}), bytes_of({0x02, 0x01, 0x80}), bytes_of({0x02, 0x02, 0x00, 0x7F}),
+        bytes_of({0x02, 0x02, 0xFF, 0x80})}) {
     DerReader reader(der);
     ByteView magnitude;
     EXPECT_FALSE(reader.read_unsigned_integer(magnitude));
     EXPECT_FALSE(reader.empty());
   }
-  const Bytes padded_der = make({0x02, 0x02, 0x00, 0x80});
+  const Bytes padded_der = bytes_of({0x02, 0x02, 0x00, 0x80});
   DerReader padded(padded_der);
   ByteView magnitude;
   ASSERT_TRUE(padded.read_unsigned_integer(magnitude));
-  EXPECT_EQ(Bytes(magnitude.begin(), magnitude.end()), make({0x80}));
+  EXPECT_EQ(Bytes(magnitude.begin(), magnitude.end()), bytes_of({0x80}));
 }
 
 TEST(DerReader, BitStringsMustHaveNoUnusedBits) {
-  const Bytes good_der = make({0x03, 0x02, 0x00, 0xAB});
+  const Bytes good_der = bytes_of({0x03, 0x02, 0x00, 0xAB});
   DerReader good(good_der);
   ByteView bits;
   ASSERT_TRUE(good.read_bit_string(bits));
   EXPECT_EQ(bits.size(), 1u);
-  for (const Bytes& der : {make({0x03, 0x02, 0x01, 0xAB}), make({0x03, 0x00})}) {
+  for (const Bytes& der : {bytes_of({0x03, 0x02, 0x01, 0xAB}), bytes_of({0x03, 0x00})}) {
     DerReader reader(der);
     EXPECT_FALSE(reader.read_bit_string(bits));
     EXPECT_FALSE(reader.empty());

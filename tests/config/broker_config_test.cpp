@@ -11,22 +11,13 @@ namespace {
 
 using std::chrono::hours;
 using std::chrono::minutes;
+using testing::broker_error;
 using testing::config_error;
-
-const std::string kFile = "/etc/jit/broker.yaml";
-
-// Three lines; the error tests append theirs from line 4 on.
-const std::string kMinimal =
-    "data_dir: /srv/jit\n"
-    "policy_file: policy.yaml\n"
-    "tls: {dev_tls: true}\n";
-
-std::optional<ConfigError> broker_error(const std::string& yaml) {
-  return config_error([&] { (void)parse_broker_config(yaml, kFile); });
-}
+using testing::kBrokerFile;
+using testing::kMinimalBroker;
 
 TEST(BrokerConfig, MinimalFileGetsEveryDefault) {
-  const BrokerConfig c = parse_broker_config(kMinimal, kFile);
+  const BrokerConfig c = parse_broker_config(kMinimalBroker, kBrokerFile);
   EXPECT_EQ(c.file, "/etc/jit/broker.yaml");
   EXPECT_EQ(c.listen, (ListenAddress{"127.0.0.1", 8443}));
   EXPECT_EQ(c.data_dir, "/srv/jit");
@@ -103,7 +94,7 @@ webhooks:
   timeout: 2s
   max_attempts: 7
 )";
-  const BrokerConfig c = parse_broker_config(yaml, kFile);
+  const BrokerConfig c = parse_broker_config(yaml, kBrokerFile);
   EXPECT_EQ(c.listen, (ListenAddress{"::1", 9443}));
   EXPECT_EQ(c.data_dir, "/etc/jit/state");
   EXPECT_EQ(c.policy_file, "/etc/jit/policies/main.yaml");
@@ -150,7 +141,7 @@ webhooks:
 
 TEST(BrokerConfig, PassphraseFromEnvironmentName) {
   const BrokerConfig c =
-      parse_broker_config(kMinimal + "ca: {passphrase_env: JIT_CA_PASS}\n", kFile);
+      parse_broker_config(kMinimalBroker + "ca: {passphrase_env: JIT_CA_PASS}\n", kBrokerFile);
   EXPECT_EQ(c.ca.passphrase_env, std::optional<std::string>("JIT_CA_PASS"));
   EXPECT_FALSE(c.ca.passphrase_file);
 }
@@ -168,7 +159,7 @@ TEST(BrokerConfig, RelativePathsResolveAgainstTheFilesFolder) {
 }
 
 TEST(BrokerConfig, RelativeConfigFileIsMadeAbsolute) {
-  const BrokerConfig c = parse_broker_config(kMinimal, "conf/broker.yaml");
+  const BrokerConfig c = parse_broker_config(kMinimalBroker, "conf/broker.yaml");
   const auto cwd = std::filesystem::current_path();
   EXPECT_EQ(c.file, (cwd / "conf/broker.yaml").lexically_normal());
   EXPECT_EQ(c.policy_file, (cwd / "conf/policy.yaml").lexically_normal());
@@ -178,8 +169,8 @@ TEST(BrokerConfig, OverridesMoveDataDirDefaultsButKeepExplicitPaths) {
   BrokerConfigOverrides overrides;
   overrides.listen = ListenAddress{"127.0.0.1", 0};
   overrides.data_dir = "/tmp/jit-override";
-  const BrokerConfig c =
-      parse_broker_config(kMinimal + "data_key_file: /keys/data.key\n", kFile, overrides);
+  const BrokerConfig c = parse_broker_config(kMinimalBroker + "data_key_file: /keys/data.key\n",
+                                             kBrokerFile, overrides);
   EXPECT_EQ(c.listen, (ListenAddress{"127.0.0.1", 0}));
   EXPECT_EQ(c.data_dir, "/tmp/jit-override");
   EXPECT_EQ(c.tls.cert_file, "/tmp/jit-override/tls/server.crt");
@@ -189,8 +180,8 @@ TEST(BrokerConfig, OverridesMoveDataDirDefaultsButKeepExplicitPaths) {
 }
 
 TEST(BrokerConfig, WhatNamesFileLineKeyAndExpectation) {
-  const auto error = broker_error(kMinimal + "limits:\n  max_grant_duration: 8 hours\n");
-  EXPECT_CONFIG_ERROR_AT(error, kFile, 5, "limits.max_grant_duration");
+  const auto error = broker_error(kMinimalBroker + "limits:\n  max_grant_duration: 8 hours\n");
+  EXPECT_CONFIG_ERROR_AT(error, kBrokerFile, 5, "limits.max_grant_duration");
   EXPECT_STREQ(error->what(),
                "/etc/jit/broker.yaml:5: limits.max_grant_duration: '8 hours' is not a duration "
                "(expected a duration from 1m to 30d, such as 30s, 15m, 8h, 1h30m or 2d)");
@@ -198,7 +189,7 @@ TEST(BrokerConfig, WhatNamesFileLineKeyAndExpectation) {
 
 // Issue 14, B8 and B9: connection caps and caller-driven growth.
 TEST(BrokerConfig, ConnectionAndGrowthLimits) {
-  const BrokerConfig defaults = parse_broker_config(kMinimal, kFile);
+  const BrokerConfig defaults = parse_broker_config(kMinimalBroker, kBrokerFile);
   EXPECT_EQ(defaults.http.max_connections, 1024u);
   EXPECT_EQ(defaults.http.max_connections_per_source, 64u);
   EXPECT_EQ(defaults.http.first_byte_timeout, Seconds{3});
@@ -206,23 +197,23 @@ TEST(BrokerConfig, ConnectionAndGrowthLimits) {
   EXPECT_EQ(defaults.limits.max_pending_per_user, 10u);
   EXPECT_EQ(defaults.limits.failure_audit_per_minute, 20u);
   const BrokerConfig c = parse_broker_config(
-      kMinimal +
+      kMinimalBroker +
           "http: {max_connections: 200, max_connections_per_source: 16, first_byte_timeout: 2s}\n"
           "limits: {max_pending_per_user_role: 1, max_pending_per_user: 4, "
           "failure_audit_per_minute: 5}\n",
-      kFile);
+      kBrokerFile);
   EXPECT_EQ(c.http.max_connections, 200u);
   EXPECT_EQ(c.http.max_connections_per_source, 16u);
   EXPECT_EQ(c.http.first_byte_timeout, Seconds{2});
   EXPECT_EQ(c.limits.max_pending_per_user_role, 1u);
   EXPECT_EQ(c.limits.max_pending_per_user, 4u);
   EXPECT_EQ(c.limits.failure_audit_per_minute, 5u);
-  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimal + "http:\n  max_connections: 0\n"), kFile, 5,
-                         "http.max_connections");
-  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimal + "http:\n  first_byte_timeout: 0s\n"), kFile, 5,
-                         "http.first_byte_timeout");
-  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimal + "limits:\n  max_pending_per_user: 0\n"), kFile, 5,
-                         "limits.max_pending_per_user");
+  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimalBroker + "http:\n  max_connections: 0\n"),
+                         kBrokerFile, 5, "http.max_connections");
+  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimalBroker + "http:\n  first_byte_timeout: 0s\n"),
+                         kBrokerFile, 5, "http.first_byte_timeout");
+  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimalBroker + "limits:\n  max_pending_per_user: 0\n"),
+                         kBrokerFile, 5, "limits.max_pending_per_user");
 }
 
 }  // namespace

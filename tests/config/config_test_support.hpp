@@ -2,6 +2,7 @@
 // can assert its file, line and key exactly.
 #pragma once
 
+#include "config/broker_config.hpp"
 #include "config/config_error.hpp"
 
 #include <gtest/gtest.h>
@@ -22,6 +23,21 @@ inline std::optional<config::ConfigError> config_error(const std::function<void(
   }
   ADD_FAILURE() << "no ConfigError was thrown";
   return std::nullopt;
+}
+
+// The file names the parse functions are told; errors must name them back.
+inline const std::string kBrokerFile = "/etc/jit/broker.yaml";
+inline const std::string kPolicyFile = "/etc/jit/policy.yaml";
+
+// A valid broker.yaml of three lines; tests append theirs from line 4 on.
+inline const std::string kMinimalBroker =
+    "data_dir: /srv/jit\n"
+    "policy_file: policy.yaml\n"
+    "tls: {dev_tls: true}\n";
+
+// The ConfigError that parsing `yaml` as kBrokerFile throws.
+inline std::optional<config::ConfigError> broker_error(const std::string& yaml) {
+  return config_error([&] { (void)config::parse_broker_config(yaml, kBrokerFile); });
 }
 
 // Asserts where the error points; on a mismatch prints the whole message.

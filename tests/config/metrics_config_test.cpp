@@ -12,43 +12,40 @@ namespace jit::config {
 namespace {
 
 using testing::config_error;
-
-const std::string kFile = "/etc/jit/broker.yaml";
-const std::string kMinimal =
-    "data_dir: /srv/jit\n"
-    "policy_file: policy.yaml\n"
-    "tls: {dev_tls: true}\n";
+using testing::kBrokerFile;
+using testing::kMinimalBroker;
 
 TEST(MetricsConfig, NoSectionLeavesMetricsOpen) {
-  const auto config = parse_broker_config(kMinimal, kFile);
+  const auto config = parse_broker_config(kMinimalBroker, kBrokerFile);
   EXPECT_FALSE(config.metrics.bearer_token_env);
   EXPECT_FALSE(config.metrics.bearer_token_file);
 }
 
 TEST(MetricsConfig, TokenFromAnEnvironmentVariableOrAFile) {
-  const auto from_env =
-      parse_broker_config(kMinimal + "metrics:\n  bearer_token_env: JIT_METRICS_TOKEN\n", kFile);
+  const auto from_env = parse_broker_config(
+      kMinimalBroker + "metrics:\n  bearer_token_env: JIT_METRICS_TOKEN\n", kBrokerFile);
   EXPECT_EQ(from_env.metrics.bearer_token_env, "JIT_METRICS_TOKEN");
-  const auto from_file =
-      parse_broker_config(kMinimal + "metrics:\n  bearer_token_file: metrics.token\n", kFile);
+  const auto from_file = parse_broker_config(
+      kMinimalBroker + "metrics:\n  bearer_token_file: metrics.token\n", kBrokerFile);
   EXPECT_EQ(from_file.metrics.bearer_token_file, std::filesystem::path("/etc/jit/metrics.token"));
 }
 
 TEST(MetricsConfig, BothSourcesABadNameOrAnUnknownKeyAreErrors) {
   const auto both = config_error([] {
-    (void)parse_broker_config(kMinimal +
+    (void)parse_broker_config(kMinimalBroker +
                                   "metrics:\n  bearer_token_env: JIT_METRICS_TOKEN\n"
                                   "  bearer_token_file: /etc/jit/metrics.token\n",
-                              kFile);
+                              kBrokerFile);
   });
-  EXPECT_CONFIG_ERROR_AT(both, kFile, 6, "metrics.bearer_token_file");
+  EXPECT_CONFIG_ERROR_AT(both, kBrokerFile, 6, "metrics.bearer_token_file");
   const auto bad_name = config_error([] {
-    (void)parse_broker_config(kMinimal + "metrics:\n  bearer_token_env: JIT-TOKEN\n", kFile);
+    (void)parse_broker_config(kMinimalBroker + "metrics:\n  bearer_token_env: JIT-TOKEN\n",
+                              kBrokerFile);
   });
-  EXPECT_CONFIG_ERROR_AT(bad_name, kFile, 5, "metrics.bearer_token_env");
-  const auto unknown =
-      config_error([] { (void)parse_broker_config(kMinimal + "metrics:\n  token: abc\n", kFile); });
-  EXPECT_CONFIG_ERROR_AT(unknown, kFile, 5, "metrics.token");
+  EXPECT_CONFIG_ERROR_AT(bad_name, kBrokerFile, 5, "metrics.bearer_token_env");
+  const auto unknown = config_error(
+      [] { (void)parse_broker_config(kMinimalBroker + "metrics:\n  token: abc\n", kBrokerFile); });
+  EXPECT_CONFIG_ERROR_AT(unknown, kBrokerFile, 5, "metrics.token");
 }
 
 }  // namespace

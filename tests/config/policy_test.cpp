@@ -11,8 +11,7 @@ namespace {
 
 using std::chrono::hours;
 using std::chrono::minutes;
-
-const std::string kFile = "/etc/jit/policy.yaml";
+using testing::kPolicyFile;
 
 TEST(Policy, ReadsGroupsUsersAndRoles) {
   const std::string yaml = R"(groups:
@@ -39,8 +38,8 @@ roles:
     x509: {san_uri: "spiffe://corp.example/user/{user}/role/{role}", organizational_unit: DB}
     breakglass: {allowed: [oncall], max_duration: 30m, review_within: 48h, max_active: 3}
 )";
-  const Policy policy = parse_policy(yaml, kFile, Limits{});
-  EXPECT_EQ(policy.file, kFile);
+  const Policy policy = parse_policy(yaml, kPolicyFile, Limits{});
+  EXPECT_EQ(policy.file, kPolicyFile);
   ASSERT_EQ(policy.groups.size(), 4u);
   EXPECT_EQ(policy.groups.at("oncall"), (std::vector<std::string>{"erin", "alice"}));
 
@@ -114,7 +113,7 @@ roles:
 )";
   Limits limits;
   limits.max_breakglass_duration = minutes{45};
-  const Policy policy = parse_policy(yaml, kFile, limits);
+  const Policy policy = parse_policy(yaml, kPolicyFile, limits);
   const Role& short_role = policy.roles.at("short");
   EXPECT_EQ(short_role.approvals_required, 1);
   EXPECT_EQ(short_role.default_duration, minutes{30});  // min(1h, max)
@@ -136,7 +135,7 @@ roles:
 }
 
 TEST(Policy, EmptyMapsAreAValidPolicy) {
-  const Policy policy = parse_policy("groups: {}\nroles: {}\n", kFile, Limits{});
+  const Policy policy = parse_policy("groups: {}\nroles: {}\n", kPolicyFile, Limits{});
   EXPECT_TRUE(policy.groups.empty());
   EXPECT_TRUE(policy.users.empty());
   EXPECT_TRUE(policy.roles.empty());

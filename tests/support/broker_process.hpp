@@ -30,6 +30,11 @@ struct BrokerConfig {
 // The path of a binary of this build: JIT_BUILD_DIR/broker/<name>.
 std::string broker_binary(const std::string& name = "jit-broker");
 
+// The two shipped binaries the process tests run, and the openssl they check answers with.
+inline const std::string kBrokerBinary = broker_binary("jit-broker");
+inline const std::string kJitBinary = broker_binary("jit");
+inline constexpr const char* kOpensslBinary = "/usr/bin/openssl";
+
 // The port of `jit-broker serve`'s "listening on https://127.0.0.1:PORT/ ..." line in `out`; 0
 // when there is none.
 unsigned short listening_port(const std::string& out);

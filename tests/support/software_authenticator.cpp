@@ -258,4 +258,11 @@ ca::Bytes SoftwareAuthenticator::sign(ca::ByteView message) const {
   return signature;
 }
 
+std::vector<SoftwareAuthenticator> each_authenticator_kind() {
+  std::vector<SoftwareAuthenticator> out;
+  out.push_back(SoftwareAuthenticator::es256());
+  out.push_back(SoftwareAuthenticator::eddsa());
+  return out;
+}
+
 }  // namespace jit::testing

@@ -3,7 +3,9 @@
 // wrong answer a relying party must refuse. Failures throw std::runtime_error (test code only).
 #pragma once
 
+#include "approvals/time_point.hpp"
 #include "approvals/webauthn_cose.hpp"
+#include "approvals/webauthn_types.hpp"
 #include "ca/bytes.hpp"
 #include "ca/openssl_handles.hpp"
 
@@ -11,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace jit::testing {
 
@@ -76,5 +79,13 @@ class SoftwareAuthenticator {
 // An authenticatorData for an assertion: rpIdHash || flags || counter, nothing else.
 ca::Bytes assertion_authenticator_data(std::string_view rp_id, std::uint8_t flags,
                                        std::uint32_t sign_count);
+
+// The relying party and the fixed clock every WebAuthn unit test runs against.
+inline const approvals::WebAuthnSettings kTestRelyingParty{"localhost", "https://localhost:8443",
+                                                           false};
+inline const approvals::TimePoint kWebAuthnTestNow = approvals::from_unix_seconds(1700000000);
+
+// One authenticator of each signature kind the broker accepts (ES256 and EdDSA).
+std::vector<SoftwareAuthenticator> each_authenticator_kind();
 
 }  // namespace jit::testing

@@ -26,11 +26,11 @@ using jit::testing::RevocationFixture;
 using jit::testing::test_policy;
 using jit::testing::TestPolicyOptions;
 using jit::testing::write_text;
+using testing::kBrokerBinary;
+using testing::kOpensslBinary;
 using namespace std::chrono_literals;
 
-const std::string kBroker = testing::broker_binary("jit-broker");
 constexpr const char* kKeygen = "/usr/bin/ssh-keygen";
-constexpr const char* kOpenssl = "/usr/bin/openssl";
 
 class RevocationToolsTest : public ::testing::Test, public RevocationFixture {
  protected:
@@ -46,8 +46,8 @@ class RevocationToolsTest : public ::testing::Test, public RevocationFixture {
     const auto key = dir_ / (name + ".key");
     const auto csr = dir_ / (name + ".csr");
     auto [code, out, err] = ChildProcess::run(
-        {kOpenssl, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-         "-keyout", key.string(), "-subj", "/CN=" + name, "-out", csr.string()},
+        {kOpensslBinary, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", key.string(), "-subj", "/CN=" + name, "-out", csr.string()},
         dir_.path());
     EXPECT_EQ(code, 0) << err;
     ca::X509ClientProfile profile;
@@ -101,16 +101,16 @@ TEST_F(RevocationToolsTest, OpensslVerifiesTheCrlsAndRefusesOnlyTheRevokedCertif
   write_text(dir_ / "bundle.pem", crls->bundle_pem);
 
   // The issuing CA's CRL: signature checked against the chain.
-  auto [crl_code, crl_out, crl_err] =
-      ChildProcess::run({kOpenssl, "crl", "-inform", "DER", "-in", (dir_ / "crl.der").string(),
-                         "-CAfile", (dir_ / "chain.pem").string(), "-noout"},
-                        dir_.path());
+  auto [crl_code, crl_out, crl_err] = ChildProcess::run(
+      {kOpensslBinary, "crl", "-inform", "DER", "-in", (dir_ / "crl.der").string(), "-CAfile",
+       (dir_ / "chain.pem").string(), "-noout"},
+      dir_.path());
   EXPECT_EQ(crl_code, 0) << crl_err;
   EXPECT_NE((crl_out + crl_err).find("verify OK"), std::string::npos) << crl_out << crl_err;
 
   // The whole chain is checked against the bundle (issuing CRL, then the root's).
   const std::vector<std::string> verify = {
-      kOpenssl,         "verify",       "-CAfile",  (dir_ / "chain.pem").string(),
+      kOpensslBinary,   "verify",       "-CAfile",  (dir_ / "chain.pem").string(),
       "-crl_check_all", "-x509_strict", "-CRLfile", (dir_ / "bundle.pem").string(),
       "-purpose",       "sslclient"};
   auto with = [&](const std::string& name) {
@@ -150,7 +150,8 @@ class KrlWriteCommandTest : public ::testing::Test {
   std::string config() const { return broker_.config_file(); }
 
   std::tuple<int, std::string, std::string> krl_write(const std::filesystem::path& file) {
-    return ChildProcess::run({kBroker, "--config", config(), "krl", "write", file.string()}, dir_);
+    return ChildProcess::run({kBrokerBinary, "--config", config(), "krl", "write", file.string()},
+                             dir_);
   }
 
   testing::BrokerProcess broker_;
@@ -239,7 +240,7 @@ TEST_F(KrlWriteCommandTest, WritesAGrowingKrlThatSshKeygenReadsBesideARunningBro
   EXPECT_EQ(broker->wait(15s), 0) << broker->err();
   // Each publication is in the audit chain, which still verifies.
   auto [verify_code, verify_out, verify_err] =
-      ChildProcess::run({kBroker, "--config", config(), "audit", "verify"}, dir_);
+      ChildProcess::run({kBrokerBinary, "--config", config(), "audit", "verify"}, dir_);
   EXPECT_EQ(verify_code, 0) << verify_err;
   auto db = open_connection(dir_ / "data" / "broker.db", false);
   EXPECT_EQ(db->execAndGet("SELECT count(*) FROM audit WHERE action = 'revocation.publish' AND "
@@ -256,7 +257,7 @@ TEST_F(KrlWriteCommandTest, RefusesToReplaceANewerKrlAndNeedsADatabase) {
   EXPECT_FALSE(std::filesystem::exists(krl));
 
   auto [show_code, show_out, show_err] =
-      ChildProcess::run({kBroker, "--config", config(), "ca", "show"}, dir_);
+      ChildProcess::run({kBrokerBinary, "--config", config(), "ca", "show"}, dir_);
   ASSERT_EQ(show_code, 0) << show_err;
   open_broker_store(config::load_broker_config(config()))->close();
   const auto newer = ca::KrlBuilder().build(

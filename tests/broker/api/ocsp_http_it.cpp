@@ -4,6 +4,8 @@
 // refusals of a body that is too large or not an OCSP request.
 #include "support/revocation_timing.hpp"
 
+#include "tests/support/broker_process.hpp"
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
@@ -12,10 +14,10 @@ namespace {
 
 using jit::testing::ChildProcess;
 using jit::testing::RunningBroker;
+using testing::kOpensslBinary;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kOpenssl = "/usr/bin/openssl";
 constexpr const char* kOcspUrl = "https://jit.example.test/v1/ca/x509/ocsp";
 
 // Base64 (RFC 4648, padded) and then percent-encoded, as RFC 6960 appendix A.1 asks.
@@ -57,10 +59,10 @@ class OcspHttpTest : public ::testing::Test {
   // `openssl ocsp` asking the running broker about `what` (-cert FILE or -serial N); its output.
   std::string ask(const std::vector<std::string>& what) {
     std::vector<std::string> argv = {
-        kOpenssl,  "ocsp",
-        "-url",    "https://127.0.0.1:" + std::to_string(broker_.port()) + "/v1/ca/x509/ocsp",
-        "-issuer", path("issuing.pem"),
-        "-CAfile", path("chain.pem")};
+        kOpensslBinary, "ocsp",
+        "-url",         "https://127.0.0.1:" + std::to_string(broker_.port()) + "/v1/ca/x509/ocsp",
+        "-issuer",      path("issuing.pem"),
+        "-CAfile",      path("chain.pem")};
     argv.insert(argv.end(), what.begin(), what.end());
     auto [code, out, err] = ChildProcess::run(argv, broker_.dir());
     EXPECT_EQ(code, 0) << out << err;
@@ -76,7 +78,7 @@ TEST_F(OcspHttpTest, OpensslOcspSeesGoodThenRevokedWithinASecondAndUnknown) {
   api_.mint_x509(grant, "alice", path("client.pem"));
 
   auto [uri_code, uri_out, uri_err] = ChildProcess::run(
-      {kOpenssl, "x509", "-in", path("client.pem"), "-noout", "-ocsp_uri"}, broker_.dir());
+      {kOpensslBinary, "x509", "-in", path("client.pem"), "-noout", "-ocsp_uri"}, broker_.dir());
   ASSERT_EQ(uri_code, 0) << uri_err;
   EXPECT_EQ(uri_out, std::string(kOcspUrl) + "\n");
 
@@ -102,7 +104,7 @@ TEST_F(OcspHttpTest, GetFormAnswersLikePostAndBadRequestsAreRefused) {
   const auto grant = api_.active_grant("alice");
   api_.mint_x509(grant, "alice", path("client.pem"));
   auto [req_code, req_out, req_err] =
-      ChildProcess::run({kOpenssl, "ocsp", "-issuer", path("issuing.pem"), "-cert",
+      ChildProcess::run({kOpensslBinary, "ocsp", "-issuer", path("issuing.pem"), "-cert",
                          path("client.pem"), "-no_nonce", "-reqout", path("request.der")},
                         broker_.dir());
   ASSERT_EQ(req_code, 0) << req_err;
@@ -113,8 +115,8 @@ TEST_F(OcspHttpTest, GetFormAnswersLikePostAndBadRequestsAreRefused) {
   EXPECT_EQ(std::string(answer[http::field::content_type]), "application/ocsp-response");
   std::ofstream(path("response.der"), std::ios::binary) << answer.body();
   auto [code, out, err] = ChildProcess::run(
-      {kOpenssl, "ocsp", "-respin", path("response.der"), "-issuer", path("issuing.pem"), "-cert",
-       path("client.pem"), "-CAfile", path("chain.pem"), "-no_nonce"},
+      {kOpensslBinary, "ocsp", "-respin", path("response.der"), "-issuer", path("issuing.pem"),
+       "-cert", path("client.pem"), "-CAfile", path("chain.pem"), "-no_nonce"},
       broker_.dir());
   EXPECT_EQ(code, 0) << out << err;
   EXPECT_NE((out + err).find("Response verify OK"), std::string::npos) << out << err;

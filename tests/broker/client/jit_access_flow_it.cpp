@@ -16,8 +16,6 @@ using namespace std::chrono_literals;
 using Canned = CannedBroker;
 using status = http::status;
 
-const std::string kJit = testing::broker_binary("jit");
-
 RequestOptions db_request() {
   RequestOptions options;
   options.role = "prod-db-read";
@@ -396,15 +394,16 @@ TEST_F(JitCliTest, TheJitBinaryPrintsTheIdFirstAndWaitExitsThreeWhenDenied) {
   broker_.script("GET /v1/requests/{id}", {Canned::json(status::ok, request_json("denied"))});
   const std::string env = "JIT_CONFIG_DIR=" + (dir_ / "jit-config").string();
   auto [code, out, err] = jit::testing::ChildProcess::run(
-      {kJit, "request", "prod-db-read", "--reason", "r", "--ticket", "t", "--totp", "123456"},
+      {kJitBinary, "request", "prod-db-read", "--reason", "r", "--ticket", "t", "--totp", "123456"},
       dir_.path(), {env});
   EXPECT_EQ(code, 0) << err;
   EXPECT_EQ(out, kRequestId + "\n");
   auto [wait_code, wait_out, wait_err] = jit::testing::ChildProcess::run(
-      {kJit, "wait", kRequestId, "--interval", "50ms", "--timeout", "10s"}, dir_.path(), {env});
+      {kJitBinary, "wait", kRequestId, "--interval", "50ms", "--timeout", "10s"}, dir_.path(),
+      {env});
   EXPECT_EQ(wait_code, 3) << wait_err;
   auto [bad_code, bad_out, bad_err] = jit::testing::ChildProcess::run(
-      {kJit, "wait", kRequestId, "--interval", "0s"}, dir_.path(), {env});
+      {kJitBinary, "wait", kRequestId, "--interval", "0s"}, dir_.path(), {env});
   EXPECT_NE(bad_code, 0);
   EXPECT_NE(bad_err.find("expected a duration"), std::string::npos) << bad_err;
   const auto calls = broker_.calls();

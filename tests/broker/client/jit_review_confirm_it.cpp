@@ -16,8 +16,6 @@ using namespace jit::testing;  // the shared test support (tests/support)
 using Canned = CannedBroker;
 using status = http::status;
 
-const std::string kJit = testing::broker_binary("jit");
-
 TEST_F(JitCliTest, ApproveShowsTheRequestAsksThenPromptsForTheCodeBeforeSending) {
   broker_.script("GET /v1/requests/{id}", {Canned::json(status::ok, request_json("pending"))});
   broker_.script("POST /v1/requests/{id}/approve",
@@ -93,7 +91,7 @@ TEST_F(JitCliTest, TheJitBinaryNeverDecidesUnseenWithoutATerminalUnlessYes) {
   const std::string env = "JIT_CONFIG_DIR=" + (dir_ / "jit-config").string();
   for (const char* decision : {"approve", "deny"}) {
     auto [code, out, err] = jit::testing::ChildProcess::run(
-        {kJit, decision, kRequestId, "--totp", "123456"}, dir_.path(), {env}, "y\n");
+        {kJitBinary, decision, kRequestId, "--totp", "123456"}, dir_.path(), {env}, "y\n");
     EXPECT_EQ(code, 1) << decision << ": " << err;
     EXPECT_EQ(out, "");
     EXPECT_NE(err.find("not a terminal"), std::string::npos) << err;
@@ -102,7 +100,7 @@ TEST_F(JitCliTest, TheJitBinaryNeverDecidesUnseenWithoutATerminalUnlessYes) {
   for (const auto& call : broker_.calls()) EXPECT_EQ(call.method, "GET") << call.target;
 
   auto [code, out, err] = jit::testing::ChildProcess::run(
-      {kJit, "approve", kRequestId, "--totp", "123456", "--yes"}, dir_.path(), {env});
+      {kJitBinary, "approve", kRequestId, "--totp", "123456", "--yes"}, dir_.path(), {env});
   EXPECT_EQ(code, 0) << err;
   EXPECT_TRUE(out.starts_with("approved: " + kRequestId)) << out;
   for (const char* shown : {"alice", "prod-db-read", "INC-1 slow queries", "OPS-7", "1h"}) {

@@ -54,4 +54,14 @@ Bytes to_bytes(std::string_view text) {
   return Bytes(view.begin(), view.end());
 }
 
+ca::Bytes bytes_of(std::initializer_list<int> values) {
+  ca::Bytes out;
+  for (int v : values) out.push_back(static_cast<std::byte>(v));
+  return out;
+}
+
+ca::SshPublicKey golden_ca() {
+  return *ca::SshPublicKey::parse_line(ssh_test_file("ed25519_ca.pub"));
+}
+
 }  // namespace jit::testing

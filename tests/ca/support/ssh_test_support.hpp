@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 
 namespace jit::testing {
@@ -29,5 +30,11 @@ ca::SshCertificateProfile test_profile();
 ca::SshCaKey must_generate(ca::KeyAlgorithm algorithm);
 
 ca::Bytes to_bytes(std::string_view text);
+
+// Bytes written as a list of small integers: bytes_of({0x30, 0x03}).
+ca::Bytes bytes_of(std::initializer_list<int> values);
+
+// The Ed25519 CA key of the golden files (ssh_test_file("ed25519_ca.pub")).
+ca::SshPublicKey golden_ca();
 
 }  // namespace jit::testing
