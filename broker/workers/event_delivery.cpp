@@ -2,6 +2,7 @@
 
 #include "broker/store/event_outbox.hpp"
 #include "broker/workers/webhook_signature.hpp"
+#include "ca/bytes.hpp"
 
 #include <SQLiteCpp/Exception.h>
 #include <boost/asio/post.hpp>
@@ -13,6 +14,7 @@
 #include <stdexcept>
 
 namespace jit::broker {
+
 // A URL with its digest and signer (named, not anonymous: Core holds it).
 struct DeliveryTarget {
   Url url;
@@ -59,6 +61,10 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
       DeliveryTarget parsed{*url, event_url_digest(target.url), std::nullopt};
       if (target.secret) parsed.signer.emplace(*target.secret);
       targets.push_back(std::move(parsed));
+    }
+    // The keyed MACs hold what they need; no copy of a secret stays in this object.
+    for (auto& target : options.targets) {
+      if (target.secret) ca::wipe(*target.secret);
     }
   }
 

@@ -16,8 +16,9 @@ HmacSha256::HmacSha256(std::string_view key)
   key_ctx_.reset(EVP_MAC_CTX_new(mac_.get()));
   if (!key_ctx_) throw std::runtime_error("cannot make an HMAC context");
   char digest[] = "SHA256";
-  const std::array params = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                             OSSL_PARAM_END};
+  const std::array<OSSL_PARAM, 2> params = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_end()};
   if (EVP_MAC_init(key_ctx_.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
                    params.data()) != 1) {
     throw std::runtime_error("cannot key HMAC-SHA256");
