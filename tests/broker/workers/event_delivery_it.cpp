@@ -134,11 +134,7 @@ TEST_F(EventDeliveryTest, HangingAndHugeAnswersAreBoundedAndRetried) {
   EXPECT_EQ(delivery.delivered(), 1u);
   EXPECT_EQ(receiver.requests().size(), 3u);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
-  EXPECT_NE(store_->read([](SQLite::Database& db) {
-    return db.execAndGet("SELECT count(*) FROM event_outbox WHERE last_error LIKE '%127.0.0.1%'")
-        .getInt64();
-  }),
-            0);
+  EXPECT_EQ(count("SELECT attempts FROM event_outbox"), 3);  // the hang and the flood were failures
 }
 
 TEST_F(EventDeliveryTest, ARoundCutShortByAStopIsSentAgainWithTheSameId) {
