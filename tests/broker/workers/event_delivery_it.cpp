@@ -96,6 +96,19 @@ TEST_F(EventDeliveryTest, RetriesWithBackoffUntilAccepted) {
   EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'webhook.failure'"), 0);
 }
 
+TEST_F(EventDeliveryTest, ARedirectIsNotFollowedButRetried) {
+  HttpReceiver receiver({302, 200});
+  EventDelivery delivery(io_, *store_, fast({{url(receiver), std::nullopt}}));
+  enqueue("request.approved", {{"id", "r6"}});
+  delivery.start();
+  run_until([&] { return delivery.delivered() == 1; });
+  EXPECT_EQ(delivery.delivered(), 1u);
+  const auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].target, "/hook");
+  EXPECT_EQ(count("SELECT attempts FROM event_outbox"), 2);
+}
+
 TEST_F(EventDeliveryTest, AUrlThatAcceptedIsNotSentTheEventAgain) {
   HttpReceiver good({200});
   HttpReceiver flaky({500, 200});
