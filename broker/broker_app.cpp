@@ -18,6 +18,8 @@
 #include "broker/http/tls_context.hpp"
 #include "broker/http/web_routes.hpp"
 #include "broker/service/ca_keys.hpp"
+#include "broker/store/event_outbox.hpp"
+#include "broker/workers/webhook_targets.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -88,15 +90,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
       ssh_ca_(load_ssh_ca(config_.ca)),
       x509_ca_(load_x509_ca(config_.ca)),
       tls_(make_tls(config_)) {
-  WebhookOptions webhook_options;
-  webhook_options.urls = config_.webhooks.urls;
-  webhook_options.timeout = config_.webhooks.timeout;
-  webhook_options.max_attempts = config_.webhooks.max_attempts;
-  webhooks_ = std::make_unique<WebhookNotifier>(io_, *store_, webhook_options);
   AccessHooks hooks;
-  hooks.notify = [this](std::string event, boost::json::object data) {
-    webhooks_->notify(std::move(event), std::move(data));
-  };
   hooks.deadlines_changed = [this] { sweeper_->poke(); };
   // Runs on the store's writer thread: the rebuild itself is posted to the io_context, and the
   // revoke answers once the lists that include its revocation are served.
@@ -123,12 +117,27 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
       *store_, ssh_ca_, x509_ca_,
       RevocationSettings{config_.ca.crl_next_update, config_.ca.clock_skew,
                          RevocationSettings{}.poll_interval});
-  // Events other processes wrote (a `user lock` beside this broker) go to the same webhooks.
-  outbox_ = std::make_unique<EventOutboxRelay>(
-      io_, *store_, [this](OutboxEvent event, std::function<void()> settled) {
-        webhooks_->notify(std::move(event.event), std::move(event.data), std::move(settled),
-                          event.created_at);
-      });
+  // Every event, this process's and an admin command's, comes from the outbox
+  // (docs/architecture.md, "Events").
+  EventDeliveryOptions delivery;
+  delivery.targets = webhook_targets(config_.webhooks);
+  delivery.timeout = config_.webhooks.timeout;
+  delivery.max_attempts = config_.webhooks.max_attempts;
+  events_ = std::make_unique<EventDelivery>(io_, *store_, std::move(delivery));
+  metrics_.add_gauge("jit_events_undelivered",
+                     "Events in the outbox not yet accepted by every webhook URL (failed ones "
+                     "included).",
+                     [this] { return static_cast<double>(outbox_now().undelivered); });
+  metrics_.add_gauge("jit_events_failed",
+                     "Undelivered events whose attempts are spent (jit-broker events retry).",
+                     [this] { return static_cast<double>(outbox_now().failed); });
+  metrics_.add_gauge("jit_events_oldest_undelivered_age_seconds",
+                     "Age of the oldest undelivered event; 0 when none waits.", [this] {
+                       const auto oldest = outbox_now().oldest_created_at;
+                       if (!oldest) return 0.0;
+                       return static_cast<double>(
+                           std::max<std::int64_t>(0, store_->now_us() / 1'000'000 - *oldest));
+                     });
   metrics_.add_gauge(
       "jit_breakglass_reviews_overdue",
       "Break-glass grants whose post-incident review is past due.", [this] {
@@ -155,9 +164,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
     if (metrics_token) ca::wipe(*metrics_token);
   }
   add_auth_routes(router_, *identity_);
-  add_passkey_routes(router_, *identity_, [this](std::string event, boost::json::object data) {
-    webhooks_->notify(std::move(event), std::move(data));
-  });
+  add_passkey_routes(router_, *identity_);
   add_ca_routes(router_, ssh_ca_, x509_ca_);
   add_request_routes(router_, *access_);
   add_grant_routes(router_, *access_, *certificates_);
@@ -182,9 +189,13 @@ BrokerApp::~BrokerApp() {
   // Logins still running finish (their answers go nowhere now); waiting ones are dropped.
   if (identity_) identity_->stop_workers();
   if (publisher_) publisher_->stop();
-  if (outbox_) outbox_->stop();
+  if (events_) events_->stop();
   // Queued writes complete with callbacks into the identity service: finish them while it lives.
   store_->close();
+}
+
+OutboxBacklog BrokerApp::outbox_now() {
+  return store_->read([](SQLite::Database& db) { return outbox_backlog(db); });
 }
 
 int BrokerApp::run() {
@@ -215,15 +226,15 @@ int BrokerApp::run() {
   options.threads = config_.http.threads > 0 ? static_cast<unsigned>(config_.http.threads) : 0;
   ServerRunner runner(io_, *server_, options);
   publisher_->start(io_);  // builds the first lists before anything is served
-  outbox_->start();
+  events_->start();
   runner.on_shutdown([this] {
     sweeper_->stop();
     publisher_->stop();
-    outbox_->stop();
+    events_->stop();
   });
   const int code = runner.run();
   publisher_->stop();
-  outbox_->stop();
+  events_->stop();
   store_->close();
   return code;
 }

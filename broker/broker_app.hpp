@@ -8,11 +8,11 @@
 #include "broker/http/router.hpp"
 #include "broker/service/access_service.hpp"
 #include "broker/service/certificate_service.hpp"
+#include "broker/store/event_outbox.hpp"
 #include "broker/store/store.hpp"
-#include "broker/workers/event_outbox_relay.hpp"
+#include "broker/workers/event_delivery.hpp"
 #include "broker/workers/expiry_sweeper.hpp"
 #include "broker/workers/revocation_publisher.hpp"
-#include "broker/workers/webhook_notifier.hpp"
 #include "ca/ssh_certificate_authority.hpp"
 #include "ca/x509_hierarchy.hpp"
 #include "config/broker_config.hpp"
@@ -48,6 +48,8 @@ class BrokerApp {
   const config::Policy& policy() const { return policy_; }
 
  private:
+  OutboxBacklog outbox_now();  // for /metrics
+
   config::BrokerConfig config_;
   DataDirLock data_lock_;
   config::Policy policy_;
@@ -58,12 +60,11 @@ class BrokerApp {
   boost::asio::io_context io_;
   boost::asio::ssl::context tls_;
   Metrics metrics_;
-  std::unique_ptr<WebhookNotifier> webhooks_;
   std::unique_ptr<AccessService> access_;
   std::unique_ptr<CertificateService> certificates_;
   std::unique_ptr<ExpirySweeper> sweeper_;
   std::unique_ptr<RevocationPublisher> publisher_;
-  std::unique_ptr<EventOutboxRelay> outbox_;
+  std::unique_ptr<EventDelivery> events_;
   Router router_;
   std::unique_ptr<HttpsServer> server_;
 };

@@ -1,6 +1,7 @@
 // jit-broker: the daemon and its admin commands. Thin: parse the command line, dispatch, and turn
 // start-up exceptions into one clear line and a non-zero exit.
 #include "broker/admin/admin_commands.hpp"
+#include "broker/admin/event_commands.hpp"
 #include "broker/store/store_error.hpp"
 #include "config/broker_config.hpp"
 #include "config/config_error.hpp"
@@ -62,6 +63,24 @@ int main(int argc, char** argv) {
     command->callback([&user_action, action = action] { user_action = action; });
   }
 
+  auto* events = app.add_subcommand("events", "the event outbox (webhook deliveries)");
+  events->require_subcommand(1);
+  bool failed_only = false;
+  std::size_t list_limit = 100;
+  auto* events_list = events->add_subcommand("list", "list the newest events and their delivery");
+  events_list->add_flag("--failed", failed_only, "only events whose attempts are spent");
+  events_list->add_option("--limit", list_limit, "how many events at most (default 100)")
+      ->check(CLI::Range(1, 100000));
+  auto* events_retry = events->add_subcommand("retry", "send failed events again");
+  std::optional<std::string> retry_id;
+  bool retry_all = false;
+  auto* retry_id_option = events_retry->add_option("ID", retry_id, "the failed event's id");
+  auto* retry_all_flag = events_retry->add_flag("--all-failed", retry_all, "every failed event");
+  retry_id_option->excludes(retry_all_flag);
+  events_retry->callback([&] {
+    if (!retry_id && !retry_all) throw CLI::RequiredError("ID or --all-failed");
+  });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -79,6 +98,12 @@ int main(int argc, char** argv) {
     }
     if (ca_show->parsed()) return jit::broker::run_ca_show(config, std::cout);
     if (krl_write->parsed()) return jit::broker::run_krl_write(config, krl_file, std::cout);
+    if (events_list->parsed()) {
+      return jit::broker::run_events_list(config, failed_only, list_limit, std::cout);
+    }
+    if (events_retry->parsed()) {
+      return jit::broker::run_events_retry(config, retry_id, std::cout, std::cerr);
+    }
     if (user_action) {
       return jit::broker::run_user_command(config, *user_action, user_name, std::cin, std::cout);
     }

@@ -71,7 +71,7 @@ BrokerConfig parse_broker_config(std::string_view yaml, const std::filesystem::p
   if (const YamlValue* v = map.find("mfa")) config.mfa = detail::read_mfa(*v);
   if (const YamlValue* v = map.find("sessions")) config.sessions = detail::read_sessions(*v);
   if (const YamlValue* v = map.find("http")) config.http = detail::read_http(*v);
-  if (const YamlValue* v = map.find("webhooks")) config.webhooks = detail::read_webhooks(*v);
+  if (const YamlValue* v = map.find("webhooks")) config.webhooks = detail::read_webhooks(*v, base);
   if (const YamlValue* v = map.find("metrics")) config.metrics = detail::read_metrics(*v, base);
 
   if (overrides.listen) config.listen = *overrides.listen;

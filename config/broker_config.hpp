@@ -82,8 +82,18 @@ struct HttpSettings {
   Seconds first_byte_timeout{3};  // a new connection's first TLS byte; then read_timeout
 };
 
+// How the POSTs to one webhook URL are signed (README, "Verifying webhook deliveries"): a secret
+// from a file (mode 0600, checked when the config is read) or an environment variable (read when
+// the broker starts); neither: unsigned. 16 to 1024 visible ASCII characters.
+struct WebhookSigning {
+  std::optional<std::filesystem::path> secret_file;
+  std::optional<std::string> secret_env;
+  std::string key;  // where it was configured ("webhooks.urls[0]"), for start-up errors
+};
+
 struct WebhookSettings {
-  std::vector<std::string> urls;  // http:// or https://; each event is POSTed to every URL
+  std::vector<std::string> urls;        // http:// or https://; each event is POSTed to every URL
+  std::vector<WebhookSigning> signing;  // signing[i] for urls[i]
   Seconds timeout{5};
   int max_attempts = 5;
 };

@@ -2,8 +2,12 @@
 
 #include "config/syntax.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
+#include <fstream>
+#include <optional>
 
 namespace jit::config::detail {
 namespace {
@@ -21,6 +25,58 @@ std::string one_of(const YamlValue& value, std::initializer_list<std::string_vie
     value.fail("'" + text + "' is not supported", expected);
   }
   return text;
+}
+
+// A webhook secret file: private to the broker's user, 16 to 1024 visible ASCII characters and
+// an optional line break. Its text is not kept; the broker reads it again when it starts.
+void check_secret_file(const YamlValue& value, const std::filesystem::path& file) {
+  const std::string expected = "a file (mode 0600) holding 16 to 1024 visible ASCII characters";
+  struct stat info {};
+  if (::stat(file.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+    value.fail("cannot read the secret file " + file.string(), expected);
+  }
+  if ((info.st_mode & 0077) != 0) {
+    value.fail("the secret file " + file.string() + " is readable by others; chmod 600 it",
+               expected);
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string text(1026, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) value.fail("cannot read the secret file " + file.string(), expected);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.ends_with("\r\n")) {
+    text.resize(text.size() - 2);
+  } else if (text.ends_with('\n')) {
+    text.pop_back();
+  }
+  const bool visible =
+      std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7F; });
+  const bool fits = text.size() >= 16 && text.size() <= 1024;
+  std::fill(text.begin(), text.end(), '\0');
+  if (!visible || !fits) {
+    value.fail("the secret file " + file.string() + " does not hold a usable secret", expected);
+  }
+}
+
+WebhookSigning read_webhook_signing(const YamlMap& entry, const std::filesystem::path& base) {
+  WebhookSigning signing;
+  signing.key = entry.self().key();
+  if (const YamlValue* v = entry.find("secret_env")) {
+    std::string name = v->string("an environment variable name");
+    if (!syntax::is_env_var_name(name)) {
+      v->fail("'" + name + "' is not an environment variable name", "[A-Za-z_][A-Za-z0-9_]*");
+    }
+    signing.secret_env = std::move(name);
+  }
+  if (const YamlValue* v = entry.find("secret_file")) {
+    if (signing.secret_env) {
+      v->fail("secret_env and secret_file are both set",
+              "one secret source: secret_env or secret_file");
+    }
+    signing.secret_file = v->path(base);
+    check_secret_file(*v, *signing.secret_file);
+  }
+  return signing;
 }
 
 }  // namespace
@@ -224,16 +280,26 @@ HttpSettings read_http(const YamlValue& value) {
   return http;
 }
 
-WebhookSettings read_webhooks(const YamlValue& value) {
+WebhookSettings read_webhooks(const YamlValue& value, const std::filesystem::path& base) {
   const YamlMap map = value.map({"urls", "timeout", "max_attempts"});
   WebhookSettings webhooks;
   if (const YamlValue* v = map.find("urls")) {
-    for (const YamlValue& item : v->list("a list of http:// or https:// URLs")) {
-      std::string url = item.string("an http:// or https:// URL");
+    for (const YamlValue& item : v->list("a list of URLs, or of {url, secret_file | secret_env}")) {
+      WebhookSigning signing;
+      signing.key = item.key();
+      std::optional<YamlMap> entry;
+      const YamlValue* url_value = &item;
+      if (item.is_map()) {
+        entry.emplace(item.map({"url", "secret_file", "secret_env"}));
+        url_value = &entry->require("url", "an http:// or https:// URL");
+        signing = read_webhook_signing(*entry, base);
+      }
+      std::string url = url_value->string("an http:// or https:// URL");
       if (!syntax::is_http_url(url, false)) {
-        item.fail("'" + url + "' is not a URL", "an http:// or https:// URL");
+        url_value->fail("'" + url + "' is not a URL", "an http:// or https:// URL");
       }
       webhooks.urls.push_back(std::move(url));
+      webhooks.signing.push_back(std::move(signing));
     }
   }
   if (const YamlValue* v = map.find("timeout"))

@@ -17,7 +17,8 @@ namespace jit::config::detail {
 [[nodiscard]] MfaSettings read_mfa(const YamlValue& value);
 [[nodiscard]] SessionSettings read_sessions(const YamlValue& value);
 [[nodiscard]] HttpSettings read_http(const YamlValue& value);
-[[nodiscard]] WebhookSettings read_webhooks(const YamlValue& value);
+[[nodiscard]] WebhookSettings read_webhooks(const YamlValue& value,
+                                            const std::filesystem::path& base);
 [[nodiscard]] MetricsSettings read_metrics(const YamlValue& value,
                                            const std::filesystem::path& base);
 

@@ -28,6 +28,9 @@ class YamlValue {
 
   [[noreturn]] void fail(std::string message, std::string expected) const;
 
+  // For values that take two shapes (a webhook URL, or a map with the URL and its secret).
+  [[nodiscard]] bool is_map() const { return node_.IsMap(); }
+
   // A non-empty scalar without control characters.
   [[nodiscard]] std::string string(std::string_view expected) const;
   // A user, group, role or principal name (config/names.hpp); `what` names it in the error.

@@ -158,9 +158,7 @@ int run_user_command(const config::BrokerConfig& config, UserAction action, cons
       // running broker polls (it serves the new lists within a second), and puts the
       // grant.revoked events into the outbox, which that broker sends to its webhooks.
       const auto identity = make_identity_service(config, *store, policy);
-      AccessHooks hooks;
-      hooks.events_to_outbox = true;
-      AccessService access(*store, *identity, config.limits, std::move(hooks));
+      AccessService access(*store, *identity, config.limits, AccessHooks{});
       const auto ended = access.grants().revoke_all_of(user, "admin", "user locked");
       if (!ended) throw std::runtime_error("could not revoke the user's grants: storage failed");
       out << "user " << user << " locked; " << *ended << " active grant(s) revoked\n";

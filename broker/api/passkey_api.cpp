@@ -34,8 +34,8 @@ json::object credential_view(const WebAuthnCredentialRecord& record) {
           {"possibly_cloned", record.possibly_cloned}};
 }
 
-void finish_passkey_registration(IdentityService& identity, const PasskeyNotify& notify,
-                                 RequestContext&& context, Responder respond, Caller caller) {
+void finish_passkey_registration(IdentityService& identity, RequestContext&& context,
+                                 Responder respond, Caller caller) {
   auto body = parse_json_body(context.request);
   if (!body) return respond(body.error());
   auto client_data = b64url_field(*body, "client_data_json");
@@ -44,7 +44,7 @@ void finish_passkey_registration(IdentityService& identity, const PasskeyNotify&
     return respond(error_answer(http::status::bad_request, "invalid_input",
                                 "client_data_json and attestation_object must be base64url"));
   }
-  register_passkey(identity, caller, *client_data, *attestation, body->if_contains("mfa"), notify,
+  register_passkey(identity, caller, *client_data, *attestation, body->if_contains("mfa"),
                    [respond](Result<std::string> id) {
                      if (!id) return respond(error_answer(id.error()));
                      respond(json_response(http::status::created,
@@ -52,8 +52,8 @@ void finish_passkey_registration(IdentityService& identity, const PasskeyNotify&
                    });
 }
 
-void remove_credential(IdentityService& identity, const PasskeyNotify& notify,
-                       RequestContext&& context, Responder respond, Caller caller) {
+void remove_credential(IdentityService& identity, RequestContext&& context, Responder respond,
+                       Caller caller) {
   const std::string id = context.params.at("id");
   ca::Bytes credential_id;
   if (id.size() > 2 * kMaxCredentialIdBytes || !ca::base64url_decode_unpadded(id, credential_id) ||
@@ -67,7 +67,7 @@ void remove_credential(IdentityService& identity, const PasskeyNotify& notify,
     return respond(error_answer(http::status::bad_request, "invalid_input", problem->message));
   }
   remove_passkey(
-      identity, caller, credential_id, body->if_contains("mfa"), notify,
+      identity, caller, credential_id, body->if_contains("mfa"),
       [respond](Result<std::string> removed) {
         if (!removed) return respond(error_answer(removed.error()));
         respond(json_response(http::status::ok, json::object{{"removed", std::move(*removed)}}));
@@ -76,13 +76,13 @@ void remove_credential(IdentityService& identity, const PasskeyNotify& notify,
 
 }  // namespace
 
-void add_passkey_routes(Router& router, IdentityService& identity, PasskeyNotify notify) {
+void add_passkey_routes(Router& router, IdentityService& identity) {
   router.add(http::verb::post, "/v1/webauthn/register/finish",
-             authenticated(identity, [&identity, notify](RequestContext&& context,
-                                                         Responder respond, Caller caller) {
-               finish_passkey_registration(identity, notify, std::move(context), std::move(respond),
-                                           std::move(caller));
-             }));
+             authenticated(identity,
+                           [&identity](RequestContext&& context, Responder respond, Caller caller) {
+                             finish_passkey_registration(identity, std::move(context),
+                                                         std::move(respond), std::move(caller));
+                           }));
 
   router.add(
       http::verb::get, "/v1/webauthn/credentials",
@@ -96,11 +96,11 @@ void add_passkey_routes(Router& router, IdentityService& identity, PasskeyNotify
       }));
 
   router.add(http::verb::delete_, "/v1/webauthn/credentials/{id}",
-             authenticated(identity, [&identity, notify](RequestContext&& context,
-                                                         Responder respond, Caller caller) {
-               remove_credential(identity, notify, std::move(context), std::move(respond),
-                                 std::move(caller));
-             }));
+             authenticated(identity,
+                           [&identity](RequestContext&& context, Responder respond, Caller caller) {
+                             remove_credential(identity, std::move(context), std::move(respond),
+                                               std::move(caller));
+                           }));
 }
 
 }  // namespace jit::broker

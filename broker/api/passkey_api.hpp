@@ -15,6 +15,6 @@ namespace jit::broker {
 
 class Router;
 
-void add_passkey_routes(Router& router, IdentityService& identity, PasskeyNotify notify);
+void add_passkey_routes(Router& router, IdentityService& identity);
 
 }  // namespace jit::broker

@@ -6,6 +6,7 @@
 #include "approvals/totp.hpp"
 #include "broker/auth/credential_store.hpp"
 #include "broker/auth/session_tokens.hpp"
+#include "broker/store/event_outbox.hpp"
 
 #include <stdexcept>
 
@@ -62,6 +63,10 @@ void set_user_locked(Store& store, std::string_view user, bool locked) {
     set_admin_lock(tx, user, locked);
     if (locked) delete_user_sessions(tx, user);
     tx.audit({"admin", locked ? "user.lock" : "user.unlock", "user/" + std::string(user), "{}"});
+    // Approvers and the security team hear of a lock from the outbox (docs/architecture.md,
+    // "Events").
+    if (locked)
+      enqueue_event(tx.db(), "user.locked", {{"user", std::string(user)}}, tx.now_seconds());
     return {};
   });
   if (ec == BrokerErrc::not_found) {

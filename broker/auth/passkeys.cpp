@@ -3,6 +3,7 @@
 #include "approvals/mfa_evidence.hpp"
 #include "approvals/webauthn_ceremony.hpp"
 #include "broker/auth/presence.hpp"
+#include "broker/store/event_outbox.hpp"
 
 #include <boost/json.hpp>
 
@@ -29,7 +30,7 @@ Result<void> factor_given(IdentityService& identity, const Caller& caller, const
 
 void register_passkey(IdentityService& identity, const Caller& caller,
                       const ca::Bytes& client_data_json, const ca::Bytes& attestation_object,
-                      const json::value* mfa, const PasskeyNotify& notify, PasskeyDone done) {
+                      const json::value* mfa, PasskeyDone done) {
   if (auto given = factor_given(identity, caller, mfa); !given) return done(given.error());
   auto registered = approvals::finish_registration(
       identity.challenges(), identity.settings().webauthn, caller.user, client_data_json,
@@ -40,7 +41,7 @@ void register_passkey(IdentityService& identity, const Caller& caller,
                                   registered->sign_count, false};
   check_presence(identity, caller, mfa, approvals::SessionFactor::not_enough,
                  approvals::ChallengePurpose::presence, std::nullopt,
-                 [&identity, notify, record, done = std::move(done)](Result<Presence> presence) {
+                 [&identity, record, done = std::move(done)](Result<Presence> presence) {
                    if (!presence) return done(presence.error());
                    identity.store().write(
                        [record, presence = std::move(*presence)](
@@ -54,20 +55,21 @@ void register_passkey(IdentityService& identity, const Caller& caller,
                                               {"mfa", evidence_of(presence)}};
                          tx.audit({record.user, "webauthn.register", "user/" + record.user,
                                    json::serialize(details)});
+                         enqueue_event(tx.db(), "passkey.registered",
+                                       {{"user", record.user},
+                                        {"credential_id", b64url(record.credential_id)}},
+                                       tx.now_seconds());
                          return {};
                        },
-                       [notify, done, user = record.user,
-                        id = b64url(record.credential_id)](boost::system::error_code ec) {
+                       [done, id = b64url(record.credential_id)](boost::system::error_code ec) {
                          if (ec) return done(ec);
-                         if (notify)
-                           notify("passkey.registered", {{"user", user}, {"credential_id", id}});
                          done(id);
                        });
                  });
 }
 
 void remove_passkey(IdentityService& identity, const Caller& caller, const ca::Bytes& credential_id,
-                    const json::value* mfa, const PasskeyNotify& notify, PasskeyDone done) {
+                    const json::value* mfa, PasskeyDone done) {
   auto stored = identity.store().read(
       [&](SQLite::Database& db) { return find_webauthn_credential(db, credential_id); });
   if (!stored || stored->user != caller.user) {
@@ -77,7 +79,7 @@ void remove_passkey(IdentityService& identity, const Caller& caller, const ca::B
   check_presence(
       identity, caller, mfa, approvals::SessionFactor::not_enough,
       approvals::ChallengePurpose::presence, std::nullopt,
-      [&identity, notify, credential_id, user = caller.user,
+      [&identity, credential_id, user = caller.user,
        done = std::move(done)](Result<Presence> presence) {
         if (!presence) return done(presence.error());
         const auto id = b64url(credential_id);
@@ -90,11 +92,12 @@ void remove_passkey(IdentityService& identity, const Caller& caller, const ca::B
                 return BrokerErrc::not_found;  // rolls the spend back too
               json::object details{{"credential_id", id}, {"mfa", evidence_of(presence)}};
               tx.audit({user, "webauthn.remove", "user/" + user, json::serialize(details)});
+              enqueue_event(tx.db(), "passkey.removed", {{"user", user}, {"credential_id", id}},
+                            tx.now_seconds());
               return {};
             },
-            [notify, done, user, id](boost::system::error_code ec) {
+            [done, id](boost::system::error_code ec) {
               if (ec) return done(ec);
-              if (notify) notify("passkey.removed", {{"user", user}, {"credential_id", id}});
               done(id);
             });
       });

@@ -2,7 +2,8 @@
 // removing a factor needs one in the same call: a session alone (even one signed in seconds ago)
 // is not enough, so a stolen session cannot plant a passkey. Each change is one write transaction
 // that spends the factor (broker/auth/presence.hpp), stores the change and its audit record with
-// the factor's evidence; the change is announced after the commit.
+// the factor's evidence, and its event (passkey.registered, passkey.removed, with {user,
+// credential_id}) into the event outbox.
 #pragma once
 
 #include "broker/auth/credential_store.hpp"
@@ -17,10 +18,6 @@
 
 namespace jit::broker {
 
-// Webhook events: passkey.registered and passkey.removed, with {user, credential_id}. Called after
-// the commit; must only queue work.
-using PasskeyNotify = std::function<void(std::string event, boost::json::object data)>;
-
 // Answers the credential id, base64url.
 using PasskeyDone = std::function<void(Result<std::string>)>;
 
@@ -29,12 +26,12 @@ using PasskeyDone = std::function<void(Result<std::string>)>;
 // credential id already on record is a conflict.
 void register_passkey(IdentityService& identity, const Caller& caller,
                       const ca::Bytes& client_data_json, const ca::Bytes& attestation_object,
-                      const boost::json::value* mfa, const PasskeyNotify& notify, PasskeyDone done);
+                      const boost::json::value* mfa, PasskeyDone done);
 
 // Removes one of the caller's passkeys. Someone else's is not_found, like one that does not exist,
 // and costs no factor.
 void remove_passkey(IdentityService& identity, const Caller& caller, const ca::Bytes& credential_id,
-                    const boost::json::value* mfa, const PasskeyNotify& notify, PasskeyDone done);
+                    const boost::json::value* mfa, PasskeyDone done);
 
 // The caller's passkeys, as stored.
 std::vector<WebAuthnCredentialRecord> passkeys_of(IdentityService& identity,

@@ -69,7 +69,6 @@ Result<std::size_t> AccessContext::commit_sync(
 }
 
 void AccessContext::keep_events(WriteContext& tx, AccessOutcome& outcome) {
-  if (!hooks_.events_to_outbox) return;
   for (const auto& [event, data] : outcome.events) {
     enqueue_event(tx.db(), event, data, tx.now_seconds());
   }
@@ -77,9 +76,6 @@ void AccessContext::keep_events(WriteContext& tx, AccessOutcome& outcome) {
 }
 
 void AccessContext::fire(const AccessOutcome& outcome) {
-  for (const auto& [event, data] : outcome.events) {
-    if (hooks_.notify) hooks_.notify(event, data);
-  }
   if (outcome.deadlines_changed && hooks_.deadlines_changed) hooks_.deadlines_changed();
 }
 

@@ -3,7 +3,7 @@
 // after a commit. Every decision is taken inside the write job that stores it, from the rows as
 // they are in that transaction, so concurrent calls are serialised by the store's single writer:
 // two approvals racing for the last slot make exactly one grant. Answers are the stored JSON
-// views; webhooks and the sweeper/publisher hooks fire only after the commit.
+// views; events are written with the change, the sweeper/publisher hooks fire after the commit.
 #pragma once
 
 #include "approvals/mfa_evidence.hpp"
@@ -25,25 +25,22 @@
 namespace jit::broker {
 
 // What happens after a commit. Each may be empty. They run on the store's writer thread: they
-// must only queue work (e.g. post to an io_context), never wait for the store.
+// must only queue work (e.g. post to an io_context), never wait for the store. Events need no hook:
+// they go into the event outbox in the transaction of their change (keep_events), whichever
+// process commits it, and the running broker delivers them (docs/architecture.md, "Events").
 struct AccessHooks {
-  // Webhook event names: request.created, request.approved, request.denied, breakglass,
-  // breakglass.repeated, grant.expired, grant.revoked.
-  std::function<void(std::string event, boost::json::object data)> notify;
   std::function<void()> deadlines_changed;  // a grant or pending deadline was added
   // Certificates were revoked: publish the KRL and CRL, then call `published` with the numbers of
   // the lists that include the revocation ({"krl_version", "crl_number"}; empty if publishing
   // failed, and the running broker's poll then retries). A revoke answers only after that call.
   std::function<void(std::function<void(boost::json::object lists)> published)> revocations_changed;
-  // Events go into the event_outbox table in the transaction of their change instead of to
-  // `notify`: for a process with no webhooks of its own (an admin command); the running broker
-  // delivers them.
-  bool events_to_outbox = false;
 };
 
 // What a write job hands back after the commit: the answer and the follow-ups.
 struct AccessOutcome {
   Result<boost::json::object> answer = make_error_code(BrokerErrc::internal);
+  // Event names: request.created, request.approved, request.denied, breakglass,
+  // breakglass.repeated, grant.expired, grant.revoked.
   std::vector<std::pair<std::string, boost::json::object>> events;
   bool deadlines_changed = false;
   bool revocations_changed = false;
@@ -83,9 +80,9 @@ class AccessContext {
   std::int64_t now_seconds() const { return identity_.now_seconds(); }
 
  private:
-  // Inside the write job: with events_to_outbox, moves the outcome's events into the outbox.
-  void keep_events(WriteContext& tx, AccessOutcome& outcome);
-  // After the commit: events to `notify`, the sweeper poke. Revocations are published apart.
+  // Inside the write job: moves the outcome's events into the outbox.
+  static void keep_events(WriteContext& tx, AccessOutcome& outcome);
+  // After the commit: the sweeper poke. Revocations are published apart.
   void fire(const AccessOutcome& outcome);
 
   Store& store_;

@@ -1,50 +1,164 @@
 #include "broker/store/event_outbox.hpp"
 
+#include "approvals/secure_random.hpp"
+#include "ca/bytes.hpp"
+#include "ca/x509_digest.hpp"
+
 #include <SQLiteCpp/Statement.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-namespace jit::broker {
+#include <algorithm>
+#include <stdexcept>
 
-void enqueue_event(SQLite::Database& db, std::string_view event, const boost::json::object& data,
-                   std::int64_t now) {
-  SQLite::Statement insert(db,
-                           "INSERT INTO event_outbox(event, data, created_at) VALUES (?, ?, ?)");
-  insert.bind(1, std::string(event));
-  insert.bind(2, boost::json::serialize(data));
-  insert.bind(3, now);
-  insert.exec();
+namespace jit::broker {
+namespace {
+
+constexpr const char* kOutboxColumns =
+    "seq, event_id, event, data, created_at, attempts, delivered_at, failed_at, last_error";
+
+std::optional<std::int64_t> outbox_optional_int(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  return column.getInt64();
 }
 
-std::vector<OutboxEvent> undelivered_events(SQLite::Database& db, std::int64_t after_seq,
-                                            std::size_t limit) {
-  // A range search of the partial index: the cost follows the undelivered rows only.
-  SQLite::Statement query(db,
-                          "SELECT seq, event, data, created_at FROM event_outbox "
-                          "WHERE delivered_at IS NULL AND seq > ? ORDER BY seq LIMIT ?");
-  query.bind(1, after_seq);
-  query.bind(2, static_cast<std::int64_t>(limit));
+OutboxEvent read_outbox_row(SQLite::Statement& query) {
+  OutboxEvent row;
+  row.seq = query.getColumn(0).getInt64();
+  row.id = query.getColumn(1).getString();
+  row.event = query.getColumn(2).getString();
+  boost::system::error_code ec;
+  auto data = boost::json::parse(query.getColumn(3).getString(), ec);
+  if (!ec && data.is_object()) row.data = std::move(data.as_object());
+  row.created_at = query.getColumn(4).getInt64();
+  row.attempts = query.getColumn(5).getInt();
+  row.delivered_at = outbox_optional_int(query.getColumn(6));
+  row.failed_at = outbox_optional_int(query.getColumn(7));
+  row.last_error = query.getColumn(8).getString();
+  return row;
+}
+
+void load_outbox_deliveries(SQLite::Database& db, std::vector<OutboxEvent>& rows) {
+  SQLite::Statement query(db, "SELECT url_digest FROM event_deliveries WHERE seq = ?");
+  for (auto& row : rows) {
+    query.reset();
+    query.bind(1, row.seq);
+    while (query.executeStep()) row.delivered_to.push_back(query.getColumn(0).getString());
+  }
+}
+
+}  // namespace
+
+std::string enqueue_event(SQLite::Database& db, std::string_view event,
+                          const boost::json::object& data, std::int64_t now) {
+  auto bytes = approvals::random_bytes(16);
+  // Without entropy no id is unique; the store turns this into `internal` and rolls back.
+  if (!bytes) throw std::runtime_error("random number generator failed");
+  std::string id = "evt-" + ca::hex_encode(*bytes);
+  SQLite::Statement insert(db,
+                           "INSERT INTO event_outbox(event_id, event, data, created_at) "
+                           "VALUES (?, ?, ?, ?)");
+  insert.bind(1, id);
+  insert.bind(2, std::string(event));
+  insert.bind(3, boost::json::serialize(data));
+  insert.bind(4, now);
+  insert.exec();
+  return id;
+}
+
+std::vector<OutboxEvent> due_events(SQLite::Database& db, std::int64_t now_us,
+                                    const std::vector<std::int64_t>& skip, std::size_t limit) {
+  // A range search of the partial index on undelivered rows: the cost follows the backlog only.
+  SQLite::Statement query(db, std::string("SELECT ") + kOutboxColumns +
+                                  " FROM event_outbox WHERE delivered_at IS NULL AND failed_at IS "
+                                  "NULL AND next_attempt_us <= ? ORDER BY seq");
+  query.bind(1, now_us);
   std::vector<OutboxEvent> out;
-  while (query.executeStep()) {
-    OutboxEvent row;
-    row.seq = query.getColumn(0).getInt64();
-    row.event = query.getColumn(1).getString();
-    boost::system::error_code ec;
-    auto data = boost::json::parse(query.getColumn(2).getString(), ec);
-    if (!ec && data.is_object()) row.data = std::move(data.as_object());
-    row.created_at = query.getColumn(3).getInt64();
+  while (out.size() < limit && query.executeStep()) {
+    auto row = read_outbox_row(query);
+    if (std::find(skip.begin(), skip.end(), row.seq) != skip.end()) continue;
     out.push_back(std::move(row));
   }
+  load_outbox_deliveries(db, out);
   return out;
 }
 
-void mark_event_delivered(SQLite::Database& db, std::int64_t seq, std::int64_t now) {
+void finish_attempt(SQLite::Database& db, std::int64_t seq, const AttemptResult& result,
+                    std::int64_t now) {
+  SQLite::Statement record(db,
+                           "INSERT OR IGNORE INTO event_deliveries(seq, url_digest, delivered_at) "
+                           "VALUES (?, ?, ?)");
+  for (const auto& digest : result.accepted_by) {
+    record.reset();
+    record.bind(1, seq);
+    record.bind(2, digest);
+    record.bind(3, now);
+    record.exec();
+  }
   SQLite::Statement update(db,
-                           "UPDATE event_outbox SET delivered_at = ? WHERE seq = ? AND "
-                           "delivered_at IS NULL");
-  update.bind(1, now);
-  update.bind(2, seq);
+                           "UPDATE event_outbox SET attempts = attempts + 1, delivered_at = ?, "
+                           "failed_at = ?, next_attempt_us = ?, last_error = ? "
+                           "WHERE seq = ? AND delivered_at IS NULL");
+  if (result.all_delivered) {
+    update.bind(1, now);
+  } else {
+    update.bind(1);
+  }
+  if (!result.all_delivered && result.give_up) {
+    update.bind(2, now);
+  } else {
+    update.bind(2);
+  }
+  update.bind(3, result.next_attempt_us);
+  if (result.error.empty()) {
+    update.bind(4);
+  } else {
+    update.bind(4, result.error);
+  }
+  update.bind(5, seq);
   update.exec();
+}
+
+std::vector<OutboxEvent> list_events(SQLite::Database& db, bool failed_only, std::size_t limit) {
+  SQLite::Statement query(
+      db, std::string("SELECT ") + kOutboxColumns + " FROM event_outbox" +
+              (failed_only ? " WHERE failed_at IS NOT NULL AND delivered_at IS NULL" : "") +
+              " ORDER BY seq DESC LIMIT ?");
+  query.bind(1, static_cast<std::int64_t>(limit));
+  std::vector<OutboxEvent> out;
+  while (query.executeStep()) out.push_back(read_outbox_row(query));
+  load_outbox_deliveries(db, out);
+  return out;
+}
+
+bool retry_event(SQLite::Database& db, std::string_view id) {
+  SQLite::Statement update(db,
+                           "UPDATE event_outbox SET failed_at = NULL, attempts = 0, "
+                           "next_attempt_us = 0 WHERE event_id = ? AND failed_at IS NOT NULL "
+                           "AND delivered_at IS NULL");
+  update.bind(1, std::string(id));
+  return update.exec() == 1;
+}
+
+std::size_t retry_failed_events(SQLite::Database& db) {
+  return static_cast<std::size_t>(
+      db.exec("UPDATE event_outbox SET failed_at = NULL, attempts = 0, next_attempt_us = 0 "
+              "WHERE failed_at IS NOT NULL AND delivered_at IS NULL"));
+}
+
+OutboxBacklog outbox_backlog(SQLite::Database& db) {
+  SQLite::Statement query(db,
+                          "SELECT count(*), count(failed_at), min(created_at) FROM event_outbox "
+                          "WHERE delivered_at IS NULL");
+  query.executeStep();
+  return {query.getColumn(0).getInt64(), query.getColumn(1).getInt64(),
+          outbox_optional_int(query.getColumn(2))};
+}
+
+std::string event_url_digest(std::string_view url) {
+  auto digest = ca::compute_digest(ca::DigestKind::sha256, ca::as_bytes(url));
+  if (!digest) throw std::runtime_error("SHA-256 is not available");
+  return ca::hex_encode(*digest);
 }
 
 }  // namespace jit::broker

@@ -163,6 +163,28 @@ CREATE INDEX login_failures_by_age ON login_failures(updated_at);
 // Pages of GET /v1/audit read by seq, the primary key, so no index is needed.
 constexpr std::string_view kSchemaV6 = "";
 
+// Version 7: one outbox for every event (docs/architecture.md, "Events"). Each event gets a stable
+// id receivers deduplicate by (rows already waiting get one now), its delivery state (attempts,
+// when the next one is due, failed for good), and event_deliveries records each webhook URL that
+// accepted it, so a retry skips the URLs that have it already. URLs are kept as a digest: a URL's
+// path may carry a token.
+constexpr std::string_view kSchemaV7 = R"sql(
+ALTER TABLE event_outbox ADD COLUMN event_id TEXT;
+UPDATE event_outbox SET event_id = 'evt-' || lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX event_outbox_by_id ON event_outbox(event_id);
+ALTER TABLE event_outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE event_outbox ADD COLUMN next_attempt_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE event_outbox ADD COLUMN failed_at INTEGER;
+ALTER TABLE event_outbox ADD COLUMN last_error TEXT;
+CREATE INDEX event_outbox_failed ON event_outbox(seq) WHERE failed_at IS NOT NULL AND delivered_at IS NULL;
+CREATE TABLE event_deliveries (
+  seq               INTEGER NOT NULL REFERENCES event_outbox(seq) ON DELETE CASCADE,
+  url_digest        TEXT NOT NULL,     -- hex SHA-256 of the webhook URL
+  delivered_at      INTEGER NOT NULL,
+  PRIMARY KEY (seq, url_digest)
+) STRICT, WITHOUT ROWID;
+)sql";
+
 void rekey_audit_chain_now(SQLite::Database& db, const AuditChainKey& key) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   rekey_audit_chain(db, key, std::chrono::duration_cast<std::chrono::microseconds>(now).count());
@@ -174,6 +196,7 @@ constexpr std::array kMigrations = {
     Migration{3, kSchemaV3},
     Migration{4, kSchemaV4},
     Migration{6, kSchemaV6, rekey_audit_chain_now},
+    Migration{7, kSchemaV7},
 };
 
 }  // namespace

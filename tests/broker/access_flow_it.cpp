@@ -16,6 +16,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <thread>
 
 namespace jit::broker {
@@ -338,6 +339,13 @@ TEST_F(AccessFlowTest, FromRequestToSshLoginAndBackOut) {
        {"request.created", "request.approved", "grant.revoked", "breakglass", "grant.expired"}) {
     EXPECT_NE(std::find(events.begin(), events.end(), event), events.end()) << event;
   }
+  // Each event once, with its own id in the body and the header.
+  std::set<std::string> ids;
+  for (const auto& request : webhooks_.requests()) {
+    EXPECT_EQ(json::parse(request.body).at("id").as_string(), request.headers.at("x-jit-event-id"));
+    ids.insert(request.headers.at("x-jit-event-id"));
+  }
+  EXPECT_EQ(ids.size(), events.size());
 
   broker_.process().signal(SIGTERM);
   EXPECT_EQ(broker_.process().wait(15s), 0);

@@ -9,10 +9,6 @@ AccessFixture::AccessFixture(std::string_view policy_yaml,
       x509_ca_(*ca::create_dev_hierarchy(ca::KeyAlgorithm::ecdsa_p256, {}, validity,
                                          std::chrono::system_clock::now())) {
   broker::AccessHooks hooks;
-  hooks.notify = [this](std::string event, boost::json::object data) {
-    std::lock_guard lock(mutex_);
-    events_.emplace_back(std::move(event), std::move(data));
-  };
   hooks.deadlines_changed = [this] { ++deadline_pokes_; };
   hooks.revocations_changed = [this](std::function<void(boost::json::object)> published) {
     ++revocation_pokes_;
@@ -49,12 +45,7 @@ boost::json::object AccessFixture::mfa(const std::string& user) {
   return {{"totp", totp(secrets_.at(user))}};
 }
 
-std::vector<std::string> AccessFixture::event_names() {
-  std::lock_guard lock(mutex_);
-  std::vector<std::string> names;
-  for (const auto& [name, data] : events_) names.push_back(name);
-  return names;
-}
+std::vector<std::string> AccessFixture::event_names() { return outbox_events(); }
 
 std::int64_t AccessFixture::count_rows(const std::string& table) {
   return store_->read([&](SQLite::Database& db) {

@@ -49,8 +49,6 @@ class AccessFixture : public ApiFixture {
   std::unique_ptr<broker::AccessService> access_;
   std::unique_ptr<broker::CertificateService> certificates_;
   std::map<std::string, ca::Bytes> secrets_;
-  std::mutex mutex_;
-  std::vector<std::pair<std::string, boost::json::object>> events_;
   std::atomic<int> deadline_pokes_{0};
   std::atomic<int> revocation_pokes_{0};
 };

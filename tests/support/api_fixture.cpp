@@ -21,9 +21,7 @@ ApiFixture::ApiFixture(std::string_view policy_yaml)
   identity_ = std::make_unique<broker::IdentityService>(*store_, policy_, data_key_, settings(),
                                                         [this] { return now_; });
   broker::add_auth_routes(router_, *identity_);
-  broker::add_passkey_routes(router_, *identity_, [this](std::string event, boost::json::object) {
-    passkey_events_.push_back(std::move(event));
-  });
+  broker::add_passkey_routes(router_, *identity_);
 }
 
 broker::AuthSettings ApiFixture::settings() {
@@ -81,6 +79,19 @@ std::int64_t ApiFixture::audit_count(const std::string& action) {
     q.bind(1, action);
     q.executeStep();
     return q.getColumn(0).getInt64();
+  });
+}
+
+}  // namespace jit::testing
+
+namespace jit::testing {
+
+std::vector<std::string> ApiFixture::outbox_events() {
+  return store_->read([](SQLite::Database& db) {
+    SQLite::Statement query(db, "SELECT event FROM event_outbox ORDER BY seq");
+    std::vector<std::string> names;
+    while (query.executeStep()) names.push_back(query.getColumn(0).getString());
+    return names;
   });
 }
 

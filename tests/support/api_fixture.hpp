@@ -70,6 +70,8 @@ class ApiFixture {
   }
 
   std::int64_t audit_count(const std::string& action);
+  // The events written to the outbox so far, in commit order.
+  std::vector<std::string> outbox_events();
 
   void advance(std::chrono::seconds by) { now_ += by; }
 
@@ -83,7 +85,6 @@ class ApiFixture {
   approvals::TimePoint now_ = approvals::from_unix_seconds(1'800'000'000);
   std::unique_ptr<broker::IdentityService> identity_;
   broker::Router router_;
-  std::vector<std::string> passkey_events_;  // webhook events of the passkey routes, in order
 };
 
 }  // namespace jit::testing

@@ -101,7 +101,7 @@ TEST_F(PasskeyApiTest, RegistrationNeedsAFreshFactorInTheFinishCall) {
   EXPECT_EQ(registered.body.at("credential_id").as_string(), b64(key.credential_id()));
   EXPECT_EQ(stored_passkeys(), 1);
   EXPECT_EQ(audit_count("webauthn.register"), 1);
-  EXPECT_EQ(passkey_events_, (std::vector<std::string>{"passkey.registered"}));
+  EXPECT_EQ(outbox_events(), (std::vector<std::string>{"passkey.registered"}));
 }
 
 TEST_F(PasskeyApiTest, ASecondPasskeyMayBeAddedWithTheFirstAsTheFactor) {
@@ -161,7 +161,7 @@ TEST_F(PasskeyApiTest, RemovalNeedsAFreshFactorAndRemovesOnlyOwnPasskeys) {
   ASSERT_EQ(removed.status, 200u) << removed.raw.body();
   EXPECT_EQ(stored_passkeys(), 0);
   EXPECT_EQ(audit_count("webauthn.remove"), 1);
-  EXPECT_EQ(passkey_events_, (std::vector<std::string>{"passkey.registered", "passkey.removed"}));
+  EXPECT_EQ(outbox_events(), (std::vector<std::string>{"passkey.registered", "passkey.removed"}));
   EXPECT_TRUE(get("/v1/webauthn/credentials", carol_).body.at("credentials").as_array().empty());
   EXPECT_EQ(remove(id, carol_, fresh_totp(secret_)).status, 404u);
 }

@@ -1,85 +1,141 @@
-// The event outbox and its relay over a real store: an event written in a transaction (as an admin
-// command writes it) is handed on once and marked delivered once settled; one whose delivery never
-// settled (the broker stopped under it) is handed on again after a restart.
+// The event outbox over a real store: ids are unique and stable, due events come oldest first
+// without those in flight, a round records the URLs that accepted and either delivers, reschedules
+// or fails the event, a failed event can be retried, the backlog counts what waits, and a database
+// of schema 6 with waiting events is upgraded with ids for them.
 #include "broker/store/event_outbox.hpp"
-#include "broker/workers/event_outbox_relay.hpp"
+#include "broker/store/migrations.hpp"
+#include "broker/store/store.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_audit_key.hpp"
 
 #include <gtest/gtest.h>
-#include <boost/asio/io_context.hpp>
 
-#include <mutex>
-#include <vector>
+#include <set>
 
 namespace jit::broker {
 namespace {
 
-using namespace std::chrono_literals;
-
 class EventOutboxTest : public ::testing::Test {
  protected:
-  void enqueue(const std::string& event, const std::string& id) {
+  std::string enqueue(const std::string& event, std::int64_t now = 100) {
+    std::string id;
+    EXPECT_FALSE(store_->write_sync([&](WriteContext& tx) {
+      id = enqueue_event(tx.db(), event, {{"n", event}}, now);
+      return boost::system::error_code{};
+    }));
+    return id;
+  }
+  std::vector<OutboxEvent> due(std::int64_t now_us, std::vector<std::int64_t> skip = {}) {
+    return store_->read([&](SQLite::Database& db) { return due_events(db, now_us, skip, 100); });
+  }
+  void finish(std::int64_t seq, const AttemptResult& result) {
     ASSERT_FALSE(store_->write_sync([&](WriteContext& tx) {
-      enqueue_event(tx.db(), event, {{"id", id}}, tx.now_seconds());
+      finish_attempt(tx.db(), seq, result, 200);
       return boost::system::error_code{};
     }));
   }
-
-  std::int64_t undelivered() {
-    return store_->read([](SQLite::Database& db) {
-      return db.execAndGet("SELECT count(*) FROM event_outbox WHERE delivered_at IS NULL")
-          .getInt64();
-    });
-  }
-
-  // Runs a relay for `span`; records what it handed on and settles it when `settle` is true.
-  std::vector<OutboxEvent> relay_for(std::chrono::milliseconds span, bool settle) {
-    boost::asio::io_context io;
-    std::mutex mutex;
-    std::vector<OutboxEvent> handed;
-    EventOutboxRelay relay(
-        io, *store_,
-        [&](OutboxEvent event, std::function<void()> settled) {
-          {
-            std::lock_guard lock(mutex);
-            handed.push_back(std::move(event));
-          }
-          if (settle) settled();
-        },
-        50ms);
-    relay.start();
-    io.run_for(span);
-    relay.stop();
-    return handed;
+  OutboxBacklog backlog() {
+    return store_->read([](SQLite::Database& db) { return outbox_backlog(db); });
   }
 
   jit::testing::TempDir dir_;
   std::unique_ptr<Store> store_ = Store::open(dir_ / "broker.db", jit::testing::test_audit_key());
 };
 
-TEST_F(EventOutboxTest, EachEventIsHandedOnOnceInOrderAndMarkedDelivered) {
-  enqueue("grant.revoked", "grt-1");
-  enqueue("grant.revoked", "grt-2");
-  const auto handed = relay_for(400ms, true);
-  ASSERT_EQ(handed.size(), 2u);
-  EXPECT_EQ(handed[0].event, "grant.revoked");
-  EXPECT_EQ(handed[0].data.at("id"), "grt-1");
-  EXPECT_EQ(handed[1].data.at("id"), "grt-2");
-  EXPECT_LT(handed[0].seq, handed[1].seq);
-  EXPECT_GT(handed[0].created_at, 0);
-  EXPECT_EQ(undelivered(), 0);
-  EXPECT_TRUE(relay_for(200ms, true).empty());  // a restart sends nothing again
+TEST_F(EventOutboxTest, EventsGetUniqueIdsAndComeDueOldestFirst) {
+  const auto a = enqueue("request.created", 100);
+  const auto b = enqueue("user.locked", 101);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.rfind("evt-", 0), 0u);
+  EXPECT_EQ(a.size(), 4u + 32u);
+  const auto rows = due(0);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].id, a);
+  EXPECT_EQ(rows[0].event, "request.created");
+  EXPECT_EQ(rows[0].data.at("n").as_string(), "request.created");
+  EXPECT_EQ(rows[1].id, b);
+  // In flight: skipped.
+  EXPECT_EQ(due(0, {rows[0].seq}).size(), 1u);
+  EXPECT_EQ(backlog().undelivered, 2);
+  EXPECT_EQ(backlog().oldest_created_at, 100);
 }
 
-TEST_F(EventOutboxTest, AnUnsettledEventIsSentAgainAfterARestart) {
-  enqueue("grant.revoked", "grt-1");
-  EXPECT_EQ(relay_for(300ms, false).size(), 1u);  // handed on once, though polled again
-  EXPECT_EQ(undelivered(), 1);
-  const auto again = relay_for(300ms, true);
-  ASSERT_EQ(again.size(), 1u);
-  EXPECT_EQ(again[0].data.at("id"), "grt-1");
-  EXPECT_EQ(undelivered(), 0);
+TEST_F(EventOutboxTest, ARoundRecordsItsUrlsThenReschedulesDeliversOrFails) {
+  enqueue("grant.revoked");
+  const auto seq = due(0).at(0).seq;
+  AttemptResult partly;
+  partly.accepted_by = {"url-a"};
+  partly.next_attempt_us = 5'000'000;
+  partly.error = "HTTP 500 from hooks.example";
+  finish(seq, partly);
+  EXPECT_TRUE(due(4'999'999).empty());  // backing off
+  auto row = due(5'000'000).at(0);
+  EXPECT_EQ(row.attempts, 1);
+  EXPECT_EQ(row.delivered_to, (std::vector<std::string>{"url-a"}));
+  EXPECT_EQ(row.last_error, "HTTP 500 from hooks.example");
+
+  AttemptResult spent;
+  spent.give_up = true;
+  spent.error = "transport error from hooks.example";
+  finish(seq, spent);
+  EXPECT_TRUE(due(1'000'000'000).empty());
+  EXPECT_EQ(backlog().failed, 1);
+  auto failed = store_->read([](SQLite::Database& db) { return list_events(db, true, 10); });
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].attempts, 2);
+
+  // Retried by id: due at once with fresh attempts; an unknown id retries nothing.
+  ASSERT_FALSE(store_->write_sync([&](WriteContext& tx) {
+    EXPECT_FALSE(retry_event(tx.db(), "evt-none"));
+    EXPECT_TRUE(retry_event(tx.db(), failed[0].id));
+    return boost::system::error_code{};
+  }));
+  row = due(0).at(0);
+  EXPECT_EQ(row.attempts, 0);
+  EXPECT_EQ(backlog().failed, 0);
+
+  AttemptResult done;
+  done.accepted_by = {"url-b"};
+  done.all_delivered = true;
+  finish(seq, done);
+  EXPECT_TRUE(due(1'000'000'000).empty());
+  EXPECT_EQ(backlog().undelivered, 0);
+  EXPECT_FALSE(backlog().oldest_created_at);
+  const auto all = store_->read([](SQLite::Database& db) { return list_events(db, false, 10); });
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].delivered_at, 200);
+  EXPECT_EQ(std::set<std::string>(all[0].delivered_to.begin(), all[0].delivered_to.end()),
+            (std::set<std::string>{"url-a", "url-b"}));
+}
+
+TEST_F(EventOutboxTest, RetryAllFailedCountsThem) {
+  for (int i = 0; i < 3; ++i) enqueue("breakglass");
+  AttemptResult spent;
+  spent.give_up = true;
+  for (const auto& row : due(0)) finish(row.seq, spent);
+  EXPECT_EQ(backlog().failed, 3);
+  std::size_t retried = 0;
+  ASSERT_FALSE(store_->write_sync([&](WriteContext& tx) {
+    retried = retry_failed_events(tx.db());
+    return boost::system::error_code{};
+  }));
+  EXPECT_EQ(retried, 3u);
+  EXPECT_EQ(due(0).size(), 3u);
+}
+
+TEST(EventOutboxMigrationTest, WaitingEventsOfAnOlderDatabaseGetIdsAndAreDue) {
+  jit::testing::TempDir dir;
+  {
+    auto db = open_connection(dir / "broker.db", true);
+    migrate(*db, jit::testing::test_audit_key(), 6);
+    db->exec("INSERT INTO event_outbox(event, data, created_at) VALUES ('grant.revoked', '{}', 1)");
+    db->exec("INSERT INTO event_outbox(event, data, created_at) VALUES ('grant.revoked', '{}', 2)");
+  }
+  auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
+  const auto rows = store->read([](SQLite::Database& db) { return due_events(db, 0, {}, 10); });
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].id.size(), 4u + 32u);
+  EXPECT_NE(rows[0].id, rows[1].id);
 }
 
 }  // namespace

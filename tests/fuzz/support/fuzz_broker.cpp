@@ -113,7 +113,7 @@ struct FuzzBroker::State {
     if (publisher.rebuild()) throw std::runtime_error("fuzz broker: no revocation lists");
     broker::add_health_routes(router, metrics);
     broker::add_auth_routes(router, identity);
-    broker::add_passkey_routes(router, identity, {});
+    broker::add_passkey_routes(router, identity);
     broker::add_ca_routes(router, ssh_ca, x509_ca);
     broker::add_request_routes(router, access);
     broker::add_grant_routes(router, access, certificates);

@@ -1,0 +1,265 @@
+#include "broker/workers/event_delivery.hpp"
+
+#include "broker/store/event_outbox.hpp"
+#include "broker/workers/webhook_signature.hpp"
+#include "ca/bytes.hpp"
+
+#include <SQLiteCpp/Exception.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <mutex>
+#include <stdexcept>
+
+namespace jit::broker {
+
+// A URL with its digest and signer (named, not anonymous: Core holds it).
+struct DeliveryTarget {
+  Url url;
+  std::string digest;  // event_url_digest of the URL text
+  std::optional<HmacSha256> signer;
+};
+
+namespace {
+
+// The body every URL gets: the same bytes on every attempt, so a receiver's signature check and
+// deduplication by `id` both work on retries.
+std::string delivery_body(const OutboxEvent& event) {
+  boost::json::object body;
+  body["id"] = event.id;
+  body["event"] = event.event;
+  body["time"] = event.created_at;
+  body["data"] = event.data;
+  return boost::json::serialize(body);
+}
+
+std::int64_t unix_seconds_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct EventDelivery::Core : std::enable_shared_from_this<Core> {
+  // One delivery round of one event: the URLs still to answer, and how they answered.
+  struct Round {
+    OutboxEvent event;
+    std::string body;
+    std::mutex mutex;  // guards what follows (answers come from any io thread)
+    std::size_t remaining = 0;
+    AttemptResult result;
+  };
+
+  Core(boost::asio::io_context& io_context, Store& owner_store, EventDeliveryOptions opts)
+      : io(io_context), store(owner_store), options(std::move(opts)) {
+    for (const auto& target : options.targets) {
+      auto url = parse_url(target.url);
+      if (!url) throw std::invalid_argument("webhook URL does not parse: " + target.url);
+      DeliveryTarget parsed{*url, event_url_digest(target.url), std::nullopt};
+      if (target.secret) parsed.signer.emplace(*target.secret);
+      targets.push_back(std::move(parsed));
+    }
+    // The keyed MACs hold what they need; no copy of a secret stays in this object.
+    for (auto& target : options.targets) {
+      if (target.secret) ca::wipe(*target.secret);
+    }
+  }
+
+  void arm() {
+    std::lock_guard lock(mutex);
+    if (stopped || !timer) return;
+    timer->expires_after(options.poll_interval);
+    timer->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->poll();
+    });
+  }
+
+  void poll() {
+    std::vector<std::int64_t> skip;
+    std::size_t room = 0;
+    {
+      std::lock_guard lock(mutex);
+      if (stopped) return;
+      skip = in_flight;
+      room =
+          options.max_in_flight > in_flight.size() ? options.max_in_flight - in_flight.size() : 0;
+    }
+    std::vector<OutboxEvent> due;
+    if (room > 0) {
+      try {
+        due = store.read(
+            [&](SQLite::Database& db) { return due_events(db, store.now_us(), skip, room); });
+      } catch (const SQLite::Exception&) {
+        // Read again at the next poll.
+      }
+    }
+    for (auto& event : due) {
+      {
+        std::lock_guard lock(mutex);
+        if (stopped) break;
+        in_flight.push_back(event.seq);
+      }
+      send(std::move(event));
+    }
+    arm();
+  }
+
+  void send(OutboxEvent event) {
+    auto round = std::make_shared<Round>();
+    round->body = delivery_body(event);
+    std::vector<const DeliveryTarget*> to_send;
+    for (const auto& target : targets) {
+      const auto& done = event.delivered_to;
+      if (std::find(done.begin(), done.end(), target.digest) == done.end()) {
+        to_send.push_back(&target);
+      }
+    }
+    round->event = std::move(event);
+    round->remaining = to_send.size();
+    if (to_send.empty()) return finish(round);  // no URL (left) to send to
+    const std::int64_t timestamp = unix_seconds_now();
+    for (const DeliveryTarget* target : to_send) {
+      ClientRequest request;
+      request.method = boost::beast::http::verb::post;
+      request.url = target->url;
+      request.body = round->body;
+      request.timeout = options.timeout;
+      request.max_response_bytes = options.max_response_bytes;
+      request.headers.emplace_back("X-Jit-Event-Id", round->event.id);
+      request.headers.emplace_back("X-Jit-Event", round->event.event);
+      request.headers.emplace_back("X-Jit-Timestamp", std::to_string(timestamp));
+      if (target->signer) {
+        request.headers.emplace_back("X-Jit-Signature",
+                                     webhook_signature(*target->signer, timestamp, round->body));
+      }
+      async_fetch(io, options.tls, std::move(request),
+                  [self = shared_from_this(), round, target](boost::system::error_code ec,
+                                                             const ClientResponse& response) {
+                    self->answered(round, *target, ec, response.status);
+                  });
+    }
+  }
+
+  void answered(const std::shared_ptr<Round>& round, const DeliveryTarget& target,
+                boost::system::error_code ec, unsigned status) {
+    {
+      std::lock_guard lock(round->mutex);
+      if (!ec && status >= 200 && status < 300) {
+        round->result.accepted_by.push_back(target.digest);
+      } else {
+        // The host only: a URL's path may carry a token.
+        round->result.error =
+            (ec ? "transport error (" + ec.message() + ")" : "HTTP " + std::to_string(status)) +
+            " from " + target.url.host;
+      }
+      if (--round->remaining > 0) return;
+    }
+    finish(round);
+  }
+
+  // Records the round in one write; the event leaves the in-flight set once that committed.
+  void finish(const std::shared_ptr<Round>& round) {
+    auto& result = round->result;
+    // Delivered once every URL configured now has it (URLs removed from the config no longer
+    // count; an event with no URL at all has nothing left to do).
+    std::size_t wanted = 0;
+    for (const auto& target : targets) {
+      const auto& before = round->event.delivered_to;
+      const bool had = std::find(before.begin(), before.end(), target.digest) != before.end();
+      const bool now = std::find(result.accepted_by.begin(), result.accepted_by.end(),
+                                 target.digest) != result.accepted_by.end();
+      if (!had && !now) ++wanted;
+    }
+    result.all_delivered = wanted == 0;
+    const int attempts = round->event.attempts + 1;
+    if (!result.all_delivered) {
+      if (attempts >= options.max_attempts) {
+        result.give_up = true;
+      } else {
+        auto backoff = options.first_backoff;
+        for (int i = 1; i < attempts && backoff < options.max_backoff; ++i) backoff *= 2;
+        backoff = std::min(backoff, options.max_backoff);
+        result.next_attempt_us =
+            store.now_us() + std::chrono::duration_cast<std::chrono::microseconds>(backoff).count();
+      }
+    }
+    {
+      std::lock_guard lock(mutex);
+      if (stopped) {
+        // Cut short by a stop: nothing is recorded, the event is sent again after the next start.
+        std::erase(in_flight, round->event.seq);
+        return;
+      }
+    }
+    store.write(
+        [round](WriteContext& tx) -> boost::system::error_code {
+          finish_attempt(tx.db(), round->event.seq, round->result, tx.now_seconds());
+          if (round->result.give_up) {
+            boost::json::object details{{"event", round->event.event},
+                                        {"event_id", round->event.id},
+                                        {"attempts", round->event.attempts + 1},
+                                        {"reason", round->result.error}};
+            tx.audit({"system", "webhook.failure", "event/" + round->event.id,
+                      boost::json::serialize(details)});
+          }
+          return {};
+        },
+        [self = shared_from_this(), round](boost::system::error_code ec) {
+          std::lock_guard lock(self->mutex);
+          std::erase(self->in_flight, round->event.seq);
+          // On a failed write the row is unchanged: it is sent again, with the same id.
+          if (ec) return;
+          if (round->result.all_delivered) ++self->delivered;
+          if (round->result.give_up) ++self->failed;
+        });
+  }
+
+  boost::asio::io_context& io;
+  Store& store;
+  EventDeliveryOptions options;
+  std::vector<DeliveryTarget> targets;
+
+  std::mutex mutex;  // guards what follows
+  std::optional<boost::asio::steady_timer> timer;
+  bool stopped = true;
+  std::vector<std::int64_t> in_flight;  // seq of the events being sent
+  std::uint64_t delivered = 0;
+  std::uint64_t failed = 0;
+};
+
+EventDelivery::EventDelivery(boost::asio::io_context& io, Store& store,
+                             EventDeliveryOptions options)
+    : core_(std::make_shared<Core>(io, store, std::move(options))) {}
+
+EventDelivery::~EventDelivery() { stop(); }
+
+void EventDelivery::start() {
+  {
+    std::lock_guard lock(core_->mutex);
+    core_->stopped = false;
+    core_->timer.emplace(core_->io);
+  }
+  // The first poll at once: events left from before a restart go out without waiting.
+  boost::asio::post(core_->io, [core = core_] { core->poll(); });
+}
+
+void EventDelivery::stop() {
+  std::lock_guard lock(core_->mutex);
+  core_->stopped = true;
+  core_->timer.reset();  // cancels the wait; the handler sees operation_aborted
+}
+
+std::uint64_t EventDelivery::delivered() const {
+  std::lock_guard lock(core_->mutex);
+  return core_->delivered;
+}
+
+std::uint64_t EventDelivery::failed() const {
+  std::lock_guard lock(core_->mutex);
+  return core_->failed;
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,66 @@
+// Delivers the event outbox (broker/store/event_outbox.hpp) to the webhooks (docs/architecture.md,
+// "Events"): every poll interval it claims the due events (not in flight here, next attempt due),
+// POSTs each to every configured URL that has not accepted it yet, signed with that URL's secret,
+// then records the round in one write: the URLs that answered 2xx, and the event delivered, due
+// again after an exponential backoff, or failed once its attempts are spent (audited, listed by
+// `jit-broker events list --failed`, sent again after `events retry`). At least once: an event is
+// marked only after its receivers answered, so a crash in between sends it again after the
+// restart, with the same id. Every POST is bounded in time and answer size, follows no redirect,
+// and runs on the io_context without any request waiting for it.
+#pragma once
+
+#include "broker/client/http_client.hpp"
+#include "broker/store/store.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace jit::broker {
+
+struct WebhookTarget {
+  std::string url;                    // http:// or https://
+  std::optional<std::string> secret;  // signs each POST (X-Jit-Signature); none: unsigned
+};
+
+struct EventDeliveryOptions {
+  std::vector<WebhookTarget> targets;
+  std::chrono::milliseconds timeout{5000};  // one POST, connect to last byte
+  int max_attempts = 5;                     // delivery rounds before an event is marked failed
+  std::chrono::milliseconds first_backoff{1000};  // doubles per round, up to max_backoff
+  std::chrono::milliseconds max_backoff{5 * 60 * 1000};
+  std::chrono::milliseconds poll_interval{250};
+  std::size_t max_in_flight = 100;  // events being sent at once
+  std::size_t max_response_bytes = 64 * 1024;
+  ClientTlsOptions tls;
+};
+
+class EventDelivery {
+ public:
+  // Throws std::invalid_argument naming a URL that does not parse (checked at start-up).
+  EventDelivery(boost::asio::io_context& io, Store& store, EventDeliveryOptions options);
+  ~EventDelivery();
+  EventDelivery(const EventDelivery&) = delete;
+  EventDelivery& operator=(const EventDelivery&) = delete;
+
+  // Polls on the io_context from now on; stop() before the io_context or the store go. Rounds in
+  // flight when it stops are not recorded: their events are sent again after the next start.
+  void start();
+  void stop();
+
+  // Events marked delivered, and marked failed, since start (tests).
+  [[nodiscard]] std::uint64_t delivered() const;
+  [[nodiscard]] std::uint64_t failed() const;
+
+ private:
+  struct Core;
+  std::shared_ptr<Core> core_;  // shared with the callbacks, which may run after this is gone
+};
+
+}  // namespace jit::broker

@@ -1,0 +1,186 @@
+// The delivery worker against real HTTP receivers on loopback: every event reaches every URL as
+// signed JSON with its id; refusals, hangs and huge answers are bounded and retried with backoff;
+// a URL that accepted is not sent the event again; spent attempts mark the event failed (audited);
+// a round cut short by a stop is sent again by the next worker (at least once, same id).
+#include "broker/store/event_outbox.hpp"
+#include "broker/workers/event_delivery.hpp"
+#include "tests/support/http_receiver.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_audit_key.hpp"
+#include "tests/support/webhook_check.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+
+namespace jit::broker {
+namespace {
+
+using jit::testing::HttpReceiver;
+using namespace std::chrono_literals;
+
+constexpr std::string_view kSecret = "delivery-test-secret-42";
+
+class EventDeliveryTest : public ::testing::Test {
+ protected:
+  void run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < end) {
+      io_.run_for(10ms);
+      io_.restart();
+    }
+  }
+  std::string enqueue(const std::string& event, boost::json::object data) {
+    std::string id;
+    EXPECT_FALSE(store_->write_sync([&](WriteContext& tx) {
+      id = enqueue_event(tx.db(), event, data, tx.now_seconds());
+      return boost::system::error_code{};
+    }));
+    return id;
+  }
+  std::int64_t count(const std::string& sql) {
+    return store_->read([&](SQLite::Database& db) { return db.execAndGet(sql).getInt64(); });
+  }
+  static std::string url(const HttpReceiver& receiver) {
+    return "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook";
+  }
+  static EventDeliveryOptions fast(std::vector<WebhookTarget> targets) {
+    EventDeliveryOptions options;
+    options.targets = std::move(targets);
+    options.poll_interval = 10ms;
+    options.first_backoff = 20ms;
+    options.timeout = 500ms;
+    return options;
+  }
+
+  jit::testing::TempDir dir_;
+  std::unique_ptr<Store> store_ = Store::open(dir_ / "broker.db", jit::testing::test_audit_key());
+  boost::asio::io_context io_;
+};
+
+TEST_F(EventDeliveryTest, DeliversTheEventAsSignedJsonWithItsId) {
+  HttpReceiver receiver({200});
+  EventDelivery delivery(io_, *store_, fast({{url(receiver), std::string(kSecret)}}));
+  const auto id = enqueue("request.created", {{"id", "r1"}, {"role", "prod-db-read"}});
+  delivery.start();
+  run_until([&] { return delivery.delivered() == 1; });
+  ASSERT_EQ(delivery.delivered(), 1u);
+  const auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const auto json = boost::json::parse(requests[0].body).as_object();
+  EXPECT_EQ(json.at("event").as_string(), "request.created");
+  EXPECT_EQ(json.at("id").as_string(), id);
+  EXPECT_EQ(json.at("data").as_object().at("id").as_string(), "r1");
+  EXPECT_EQ(requests[0].headers.at("x-jit-event-id"), id);
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  EXPECT_EQ(jit::testing::webhook_problem(requests[0], kSecret, now), "");
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox WHERE delivered_at IS NULL"), 0);
+}
+
+TEST_F(EventDeliveryTest, RetriesWithBackoffUntilAccepted) {
+  HttpReceiver receiver({500, 503, 200});
+  EventDelivery delivery(io_, *store_, fast({{url(receiver), std::nullopt}}));
+  enqueue("grant.expired", {{"id", "g1"}});
+  delivery.start();
+  run_until([&] { return delivery.delivered() == 1; });
+  EXPECT_EQ(delivery.delivered(), 1u);
+  EXPECT_EQ(delivery.failed(), 0u);
+  const auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  // The same event each time: same id, same bytes. Unsigned without a secret.
+  EXPECT_EQ(requests[0].body, requests[2].body);
+  EXPECT_EQ(requests[0].headers.count("x-jit-signature"), 0u);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'webhook.failure'"), 0);
+}
+
+TEST_F(EventDeliveryTest, ARedirectIsNotFollowedButRetried) {
+  HttpReceiver receiver({302, 200});
+  EventDelivery delivery(io_, *store_, fast({{url(receiver), std::nullopt}}));
+  enqueue("request.approved", {{"id", "r6"}});
+  delivery.start();
+  run_until([&] { return delivery.delivered() == 1; });
+  EXPECT_EQ(delivery.delivered(), 1u);
+  const auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].target, "/hook");
+  EXPECT_EQ(count("SELECT attempts FROM event_outbox"), 2);
+}
+
+TEST_F(EventDeliveryTest, AUrlThatAcceptedIsNotSentTheEventAgain) {
+  HttpReceiver good({200});
+  HttpReceiver flaky({500, 200});
+  EventDelivery delivery(io_, *store_,
+                         fast({{url(good), std::nullopt}, {url(flaky), std::nullopt}}));
+  enqueue("breakglass", {{"id", "r3"}});
+  delivery.start();
+  run_until([&] { return delivery.delivered() == 1; });
+  EXPECT_EQ(delivery.delivered(), 1u);
+  EXPECT_EQ(good.requests().size(), 1u);
+  EXPECT_EQ(flaky.requests().size(), 2u);
+}
+
+TEST_F(EventDeliveryTest, FinalFailureIsMarkedFailedAndAudited) {
+  EventDeliveryOptions options = fast({{"http://127.0.0.1:1/hook", std::nullopt}});
+  options.max_attempts = 3;  // nothing listens on port 1
+  EventDelivery delivery(io_, *store_, options);
+  enqueue("breakglass", {{"id", "r2"}});
+  delivery.start();
+  run_until([&] { return delivery.failed() == 1; });
+  EXPECT_EQ(delivery.failed(), 1u);
+  EXPECT_EQ(count("SELECT attempts FROM event_outbox"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox WHERE failed_at IS NOT NULL"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'webhook.failure'"), 1);
+}
+
+TEST_F(EventDeliveryTest, HangingAndHugeAnswersAreBoundedAndRetried) {
+  HttpReceiver receiver({HttpReceiver::kHang, HttpReceiver::kHugeBody, 200});
+  EventDeliveryOptions options = fast({{url(receiver), std::nullopt}});
+  options.timeout = 300ms;
+  EventDelivery delivery(io_, *store_, options);
+  enqueue("request.denied", {{"id", "r4"}});
+  delivery.start();
+  const auto started = std::chrono::steady_clock::now();
+  run_until([&] { return delivery.delivered() == 1; });
+  EXPECT_EQ(delivery.delivered(), 1u);
+  EXPECT_EQ(receiver.requests().size(), 3u);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  EXPECT_EQ(count("SELECT attempts FROM event_outbox"), 3);  // the hang and the flood were failures
+}
+
+TEST_F(EventDeliveryTest, ARoundCutShortByAStopIsSentAgainWithTheSameId) {
+  HttpReceiver receiver({HttpReceiver::kHang, 200});
+  const auto id = enqueue("grant.revoked", {{"id", "g5"}});
+  {
+    EventDeliveryOptions options = fast({{url(receiver), std::nullopt}});
+    options.timeout = 5s;
+    EventDelivery first(io_, *store_, options);
+    first.start();
+    run_until([&] { return receiver.requests().size() == 1; });
+    first.stop();  // the POST hangs: nothing is recorded
+  }
+  io_.run_for(50ms);
+  io_.restart();
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox WHERE delivered_at IS NULL"), 1);
+  boost::asio::io_context io;
+  EventDelivery second(io, *store_, fast({{url(receiver), std::nullopt}}));
+  second.start();
+  for (int i = 0; i < 500 && second.delivered() == 0; ++i) {
+    io.run_for(10ms);
+    io.restart();
+  }
+  EXPECT_EQ(second.delivered(), 1u);
+  const auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].headers.at("x-jit-event-id"), id);
+}
+
+TEST_F(EventDeliveryTest, BadUrlIsRefusedAtStartUp) {
+  EXPECT_THROW(EventDelivery(io_, *store_, fast({{"ftp://example/hook", std::nullopt}})),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace jit::broker
