@@ -1,6 +1,7 @@
 #include "broker/store/access_records.hpp"
 
 #include "approvals/secure_random.hpp"
+#include "broker/store/access_columns.hpp"
 #include "broker/store/statement_cache.hpp"
 #include "ca/bytes.hpp"
 
@@ -44,10 +45,6 @@ GrantState grant_state(const std::string& text) {
   return *state;
 }
 
-constexpr std::string_view kRequestColumns =
-    "id, requester, role, reason, ticket, duration_s, state, created_at, pending_deadline, "
-    "breakglass, incident, review_due_at, reviewed_at, reviewed_by";
-
 RequestRow read_request(SQLite::Statement& q) {
   RequestRow row;
   row.id = q.getColumn(0).getString();
@@ -66,9 +63,6 @@ RequestRow read_request(SQLite::Statement& q) {
   row.reviewed_by = optional_text(q.getColumn(13));
   return row;
 }
-
-constexpr std::string_view kGrantColumns =
-    "id, request_id, user, role, not_before, not_after, state, ended_at, end_reason";
 
 GrantRow read_grant(SQLite::Statement& q) {
   GrantRow row;

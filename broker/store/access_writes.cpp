@@ -1,5 +1,6 @@
 // The writes of access_records.hpp: requests, reviews, grants, certificates and the counters, each
 // inside the caller's transaction (Store::write). The reads are in access_records.cpp.
+#include "broker/store/access_columns.hpp"
 #include "broker/store/access_records.hpp"
 #include "broker/store/sqlite_binding.hpp"
 #include "broker/store/statement_cache.hpp"

@@ -72,7 +72,9 @@ TEST(ProductionExample, PolicyLoadsUnderTheLimitsAndEveryRoleIsReviewedByOthers)
                 role.requestable_by.end())
           << name << ": requesters approve themselves through " << group;
     }
-    if (role.breakglass) EXPECT_LE(role.breakglass->review_within, std::chrono::hours{24}) << name;
+    if (role.breakglass) {
+      EXPECT_LE(role.breakglass->review_within, std::chrono::hours{24}) << name;
+    }
   }
   EXPECT_TRUE(p.in_group("frank", kAuditorsGroup));
 }

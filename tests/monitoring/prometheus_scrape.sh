@@ -9,8 +9,8 @@
 # Usage: prometheus_scrape.sh JIT_BROKER_BINARY SOURCE_DIR
 set -euo pipefail
 
-broker=$1
-source_dir=$2
+broker=$(realpath "$1")
+source_dir=$(realpath "$2")
 fail() {
   echo "prometheus_scrape: $*" >&2
   [[ -f ${work:-}/broker.err ]] && sed 's/^/  broker: /' "$work/broker.err" >&2

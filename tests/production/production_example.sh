@@ -9,8 +9,8 @@
 # Usage: production_example.sh JIT_BROKER_BINARY SOURCE_DIR
 set -euo pipefail
 
-broker=$1
-source_dir=$2
+broker=$(realpath "$1")
+source_dir=$(realpath "$2")
 fail() {
   echo "production_example: $*" >&2
   [[ -f ${work:-}/broker.err ]] && sed 's/^/  broker: /' "$work/broker.err" >&2
