@@ -157,6 +157,25 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
       "Failed logins since start left out of the audit log over "
       "limits.failure_audit_per_minute (each next record counts them).",
       [this] { return static_cast<double>(identity_->suppressed_failure_records()); });
+  // What operators alert on (examples/monitoring/alerts.yml, docs/operations.md "Monitoring").
+  metrics_.add_gauge("jit_crl_next_update_seconds",
+                     "nextUpdate of the CRL the broker serves, in Unix seconds (0 before the "
+                     "first publication); relying parties refuse the CRL after it.",
+                     [this] {
+                       const auto published = publisher_->snapshot();
+                       return published && published->crls
+                                  ? static_cast<double>(published->crls->next_update)
+                                  : 0.0;
+                     });
+  metrics_.add_gauge("jit_crl_this_update_seconds",
+                     "thisUpdate of the CRL the broker serves, in Unix seconds (0 before the "
+                     "first publication); it is re-signed at half its lifetime.",
+                     [this] {
+                       const auto published = publisher_->snapshot();
+                       return published && published->crls
+                                  ? static_cast<double>(published->crls->this_update)
+                                  : 0.0;
+                     });
   {
     // Only a digest of the token stays in memory (MetricsTokenCheck).
     auto metrics_token = load_metrics_token(config_.metrics);

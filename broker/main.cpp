@@ -1,6 +1,7 @@
 // jit-broker: the daemon and its admin commands. Thin: parse the command line, dispatch, and turn
 // start-up exceptions into one clear line and a non-zero exit.
 #include "broker/admin/admin_commands.hpp"
+#include "broker/admin/backup_commands.hpp"
 #include "broker/admin/event_commands.hpp"
 #include "broker/store/store_error.hpp"
 #include "config/broker_config.hpp"
@@ -46,6 +47,17 @@ int main(int argc, char** argv) {
   auto* krl_write = krl->add_subcommand(
       "write", "write the KRL of revoked, unexpired SSH certificates (atomically; for cron)");
   krl_write->add_option("FILE", krl_file, "KRL file to write (sshd RevokedKeys)")->required();
+
+  std::string backup_file;
+  auto* backup = app.add_subcommand(
+      "backup", "copy the database while the broker serves (docs/operations.md: Backup)");
+  backup->add_option("FILE", backup_file, "backup file to write (replaced atomically, mode 0600)")
+      ->required();
+  auto* restore =
+      app.add_subcommand("restore", "copy a backup into a data folder that has no database yet");
+  restore->add_option("FILE", backup_file, "backup file written by `jit-broker backup`")
+      ->required();
+  restore->add_option("--data-dir", data_dir, "data folder to restore into (overrides the config)");
 
   auto* user = app.add_subcommand("user", "manage users' credentials (users come from the policy)");
   user->require_subcommand(1);
@@ -104,6 +116,8 @@ int main(int argc, char** argv) {
     if (events_retry->parsed()) {
       return jit::broker::run_events_retry(config, retry_id, std::cout, std::cerr);
     }
+    if (backup->parsed()) return jit::broker::run_backup(config, backup_file, std::cout);
+    if (restore->parsed()) return jit::broker::run_restore(config, backup_file, std::cout);
     if (user_action) {
       return jit::broker::run_user_command(config, *user_action, user_name, std::cin, std::cout);
     }

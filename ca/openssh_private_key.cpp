@@ -19,7 +19,6 @@ constexpr std::string_view kBegin = "-----BEGIN OPENSSH PRIVATE KEY-----";
 constexpr std::string_view kEnd = "-----END OPENSSH PRIVATE KEY-----";
 constexpr std::string_view kOpenSshKeyMagic{"openssh-key-v1\0", 15};
 constexpr std::size_t kMaxFileText = 64 * 1024;
-constexpr std::size_t kMaxName = 64;
 constexpr std::size_t kMaxSection = 32 * 1024;
 constexpr std::size_t kMaxBignum = kMaxSshRsaBits / 8;
 constexpr std::size_t kBlockSize = 8;  // cipher "none"
@@ -89,7 +88,7 @@ Result<EvpPkeyPtr> read_ecdsa(const SshEcCurve& curve, ByteReader& reader) {
   std::string name;
   ByteView point;
   ByteView scalar;
-  if (!reader.cstring(kMaxName, name) || name != curve.ssh_name ||
+  if (!reader.cstring(kMaxSshNameBytes, name) || name != curve.ssh_name ||
       !reader.string(1 + 2 * curve.coordinate_bytes, point) ||
       !read_mpint_positive(reader, curve.coordinate_bytes, scalar)) {
     return CaErrc::malformed;
@@ -159,7 +158,7 @@ Result<EvpPkeyPtr> read_private_section(ByteView section) {
   std::uint32_t check2 = 0;
   std::string type_name;
   if (!reader.u32(check1) || !reader.u32(check2) || check1 != check2 ||
-      !reader.cstring(kMaxName, type_name)) {
+      !reader.cstring(kMaxSshNameBytes, type_name)) {
     return CaErrc::malformed;
   }
   const auto type = ssh_key_type_from_name(type_name);
@@ -193,7 +192,7 @@ Result<EvpPkeyPtr> parse_binary(ByteView binary) {
   ByteView public_blob;
   ByteView private_section;
   if (!reader.bytes(kOpenSshKeyMagic.size(), magic) || as_chars(magic) != kOpenSshKeyMagic ||
-      !reader.cstring(kMaxName, cipher) || !reader.cstring(kMaxName, kdf) ||
+      !reader.cstring(kMaxSshNameBytes, cipher) || !reader.cstring(kMaxSshNameBytes, kdf) ||
       !reader.string(kMaxSection, kdf_options)) {
     return CaErrc::malformed;
   }

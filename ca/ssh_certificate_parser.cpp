@@ -11,7 +11,6 @@
 namespace jit::ca {
 namespace {
 
-constexpr std::size_t kMaxName = 64;
 constexpr std::size_t kMinNonce = 16;
 constexpr std::size_t kMaxNonce = 256;
 constexpr std::size_t kMaxOptionValue = 4096;
@@ -69,7 +68,8 @@ bool read_critical_options(ByteReader& reader, Options& out) {
   while (!list.empty()) {
     std::string name;
     ByteView data;
-    if (!list.cstring(kMaxName, name) || !list.string(kMaxOptionValue + 8, data)) return false;
+    if (!list.cstring(kMaxSshNameBytes, name) || !list.string(kMaxOptionValue + 8, data))
+      return false;
     if (!previous.empty() && name <= previous) return false;
     std::string value;
     if (!read_option_value(data, value)) return false;
@@ -93,7 +93,7 @@ bool read_extensions(ByteReader& reader, std::vector<std::string>& out) {
   while (!list.empty()) {
     std::string name;
     ByteView data;
-    if (!list.cstring(kMaxName, name) || !list.string(kMaxOptionValue, data)) return false;
+    if (!list.cstring(kMaxSshNameBytes, name) || !list.string(kMaxOptionValue, data)) return false;
     if (name.empty() || has_control(name) || !data.empty()) return false;
     if (!names.empty() && name <= names.back()) return false;
     names.push_back(std::move(name));
@@ -108,7 +108,7 @@ Result<SshCertificate> parse_ssh_certificate_blob(ByteView blob) {
   if (blob.size() > kMaxSshCertificateBytes) return CaErrc::malformed;
   ByteReader reader(blob);
   std::string type_name;
-  if (!reader.cstring(kMaxName, type_name)) return CaErrc::malformed;
+  if (!reader.cstring(kMaxSshNameBytes, type_name)) return CaErrc::malformed;
   const auto type = ssh_key_type_from_certificate_name(type_name);
   if (!type) return CaErrc::unsupported_key;
   ByteView nonce;
@@ -142,7 +142,7 @@ Result<SshCertificate> parse_ssh_certificate_blob(ByteView blob) {
   if (!reader.string(kMaxBlobField, signature) || !reader.empty()) return CaErrc::malformed;
   ByteReader signature_reader(signature);
   std::string algorithm;
-  if (!signature_reader.cstring(kMaxName, algorithm)) return CaErrc::malformed;
+  if (!signature_reader.cstring(kMaxSshNameBytes, algorithm)) return CaErrc::malformed;
   if (auto verified = ssh_verify(*ca_key, signed_part, signature); !verified)
     return verified.error();
 

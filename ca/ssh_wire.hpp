@@ -9,6 +9,10 @@
 
 namespace jit::ca {
 
+// Longest key-type or curve name the parsers read from SSH wire data (the longest real one,
+// "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", is 44 bytes).
+inline constexpr std::size_t kMaxSshNameBytes = 64;
+
 // Reads an SSH mpint that must hold a non-negative integer in canonical form: no sign bit set and
 // no redundant leading 0x00 (zero is the empty string). Gives the big-endian magnitude without the
 // pad byte; refuses magnitudes longer than max_bytes. The reader does not move on failure.

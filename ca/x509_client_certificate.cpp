@@ -14,8 +14,6 @@ namespace {
 using namespace std::string_view_literals;
 using std::chrono::system_clock;
 
-constexpr std::size_t kMaxNameCharacters =
-    64;  // RFC 5280 ub-common-name, ub-organizational-unit-name
 constexpr std::size_t kMaxUriBytes = 2048;
 constexpr std::size_t kMaxEmailBytes = 254;
 

@@ -63,6 +63,8 @@ struct IssuedX509Certificate {
 // The profile rules, exposed for the broker's config validation (a role's OU or URI template can be
 // checked at start-up): UTF-8 text of 1..max_characters without control characters.
 [[nodiscard]] bool valid_name_text(std::string_view text, std::size_t max_characters);
+// RFC 5280's upper bound for a common name or organizational unit name, in characters.
+inline constexpr std::size_t kMaxNameCharacters = 64;
 [[nodiscard]] bool valid_uri(std::string_view uri);
 [[nodiscard]] bool valid_email(std::string_view email);
 

@@ -15,7 +15,6 @@ namespace {
 using std::chrono::system_clock;
 
 constexpr std::size_t kMaxCertificateFileBytes = 64 * 1024;
-constexpr std::size_t kMaxNameCharacters = 64;
 
 const EVP_MD* digest_for(KeyAlgorithm algorithm) {
   switch (algorithm) {

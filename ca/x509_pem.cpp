@@ -5,16 +5,16 @@
 namespace jit::ca {
 namespace {
 
-constexpr std::string_view kBegin = "-----BEGIN ";
-constexpr std::string_view kEnd = "-----END ";
+constexpr std::string_view kPemBeginPrefix = "-----BEGIN ";
+constexpr std::string_view kPemEndPrefix = "-----END ";
 constexpr std::string_view kDashes = "-----";
 constexpr std::size_t kLineWidth = 64;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_pem_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+std::string_view trim_pem(std::string_view text) {
+  while (!text.empty() && is_pem_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_pem_space(text.back())) text.remove_suffix(1);
   return text;
 }
 
@@ -31,14 +31,14 @@ std::string_view take_line(std::string_view& text) {
 
 Result<Bytes> decode_single_pem(std::string_view text,
                                 std::initializer_list<std::string_view> labels) {
-  std::string_view rest = trim(text);
+  std::string_view rest = trim_pem(text);
   const std::string_view begin_line = take_line(rest);
-  if (!begin_line.starts_with(kBegin) || !begin_line.ends_with(kDashes) ||
-      begin_line.size() < kBegin.size() + kDashes.size()) {
+  if (!begin_line.starts_with(kPemBeginPrefix) || !begin_line.ends_with(kDashes) ||
+      begin_line.size() < kPemBeginPrefix.size() + kDashes.size()) {
     return CaErrc::malformed;
   }
-  const std::string_view label =
-      begin_line.substr(kBegin.size(), begin_line.size() - kBegin.size() - kDashes.size());
+  const std::string_view label = begin_line.substr(
+      kPemBeginPrefix.size(), begin_line.size() - kPemBeginPrefix.size() - kDashes.size());
   bool known = false;
   for (std::string_view wanted : labels) known = known || label == wanted;
   if (!known) return CaErrc::malformed;
@@ -48,9 +48,9 @@ Result<Bytes> decode_single_pem(std::string_view text,
   bool ended = false;
   while (!rest.empty()) {
     const std::string_view line = take_line(rest);
-    if (line.starts_with(kEnd)) {
-      if (line.size() != kEnd.size() + label.size() + kDashes.size() ||
-          line.substr(kEnd.size(), label.size()) != label || !line.ends_with(kDashes)) {
+    if (line.starts_with(kPemEndPrefix)) {
+      if (line.size() != kPemEndPrefix.size() + label.size() + kDashes.size() ||
+          line.substr(kPemEndPrefix.size(), label.size()) != label || !line.ends_with(kDashes)) {
         return CaErrc::malformed;
       }
       ended = true;
@@ -74,8 +74,8 @@ std::string encode_pem(std::string_view label, ByteView der) {
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const std::size_t symbols = (der.size() + 2) / 3 * 4;
   const std::size_t lines = (symbols + kLineWidth - 1) / kLineWidth;
-  const std::string begin = std::string(kBegin).append(label).append(kDashes).append("\n");
-  const std::string end = std::string(kEnd).append(label).append(kDashes).append("\n");
+  const std::string begin = std::string(kPemBeginPrefix).append(label).append(kDashes).append("\n");
+  const std::string end = std::string(kPemEndPrefix).append(label).append(kDashes).append("\n");
   std::string out(begin.size() + symbols + lines + end.size(), '\0');
   char* cursor = std::copy(begin.begin(), begin.end(), out.data());
   std::size_t column = 0;

@@ -25,6 +25,7 @@ test_packages=(
   clang libclang-rt-14-dev  # the asan preset: clang's ASan/UBSan and libFuzzer (tests/fuzz)
   chromium chromium-driver  # tests/browser: the approval page in a real browser (playwright-core)
   libnss3-tools         # tests/browser: certutil makes Chromium trust the broker's dev certificate
+  prometheus jq         # tests/monitoring: promtool checks examples/monitoring; a real scrape
 )
 
 want=("${build_packages[@]}")

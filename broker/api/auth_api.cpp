@@ -15,8 +15,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string b64url(ca::ByteView bytes) { return ca::base64url_encode_unpadded(bytes); }
-
 // Built with append: GCC 12 at -O2 reports a false -Warray-bounds on long operator+ chains here.
 std::string session_cookie_header(std::string_view token, std::int64_t max_age) {
   std::string header(kSessionCookie);
@@ -120,11 +118,11 @@ json::object webauthn_request_options(IdentityService& identity, const ca::Bytes
   json::array allow;
   for (const auto& credential : credentials) {
     if (!credential.possibly_cloned)
-      allow.push_back(
-          json::object{{"type", "public-key"}, {"id", b64url(credential.credential_id)}});
+      allow.push_back(json::object{
+          {"type", "public-key"}, {"id", ca::base64url_encode_unpadded(credential.credential_id)}});
   }
   const auto& settings = identity.settings().webauthn;
-  return json::object{{"challenge", b64url(challenge)},
+  return json::object{{"challenge", ca::base64url_encode_unpadded(challenge)},
                       {"rpId", settings.rp_id},
                       {"timeout", 120000},
                       {"userVerification", settings.require_uv ? "required" : "preferred"},
@@ -234,14 +232,16 @@ void add_auth_routes(Router& router, IdentityService& identity) {
         json::array exclude;
         for (const auto& credential : passkeys_of(identity, caller.user)) {
           exclude.push_back(
-              json::object{{"type", "public-key"}, {"id", b64url(credential.credential_id)}});
+              json::object{{"type", "public-key"},
+                           {"id", ca::base64url_encode_unpadded(credential.credential_id)}});
         }
         const auto& settings = identity.settings().webauthn;
         respond(json_response(
             http::status::ok,
-            json::object{{"challenge", b64url(*challenge)},
+            json::object{{"challenge", ca::base64url_encode_unpadded(*challenge)},
                          {"rp", json::object{{"id", settings.rp_id}, {"name", "jitbroker"}}},
-                         {"user", json::object{{"id", b64url(webauthn_user_handle(caller.user))},
+                         {"user", json::object{{"id", ca::base64url_encode_unpadded(
+                                                          webauthn_user_handle(caller.user))},
                                                {"name", caller.user},
                                                {"displayName", caller.user}}},
                          {"pubKeyCredParams",

@@ -12,8 +12,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string b64url(ca::ByteView bytes) { return ca::base64url_encode_unpadded(bytes); }
-
 json::value evidence_of(const Presence& presence) {
   if (!presence.evidence) return json::object{};
   return approvals::mfa_evidence_to_json(*presence.evidence);
@@ -39,33 +37,37 @@ void register_passkey(IdentityService& identity, const Caller& caller,
   WebAuthnCredentialRecord record{registered->id,         caller.user,
                                   registered->public_key, static_cast<int>(registered->alg),
                                   registered->sign_count, false};
-  check_presence(identity, caller, mfa, approvals::SessionFactor::not_enough,
-                 approvals::ChallengePurpose::presence, std::nullopt,
-                 [&identity, record, done = std::move(done)](Result<Presence> presence) {
-                   if (!presence) return done(presence.error());
-                   identity.store().write(
-                       [record, presence = std::move(*presence)](
-                           WriteContext& tx) -> boost::system::error_code {
-                         if (find_webauthn_credential(tx.db(), record.credential_id))
-                           return BrokerErrc::conflict;
-                         if (auto spent = spend_presence(tx, presence)) return spent;
-                         insert_webauthn_credential(tx, record);
-                         json::object details{{"credential_id", b64url(record.credential_id)},
-                                              {"alg", record.algorithm},
-                                              {"mfa", evidence_of(presence)}};
-                         tx.audit({record.user, "webauthn.register", "user/" + record.user,
-                                   json::serialize(details)});
-                         enqueue_event(tx.db(), "passkey.registered",
-                                       {{"user", record.user},
-                                        {"credential_id", b64url(record.credential_id)}},
-                                       tx.now_seconds());
-                         return {};
-                       },
-                       [done, id = b64url(record.credential_id)](boost::system::error_code ec) {
-                         if (ec) return done(ec);
-                         done(id);
-                       });
-                 });
+  check_presence(
+      identity, caller, mfa, approvals::SessionFactor::not_enough,
+      approvals::ChallengePurpose::presence, std::nullopt,
+      [&identity, record, done = std::move(done)](Result<Presence> presence) {
+        if (!presence) return done(presence.error());
+        identity.store().write(
+            [record,
+             presence = std::move(*presence)](WriteContext& tx) -> boost::system::error_code {
+              if (find_webauthn_credential(tx.db(), record.credential_id))
+                return BrokerErrc::conflict;
+              if (auto spent = spend_presence(tx, presence)) return spent;
+              insert_webauthn_credential(tx, record);
+              json::object details{
+                  {"credential_id", ca::base64url_encode_unpadded(record.credential_id)},
+                  {"alg", record.algorithm},
+                  {"mfa", evidence_of(presence)}};
+              tx.audit({record.user, "webauthn.register", "user/" + record.user,
+                        json::serialize(details)});
+              enqueue_event(
+                  tx.db(), "passkey.registered",
+                  {{"user", record.user},
+                   {"credential_id", ca::base64url_encode_unpadded(record.credential_id)}},
+                  tx.now_seconds());
+              return {};
+            },
+            [done, id = ca::base64url_encode_unpadded(record.credential_id)](
+                boost::system::error_code ec) {
+              if (ec) return done(ec);
+              done(id);
+            });
+      });
 }
 
 void remove_passkey(IdentityService& identity, const Caller& caller, const ca::Bytes& credential_id,
@@ -82,7 +84,7 @@ void remove_passkey(IdentityService& identity, const Caller& caller, const ca::B
       [&identity, credential_id, user = caller.user,
        done = std::move(done)](Result<Presence> presence) {
         if (!presence) return done(presence.error());
-        const auto id = b64url(credential_id);
+        const auto id = ca::base64url_encode_unpadded(credential_id);
         identity.store().write(
             [credential_id, user, id,
              presence = std::move(*presence)](WriteContext& tx) -> boost::system::error_code {

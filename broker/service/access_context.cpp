@@ -1,5 +1,7 @@
 #include "broker/service/access_context.hpp"
 
+#include "approvals/access_rules.hpp"
+
 #include "broker/store/event_outbox.hpp"
 
 #include <boost/json.hpp>
@@ -10,6 +12,10 @@ namespace json = boost::json;
 
 std::string request_object(const std::string& id) { return "request/" + id; }
 std::string grant_object(const std::string& id) { return "grant/" + id; }
+
+bool may_see_grant(const config::Policy& policy, const GrantRow& grant, const std::string& viewer) {
+  return approvals::may_view_request(policy, grant.role, grant.user, viewer);
+}
 
 void AccessContext::commit(Job job, Answer done) {
   auto outcome = std::make_shared<AccessOutcome>();

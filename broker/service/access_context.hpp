@@ -112,6 +112,10 @@ std::string evidence_json(const std::optional<approvals::MfaEvidence>& evidence)
 approvals::ApprovalSubject approval_subject_of(const RequestRow& row,
                                                approvals::ApprovalDecision decision);
 
+// Whether `viewer` may see `grant` (the request-visibility rule of approvals/access_rules.hpp,
+// applied to the grant's role and owner).
+bool may_see_grant(const config::Policy& policy, const GrantRow& grant, const std::string& viewer);
+
 // Audit object names.
 std::string request_object(const std::string& id);
 std::string grant_object(const std::string& id);

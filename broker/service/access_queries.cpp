@@ -29,10 +29,6 @@ EvidenceDetail evidence_detail_for(const config::Policy& policy, const std::stri
                                                          : EvidenceDetail::factor_only;
 }
 
-bool may_see_grant(const config::Policy& policy, const GrantRow& grant, const std::string& viewer) {
-  return may_view_request(policy, grant.role, grant.user, viewer);
-}
-
 }  // namespace
 
 Result<json::object> AccessQueries::get_request(const Caller& caller, const std::string& id) {

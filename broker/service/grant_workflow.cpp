@@ -17,10 +17,6 @@ namespace json = boost::json;
 using approvals::GrantState;
 using approvals::RequestState;
 
-bool may_see_grant(const config::Policy& policy, const GrantRow& grant, const std::string& viewer) {
-  return approvals::may_view_request(policy, grant.role, grant.user, viewer);
-}
-
 }  // namespace
 
 void GrantWorkflow::revoke_in(WriteContext& tx, AccessOutcome& outcome, const std::string& actor,

@@ -2,6 +2,7 @@
 #include "broker/store/access_columns.hpp"
 
 #include "approvals/secure_random.hpp"
+#include "broker/store/access_columns.hpp"
 #include "broker/store/statement_cache.hpp"
 #include "ca/bytes.hpp"
 

@@ -22,18 +22,14 @@
 namespace jit::testing {
 namespace {
 
+using testing::unix_now;
+
 namespace json = boost::json;
 namespace sw = jit::testing;
 using namespace std::chrono_literals;
 
 // The broker's default WebAuthn relying party (mfa.webauthn in broker.yaml).
 constexpr std::string_view kOrigin = "https://localhost:8443";
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Whether anything listens on the loopback `port`: while the broker is down, a bare TCP connect
 // finds out without building a TLS context at each attempt, which would take the CPU the

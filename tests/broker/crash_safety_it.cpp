@@ -11,6 +11,8 @@
 #include "support/crash_ledger.hpp"
 #include "support/crash_load.hpp"
 
+#include "tests/support/files.hpp"
+
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
@@ -43,12 +45,6 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
     throw std::invalid_argument(std::string(name) + " is not a number: " + text);
   }
   return value;
-}
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 long long ms(Clock::duration d) {

@@ -15,7 +15,7 @@ using namespace jit::testing;  // the shared test support (tests/support)
 namespace json = boost::json;
 namespace http = broker::http;
 
-constexpr const char* kPolicy = R"yaml(
+constexpr const char* kEntitlementPolicy = R"yaml(
 groups:
   developers: [alice, bob]
   sre-leads: [carol, dave]
@@ -53,7 +53,7 @@ class EntitlementRestartTest : public ::testing::Test {
     return query.executeStep() ? query.getColumn(0).getString() : "<none>";
   }
 
-  RunningBroker broker_{kPolicy, "", {"alice", "bob"}};
+  RunningBroker broker_{kEntitlementPolicy, "", {"alice", "bob"}};
 };
 
 TEST_F(EntitlementRestartTest, RestartWithAliceRemovedRevokesHerGrantAndCancelsHerRequest) {
@@ -71,7 +71,7 @@ TEST_F(EntitlementRestartTest, RestartWithAliceRemovedRevokesHerGrantAndCancelsH
   const auto seq_before = broker_.snapshot().audit_seq;
 
   // alice moves to oncall: still a user (her session stays valid), no longer a requester.
-  std::string changed(kPolicy);
+  std::string changed(kEntitlementPolicy);
   changed.replace(changed.find("[alice, bob]"), 12, "[bob]");
   changed.replace(changed.find("[erin]"), 6, "[erin, alice]");
   broker_.restart_with_policy(changed);

@@ -24,13 +24,7 @@ using namespace jit::testing;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kSecret = "events-it-secret-0123456789";
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+constexpr std::string_view kEventsSecret = "events-it-secret-0123456789";
 
 // Polls `done` every 20 ms for at most `limit`.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
@@ -43,12 +37,12 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds lim
 }
 
 // The ids of the requests a receiver answered from `from` on, each checked as a genuine, fresh
-// delivery signed with kSecret.
+// delivery signed with kEventsSecret.
 std::set<std::string> signed_ids(const HttpReceiver& receiver, std::size_t from = 0) {
   std::set<std::string> ids;
   const auto requests = receiver.requests();
   for (std::size_t i = from; i < requests.size(); ++i) {
-    EXPECT_EQ(webhook_problem(requests[i], kSecret, unix_now()), "") << requests[i].body;
+    EXPECT_EQ(webhook_problem(requests[i], kEventsSecret, unix_now()), "") << requests[i].body;
     const auto body = boost::json::parse(requests[i].body).as_object();
     EXPECT_EQ(body.at("id").as_string(), requests[i].headers.at("x-jit-event-id"));
     ids.insert(requests[i].headers.at("x-jit-event-id"));
@@ -59,7 +53,7 @@ std::set<std::string> signed_ids(const HttpReceiver& receiver, std::size_t from 
 class EventsTest : public ::testing::Test {
  protected:
   EventsTest() {
-    write_text(secret_dir_ / "hook.secret", std::string(kSecret) + "\n");
+    write_text(secret_dir_ / "hook.secret", std::string(kEventsSecret) + "\n");
     std::filesystem::permissions(
         secret_dir_ / "hook.secret",
         std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);

@@ -1,5 +1,8 @@
 #include "tests/support/files.hpp"
 
+#include <sys/stat.h>
+
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -16,6 +19,17 @@ void write_text(const std::filesystem::path& path, std::string_view text) {
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
   out.close();
   if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+unsigned file_mode(const std::filesystem::path& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 ? info.st_mode & 0777 : 01000;
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace jit::testing

@@ -15,7 +15,7 @@ namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
 
 // Four roles that need an approval and one that is approved at once, all open to developers.
-constexpr std::string_view kPolicy = R"yaml(
+constexpr std::string_view kAccessLimitsPolicy = R"yaml(
 groups: { developers: [alice, bob], sre-leads: [carol, dave] }
 roles:
   db-a: { requestable_by: [developers], approvers: [sre-leads], max_duration: 1h, ssh: { principals: [a] } }
@@ -66,7 +66,7 @@ class AccessLimitsTest : public ::testing::Test {
     return ids;
   }
 
-  AccessFixture f_{kPolicy};
+  AccessFixture f_{kAccessLimitsPolicy};
   std::map<std::string, Headers> headers_;
 };
 

@@ -19,7 +19,7 @@ using namespace jit::testing;  // the shared test support (tests/support)
 using namespace std::chrono_literals;
 namespace http = broker::http;
 
-constexpr std::string_view kPolicy = R"yaml(
+constexpr std::string_view kLoginFloodPolicy = R"yaml(
 groups: { developers: [alice], sre-leads: [carol] }
 roles:
   r: { requestable_by: [developers], approvers: [sre-leads], approvals_required: 1,
@@ -67,7 +67,7 @@ void flood_logins(const RunningBroker& broker, int thread, const std::atomic<boo
 }
 
 TEST(LoginFlood, AnonymousLoginsAreLimitedAndHealthzStaysFast) {
-  RunningBroker broker(std::string(kPolicy), "http:\n  threads: 2\n", {"alice"});
+  RunningBroker broker(std::string(kLoginFloodPolicy), "http:\n  threads: 2\n", {"alice"});
   std::atomic<bool> stop{false};
   FloodCounts counts;
   std::vector<std::thread> attackers;

@@ -16,13 +16,13 @@ namespace json = boost::json;
 namespace sw = jit::testing;
 using Headers = std::map<std::string, std::string>;
 
-constexpr const char* kPassword = "correct horse battery";
+constexpr const char* kSessionModePassword = "correct horse battery";
 
 class LoginSessionModeTest : public ::testing::Test, public ApiFixture {
  protected:
   Answer login_with(const ca::Bytes& secret, json::object extra, Headers headers) {
     json::object body{
-        {"user", "carol"}, {"password", kPassword}, {"mfa", {{"totp", totp(secret)}}}};
+        {"user", "carol"}, {"password", kSessionModePassword}, {"mfa", {{"totp", totp(secret)}}}};
     for (auto& [key, value] : extra) body[key] = value;
     advance(std::chrono::seconds(30));  // a TOTP code counts once
     return post("/v1/login", body, std::move(headers));
@@ -56,7 +56,7 @@ class LoginSessionModeTest : public ::testing::Test, public ApiFixture {
 };
 
 TEST_F(LoginSessionModeTest, ABrowserSignInGetsTheCookieAndNoToken) {
-  const auto secret = enroll("carol", kPassword);
+  const auto secret = enroll("carol", kSessionModePassword);
   for (const char* site : {"same-origin", "same-site", "none", "cross-site"}) {
     SCOPED_TRACE(site);
     expect_browser_session(login_with(secret, {}, {{"Sec-Fetch-Site", site}}), *this);
@@ -64,7 +64,7 @@ TEST_F(LoginSessionModeTest, ABrowserSignInGetsTheCookieAndNoToken) {
 }
 
 TEST_F(LoginSessionModeTest, ThePageMayAskForACookieSessionExplicitly) {
-  const auto secret = enroll("carol", kPassword);
+  const auto secret = enroll("carol", kSessionModePassword);
   expect_browser_session(login_with(secret, {{"session", "cookie"}}, {}), *this);
   const auto unknown = login_with(secret, {{"session", "jwt"}}, {});
   EXPECT_EQ(unknown.status, 400u);
@@ -72,7 +72,7 @@ TEST_F(LoginSessionModeTest, ThePageMayAskForACookieSessionExplicitly) {
 }
 
 TEST_F(LoginSessionModeTest, TheCliGetsTheTokenAndNoCookie) {
-  const auto secret = enroll("carol", kPassword);
+  const auto secret = enroll("carol", kSessionModePassword);
   for (json::object extra : {json::object{}, json::object{{"session", "token"}}}) {
     const auto answer = login_with(secret, extra, {});
     ASSERT_EQ(answer.status, 200u) << answer.raw.body();
@@ -83,7 +83,7 @@ TEST_F(LoginSessionModeTest, TheCliGetsTheTokenAndNoCookie) {
 }
 
 TEST_F(LoginSessionModeTest, APasskeySignInFromABrowserGetsNoTokenEither) {
-  const auto secret = enroll("carol", kPassword);
+  const auto secret = enroll("carol", kSessionModePassword);
   const auto auth = bearer(login_with(secret, {}, {}));
   const auto key = sw::SoftwareAuthenticator::es256();
   const auto options = post("/v1/webauthn/register/begin", json::object{}, auth);
@@ -112,7 +112,7 @@ TEST_F(LoginSessionModeTest, APasskeySignInFromABrowserGetsNoTokenEither) {
   const auto answer =
       post("/v1/webauthn/login/finish",
            {{"user", "carol"},
-            {"password", kPassword},
+            {"password", kSessionModePassword},
             {"webauthn",
              {{"credential_id", ca::base64url_encode_unpadded(key.credential_id())},
               {"client_data_json", ca::base64url_encode_unpadded(client_data)},

@@ -27,11 +27,6 @@ using namespace std::chrono_literals;
 using Canned = CannedBroker;
 using status = http::status;
 
-unsigned mode_of(const std::filesystem::path& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 ? info.st_mode & 0777 : 01000;
-}
-
 class JitCertTest : public JitCliTest {
  protected:
   // Answers a minting call like the broker: a certificate for the public key in the body, or for
@@ -125,10 +120,10 @@ TEST_F(JitCertTest, SshCertSendsOnlyThePublicKeyAndWritesKeyAndCertificateReadyF
                             "-cert.pub dbread@<host>\n" + "ssh -i " + key +
                             " -o CertificateFile=" + key + "-cert.pub dbadmin@<host>\n");
   EXPECT_NE(result.err.find("certificate serial 17 valid until"), std::string::npos) << result.err;
-  EXPECT_EQ(mode_of(dir), 0700u);
-  EXPECT_EQ(mode_of(key), 0600u);
-  EXPECT_EQ(mode_of(key + ".pub"), 0644u);
-  EXPECT_EQ(mode_of(key + "-cert.pub"), 0644u);
+  EXPECT_EQ(file_mode(dir), 0700u);
+  EXPECT_EQ(file_mode(key), 0600u);
+  EXPECT_EQ(file_mode(key + ".pub"), 0644u);
+  EXPECT_EQ(file_mode(key + "-cert.pub"), 0644u);
 
   const auto calls = broker_.calls();
   ASSERT_EQ(calls.size(), 1u);
@@ -247,10 +242,10 @@ TEST_F(JitCertTest, X509CertSendsACsrForTheUserAndWritesKeyCertificateAndChain) 
                                      "\nkey:         " + key.string() +
                                      "\nchain:       " + chain.string() + "\nnot_after:   "))
       << result.out;
-  EXPECT_EQ(mode_of(dir), 0700u);
-  EXPECT_EQ(mode_of(key), 0600u);
-  EXPECT_EQ(mode_of(crt), 0644u);
-  EXPECT_EQ(mode_of(chain), 0644u);
+  EXPECT_EQ(file_mode(dir), 0700u);
+  EXPECT_EQ(file_mode(key), 0600u);
+  EXPECT_EQ(file_mode(crt), 0644u);
+  EXPECT_EQ(file_mode(chain), 0644u);
   EXPECT_EQ(read_text(chain), hierarchy_->chain_pem());
 
   // Only the CSR left the machine; it verifies, names the user, and carries the written key.

@@ -14,6 +14,8 @@
 #include "ca/x509_pem.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include "tests/support/files.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -21,6 +23,8 @@
 
 namespace jit::broker {
 namespace {
+
+using testing::file_mode;
 
 using namespace std::chrono_literals;
 
@@ -39,11 +43,6 @@ ca::Bytes armored_binary(const std::string& text) {
   ca::Bytes binary;
   EXPECT_TRUE(ca::base64_decode(base64, binary));
   return binary;
-}
-
-unsigned mode_of(const std::filesystem::path& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 ? info.st_mode & 0777 : 01000;
 }
 
 TEST(OpensshKeyWriter, OurReaderLoadsTheSameKeyBack) {
@@ -184,14 +183,14 @@ TEST(CredentialFiles, NewFoldersArePrivateAndFilesGetTheirModes) {
   std::filesystem::permissions(dir / "shared", std::filesystem::perms(0755));
   const auto nested = dir / "shared" / "a" / "b";
   ASSERT_TRUE(ensure_private_folder(nested));
-  EXPECT_EQ(mode_of(dir / "shared"), 0755u);  // existing folders keep their mode
-  EXPECT_EQ(mode_of(dir / "shared" / "a"), 0700u);
-  EXPECT_EQ(mode_of(nested), 0700u);
+  EXPECT_EQ(file_mode(dir / "shared"), 0755u);  // existing folders keep their mode
+  EXPECT_EQ(file_mode(dir / "shared" / "a"), 0700u);
+  EXPECT_EQ(file_mode(nested), 0700u);
   const auto paths = ssh_credential_paths(nested, "grt-1");
   ASSERT_TRUE(write_ssh_credentials(paths, "PRIVATE\n", "ssh-ed25519 AAAA c", "cert-line"));
-  EXPECT_EQ(mode_of(paths.private_key), 0600u);
-  EXPECT_EQ(mode_of(paths.public_key), 0644u);
-  EXPECT_EQ(mode_of(paths.certificate), 0644u);
+  EXPECT_EQ(file_mode(paths.private_key), 0600u);
+  EXPECT_EQ(file_mode(paths.public_key), 0644u);
+  EXPECT_EQ(file_mode(paths.certificate), 0644u);
   std::ifstream certificate(paths.certificate);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(certificate), {}), "cert-line\n");
 

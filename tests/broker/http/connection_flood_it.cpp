@@ -21,7 +21,7 @@ namespace asio = boost::asio;
 using jit::testing::RunningBroker;
 using namespace std::chrono_literals;
 
-constexpr std::string_view kPolicy = R"yaml(
+constexpr std::string_view kConnectionFloodPolicy = R"yaml(
 groups: { developers: [alice], sre-leads: [carol] }
 roles:
   prod-db-read:
@@ -97,7 +97,7 @@ std::unique_ptr<testing::TlsTestClient> served_client(const RunningBroker& broke
 }
 
 TEST(ConnectionFlood, IdleConnectionsFromOneSourceLeaveHealthChecksServed) {
-  RunningBroker broker(std::string(kPolicy), flood_config(), {});
+  RunningBroker broker(std::string(kConnectionFloodPolicy), flood_config(), {});
   IdleFlood flood(broker, loopback(1));
   ASSERT_GT(flood.open(200), kMaxConnections);
   // The flood goes on between the checks; every check is answered within its 2 s steps.
@@ -111,7 +111,7 @@ TEST(ConnectionFlood, IdleConnectionsFromOneSourceLeaveHealthChecksServed) {
 }
 
 TEST(ConnectionFlood, IdleConnectionsFromManySourcesLeaveHealthChecksServed) {
-  RunningBroker broker(std::string(kPolicy), flood_config(), {});
+  RunningBroker broker(std::string(kConnectionFloodPolicy), flood_config(), {});
   // Five sources, each within its own cap, together hold more than the global cap.
   std::vector<std::unique_ptr<IdleFlood>> floods;
   for (int source = 2; source <= 6; ++source) {
@@ -127,7 +127,7 @@ TEST(ConnectionFlood, IdleConnectionsFromManySourcesLeaveHealthChecksServed) {
 }
 
 TEST(ConnectionFlood, PerSourceCapRefusesOnlyThatSource) {
-  RunningBroker broker(std::string(kPolicy), flood_config(), {});
+  RunningBroker broker(std::string(kConnectionFloodPolicy), flood_config(), {});
   std::vector<std::unique_ptr<testing::TlsTestClient>> held;
   for (std::size_t i = 0; i < kMaxPerSource; ++i) {
     held.push_back(served_client(broker, loopback(2)));
@@ -153,7 +153,8 @@ TEST(ConnectionFlood, PerSourceCapRefusesOnlyThatSource) {
 
 TEST(ConnectionFlood, SilentConnectionIsClosedAfterTheFirstByteDeadline) {
   // read_timeout stays 10 s; a connection that sends nothing is cut after first_byte_timeout.
-  RunningBroker broker(std::string(kPolicy), flood_config() + "  first_byte_timeout: 2s\n", {});
+  RunningBroker broker(std::string(kConnectionFloodPolicy),
+                       flood_config() + "  first_byte_timeout: 2s\n", {});
   auto client = broker.client(false);
   ASSERT_FALSE(client->connect_tcp());
   const auto start = std::chrono::steady_clock::now();

@@ -3,12 +3,16 @@
 #include "broker/service/ca_keys.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include "tests/support/files.hpp"
+
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
 
 namespace jit::broker {
 namespace {
+
+using testing::file_mode;
 
 config::CaSettings settings_under(const std::filesystem::path& dir, bool generate) {
   config::CaSettings ca;
@@ -32,18 +36,12 @@ std::string refusal(Load load) {
   return "";
 }
 
-mode_t mode_of(const std::filesystem::path& file) {
-  struct stat info {};
-  if (::stat(file.c_str(), &info) != 0) return 07777;
-  return info.st_mode & 0777;
-}
-
 TEST(CaKeyPermissions, GeneratedKeysAre0600AndLoadAgain) {
   testing::TempDir dir;
   (void)load_ssh_ca(settings_under(dir.path(), true));
   (void)load_x509_ca(settings_under(dir.path(), true));
   for (const char* name : {"ssh_ca.key", "x509_root.key", "x509_issuing.key"}) {
-    EXPECT_EQ(mode_of(dir.path() / name), 0600u) << name;
+    EXPECT_EQ(file_mode(dir.path() / name), 0600u) << name;
   }
   EXPECT_EQ(refusal([&] { return load_ssh_ca(settings_under(dir.path(), false)); }), "");
   EXPECT_EQ(refusal([&] { return load_x509_ca(settings_under(dir.path(), false)); }), "");

@@ -20,7 +20,7 @@ namespace {
 using jit::testing::HttpReceiver;
 using namespace std::chrono_literals;
 
-constexpr std::string_view kSecret = "delivery-test-secret-42";
+constexpr std::string_view kDeliverySecret = "delivery-test-secret-42";
 
 class EventDeliveryTest : public ::testing::Test {
  protected:
@@ -61,7 +61,7 @@ class EventDeliveryTest : public ::testing::Test {
 
 TEST_F(EventDeliveryTest, DeliversTheEventAsSignedJsonWithItsId) {
   HttpReceiver receiver({200});
-  EventDelivery delivery(io_, *store_, fast({{url(receiver), std::string(kSecret)}}));
+  EventDelivery delivery(io_, *store_, fast({{url(receiver), std::string(kDeliverySecret)}}));
   const auto id = enqueue("request.created", {{"id", "r1"}, {"role", "prod-db-read"}});
   delivery.start();
   run_until([&] { return delivery.delivered() == 1; });
@@ -76,7 +76,7 @@ TEST_F(EventDeliveryTest, DeliversTheEventAsSignedJsonWithItsId) {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  EXPECT_EQ(jit::testing::webhook_problem(requests[0], kSecret, now), "");
+  EXPECT_EQ(jit::testing::webhook_problem(requests[0], kDeliverySecret, now), "");
   EXPECT_EQ(count("SELECT count(*) FROM event_outbox WHERE delivered_at IS NULL"), 0);
 }
 
