@@ -86,7 +86,9 @@ cp right.pass "$etc/ca.pass"
 [[ $code == 2 ]] || fail "a wrong CA passphrase exited $code, not 2"
 [[ $(wc -l < wrong.err) == 1 ]] || fail "a wrong CA passphrase printed: $(cat wrong.err)"
 
-jit_broker serve --listen 127.0.0.1:0 > broker.out 2> broker.err &
+# The binary itself in the background (not the jit_broker function, whose subshell would be the
+# pid that cleanup kills, leaving the broker running).
+"$broker" --config "$etc/broker.yaml" serve --listen 127.0.0.1:0 > broker.out 2> broker.err &
 broker_pid=$!
 port=""
 for _ in $(seq 300); do
