@@ -22,14 +22,13 @@ endfunction()
 # jit_test_binaries(folder deps...): tests/<folder>/**/*_test.cpp become one GoogleTest binary of
 # fast unit tests; tests/<folder>/**/*_it.cpp become one binary of integration tests (real servers),
 # labelled so that `ctest -L unit` or `ctest -L integration` picks one kind. Subfolders mirror the
-# library's own (tests/broker/http/ tests broker/http/).
+# library's own (tests/broker/http/ tests broker/http/). Like the libraries they compile in unity
+# batches (JIT_UNITY), so two test files of one folder never define the same name at namespace
+# scope: shared helpers live in tests/support/, file-local ones carry a file-specific name.
 function(jit_test_binaries folder)
   find_package(GTest REQUIRED)
   include(GoogleTest)
   file(GLOB_RECURSE unit_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp")
-  file(GLOB_RECURSE it_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_it.cpp")
-  file(GLOB support_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/support/*.cpp")
-  # Test files are compiled one by one, not in unity batches: each keeps its own small constants
   # and helpers (kNow, a policy text, make()) under the same short names, which one batch would see
   # twice. Their shared code is the jit_test_support library, which is batched.
   if(unit_sources)
