@@ -29,8 +29,8 @@ function(jit_test_binaries folder)
   find_package(GTest REQUIRED)
   include(GoogleTest)
   file(GLOB_RECURSE unit_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp")
-  # and helpers (kNow, a policy text, make()) under the same short names, which one batch would see
-  # twice. Their shared code is the jit_test_support library, which is batched.
+  file(GLOB_RECURSE it_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_it.cpp")
+  file(GLOB support_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/support/*.cpp")
   if(unit_sources)
     add_executable(${folder}_tests ${unit_sources} ${support_sources})
     target_link_libraries(${folder}_tests PRIVATE ${ARGN} GTest::gtest GTest::gtest_main)
