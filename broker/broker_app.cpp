@@ -123,6 +123,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   delivery.targets = webhook_targets(config_.webhooks);
   delivery.timeout = config_.webhooks.timeout;
   delivery.max_attempts = config_.webhooks.max_attempts;
+  delivery.page_origin = config_.mfa.webauthn.origin;  // where the approval page is served
   events_ = std::make_unique<EventDelivery>(io_, *store_, std::move(delivery));
   metrics_.add_gauge("jit_events_undelivered",
                      "Events in the outbox not yet accepted by every webhook URL (failed ones "

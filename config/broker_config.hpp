@@ -91,9 +91,14 @@ struct WebhookSigning {
   std::string key;  // where it was configured ("webhooks.urls[0]"), for start-up errors
 };
 
+// The body a webhook URL is sent (docs/api.md, "Webhooks"): the event as JSON, or a Slack or
+// Teams chat message about it (broker/workers/chat_formats.hpp).
+enum class WebhookFormat { json, slack, teams };
+
 struct WebhookSettings {
   std::vector<std::string> urls;        // http:// or https://; each event is POSTed to every URL
   std::vector<WebhookSigning> signing;  // signing[i] for urls[i]
+  std::vector<WebhookFormat> formats;   // formats[i] for urls[i]
   Seconds timeout{5};
   int max_attempts = 5;
 };

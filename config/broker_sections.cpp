@@ -284,15 +284,23 @@ WebhookSettings read_webhooks(const YamlValue& value, const std::filesystem::pat
   const YamlMap map = value.map({"urls", "timeout", "max_attempts"});
   WebhookSettings webhooks;
   if (const YamlValue* v = map.find("urls")) {
-    for (const YamlValue& item : v->list("a list of URLs, or of {url, secret_file | secret_env}")) {
+    for (const YamlValue& item :
+         v->list("a list of URLs, or of {url, secret_file | secret_env, format}")) {
       WebhookSigning signing;
+      WebhookFormat format = WebhookFormat::json;
       signing.key = item.key();
       std::optional<YamlMap> entry;
       const YamlValue* url_value = &item;
       if (item.is_map()) {
-        entry.emplace(item.map({"url", "secret_file", "secret_env"}));
+        entry.emplace(item.map({"url", "secret_file", "secret_env", "format"}));
         url_value = &entry->require("url", "an http:// or https:// URL");
         signing = read_webhook_signing(*entry, base);
+        if (const YamlValue* f = entry->find("format")) {
+          const std::string name = one_of(*f, {"json", "slack", "teams"});
+          format = name == "slack"   ? WebhookFormat::slack
+                   : name == "teams" ? WebhookFormat::teams
+                                     : WebhookFormat::json;
+        }
       }
       std::string url = url_value->string("an http:// or https:// URL");
       if (!syntax::is_http_url(url, false)) {
@@ -300,6 +308,7 @@ WebhookSettings read_webhooks(const YamlValue& value, const std::filesystem::pat
       }
       webhooks.urls.push_back(std::move(url));
       webhooks.signing.push_back(std::move(signing));
+      webhooks.formats.push_back(format);
     }
   }
   if (const YamlValue* v = map.find("timeout"))

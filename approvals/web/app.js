@@ -5,7 +5,7 @@ import { $, setText, show } from './dom.js';
 import { initMfaDialog } from './mfa.js';
 import { fillRoles, initMyRequests, loadMyRequests } from './my_requests.js';
 import { initPasskeys, loadPasskeys, setPasskeyStatus } from './passkeys.js';
-import { initQueue, loadQueue } from './queue.js';
+import { initQueue, loadQueue, openRequest } from './queue.js';
 import { initReviews, loadApprovedGrants, loadReviewDue } from './reviews.js';
 import { flash, isApprover, onSessionLost, report, session } from './state.js';
 import * as webauthn from './webauthn.js';
@@ -65,6 +65,9 @@ async function enterSession() {
   show('request-detail', false);
   startPolling();
   await selectTab(isApprover() ? 'tab-queue' : 'tab-my-requests');
+  // A chat message links to "/#request=ID" (broker/workers/chat_formats.hpp): open that request.
+  const linked = /^#request=([A-Za-z0-9_-]{1,64})$/.exec(window.location.hash);
+  if (linked && isApprover()) await openRequest(linked[1]);
 }
 
 function leaveSession(message) {

@@ -1,6 +1,7 @@
 #include "broker/workers/event_delivery.hpp"
 
 #include "broker/store/event_outbox.hpp"
+#include "broker/workers/chat_formats.hpp"
 #include "broker/workers/webhook_signature.hpp"
 #include "ca/bytes.hpp"
 
@@ -10,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <array>
 #include <mutex>
 #include <stdexcept>
 
@@ -20,13 +22,14 @@ struct DeliveryTarget {
   Url url;
   std::string digest;  // event_url_digest of the URL text
   std::optional<HmacSha256> signer;
+  config::WebhookFormat format = config::WebhookFormat::json;
 };
 
 namespace {
 
 // The body every URL gets: the same bytes on every attempt, so a receiver's signature check and
 // deduplication by `id` both work on retries.
-std::string delivery_body(const OutboxEvent& event) {
+std::string json_delivery_body(const OutboxEvent& event) {
   boost::json::object body;
   body["id"] = event.id;
   body["event"] = event.event;
@@ -47,8 +50,8 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
   // One delivery round of one event: the URLs still to answer, and how they answered.
   struct Round {
     OutboxEvent event;
-    std::string body;
-    std::mutex mutex;  // guards what follows (answers come from any io thread)
+    std::array<std::string, 3> bodies;  // by config::WebhookFormat; made for the formats in use
+    std::mutex mutex;                   // guards what follows (answers come from any io thread)
     std::size_t remaining = 0;
     AttemptResult result;
   };
@@ -58,7 +61,7 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
     for (const auto& target : options.targets) {
       auto url = parse_url(target.url);
       if (!url) throw std::invalid_argument("webhook URL does not parse: " + target.url);
-      DeliveryTarget parsed{*url, event_url_digest(target.url), std::nullopt};
+      DeliveryTarget parsed{*url, event_url_digest(target.url), std::nullopt, target.format};
       if (target.secret) parsed.signer.emplace(*target.secret);
       targets.push_back(std::move(parsed));
     }
@@ -66,6 +69,19 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
     for (auto& target : options.targets) {
       if (target.secret) ca::wipe(*target.secret);
     }
+  }
+
+  // The same bytes on every attempt, for each format (signatures and deduplication by id).
+  std::string delivery_body(config::WebhookFormat format, const OutboxEvent& event) const {
+    switch (format) {
+      case config::WebhookFormat::slack:
+        return slack_body(event, options.page_origin);
+      case config::WebhookFormat::teams:
+        return teams_body(event, options.page_origin);
+      case config::WebhookFormat::json:
+        break;
+    }
+    return json_delivery_body(event);
   }
 
   void arm() {
@@ -109,12 +125,13 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
 
   void send(OutboxEvent event) {
     auto round = std::make_shared<Round>();
-    round->body = delivery_body(event);
     std::vector<const DeliveryTarget*> to_send;
     for (const auto& target : targets) {
       const auto& done = event.delivered_to;
       if (std::find(done.begin(), done.end(), target.digest) == done.end()) {
         to_send.push_back(&target);
+        auto& body = round->bodies[static_cast<std::size_t>(target.format)];
+        if (body.empty()) body = delivery_body(target.format, event);
       }
     }
     round->event = std::move(event);
@@ -125,7 +142,8 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
       ClientRequest request;
       request.method = boost::beast::http::verb::post;
       request.url = target->url;
-      request.body = round->body;
+      const auto& body = round->bodies[static_cast<std::size_t>(target->format)];
+      request.body = body;
       request.timeout = options.timeout;
       request.max_response_bytes = options.max_response_bytes;
       request.headers.emplace_back("X-Jit-Event-Id", round->event.id);
@@ -133,7 +151,7 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
       request.headers.emplace_back("X-Jit-Timestamp", std::to_string(timestamp));
       if (target->signer) {
         request.headers.emplace_back("X-Jit-Signature",
-                                     webhook_signature(*target->signer, timestamp, round->body));
+                                     webhook_signature(*target->signer, timestamp, body));
       }
       async_fetch(io, options.tls, std::move(request),
                   [self = shared_from_this(), round, target](boost::system::error_code ec,

@@ -1,6 +1,7 @@
 // Delivers the event outbox (broker/store/event_outbox.hpp) to the webhooks (docs/architecture.md,
 // "Events"): every poll interval it claims the due events (not in flight here, next attempt due),
 // POSTs each to every configured URL that has not accepted it yet, signed with that URL's secret,
+// (as JSON, or as a Slack or Teams message: broker/workers/chat_formats.hpp),
 // then records the round in one write: the URLs that answered 2xx, and the event delivered, due
 // again after an exponential backoff, or failed once its attempts are spent (audited, listed by
 // `jit-broker events list --failed`, sent again after `events retry`). At least once: an event is
@@ -11,6 +12,7 @@
 
 #include "broker/client/http_client.hpp"
 #include "broker/store/store.hpp"
+#include "config/broker_config.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -27,6 +29,7 @@ namespace jit::broker {
 struct WebhookTarget {
   std::string url;                    // http:// or https://
   std::optional<std::string> secret;  // signs each POST (X-Jit-Signature); none: unsigned
+  config::WebhookFormat format = config::WebhookFormat::json;  // the event, or a chat message
 };
 
 struct EventDeliveryOptions {
@@ -39,6 +42,8 @@ struct EventDeliveryOptions {
   std::size_t max_in_flight = 100;  // events being sent at once
   std::size_t max_response_bytes = 64 * 1024;
   ClientTlsOptions tls;
+  // The approval page's origin (mfa.webauthn.origin): chat messages link to the request there.
+  std::string page_origin;
 };
 
 class EventDelivery {

@@ -53,6 +53,7 @@ std::vector<WebhookTarget> webhook_targets(const config::WebhookSettings& settin
   for (std::size_t i = 0; i < settings.urls.size(); ++i) {
     WebhookTarget target{settings.urls[i], std::nullopt};
     if (i < settings.signing.size()) target.secret = read_secret(settings.signing[i]);
+    if (i < settings.formats.size()) target.format = settings.formats[i];
     targets.push_back(std::move(target));
   }
   return targets;

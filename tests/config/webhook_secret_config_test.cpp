@@ -100,5 +100,37 @@ TEST_F(WebhookSecretConfigTest, OneSecretSourceAndAUrlArePerItem) {
                          kFile, 6, "webhooks.urls[0].secret_env");
 }
 
+TEST_F(WebhookSecretConfigTest, EachUrlHasAFormatJsonByDefault) {
+  const auto c =
+      parse_broker_config(kMinimal +
+                              "webhooks:\n  urls:\n    - https://a.example/\n"
+                              "    - {url: https://hooks.slack.example/x, format: slack}\n"
+                              "    - url: https://teams.example/y\n      format: teams\n"
+                              "    - {url: https://c.example/, format: json}\n",
+                          kFile);
+  EXPECT_EQ(c.webhooks.formats,
+            (std::vector<WebhookFormat>{WebhookFormat::json, WebhookFormat::slack,
+                                        WebhookFormat::teams, WebhookFormat::json}));
+}
+
+TEST_F(WebhookSecretConfigTest, AnUnknownFormatIsNamedWithLineAndKey) {
+  EXPECT_CONFIG_ERROR_AT(config_error([&] {
+                           (void)parse_broker_config(
+                               kMinimal +
+                                   "webhooks:\n  urls:\n    - https://a.example/\n"
+                                   "    - url: https://b.example/\n      format: discord\n",
+                               kFile);
+                         }),
+                         kFile, 8, "webhooks.urls[1].format");
+  EXPECT_CONFIG_ERROR_AT(config_error([&] {
+                           (void)parse_broker_config(
+                               kMinimal +
+                                   "webhooks:\n  urls:\n    - {url: https://b.example/, "
+                                   "format: [slack]}\n",
+                               kFile);
+                         }),
+                         kFile, 6, "webhooks.urls[0].format");
+}
+
 }  // namespace
 }  // namespace jit::config

@@ -80,6 +80,47 @@ TEST_F(EventDeliveryTest, DeliversTheEventAsSignedJsonWithItsId) {
   EXPECT_EQ(count("SELECT count(*) FROM event_outbox WHERE delivered_at IS NULL"), 0);
 }
 
+TEST_F(EventDeliveryTest, ASlackUrlGetsASlackBodyAndAJsonUrlTheEventBothSigned) {
+  HttpReceiver json_receiver({200});
+  HttpReceiver slack_receiver({200});
+  EventDeliveryOptions options =
+      fast({{url(json_receiver), std::string(kDeliverySecret)},
+            {url(slack_receiver), std::string(kDeliverySecret), config::WebhookFormat::slack}});
+  options.page_origin = "https://approvals.example.com";
+  EventDelivery delivery(io_, *store_, options);
+  const auto id = enqueue("request.created", {{"id", "req-00ff"},
+                                              {"requester", "alice"},
+                                              {"role", "prod-db-read"},
+                                              {"reason", "<!channel> look"},
+                                              {"duration", "1h"},
+                                              {"approvals_required", 1},
+                                              {"approvals", 0}});
+  delivery.start();
+  run_until([&] { return delivery.delivered() == 1; });
+  ASSERT_EQ(delivery.delivered(), 1u);
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const auto as_json = json_receiver.requests();
+  ASSERT_EQ(as_json.size(), 1u);
+  const auto event = boost::json::parse(as_json[0].body).as_object();
+  EXPECT_EQ(event.at("id").as_string(), id);
+  EXPECT_EQ(event.at("data").at("reason").as_string(), "<!channel> look");
+  EXPECT_EQ(jit::testing::webhook_problem(as_json[0], kDeliverySecret, now), "");
+  const auto as_slack = slack_receiver.requests();
+  ASSERT_EQ(as_slack.size(), 1u);
+  const auto slack = boost::json::parse(as_slack[0].body).as_object();
+  EXPECT_EQ(slack.at("text").as_string(), "alice asks for prod-db-read for 1h");
+  EXPECT_FALSE(slack.contains("id"));
+  EXPECT_NE(as_slack[0].body.find("&lt;!channel&gt; look"), std::string::npos);
+  EXPECT_EQ(as_slack[0].body.find("<!channel>"), std::string::npos);
+  EXPECT_NE(as_slack[0].body.find("https://approvals.example.com/#request=req-00ff"),
+            std::string::npos);
+  // The chat body is signed too, and carries the event id in its headers.
+  EXPECT_EQ(as_slack[0].headers.at("x-jit-event-id"), id);
+  EXPECT_EQ(jit::testing::webhook_problem(as_slack[0], kDeliverySecret, now), "");
+}
+
 TEST_F(EventDeliveryTest, RetriesWithBackoffUntilAccepted) {
   HttpReceiver receiver({500, 503, 200});
   EventDelivery delivery(io_, *store_, fast({{url(receiver), std::nullopt}}));
