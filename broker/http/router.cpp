@@ -284,13 +284,15 @@ std::string_view Router::dispatch(RequestContext&& context, const Responder& res
   }
 
   context.route = best->pattern;
+  // The session keeps the RequestLog alive; the handler may move the context away.
+  const RequestLog* request_log = context.log.get();
   try {
     best->handler(std::move(context), respond);
   } catch (...) {
     // A handler bug must not take the server down, and its detail must not reach the client; the
     // operator's log gets the route and what was thrown (never the request).
     log_event(LogLevel::error, "handler_threw",
-              {{"request_id", context.log ? std::string_view(context.log->id) : ""},
+              {{"request_id", request_log != nullptr ? std::string_view(request_log->id) : ""},
                {"route", best->pattern},
                {"error", describe_current_exception()}});
     respond(
