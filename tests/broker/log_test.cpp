@@ -18,7 +18,9 @@ using namespace std::chrono_literals;
 // 2026-12-05T12:44:57.123Z
 const std::chrono::system_clock::time_point kLogTestTime{1796474697123ms};
 
-const std::string kNastyValue = std::string("a \"quoted\"\nsecond line\r\t\\ \x01\x7f end ") +
+const std::string kNastyValue = std::string(
+                                    "a \"quoted\"\nsecond line\r\t\\ \x01\x7f"
+                                    " end ") +
                                 "\xff\xc0\xaf caf\xc3\xa9 \xe2\x82\xac \xed\xa0\x80";
 
 TEST(LogLine, JsonLineHasTheFieldsAndTypes) {
@@ -55,7 +57,8 @@ TEST(LogLine, JsonEscapesEverythingAndStaysOneLine) {
   EXPECT_EQ(object.at("event").as_string(), "handler \"threw\"\n");
   // Valid UTF-8 is kept; each invalid byte (lone 0xff, the overlong C0 AF, a surrogate) is U+FFFD.
   EXPECT_EQ(object.at("error").as_string(),
-            "a \"quoted\"\nsecond line\r\t\\ \x01\x7f end \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+            "a \"quoted\"\nsecond line\r\t\\ \x01\x7f"
+            " end \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
             " caf\xc3\xa9 \xe2\x82\xac \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
   EXPECT_EQ(object.at("k\ney").as_string(), "v");
 }
