@@ -241,7 +241,7 @@ void log_event(LogLevel level, std::string_view event,
   write_log_line(std::move(line).finish());
 }
 
-std::string new_request_id() {
+std::string new_http_request_id() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
   std::uint64_t value = generator();
   std::string id(16, '0');

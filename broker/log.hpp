@@ -56,7 +56,8 @@ void write_log_line(std::string_view line);
 void log_event(LogLevel level, std::string_view event,
                std::initializer_list<std::pair<std::string_view, std::string_view>> fields = {});
 
-// A new request id: 16 hex digits from a per-thread generator (an id to quote, not a secret).
-[[nodiscard]] std::string new_request_id();
+// A new id for an HTTP request (not an access request's req- id): 16 hex digits from a per-thread
+// generator (an id to quote, not a secret).
+[[nodiscard]] std::string new_http_request_id();
 
 }  // namespace jit::broker

@@ -223,7 +223,7 @@ void HttpsSession::handle_request() {
   keep_alive_ = parser_->get().keep_alive();
   method_ = parser_->get().method();
   route_ = {};
-  request_log_ = std::make_shared<RequestLog>(RequestLog{new_request_id(), {}});
+  request_log_ = std::make_shared<RequestLog>(RequestLog{new_http_request_id(), {}});
 
   RequestContext context{parser_->release(), {}, remote_ip_, {}, request_log_};
   parser_.reset();
@@ -260,7 +260,7 @@ void HttpsSession::answer_and_close(http::status status, std::string_view code,
   awaiting_response_ = false;
   method_ = parser_ && parser_->is_header_done() ? parser_->get().method() : http::verb::unknown;
   route_ = {};
-  request_log_ = std::make_shared<RequestLog>(RequestLog{new_request_id(), {}});
+  request_log_ = std::make_shared<RequestLog>(RequestLog{new_http_request_id(), {}});
   parser_.reset();
   response_ = error_response(status, code, message);
   response_.set("X-Request-Id", request_log_->id);

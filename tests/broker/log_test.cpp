@@ -85,7 +85,7 @@ TEST(LogLine, MillisecondsKeepMicrosecondsAndNeverGoNegative) {
 TEST(LogLine, RequestIdsAreSixteenHexDigitsAndDiffer) {
   std::set<std::string> ids;
   for (int i = 0; i < 100; ++i) {
-    const std::string id = new_request_id();
+    const std::string id = new_http_request_id();
     ASSERT_EQ(id.size(), 16u);
     EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
     ids.insert(id);
