@@ -86,7 +86,7 @@ class BrokerLogsTest : public ::testing::Test {
 
   testing::BrokerProcess broker_;
   std::map<std::string, ca::Bytes> secrets_;
-  std::map<std::string, long long> last_step_;
+  std::map<std::string, std::chrono::seconds::rep> last_step_;
   std::vector<std::string> secrets_seen_;
   std::vector<SentRequest> sent_;
 };
