@@ -17,6 +17,7 @@
 #include "broker/http/server_runner.hpp"
 #include "broker/http/tls_context.hpp"
 #include "broker/http/web_routes.hpp"
+#include "broker/log.hpp"
 #include "broker/service/ca_keys.hpp"
 #include "broker/store/event_outbox.hpp"
 #include "broker/workers/webhook_targets.hpp"
@@ -225,8 +226,8 @@ int BrokerApp::run() {
     throw std::runtime_error("cannot end the access of users no longer entitled: " +
                              ended.error().message());
   } else if (*ended > 0) {
-    std::cout << "jit-broker: ended " << *ended
-              << " grants and pending requests of users the policy no longer entitles" << std::endl;
+    log_event(LogLevel::info, "unentitled_access_ended",
+              {{"grants_and_requests", std::to_string(*ended)}});
   }
   // Grants that ended while the broker was down are expired before the port accepts anyone.
   sweeper_->start();
@@ -238,6 +239,10 @@ int BrokerApp::run() {
     tx.audit({"system", "broker.start", "broker", boost::json::serialize(details)});
     return boost::system::error_code{};
   });
+  const std::string listen_text =
+      endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  log_event(LogLevel::info, "started", {{"listen", listen_text}});
+  // Kept on stdout for people and scripts that wait for it (tests/support/broker_process.cpp).
   std::cout << "jit-broker listening on https://" << endpoint.address().to_string() << ":"
             << endpoint.port() << "/ (stop with SIGTERM or Ctrl-C)" << std::endl;
   // Passkeys work only on the configured origin (a host name, never an IP address).
@@ -256,6 +261,7 @@ int BrokerApp::run() {
   publisher_->stop();
   events_->stop();
   store_->close();
+  log_event(LogLevel::info, "stopped");
   return code;
 }
 

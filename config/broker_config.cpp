@@ -52,8 +52,9 @@ BrokerConfig parse_broker_config(std::string_view yaml, const std::filesystem::p
   const std::filesystem::path base = config.file.parent_path();
 
   const YamlValue root = detail::load_document(yaml, file_name);
-  const YamlMap map = root.map({"listen", "data_dir", "policy_file", "data_key_file", "tls", "ca",
-                                "limits", "mfa", "sessions", "http", "webhooks", "metrics"});
+  const YamlMap map =
+      root.map({"listen", "data_dir", "policy_file", "data_key_file", "tls", "ca", "limits", "mfa",
+                "sessions", "http", "webhooks", "metrics", "log_format"});
   if (const YamlValue* v = map.find("listen")) {
     const std::string text = v->string("IPV4:PORT or [IPV6]:PORT");
     auto parsed = try_parse_listen_address(text);
@@ -73,6 +74,14 @@ BrokerConfig parse_broker_config(std::string_view yaml, const std::filesystem::p
   if (const YamlValue* v = map.find("http")) config.http = detail::read_http(*v);
   if (const YamlValue* v = map.find("webhooks")) config.webhooks = detail::read_webhooks(*v, base);
   if (const YamlValue* v = map.find("metrics")) config.metrics = detail::read_metrics(*v, base);
+  if (const YamlValue* v = map.find("log_format")) {
+    const std::string format = v->string("text or json");
+    if (format == "json") {
+      config.log_format = LogFormat::json;
+    } else if (format != "text") {
+      v->fail("'" + format + "' is not a log format", "text or json");
+    }
+  }
 
   if (overrides.listen) config.listen = *overrides.listen;
   if (overrides.data_dir) config.data_dir = absolute_path(*overrides.data_dir, file_name);

@@ -110,6 +110,10 @@ struct MetricsSettings {
   std::optional<std::filesystem::path> bearer_token_file;  // or a file, mode 0600
 };
 
+// How the daemon's log lines on stderr look (docs/operations.md "Logs"): `text` is one readable
+// "jit-broker: LEVEL: EVENT key=value ..." line, `json` one JSON object per line for collectors.
+enum class LogFormat { text, json };
+
 struct BrokerConfig {
   std::filesystem::path file;  // the config file itself (absolute)
   ListenAddress listen{"127.0.0.1", 8443};
@@ -124,6 +128,7 @@ struct BrokerConfig {
   HttpSettings http;
   WebhookSettings webhooks;
   MetricsSettings metrics;
+  LogFormat log_format = LogFormat::text;
 };
 
 // Command-line values that take precedence over the file. They are applied before the defaults

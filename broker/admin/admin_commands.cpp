@@ -7,6 +7,7 @@
 #include "broker/auth/enrollment.hpp"
 #include "broker/broker_app.hpp"
 #include "broker/data_dir.hpp"
+#include "broker/log.hpp"
 #include "broker/service/ca_keys.hpp"
 #include "broker/service/revocation_lists.hpp"
 #include "broker/store/audit_chain.hpp"
@@ -33,8 +34,16 @@ std::filesystem::path database_file(const config::BrokerConfig& config) {
 }  // namespace
 
 int run_serve(const config::BrokerConfig& config) {
-  BrokerApp app(config);
-  app.run();  // returns after SIGTERM/SIGINT, the normal way to stop
+  set_log_format(config.log_format);
+  try {
+    BrokerApp app(config);
+    app.run();  // returns after SIGTERM/SIGINT, the normal way to stop
+  } catch (const std::exception& e) {
+    // In text, main() prints it as it always has; a JSON log gets a JSON line like every other.
+    if (config.log_format != config::LogFormat::json) throw;
+    log_event(LogLevel::error, "serve_failed", {{"error", e.what()}});
+    return 2;
+  }
   return 0;
 }
 

@@ -41,6 +41,7 @@ Handler authenticated(IdentityService& identity, Fn fn) {
   return [&identity, fn](RequestContext&& context, Responder respond) {
     auto caller = identity.authenticate(context.request);
     if (!caller) return respond(error_answer(caller.error()));
+    if (context.log) context.log->user = caller->user;  // the access line's user
     fn(std::move(context), std::move(respond), std::move(*caller));
   };
 }

@@ -2,10 +2,10 @@
 
 #include "broker/caught_exception.hpp"
 #include "broker/http/json_response.hpp"
+#include "broker/log.hpp"
 
 #include <algorithm>
 #include <array>
-#include <iostream>
 #include <optional>
 #include <stdexcept>
 
@@ -284,13 +284,17 @@ std::string_view Router::dispatch(RequestContext&& context, const Responder& res
   }
 
   context.route = best->pattern;
+  // The session keeps the RequestLog alive; the handler may move the context away.
+  const RequestLog* request_log = context.log.get();
   try {
     best->handler(std::move(context), respond);
   } catch (...) {
     // A handler bug must not take the server down, and its detail must not reach the client; the
     // operator's log gets the route and what was thrown (never the request).
-    std::cerr << "jit-broker: handler for " << best->pattern
-              << " threw: " << describe_current_exception() << std::endl;
+    log_event(LogLevel::error, "handler_threw",
+              {{"request_id", request_log != nullptr ? std::string_view(request_log->id) : ""},
+               {"route", best->pattern},
+               {"error", describe_current_exception()}});
     respond(
         error_response(http::status::internal_server_error, "internal_error", "internal error"));
   }

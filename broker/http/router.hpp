@@ -10,11 +10,21 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace jit::broker {
+
+// What the access log line of one request says beyond what the session knows itself: the request
+// id (also the X-Request-Id answer header) and the authenticated user, which the `authenticated`
+// wrapper (broker/api/api_support.hpp) records before the handler answers. Shared between the
+// session and the handler; written only before the answer, read only after it.
+struct RequestLog {
+  std::string id;
+  std::string user;  // empty until known; a name, never a token
+};
 
 struct RequestContext {
   HttpRequest request;
@@ -25,6 +35,8 @@ struct RequestContext {
   // The matched pattern ("/v1/requests/{id}"), for metrics and logs; empty when nothing matched.
   // Points into the Router, which outlives every request it dispatches.
   std::string_view route;
+  // Null for requests made without a session (unit tests).
+  std::shared_ptr<RequestLog> log;
 
   // The first value of `key` in the query string, percent-decoded with '+' as a space; empty when
   // absent. The router has already refused a malformed query string.

@@ -3,6 +3,7 @@
 #include "broker/http/json_response.hpp"
 #include "broker/http/metrics.hpp"
 #include "broker/http/router.hpp"
+#include "broker/log.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -222,8 +223,9 @@ void HttpsSession::handle_request() {
   keep_alive_ = parser_->get().keep_alive();
   method_ = parser_->get().method();
   route_ = {};
+  request_log_ = std::make_shared<RequestLog>(RequestLog{new_http_request_id(), {}});
 
-  RequestContext context{parser_->release(), {}, remote_ip_, {}};
+  RequestContext context{parser_->release(), {}, remote_ip_, {}, request_log_};
   parser_.reset();
   // Copyable, as std::function needs; the answer itself is moved onto the strand.
   Responder respond = [self = shared_from_this(), sequence](HttpResponse response) {
@@ -242,6 +244,7 @@ void HttpsSession::on_response(std::uint64_t sequence, HttpResponse&& response) 
   answer_pending_.reset();
   response_ = std::move(response);
   add_transport_security_headers(response_);
+  response_.set("X-Request-Id", request_log_->id);
   const bool keep_alive = keep_alive_ && !stopping_;
   response_.version(11);
   response_.keep_alive(keep_alive);
@@ -257,8 +260,10 @@ void HttpsSession::answer_and_close(http::status status, std::string_view code,
   awaiting_response_ = false;
   method_ = parser_ && parser_->is_header_done() ? parser_->get().method() : http::verb::unknown;
   route_ = {};
+  request_log_ = std::make_shared<RequestLog>(RequestLog{new_http_request_id(), {}});
   parser_.reset();
   response_ = error_response(status, code, message);
+  response_.set("X-Request-Id", request_log_->id);
   response_.keep_alive(false);
   do_write(true);
 }
@@ -277,10 +282,25 @@ void HttpsSession::on_write(beast::error_code ec, std::size_t /*bytes*/) {
                                       : std::string_view(http::to_string(method_));
   registry_->metrics.record_request(route_, method, response_.result_int(),
                                     std::chrono::steady_clock::now() - request_read_at_);
+  log_access(method);
   if (ec) return fail(ec, "write");
   response_ = {};
   if (close_after_write_) return do_shutdown();
   do_read();
+}
+
+// One line per answered request: the route's pattern, never the path (ids are in the pattern's
+// place) nor the query string (which may carry a token), and the user's name, never a credential.
+void HttpsSession::log_access(std::string_view method) {
+  LogLine line(log_format(), LogLevel::info, "request", std::chrono::system_clock::now());
+  line.text("request_id", request_log_ ? std::string_view(request_log_->id) : "")
+      .text_or_null("user", request_log_ ? std::string_view(request_log_->user) : "")
+      .text("method", method)
+      .text_or_null("route", route_)
+      .number("status", response_.result_int())
+      .millis("duration_ms", std::chrono::steady_clock::now() - request_read_at_)
+      .text("client", remote_ip_);
+  write_log_line(std::move(line).finish());
 }
 
 void HttpsSession::do_shutdown() {

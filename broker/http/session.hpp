@@ -31,6 +31,7 @@ namespace jit::broker {
 
 class Router;
 class Metrics;
+struct RequestLog;
 class HttpsSession;
 
 // What a server shares with its sessions. Sessions hold it, so it outlives the HttpsServer object
@@ -84,6 +85,7 @@ class HttpsSession : public std::enable_shared_from_this<HttpsSession> {
   void answer_and_close(http::status status, std::string_view code, std::string_view message);
   void do_write(bool close_after);
   void on_write(boost::beast::error_code ec, std::size_t bytes);
+  void log_access(std::string_view method);
   void do_shutdown();
   void on_shutdown(boost::beast::error_code ec);
   void on_stop();
@@ -115,6 +117,8 @@ class HttpsSession : public std::enable_shared_from_this<HttpsSession> {
   http::verb method_ = http::verb::unknown;
   std::string_view route_;
   std::chrono::steady_clock::time_point request_read_at_;
+  // The request being answered's id and user, for its access line (broker/log.hpp).
+  std::shared_ptr<RequestLog> request_log_;
 };
 
 }  // namespace jit::broker

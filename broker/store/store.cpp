@@ -1,6 +1,7 @@
 #include "broker/store/store.hpp"
 
 #include "broker/caught_exception.hpp"
+#include "broker/log.hpp"
 #include "broker/store/migrations.hpp"
 #include "broker/store/statement_cache.hpp"
 #include "broker/store/store_error.hpp"
@@ -11,7 +12,6 @@
 
 #include <chrono>
 #include <future>
-#include <iostream>
 
 namespace jit::broker {
 namespace {
@@ -165,8 +165,8 @@ void Store::commit_batch(std::vector<PendingWrite>& batch) {
         results[i] = classify(e);
       } catch (const std::exception&) {
         // A bug in the job (its savepoint is rolled back below): the operator's log says what.
-        std::cerr << "jit-broker: a store write job threw: " << describe_current_exception()
-                  << "; rolled back" << std::endl;
+        log_event(LogLevel::error, "store_job_threw",
+                  {{"error", describe_current_exception()}, {"outcome", "rolled back"}});
         results[i] = BrokerErrc::internal;
       }
       if (results[i]) {

@@ -1,11 +1,11 @@
 #include "broker/workers/expiry_sweeper.hpp"
 
+#include "broker/log.hpp"
 #include "broker/service/access_service.hpp"
 
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
-#include <iostream>
 
 namespace jit::broker {
 
@@ -53,8 +53,8 @@ void ExpirySweeper::sweep_and_schedule() {
     retry_pause_ = std::min<std::chrono::seconds>(
         retry_pause_ == std::chrono::seconds{} ? std::chrono::seconds(1) : retry_pause_ * 2,
         max_sleep_);
-    std::cerr << "jit-broker: expiry sweep failed; retrying in " << retry_pause_.count() << " s"
-              << std::endl;
+    log_event(LogLevel::error, "expiry_sweep_failed",
+              {{"retry_in_s", std::to_string(retry_pause_.count())}});
     return arm(retry_pause_);
   }
   retry_pause_ = {};

@@ -1,5 +1,6 @@
 #include "broker/workers/revocation_publisher.hpp"
 
+#include "broker/log.hpp"
 #include "broker/store/access_records.hpp"
 #include "ca/bytes.hpp"
 #include "ca/x509_digest.hpp"
@@ -8,7 +9,6 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
-#include <iostream>
 #include <stdexcept>
 
 namespace jit::broker {
@@ -248,8 +248,9 @@ void RevocationPublisher::after_rebuild(boost::system::error_code ec) {
   std::chrono::seconds delay = kRetryAfterFailure;
   if (ec) {
     // The daemon's log; the error names a kind of failure, never a secret.
-    std::cerr << "jit-broker: revocation lists not rebuilt (" << ec.message() << "); retrying in "
-              << kRetryAfterFailure.count() << " s" << std::endl;
+    log_event(
+        LogLevel::error, "revocation_lists_not_rebuilt",
+        {{"error", ec.message()}, {"retry_in_s", std::to_string(kRetryAfterFailure.count())}});
   } else if (const auto current = snapshot()) {
     delay = std::chrono::seconds(current->crls->refresh_at - clock_());
   }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 
@@ -221,6 +222,23 @@ TEST(RouterHandlers, ThrowingHandlerGives500WithoutDetail) {
   ASSERT_TRUE(got);
   EXPECT_EQ(got->result(), http::status::internal_server_error);
   EXPECT_EQ(got->body(), R"({"error":"internal error","code":"internal_error"})");
+}
+
+// The operator's log gets one line (broker/log.hpp) with the request id, the route and the
+// exception (its control characters replaced, broker/caught_exception.hpp).
+TEST(RouterHandlers, ThrowingHandlerIsLoggedOnOneLine) {
+  Router router;
+  router.add(http::verb::get, "/boom/{id}",
+             [](RequestContext&&, Responder) { throw std::runtime_error("first\nsecond"); });
+  RequestContext context;
+  context.request = HttpRequest(http::verb::get, "/boom/42", 11);
+  context.log = std::make_shared<RequestLog>(RequestLog{"00112233aabbccdd", {}});
+  ::testing::internal::CaptureStderr();
+  router.dispatch(std::move(context), [](HttpResponse) {});
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err,
+            "jit-broker: error: handler_threw request_id=00112233aabbccdd route=/boom/{id} "
+            "error=\"std::runtime_error: first?second\"\n");
 }
 
 // Malformed input is answered by the router itself (4xx) and never reaches a handler, so a

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <thread>
 
 namespace jit::broker {
@@ -131,6 +132,21 @@ TEST(Store, SqliteErrorInAJobIsReportedNotThrown) {
     return {};
   });
   EXPECT_EQ(ec, BrokerErrc::internal);
+}
+
+// A bug in a job (an exception other than SQLite's) is rolled back, answered as internal, and
+// logged on one line (broker/log.hpp) with what was thrown.
+TEST(Store, ThrowingJobIsRolledBackAndLogged) {
+  TempDir dir;
+  auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
+  ::testing::internal::CaptureStderr();
+  const auto ec = store->write_sync(
+      [](WriteContext&) -> boost::system::error_code { throw std::logic_error("job bug"); });
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(ec, BrokerErrc::internal);
+  EXPECT_EQ(err,
+            "jit-broker: error: store_job_threw error=\"std::logic_error: job bug\" "
+            "outcome=\"rolled back\"\n");
 }
 
 TEST(Store, ConcurrentWritersAreAllCommittedAndChained) {

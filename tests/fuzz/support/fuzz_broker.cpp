@@ -278,7 +278,7 @@ HttpResponse FuzzBroker::dispatch(HttpRequest request) {
   auto promise = std::make_shared<std::promise<HttpResponse>>();
   auto answered = std::make_shared<std::once_flag>();
   auto future = promise->get_future();
-  broker::RequestContext context{std::move(request), {}, "127.0.0.1", {}};
+  broker::RequestContext context{std::move(request), {}, "127.0.0.1", {}, nullptr};
   state_->router.dispatch(std::move(context), [promise, answered](HttpResponse response) {
     std::call_once(*answered, [&] { promise->set_value(std::move(response)); });
   });
