@@ -20,7 +20,7 @@ bool may_see_grant(const config::Policy& policy, const GrantRow& grant, const st
 void AccessContext::commit(Job job, Answer done) {
   auto outcome = std::make_shared<AccessOutcome>();
   store_.write(
-      [this, job = std::move(job), outcome](WriteContext& tx) -> boost::system::error_code {
+      [job = std::move(job), outcome](WriteContext& tx) -> boost::system::error_code {
         job(tx, *outcome);
         keep_events(tx, *outcome);
         return {};  // refusals still commit their audit record
