@@ -1,5 +1,7 @@
 #include "broker/http/json_response.hpp"
 
+#include "broker/utf8.hpp"
+
 #include <boost/beast/core/string.hpp>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serialize.hpp>
@@ -13,42 +15,6 @@ namespace jit::broker {
 namespace {
 
 constexpr int kMaxJsonDepth = 16;
-
-// RFC 3629 well-formedness (Unicode table 3-7): no overlong forms, no surrogates, nothing above
-// U+10FFFF. Boost.JSON checks this too, but only as a syntax error; we name the cause.
-bool is_valid_utf8(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* const end = p + text.size();
-  while (p != end) {
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    std::size_t length = 0;
-    unsigned char low = 0x80, high = 0xBF;  // range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) low = 0xA0;
-      if (c == 0xED) high = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) low = 0x90;
-      if (c == 0xF4) high = 0x8F;
-    } else {
-      return false;
-    }
-    if (static_cast<std::size_t>(end - p) < length) return false;
-    if (p[1] < low || p[1] > high) return false;
-    for (std::size_t i = 2; i < length; ++i) {
-      if (p[i] < 0x80 || p[i] > 0xBF) return false;
-    }
-    p += length;
-  }
-  return true;
-}
 
 int hex4(std::string_view text, std::size_t at) {
   if (text.size() - at < 4) return -1;
@@ -247,6 +213,8 @@ JsonBodyResult parse_json_body(const HttpRequest& request, std::size_t max_bytes
     return error_response(http::status::payload_too_large, "body_too_large",
                           "the request body is too large");
   }
+  // Boost.JSON refuses malformed UTF-8 too, but only as a syntax error; here the answer names the
+  // cause.
   if (!is_valid_utf8(text) || has_unpaired_surrogate_escape(text)) {
     return error_response(http::status::bad_request, "invalid_utf8",
                           "the request body is not valid UTF-8");
