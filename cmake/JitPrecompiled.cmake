@@ -46,3 +46,21 @@ function(jit_precompile_tests target)
   target_precompile_headers(${target} PRIVATE <gtest/gtest.h> <filesystem> <map> <memory> <string>
                             <vector> <boost/system/result.hpp> <openssl/evp.h>)
 endfunction()
+
+# jit_precompile_boost_like(target owner): the same precompiled header as owner, built once. A PCH
+# of the Boost headers costs about 20 s of GCC time per target; targets compiled with the same
+# flags (the broker tests and the test support library; the daemon and the client library) can
+# share one. Where owner has none (JIT_PCH=OFF skips the libraries' own), target builds its own.
+function(jit_precompile_boost_like target owner)
+  get_target_property(owner_source ${owner} PRECOMPILE_HEADERS_REUSE_FROM)
+  if(owner_source)
+    set(owner ${owner_source})
+  endif()
+  get_target_property(owner_headers ${owner} PRECOMPILE_HEADERS)
+  if(owner_headers)
+    jit_pch_for_ccache(${target})
+    target_precompile_headers(${target} REUSE_FROM ${owner})
+  else()
+    jit_precompile_boost(${target})
+  endif()
+endfunction()
