@@ -24,17 +24,18 @@ ca::KeyAlgorithm ssh_algorithm(const std::string& name) {
   return ca::KeyAlgorithm::ed25519;
 }
 
-// A CA private key file that others may read is refused, as the data key is: a key readable by a
-// group or everyone is a key that may already be copied, and starting would hide that. Files
-// that do not exist (yet) are left to the loader, which generates or reports them.
-void refuse_if_readable_by_others(const std::filesystem::path& key_file) {
+// A CA private key file, or the passphrase that unlocks the keys, that others may read is refused,
+// as the data key is: a secret readable by a group or everyone may already be copied, and
+// starting would hide that. Files that do not exist (yet) are left to the loader, which generates
+// or reports them.
+void refuse_if_readable_by_others(const std::filesystem::path& file, const char* what) {
   struct stat info {};
-  if (::stat(key_file.c_str(), &info) != 0) {
+  if (::stat(file.c_str(), &info) != 0) {
     if (errno == ENOENT) return;
-    throw std::runtime_error("cannot read the CA key " + key_file.string());
+    throw std::runtime_error(std::string("cannot read the ") + what + " " + file.string());
   }
   if ((info.st_mode & 0077) != 0) {
-    throw std::runtime_error("CA key " + key_file.string() +
+    throw std::runtime_error(std::string(what) + " " + file.string() +
                              " is readable by others; chmod 600 it");
   }
 }
@@ -51,6 +52,7 @@ std::optional<std::string> ca_key_passphrase(const config::CaSettings& settings)
     return std::string(value);
   }
   if (settings.passphrase_file) {
+    refuse_if_readable_by_others(*settings.passphrase_file, "CA passphrase file");
     auto content = ca::read_file(*settings.passphrase_file, 4096);
     if (!content) {
       throw std::runtime_error("cannot read the CA passphrase file " +
@@ -71,7 +73,7 @@ std::optional<std::string> ca_key_passphrase(const config::CaSettings& settings)
 ca::SshCertificateAuthority load_ssh_ca(const config::CaSettings& settings) {
   if (settings.ssh_key_files.empty())
     throw std::runtime_error("no SSH CA key configured (ca.ssh_key_files)");
-  for (const auto& file : settings.ssh_key_files) refuse_if_readable_by_others(file);
+  for (const auto& file : settings.ssh_key_files) refuse_if_readable_by_others(file, "CA key");
   auto passphrase = ca_key_passphrase(settings);
   const std::optional<std::string_view> view =
       passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt;
@@ -104,8 +106,8 @@ ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings) {
   const ca::X509HierarchyFiles files{settings.x509_root_cert_file, settings.x509_root_key_file,
                                      settings.x509_issuing_cert_file,
                                      settings.x509_issuing_key_file};
-  refuse_if_readable_by_others(files.root_key);
-  refuse_if_readable_by_others(files.issuing_key);
+  refuse_if_readable_by_others(files.root_key, "CA key");
+  refuse_if_readable_by_others(files.issuing_key, "CA key");
   auto passphrase = ca_key_passphrase(settings);
   const std::optional<std::string_view> view =
       passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt;

@@ -1,5 +1,5 @@
-// CA private key files readable by others are refused at start-up (issue 14 E24), as the data key
-// already was: one line naming the file.
+// CA private key files, and the passphrase file that unlocks them, readable by others are refused
+// at start-up (issue 14 E24), as the data key already was: one line naming the file.
 #include "broker/service/ca_keys.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -71,6 +71,23 @@ TEST(CaKeyPermissions, AKeyFileReadableByGroupOrWorldIsRefusedNamingIt) {
   // With generate_missing too: an existing key is loaded, not replaced, and so is checked.
   ASSERT_EQ(::chmod((dir.path() / "ssh_ca.key").c_str(), 0644), 0);
   EXPECT_NE(refusal([&] { return load_ssh_ca(settings_under(dir.path(), true)); }), "");
+}
+
+TEST(CaKeyPermissions, APassphraseFileReadableByGroupOrWorldIsRefusedNamingIt) {
+  testing::TempDir dir;
+  config::CaSettings settings = settings_under(dir.path(), false);
+  settings.passphrase_file = dir.path() / "ca.pass";
+  testing::write_text(*settings.passphrase_file, "a passphrase\n");
+  for (const mode_t mode : {0644, 0640, 0604}) {
+    ASSERT_EQ(::chmod(settings.passphrase_file->c_str(), mode), 0);
+    const auto message = refusal([&] { return ca_key_passphrase(settings); });
+    EXPECT_NE(message.find(settings.passphrase_file->string() + " is readable by others"),
+              std::string::npos)
+        << mode << ": " << message;
+    EXPECT_EQ(message.find("a passphrase"), std::string::npos) << message;
+  }
+  ASSERT_EQ(::chmod(settings.passphrase_file->c_str(), 0600), 0);
+  EXPECT_EQ(ca_key_passphrase(settings), std::optional<std::string>("a passphrase"));
 }
 
 }  // namespace
