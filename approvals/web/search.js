@@ -9,6 +9,7 @@ import { report } from './state.js';
 
 const SHOWN_AT_MOST = 200;
 let requests = [];  // the last answer, newest first
+let rendered = '';  // the filters and answer the list shows, so an unchanged list is left alone
 
 function contains(value, needle) {
   return String(value || '').toLowerCase().includes(needle);
@@ -60,8 +61,13 @@ function fillRoleFilter() {
   if (roles.includes(previous)) select.value = previous;
 }
 
-function render() {
+// Rebuilding the list under a click would swallow it (a text field's "change" fires as the
+// pointer goes down on a result's button), so nothing is redrawn unless something changed.
+function render({ force = false } = {}) {
   const f = filters();
+  const key = JSON.stringify(f);
+  if (!force && key === rendered) return;
+  rendered = key;
   const found = requests.filter((request) => matches(request, f));
   const list = $('search-list');
   clear(list);
@@ -76,7 +82,7 @@ export async function loadSearch() {
   try {
     requests = (await getAll('/v1/requests', 'requests')).requests;
     fillRoleFilter();
-    render();
+    render({ force: true });
   } catch (e) {
     report('could not load the requests', e);
   }
@@ -84,8 +90,8 @@ export async function loadSearch() {
 
 export function initSearch() {
   $('search-form').addEventListener('submit', (event) => event.preventDefault());
-  $('search-form').addEventListener('input', render);
-  $('search-form').addEventListener('change', render);
+  $('search-form').addEventListener('input', () => render());
+  $('search-form').addEventListener('change', () => render());
   $('search-list').addEventListener('click', (event) => {
     const button = event.target.closest('.open-request');
     if (!button) return;
