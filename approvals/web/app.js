@@ -1,10 +1,10 @@
 // The web approval page: sign-in (password + TOTP or passkey), tabs (tabs.js; which ones a user
 // sees follows GET /v1/roles), the open request's address (#request=ID, #grant=ID), refresh and
 // polling. Talks only to the broker's JSON API; builds the page with DOM calls, never markup.
-import { get, post, setCsrfToken, csrfToken } from './api.js';
+import { csrfToken, forgetTotps, get, post, setCsrfToken, totpJustUsed } from './api.js';
 import { closeRequest, initDetail, openLink, parseLink, refreshOpenRequest } from './detail.js';
 import { $, setText, show } from './dom.js';
-import { initMfaDialog } from './mfa.js';
+import { initMfaDialog, TOTP_REUSED } from './mfa.js';
 import { fillRoles, initMyRequests, loadMyRequests } from './my_requests.js';
 import { initPasskeys, loadPasskeys, setPasskeyStatus } from './passkeys.js';
 import { initQueue, loadQueue } from './queue.js';
@@ -73,6 +73,7 @@ async function enterSession() {
 function leaveSession(message) {
   stopPolling();
   closeRequest({ keepAddress: true });  // signing in again reopens it
+  forgetTotps();
   setCsrfToken(null);
   session.user = null;
   session.groups = [];
@@ -109,6 +110,7 @@ async function loginWithTotp(event) {
     const { user, password } = loginFields();
     const code = $('login-totp').value.trim();
     if (!/^[0-9]{6,8}$/.test(code)) throw new Error('enter the 6-digit code from your authenticator');
+    if (totpJustUsed(code)) throw new Error(TOTP_REUSED);
     await finishLogin(await post('/v1/login', { user, password, mfa: { totp: code }, session: 'cookie' }));
   } catch (e) {
     setText('login-error', e.message || String(e));
