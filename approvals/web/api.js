@@ -12,6 +12,28 @@ export class ApiError extends Error {
   }
 }
 
+// TOTP codes the broker accepted from this tab in the last 90 s (it accepts the steps around now,
+// each once), in memory only: a code typed again within its 30 s step is caught before the call,
+// where the broker's refusal could not say why. Sign-in codes count: approving right after signing
+// in is when it happens.
+const REUSE_WINDOW_MS = 90_000;
+const acceptedCodes = new Map();  // code -> Date.now() when accepted
+
+function rememberTotp(code) {
+  const now = Date.now();
+  for (const [old, at] of acceptedCodes) if (now - at > REUSE_WINDOW_MS) acceptedCodes.delete(old);
+  acceptedCodes.set(code, now);
+}
+
+export function totpJustUsed(code) {
+  const at = acceptedCodes.get(code);
+  return at !== undefined && Date.now() - at <= REUSE_WINDOW_MS;
+}
+
+export function forgetTotps() {
+  acceptedCodes.clear();
+}
+
 export function csrfToken() {
   return sessionStorage.getItem(CSRF_KEY) || '';
 }
@@ -54,6 +76,7 @@ export async function call(method, path, body) {
                                                            : 'the broker answered ' + response.status;
     throw new ApiError(response.status, code, message);
   }
+  if (body && body.mfa && typeof body.mfa.totp === 'string') rememberTotp(body.mfa.totp);
   return data;
 }
 

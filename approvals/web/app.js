@@ -1,48 +1,44 @@
-// The web approval page: sign-in (password + TOTP or passkey), tabs (passkeys in passkeys.js), refresh
-// and polling. Talks only to the broker's JSON API; builds the page with DOM calls, never markup.
-import { get, post, setCsrfToken, csrfToken } from './api.js';
+// The web approval page: sign-in (password + TOTP or passkey), tabs (tabs.js; which ones a user
+// sees follows GET /v1/roles), the open request's address (#request=ID, #grant=ID), refresh and
+// polling. Talks only to the broker's JSON API; builds the page with DOM calls, never markup.
+import { csrfToken, forgetTotps, get, post, setCsrfToken, totpJustUsed } from './api.js';
+import { closeRequest, initDetail, openLink, parseLink, refreshOpenRequest } from './detail.js';
 import { $, setText, show } from './dom.js';
-import { initMfaDialog } from './mfa.js';
+import { initMfaDialog, TOTP_REUSED } from './mfa.js';
 import { fillRoles, initMyRequests, loadMyRequests } from './my_requests.js';
 import { initPasskeys, loadPasskeys, setPasskeyStatus } from './passkeys.js';
-import { initQueue, loadQueue, openRequest } from './queue.js';
+import { initQueue, loadQueue } from './queue.js';
 import { initReviews, loadApprovedGrants, loadReviewDue } from './reviews.js';
+import { initSearch, loadSearch } from './search.js';
 import { flash, isApprover, onSessionLost, report, session } from './state.js';
+import { allowTabs, initTabs, reloadCurrent, selectTab } from './tabs.js';
 import * as webauthn from './webauthn.js';
 
 const POLL_MS = 5000;
 
+// In the strip's order. `poll`: re-read on the timer; the others hold inputs being typed into
+// row by row (a review's notes, a revocation's reason), or filters over a long list.
 const tabs = {
-  'tab-queue': { panel: 'panel-queue', load: loadQueue },
-  'tab-review-due': { panel: 'panel-review-due', load: loadReviewDue },
-  'tab-approved-grants': { panel: 'panel-approved-grants', load: loadApprovedGrants },
-  'tab-my-requests': { panel: 'panel-my-requests', load: loadMyRequests, poll: true },
-  'tab-passkeys': { panel: 'panel-passkeys', load: loadPasskeys },
+  'tab-queue': { load: loadQueue, poll: true },
+  'tab-review-due': { load: loadReviewDue },
+  'tab-approved-grants': { load: loadApprovedGrants },
+  'tab-my-requests': { load: loadMyRequests, poll: true },
+  'tab-search': { load: loadSearch },
+  'tab-passkeys': { load: loadPasskeys },
 };
-let currentTab = null;
 let pollTimer = null;
 
-function selectTab(id) {
-  currentTab = id;
-  for (const [tabId, tab] of Object.entries(tabs)) {
-    const active = tabId === id;
-    $(tabId).setAttribute('aria-selected', active ? 'true' : 'false');
-    $(tabId).classList.toggle('active', active);
-    show(tab.panel, active);
-  }
-  return tabs[id].load();
-}
-
 function refresh() {
-  if (currentTab) return tabs[currentTab].load();
-  return Promise.resolve();
+  return Promise.all([reloadCurrent(), refreshOpenRequest()]);
 }
 
 function startPolling() {
   stopPolling();
-  // Only the my-requests list is re-read on a timer: the other tabs hold inputs being typed into.
+  // The open request card is re-read whatever the tab, so it never lags behind the list.
   pollTimer = setInterval(() => {
-    if (currentTab && tabs[currentTab].poll && !document.hidden) tabs[currentTab].load();
+    if (document.hidden) return;
+    reloadCurrent({ timer: true });
+    refreshOpenRequest();
   }, POLL_MS);
 }
 
@@ -52,6 +48,8 @@ function stopPolling() {
 }
 
 async function enterSession() {
+  // Read before a tab is selected: selecting one closes the card and clears the address.
+  const linked = window.location.hash;
   const [info, roles] = await Promise.all([get('/v1/session'), get('/v1/roles')]);
   session.user = info.user;
   session.groups = info.groups;
@@ -59,19 +57,23 @@ async function enterSession() {
   setText('whoami', info.user);
   setPasskeyStatus(info.has_passkey);
   fillRoles();
+  // The approver's tabs only for someone who approves a role (GET /v1/roles, `approver`).
+  const approver = isApprover();
+  allowTabs({ 'tab-queue': approver, 'tab-review-due': approver, 'tab-approved-grants': approver });
   show('signed-out', false);
   show('session-bar', true);
   show('signed-in', true);
-  show('request-detail', false);
   startPolling();
-  await selectTab(isApprover() ? 'tab-queue' : 'tab-my-requests');
-  // A chat message links to "/#request=ID" (broker/workers/chat_formats.hpp): open that request.
-  const linked = /^#request=([A-Za-z0-9_-]{1,64})$/.exec(window.location.hash);
-  if (linked && isApprover()) await openRequest(linked[1]);
+  await selectTab(approver ? 'tab-queue' : 'tab-my-requests');
+  // A chat message links to "/#request=ID" (broker/workers/chat_formats.hpp); the card shows
+  // "#request=ID" or "#grant=ID" addresses: open what the address names.
+  if (parseLink(linked)) await openLink(linked, { push: false });
 }
 
 function leaveSession(message) {
   stopPolling();
+  closeRequest({ keepAddress: true });  // signing in again reopens it
+  forgetTotps();
   setCsrfToken(null);
   session.user = null;
   session.groups = [];
@@ -108,6 +110,7 @@ async function loginWithTotp(event) {
     const { user, password } = loginFields();
     const code = $('login-totp').value.trim();
     if (!/^[0-9]{6,8}$/.test(code)) throw new Error('enter the 6-digit code from your authenticator');
+    if (totpJustUsed(code)) throw new Error(TOTP_REUSED);
     await finishLogin(await post('/v1/login', { user, password, mfa: { totp: code }, session: 'cookie' }));
   } catch (e) {
     setText('login-error', e.message || String(e));
@@ -142,16 +145,24 @@ async function logout() {
 
 async function start() {
   initMfaDialog();
+  initTabs(tabs, () => closeRequest());
+  initDetail();
   initQueue();
   initReviews();
   initMyRequests();
+  initSearch();
   initPasskeys();
   onSessionLost(leaveSession);
   $('login-form').addEventListener('submit', loginWithTotp);
   $('login-with-passkey').addEventListener('click', loginWithPasskey);
   $('logout').addEventListener('click', logout);
   $('refresh').addEventListener('click', refresh);
-  for (const id of Object.keys(tabs)) $(id).addEventListener('click', () => selectTab(id));
+  // A link on the page, Back or Forward, or an address typed into this tab.
+  window.addEventListener('hashchange', () => {
+    if (!session.user) return;
+    if (parseLink(window.location.hash)) openLink(window.location.hash, { push: false });
+    else closeRequest({ keepAddress: true });
+  });
   // A reload of this tab keeps the session: the cookie is still there and so is the CSRF token.
   if (!csrfToken()) return leaveSession('');
   try {

@@ -53,9 +53,33 @@ export function relative(unixSeconds, now = Date.now() / 1000) {
   return age(unixSeconds, now);
 }
 
+// An absolute time with its zone, as the reader's browser shows it: "12/5/2026, 3:55:42 PM UTC".
 export function when(unixSeconds) {
   if (typeof unixSeconds !== 'number') return '';
-  return new Date(unixSeconds * 1000).toLocaleString();
+  return new Date(unixSeconds * 1000).toLocaleString(undefined, { timeZoneName: 'short' });
+}
+
+// "42m left" until a unix time, or "ended" once it is past.
+export function left(unixSeconds, now = Date.now() / 1000) {
+  if (unixSeconds <= now) return 'ended';
+  return relative(unixSeconds, now).replace(/^in /, '') + ' left';
+}
+
+// A <time> element: machine-readable UTC in `datetime`, the absolute time with its zone on hover
+// (title), and `text` (by default the relative time) as what a person reads.
+export function timeEl(unixSeconds, text, attributes = {}) {
+  if (typeof unixSeconds !== 'number') return el('span', attributes, '');
+  const iso = new Date(unixSeconds * 1000).toISOString();
+  const shown = text === undefined ? relative(unixSeconds) : text;
+  return el('time', { ...attributes, datetime: iso, title: when(unixSeconds) }, shown);
+}
+
+// Puts a <time> into the element `id`: the relative time and, after it, the absolute one.
+export function setTime(id, unixSeconds, prefix = '') {
+  const node = $(id);
+  clear(node);
+  if (typeof unixSeconds !== 'number') return;
+  node.append(timeEl(unixSeconds, prefix + relative(unixSeconds) + ' (' + when(unixSeconds) + ')'));
 }
 
 // A review's decision ("approve", "deny") as the page says it: "approved", "denied".

@@ -3,11 +3,15 @@
 // bound to the request and to the decision named in `beginBody`, docs/architecture.md invariant 4), or a TOTP
 // code. Resolves to the `mfa` object the
 // API takes, or null when the user cancels.
-import { post } from './api.js';
+import { post, totpJustUsed } from './api.js';
 import { $, setText } from './dom.js';
 import * as webauthn from './webauthn.js';
 
 let pending = null;  // { resolve, beginPath, beginBody }
+
+// Said instead of sending a code the broker accepted a moment ago (api.js keeps those).
+export const TOTP_REUSED = 'this code was just used, and each code works once: wait for your ' +
+                           'authenticator to show the next one (codes change every 30 seconds)';
 
 function finish(result) {
   const current = pending;
@@ -48,6 +52,10 @@ function useTotp() {
   const code = $('mfa-totp-code').value.trim();
   if (!/^[0-9]{6,8}$/.test(code)) {
     setText('mfa-error', 'enter the 6-digit code from your authenticator');
+    return;
+  }
+  if (totpJustUsed(code)) {
+    setText('mfa-error', TOTP_REUSED);
     return;
   }
   $('mfa-totp-code').value = '';

@@ -2,7 +2,8 @@
 // (polled while the tab is open), read reviewers' decisions, and copy the `jit ssh-cert` command of
 // an active grant.
 import { ApiError, getAll, post, seg } from './api.js';
-import { $, age, clear, decided, el, relative, show, when } from './dom.js';
+import { $, clear, decided, el, left, show, timeEl, when } from './dom.js';
+import { copyFrom } from './clipboard.js';
 import { askMfa } from './mfa.js';
 import { flash, report, session } from './state.js';
 
@@ -17,6 +18,8 @@ export function fillRoles() {
   }
   if (requestable.some((role) => role.name === previous)) select.value = previous;
   $('new-submit').disabled = requestable.length === 0;
+  // Someone who may not ask for any role (a pure approver) is not offered the form.
+  show('ask-access', requestable.length > 0);
   showRoleDefaults();
 }
 
@@ -39,10 +42,13 @@ function myRequestRow(request) {
                     el('span', { class: 'state state-' + request.state }, request.state),
                     el('span', { class: 'approvals' },
                        request.approvals + '/' + request.approvals_required + ' approvals'),
-                    el('span', { class: 'age', title: when(request.created_at) },
-                       age(request.created_at)),
+                    el('span', { class: 'age' }, 'asked ', timeEl(request.created_at)),
+                    request.state === 'pending'
+                      ? el('span', { class: 'deadline' }, 'times out ',
+                           timeEl(request.pending_deadline))
+                      : null,
                     request.breakglass ? el('span', { class: 'breakglass' }, 'break-glass') : null,
-                    el('span', { class: 'mono request-id' }, request.id)),
+                    el('a', { class: 'mono request-id', href: '#request=' + request.id }, request.id)),
                  el('p', { class: 'reason text' }, request.reason));
   const comments = el('ul', { class: 'review-comments' });
   for (const review of request.reviews || []) {
@@ -54,8 +60,9 @@ function myRequestRow(request) {
     row.append(el('div', { class: 'grant actions' },
                   el('code', { class: 'ssh-command' }, 'jit ssh-cert ' + grant.id),
                   el('button', { type: 'button', class: 'copy-command' }, 'Copy'),
-                  el('span', { class: 'until' },
-                     'until ' + when(grant.not_after) + ' (' + relative(grant.not_after) + ')')));
+                  el('a', { class: 'grant-link', href: '#grant=' + grant.id }, 'grant'),
+                  el('span', { class: 'until' }, 'until ', timeEl(grant.not_after, when(grant.not_after)),
+                     ' (', el('span', { class: 'time-left' }, left(grant.not_after)), ')')));
   }
   if (request.state === 'pending') {
     row.append(el('div', { class: 'actions' },
@@ -110,22 +117,6 @@ async function submitRequest(event) {
   await loadMyRequests();
 }
 
-async function copyCommand(row) {
-  const text = row.querySelector('.ssh-command').textContent;
-  try {
-    await navigator.clipboard.writeText(text);
-    flash('copied: ' + text, 'ok');
-  } catch (e) {
-    // No clipboard permission (e.g. an embedded browser): select the text for a manual copy.
-    const range = document.createRange();
-    range.selectNodeContents(row.querySelector('.ssh-command'));
-    const selection = window.getSelection();
-    selection.removeAllRanges();
-    selection.addRange(range);
-    flash('press Ctrl+C to copy: ' + text);
-  }
-}
-
 async function cancelRequest(row) {
   const id = row.getAttribute('data-request-id');
   try {
@@ -142,7 +133,7 @@ export function initMyRequests() {
   $('new-role').addEventListener('change', showRoleDefaults);
   $('my-requests-list').addEventListener('click', (event) => {
     const copy = event.target.closest('.copy-command');
-    if (copy) return copyCommand(copy.closest('.my-request-row'));
+    if (copy) return copyFrom(copy.closest('.my-request-row').querySelector('.ssh-command'));
     const cancel = event.target.closest('.cancel-request');
     if (cancel) return cancelRequest(cancel.closest('.my-request-row'));
   });

@@ -2,7 +2,7 @@
 // registration. Adding or removing a factor asks for a fresh one first (a code, or an existing
 // passkey): the broker refuses either change on the session alone.
 import { del, get, post, seg } from './api.js';
-import { $, clear, el, relative, setText, show, when } from './dom.js';
+import { $, clear, el, setText, show, timeEl } from './dom.js';
 import { askMfa } from './mfa.js';
 import { flash, report } from './state.js';
 import * as webauthn from './webauthn.js';
@@ -19,12 +19,11 @@ export function setPasskeyStatus(hasPasskey) {
 
 function passkeyRow(credential) {
   const used = typeof credential.last_used_at === 'number'
-    ? relative(credential.last_used_at) : 'never';
+    ? timeEl(credential.last_used_at) : 'never';
   return el('tr', { 'data-credential-id': credential.id },
-            el('td', { class: 'mono id' }, credential.id),
-            el('td', { class: 'created', title: when(credential.created_at) },
-               relative(credential.created_at)),
-            el('td', { class: 'used' }, used),
+            el('td', { class: 'mono id', 'data-label': 'Id' }, credential.id),
+            el('td', { class: 'created', 'data-label': 'Added' }, timeEl(credential.created_at)),
+            el('td', { class: 'used', 'data-label': 'Last used' }, used),
             el('td', { class: 'cloned' }, credential.possibly_cloned ? 'possibly cloned' : ''),
             el('td', {}, el('button', { type: 'button', class: 'remove-passkey danger' },
                             'Remove')));

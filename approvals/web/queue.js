@@ -1,29 +1,26 @@
-// Queue tab: pending requests the user may review, one request's detail with the requester's
-// recent grants of that role, and approve/deny with a comment and a factor bound to the request.
-import { get, getAll, post, seg } from './api.js';
-import { $, age, clear, decided, el, setText, show, when } from './dom.js';
-import { askMfa } from './mfa.js';
-import { flash, mayReview, report, session } from './state.js';
-
-function approvalsText(request) {
-  return request.approvals + '/' + request.approvals_required;
-}
-
-function mine(request) {
-  return (request.reviews || []).find((review) => review.reviewer === session.user);
-}
+// Queue tab: pending requests the user may review, newest first, each with its id (a link to its
+// own address), how long is left to decide, and an Open button; the card itself is detail.js.
+import { getAll } from './api.js';
+import { $, clear, decided, el, show, timeEl } from './dom.js';
+import { approvalsText, decideWithin, myReview, openRequest } from './detail.js';
+import { mayReview, report, session } from './state.js';
 
 function queueRow(request) {
-  const reviewed = mine(request);
+  const reviewed = myReview(request);
   return el('tr', { class: 'request-row', 'data-request-id': request.id },
-            el('td', { class: 'requester' }, request.requester),
-            el('td', { class: 'role' }, request.role),
-            el('td', { class: 'reason text' }, request.reason),
-            el('td', { class: 'ticket' }, request.ticket),
-            el('td', { class: 'duration' }, request.duration),
-            el('td', { class: 'age', title: when(request.created_at) }, age(request.created_at)),
-            el('td', { class: 'approvals' }, approvalsText(request)),
-            el('td', { class: 'breakglass' }, request.breakglass ? 'break-glass' : ''),
+            el('td', { class: 'request-id', 'data-label': 'Request' },
+               el('a', { class: 'mono', href: '#request=' + request.id }, request.id)),
+            el('td', { class: 'requester', 'data-label': 'Requester' }, request.requester),
+            el('td', { class: 'role', 'data-label': 'Role' }, request.role),
+            el('td', { class: 'reason text', 'data-label': 'Reason' }, request.reason),
+            el('td', { class: 'ticket', 'data-label': 'Ticket' }, request.ticket),
+            el('td', { class: 'duration', 'data-label': 'Duration' }, request.duration),
+            el('td', { class: 'age', 'data-label': 'Asked' }, timeEl(request.created_at)),
+            el('td', { class: 'deadline', 'data-label': 'Times out' },
+               timeEl(request.pending_deadline, decideWithin(request))),
+            el('td', { class: 'approvals', 'data-label': 'Approvals' }, approvalsText(request)),
+            el('td', { class: 'breakglass', 'data-label': 'Break-glass' },
+               request.breakglass ? 'break-glass' : ''),
             el('td', {},
                el('button', { type: 'button', class: 'open-request' },
                   reviewed ? 'Open (you ' + decided(reviewed.decision) + ')' : 'Open')));
@@ -42,107 +39,11 @@ export async function loadQueue() {
   }
 }
 
-function historyRow(grant) {
-  return el('tr', { class: 'history-row', 'data-grant-id': grant.id },
-            el('td', { class: 'not-before' }, when(grant.not_before)),
-            el('td', { class: 'not-after' }, when(grant.not_after)),
-            el('td', { class: 'state' }, grant.state),
-            el('td', { class: 'breakglass' }, grant.breakglass ? 'break-glass' : ''));
-}
-
-function reviewItem(review) {
-  const text = review.reviewer + ' ' + decided(review.decision) +
-               (review.comment ? ': ' + review.comment : '');
-  return el('li', { class: 'review' }, text);
-}
-
-function fillDetail(request) {
-  $('request-detail').setAttribute('data-request-id', request.id);
-  setText('detail-id', request.id);
-  setText('detail-state', request.state);
-  $('detail-state').className = 'state state-' + request.state;
-  setText('detail-requester', request.requester);
-  setText('detail-role', request.role);
-  setText('detail-reason', request.reason);
-  setText('detail-ticket', request.ticket);
-  setText('detail-duration', request.duration);
-  setText('detail-age', age(request.created_at) + ' (' + when(request.created_at) + ')');
-  setText('detail-approvals', approvalsText(request));
-  setText('detail-breakglass', request.breakglass ? 'break-glass' : 'no');
-  const reviews = $('detail-reviews');
-  clear(reviews);
-  for (const review of request.reviews || []) reviews.append(reviewItem(review));
-  const open = request.state === 'pending' && !mine(request);
-  $('approve').disabled = !open;
-  $('deny').disabled = !open;
-}
-
-function fillHistory(grants) {
-  const body = $('detail-history');
-  clear(body);
-  for (const grant of grants) body.append(historyRow(grant));
-  show('detail-history-empty', grants.length === 0);
-}
-
-export async function openRequest(id) {
-  try {
-    const [request, history] = await Promise.all([
-      get('/v1/requests/' + seg(id)),
-      get('/v1/requests/' + seg(id) + '/history'),
-    ]);
-    fillDetail(request);
-    fillHistory(history.grants);
-    $('review-comment').value = '';
-    show('request-detail', true);
-    $('request-detail').scrollIntoView({ block: 'nearest' });
-  } catch (e) {
-    report('could not open the request', e);
-  }
-}
-
-async function decide(decision) {
-  const id = $('request-detail').getAttribute('data-request-id');
-  if (!id) return;
-  const requester = $('detail-requester').textContent;
-  const role = $('detail-role').textContent;
-  const comment = $('review-comment').value;
-  const mfa = await askMfa(decision + ' ' + requester + "'s request for " + role,
-                           '/v1/requests/' + seg(id) + '/webauthn/begin', { decision });
-  if (!mfa) {
-    flash(decision + ' cancelled');
-    return;
-  }
-  $('approve').disabled = true;
-  $('deny').disabled = true;
-  try {
-    const request = await post('/v1/requests/' + seg(id) + '/' + decision, { comment, mfa });
-    fillDetail(request);
-    $('review-comment').value = '';
-    const verb = decision === 'approve' ? 'approved' : 'denied';
-    flash(verb + ' ' + requester + "'s request for " + role + '; it is now ' + request.state,
-          'ok');
-  } catch (e) {
-    report(decision + ' failed', e);
-    try {
-      fillDetail(await get('/v1/requests/' + seg(id)));
-    } catch (ignored) {
-      // The error above is the one worth showing.
-    }
-  }
-  await loadQueue();
-}
-
 export function initQueue() {
   $('queue-list').addEventListener('click', (event) => {
     const button = event.target.closest('.open-request');
     if (!button) return;
     const row = button.closest('.request-row');
     if (row) openRequest(row.getAttribute('data-request-id'));
-  });
-  $('approve').addEventListener('click', () => decide('approve'));
-  $('deny').addEventListener('click', () => decide('deny'));
-  $('close-detail').addEventListener('click', () => {
-    show('request-detail', false);
-    $('request-detail').removeAttribute('data-request-id');
   });
 }

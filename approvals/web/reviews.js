@@ -1,7 +1,7 @@
 // Review-due tab (break-glass grants awaiting their post-incident review) and approved-grants tab
 // (active grants the user approved, with revoke). Each action asks for a factor first.
 import { getAll, post, seg } from './api.js';
-import { $, age, clear, el, relative, show, when } from './dom.js';
+import { $, clear, el, left, show, timeEl, when } from './dom.js';
 import { askMfa } from './mfa.js';
 import { flash, mayReview, report, session } from './state.js';
 
@@ -15,16 +15,17 @@ function reviewDueRow(request) {
                el('span', { class: 'role' }, request.role),
                el('span', { class: 'breakglass' }, 'break-glass'),
                el('span', { class: 'incident' }, 'incident ' + request.incident),
-               el('span', { class: 'age', title: when(request.created_at) },
-                  age(request.created_at)),
+               el('span', { class: 'age' }, 'taken ', timeEl(request.created_at)),
                el('span', { class: overdue ? 'due overdue' : 'due' },
-                  due === null ? '' : 'review due ' + relative(due))),
+                  due === null ? '' : 'review due ', timeEl(due)),
+               el('a', { class: 'mono request-id', href: '#request=' + request.id }, request.id)),
             el('p', { class: 'reason text' }, request.reason),
             el('p', { class: 'grant' },
-               'grant ' + (grant.state || '') + ', until ' + when(grant.not_after)),
+               'grant ' + (grant.state || '') + ', until ', timeEl(grant.not_after, when(grant.not_after))),
             el('div', { class: 'actions' },
                el('input', { class: 'review-comment', placeholder: 'post-incident review notes',
-                             maxlength: '1000' }),
+                             maxlength: '1000',
+                             'aria-label': 'Post-incident review notes for ' + request.id }),
                el('button', { type: 'button', class: 'submit-review primary' },
                   'Submit review')));
 }
@@ -65,13 +66,17 @@ async function submitReview(row) {
 
 function grantRow(grant) {
   return el('tr', { class: 'grant-row', 'data-grant-id': grant.id },
-            el('td', { class: 'user' }, grant.user),
-            el('td', { class: 'role' }, grant.role),
-            el('td', { class: 'not-after', title: when(grant.not_after) },
-               when(grant.not_after) + ' (' + relative(grant.not_after) + ')'),
-            el('td', { class: 'state' }, grant.state),
+            el('td', { class: 'grant-id', 'data-label': 'Grant' },
+               el('a', { class: 'mono', href: '#grant=' + grant.id }, grant.id)),
+            el('td', { class: 'user', 'data-label': 'User' }, grant.user),
+            el('td', { class: 'role', 'data-label': 'Role' }, grant.role),
+            el('td', { class: 'not-after', 'data-label': 'Until' },
+               timeEl(grant.not_after, when(grant.not_after))),
+            el('td', { class: 'time-left', 'data-label': 'Time left' }, left(grant.not_after)),
+            el('td', { class: 'state', 'data-label': 'State' }, grant.state),
             el('td', {}, el('input', { class: 'revoke-reason', maxlength: '1000',
-                                       placeholder: 'why (optional)' })),
+                                       placeholder: 'why (optional)',
+                                       'aria-label': 'Why revoke ' + grant.id + ' (optional)' })),
             el('td', {}, el('button', { type: 'button', class: 'revoke danger' }, 'Revoke')));
 }
 

@@ -26,8 +26,9 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 ((node_major >= 20)) || fail "node $(node --version) is too old: playwright-core needs node >= 20"
 
 cd "${here}"
-if [[ ! -d node_modules/playwright-core ]]; then
-  # Exactly the versions in package-lock.json; playwright-core downloads no browser.
+if [[ ! -d node_modules/playwright-core || ! -d node_modules/axe-core ]]; then
+  # Exactly the versions in package-lock.json; playwright-core downloads no browser, axe-core
+  # (the accessibility checks of a11y.test.js) is one script file.
   npm ci --no-audit --no-fund
 fi
 mkdir -p "${JIT_BROWSER_ARTIFACTS}"

@@ -62,9 +62,10 @@ export class Browser {
     return this.browser.version();
   }
 
-  // A separate browser profile context (own cookies and storage) for one person.
-  async user(name, { passkey = false } = {}) {
-    const context = await this.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // A separate browser profile context (own cookies and storage) for one person; a desktop
+  // window unless `viewport` says otherwise (e.g. a phone's { width: 390, height: 844 }).
+  async user(name, { passkey = false, viewport = { width: 1280, height: 900 } } = {}) {
+    const context = await this.browser.newContext({ viewport });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     const user = new BrowserUser(name, context, page, this.broker);
