@@ -37,7 +37,7 @@ roles:
     auto_approve: true
     max_duration: 1h
     ssh: { principals: [hostlogin] }
-    x509: { organizational_unit: host-login }
+    x509: { san_uri: "spiffe://corp.example/user/{user}/role/{role}" }
 )yaml";
 
 // The account sshd (running as this test's user) lets certificates log into.
