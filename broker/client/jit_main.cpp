@@ -2,6 +2,7 @@
 #include "broker/client/jit_access_commands.hpp"
 #include "broker/client/jit_cert_commands.hpp"
 #include "broker/client/jit_commands.hpp"
+#include "broker/client/jit_host_commands.hpp"
 #include "broker/client/jit_passkey_commands.hpp"
 
 #include <CLI/CLI.hpp>
@@ -23,6 +24,22 @@ CLI::Option* add_wait_duration(CLI::App* command, const std::string& name,
         target = *value;
       },
       help);
+}
+
+// The parts and paths `host-setup` and `host-refresh` share (host_setup_files.hpp).
+void add_host_path_options(CLI::App* command, jit::broker::HostPathOptions& paths) {
+  command->add_option("--out", paths.out, "folder for everything written (/etc/jit)");
+  command->add_flag("--ssh", paths.ssh, "sshd: TrustedUserCAKeys, RevokedKeys (KRL), principals");
+  command->add_flag("--nginx", paths.nginx, "nginx mTLS: client CA chain and CRL");
+  command->add_option("--trusted-ca-file", paths.trusted_ca_file,
+                      "SSH CA keys file (OUT/ssh/trusted_user_ca_keys.pub)");
+  command->add_option("--krl-file", paths.krl_file, "KRL file (OUT/ssh/revoked_keys.krl)");
+  command->add_option("--principals-dir", paths.principals_dir,
+                      "one principals file per account (OUT/ssh/auth_principals)");
+  command->add_option("--x509-ca-file", paths.x509_ca_file,
+                      "client CA chain for nginx (OUT/nginx/client_ca_chain.pem)");
+  command->add_option("--crl-file", paths.crl_file,
+                      "CRL bundle for nginx (OUT/nginx/client_crl.pem)");
 }
 
 }  // namespace
@@ -134,6 +151,32 @@ int main(int argc, char** argv) {
   passkeys_remove_command->add_option("--totp", passkey_remove.totp,
                                       "TOTP code (prompted for when absent)");
 
+  jb::HostSetupOptions host_setup;
+  auto* host_setup_command = app.add_subcommand(
+      "host-setup",
+      "write what an sshd host or nginx server needs from the broker; prints the config lines");
+  add_host_path_options(host_setup_command, host_setup.paths);
+  host_setup_command->add_option(
+      "--principals", host_setup.principals,
+      "ACCOUNT=PRINCIPAL[,PRINCIPAL...]: certificate principals the account accepts (repeatable)");
+  host_setup_command->add_option("--units-dir", host_setup.units_dir,
+                                 "where the systemd units and cron line go (OUT/units)");
+  host_setup_command->add_option_function<unsigned>(
+      "--interval",
+      [&host_setup](unsigned seconds) { host_setup.interval = std::chrono::seconds(seconds); },
+      "seconds between refreshes by the timer (60)");
+  host_setup_command->add_option(
+      "--after-crl-change", host_setup.after_crl_change,
+      "command the refresh runs after replacing the CRL (systemctl reload nginx; \"\" for none)");
+
+  jb::HostRefreshOptions host_refresh;
+  auto* host_refresh_command = app.add_subcommand(
+      "host-refresh",
+      "fetch the KRL and/or CRL again, replacing a file only with a valid newer list");
+  add_host_path_options(host_refresh_command, host_refresh.paths);
+  host_refresh_command->add_option("--after-crl-change", host_refresh.after_crl_change,
+                                   "command run by /bin/sh after the CRL file was replaced");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -164,6 +207,10 @@ int main(int argc, char** argv) {
     if (passkeys_list_command->parsed()) return jb::jit_passkeys_list(global, std::cout, std::cerr);
     if (passkeys_remove_command->parsed())
       return jb::jit_passkeys_remove(global, passkey_remove, std::cin, std::cout, std::cerr);
+    if (host_setup_command->parsed())
+      return jb::jit_host_setup(global, host_setup, std::cout, std::cerr);
+    if (host_refresh_command->parsed())
+      return jb::jit_host_refresh(global, host_refresh, std::cout, std::cerr);
     if (revoke_command->parsed())
       return jb::jit_revoke(global, revoke, std::cin, std::cout, std::cerr);
   } catch (const std::exception& e) {
