@@ -12,7 +12,7 @@
 namespace jit::config::detail {
 namespace {
 
-constexpr std::string_view kSyslogAddressExpected = "HOST:PORT or [IPV6]:PORT, port 1..65535";
+constexpr const char* kSyslogAddressExpected = "HOST:PORT or [IPV6]:PORT, port 1..65535";
 
 void require_regular_file(const YamlValue& value, const std::filesystem::path& file,
                           std::string_view what) {
@@ -108,12 +108,13 @@ SyslogSinkSettings read_syslog_sink(const YamlValue& value, const std::filesyste
 FileSinkSettings read_file_sink(const YamlValue& value, const std::filesystem::path& base) {
   const YamlMap map = value.map({"path", "max_bytes", "keep"});
   FileSinkSettings file;
-  const YamlValue& path = map.require("path", "the JSON-lines file the audit records go to");
-  file.path = path.path(base);
+  const YamlValue& path_value = map.require("path", "the JSON-lines file the audit records go to");
+  file.path = path_value.path(base);
   struct stat info {};
   const auto folder = file.path.parent_path();
   if (::stat(folder.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
-    path.fail("the folder " + folder.string() + " does not exist", "a file in an existing folder");
+    path_value.fail("the folder " + folder.string() + " does not exist",
+                    "a file in an existing folder");
   }
   if (const YamlValue* v = map.find("max_bytes")) {
     file.max_bytes = static_cast<std::uint64_t>(v->integer(4096, std::int64_t{1} << 40));

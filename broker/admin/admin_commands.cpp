@@ -25,6 +25,7 @@
 #include <fstream>
 #include <istream>
 #include <ostream>
+#include <stdexcept>
 
 namespace jit::broker {
 namespace {

@@ -5,6 +5,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <istream>
 #include <optional>
 #include <ostream>

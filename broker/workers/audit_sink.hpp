@@ -20,6 +20,11 @@ struct SinkOutcome {
   // When not ok: the seq up to which the batch's first records did arrive for good anyway (0:
   // none).
   std::int64_t delivered_through = 0;
+
+  static SinkOutcome failed(std::string reason, std::string error,
+                            std::int64_t delivered_through = 0) {
+    return {false, std::move(reason), std::move(error), delivered_through};
+  }
 };
 
 class AuditSink {

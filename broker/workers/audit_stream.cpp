@@ -45,7 +45,7 @@ struct AuditStream::Core {
         return read_audit_records(db, runner.position,
                                   static_cast<std::int64_t>(options.batch_records));
       });
-    } catch (const SQLite::Exception& e) {
+    } catch (const std::exception& e) {  // SQLite's, or a store that is closing
       log_event(LogLevel::warning, "audit_stream_read_failed",
                 {{"sink", runner.sink->kind()}, {"error", e.what()}});
       return schedule(runner, options.max_retry);

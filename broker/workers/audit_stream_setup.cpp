@@ -6,6 +6,8 @@
 
 #include <SQLiteCpp/Exception.h>
 
+#include <algorithm>
+
 namespace jit::broker {
 
 std::unique_ptr<AuditStream> make_audit_stream(const config::AuditStreamSettings& settings,
@@ -20,10 +22,13 @@ std::unique_ptr<AuditStream> make_audit_stream(const config::AuditStreamSettings
 
 void add_audit_stream_metrics(Metrics& metrics, const AuditStream& stream, Store& store) {
   if (stream.empty()) return;
-  const auto per_sink = [&stream](auto value) {
-    return [&stream, value] {
+  // The stream and the store outlive the registry's use of these (BrokerApp owns all three).
+  const AuditStream* streaming = &stream;
+  Store* database = &store;
+  const auto per_sink = [streaming](auto value) {
+    return [streaming, value] {
       std::vector<MetricSample> samples;
-      for (const auto& status : stream.status()) {
+      for (const auto& status : streaming->status()) {
         samples.push_back({{{"sink", status.sink}}, static_cast<double>(value(status))});
       }
       return samples;
@@ -34,15 +39,15 @@ void add_audit_stream_metrics(Metrics& metrics, const AuditStream& stream, Store
   metrics.add_family(
       "jit_audit_stream_lag_records",
       "Audit records committed but not yet delivered to the sink (grows while it is down).",
-      "gauge", [&stream, &store] {
+      "gauge", [streaming, database] {
         std::int64_t head = 0;
         try {
-          head = store.read([](SQLite::Database& db) { return audit_head_seq(db); });
+          head = database->read([](SQLite::Database& db) { return audit_head_seq(db); });
         } catch (const SQLite::Exception&) {
           head = 0;  // shown as no lag rather than failing the whole scrape
         }
         std::vector<MetricSample> samples;
-        for (const auto& status : stream.status()) {
+        for (const auto& status : streaming->status()) {
           samples.push_back(
               {{{"sink", status.sink}},
                static_cast<double>(std::max<std::int64_t>(0, head - status.position))});
@@ -56,9 +61,9 @@ void add_audit_stream_metrics(Metrics& metrics, const AuditStream& stream, Store
   metrics.add_family("jit_audit_stream_failures_total",
                      "Failed deliveries to the sink since start, by reason (resolve, connect, "
                      "tls_verify, tls, write, closed, timeout, file_io).",
-                     "counter", [&stream] {
+                     "counter", [streaming] {
                        std::vector<MetricSample> samples;
-                       for (const auto& status : stream.status()) {
+                       for (const auto& status : streaming->status()) {
                          for (const auto& [reason, count] : status.failures) {
                            samples.push_back({{{"sink", status.sink}, {"reason", reason}},
                                               static_cast<double>(count)});

@@ -113,9 +113,7 @@ void JsonlFileSink::deliver(const std::vector<AuditRecord>& records,
     // Cut this batch's lines off the open file again, so that the retry writes whole lines once.
     if (fd_ >= 0 && ::ftruncate(fd_, static_cast<off_t>(size_before)) == 0) size_ = size_before;
     close();
-    SinkOutcome outcome{false, "file_io", error};
-    outcome.delivered_through = durable_through;
-    return done(std::move(outcome));
+    return done(SinkOutcome::failed("file_io", error, durable_through));
   }
   done({});
 }

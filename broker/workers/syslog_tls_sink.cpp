@@ -154,9 +154,9 @@ void SyslogTlsSink::connect(std::string frames, Done done) {
           boost::system::error_code ec, tcp::resolver::results_type results) mutable {
         if (ec || connection->closed) {
           return fail(connection,
-                      {false, connection->timed_out ? "timeout" : "resolve",
-                       "cannot resolve " + settings_.host + ": " +
-                           (connection->timed_out ? "timed out" : ec.message())},
+                      SinkOutcome::failed(connection->timed_out ? "timeout" : "resolve",
+                                          "cannot resolve " + settings_.host + ": " +
+                                              (connection->timed_out ? "timed out" : ec.message())),
                       std::move(done));
         }
         asio::async_connect(
@@ -164,11 +164,12 @@ void SyslogTlsSink::connect(std::string frames, Done done) {
             [this, connection, where, frames = std::move(frames), done = std::move(done)](
                 boost::system::error_code ec, const tcp::endpoint&) mutable {
               if (ec || connection->closed) {
-                return fail(connection,
-                            {false, connection->timed_out ? "timeout" : "connect",
-                             "cannot connect to " + where + ": " +
-                                 (connection->timed_out ? "timed out" : ec.message())},
-                            std::move(done));
+                return fail(
+                    connection,
+                    SinkOutcome::failed(connection->timed_out ? "timeout" : "connect",
+                                        "cannot connect to " + where + ": " +
+                                            (connection->timed_out ? "timed out" : ec.message())),
+                    std::move(done));
               }
               // Unacknowledged bytes older than the timeout end the connection (a server that
               // vanished without a FIN), instead of TCP's retransmissions for many minutes.
@@ -190,7 +191,8 @@ void SyslogTlsSink::handshake(const std::shared_ptr<SyslogConnection>& connectio
                             : SSL_set_tlsext_host_name(ssl, name.c_str()) == 1 &&
                                   SSL_set1_host(ssl, name.c_str()) == 1;
   if (!name_set) {
-    return fail(connection, {false, "tls", "cannot set the server name " + name + " to verify"},
+    return fail(connection,
+                SinkOutcome::failed("tls", "cannot set the server name " + name + " to verify"),
                 std::move(done));
   }
   connection->stream.async_handshake(
@@ -201,17 +203,18 @@ void SyslogTlsSink::handshake(const std::shared_ptr<SyslogConnection>& connectio
           const long verify = SSL_get_verify_result(connection->stream.native_handle());
           if (!connection->timed_out && verify != X509_V_OK) {
             // Nothing was sent: the handshake stopped at the certificate.
-            return fail(connection,
-                        {false, "tls_verify",
-                         "the server certificate does not verify against " +
-                             settings_.ca_file.string() + " for " + settings_.server_name + ": " +
-                             X509_verify_cert_error_string(verify)},
-                        std::move(done));
+            return fail(
+                connection,
+                SinkOutcome::failed(
+                    "tls_verify", "the server certificate does not verify against " +
+                                      settings_.ca_file.string() + " for " + settings_.server_name +
+                                      ": " + X509_verify_cert_error_string(verify)),
+                std::move(done));
           }
           return fail(connection,
-                      {false, connection->timed_out ? "timeout" : "tls",
-                       "TLS handshake with " + settings_.host +
-                           " failed: " + (connection->timed_out ? "timed out" : ec.message())},
+                      SinkOutcome::failed(connection->timed_out ? "timeout" : "tls",
+                                          "TLS handshake with " + settings_.host + " failed: " +
+                                              (connection->timed_out ? "timed out" : ec.message())),
                       std::move(done));
         }
         watch_for_close(connection);
@@ -223,27 +226,29 @@ void SyslogTlsSink::write(const std::shared_ptr<SyslogConnection>& connection, s
                           Done done) {
   arm_syslog_deadline(connection, settings_.timeout);  // the write and its acknowledgement
   auto bytes = std::make_shared<std::string>(std::move(frames));
-  asio::async_write(connection->stream, asio::buffer(*bytes),
-                    [this, connection, bytes, done = std::move(done)](boost::system::error_code ec,
-                                                                      std::size_t) mutable {
-                      if (ec || connection->closed) {
-                        return fail(connection,
-                                    {false, connection->timed_out ? "timeout" : "write",
-                                     "cannot write to " + settings_.host + ": " +
-                                         (connection->timed_out ? "timed out" : ec.message())},
-                                    std::move(done));
-                      }
-                      confirm(connection, std::chrono::steady_clock::now(), std::move(done));
-                    });
+  asio::async_write(
+      connection->stream, asio::buffer(*bytes),
+      [this, connection, bytes, done = std::move(done)](boost::system::error_code ec,
+                                                        std::size_t) mutable {
+        if (ec || connection->closed) {
+          return fail(connection,
+                      SinkOutcome::failed(connection->timed_out ? "timeout" : "write",
+                                          "cannot write to " + settings_.host + ": " +
+                                              (connection->timed_out ? "timed out" : ec.message())),
+                      std::move(done));
+        }
+        confirm(connection, std::chrono::steady_clock::now(), std::move(done));
+      });
 }
 
 void SyslogTlsSink::confirm(const std::shared_ptr<SyslogConnection>& connection,
                             std::chrono::steady_clock::time_point written_at, Done done) {
   if (connection->closed) {
     return fail(connection,
-                {false, connection->timed_out ? "timeout" : "closed",
-                 "the connection to " + settings_.host + " ended before the server acknowledged (" +
-                     connection->closed_why + ")"},
+                SinkOutcome::failed(connection->timed_out ? "timeout" : "closed",
+                                    "the connection to " + settings_.host +
+                                        " ended before the server acknowledged (" +
+                                        connection->closed_why + ")"),
                 std::move(done));
   }
   const int fd = connection->stream.lowest_layer().native_handle();

@@ -215,6 +215,7 @@ TEST_F(AuditStreamSyslogTest, RsyslogDownAndBackGetsEveryRecordOnceInOrder) {
   }
   // And a copy altered after the fact does not pass.
   auto text = read_text(rsyslog.received());
+  ASSERT_NE(text.find("\"alice\""), std::string::npos);
   text.replace(text.find("\"alice\""), 7, "\"mallo\"");
   write_text(siem_ / "altered.log", text);
   const auto [code, out, err] = verify_against(broker, siem_ / "altered.log");
