@@ -178,8 +178,17 @@ void AuditStream::stop() {
   core_->io.stop();
   core_->thread.join();
   // The thread is gone: nothing else touches the sinks now. Handlers still queued are dropped
-  // with the io_context.
-  for (auto& runner : core_->runners) runner->sink->close();
+  // with the io_context. The positions reached are saved before this returns (a store already
+  // closed refuses at once: the earlier saves stand, and the next start resends the rest).
+  for (auto& runner : core_->runners) {
+    runner->sink->close();
+    if (runner->position == 0) continue;
+    (void)core_->store.write_sync(
+        [key = runner->sink->position_key(), seq = runner->position](WriteContext& tx) {
+          save_audit_stream_position(tx.db(), key, seq, tx.now_seconds());
+          return boost::system::error_code{};
+        });
+  }
 }
 
 std::vector<AuditSinkStatus> AuditStream::status() const {

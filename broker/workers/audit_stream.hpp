@@ -54,8 +54,8 @@ class AuditStream {
   AuditStream(const AuditStream&) = delete;
   AuditStream& operator=(const AuditStream&) = delete;
 
-  // Reads the saved positions and starts the thread. stop() before the store closes; records in
-  // flight then are sent again after the next start.
+  // Reads the saved positions and starts the thread. stop() (which saves the positions reached)
+  // before the store closes; records in flight then are sent again after the next start.
   void start();
   void stop();
 

@@ -36,7 +36,13 @@ std::string audit_json_line(const AuditRecord& record) {
   line["details"] = record.details;
   line["prev_hash"] = record.prev_hash;
   line["hash"] = record.hash;
-  return boost::json::serialize(line);
+  std::string text = boost::json::serialize(line);
+  // DEL is the one control character JSON leaves as is; syslog servers escape it on receipt
+  // (rsyslog writes "#177"), which would change the line. Written as \u007f it means the same.
+  for (auto at = text.find('\x7f'); at != std::string::npos; at = text.find('\x7f', at)) {
+    text.replace(at, 1, "\\u007f");
+  }
+  return text;
 }
 
 std::optional<AuditRecord> parse_audit_json_line(std::string_view line) {

@@ -91,7 +91,7 @@ TEST_F(AuditStreamConfigTest, MistakesNameFileLineAndKey) {
   EXPECT_CONFIG_ERROR_AT(error(head + "    address: 'siem:6514'\n    ca_file: missing.pem\n"),
                          file(), 7, "audit_stream.syslog.ca_file");
   EXPECT_CONFIG_ERROR_AT(error(head + "    address: 'siem:6514'\n"), file(), 5,
-                         "audit_stream.syslog");
+                         "audit_stream.syslog.ca_file");
   EXPECT_CONFIG_ERROR_AT(error(head + "    address: 'siem:6514'\n    ca_file: siem-ca.pem\n"
                                       "    client_cert_file: siem-ca.pem\n"),
                          file(), 8, "audit_stream.syslog.client_cert_file");

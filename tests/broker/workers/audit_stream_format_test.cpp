@@ -41,6 +41,18 @@ TEST(AuditStreamFormat, JsonLineCarriesEveryFieldWithDetailsAsTheHashedText) {
   EXPECT_EQ(spaced->hash, original.hash);
 }
 
+TEST(AuditStreamFormat, NoControlByteReachesTheLine) {
+  auto record = format_test_record();
+  record.details = "{\"reason\":\"tab\there, del\x7f, nul\\u0000\"}";
+  record.actor = std::string("a\x01\x7f", 3);
+  const auto line = audit_json_line(record);
+  for (const unsigned char c : line) EXPECT_TRUE(c >= 0x20 && c != 0x7f) << line;
+  const auto parsed = parse_audit_json_line(line);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->details, record.details);
+  EXPECT_EQ(parsed->actor, record.actor);
+}
+
 TEST(AuditStreamFormat, LinesThatAreNotRecordsDoNotParse) {
   const auto line = audit_json_line(format_test_record());
   EXPECT_FALSE(parse_audit_json_line(""));

@@ -114,6 +114,7 @@ TEST_F(AuditStreamTest, EveryRecordOnceInOrderAndARestartResumesFromTheSavedPosi
   ASSERT_TRUE(within([&] { return file_seqs().size() >= 12; }));
   add_records(1);
   ASSERT_TRUE(within([&] { return file_seqs().size() >= 13; }));
+  ASSERT_TRUE(within([&] { return stream->status().at(0).position == 13; }));
   std::vector<std::int64_t> all(13);
   std::iota(all.begin(), all.end(), 1);
   EXPECT_EQ(file_seqs(), all);
