@@ -184,13 +184,20 @@ TEST_F(AuditStreamSyslogTest, RsyslogDownAndBackGetsEveryRecordOnceInOrder) {
   const auto before = head();
   // Requests go on while the SIEM is away: none fails or waits for it.
   const auto started = std::chrono::steady_clock::now();
-  const auto created =
-      post(broker, "alice", "/v1/requests",
-           {{"role", "prod-db-read"}, {"duration", "30m"}, {"reason", "SIEM outage drill"}}, 201);
+  const auto created = post(broker, "alice", "/v1/requests",
+                            {{"role", "prod-db-read"},
+                             {"duration", "30m"},
+                             {"reason", "SIEM outage drill"},
+                             {"ticket", "INC-7"}},
+                            201);
   post(broker, "alice", "/v1/requests/" + std::string(created.at("id").as_string()) + "/cancel", {},
        200);
   post(broker, "bob", "/v1/requests",
-       {{"role", "prod-db-read"}, {"duration", "15m"}, {"reason", "read replica lag"}}, 201);
+       {{"role", "prod-db-read"},
+        {"duration", "15m"},
+        {"reason", "read replica lag"},
+        {"ticket", "INC-8"}},
+       201);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
   ASSERT_GT(head(), before);
   ASSERT_TRUE(syslog_eventually([&] {
