@@ -4,7 +4,7 @@
 // go on (the stream lags, /metrics shows it, no request fails) and started again on the same port:
 // every record arrives once, in order, and `jit-broker audit verify --against` accepts rsyslog's
 // file and the file sink's. A server certificate that does not verify means nothing is sent, and
-// /metrics and the log say why.
+// /metrics and the log say why; so does one that names another host.
 #include "tests/support/child_process.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/running_broker.hpp"
@@ -134,11 +134,12 @@ double metric_value(const std::string& metrics, const std::string& series) {
 }
 
 std::string audit_stream_yaml(const std::filesystem::path& siem, const std::string& address,
-                              const std::string& ca_name) {
+                              const std::string& ca_name,
+                              const std::string& server_name = "localhost") {
   return "audit_stream:\n  syslog:\n    address: '" + address +
          "'\n    ca_file: " + (siem / (ca_name + ".pem")).string() +
-         "\n    server_name: localhost\n    timeout: 2s\n  file:\n    path: " +
-         (siem / "audit.jsonl").string() + "\n";
+         "\n    server_name: " + server_name +
+         "\n    timeout: 2s\n  file:\n    path: " + (siem / "audit.jsonl").string() + "\n";
 }
 
 class AuditStreamSyslogTest : public ::testing::Test {
@@ -253,6 +254,23 @@ TEST_F(AuditStreamSyslogTest, AServerCertificateThatDoesNotVerifyGetsNothing) {
   EXPECT_TRUE(received_seqs(rsyslog.received()).empty());
   // The file sink streams regardless.
   EXPECT_TRUE(syslog_eventually([&] { return !received_seqs(siem_ / "audit.jsonl").empty(); }));
+}
+
+TEST_F(AuditStreamSyslogTest, AServerCertificateForAnotherNameGetsNothing) {
+  make_siem_certificate(siem_.path(), "siem");  // names localhost and 127.0.0.1 only
+  Rsyslog rsyslog(siem_.path(), "siem", free_loopback_port());
+  rsyslog.start();
+  RunningBroker broker(
+      test_policy(),
+      audit_stream_yaml(siem_.path(), rsyslog.address(), "siem", "siem.corp.example"), {"alice"});
+  ASSERT_TRUE(syslog_eventually([&] {
+    return metric_value(broker.metrics(),
+                        R"(jit_audit_stream_failures_total{sink="syslog",reason="tls_verify"})") >=
+           1;
+  })) << broker.metrics();
+  EXPECT_NE(broker.stderr_text().find("hostname mismatch"), std::string::npos)
+      << broker.stderr_text();
+  EXPECT_TRUE(received_seqs(rsyslog.received()).empty());
 }
 
 }  // namespace
