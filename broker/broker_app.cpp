@@ -20,6 +20,7 @@
 #include "broker/log.hpp"
 #include "broker/service/ca_keys.hpp"
 #include "broker/store/event_outbox.hpp"
+#include "broker/workers/audit_stream_setup.hpp"
 #include "broker/workers/webhook_targets.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -126,6 +127,9 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   delivery.max_attempts = config_.webhooks.max_attempts;
   delivery.page_origin = config_.mfa.webauthn.origin;  // where the approval page is served
   events_ = std::make_unique<EventDelivery>(io_, *store_, std::move(delivery));
+  // Every audit record, also to the SIEM (docs/architecture.md, "Audit stream").
+  audit_stream_ = make_audit_stream(config_.audit_stream, *store_);
+  add_audit_stream_metrics(metrics_, *audit_stream_, *store_);
   metrics_.add_gauge("jit_events_undelivered",
                      "Events in the outbox not yet accepted by every webhook URL (failed ones "
                      "included).",
@@ -211,6 +215,7 @@ BrokerApp::~BrokerApp() {
   if (identity_) identity_->stop_workers();
   if (publisher_) publisher_->stop();
   if (events_) events_->stop();
+  if (audit_stream_) audit_stream_->stop();
   // Queued writes complete with callbacks into the identity service: finish them while it lives.
   store_->close();
 }
@@ -252,14 +257,17 @@ int BrokerApp::run() {
   ServerRunner runner(io_, *server_, options);
   publisher_->start(io_);  // builds the first lists before anything is served
   events_->start();
+  audit_stream_->start();
   runner.on_shutdown([this] {
     sweeper_->stop();
     publisher_->stop();
     events_->stop();
+    audit_stream_->stop();
   });
   const int code = runner.run();
   publisher_->stop();
   events_->stop();
+  audit_stream_->stop();
   store_->close();
   log_event(LogLevel::info, "stopped");
   return code;

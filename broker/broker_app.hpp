@@ -10,6 +10,7 @@
 #include "broker/service/certificate_service.hpp"
 #include "broker/store/event_outbox.hpp"
 #include "broker/store/store.hpp"
+#include "broker/workers/audit_stream.hpp"
 #include "broker/workers/event_delivery.hpp"
 #include "broker/workers/expiry_sweeper.hpp"
 #include "broker/workers/revocation_publisher.hpp"
@@ -65,6 +66,7 @@ class BrokerApp {
   std::unique_ptr<ExpirySweeper> sweeper_;
   std::unique_ptr<RevocationPublisher> publisher_;
   std::unique_ptr<EventDelivery> events_;
+  std::unique_ptr<AuditStream> audit_stream_;  // audit records to syslog / a file
   Router router_;
   std::unique_ptr<HttpsServer> server_;
 };

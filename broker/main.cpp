@@ -36,6 +36,13 @@ int main(int argc, char** argv) {
                            "a head hash noted earlier: it must still be in the chain");
   audit_verify->add_option("--expect-records", verify_options.expect_records,
                            "a record count noted earlier: the chain must have at least as many");
+  audit_verify->add_option(
+      "--against", verify_options.against,
+      "a copy the audit stream wrote (JSON lines): check it against the chain");
+  audit_verify->add_option("--from", verify_options.against_from,
+                           "with --against: the first record seq the copy must hold");
+  audit_verify->add_flag("--allow-duplicates", verify_options.allow_duplicates,
+                         "with --against: records repeated by at-least-once delivery are fine");
 
   auto* ca = app.add_subcommand("ca", "CA commands");
   ca->require_subcommand(1);

@@ -110,6 +110,30 @@ struct MetricsSettings {
   std::optional<std::filesystem::path> bearer_token_file;  // or a file, mode 0600
 };
 
+// Where every audit record is also written, in order (docs/architecture.md, "Audit stream"): a
+// syslog server over TLS (RFC 5424 messages, RFC 6587 octet-counted framing) and/or a JSON-lines
+// file with size-based rotation. Each sink keeps its own position in the database.
+struct SyslogSinkSettings {
+  std::string host;               // a DNS name or an IP literal (IPv6 without brackets)
+  std::uint16_t port = 0;         // 1..65535
+  std::filesystem::path ca_file;  // the server certificate must chain to a CA in this PEM file
+  std::string server_name;        // the name the certificate must carry; default: host
+  std::optional<std::filesystem::path> client_cert_file, client_key_file;  // both or neither
+  std::string app_name = "jit-broker";  // RFC 5424 APP-NAME: 1..48 printable ASCII
+  Seconds timeout{10};  // connect + handshake, and each write with its acknowledgement
+};
+
+struct FileSinkSettings {
+  std::filesystem::path path;
+  std::uint64_t max_bytes = 100ull * 1024 * 1024;  // rotate before a line would pass this size
+  int keep = 5;  // rotated files kept: path.1 (newest) .. path.keep
+};
+
+struct AuditStreamSettings {
+  std::optional<SyslogSinkSettings> syslog;
+  std::optional<FileSinkSettings> file;
+};
+
 // How the daemon's log lines on stderr look (docs/operations.md "Logs"): `text` is one readable
 // "jit-broker: LEVEL: EVENT key=value ..." line, `json` one JSON object per line for collectors.
 enum class LogFormat { text, json };
@@ -128,6 +152,7 @@ struct BrokerConfig {
   HttpSettings http;
   WebhookSettings webhooks;
   MetricsSettings metrics;
+  AuditStreamSettings audit_stream;
   LogFormat log_format = LogFormat::text;
 };
 

@@ -21,5 +21,8 @@ namespace jit::config::detail {
                                             const std::filesystem::path& base);
 [[nodiscard]] MetricsSettings read_metrics(const YamlValue& value,
                                            const std::filesystem::path& base);
+// In audit_stream_section.cpp.
+[[nodiscard]] AuditStreamSettings read_audit_stream(const YamlValue& value,
+                                                    const std::filesystem::path& base);
 
 }  // namespace jit::config::detail

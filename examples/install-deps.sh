@@ -26,6 +26,7 @@ test_packages=(
   chromium chromium-driver  # tests/browser: the approval page in a real browser (playwright-core)
   libnss3-tools         # tests/browser: certutil makes Chromium trust the broker's dev certificate
   prometheus jq         # tests/monitoring: promtool checks examples/monitoring; a real scrape
+  rsyslog rsyslog-openssl  # the audit stream's syslog sink against a real rsyslogd over TLS
 )
 
 want=("${build_packages[@]}")

@@ -2,6 +2,7 @@
 
 #include "broker/service/access_service.hpp"
 
+#include "broker/admin/audit_copy_check.hpp"
 #include "broker/auth/data_key.hpp"
 #include "broker/auth/derived_keys.hpp"
 #include "broker/auth/enrollment.hpp"
@@ -21,8 +22,10 @@
 #include <SQLiteCpp/Exception.h>
 
 #include <chrono>
+#include <fstream>
 #include <istream>
 #include <ostream>
+#include <stdexcept>
 
 namespace jit::broker {
 namespace {
@@ -59,13 +62,22 @@ int run_audit_verify(const config::BrokerConfig& config, const AuditVerifyOption
   }
   const auto key = audit_chain_key(load_or_create_data_key(config.data_key_file));
   AuditVerification result;
+  std::optional<AuditCopyReport> copy;
   int version = 0;
+  std::ifstream copy_file;
+  if (options.against) {
+    copy_file.open(*options.against, std::ios::binary);
+    if (!copy_file) throw std::runtime_error("cannot read " + options.against->string());
+  }
   try {
     // Read-only, so verifying never waits for or disturbs a running broker.
     auto db = open_connection(file, false);
     version = schema_version(*db);
     if (version >= kKeyedAuditSchemaVersion) {
       result = verify_audit_chain(*db, key, {options.head, options.expect_records});
+      if (result.ok && options.against) {
+        copy = check_audit_copy(copy_file, *db, key, options.against_from.value_or(0));
+      }
     }
   } catch (const SQLite::Exception& e) {
     throw StoreOpenError("cannot read database " + file.string() + ": " + e.getErrorStr());
@@ -81,6 +93,10 @@ int run_audit_verify(const config::BrokerConfig& config, const AuditVerifyOption
     return 1;
   }
   out << "audit chain ok: " << result.records << " records, head " << result.head_hash << "\n";
+  if (copy) {
+    print_audit_copy_report(*copy, options.against->string(), options.allow_duplicates, out, err);
+    if (!copy->ok(options.allow_duplicates)) return 1;
+  }
   return 0;
 }
 

@@ -20,10 +20,17 @@ int run_serve(const config::BrokerConfig& config);
 struct AuditVerifyOptions {
   std::optional<std::string> head;             // --head HASH: must still be in the chain
   std::optional<std::int64_t> expect_records;  // --expect-records N: at least N records
+  // --against FILE: also check a copy the audit stream wrote (audit_copy_check.hpp); --from SEQ:
+  // the first record it must hold; --allow-duplicates: records repeated by at-least-once delivery
+  // at a reconnect or restart do not fail the check.
+  std::optional<std::filesystem::path> against;
+  std::optional<std::int64_t> against_from;
+  bool allow_duplicates = false;
 };
 
 // Verifies the keyed chain with the key derived from the data key file. Prints "audit chain ok: N
 // records, head HASH", or names the first bad record (or the missing trusted head) and returns 1.
+// With `against`, then checks that copy and returns 1 when it is not a faithful copy.
 int run_audit_verify(const config::BrokerConfig& config, const AuditVerifyOptions& options,
                      std::ostream& out, std::ostream& err);
 

@@ -121,7 +121,8 @@ void Metrics::check_new_name(const std::string& name) const {
 MetricCounter& Metrics::add_counter(std::string name, std::string help) {
   const std::lock_guard lock(registry_mutex_);
   check_new_name(name);
-  registered_.push_back({std::move(name), std::move(help), std::make_unique<MetricCounter>(), {}});
+  registered_.push_back(
+      {std::move(name), std::move(help), std::make_unique<MetricCounter>(), {}, {}, {}});
   return *registered_.back().counter;
 }
 
@@ -129,7 +130,19 @@ void Metrics::add_gauge(std::string name, std::string help, std::function<double
   if (!read) throw std::invalid_argument("gauge " + name + " has no function");
   const std::lock_guard lock(registry_mutex_);
   check_new_name(name);
-  registered_.push_back({std::move(name), std::move(help), nullptr, std::move(read)});
+  registered_.push_back({std::move(name), std::move(help), nullptr, std::move(read), {}, {}});
+}
+
+void Metrics::add_family(std::string name, std::string help, std::string type,
+                         std::function<std::vector<MetricSample>()> read) {
+  if (!read) throw std::invalid_argument("metric family " + name + " has no function");
+  if (type != "gauge" && type != "counter") {
+    throw std::invalid_argument("metric family " + name + " has type " + type);
+  }
+  const std::lock_guard lock(registry_mutex_);
+  check_new_name(name);
+  registered_.push_back(
+      {std::move(name), std::move(help), nullptr, {}, std::move(type), std::move(read)});
 }
 
 std::string Metrics::render() const {
@@ -198,6 +211,27 @@ std::string Metrics::render() const {
 
   const std::lock_guard lock(registry_mutex_);
   for (const Registered& metric : registered_) {
+    if (metric.samples) {
+      append_help(out, metric.name, metric.help, metric.type);
+      for (const MetricSample& sample : metric.samples()) {
+        out += metric.name;
+        char separator = '{';
+        for (const auto& [label, value] : sample.labels) {
+          if (!is_metric_name(label) || label.find(':') != std::string::npos) continue;
+          out += separator;
+          out += label;
+          out += "=\"";
+          append_label_value(out, value);
+          out += '"';
+          separator = ',';
+        }
+        if (separator == ',') out += '}';
+        out += ' ';
+        append_double(out, sample.value);
+        out += '\n';
+      }
+      continue;
+    }
     append_help(out, metric.name, metric.help, metric.counter ? "counter" : "gauge");
     out += metric.name;
     out += ' ';

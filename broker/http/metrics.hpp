@@ -37,6 +37,12 @@ enum class ConnectionEvent {
   evicted,           // closed in its handshake to make room for a new connection (a cap reached)
 };
 
+// One line of a labelled metric family: its labels (name, value) and its value.
+struct MetricSample {
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+
 class Metrics {
  public:
   // Upper bounds, in seconds, of jit_http_request_duration_seconds (plus +Inf).
@@ -58,6 +64,10 @@ class Metrics {
   // this registry locked: it must be quick and must not call back into Metrics.
   MetricCounter& add_counter(std::string name, std::string help);
   void add_gauge(std::string name, std::string help, std::function<double()> read);
+  // A family with labels (e.g. one sample per audit stream sink); `type` is "gauge" or "counter".
+  // Label names must be metric names too; values are escaped. Same rules for `read` as a gauge's.
+  void add_family(std::string name, std::string help, std::string type,
+                  std::function<std::vector<MetricSample>()> read);
 
   // The whole exposition, deterministic order (built-ins, then registrations in order).
   [[nodiscard]] std::string render() const;
@@ -77,8 +87,10 @@ class Metrics {
   struct Registered {
     std::string name;
     std::string help;
-    std::unique_ptr<MetricCounter> counter;  // set for counters
-    std::function<double()> read;            // set for gauges
+    std::unique_ptr<MetricCounter> counter;              // set for counters
+    std::function<double()> read;                        // set for gauges
+    std::string type;                                    // set for families
+    std::function<std::vector<MetricSample>()> samples;  // set for families
   };
 
   void check_new_name(const std::string& name) const;

@@ -185,6 +185,17 @@ CREATE TABLE event_deliveries (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
+// Version 8: the audit stream (docs/architecture.md, "Audit stream"). Each sink (a syslog server,
+// a JSON-lines file; named by kind and destination) keeps the seq of the last audit record it
+// delivered, so a restart resumes from there. The records themselves are read from `audit`.
+constexpr std::string_view kSchemaV8 = R"sql(
+CREATE TABLE audit_stream_positions (
+  sink              TEXT PRIMARY KEY,  -- "syslog:HOST:PORT" or "file:PATH"
+  last_seq          INTEGER NOT NULL,  -- audit.seq of the last record the sink has
+  updated_at        INTEGER NOT NULL
+) STRICT;
+)sql";
+
 void rekey_audit_chain_now(SQLite::Database& db, const AuditChainKey& key) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   rekey_audit_chain(db, key, std::chrono::duration_cast<std::chrono::microseconds>(now).count());
@@ -197,6 +208,7 @@ constexpr std::array kMigrations = {
     Migration{4, kSchemaV4},
     Migration{6, kSchemaV6, rekey_audit_chain_now},
     Migration{7, kSchemaV7},
+    Migration{8, kSchemaV8},
 };
 
 }  // namespace

@@ -228,10 +228,11 @@ TEST_F(BadInputTest, SqlMetacharactersAreOrdinaryText) {
   auto db = broker().open();
   SQLite::Statement names(*db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
   while (names.executeStep()) tables.push_back(names.getColumn(0).getString());
-  EXPECT_EQ(tables, (std::vector<std::string>{"audit", "certificates", "counters", "credentials",
-                                              "event_deliveries", "event_outbox", "grants",
-                                              "login_failures", "requests", "reviews", "sessions",
-                                              "webauthn_credentials"}));
+  EXPECT_EQ(tables,
+            (std::vector<std::string>{"audit", "audit_stream_positions", "certificates", "counters",
+                                      "credentials", "event_deliveries", "event_outbox", "grants",
+                                      "login_failures", "requests", "reviews", "sessions",
+                                      "webauthn_credentials"}));
 }
 
 }  // namespace

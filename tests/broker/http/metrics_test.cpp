@@ -94,6 +94,34 @@ TEST(Metrics, RegisteredCountersAndGauges) {
   EXPECT_TRUE(contains(text, "jit_breakglass_reviews_overdue 2.5"));
 }
 
+TEST(Metrics, LabelledFamiliesRenderOneLinePerSample) {
+  Metrics metrics;
+  std::vector<MetricSample> now = {{{{"sink", "syslog"}}, 7}, {{{"sink", "fi\"le"}}, 0}};
+  metrics.add_family("jit_audit_stream_lag_records", "Lag.", "gauge", [&now] { return now; });
+  metrics.add_family("jit_audit_stream_failures_total", "Failures.", "counter", [] {
+    return std::vector<MetricSample>{{{{"sink", "syslog"}, {"reason", "tls_verify"}}, 3}};
+  });
+  const std::string text = metrics.render();
+  EXPECT_TRUE(contains(text,
+                       "# TYPE jit_audit_stream_lag_records gauge\n"
+                       "jit_audit_stream_lag_records{sink=\"syslog\"} 7\n"
+                       "jit_audit_stream_lag_records{sink=\"fi\\\"le\"} 0"))
+      << text;
+  EXPECT_TRUE(contains(text,
+                       "# TYPE jit_audit_stream_failures_total counter\n"
+                       "jit_audit_stream_failures_total{sink=\"syslog\",reason=\"tls_verify\"} 3"))
+      << text;
+  now.clear();  // a family with no sample keeps only its HELP and TYPE
+  EXPECT_NE(metrics.render().find("# TYPE jit_audit_stream_lag_records gauge\n# HELP"),
+            std::string::npos);
+  EXPECT_THROW(metrics.add_family("jit_audit_stream_lag_records", "again", "gauge",
+                                  [] { return std::vector<MetricSample>{}; }),
+               std::invalid_argument);
+  EXPECT_THROW(metrics.add_family("jit_x", "bad type", "histogram",
+                                  [] { return std::vector<MetricSample>{}; }),
+               std::invalid_argument);
+}
+
 TEST(Metrics, RefusesBadAndDuplicateNames) {
   Metrics metrics;
   metrics.add_counter("jit_a_total", "a");
