@@ -21,6 +21,7 @@
 #include "broker/service/ca_keys.hpp"
 #include "broker/store/event_outbox.hpp"
 #include "broker/workers/audit_stream_setup.hpp"
+#include "broker/systemd_notify.hpp"
 #include "broker/workers/webhook_targets.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -29,6 +30,7 @@
 
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 namespace jit::broker {
@@ -258,7 +260,17 @@ int BrokerApp::run() {
   publisher_->start(io_);  // builds the first lists before anything is served
   events_->start();
   audit_stream_->start();
-  runner.on_shutdown([this] {
+  // systemd (Type=notify): READY=1 from the running loop, so the port already answers, and
+  // watchdog pings from that loop, so a hung loop gets restarted (broker/systemd_notify.hpp).
+  boost::asio::post(io_, [listen_text] { notify_ready(listen_text); });
+  std::optional<WatchdogPinger> watchdog;
+  if (const auto interval = systemd_watchdog_interval()) {
+    watchdog.emplace(io_, *interval);
+    watchdog->start();
+  }
+  runner.on_shutdown([this, &watchdog] {
+    notify_stopping();
+    if (watchdog) watchdog->stop();
     sweeper_->stop();
     publisher_->stop();
     events_->stop();

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   // Everything the broker writes (database, keys, KRL temp files) is private unless made otherwise.
   ::umask(077);
   CLI::App app{"jit-broker: just-in-time access broker (daemon and admin commands)"};
+  // JIT_VERSION: the project version in CMakeLists.txt (also the Debian package's version).
+  app.set_version_flag("--version", "jit-broker " JIT_VERSION);
   app.require_subcommand(1);
   std::string config_file;
   app.add_option("--config", config_file, "broker config file (YAML)")->required();

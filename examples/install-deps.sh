@@ -12,6 +12,7 @@ build_packages=(
   libsqlitecpp-dev libsqlite3-dev  # storage
   libcbor-dev           # WebAuthn attestation objects and COSE keys
   libcli11-dev          # command lines of jit-broker and jit
+  libsystemd-dev        # sd_notify: jit-broker's readiness and watchdog under systemd (Type=notify)
   openssl ca-certificates
 )
 test_packages=(
@@ -27,6 +28,7 @@ test_packages=(
   libnss3-tools         # tests/browser: certutil makes Chromium trust the broker's dev certificate
   prometheus jq         # tests/monitoring: promtool checks examples/monitoring; a real scrape
   rsyslog rsyslog-openssl  # the audit stream's syslog sink against a real rsyslogd over TLS
+  dpkg-dev lintian systemd  # tests/packaging: dpkg-shlibdeps for the .deb, lintian, systemd-analyze
 )
 
 want=("${build_packages[@]}")

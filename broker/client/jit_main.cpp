@@ -47,6 +47,8 @@ void add_host_path_options(CLI::App* command, jit::broker::HostPathOptions& path
 int main(int argc, char** argv) {
   namespace jb = jit::broker;
   CLI::App app{"jit: request, approve and use just-in-time access"};
+  // JIT_VERSION: the project version in CMakeLists.txt (also the Debian package's version).
+  app.set_version_flag("--version", "jit " JIT_VERSION);
   app.require_subcommand(1);
   jb::JitGlobalOptions global;
   app.add_option("--broker", global.broker_url,

@@ -6,11 +6,14 @@
 # overridden to 127.0.0.1:0; nothing else of the example changes. Checks: the CA keys on disk are
 # encrypted; a wrong passphrase stops start-up with one line; the broker serves /healthz over TLS,
 # refuses /metrics without the token; `ca show` and `backup` work on it.
-# Usage: production_example.sh JIT_BROKER_BINARY SOURCE_DIR
+# CONFIG_DIR (default SOURCE_DIR/examples/production) holds broker.yaml and policy.yaml: the
+# Debian package's test passes its extracted /etc/jitbroker (tests/packaging/deb_package.sh).
+# Usage: production_example.sh JIT_BROKER_BINARY SOURCE_DIR [CONFIG_DIR]
 set -euo pipefail
 
 broker=$(realpath "$1")
 source_dir=$(realpath "$2")
+config_dir=$(realpath "${3:-$source_dir/examples/production}")
 fail() {
   echo "production_example: $*" >&2
   [[ -f ${work:-}/broker.err ]] && sed 's/^/  broker: /' "$work/broker.err" >&2
@@ -34,8 +37,8 @@ mkdir -p "$etc/ca" "$etc/tls" "$work/var/lib/jitbroker"
 cd "$work"
 
 sed -e "s|/etc/jitbroker|$etc|g" -e "s|/var/lib/jitbroker|$work/var/lib/jitbroker|g" \
-  "$source_dir/examples/production/broker.yaml" > "$etc/broker.yaml"
-cp "$source_dir/examples/production/policy.yaml" "$etc/policy.yaml"
+  "$config_dir/broker.yaml" > "$etc/broker.yaml"
+cp "$config_dir/policy.yaml" "$etc/policy.yaml"
 grep -q "dev_tls: false" "$etc/broker.yaml" || fail "the example no longer says dev_tls: false"
 
 # The checklist's commands (docs/operations.md), with $etc for /etc/jitbroker.

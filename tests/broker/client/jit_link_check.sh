@@ -20,14 +20,15 @@ if [[ -n $ninja ]]; then
   target=$(realpath --relative-to="$build_dir" "$jit")
   link=$("$ninja" -C "$build_dir" -t commands "$target" | tail -n 1)
   [[ $link == *libjit_client.a* ]] || fail "not jit's link command: $link"
-  for library in libjit_broker.a SQLiteCpp sqlite3; do
+  for library in libjit_broker.a SQLiteCpp sqlite3 systemd; do
     [[ $link != *"$library"* ]] || fail "jit's link command names $library: $link"
   done
-  echo "link command: no libjit_broker.a, SQLiteCpp or sqlite3"
+  echo "link command: no libjit_broker.a, SQLiteCpp, sqlite3 or libsystemd"
 fi
 
-loaded=$(ldd "$jit" | grep -i sqlite || true)
-[[ -z $loaded ]] || fail "jit loads SQLite: $loaded"
+# libsystemd (sd_notify) is the daemon's alone.
+loaded=$(ldd "$jit" | grep -i -E 'sqlite|libsystemd' || true)
+[[ -z $loaded ]] || fail "jit loads SQLite or libsystemd: $loaded"
 
 symbols=$(nm -C "$jit" | grep -E 'sqlite3_|SQLite::|jit::broker::(Store|HttpsServer|Router|BrokerApp)::' || true)
 [[ -z $symbols ]] || fail "jit holds daemon code: $(head -n 5 <<<"$symbols")"
