@@ -41,7 +41,7 @@ export function whyNot(request) {
   return null;
 }
 
-// The page's address of a request or grant: "https://host/#request=ID".
+// The page's address of a request or grant: "<origin>/#request=ID".
 export function addressOf(hash) {
   return window.location.origin + '/#' + hash;
 }
