@@ -94,8 +94,12 @@ int jit_roles(const JitGlobalOptions& global, std::ostream& out, std::ostream& e
 void explain_request_refusal(BrokerApi& api, std::string_view code, std::string_view role,
                              std::ostream& err) {
   if (code != "unknown_role" && code != "not_requestable" && code != "duration_above_max") return;
-  const auto roles = fetch_roles(api);
-  if (!roles) return;
+  // Best effort: the refusal is already printed, so a failure here adds nothing.
+  const auto answer = api.get("/v1/roles");
+  const auto* object = answer && answer->ok() ? answer->object() : nullptr;
+  const auto* value = object ? object->if_contains("roles") : nullptr;
+  const auto* roles = value ? value->if_array() : nullptr;
+  if (roles == nullptr) return;
   if (code == "duration_above_max") {
     for (const auto& entry : *roles) {
       const auto* object = entry.if_object();

@@ -25,7 +25,7 @@ std::optional<boost::json::array> fetch_roles(BrokerApi& api);
 
 // After POST /v1/requests was refused with `code`: for unknown_role and not_requestable, the roles
 // the caller may request; for duration_above_max, the role's maximum. Prints nothing for other
-// codes or when the roles cannot be fetched.
+// codes, and nothing more when the roles cannot be fetched.
 void explain_request_refusal(BrokerApi& api, std::string_view code, std::string_view role,
                              std::ostream& err);
 
