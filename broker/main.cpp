@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   std::string user_name;
   using jit::broker::UserAction;
   std::optional<UserAction> user_action;
+  bool user_qr = false;
   for (const auto& [name, action, help] :
        {std::tuple{"enroll", UserAction::enroll, "set a password (stdin) and a new TOTP secret"},
         std::tuple{"reset", UserAction::reset,
@@ -72,6 +73,9 @@ int main(int argc, char** argv) {
         std::tuple{"unlock", UserAction::unlock, "unlock the account"}}) {
     auto* command = user->add_subcommand(name, help);
     command->add_option("NAME", user_name, "user name from the policy")->required();
+    if (action == UserAction::enroll || action == UserAction::reset) {
+      command->add_flag("--qr", user_qr, "also print the otpauth URI as a QR code to scan");
+    }
     command->callback([&user_action, action = action] { user_action = action; });
   }
 
@@ -119,7 +123,8 @@ int main(int argc, char** argv) {
     if (backup->parsed()) return jit::broker::run_backup(config, backup_file, std::cout);
     if (restore->parsed()) return jit::broker::run_restore(config, backup_file, std::cout);
     if (user_action) {
-      return jit::broker::run_user_command(config, *user_action, user_name, std::cin, std::cout);
+      return jit::broker::run_user_command(config, *user_action, user_name, std::cin, std::cout,
+                                           user_qr);
     }
   } catch (const jit::config::ConfigError& e) {
     std::cerr << "jit-broker: config error: " << e.what() << "\n";

@@ -12,6 +12,7 @@ build_packages=(
   libsqlitecpp-dev libsqlite3-dev  # storage
   libcbor-dev           # WebAuthn attestation objects and COSE keys
   libcli11-dev          # command lines of jit-broker and jit
+  libqrencode-dev       # `jit-broker user enroll --qr`: the otpauth URI as a QR code in the terminal
   openssl ca-certificates
 )
 test_packages=(
@@ -26,6 +27,7 @@ test_packages=(
   chromium chromium-driver  # tests/browser: the approval page in a real browser (playwright-core)
   libnss3-tools         # tests/browser: certutil makes Chromium trust the broker's dev certificate
   prometheus jq         # tests/monitoring: promtool checks examples/monitoring; a real scrape
+  zbar-tools            # zbarimg decodes the QR code of `user enroll --qr` in its test
 )
 
 want=("${build_packages[@]}")
