@@ -142,8 +142,10 @@ int main(int argc, char** argv) {
   ssh_command->add_option("-p,--port", ssh.port, "the host's SSH port");
   ssh_command->add_option("-o,--ssh-option", ssh.ssh_options, "passed to ssh as -o OPTION");
   ssh_command->add_option("--role", ssh.role, "the role to use (else the one allowing USER)");
-  ssh_command->add_option("--reason", ssh.reason, "why, for a new request (prompted on a TTY)");
-  ssh_command->add_option("--ticket", ssh.ticket, "ticket, for a new request (prompted on a TTY)");
+  ssh_command->add_option("--reason", ssh.reason,
+                          "why, for a new request (asked on a terminal if the role needs it)");
+  ssh_command->add_option("--ticket", ssh.ticket,
+                          "ticket, for a new request (asked on a terminal if the role needs it)");
   ssh_command->add_option("--duration", ssh.duration, "how long, for a new request");
   ssh_command->add_option("--totp", ssh.totp, "TOTP code (prompted for when needed)");
   ssh_command->add_option("--dir", ssh.dir, "where key and certificate go (~/.ssh)");
