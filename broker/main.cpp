@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   ::umask(077);
   CLI::App app{"jit-broker: just-in-time access broker (daemon and admin commands)"};
   app.require_subcommand(1);
+  // Inherited by the subcommands: an option one does not know (--config) goes to the parent, so
+  // `jit-broker user enroll NAME --config FILE` works as well as `--config FILE` first.
+  app.fallthrough();
   std::string config_file;
   app.add_option("--config", config_file, "broker config file (YAML)")->required();
 

@@ -1,6 +1,7 @@
 // `jit-broker user enroll --qr` end to end: the printed block, turned into an image pixel for
 // pixel, is read by an independent decoder (zbarimg, zbar-tools) as the same otpauth URI the
-// command printed above it; without --qr the output stays the one URI line.
+// command printed above it; without --qr the output stays the one URI line. Also: --config works
+// after the subcommand.
 #include "tests/support/broker_process.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/files.hpp"
@@ -64,8 +65,10 @@ TEST(EnrollQr, ThePrintedQrCodeDecodesToTheOtpauthUri) {
   ASSERT_EQ(z_code, 0) << z_err;
   EXPECT_EQ(z_out, uri + "\n");
 
-  auto [plain_code, plain_out, plain_err] =
-      broker.admin({"user", "enroll", "bob"}, std::string(testing::kTestPassword) + "\n");
+  // Without --qr: the one URI line as before (and --config after the subcommand works too).
+  auto [plain_code, plain_out, plain_err] = ChildProcess::run(
+      {testing::kBrokerBinary, "user", "enroll", "bob", "--config", broker.config_file()},
+      broker.dir(), {}, std::string(testing::kTestPassword) + "\n");
   ASSERT_EQ(plain_code, 0) << plain_err;
   EXPECT_TRUE(plain_out.starts_with("otpauth://totp/")) << plain_out;
   EXPECT_EQ(plain_out.find('\n'), plain_out.size() - 1) << plain_out;
