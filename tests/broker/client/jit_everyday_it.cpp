@@ -1,10 +1,13 @@
 // The everyday `jit` commands of issue 21 against canned broker answers (docs/api.md): `roles`,
 // what `request` adds to a refusal naming the role or its maximum, `request --wait`, what
-// `revoke` says about the grant's end and the KRL, and `whoami`'s times.
+// `revoke` says about the grant's end and the KRL, `whoami`'s times, and the live status line of a
+// wait on a terminal.
 #include "broker/client/jit_access_commands.hpp"
 #include "broker/client/jit_commands.hpp"
 #include "broker/client/jit_roles_commands.hpp"
 #include "support/jit_cli_fixture.hpp"
+#include "tests/support/broker_process.hpp"
+#include "tests/support/child_process.hpp"
 
 #include <gtest/gtest.h>
 
@@ -116,6 +119,25 @@ TEST_F(JitCliTest, RequestWaitExitsThreeWhenDenied) {
       [&](auto& in, auto& out, auto& err) { return jit_request(global_, options, in, out, err); });
   EXPECT_EQ(result.code, 3);
   EXPECT_EQ(result.out, kRequestId + "\n");
+}
+
+TEST_F(JitCliTest, WaitingOnATerminalRewritesOneStatusLine) {
+  broker_.script("GET /v1/requests/{id}", {Canned::json(status::ok, request_json("pending", 1))});
+  const std::string env = "JIT_CONFIG_DIR=" + (dir_ / "jit-config").string();
+  // script(1) (util-linux) gives jit a terminal; its stdout is what that terminal showed.
+  const std::string command =
+      kJitBinary + " wait " + kRequestId + " --interval 50ms --timeout 400ms";
+  auto [code, out, err] =
+      ChildProcess::run({"/usr/bin/script", "-qec", command, "/dev/null"}, dir_.path(), {env});
+  EXPECT_EQ(code, 4) << out << err;
+  const std::string line = "\r" + kRequestId + " is pending, approvals 1/2, waiting ";
+  const auto first = out.find(line);
+  const auto last = out.rfind(line);
+  ASSERT_NE(first, std::string::npos) << out;
+  EXPECT_LT(first, last) << out;  // polled more than once...
+  EXPECT_EQ(out.substr(first, last - first).find('\n'), std::string::npos) << out;  // ...in place
+  EXPECT_NE(out.find("\x1b[K"), std::string::npos) << out;
+  EXPECT_NE(out.find("\njit: gave up waiting for " + kRequestId), std::string::npos) << out;
 }
 
 TEST_F(JitCliTest, RevokeSaysTheGrantEndedAndWhichKrlListsIt) {
