@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   // JIT_VERSION: the project version in CMakeLists.txt (also the Debian package's version).
   app.set_version_flag("--version", "jit-broker " JIT_VERSION);
   app.require_subcommand(1);
+  // Inherited by the subcommands: an option one does not know (--config) goes to the parent, so
+  // `jit-broker user enroll NAME --config FILE` works as well as `--config FILE` first.
+  app.fallthrough();
   std::string config_file;
   app.add_option("--config", config_file, "broker config file (YAML)")->required();
 
@@ -73,6 +76,7 @@ int main(int argc, char** argv) {
   std::string user_name;
   using jit::broker::UserAction;
   std::optional<UserAction> user_action;
+  bool user_qr = false;
   for (const auto& [name, action, help] :
        {std::tuple{"enroll", UserAction::enroll, "set a password (stdin) and a new TOTP secret"},
         std::tuple{"reset", UserAction::reset,
@@ -81,6 +85,9 @@ int main(int argc, char** argv) {
         std::tuple{"unlock", UserAction::unlock, "unlock the account"}}) {
     auto* command = user->add_subcommand(name, help);
     command->add_option("NAME", user_name, "user name from the policy")->required();
+    if (action == UserAction::enroll || action == UserAction::reset) {
+      command->add_flag("--qr", user_qr, "also print the otpauth URI as a QR code to scan");
+    }
     command->callback([&user_action, action = action] { user_action = action; });
   }
 
@@ -128,7 +135,8 @@ int main(int argc, char** argv) {
     if (backup->parsed()) return jit::broker::run_backup(config, backup_file, std::cout);
     if (restore->parsed()) return jit::broker::run_restore(config, backup_file, std::cout);
     if (user_action) {
-      return jit::broker::run_user_command(config, *user_action, user_name, std::cin, std::cout);
+      return jit::broker::run_user_command(config, *user_action, user_name, std::cin, std::cout,
+                                           user_qr);
     }
   } catch (const jit::config::ConfigError& e) {
     std::cerr << "jit-broker: config error: " << e.what() << "\n";

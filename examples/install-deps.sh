@@ -13,6 +13,7 @@ build_packages=(
   libcbor-dev           # WebAuthn attestation objects and COSE keys
   libcli11-dev          # command lines of jit-broker and jit
   libsystemd-dev        # sd_notify: jit-broker's readiness and watchdog under systemd (Type=notify)
+  libqrencode-dev       # `jit-broker user enroll --qr`: the otpauth URI as a QR code in the terminal
   openssl ca-certificates
 )
 test_packages=(
@@ -29,6 +30,7 @@ test_packages=(
   prometheus jq         # tests/monitoring: promtool checks examples/monitoring; a real scrape
   rsyslog rsyslog-openssl  # the audit stream's syslog sink against a real rsyslogd over TLS
   dpkg-dev lintian systemd  # tests/packaging: dpkg-shlibdeps for the .deb, lintian, systemd-analyze
+  zbar-tools            # zbarimg decodes the QR code of `user enroll --qr` in its test
 )
 
 want=("${build_packages[@]}")

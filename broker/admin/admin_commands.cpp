@@ -3,6 +3,7 @@
 #include "broker/service/access_service.hpp"
 
 #include "broker/admin/audit_copy_check.hpp"
+#include "broker/admin/terminal_qr.hpp"
 #include "broker/auth/data_key.hpp"
 #include "broker/auth/derived_keys.hpp"
 #include "broker/auth/enrollment.hpp"
@@ -154,7 +155,7 @@ int run_krl_write(const config::BrokerConfig& config, const std::filesystem::pat
 }
 
 int run_user_command(const config::BrokerConfig& config, UserAction action, const std::string& user,
-                     std::istream& in, std::ostream& out) {
+                     std::istream& in, std::ostream& out, bool qr) {
   const auto policy = config::load_policy(config.policy_file, config.limits);
   create_private_dir(config.data_dir);
   auto store = open_broker_store(config);
@@ -169,6 +170,11 @@ int run_user_command(const config::BrokerConfig& config, UserAction action, cons
           enroll_user(*store, policy, data_key, user, password, action == UserAction::reset);
       ca::wipe(password);
       out << result.otpauth_uri << "\n";
+      if (qr) {
+        const auto modules = qr_modules(result.otpauth_uri);
+        if (!modules) throw std::runtime_error("cannot make a QR code of the otpauth URI");
+        out << render_terminal_qr(*modules);
+      }
       return 0;
     }
     case UserAction::lock:

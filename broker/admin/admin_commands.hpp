@@ -50,8 +50,9 @@ int run_krl_write(const config::BrokerConfig& config, const std::filesystem::pat
 
 enum class UserAction { enroll, reset, lock, unlock };
 
-// enroll/reset read the password from the first line of `in` and print the otpauth:// URI.
+// enroll/reset read the password from the first line of `in` and print the otpauth:// URI, and
+// with `qr` also that URI as a QR code for the terminal (terminal_qr.hpp).
 int run_user_command(const config::BrokerConfig& config, UserAction action, const std::string& user,
-                     std::istream& in, std::ostream& out);
+                     std::istream& in, std::ostream& out, bool qr = false);
 
 }  // namespace jit::broker

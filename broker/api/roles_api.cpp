@@ -17,6 +17,11 @@ json::array roles_for(const config::Policy& policy, std::string_view user) {
     const bool breakglass =
         role.breakglass.has_value() && policy.in_any_group(user, role.breakglass->allowed_groups);
     if (!requestable && !approver && !breakglass) continue;
+    // The login principals its SSH certificates carry: `jit ssh USER@HOST` picks the role by them.
+    json::array ssh_principals;
+    if (role.ssh) {
+      for (const auto& principal : role.ssh->principals) ssh_principals.emplace_back(principal);
+    }
     out.push_back(json::object{{"name", name},
                                {"requestable", requestable},
                                {"approver", approver},
@@ -25,7 +30,8 @@ json::array roles_for(const config::Policy& policy, std::string_view user) {
                                {"max_duration", config::format_duration(role.max_duration)},
                                {"default_duration", config::format_duration(role.default_duration)},
                                {"require_reason", role.require_reason},
-                               {"require_ticket", role.require_ticket}});
+                               {"require_ticket", role.require_ticket},
+                               {"ssh_principals", std::move(ssh_principals)}});
   }
   return out;
 }

@@ -2,11 +2,15 @@
 // revoke. `status` and `wait` live in jit_status_commands.cpp.
 #include "broker/client/jit_access_commands.hpp"
 
+#include "broker/client/credential_files.hpp"
 #include "broker/client/jit_request_view.hpp"
+#include "broker/client/jit_roles_commands.hpp"
+#include "broker/client/ssh_agent.hpp"
 
 #include <boost/json.hpp>
 
 #include <cctype>
+#include <cstdlib>
 #include <iostream>
 
 namespace jit::broker {
@@ -106,6 +110,31 @@ int confirm_decision(BrokerApi& api, ReviewKind kind, const ReviewOptions& optio
   return kJitError;
 }
 
+// Drops the grant's key (and the certificate ssh-add loaded beside it) from the running agent
+// when `jit ssh-cert` or `jit ssh` left it in `options.dir` (or ~/.ssh).
+void forget_ssh_key(const RevokeOptions& options, std::ostream& err) {
+  if (!ssh_agent_configured()) return;
+  std::filesystem::path dir;
+  if (options.dir) {
+    dir = *options.dir;
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    dir = std::filesystem::path(home) / ".ssh";
+  } else {
+    return;
+  }
+  const auto paths = ssh_credential_paths(dir, options.grant);
+  std::error_code ec;
+  if (!std::filesystem::exists(paths.public_key, ec)) return;
+  err << std::flush;  // ssh-add writes to the same stderr
+  const auto status = remove_key_from_agent(paths.private_key);
+  if (status && *status == 0) {
+    err << "removed its key and certificate from ssh-agent\n";
+  } else {
+    err << "jit: warning: could not remove " << paths.private_key.string()
+        << " from ssh-agent (it may not have been added)\n";
+  }
+}
+
 }  // namespace
 
 int jit_request(const JitGlobalOptions& global, const RequestOptions& options, std::istream& in,
@@ -119,19 +148,31 @@ int jit_request(const JitGlobalOptions& global, const RequestOptions& options, s
   const auto answer = api.post_with_mfa("/v1/requests", body, MfaPolicy::if_asked, options.totp);
   int code = kJitError;
   const auto* request = accepted(api, answer, code);
-  if (request == nullptr) return code;
+  if (request == nullptr) {
+    if (answer && !answer->ok())
+      explain_request_refusal(api, answer->error_code(), options.role, err);
+    return code;
+  }
   const std::string id = text_field(*request, "id");
   out << id << "\n" << std::flush;  // alone on the first line: id=$(jit request ...)
   err << "request " << id << " for " << text_field(*request, "role") << " is "
       << text_field(*request, "state");
   if (const auto* grant = object_field(*request, "grant")) {
     err << ": grant " << text_field(*grant, "id") << "\n";
-  } else {
-    err << " (approvals " << int_field(*request, "approvals").value_or(0) << "/"
-        << int_field(*request, "approvals_required").value_or(0) << "); `jit wait " << id
-        << "` waits for the decision\n";
+    if (options.wait) out << text_field(*grant, "id") << "\n";
+    return kJitOk;
   }
-  return kJitOk;
+  err << " (approvals " << int_field(*request, "approvals").value_or(0) << "/"
+      << int_field(*request, "approvals_required").value_or(0) << ")";
+  if (!options.wait) {
+    err << "; `jit wait " << id << "` waits for the decision\n";
+    return kJitOk;
+  }
+  err << "; waiting for the decision\n";
+  std::string grant_id;
+  code = await_grant(api, id, options.wait_timeout, options.wait_interval, grant_id, err);
+  if (code == kJitOk) out << grant_id << "\n";
+  return code;
 }
 
 int jit_review(const JitGlobalOptions& global, ReviewKind kind, const ReviewOptions& options,
@@ -202,6 +243,18 @@ int jit_revoke(const JitGlobalOptions& global, const RevokeOptions& options, std
   const auto* grant = accepted(api, answer, code);
   if (grant == nullptr) return code;
   out << "revoked: " << grant_line(*grant, unix_now()) << "\n";
+  err << "grant " << options.grant << " has ended: the broker mints nothing more for it.\n";
+  if (const auto* lists = object_field(*grant, "revocation_lists")) {
+    // The broker answers only once its served lists include the revocation (docs/api.md).
+    err << "its certificates are in the KRL the broker serves now (version "
+        << int_field(*lists, "krl_version").value_or(0) << ", CRL number "
+        << int_field(*lists, "crl_number").value_or(0)
+        << "); each host refuses them once it loads that KRL (its next pull of GET "
+           "/v1/ca/ssh/krl or `jit-broker krl write`)\n";
+  } else {
+    err << "no certificate was minted for it, so no host holds one to refuse\n";
+  }
+  forget_ssh_key(options, err);
   return kJitOk;
 }
 

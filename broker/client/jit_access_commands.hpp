@@ -7,6 +7,7 @@
 #include "broker/client/jit_api_client.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -20,8 +21,13 @@ struct RequestOptions {
   std::optional<std::string> ticket;
   std::optional<std::string> duration;  // "30m"; the broker checks it against the role's maximum
   std::optional<std::string> totp;      // prompted for only when the broker asks
+  bool wait = false;  // then wait for the decision as `jit wait` does (exit codes as jit_wait)
+  std::chrono::milliseconds wait_timeout{std::chrono::hours(1)};
+  std::chrono::milliseconds wait_interval{std::chrono::seconds(2)};
 };
-// Prints the new request's id alone on the first line of `out`.
+// Prints the new request's id alone on the first line of `out`; with `wait`, the grant id on the
+// second once the request is active. A refusal naming the role or its maximum duration is
+// followed by the roles the caller may request or that maximum (jit_roles_commands.hpp).
 int jit_request(const JitGlobalOptions& global, const RequestOptions& options, std::istream& in,
                 std::ostream& out, std::ostream& err);
 
@@ -45,6 +51,13 @@ struct WaitOptions {
 // cancelled or when `timeout` passes, 1 when its grant already ended or on an error.
 int jit_wait(const JitGlobalOptions& global, const WaitOptions& options, std::ostream& out,
              std::ostream& err);
+
+// The loop behind `jit wait`, `jit request --wait` and `jit ssh`: polls request `id` every
+// `interval` until it is decided or `timeout` passes. On kJitOk `grant_id` is the grant. Progress
+// goes to `err`: when `err` is std::cerr on a terminal, one status line rewritten in place (state,
+// approvals, time waited); otherwise a plain line each time the approvals change.
+int await_grant(BrokerApi& api, const std::string& id, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds interval, std::string& grant_id, std::ostream& err);
 
 enum class ReviewKind {
   approve,        // POST /v1/requests/{id}/approve
@@ -81,7 +94,13 @@ int jit_breakglass(const JitGlobalOptions& global, const BreakglassOptions& opti
 struct RevokeOptions {
   std::string grant;
   std::string reason;
+  // Where `jit ssh-cert`/`jit ssh` wrote the grant's key (default ~/.ssh): when the key is there
+  // and an ssh-agent is running, it is removed from the agent (`ssh-add -d`, which also drops the
+  // certificate beside it).
+  std::optional<std::filesystem::path> dir;
 };
+// Says that the grant has ended, and whether the broker's served KRL already lists its
+// certificates (the answer's `revocation_lists`): hosts refuse them once they load that KRL.
 int jit_revoke(const JitGlobalOptions& global, const RevokeOptions& options, std::istream& in,
                std::ostream& out, std::ostream& err);
 

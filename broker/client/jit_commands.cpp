@@ -1,5 +1,6 @@
 #include "broker/client/jit_commands.hpp"
 
+#include "broker/client/jit_request_view.hpp"
 #include "broker/client/terminal_input.hpp"
 #include "ca/bytes.hpp"
 
@@ -81,7 +82,9 @@ int jit_whoami(const JitGlobalOptions& global, std::ostream& out, std::ostream& 
   for (const auto& group : groups->get_array()) {
     if (group.is_string()) out << " " << group.get_string().c_str();
   }
-  out << ", session ends at " << expires_at->get_int64() << "\n";
+  // As `jit status` prints times: UTC with the zone, and how far away.
+  out << ", session ends at " << format_unix_time(expires_at->get_int64()) << " ("
+      << relative_time(expires_at->get_int64(), unix_now()) << ")\n";
   return kJitOk;
 }
 

@@ -4,6 +4,8 @@
 #include "broker/client/jit_commands.hpp"
 #include "broker/client/jit_host_commands.hpp"
 #include "broker/client/jit_passkey_commands.hpp"
+#include "broker/client/jit_roles_commands.hpp"
+#include "broker/client/jit_ssh_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -42,6 +44,19 @@ void add_host_path_options(CLI::App* command, jit::broker::HostPathOptions& path
                       "CRL bundle for nginx (OUT/nginx/client_crl.pem)");
 }
 
+// A usage error as one line and exit 1 (docs/architecture.md "jit"); --help still prints the help
+// and exits 0.
+int usage_error(CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+  std::string command = "jit";
+  for (const auto* sub : app.get_subcommands()) {
+    command += " " + sub->get_name();
+    for (const auto* nested : sub->get_subcommands()) command += " " + nested->get_name();
+  }
+  std::cerr << "jit: " << e.what() << " (see `" << command << " --help`)\n";
+  return jit::broker::kJitError;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,6 +65,9 @@ int main(int argc, char** argv) {
   // JIT_VERSION: the project version in CMakeLists.txt (also the Debian package's version).
   app.set_version_flag("--version", "jit " JIT_VERSION);
   app.require_subcommand(1);
+  // Subcommands inherit this: an option a subcommand does not know (--broker, --ca-file) goes to
+  // the parent, so the global options work before or after the subcommand.
+  app.fallthrough();
   jb::JitGlobalOptions global;
   app.add_option("--broker", global.broker_url,
                  "broker URL, e.g. https://localhost:8443 (remembered)");
@@ -63,6 +81,8 @@ int main(int argc, char** argv) {
   login_command->add_option("--totp", login.totp, "TOTP code (prompted for when absent)");
   auto* logout_command = app.add_subcommand("logout", "end the stored session");
   auto* whoami_command = app.add_subcommand("whoami", "show the signed-in user");
+  auto* roles_command =
+      app.add_subcommand("roles", "the roles you may request or approve, with their limits");
 
   jb::RequestOptions request;
   auto* request_command =
@@ -72,6 +92,10 @@ int main(int argc, char** argv) {
   request_command->add_option("--ticket", request.ticket, "change or incident ticket");
   request_command->add_option("--duration", request.duration, "how long, e.g. 30m or 1h");
   request_command->add_option("--totp", request.totp, "TOTP code (prompted for when needed)");
+  request_command->add_flag("--wait", request.wait,
+                            "wait for the decision; prints the grant id on the second line");
+  add_wait_duration(request_command, "--timeout", request.wait_timeout,
+                    "with --wait: give up after this long (1h)");
 
   jb::StatusOptions status;
   auto* status_command =
@@ -129,6 +153,24 @@ int main(int argc, char** argv) {
   ssh_cert_command->add_option("--dir", ssh_cert.dir, "where to write the files (~/.ssh)");
   ssh_cert_command->add_flag("--no-agent", no_agent, "do not add the key to ssh-agent");
 
+  jb::SshOptions ssh;
+  auto* ssh_command = app.add_subcommand(
+      "ssh", "log in to a host with a grant's certificate: reuses or requests a grant, then ssh");
+  ssh_command->add_option("destination", ssh.destination, "[USER@]HOST")->required();
+  ssh_command->add_option("command", ssh.command, "remote command (after --)");
+  ssh_command->add_option("-p,--port", ssh.port, "the host's SSH port");
+  ssh_command->add_option("-o,--ssh-option", ssh.ssh_options, "passed to ssh as -o OPTION");
+  ssh_command->add_option("--role", ssh.role, "the role to use (else the one allowing USER)");
+  ssh_command->add_option("--reason", ssh.reason,
+                          "why, for a new request (asked on a terminal if the role needs it)");
+  ssh_command->add_option("--ticket", ssh.ticket,
+                          "ticket, for a new request (asked on a terminal if the role needs it)");
+  ssh_command->add_option("--duration", ssh.duration, "how long, for a new request");
+  ssh_command->add_option("--totp", ssh.totp, "TOTP code (prompted for when needed)");
+  ssh_command->add_option("--dir", ssh.dir, "where key and certificate go (~/.ssh)");
+  add_wait_duration(ssh_command, "--timeout", ssh.wait_timeout,
+                    "give up waiting for approval after this long (1h)");
+
   jb::X509CertOptions x509_cert;
   auto* x509_cert_command = app.add_subcommand(
       "x509-cert", "make a key and CSR here and get an X.509 client certificate for a grant");
@@ -141,6 +183,9 @@ int main(int argc, char** argv) {
   auto* revoke_command = app.add_subcommand("revoke", "end a grant now");
   revoke_command->add_option("grant", revoke.grant, "the grant id (grt-...)")->required();
   revoke_command->add_option("--reason", revoke.reason, "why")->required();
+  revoke_command->add_option("--dir", revoke.dir,
+                             "where `jit ssh-cert` put the grant's key, to drop it from ssh-agent "
+                             "(~/.ssh)");
 
   auto* passkeys_command = app.add_subcommand("passkeys", "your passkeys: list or remove them");
   passkeys_command->require_subcommand(1);
@@ -182,7 +227,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return usage_error(app, e);
   }
   ssh_cert.add_to_agent = !no_agent;
   review.interactive = ::isatty(STDIN_FILENO) == 1;
@@ -191,6 +236,7 @@ int main(int argc, char** argv) {
       return jb::jit_login(global, login, std::cin, std::cout, std::cerr);
     if (logout_command->parsed()) return jb::jit_logout(global, std::cout, std::cerr);
     if (whoami_command->parsed()) return jb::jit_whoami(global, std::cout, std::cerr);
+    if (roles_command->parsed()) return jb::jit_roles(global, std::cout, std::cerr);
     if (request_command->parsed())
       return jb::jit_request(global, request, std::cin, std::cout, std::cerr);
     if (status_command->parsed()) return jb::jit_status(global, status, std::cout, std::cerr);
@@ -204,6 +250,7 @@ int main(int argc, char** argv) {
       return jb::jit_breakglass(global, breakglass, std::cin, std::cout, std::cerr);
     if (ssh_cert_command->parsed())
       return jb::jit_ssh_cert(global, ssh_cert, std::cin, std::cout, std::cerr);
+    if (ssh_command->parsed()) return jb::jit_ssh(global, ssh, std::cin, std::cerr);
     if (x509_cert_command->parsed())
       return jb::jit_x509_cert(global, x509_cert, std::cin, std::cout, std::cerr);
     if (passkeys_list_command->parsed()) return jb::jit_passkeys_list(global, std::cout, std::cerr);

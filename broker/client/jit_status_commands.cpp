@@ -10,6 +10,8 @@
 #include <iostream>
 #include <thread>
 
+#include <unistd.h>
+
 namespace jit::broker {
 namespace {
 
@@ -161,57 +163,87 @@ std::optional<std::chrono::milliseconds> parse_wait_duration(std::string_view te
   return value;
 }
 
-int jit_wait(const JitGlobalOptions& global, const WaitOptions& options, std::ostream& out,
-             std::ostream& err) {
-  BrokerApi api(effective_profile(global), std::cin, err);
-  if (!api.require_session()) return kJitUnauthenticated;
-  if (!api.require_id("req-", options.id)) return kJitError;
-  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+namespace {
+
+// Live progress only where a person watches it: a terminal behind std::cerr.
+bool live_progress(const std::ostream& err) {
+  return &err == &std::cerr && ::isatty(STDERR_FILENO) == 1;
+}
+
+}  // namespace
+
+int await_grant(BrokerApi& api, const std::string& id, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds interval, std::string& grant_id, std::ostream& err) {
+  const bool live = live_progress(err);
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + timeout;
   std::string last_progress;
+  // Ends the rewritten status line before any other output.
+  const auto end_line = [&] {
+    if (live && !last_progress.empty()) err << "\n";
+    last_progress.clear();
+  };
   for (;;) {
-    const auto answer = api.get("/v1/requests/" + options.id);
-    if (!answer) return kJitError;
-    if (!answer->ok()) return api.refused(*answer);
+    const auto answer = api.get("/v1/requests/" + id);
+    if (!answer) return end_line(), kJitError;
+    if (!answer->ok()) return end_line(), api.refused(*answer);
     const auto* request = answer->object();
-    if (request == nullptr) return api.unexpected("not an object");
+    if (request == nullptr) return end_line(), api.unexpected("not an object");
     const std::string state = text_field(*request, "state");
+    if (state != "pending") end_line();
     if (state == "active") {
       const auto* grant = object_field(*request, "grant");
       if (grant == nullptr || text_field(*grant, "id").empty()) return api.unexpected("no grant");
-      out << text_field(*grant, "id") << "\n";
-      err << options.id << " is active until "
+      grant_id = text_field(*grant, "id");
+      err << id << " is active until "
           << format_unix_time(int_field(*grant, "not_after").value_or(0)) << "\n";
       return kJitOk;
     }
     if (state == "denied") {
-      err << "jit: " << options.id << " was denied\n";
+      err << "jit: " << id << " was denied\n";
       return kJitDenied;
     }
     if (state == "timed_out" || state == "cancelled") {
-      err << "jit: " << options.id << " is " << state << "\n";
+      err << "jit: " << id << " is " << state << "\n";
       return kJitTimedOut;
     }
     if (state == "expired" || state == "revoked") {
-      err << "jit: " << options.id << " was granted, but its grant has already ended (" << state
-          << ")\n";
+      err << "jit: " << id << " was granted, but its grant has already ended (" << state << ")\n";
       return kJitError;
     }
     if (state != "pending") return api.unexpected("state '" + state + "'");
     const std::string progress =
         "approvals " + std::to_string(int_field(*request, "approvals").value_or(0)) + "/" +
         std::to_string(int_field(*request, "approvals_required").value_or(0));
-    if (progress != last_progress) {
-      err << options.id << " is pending, " << progress << "\n";
+    const auto now = std::chrono::steady_clock::now();
+    if (live) {
+      const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - started);
+      err << "\r" << id << " is pending, " << progress << ", waiting "
+          << config::format_duration(config::Seconds(waited.count())) << "\x1b[K" << std::flush;
+      last_progress = progress;
+    } else if (progress != last_progress) {
+      err << id << " is pending, " << progress << "\n";
       last_progress = progress;
     }
-    const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
-      err << "jit: gave up waiting for " << options.id << "; it is still pending\n";
+      end_line();
+      err << "jit: gave up waiting for " << id << "; it is still pending\n";
       return kJitTimedOut;
     }
     std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(options.interval, deadline - now));
+        std::min<std::chrono::steady_clock::duration>(interval, deadline - now));
   }
+}
+
+int jit_wait(const JitGlobalOptions& global, const WaitOptions& options, std::ostream& out,
+             std::ostream& err) {
+  BrokerApi api(effective_profile(global), std::cin, err);
+  if (!api.require_session()) return kJitUnauthenticated;
+  if (!api.require_id("req-", options.id)) return kJitError;
+  std::string grant_id;
+  const int code = await_grant(api, options.id, options.timeout, options.interval, grant_id, err);
+  if (code == kJitOk) out << grant_id << "\n";
+  return code;
 }
 
 }  // namespace jit::broker

@@ -78,4 +78,8 @@ std::optional<int> add_key_to_agent(const std::filesystem::path& key_file,
                       std::filesystem::absolute(key_file).string()});
 }
 
+std::optional<int> remove_key_from_agent(const std::filesystem::path& key_file) {
+  return run_program({"ssh-add", "-d", std::filesystem::absolute(key_file).string()});
+}
+
 }  // namespace jit::broker

@@ -30,4 +30,8 @@ namespace jit::broker {
 [[nodiscard]] std::optional<int> add_key_to_agent(const std::filesystem::path& key_file,
                                                   std::chrono::seconds lifetime);
 
+// `ssh-add -d key_file`: removes the key and, when key_file-cert.pub is beside it, its
+// certificate from the agent. ssh-add's exit code, or nullopt when it could not be started.
+[[nodiscard]] std::optional<int> remove_key_from_agent(const std::filesystem::path& key_file);
+
 }  // namespace jit::broker

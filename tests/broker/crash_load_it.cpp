@@ -6,6 +6,7 @@
 #include "ca/ssh_ca_key.hpp"
 #include "ca/ssh_certificate.hpp"
 #include "support/crash_broker.hpp"
+#include "tests/support/files.hpp"
 #include "tests/support/http_test_client.hpp"
 #include "tests/support/software_authenticator.hpp"
 

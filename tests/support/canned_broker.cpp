@@ -20,6 +20,8 @@ const std::vector<std::pair<http::verb, std::string>> kRoutes = {
     {http::verb::post, "/v1/requests/{id}/review"},
     {http::verb::post, "/v1/requests/{id}/cancel"},
     {http::verb::post, "/v1/breakglass"},
+    {http::verb::get, "/v1/session"},
+    {http::verb::get, "/v1/roles"},
     {http::verb::get, "/v1/grants"},
     {http::verb::get, "/v1/grants/{id}"},
     {http::verb::post, "/v1/grants/{id}/revoke"},

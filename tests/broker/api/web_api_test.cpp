@@ -77,7 +77,8 @@ TEST_F(WebApiTest, RolesListWhatEachCallerMayDoWithEachRole) {
   EXPECT_EQ(json::serialize(alice.body),
             R"({"roles":[{"name":"prod-db-read","requestable":true,"approver":false,)"
             R"("breakglass":false,"approvals_required":2,"max_duration":"1h",)"
-            R"("default_duration":"1h","require_reason":true,"require_ticket":true}]})");
+            R"("default_duration":"1h","require_reason":true,"require_ticket":true,)"
+            R"("ssh_principals":["dbread"]}]})");
 
   auto carol = f_.get("/v1/roles", bearer("carol"));
   ASSERT_EQ(carol.body.at("roles").as_array().size(), 1u);

@@ -138,7 +138,7 @@ TEST_F(JitCliTest, IdsThatAreNotIdsNeverReachAUrl) {
     EXPECT_EQ(result.code, 1) << bad;
     EXPECT_NE(result.err.find("is not a request id"), std::string::npos) << result.err;
   }
-  RevokeOptions revoke{kRequestId, "done"};
+  RevokeOptions revoke{kRequestId, "done", std::nullopt};
   const auto result = run(
       [&](auto& in, auto& out, auto& err) { return jit_revoke(global_, revoke, in, out, err); });
   EXPECT_EQ(result.code, 1);
@@ -371,7 +371,7 @@ TEST_F(JitCliTest, RevokeSendsTheReasonAndCancelTheRequest) {
   broker_.script("POST /v1/grants/{id}/revoke", {Canned::json(status::ok, revoked)});
   broker_.script("POST /v1/requests/{id}/cancel",
                  {Canned::json(status::ok, request_json("cancelled"))});
-  RevokeOptions options{kGrantId, "done early"};
+  RevokeOptions options{kGrantId, "done early", std::nullopt};
   auto result = run(
       [&](auto& in, auto& out, auto& err) { return jit_revoke(global_, options, in, out, err); });
   EXPECT_EQ(result.code, 0) << result.err;

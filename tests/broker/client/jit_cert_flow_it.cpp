@@ -2,6 +2,7 @@
 // (minted by our CA library for whatever key the command sent): what is sent (public half only),
 // which files are written with which modes, what is printed, and the hand-over to a real ssh-agent
 // with the certificate's remaining lifetime.
+#include "broker/client/jit_access_commands.hpp"
 #include "broker/client/jit_cert_commands.hpp"
 #include "ca/csr_parser.hpp"
 #include "ca/openssh_private_key.hpp"
@@ -224,6 +225,27 @@ TEST_F(JitCertTest, SshCertWithoutAgentOptionLeavesTheAgentAlone) {
   ASSERT_EQ(result.code, 0) << result.err;
   EXPECT_EQ(result.err.find("ssh-agent"), std::string::npos) << result.err;
   EXPECT_NE(agent.list(dir_.path()).second.find("no identities"), std::string::npos);
+}
+
+// Issue 21: `jit revoke` takes back out of the agent what `jit ssh-cert` put in: key and
+// certificate.
+TEST_F(JitCertTest, RevokeRemovesTheGrantsKeyAndCertificateFromTheAgent) {
+  jit::testing::SshAgentProcess agent(dir_.path());
+  ASSERT_TRUE(agent.running());
+  ::setenv("SSH_AUTH_SOCK", agent.socket().c_str(), 1);
+  broker_.script("POST /v1/grants/{id}/ssh-cert", {ssh_mint(1h)});
+  ASSERT_EQ(ssh_cert(dir_ / "ssh").code, 0);
+  ASSERT_NE(agent.list(dir_.path()).second.find("(ED25519-CERT)"), std::string::npos);
+  broker_.script("POST /v1/grants/{id}/revoke",
+                 {Canned::json(status::ok, grant_json("revoked", 4102444800))});
+  RevokeOptions options{kGrantId, "done", dir_ / "ssh"};
+  const auto result = run(
+      [&](auto& in, auto& out, auto& err) { return jit_revoke(global_, options, in, out, err); });
+  ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_NE(result.err.find("removed its key and certificate from ssh-agent"), std::string::npos)
+      << result.err;
+  EXPECT_NE(agent.list(dir_.path()).second.find("no identities"), std::string::npos)
+      << agent.list(dir_.path()).second;
 }
 
 TEST_F(JitCertTest, X509CertSendsACsrForTheUserAndWritesKeyCertificateAndChain) {
