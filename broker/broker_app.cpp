@@ -20,8 +20,8 @@
 #include "broker/log.hpp"
 #include "broker/service/ca_keys.hpp"
 #include "broker/store/event_outbox.hpp"
-#include "broker/workers/audit_stream_setup.hpp"
 #include "broker/systemd_notify.hpp"
+#include "broker/workers/audit_stream_setup.hpp"
 #include "broker/workers/webhook_targets.hpp"
 
 #include <boost/asio/ip/address.hpp>

@@ -6,9 +6,12 @@
 # unit verifies and its sandbox keeps a low exposure. Then the extracted package runs:
 # `jit-broker --version` and `jit --version` print the package's version, and the packaged broker
 # with the packaged /etc/jitbroker, moved to a temporary folder, serves /healthz over TLS
-# (tests/production/production_example.sh). It never installs the package into this machine:
-# dpkg -i from a test would add a system user and files under /etc and /lib to the machine the
-# tests run on.
+# (tests/production/production_example.sh). Last, where the test runs as root on a machine that
+# has never had the package (a fresh CI machine), it installs it for real with dpkg -i: the
+# jitbroker system user, the modes postinst sets, the installed binaries serving with the
+# installed /etc/jitbroker; then purges it and deletes the user, leaving the machine as it was.
+# Elsewhere (not root, or a machine with jitbroker installed or its user present) that phase is
+# skipped with a line saying why: a test must not replace an operator's installation.
 # Usage: deb_package.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 
@@ -114,3 +117,50 @@ grep "Overall exposure" security.out
 "$source_dir/tests/production/production_example.sh" root/usr/bin/jit-broker "$source_dir" \
   root/etc/jitbroker || fail "the packaged broker with the packaged /etc/jitbroker did not serve"
 echo "deb_package: $(basename "$deb") built, checked and served /healthz from its extracted tree"
+
+# dpkg -i on this machine, only where nothing of an earlier installation can be touched.
+skip_install=""
+if ((EUID != 0)); then
+  skip_install="not root"
+elif dpkg-query -W -f '${Status}' jitbroker 2> /dev/null | grep -q installed; then
+  skip_install="jitbroker is installed on this machine"
+elif getent passwd jitbroker > /dev/null || getent group jitbroker > /dev/null; then
+  skip_install="a jitbroker user or group exists on this machine"
+elif [[ -e /etc/jitbroker || -e /var/lib/jitbroker ]]; then
+  skip_install="/etc/jitbroker or /var/lib/jitbroker exists on this machine"
+fi
+if [[ -n $skip_install ]]; then
+  echo "deb_package: dpkg -i skipped: $skip_install"
+  exit 0
+fi
+remove_installation() {
+  dpkg --purge jitbroker > /dev/null 2>&1 || true
+  rm -rf /var/lib/jitbroker
+  getent passwd jitbroker > /dev/null && deluser --system jitbroker > /dev/null 2>&1 || true
+  getent group jitbroker > /dev/null && delgroup --system jitbroker > /dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap remove_installation EXIT
+dpkg -i "$deb" > dpkg.out 2>&1 || fail "dpkg -i: $(cat dpkg.out)"
+[[ $(getent passwd jitbroker | cut -d: -f7) == */nologin ]] ||
+  fail "postinst made no jitbroker user without a login shell: $(getent passwd jitbroker)"
+(($(id -u jitbroker) < 1000)) || fail "jitbroker is not a system user (uid $(id -u jitbroker))"
+installed_mode() { stat -c '%U:%G %a' "$1"; }
+[[ $(installed_mode /etc/jitbroker/broker.yaml) == "root:jitbroker 640" ]] ||
+  fail "installed broker.yaml is $(installed_mode /etc/jitbroker/broker.yaml)"
+[[ $(installed_mode /var/lib/jitbroker) == "jitbroker:jitbroker 700" ]] ||
+  fail "installed /var/lib/jitbroker is $(installed_mode /var/lib/jitbroker)"
+# The broker's user reads its configuration and writes its data folder; another user does neither.
+runuser -u jitbroker -- test -r /etc/jitbroker/broker.yaml || fail "jitbroker cannot read broker.yaml"
+runuser -u jitbroker -- test -w /var/lib/jitbroker || fail "jitbroker cannot write /var/lib/jitbroker"
+if runuser -u nobody -- test -r /etc/jitbroker/broker.yaml; then
+  fail "any user can read /etc/jitbroker/broker.yaml"
+fi
+[[ $(/usr/bin/jit-broker --version) == "jit-broker $version" ]] ||
+  fail "installed jit-broker --version: $(/usr/bin/jit-broker --version)"
+[[ $(/usr/bin/jit --version) == "jit $version" ]] || fail "installed jit --version: $(/usr/bin/jit --version)"
+"$source_dir/tests/production/production_example.sh" /usr/bin/jit-broker "$source_dir" /etc/jitbroker ||
+  fail "the installed broker with the installed /etc/jitbroker did not serve"
+dpkg --purge jitbroker > dpkg-purge.out 2>&1 || fail "dpkg --purge: $(cat dpkg-purge.out)"
+[[ ! -e /usr/bin/jit-broker && ! -e /etc/jitbroker/broker.yaml ]] || fail "purge left the package's files"
+echo "deb_package: installed with dpkg -i (user, modes, --version, served /healthz) and purged"
