@@ -27,14 +27,30 @@ struct DeliveryTarget {
 
 namespace {
 
+// The request an event is about: a request's or break-glass event's own id, a grant's request.
+std::string_view request_of(const OutboxEvent& event) {
+  const char* field = event.event.starts_with("grant.") ? "request" : "id";
+  if (!event.event.starts_with("request.") && !event.event.starts_with("breakglass") &&
+      !event.event.starts_with("grant.")) {
+    return {};
+  }
+  const auto* value = event.data.if_contains(field);
+  return value != nullptr && value->is_string() ? std::string_view(value->get_string())
+                                                : std::string_view();
+}
+
 // The body every URL gets: the same bytes on every attempt, so a receiver's signature check and
-// deduplication by `id` both work on retries.
-std::string json_delivery_body(const OutboxEvent& event) {
+// deduplication by `id` both work on retries. `link` opens the request on the approval page, as
+// the chat formats' link does (docs/api.md, "Webhooks").
+std::string json_delivery_body(const OutboxEvent& event, std::string_view page_origin) {
   boost::json::object body;
   body["id"] = event.id;
   body["event"] = event.event;
   body["time"] = event.created_at;
   body["data"] = event.data;
+  if (auto link = request_page_link(page_origin, request_of(event)); !link.empty()) {
+    body["link"] = std::move(link);
+  }
   return boost::json::serialize(body);
 }
 
@@ -81,7 +97,7 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
       case config::WebhookFormat::json:
         break;
     }
-    return json_delivery_body(event);
+    return json_delivery_body(event, options.page_origin);
   }
 
   void arm() {

@@ -106,6 +106,8 @@ TEST_F(EventDeliveryTest, ASlackUrlGetsASlackBodyAndAJsonUrlTheEventBothSigned) 
   const auto event = boost::json::parse(as_json[0].body).as_object();
   EXPECT_EQ(event.at("id").as_string(), id);
   EXPECT_EQ(event.at("data").at("reason").as_string(), "<!channel> look");
+  // The JSON body links the request on the page too (issue 21: webhooks print the link).
+  EXPECT_EQ(event.at("link").as_string(), "https://approvals.example.com/#request=req-00ff");
   EXPECT_EQ(jit::testing::webhook_problem(as_json[0], kDeliverySecret, now), "");
   const auto as_slack = slack_receiver.requests();
   ASSERT_EQ(as_slack.size(), 1u);
