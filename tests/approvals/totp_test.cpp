@@ -58,9 +58,10 @@ TEST(Totp, StepsOfTheRfcTable) {
 
 // Issue 21 item 6: how long someone whose code was refused as already used waits for the next.
 TEST(Totp, SecondsUntilTheNextStepBegins) {
-  EXPECT_EQ(seconds_until_next_totp_step(at(1700000010)).value(), 20);  // step began at ...000
-  EXPECT_EQ(seconds_until_next_totp_step(at(1700000000)).value(), 30);  // a step's first second
-  EXPECT_EQ(seconds_until_next_totp_step(at(1700000029)).value(), 1);   // its last second
+  EXPECT_EQ(seconds_until_next_totp_step(at(1699999990)).value(), 20);  // step began at ...980
+  EXPECT_EQ(seconds_until_next_totp_step(at(1699999980)).value(), 30);  // a step's first second
+  EXPECT_EQ(seconds_until_next_totp_step(at(1700000009)).value(), 1);   // its last second
+  EXPECT_EQ(seconds_until_next_totp_step(at(1700000010)).value(), 30);  // the next one's first
   EXPECT_EQ(seconds_until_next_totp_step(at(0)).value(), 30);
   // The next step's code is the one verify_totp accepts after a replay of this step's.
   const std::int64_t now = 1700000017;

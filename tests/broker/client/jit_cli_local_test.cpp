@@ -273,7 +273,7 @@ TEST(RequestView, PageLinkIsTheBrokersOrElseTheBrokerUrlsOrigin) {
   EXPECT_EQ(request_page_url(request, "https://10.0.0.5:8443/api"),
             "https://jit.example/#request=" + id);
   for (const std::string& bad :
-       {"http://jit.example/#request=" + id, "https://jit.example/#request=req-other",
+       {"http://jit.example/#request=" + id, std::string("https://jit.example/#request=req-other"),
         "https://jit\x1b]8;;x/#request=" + id, "https://a b/#request=" + id,
         "https:///#request=" + id, std::string("https://jit.example/#request=") + id + "\n"}) {
     request["link"] = bad;
