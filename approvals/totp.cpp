@@ -96,6 +96,17 @@ Result<std::uint64_t> totp_step(std::chrono::sys_seconds now, const TotpParams& 
   return elapsed / static_cast<std::uint64_t>(params.period);
 }
 
+Result<std::int64_t> seconds_until_next_totp_step(std::chrono::sys_seconds now,
+                                                  const TotpParams& params) {
+  auto step = totp_step(now, params);
+  if (!step) return step.error();
+  // Computed from the step, not from `now % period`, so a negative t0 is handled as totp_step does.
+  const std::uint64_t elapsed = static_cast<std::uint64_t>(now.time_since_epoch().count()) -
+                                static_cast<std::uint64_t>(params.t0);
+  const std::uint64_t next_start = (*step + 1) * static_cast<std::uint64_t>(params.period);
+  return static_cast<std::int64_t>(next_start - elapsed);
+}
+
 Result<std::string> totp_code(ca::ByteView secret, std::chrono::sys_seconds now,
                               const TotpParams& params) {
   auto step = totp_step(now, params);

@@ -43,6 +43,12 @@ inline constexpr std::size_t kTotpSecretBytes = 20;
 [[nodiscard]] Result<std::string> totp_code(ca::ByteView secret, std::chrono::sys_seconds now,
                                             const TotpParams& params = {});
 
+// Whole seconds from `now` until the next step begins (1 to period): how long someone whose code
+// was refused as `replayed` waits for their authenticator to show a code that is not used yet.
+// invalid_input for a time before t0 or bad params.
+[[nodiscard]] Result<std::int64_t> seconds_until_next_totp_step(std::chrono::sys_seconds now,
+                                                                const TotpParams& params = {});
+
 // Checks a submitted code against the steps now - window .. now + window and returns the step it
 // matched, which the caller stores as the new last_used_step (in the same transaction that checks
 // it). Each candidate is compared in constant time. Errors:

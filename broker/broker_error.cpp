@@ -36,6 +36,8 @@ class BrokerCategory final : public boost::system::error_category {
         return "internal error";
       case BrokerErrc::mfa_required:
         return "this action needs a fresh second factor: send mfa with the call";
+      case BrokerErrc::totp_code_used:
+        return "that code was already used; enter the next one";
     }
     return "internal error";
   }
@@ -97,6 +99,7 @@ boost::beast::http::status to_http_status(const boost::system::error_code& ec) n
     case BrokerErrc::not_found:
       return status::not_found;
     case BrokerErrc::conflict:
+    case BrokerErrc::totp_code_used:
       return status::conflict;
     case BrokerErrc::payload_too_large:
       return status::payload_too_large;
@@ -136,6 +139,8 @@ std::string_view error_code_name(const boost::system::error_code& ec) noexcept {
       return "internal_error";
     case BrokerErrc::mfa_required:
       return "mfa_required";
+    case BrokerErrc::totp_code_used:
+      return "totp_code_used";
   }
   return "internal_error";
 }

@@ -27,6 +27,11 @@ enum class BrokerErrc {
   unavailable,   // 503: storage full or locked; retry later
   internal,      // 500: our fault; never caused by input
   mfa_required,  // 401: the action needs a second factor in the call (or a fresh session)
+  // 409: a TOTP code given on a signed-in session whose 30 s step was already used (at sign-in,
+  // or by another call): a valid code that conflicts with the step it spent, not a lost session
+  // (401 would tell clients to sign in again; docs/api.md "Errors"). The answer carries
+  // `retry_after_seconds` (broker/api/api_support.cpp). Login keeps its one 401 for any failure.
+  totp_code_used,
 };
 
 const boost::system::error_category& broker_category() noexcept;

@@ -14,8 +14,8 @@ export class ApiError extends Error {
 
 // TOTP codes the broker accepted from this tab in the last 90 s (it accepts the steps around now,
 // each once), in memory only: a code typed again within its 30 s step is caught before the call,
-// where the broker's refusal could not say why. Sign-in codes count: approving right after signing
-// in is when it happens.
+// which would be refused (409 totp_code_used) and counted as a failed factor. Sign-in codes count:
+// approving right after signing in is when it happens.
 const REUSE_WINDOW_MS = 90_000;
 const acceptedCodes = new Map();  // code -> Date.now() when accepted
 

@@ -31,8 +31,8 @@ export function onSessionLost(callback) {
 }
 
 // Whether the broker still knows our session. A 401 "unauthenticated" answers both a session that
-// ended and a second factor that was refused (wrong or reused code, refused passkey): asking again
-// tells the two apart.
+// ended and a second factor that was refused (wrong code, refused passkey): asking again tells the
+// two apart. A code already used is a 409 "totp_code_used", whose text flashError shows as is.
 async function sessionAlive() {
   try {
     await get('/v1/session');

@@ -3,10 +3,13 @@
 #include "approvals/access_rules.hpp"
 #include "approvals/approvals_error.hpp"
 #include "approvals/request_errors.hpp"
+#include "approvals/time_point.hpp"
+#include "approvals/totp.hpp"
 #include "broker/http/json_response.hpp"
 #include "ca/ca_error.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace jit::broker {
 
@@ -17,6 +20,15 @@ HttpResponse error_answer(const boost::system::error_code& ec) {
   const auto status = to_http_status(ec);
   if (!ours || status == http::status::internal_server_error) {
     return error_response(http::status::internal_server_error, "internal_error", "internal error");
+  }
+  if (ec == BrokerErrc::totp_code_used) {
+    // When the caller's authenticator shows a code not used yet: the next 30 s step of the wall
+    // clock TOTP follows, counted as the answer leaves (docs/api.md "Errors").
+    const auto wait = approvals::seconds_until_next_totp_step(
+        std::chrono::floor<std::chrono::seconds>(approvals::Clock::now()));
+    return json_response(status, boost::json::object{{"error", ec.message()},
+                                                     {"code", error_code_name(ec)},
+                                                     {"retry_after_seconds", wait ? *wait : 30}});
   }
   return error_response(status, error_code_name(ec), ec.message());
 }

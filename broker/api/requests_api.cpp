@@ -5,6 +5,7 @@
 #include "broker/api/list_paging.hpp"
 #include "broker/auth/passkeys.hpp"
 #include "broker/service/access_service.hpp"
+#include "broker/workers/chat_formats.hpp"
 
 #include <boost/json.hpp>
 
@@ -21,6 +22,26 @@ constexpr std::size_t kMaxNameField = 256;
 constexpr std::size_t kHistoryLength = 10;
 
 const json::value* mfa_of(const json::object& body) { return body.if_contains("mfa"); }
+
+// Answers one Request with `link`, its address on the approval page: the configured page origin
+// (`mfa.webauthn.origin`, which the browser must show for passkeys) + "/#request=ID", as the chat
+// messages link it. The page's origin may differ from the URL `jit` reaches the API by (a proxy, a
+// port), so the broker names it (docs/api.md "Request").
+void answer_request(const Responder& respond, http::status status, Result<json::object> result,
+                    std::string_view page_origin) {
+  if (result) {
+    const auto* id = result->if_contains("id");
+    const auto link = id != nullptr && id->is_string()
+                          ? request_page_link(page_origin, id->get_string())
+                          : std::string();
+    if (!link.empty()) (*result)["link"] = link;
+  }
+  answer_with(respond, status, std::move(result));
+}
+
+std::string_view page_origin_of(AccessService& access) {
+  return access.identity().settings().webauthn.origin;
+}
 
 // The body of a POST that may be empty (cancel): no body, or an empty JSON object.
 std::optional<HttpResponse> refuse_unexpected_body(const HttpRequest& request) {
@@ -45,8 +66,8 @@ void add_review_route(Router& router, AccessService& access, std::string_view pa
         std::optional<FieldProblem> problem;
         auto comment = string_field(*body, "comment", kMaxTextField, problem);
         if (problem) return respond(invalid_input(*problem));
-        auto answer = [respond](Result<json::object> result) {
-          answer_with(respond, http::status::ok, std::move(result));
+        auto answer = [respond, origin = page_origin_of(access)](Result<json::object> result) {
+          answer_request(respond, http::status::ok, std::move(result), origin);
         };
         const auto& id = context.params.at("id");
         if (decision) {
@@ -83,8 +104,9 @@ void add_request_routes(Router& router, AccessService& access) {
         if (!role) return respond(invalid_input({"field 'role' is required"}));
         ask.role = std::move(*role);
         access.requests().create_request(
-            caller, std::move(ask), mfa_of(*body), [respond](Result<json::object> result) {
-              answer_with(respond, http::status::created, std::move(result));
+            caller, std::move(ask), mfa_of(*body),
+            [respond, origin = page_origin_of(access)](Result<json::object> result) {
+              answer_request(respond, http::status::created, std::move(result), origin);
             });
       }));
 
@@ -107,8 +129,9 @@ void add_request_routes(Router& router, AccessService& access) {
         if (!role) return respond(invalid_input({"field 'role' is required"}));
         ask.role = std::move(*role);
         access.requests().breakglass(
-            caller, std::move(ask), mfa_of(*body), [respond](Result<json::object> result) {
-              answer_with(respond, http::status::created, std::move(result));
+            caller, std::move(ask), mfa_of(*body),
+            [respond, origin = page_origin_of(access)](Result<json::object> result) {
+              answer_request(respond, http::status::created, std::move(result), origin);
             });
       }));
 
@@ -143,8 +166,9 @@ void add_request_routes(Router& router, AccessService& access) {
   router.add(http::verb::get, "/v1/requests/{id}",
              authenticated(
                  identity, [&access](RequestContext&& context, Responder respond, Caller caller) {
-                   answer_with(respond, http::status::ok,
-                               access.queries().get_request(caller, context.params.at("id")));
+                   answer_request(respond, http::status::ok,
+                                  access.queries().get_request(caller, context.params.at("id")),
+                                  page_origin_of(access));
                  }));
 
   router.add(
@@ -168,8 +192,9 @@ void add_request_routes(Router& router, AccessService& access) {
                      return respond(std::move(*refused));
                    }
                    access.requests().cancel(
-                       caller, context.params.at("id"), [respond](Result<json::object> result) {
-                         answer_with(respond, http::status::ok, std::move(result));
+                       caller, context.params.at("id"),
+                       [respond, origin = page_origin_of(access)](Result<json::object> result) {
+                         answer_request(respond, http::status::ok, std::move(result), origin);
                        });
                  }));
 

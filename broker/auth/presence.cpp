@@ -5,9 +5,23 @@
 #include "broker/auth/credential_store.hpp"
 #include "broker/auth/session_tokens.hpp"
 
+#include <variant>
+
 namespace jit::broker {
 
 using approvals::ApprovalsErrc;
+
+namespace {
+
+// A TOTP code whose step was already used (the sign-in's own code, typed again within its 30 s)
+// is answered totp_code_used, so the client says "enter the next one" instead of suggesting that
+// the session ended (401). A used WebAuthn challenge stays `replayed` (unauthenticated).
+boost::system::error_code totp_code_used_answer(boost::system::error_code error, bool totp) {
+  if (totp && error == ApprovalsErrc::replayed) return make_error_code(BrokerErrc::totp_code_used);
+  return error;
+}
+
+}  // namespace
 
 Result<void> check_session_factor(const Caller& caller, approvals::SessionFactor rule,
                                   const AuthSettings& settings, approvals::TimePoint now) {
@@ -48,11 +62,15 @@ void check_presence(IdentityService& identity, const Caller& caller, const boost
                       approval_subject ? &*approval_subject : nullptr, now);
   });
   if (!verified) {
-    // Failed proofs count toward this session's lockout (invariant 5) and are audited.
+    // Failed proofs count toward this session's lockout (invariant 5) and are audited, a code used
+    // already as much as a wrong one; only the answer differs (totp_code_used_answer).
     const auto error = verified.error();
+    const bool totp = std::holds_alternative<approvals::TotpSubmission>(*submission);
     return identity.record_presence_failure(
         caller, error == ApprovalsErrc::replayed ? "second factor replayed" : "wrong second factor",
-        [error, done = std::move(done)](boost::system::error_code ec) { done(ec ? ec : error); });
+        [error, totp, done = std::move(done)](boost::system::error_code ec) {
+          done(ec ? ec : totp_code_used_answer(error, totp));
+        });
   }
   if (verified->cloned_credential) {
     // Refused whatever the action: the mark is the only thing written.
@@ -66,7 +84,11 @@ void check_presence(IdentityService& identity, const Caller& caller, const boost
 
 boost::system::error_code spend_presence(WriteContext& tx, const Presence& presence) {
   if (!presence.factor) return {};
-  if (auto ec = commit_mfa(tx, *presence.factor)) return ec;
+  if (auto ec = commit_mfa(tx, *presence.factor)) {
+    // A concurrent call spent the step first: not counted (as before), but said as plainly.
+    return totp_code_used_answer(ec,
+                                 presence.factor->evidence.factor == approvals::MfaFactor::totp);
+  }
   const auto at = approvals::to_unix_seconds(presence.at);
   record_source_success(tx, presence.factor->user, "session/" + presence.session_hash, false, at);
   record_session_mfa(tx, presence.session_hash, at);

@@ -33,7 +33,8 @@ Result<void> check_session_factor(const Caller& caller, approvals::SessionFactor
 
 // Checks `mfa` (absent or null: the session factor rule) for `purpose`; for the approval purpose
 // a passkey's challenge must be bound to `approval_subject`. A wrong, replayed or locked-out factor
-// is audited and counted against this session, then answered; a passkey whose counter went back is
+// is audited and counted against this session, then answered (a TOTP code whose step was used
+// already as BrokerErrc::totp_code_used, 409, not 401); a passkey whose counter went back is
 // marked as possibly cloned (its own write) and answered counter_regressed. `done` runs on this
 // thread or the store's writer thread.
 void check_presence(IdentityService& identity, const Caller& caller, const boost::json::value* mfa,
@@ -42,8 +43,8 @@ void check_presence(IdentityService& identity, const Caller& caller, const boost
                     std::function<void(Result<Presence>)> done);
 
 // Inside the action's write job, before it writes anything: spends the factor (nothing to do for a
-// fresh session). An error (replayed, counter_regressed: a concurrent call used it first) means the
-// action must not go ahead; the job then writes nothing.
+// fresh session). An error (totp_code_used, replayed, counter_regressed: a concurrent call used it
+// first) means the action must not go ahead; the job then writes nothing.
 boost::system::error_code spend_presence(WriteContext& tx, const Presence& presence);
 
 }  // namespace jit::broker

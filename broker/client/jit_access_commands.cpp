@@ -157,8 +157,14 @@ int jit_request(const JitGlobalOptions& global, const RequestOptions& options, s
   out << id << "\n" << std::flush;  // alone on the first line: id=$(jit request ...)
   err << "request " << id << " for " << text_field(*request, "role") << " is "
       << text_field(*request, "state");
+  // Its page, for the approvers (or for a look at it); on stderr, so scripts read only the id.
+  const std::string page = request_page_url(*request, api.profile().broker_url);
+  const auto page_line = [&] {
+    if (!page.empty()) err << "page: " << page << "\n";
+  };
   if (const auto* grant = object_field(*request, "grant")) {
     err << ": grant " << text_field(*grant, "id") << "\n";
+    page_line();
     if (options.wait) out << text_field(*grant, "id") << "\n";
     return kJitOk;
   }
@@ -166,9 +172,11 @@ int jit_request(const JitGlobalOptions& global, const RequestOptions& options, s
       << int_field(*request, "approvals_required").value_or(0) << ")";
   if (!options.wait) {
     err << "; `jit wait " << id << "` waits for the decision\n";
+    page_line();
     return kJitOk;
   }
   err << "; waiting for the decision\n";
+  page_line();
   std::string grant_id;
   code = await_grant(api, id, options.wait_timeout, options.wait_interval, grant_id, err);
   if (code == kJitOk) out << grant_id << "\n";
@@ -178,6 +186,7 @@ int jit_request(const JitGlobalOptions& global, const RequestOptions& options, s
 int jit_review(const JitGlobalOptions& global, ReviewKind kind, const ReviewOptions& options,
                std::istream& in, std::ostream& out, std::ostream& err) {
   BrokerApi api(effective_profile(global), in, err);
+  api.prompt_again_for_used_code(options.interactive);
   if (!api.require_session()) return kJitUnauthenticated;
   if (!api.require_id("req-", options.id)) return kJitError;
   if (kind != ReviewKind::post_incident) {

@@ -26,8 +26,9 @@ struct RequestOptions {
   std::chrono::milliseconds wait_interval{std::chrono::seconds(2)};
 };
 // Prints the new request's id alone on the first line of `out`; with `wait`, the grant id on the
-// second once the request is active. A refusal naming the role or its maximum duration is
-// followed by the roles the caller may request or that maximum (jit_roles_commands.hpp).
+// second once the request is active. Its page link (request_page_url) goes to `err`. A refusal
+// naming the role or its maximum duration is followed by the roles the caller may request or that
+// maximum (jit_roles_commands.hpp).
 int jit_request(const JitGlobalOptions& global, const RequestOptions& options, std::istream& in,
                 std::ostream& out, std::ostream& err);
 
@@ -48,16 +49,19 @@ struct WaitOptions {
 [[nodiscard]] std::optional<std::chrono::milliseconds> parse_wait_duration(std::string_view text);
 
 // Polls the request: 0 and the grant id on `out` when active, 3 when denied, 4 when timed out or
-// cancelled or when `timeout` passes, 1 when its grant already ended or on an error.
+// cancelled or when `timeout` passes, 1 when its grant already ended or on an error. The request's
+// page link goes to `err` first.
 int jit_wait(const JitGlobalOptions& global, const WaitOptions& options, std::ostream& out,
              std::ostream& err);
 
 // The loop behind `jit wait`, `jit request --wait` and `jit ssh`: polls request `id` every
 // `interval` until it is decided or `timeout` passes. On kJitOk `grant_id` is the grant. Progress
 // goes to `err`: when `err` is std::cerr on a terminal, one status line rewritten in place (state,
-// approvals, time waited); otherwise a plain line each time the approvals change.
+// approvals, time waited); otherwise a plain line each time the approvals change. `show_page`
+// (`jit wait`) first prints the request's page link (request_page_url) from the first answer.
 int await_grant(BrokerApi& api, const std::string& id, std::chrono::milliseconds timeout,
-                std::chrono::milliseconds interval, std::string& grant_id, std::ostream& err);
+                std::chrono::milliseconds interval, std::string& grant_id, std::ostream& err,
+                bool show_page = false);
 
 enum class ReviewKind {
   approve,        // POST /v1/requests/{id}/approve

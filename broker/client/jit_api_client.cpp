@@ -7,12 +7,30 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <ostream>
+#include <iostream>
+
+#include <unistd.h>
 
 namespace jit::broker {
 
 namespace json = boost::json;
 namespace http = boost::beast::http;
+
+namespace {
+
+// What `jit` says to a code the broker refused as used already, with the broker's wait for the
+// next 30 s step when it sent a plausible one.
+std::string used_code_line(const ApiAnswer& answer) {
+  std::string line = "jit: that code was already used (e.g. to sign in); enter the next one";
+  const auto* object = answer.object();
+  const auto* wait = object ? object->if_contains("retry_after_seconds") : nullptr;
+  if (wait != nullptr && wait->is_int64() && wait->get_int64() > 0 && wait->get_int64() <= 300) {
+    line += ", in " + std::to_string(wait->get_int64()) + " s";
+  }
+  return line;
+}
+
+}  // namespace
 
 CliProfile effective_profile(const JitGlobalOptions& global) {
   CliProfile profile = load_cli_profile(cli_config_dir());
@@ -36,6 +54,12 @@ bool is_object_id(std::string_view prefix, std::string_view text) noexcept {
   }
   return true;
 }
+
+BrokerApi::BrokerApi(CliProfile profile, std::istream& in, std::ostream& err)
+    : profile_(std::move(profile)),
+      in_(in),
+      err_(err),
+      prompt_again_for_used_code_(&in == &std::cin && ::isatty(STDIN_FILENO) == 1) {}
 
 bool BrokerApi::require_session() {
   if (!profile_.token.empty()) return true;
@@ -77,6 +101,7 @@ std::optional<ApiAnswer> BrokerApi::post_with_mfa(std::string_view path, json::o
 std::optional<ApiAnswer> BrokerApi::send_with_mfa(http::verb method, std::string_view path,
                                                   json::object body, MfaPolicy policy,
                                                   std::optional<std::string> totp) {
+  const bool option_given = totp.has_value();  // --totp: never prompted for, never again
   if (!totp && policy == MfaPolicy::always) {
     totp = prompt_totp();
     if (!totp) return std::nullopt;
@@ -85,19 +110,34 @@ std::optional<ApiAnswer> BrokerApi::send_with_mfa(http::verb method, std::string
   if (totp) body["mfa"] = json::object{{"totp", *totp}};
   json::value sent = body;
   auto answer = call(method, path, &sent);
-  if (!answer || code_given || answer->status != 401 || answer->error_code() != "mfa_required") {
-    return answer;
+  if (answer && !code_given && answer->status == 401 && answer->error_code() == "mfa_required") {
+    // The session's MFA is older than the broker's freshness window: prove it again, once.
+    totp = prompt_totp();
+    if (!totp) return std::nullopt;
+    body["mfa"] = json::object{{"totp", *totp}};
+    ca::wipe(*totp);
+    sent = body;
+    answer = call(method, path, &sent);
   }
-  // The session's MFA is older than the broker's freshness window: prove it again, once.
-  totp = prompt_totp();
-  if (!totp) return std::nullopt;
-  body["mfa"] = json::object{{"totp", *totp}};
-  ca::wipe(*totp);
-  sent = body;
-  return call(method, path, &sent);
+  if (answer && !option_given && prompt_again_for_used_code_ &&
+      answer->error_code() == kTotpCodeUsed) {
+    // Typically the code just used to sign in: the person waits for the next one, once.
+    err_ << used_code_line(*answer) << "\n";
+    totp = prompt_totp();
+    if (!totp) return std::nullopt;
+    body["mfa"] = json::object{{"totp", *totp}};
+    ca::wipe(*totp);
+    sent = body;
+    answer = call(method, path, &sent);
+  }
+  return answer;
 }
 
 int BrokerApi::refused(const ApiAnswer& answer) {
+  if (answer.error_code() == kTotpCodeUsed) {
+    err_ << used_code_line(answer) << "\n";
+    return kJitError;  // the session is fine: not "not authenticated"
+  }
   const int code = answer.status == 401 ? kJitUnauthenticated : kJitError;
   const auto* object = answer.object();
   const auto* error = object ? object->if_contains("error") : nullptr;

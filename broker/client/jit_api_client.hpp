@@ -19,7 +19,7 @@ namespace jit::broker {
 
 // Exit codes of every `jit` command.
 inline constexpr int kJitOk = 0;
-inline constexpr int kJitError = 1;            // network, refusal by the broker, bad usage
+inline constexpr int kJitError = 1;  // network, refusal by the broker (a code used already), usage
 inline constexpr int kJitUnauthenticated = 2;  // no session, an expired one, or a wrong code (401)
 inline constexpr int kJitDenied = 3;           // `wait`: the request was denied
 inline constexpr int kJitTimedOut = 4;         // `wait`: timed out or cancelled
@@ -54,8 +54,7 @@ enum class MfaPolicy {
 class BrokerApi {
  public:
   // `in` answers prompts; `err` receives prompts and error lines.
-  BrokerApi(CliProfile profile, std::istream& in, std::ostream& err)
-      : profile_(std::move(profile)), in_(in), err_(err) {}
+  BrokerApi(CliProfile profile, std::istream& in, std::ostream& err);
 
   [[nodiscard]] const CliProfile& profile() const noexcept { return profile_; }
   // False, after printing how to sign in, when no session is stored.
@@ -76,8 +75,15 @@ class BrokerApi {
                                          boost::json::object body, MfaPolicy policy,
                                          std::optional<std::string> totp);
 
+  // When the broker answers `totp_code_used` to a code this prompted for (typed again after
+  // signing in with it), say so and prompt once more: for a person at a terminal, so on by
+  // default only when `in` is std::cin on a terminal.
+  void prompt_again_for_used_code(bool on) noexcept { prompt_again_for_used_code_ = on; }
+
   // Prints `jit: <error text> (<code>)` (or the HTTP status when the answer is not a JSON error)
-  // and returns the exit code: 2 for 401, else 1.
+  // and returns the exit code: 2 for 401, else 1. `totp_code_used` (409) gets its own line,
+  // "jit: that code was already used (e.g. to sign in); enter the next one, in N s": the session
+  // is fine, so it is 1, not 2.
   int refused(const ApiAnswer& answer);
   // Prints `jit: unexpected answer from the broker (<what>)` and returns 1.
   int unexpected(std::string_view what);
@@ -90,6 +96,10 @@ class BrokerApi {
   CliProfile profile_;
   std::istream& in_;
   std::ostream& err_;
+  bool prompt_again_for_used_code_ = false;
 };
+
+// The error code the broker answers a TOTP code whose 30 s step was already used (docs/api.md).
+inline constexpr std::string_view kTotpCodeUsed = "totp_code_used";
 
 }  // namespace jit::broker

@@ -2,6 +2,7 @@
 
 #include "config/duration.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <sstream>
@@ -117,6 +118,29 @@ std::string describe_request(const json::object& request, std::int64_t now) {
       out << "  ended:      " << reason << "\n";
   }
   return out.str();
+}
+
+std::string request_page_url(const json::object& request, std::string_view broker_url) {
+  const std::string id = text_field(request, "id");
+  if (id.empty() || id.size() > 64) return {};
+  for (char c : id) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    if (!plain) return {};
+  }
+  const std::string fragment = "/#request=" + id;
+  // Printed to a terminal: only visible ASCII, so a broker cannot send escape sequences here.
+  const std::string link = text_field(request, "link");
+  const bool printable =
+      std::all_of(link.begin(), link.end(), [](char c) { return c > ' ' && c < 0x7f; });
+  if (link.starts_with("https://") && link.size() <= 512 && printable && link.ends_with(fragment) &&
+      link.size() > std::string_view("https://").size() + fragment.size()) {
+    return link;
+  }
+  if (!broker_url.starts_with("https://")) return {};
+  const auto end = broker_url.find_first_of("/?#", 8);
+  const std::string_view origin = broker_url.substr(0, end);
+  if (origin.size() == 8) return {};
+  return std::string(origin) + fragment;
 }
 
 std::string request_line(const json::object& request) {

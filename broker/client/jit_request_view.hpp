@@ -35,6 +35,14 @@ namespace jit::broker {
 [[nodiscard]] std::string describe_request(const boost::json::object& request, std::int64_t now);
 // One line per request for lists: id, role, state, approvals n/m, requester, grant id.
 [[nodiscard]] std::string request_line(const boost::json::object& request);
+// The request's address on the approval page, to print for people: the broker's `link` (its
+// configured page origin + "/#request=ID", docs/api.md) when it is a plain https URL for this id,
+// else the broker URL's origin + "/#request=ID" (the broker serves the page at GET /; a broker
+// older than `link`). Empty when neither is usable (no request id, a broker URL that is not
+// https).
+[[nodiscard]] std::string request_page_url(const boost::json::object& request,
+                                           std::string_view broker_url);
+
 // One line per grant: id, role, state, end.
 [[nodiscard]] std::string grant_line(const boost::json::object& grant, std::int64_t now);
 

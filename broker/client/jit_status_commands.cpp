@@ -93,6 +93,8 @@ int show_one(BrokerApi& api, const StatusOptions& options, std::ostream& out) {
     out << json::serialize(*request) << "\n";
   } else {
     out << describe_request(*request, unix_now());
+    const auto page = request_page_url(*request, api.profile().broker_url);
+    if (!page.empty()) out << "  page:       " << page << "\n";
   }
   return kJitOk;
 }
@@ -173,7 +175,8 @@ bool live_progress(const std::ostream& err) {
 }  // namespace
 
 int await_grant(BrokerApi& api, const std::string& id, std::chrono::milliseconds timeout,
-                std::chrono::milliseconds interval, std::string& grant_id, std::ostream& err) {
+                std::chrono::milliseconds interval, std::string& grant_id, std::ostream& err,
+                bool show_page) {
   const bool live = live_progress(err);
   const auto started = std::chrono::steady_clock::now();
   const auto deadline = started + timeout;
@@ -189,6 +192,13 @@ int await_grant(BrokerApi& api, const std::string& id, std::chrono::milliseconds
     if (!answer->ok()) return end_line(), api.refused(*answer);
     const auto* request = answer->object();
     if (request == nullptr) return end_line(), api.unexpected("not an object");
+    if (show_page) {
+      // Once, before any status line: where the approvers (or you) can open the request.
+      if (const auto page = request_page_url(*request, api.profile().broker_url); !page.empty()) {
+        err << "page: " << page << "\n";
+      }
+      show_page = false;
+    }
     const std::string state = text_field(*request, "state");
     if (state != "pending") end_line();
     if (state == "active") {
@@ -241,7 +251,8 @@ int jit_wait(const JitGlobalOptions& global, const WaitOptions& options, std::os
   if (!api.require_session()) return kJitUnauthenticated;
   if (!api.require_id("req-", options.id)) return kJitError;
   std::string grant_id;
-  const int code = await_grant(api, options.id, options.timeout, options.interval, grant_id, err);
+  const int code =
+      await_grant(api, options.id, options.timeout, options.interval, grant_id, err, true);
   if (code == kJitOk) out << grant_id << "\n";
   return code;
 }

@@ -56,6 +56,26 @@ TEST(Totp, StepsOfTheRfcTable) {
   EXPECT_EQ(totp_step(at(-1)).error(), ApprovalsErrc::invalid_input);
 }
 
+// Issue 21 item 6: how long someone whose code was refused as already used waits for the next.
+TEST(Totp, SecondsUntilTheNextStepBegins) {
+  EXPECT_EQ(seconds_until_next_totp_step(at(1699999990)).value(), 20);  // step began at ...980
+  EXPECT_EQ(seconds_until_next_totp_step(at(1699999980)).value(), 30);  // a step's first second
+  EXPECT_EQ(seconds_until_next_totp_step(at(1700000009)).value(), 1);   // its last second
+  EXPECT_EQ(seconds_until_next_totp_step(at(1700000010)).value(), 30);  // the next one's first
+  EXPECT_EQ(seconds_until_next_totp_step(at(0)).value(), 30);
+  // The next step's code is the one verify_totp accepts after a replay of this step's.
+  const std::int64_t now = 1700000017;
+  const auto wait = seconds_until_next_totp_step(at(now)).value();
+  EXPECT_EQ(totp_step(at(now + wait)).value(), totp_step(at(now)).value() + 1);
+  EXPECT_EQ(totp_step(at(now + wait - 1)).value(), totp_step(at(now)).value());
+  // Other periods and origins, as totp_step counts them.
+  EXPECT_EQ(seconds_until_next_totp_step(at(125), {OtpHash::sha1, 6, 60}).value(), 55);
+  EXPECT_EQ(seconds_until_next_totp_step(at(7), {OtpHash::sha1, 6, 30, -20}).value(), 3);
+  EXPECT_EQ(seconds_until_next_totp_step(at(-1)).error(), ApprovalsErrc::invalid_input);
+  EXPECT_EQ(seconds_until_next_totp_step(at(10), {OtpHash::sha1, 6, 0}).error(),
+            ApprovalsErrc::invalid_input);
+}
+
 TEST(Hotp, Rfc4226AppendixD) {
   const char* expected[] = {"755224", "287082", "359152", "969429", "338314",
                             "254676", "287922", "162583", "399871", "520489"};

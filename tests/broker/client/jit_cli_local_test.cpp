@@ -265,5 +265,32 @@ TEST(RequestView, FieldsOfTheWrongTypeShowAsUnknown) {
   EXPECT_EQ(grant_line(grant, 0), "grt-1  ?  ?  not_after ?");
 }
 
+// Issue 21 item 1: the page link is the broker's (its configured page origin) when it is a plain
+// https link to this request, else the broker URL's origin; nothing a terminal could misread.
+TEST(RequestView, PageLinkIsTheBrokersOrElseTheBrokerUrlsOrigin) {
+  const std::string id = "req-0123456789abcdef0123456789abcdef";
+  boost::json::object request{{"id", id}, {"link", "https://jit.example/#request=" + id}};
+  EXPECT_EQ(request_page_url(request, "https://10.0.0.5:8443/api"),
+            "https://jit.example/#request=" + id);
+  for (const std::string& bad :
+       {"http://jit.example/#request=" + id, std::string("https://jit.example/#request=req-other"),
+        "https://jit\x1b]8;;x/#request=" + id, "https://a b/#request=" + id,
+        "https:///#request=" + id, std::string("https://jit.example/#request=") + id + "\n"}) {
+    request["link"] = bad;
+    EXPECT_EQ(request_page_url(request, "https://10.0.0.5:8443/api"),
+              "https://10.0.0.5:8443/#request=" + id)
+        << bad;
+  }
+  request.erase("link");  // a broker older than the link
+  EXPECT_EQ(request_page_url(request, "https://jit.example:8443"),
+            "https://jit.example:8443/#request=" + id);
+  EXPECT_EQ(request_page_url(request, "https://jit.example?x#y"),
+            "https://jit.example/#request=" + id);
+  EXPECT_EQ(request_page_url(request, "http://jit.example"), "");
+  EXPECT_EQ(request_page_url(request, "https://"), "");
+  request["id"] = "req-1/../x";
+  EXPECT_EQ(request_page_url(request, "https://jit.example"), "");
+}
+
 }  // namespace
 }  // namespace jit::broker

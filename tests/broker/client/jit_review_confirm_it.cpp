@@ -112,5 +112,53 @@ TEST_F(JitCliTest, TheJitBinaryNeverDecidesUnseenWithoutATerminalUnlessYes) {
   EXPECT_EQ(totp_of(calls.back()), "123456");
 }
 
+// Issue 21 item 6: the code just used to sign in, typed again to approve. The broker's 409
+// totp_code_used is said plainly and exits 1 (the session is fine, so not 2)...
+TEST_F(JitCliTest, ACodeUsedAlreadyIsSaidPlainlyAndExitsOne) {
+  boost::json::object used{{"error", "that code was already used; enter the next one"},
+                           {"code", "totp_code_used"},
+                           {"retry_after_seconds", 12}};
+  broker_.script("GET /v1/requests/{id}", {Canned::json(status::ok, request_json("pending"))});
+  broker_.script("POST /v1/requests/{id}/approve", {Canned::json(status::conflict, used)});
+  ReviewOptions options{kRequestId, std::nullopt, "111111"};
+  options.yes = true;
+  options.interactive = true;  // a terminal, but the code came with --totp: not asked again
+  const auto result = run([&](auto& in, auto& out, auto& err) {
+    return jit_review(global_, ReviewKind::approve, options, in, out, err);
+  });
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.out, "");
+  EXPECT_TRUE(result.err.ends_with(
+      "\njit: that code was already used (e.g. to sign in); enter the next one, in 12 s\n"))
+      << result.err;
+  EXPECT_EQ(broker_.calls().size(), 2u);  // GET, one POST
+}
+
+// ...and a code typed at the prompt is asked for once more on a terminal.
+TEST_F(JitCliTest, APromptedCodeUsedAlreadyIsAskedForOnceMore) {
+  boost::json::object used{{"error", "that code was already used; enter the next one"},
+                           {"code", "totp_code_used"},
+                           {"retry_after_seconds", 7}};
+  broker_.script("GET /v1/requests/{id}", {Canned::json(status::ok, request_json("pending"))});
+  broker_.script("POST /v1/requests/{id}/approve",
+                 {Canned::json(status::conflict, used), Canned::json(status::conflict, used)});
+  ReviewOptions options{kRequestId, std::nullopt, std::nullopt};
+  options.interactive = true;
+  const auto result = run(
+      [&](auto& in, auto& out, auto& err) {
+        return jit_review(global_, ReviewKind::approve, options, in, out, err);
+      },
+      "y\n111111\n222222\n333333\n");
+  EXPECT_EQ(result.code, 1);
+  EXPECT_NE(result.err.find("TOTP code: jit: that code was already used (e.g. to sign in); enter "
+                            "the next one, in 7 s\nTOTP code: "),
+            std::string::npos)
+      << result.err;
+  const auto calls = broker_.calls();
+  ASSERT_EQ(calls.size(), 3u);  // GET, then the two codes; never a third
+  EXPECT_EQ(totp_of(calls[1]), "111111");
+  EXPECT_EQ(totp_of(calls[2]), "222222");
+}
+
 }  // namespace
 }  // namespace jit::broker

@@ -93,10 +93,12 @@ TEST_F(OneWriteApprovalTest, ApprovalBreakGlassAndReviewWithAFactorEachCommitOnc
   ASSERT_EQ(breakglass.status, 201u) << breakglass.raw.body();
   const auto incident = str(breakglass.body, "id");
 
-  // Dave's step was spent by his approval's one commit: the same code authorises nothing else.
+  // Dave's step was spent by his approval's one commit: the same code authorises nothing else
+  // (refused as used: 409 totp_code_used, docs/api.md "Errors").
   auto replayed = f_.post("/v1/requests/" + incident + "/review",
                           {{"comment", "replayed"}, {"mfa", dave_mfa}}, headers_["dave"]);
-  EXPECT_EQ(replayed.status, 401u) << replayed.raw.body();
+  EXPECT_EQ(replayed.status, 409u) << replayed.raw.body();
+  EXPECT_EQ(code_of(replayed), "totp_code_used");
 
   Answer reviewed;
   const auto review_mfa = settled_mfa("carol");
