@@ -1,6 +1,6 @@
 // Find tab: every request the user may see (GET /v1/requests answers exactly those: one's own,
 // those of the roles one approves, everything for auditors; docs/api.md), searched and filtered
-// here in the page by free text, requester, role, state and ticket. A result opens the request
+// here in the page by free text, requester, role, state, ticket and the day it was asked. A result opens the request
 // card (detail.js) and has its own address.
 import { getAll } from './api.js';
 import { $, clear, el, show, timeEl } from './dom.js';
@@ -22,7 +22,18 @@ function filters() {
     role: $('search-role').value,
     state: $('search-state').value,
     ticket: $('search-ticket').value.trim().toLowerCase(),
+    from: dayStart($('search-from').value, 0),
+    until: dayStart($('search-until').value, 1),
   };
+}
+
+// A date field's day (YYYY-MM-DD, in the browser's time zone, as the page shows times) as Unix
+// seconds at its start, or at the next day's start for the "until" end; null when empty.
+function dayStart(value, daysLater) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return null;
+  const day = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + daysLater);
+  return day.getTime() / 1000;
 }
 
 function matches(request, f) {
@@ -30,6 +41,8 @@ function matches(request, f) {
   if (f.state && request.state !== f.state) return false;
   if (f.requester && !contains(request.requester, f.requester)) return false;
   if (f.ticket && !contains(request.ticket, f.ticket)) return false;
+  if (f.from !== null && request.created_at < f.from) return false;
+  if (f.until !== null && request.created_at >= f.until) return false;
   if (!f.text) return true;
   const grant = request.grant ? request.grant.id : '';
   return [request.id, grant, request.requester, request.role, request.ticket, request.reason,

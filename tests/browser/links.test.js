@@ -81,6 +81,24 @@ scenario(rig, 'requests and grants have addresses; Find searches by ticket', asy
   await carol.page.fill('#search-text', 'second look');
   await expectText(carol.page, '#search-count', '1 of 3 requests match');
   await expectVisible(carol.page, `#search-list .search-row[data-request-id="${ops2.id}"]`, 'free text');
+  // The day asked, in the browser's zone: today finds all three, tomorrow onwards none.
+  await carol.page.fill('#search-requester', '');
+  await carol.page.fill('#search-text', '');
+  const day = (offset) => carol.page.evaluate((days) => {
+    const d = new Date();
+    d.setDate(d.getDate() + days);
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  }, offset);
+  await carol.page.fill('#search-from', await day(0));
+  await carol.page.fill('#search-until', await day(0));
+  await expectText(carol.page, '#search-count', '3 of 3 requests match');
+  await carol.page.fill('#search-from', await day(1));
+  await carol.page.fill('#search-until', '');
+  await expectText(carol.page, '#search-count', '0 of 3 requests match');
+  await carol.page.fill('#search-from', '');
+  await carol.page.fill('#search-until', await day(-1));
+  await expectText(carol.page, '#search-count', '0 of 3 requests match');
+  await carol.page.fill('#search-until', '');
 
   // A grant's address opens its request's card, showing the grant and its time left.
   await carol.page.evaluate((id) => { window.location.hash = `grant=${id}`; }, grant.id);
