@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, builds the default (release with assertions, GCC)
 # and the asan (clang, AddressSanitizer + UndefinedBehaviorSanitizer, libFuzzer targets) presets,
-# runs every test in both, then fuzzes each libFuzzer target for 20 s (tests/fuzz/run.sh): a smoke
+# runs every test in both, then fuzzes each libFuzzer target for 10 s (tests/fuzz/run.sh): a smoke
 # run that catches a new crash early; longer campaigns are `tests/fuzz/run.sh 3600` by hand.
 # Timing (README, "Build time"): the two builds are most of it, so the browser tests run
 # while the asan preset compiles, and CTest starts two tests per core because most tests wait on
@@ -50,5 +50,5 @@ fi
 
 echo "=== preset asan: tests"
 ctest --preset asan -j "${test_jobs}" --timeout 300
-echo "=== fuzzing: each libFuzzer target of the asan preset for 20 s"
-./tests/fuzz/run.sh 20
+echo "=== fuzzing: each libFuzzer target of the asan preset for 10 s"
+./tests/fuzz/run.sh 10
