@@ -171,27 +171,8 @@ class AccessFlowTest : public ::testing::Test {
   }
 
   testing::ProcessResult ssh(const std::filesystem::path& key) {
-    return testing::run_process({"/usr/bin/ssh",
-                                 "-F",
-                                 "/dev/null",
-                                 "-i",
-                                 key.string(),
-                                 "-o",
-                                 "IdentitiesOnly=yes",
-                                 "-o",
-                                 "StrictHostKeyChecking=no",
-                                 "-o",
-                                 "UserKnownHostsFile=/dev/null",
-                                 "-o",
-                                 "BatchMode=yes",
-                                 "-o",
-                                 "ConnectTimeout=10",
-                                 "-o",
-                                 "LogLevel=ERROR",
-                                 "-p",
-                                 std::to_string(sshd_port_),
-                                 current_user() + "@127.0.0.1",
-                                 "echo logged-in-as-$(id -un)"});
+    return testing::ssh_run_with_key(key, static_cast<std::uint16_t>(sshd_port_), current_user(),
+                                     "echo logged-in-as-$(id -un)");
   }
 
   // `jit ARGS` as `user`, each user with their own profile folder.

@@ -19,7 +19,6 @@
 namespace jit::ca {
 namespace {
 
-using testing::run_process;
 using testing::TempDir;
 
 constexpr const char* kPrincipal = "jit-principal";
@@ -143,27 +142,8 @@ class SshdWithOurCa : public ::testing::Test {
     testing::write_text_file(key.string() + "-cert.pub", issued->line() + "\n");
     const std::size_t log_start = testing::read_text_file(*dir_ / "sshd.log").size();
     Attempt attempt;
-    attempt.ssh = run_process({"/usr/bin/ssh",
-                               "-F",
-                               "/dev/null",
-                               "-i",
-                               key.string(),
-                               "-o",
-                               "IdentitiesOnly=yes",
-                               "-o",
-                               "StrictHostKeyChecking=no",
-                               "-o",
-                               "UserKnownHostsFile=/dev/null",
-                               "-o",
-                               "BatchMode=yes",
-                               "-o",
-                               "ConnectTimeout=10",
-                               "-o",
-                               "LogLevel=ERROR",
-                               "-p",
-                               std::to_string(port_),
-                               current_user() + "@127.0.0.1",
-                               command});
+    attempt.ssh =
+        testing::ssh_run_with_key(key, static_cast<std::uint16_t>(port_), current_user(), command);
     // The per-connection sshd process may write its last lines just after the client has gone.
     for (int i = 0; i < 100; ++i) {
       attempt.log = testing::read_text_file(*dir_ / "sshd.log").substr(log_start);

@@ -132,6 +132,31 @@ std::filesystem::path ssh_keygen_new_key(const std::filesystem::path& dir, const
   return path;
 }
 
+ProcessResult ssh_run_with_key(const std::filesystem::path& key, std::uint16_t port,
+                               const std::string& user, const std::string& command) {
+  return run_process({"/usr/bin/ssh",
+                      "-F",
+                      "/dev/null",
+                      "-i",
+                      key.string(),
+                      "-o",
+                      "IdentitiesOnly=yes",
+                      "-o",
+                      "StrictHostKeyChecking=no",
+                      "-o",
+                      "UserKnownHostsFile=/dev/null",
+                      "-o",
+                      "BatchMode=yes",
+                      "-o",
+                      "ConnectTimeout=10",
+                      "-o",
+                      "LogLevel=ERROR",
+                      "-p",
+                      std::to_string(port),
+                      user + "@127.0.0.1",
+                      command});
+}
+
 std::uint16_t free_loopback_port() {
   Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};

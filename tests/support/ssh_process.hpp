@@ -27,6 +27,11 @@ ProcessResult run_process(const std::vector<std::string>& argv,
 std::filesystem::path ssh_keygen_new_key(const std::filesystem::path& dir, const std::string& name,
                                          const std::vector<std::string>& type_args);
 
+// `ssh` to user@127.0.0.1:port with only this key (and its -cert.pub beside it), no config file,
+// no known-hosts check, no prompt, a 10 s connect timeout, running command there.
+ProcessResult ssh_run_with_key(const std::filesystem::path& key, std::uint16_t port,
+                               const std::string& user, const std::string& command);
+
 // A port on 127.0.0.1 that was free a moment ago.
 std::uint16_t free_loopback_port();
 

@@ -149,27 +149,8 @@ class JitHostSetupTest : public ::testing::Test {
   }
 
   ProcessResult ssh_login(const fs::path& key) {
-    return run_process({"/usr/bin/ssh",
-                        "-F",
-                        "/dev/null",
-                        "-i",
-                        key.string(),
-                        "-o",
-                        "IdentitiesOnly=yes",
-                        "-o",
-                        "StrictHostKeyChecking=no",
-                        "-o",
-                        "UserKnownHostsFile=/dev/null",
-                        "-o",
-                        "BatchMode=yes",
-                        "-o",
-                        "ConnectTimeout=10",
-                        "-o",
-                        "LogLevel=ERROR",
-                        "-p",
-                        std::to_string(sshd_port_),
-                        host_setup_account() + "@127.0.0.1",
-                        "echo logged-in"});
+    return ssh_run_with_key(key, static_cast<std::uint16_t>(sshd_port_), host_setup_account(),
+                            "echo logged-in");
   }
 
   // A new key of alice's with a certificate for `grant` beside it (KEY-cert.pub).
