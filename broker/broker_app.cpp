@@ -127,6 +127,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   delivery.targets = webhook_targets(config_.webhooks);
   delivery.timeout = config_.webhooks.timeout;
   delivery.max_attempts = config_.webhooks.max_attempts;
+  delivery.keep_delivered = config_.webhooks.keep_delivered;
   delivery.page_origin = config_.mfa.webauthn.origin;  // where the approval page is served
   events_ = std::make_unique<EventDelivery>(io_, *store_, std::move(delivery));
   // Every audit record, also to the SIEM (docs/architecture.md, "Audit stream").

@@ -101,6 +101,8 @@ struct WebhookSettings {
   std::vector<WebhookFormat> formats;   // formats[i] for urls[i]
   Seconds timeout{5};
   int max_attempts = 5;
+  // Delivered events older than this are deleted from the outbox (the audit log keeps them).
+  Seconds keep_delivered = std::chrono::hours{24 * 30};
 };
 
 // GET /metrics is open unless a bearer token is named here (one source, never both); the broker

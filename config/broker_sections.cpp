@@ -281,7 +281,7 @@ HttpSettings read_http(const YamlValue& value) {
 }
 
 WebhookSettings read_webhooks(const YamlValue& value, const std::filesystem::path& base) {
-  const YamlMap map = value.map({"urls", "timeout", "max_attempts"});
+  const YamlMap map = value.map({"urls", "timeout", "max_attempts", "keep_delivered"});
   WebhookSettings webhooks;
   if (const YamlValue* v = map.find("urls")) {
     for (const YamlValue& item :
@@ -315,6 +315,9 @@ WebhookSettings read_webhooks(const YamlValue& value, const std::filesystem::pat
     webhooks.timeout = v->duration(Seconds{1}, minutes{5});
   if (const YamlValue* v = map.find("max_attempts")) {
     webhooks.max_attempts = static_cast<int>(v->integer(1, 100));
+  }
+  if (const YamlValue* v = map.find("keep_delivered")) {
+    webhooks.keep_delivered = v->duration(hours{1}, 3650 * kDay);
   }
   return webhooks;
 }

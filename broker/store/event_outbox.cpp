@@ -146,6 +146,18 @@ std::size_t retry_failed_events(SQLite::Database& db) {
               "WHERE failed_at IS NOT NULL AND delivered_at IS NULL"));
 }
 
+std::size_t prune_delivered_events(SQLite::Database& db, std::int64_t delivered_before,
+                                   std::size_t limit) {
+  // event_deliveries rows go with their event (ON DELETE CASCADE; foreign keys are on).
+  SQLite::Statement prune(db,
+                          "DELETE FROM event_outbox WHERE seq IN (SELECT seq FROM event_outbox "
+                          "WHERE delivered_at IS NOT NULL AND delivered_at < ? "
+                          "AND seq < (SELECT MAX(seq) FROM event_outbox) ORDER BY seq LIMIT ?)");
+  prune.bind(1, delivered_before);
+  prune.bind(2, static_cast<std::int64_t>(limit));
+  return static_cast<std::size_t>(prune.exec());
+}
+
 OutboxBacklog outbox_backlog(SQLite::Database& db) {
   SQLite::Statement query(db,
                           "SELECT count(*), count(failed_at), min(created_at) FROM event_outbox "

@@ -63,6 +63,13 @@ bool retry_event(SQLite::Database& db, std::string_view id);
 // Inside a write job: retry_event for every failed event; returns how many.
 std::size_t retry_failed_events(SQLite::Database& db);
 
+// Inside a write job: deletes at most `limit` events delivered to every URL before
+// `delivered_before` (Unix seconds), with their delivery records; returns how many. Undelivered
+// and failed events are never deleted, and neither is the newest row, so `seq` keeps growing
+// (SQLite would reuse the highest seq once it is gone). The audit log keeps every event for good.
+std::size_t prune_delivered_events(SQLite::Database& db, std::int64_t delivered_before,
+                                   std::size_t limit);
+
 struct OutboxBacklog {
   std::int64_t undelivered = 0;                   // pending and failed
   std::int64_t failed = 0;                        // of those, failed

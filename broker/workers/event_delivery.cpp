@@ -136,7 +136,35 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
       }
       send(std::move(event));
     }
+    prune_if_due();
     arm();
+  }
+
+  // One bounded DELETE per due check; when a batch was full, the next poll deletes more.
+  void prune_if_due() {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mutex);
+      if (stopped || pruning || (now < next_prune)) return;
+      pruning = true;
+    }
+    store.write(
+        [self = shared_from_this()](WriteContext& tx) -> boost::system::error_code {
+          const std::int64_t cutoff = tx.now_seconds() - self->options.keep_delivered.count();
+          const std::size_t deleted =
+              prune_delivered_events(tx.db(), cutoff, self->options.prune_batch);
+          std::lock_guard lock(self->mutex);
+          self->last_prune_deleted = deleted;
+          return {};
+        },
+        [self = shared_from_this()](boost::system::error_code ec) {
+          std::lock_guard lock(self->mutex);
+          self->pruning = false;
+          const bool more = !ec && self->last_prune_deleted == self->options.prune_batch;
+          if (!ec) self->pruned += self->last_prune_deleted;
+          self->next_prune = std::chrono::steady_clock::now() +
+                             (more ? std::chrono::milliseconds{0} : self->options.prune_interval);
+        });
   }
 
   void send(OutboxEvent event) {
@@ -262,6 +290,10 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
   std::vector<std::int64_t> in_flight;  // seq of the events being sent
   std::uint64_t delivered = 0;
   std::uint64_t failed = 0;
+  std::uint64_t pruned = 0;
+  bool pruning = false;  // a prune write is queued
+  std::size_t last_prune_deleted = 0;
+  std::chrono::steady_clock::time_point next_prune{};  // the epoch: the first poll prunes
 };
 
 EventDelivery::EventDelivery(boost::asio::io_context& io, Store& store,
@@ -289,6 +321,11 @@ void EventDelivery::stop() {
 std::uint64_t EventDelivery::delivered() const {
   std::lock_guard lock(core_->mutex);
   return core_->delivered;
+}
+
+std::uint64_t EventDelivery::pruned() const {
+  std::lock_guard lock(core_->mutex);
+  return core_->pruned;
 }
 
 std::uint64_t EventDelivery::failed() const {

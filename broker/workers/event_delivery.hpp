@@ -7,7 +7,8 @@
 // `jit-broker events list --failed`, sent again after `events retry`). At least once: an event is
 // marked only after its receivers answered, so a crash in between sends it again after the
 // restart, with the same id. Every POST is bounded in time and answer size, follows no redirect,
-// and runs on the io_context without any request waiting for it.
+// and runs on the io_context without any request waiting for it. Delivered events are pruned once
+// they are older than keep_delivered, so the outbox stays the size of what is recent or waiting.
 #pragma once
 
 #include "broker/client/http_client.hpp"
@@ -40,6 +41,11 @@ struct EventDeliveryOptions {
   std::chrono::milliseconds max_backoff{5 * 60 * 1000};
   std::chrono::milliseconds poll_interval{250};
   std::size_t max_in_flight = 100;  // events being sent at once
+  // Delivered events older than this leave the outbox (webhooks.keep_delivered); the audit log
+  // keeps them. Checked at start and then every prune_interval, a bounded batch at a time.
+  std::chrono::seconds keep_delivered{std::chrono::hours{24 * 30}};
+  std::chrono::milliseconds prune_interval{std::chrono::hours{1}};
+  std::size_t prune_batch = 1000;
   std::size_t max_response_bytes = 64 * 1024;
   ClientTlsOptions tls;
   // The approval page's origin (mfa.webauthn.origin): chat messages link to the request there.
@@ -59,9 +65,10 @@ class EventDelivery {
   void start();
   void stop();
 
-  // Events marked delivered, and marked failed, since start (tests).
+  // Events marked delivered, marked failed, and pruned from the outbox since start (tests).
   [[nodiscard]] std::uint64_t delivered() const;
   [[nodiscard]] std::uint64_t failed() const;
+  [[nodiscard]] std::uint64_t pruned() const;
 
  private:
   struct Core;

@@ -194,6 +194,8 @@ TEST(BrokerConfigErrors, BadNumbersAreRefused) {
                          kBrokerFile, 4, "mfa.totp_max_failures");
   EXPECT_CONFIG_ERROR_AT(broker_error(kMinimalBroker + "webhooks: {max_attempts: 101}\n"),
                          kBrokerFile, 4, "webhooks.max_attempts");
+  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimalBroker + "webhooks: {keep_delivered: 30m}\n"),
+                         kBrokerFile, 4, "webhooks.keep_delivered");
 }
 
 TEST(BrokerConfigErrors, UnsupportedKeyTypesAreRefused) {

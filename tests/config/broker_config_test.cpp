@@ -59,6 +59,7 @@ TEST(BrokerConfig, MinimalFileGetsEveryDefault) {
   EXPECT_TRUE(c.webhooks.urls.empty());
   EXPECT_EQ(c.webhooks.timeout, Seconds{5});
   EXPECT_EQ(c.webhooks.max_attempts, 5);
+  EXPECT_EQ(c.webhooks.keep_delivered, std::chrono::hours{24 * 30});
 }
 
 TEST(BrokerConfig, ReadsEveryKey) {
@@ -93,6 +94,7 @@ webhooks:
   urls: [https://hooks.corp.example/jit, http://127.0.0.1:9000/x]
   timeout: 2s
   max_attempts: 7
+  keep_delivered: 7d
 )";
   const BrokerConfig c = parse_broker_config(yaml, kBrokerFile);
   EXPECT_EQ(c.listen, (ListenAddress{"::1", 9443}));
@@ -137,6 +139,7 @@ webhooks:
                                                        "http://127.0.0.1:9000/x"}));
   EXPECT_EQ(c.webhooks.timeout, Seconds{2});
   EXPECT_EQ(c.webhooks.max_attempts, 7);
+  EXPECT_EQ(c.webhooks.keep_delivered, std::chrono::hours{24 * 7});
 }
 
 TEST(BrokerConfig, PassphraseFromEnvironmentName) {

@@ -123,6 +123,47 @@ TEST_F(EventOutboxTest, RetryAllFailedCountsThem) {
   EXPECT_EQ(due(0).size(), 3u);
 }
 
+TEST_F(EventOutboxTest, PruningDeletesOnlyOldDeliveredEventsAndNeverTheNewest) {
+  for (int i = 0; i < 5; ++i) enqueue("request.created");
+  const auto rows = due(0);
+  ASSERT_EQ(rows.size(), 5u);
+  AttemptResult delivered;
+  delivered.all_delivered = true;
+  delivered.accepted_by = {"digest-a"};
+  AttemptResult spent;
+  spent.give_up = true;
+  finish(rows[0].seq, delivered);  // delivered at 200 (see finish())
+  finish(rows[1].seq, spent);      // failed: kept for `events retry`
+  finish(rows[2].seq, delivered);
+  // rows[3] waits; rows[4], the newest, is delivered but must stay so seq never goes back.
+  finish(rows[4].seq, delivered);
+  auto prune = [&](std::int64_t before, std::size_t limit) {
+    std::size_t deleted = 0;
+    EXPECT_FALSE(store_->write_sync([&](WriteContext& tx) {
+      deleted = prune_delivered_events(tx.db(), before, limit);
+      return boost::system::error_code{};
+    }));
+    return deleted;
+  };
+  EXPECT_EQ(prune(200, 100), 0u);  // delivered at 200 is not before 200
+  EXPECT_EQ(prune(201, 1), 1u);    // bounded batch
+  EXPECT_EQ(prune(201, 100), 1u);
+  EXPECT_EQ(prune(201, 100), 0u);
+  std::set<std::int64_t> left;
+  for (const auto& row :
+       store_->read([](SQLite::Database& db) { return list_events(db, false, 100); })) {
+    left.insert(row.seq);
+  }
+  EXPECT_EQ(left, (std::set<std::int64_t>{rows[1].seq, rows[3].seq, rows[4].seq}));
+  const auto deliveries = store_->read([](SQLite::Database& db) {
+    return db.execAndGet("SELECT count(*) FROM event_deliveries").getInt64();
+  });
+  EXPECT_EQ(deliveries, 1);  // only the newest row's record is left
+  // A new event after pruning gets a higher seq than every one before.
+  enqueue("request.approved");
+  EXPECT_GT(due(0).back().seq, rows[4].seq);
+}
+
 TEST(EventOutboxMigrationTest, WaitingEventsOfAnOlderDatabaseGetIdsAndAreDue) {
   jit::testing::TempDir dir;
   {

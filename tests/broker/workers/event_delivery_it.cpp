@@ -223,6 +223,24 @@ TEST_F(EventDeliveryTest, ARoundCutShortByAStopIsSentAgainWithTheSameId) {
   EXPECT_EQ(requests[1].headers.at("x-jit-event-id"), id);
 }
 
+TEST_F(EventDeliveryTest, DeliveredEventsOlderThanKeepDeliveredArePruned) {
+  HttpReceiver receiver({200});
+  auto options = fast({{url(receiver), std::nullopt}});
+  options.keep_delivered = std::chrono::seconds{0};  // everything delivered before now is old
+  options.prune_interval = 10ms;
+  options.prune_batch = 2;
+  EventDelivery delivery(io_, *store_, std::move(options));
+  for (int i = 0; i < 5; ++i) enqueue("request.created", {{"n", i}});
+  delivery.start();
+  run_until([&] { return delivery.delivered() == 5; });
+  ASSERT_EQ(delivery.delivered(), 5u);
+  // Delivered in this second; pruned once the clock moved past it. The newest row stays.
+  run_until([&] { return delivery.pruned() == 4; }, 3s);
+  EXPECT_EQ(delivery.pruned(), 4u);
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox"), 1);
+  EXPECT_EQ(receiver.requests().size(), 5u);  // pruning sends nothing again
+}
+
 TEST_F(EventDeliveryTest, BadUrlIsRefusedAtStartUp) {
   EXPECT_THROW(EventDelivery(io_, *store_, fast({{"ftp://example/hook", std::nullopt}})),
                std::invalid_argument);
