@@ -187,7 +187,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   {
     // Only a digest of the token stays in memory (MetricsTokenCheck).
     auto metrics_token = load_metrics_token(config_.metrics);
-    add_health_routes(router_, metrics_, metrics_token);
+    add_health_routes(router_, metrics_, metrics_token, readiness_checks());
     if (metrics_token) ca::wipe(*metrics_token);
   }
   add_auth_routes(router_, *identity_);
@@ -220,6 +220,22 @@ BrokerApp::~BrokerApp() {
   if (audit_stream_) audit_stream_->stop();
   // Queued writes complete with callbacks into the identity service: finish them while it lives.
   store_->close();
+}
+
+std::vector<ReadinessCheck> BrokerApp::readiness_checks() const {
+  // The keys that sign (the newest SSH key, the X.509 issuing key) when they are on a token; a key
+  // in memory cannot become unavailable.
+  std::vector<const ca::KeySigner*> signers;
+  if (const auto* signer = ssh_ca_.signing_key().signer()) signers.push_back(signer);
+  if (const auto* signer = x509_ca_.issuing().signer()) signers.push_back(signer);
+  return {{"ca_signer", [signers] {
+             for (const ca::KeySigner* signer : signers) {
+               if (auto problem = signer->check(); !problem.empty()) {
+                 return "CA key " + signer->location() + ": " + problem;
+               }
+             }
+             return std::string();
+           }}};
 }
 
 OutboxBacklog BrokerApp::outbox_now() {

@@ -265,6 +265,14 @@ Result<X509CertificateAuthority> create_root_ca(KeyAlgorithm algorithm,
   return X509CertificateAuthority::create(std::move(*key), std::move(*certificate));
 }
 
+Result<X509CertificateAuthority> load_root_ca(const std::filesystem::path& certificate_file,
+                                              EvpPkeyPtr key) {
+  auto certificate = load_certificate(certificate_file);
+  if (!certificate) return certificate.error();
+  if (!issued_by(certificate->get(), certificate->get())) return CaErrc::invalid_argument;
+  return X509CertificateAuthority::create(std::move(key), std::move(*certificate));
+}
+
 Result<std::string> certify_issuing_key(const X509CertificateAuthority& root,
                                         const EVP_PKEY* issuing_key,
                                         const X509HierarchyNames& names,

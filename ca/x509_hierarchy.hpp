@@ -108,6 +108,9 @@ class X509CaHierarchy {
 [[nodiscard]] Result<X509CertificateAuthority> create_root_ca(
     KeyAlgorithm algorithm, const X509HierarchyNames& names, const X509HierarchyValidity& validity,
     std::chrono::system_clock::time_point now);
+// A root CA from its certificate file and its private key (errors as load_hierarchy's).
+[[nodiscard]] Result<X509CertificateAuthority> load_root_ca(
+    const std::filesystem::path& certificate_file, EvpPkeyPtr key);
 // An issuing CA certificate (PEM) for `issuing_key` (a public key read from a token), signed by
 // `root`, whose private key must be loaded (invalid_argument otherwise).
 [[nodiscard]] Result<std::string> certify_issuing_key(const X509CertificateAuthority& root,

@@ -132,15 +132,7 @@ void CertificateService::mint(const Caller& caller, const std::string& grant_id,
             [this, result, done](boost::system::error_code ec) {
               if (ec) return done(ec);
               if (!*result) return done(result->error());
-              auto finish = [result, done] {
-                auto& recorded = **result;
-                if (recorded.complete) {
-                  // Only a broken CA key fails here; the record stays, naming a certificate
-                  // nobody received, and the caller gets an error.
-                  if (auto ok = recorded.complete(recorded.answer); !ok) return done(ok.error());
-                }
-                done(std::move(recorded.answer));
-              };
+              auto finish = [result, done] { done(std::move((**result).answer)); };
               if (settings_.after_commit) return settings_.after_commit(std::move(finish));
               finish();
             });
@@ -172,11 +164,11 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
     certificate_profile.force_command = profile->force_command;
     certificate_profile.source_addresses = profile->source_addresses;
     certificate_profile.extensions = profile->extensions;
-    // Checked here, where a refusal still rolls the record back; signing later only adds the
-    // nonce and the signature.
-    if (auto valid = ca::validate_ssh_certificate_profile(certificate_profile); !valid) {
-      return valid.error();
-    }
+    // Signed before the row is written, inside the job: a signing failure (the CA key's token
+    // gone: signer_unavailable, 503) rolls the job back, factor included, so a certificate row
+    // exists only for a certificate that was signed (docs/architecture.md invariant 2).
+    auto certificate = ssh_ca_.issue_user_certificate(subject, certificate_profile);
+    if (!certificate) return certificate.error();
     const auto serial = std::to_string(certificate_profile.serial);
     const auto fingerprint = subject.fingerprint_sha256();
     insert_certificate(tx.db(), {"ssh", serial, row.id, ssh_ca_fingerprint_, fingerprint, *key_id,
@@ -189,19 +181,11 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
                          {"mfa", std::move(mfa)}};
     tx.audit({caller.user, "certificate.issue", grant_object(row.id), json::serialize(details)});
     Recorded recorded;
-    recorded.answer = json::object{{"serial", certificate_profile.serial},
+    recorded.answer = json::object{{"certificate", certificate->line(*key_id)},
+                                   {"serial", certificate_profile.serial},
                                    {"valid_before", window->not_after},
                                    {"key_id", *key_id},
                                    {"principals", string_array(profile->principals)}};
-    // Everything the signature covers is fixed above and recorded; signing it is the costly part
-    // (an Ed25519 signature: a third of the writer's time per certificate).
-    recorded.complete = [this, subject, certificate_profile,
-                         key_id = *key_id](json::object& answer) -> Result<void> {
-      auto certificate = ssh_ca_.issue_user_certificate(subject, certificate_profile);
-      if (!certificate) return certificate.error();
-      answer["certificate"] = certificate->line(key_id);
-      return {};
-    };
     return recorded;
   };
   mint(caller, grant_id, CertificateKind::ssh, mfa, std::move(issue), std::move(done));
@@ -248,8 +232,7 @@ void CertificateService::mint_x509(const Caller& caller, const std::string& gran
     return Recorded{json::object{{"certificate", issued->pem},
                                  {"chain", x509_ca_.chain_pem()},
                                  {"serial", issued->serial_hex},
-                                 {"not_after", not_after}},
-                    {}};
+                                 {"not_after", not_after}}};
   };
   mint(caller, grant_id, CertificateKind::x509, mfa, std::move(issue), std::move(done));
 }

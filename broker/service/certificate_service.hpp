@@ -1,9 +1,9 @@
 // Minting for a grant (POST /v1/grants/{id}/ssh-cert and /x509-cert). One write job allocates the
 // serial, re-checks the grant and records the certificate with its audit record; the certificate
 // is handed out only after that job is durable, so none leaves the broker untraced, and a grant
-// revoked a moment earlier can never mint (docs/architecture.md invariants 2, 3). An X.509 one is
-// signed inside the job (its recorded fingerprint covers the signature); an SSH certificate's
-// record holds nothing the signature changes, so it is signed after the commit, off the writer.
+// revoked a moment earlier can never mint (docs/architecture.md invariants 2, 3). Both kinds are
+// signed inside the job before their row is written: a signing failure (a CA key on a PKCS#11
+// token that went away) rolls the job back, so no row names a certificate that was never signed.
 #pragma once
 
 #include "broker/service/access_service.hpp"
@@ -20,9 +20,8 @@ struct MintSettings {
   std::chrono::seconds clock_skew{30};  // certificates start this much before now
   std::string crl_url;   // CRL distribution point in X.509 certificates; may be empty
   std::string ocsp_url;  // OCSP responder in X.509 certificates' AIA; may be empty
-  // Where the work after a durable commit (SSH signing, the answer) runs; default: inline, on the
-  // store's writer thread. The broker posts it to its HTTP threads so the writer's next batch
-  // never waits for a signature.
+  // Where the answer after a durable commit runs; default: inline, on the store's writer thread.
+  // The broker posts it to its HTTP threads so the writer's next batch never waits for it.
   std::function<void(std::function<void()>)> after_commit;
 };
 
@@ -40,10 +39,9 @@ class CertificateService {
                  const boost::json::value* mfa, AccessService::Answer done);
 
  private:
-  // What the write job hands back: the answer, and what completes it once the job is durable.
+  // What the write job hands back: the answer, sent once the job is durable.
   struct Recorded {
     boost::json::object answer;
-    std::function<Result<void>(boost::json::object& answer)> complete;  // may be empty
   };
   // Records one certificate for the grant inside the write job; its error rolls the job back.
   // `mfa` is the audit form of the factor.
