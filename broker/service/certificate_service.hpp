@@ -2,14 +2,16 @@
 // serial, re-checks the grant and records the certificate with its audit record; the certificate
 // is handed out only after that job is durable, so none leaves the broker untraced, and a grant
 // revoked a moment earlier can never mint (docs/architecture.md invariants 2, 3). Both kinds are
-// signed inside the job before their row is written: a signing failure (a CA key on a PKCS#11
-// token that went away) rolls the job back, so no row names a certificate that was never signed.
+// signed before their row is written (SSH: before the job, on the HTTP thread; X.509: inside it,
+// its recorded fingerprint covers the signature): a signing failure (a CA key on a PKCS#11 token
+// that went away) records nothing, so no row names a certificate that was never signed.
 #pragma once
 
 #include "broker/service/access_service.hpp"
 #include "ca/ssh_certificate_authority.hpp"
 #include "ca/x509_hierarchy.hpp"
 
+#include <atomic>
 #include <functional>
 
 #include <string>
@@ -47,13 +49,17 @@ class CertificateService {
   // `mfa` is the audit form of the factor.
   using Issue = std::function<Result<Recorded>(WriteContext&, const GrantRow&, std::int64_t now,
                                                boost::json::value mfa)>;
+  // Runs after the factor is checked and before the write job (SSH signing); its error ends the
+  // call with nothing written. May be empty.
+  using Prepare = std::function<Result<void>(const GrantRow&, std::int64_t now)>;
   // Checks the grant (before the MFA is checked), checks presence, then runs `issue` in a write
   // job after checking the grant again there and spending the factor.
   void mint(const Caller& caller, const std::string& grant_id, approvals::CertificateKind kind,
-            const boost::json::value* mfa, Issue issue, AccessService::Answer done);
+            const boost::json::value* mfa, Prepare prepare, Issue issue,
+            AccessService::Answer done);
   // The grant as the caller may see it, checked for minting now (before the MFA is spent).
-  Result<void> grant_for_mint(const Caller& caller, const std::string& grant_id,
-                              approvals::CertificateKind kind);
+  Result<GrantRow> grant_for_mint(const Caller& caller, const std::string& grant_id,
+                                  approvals::CertificateKind kind);
 
   Store& store_;
   IdentityService& identity_;
@@ -62,6 +68,7 @@ class CertificateService {
   MintSettings settings_;
   std::string ssh_ca_fingerprint_;
   std::string x509_ca_fingerprint_;
+  std::atomic<std::uint64_t> next_ssh_serial_{1};  // seeded from the counters table
 };
 
 }  // namespace jit::broker
