@@ -67,7 +67,7 @@ OcspCertificateStatus look_up(const std::array<OcspCertIdPtr, 2>& ours, OCSP_CER
 // throw-away in-memory key first (which fills responderID byKey and producedAt), then its
 // ResponseData is re-signed by the CA's signer with the placeholder key hash replaced by the CA's
 // (both SHA-1, so no length changes), and BasicOCSPResponse and OCSPResponse are written here
-// (RFC 6960 4.2.1; docs/protocols.md, OCSP). The structure is what OpenSSL would have written.
+// (RFC 6960 4.2.1; why: docs/architecture.md "CA signers"). The structure is what OpenSSL writes.
 struct OcspPlaceholder {
   EvpPkeyPtr key;
   X509Ptr certificate;

@@ -159,7 +159,7 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
   // Signed before the write job, on this (HTTP) thread, so signatures run in parallel and a CA key
   // on a token can fail (signer_unavailable, 503) before anything is spent or recorded; the job
   // then re-checks the grant and records the certificate only if it still may exist: a row exists
-  // only for a certificate that was signed (docs/architecture.md invariant 2). The serial comes
+  // only for a certificate that was signed (docs/architecture.md "CA signers"). The serial comes
   // from a counter in memory, seeded from the database; the job raises the stored counter to it,
   // so a restart never hands out a recorded serial again (a serial signed but never recorded may
   // be reused: that certificate never left the broker).
