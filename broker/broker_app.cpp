@@ -18,6 +18,7 @@
 #include "broker/http/tls_context.hpp"
 #include "broker/http/web_routes.hpp"
 #include "broker/log.hpp"
+#include "broker/service/ca_key_list.hpp"
 #include "broker/service/ca_keys.hpp"
 #include "broker/store/event_outbox.hpp"
 #include "broker/systemd_notify.hpp"
@@ -91,7 +92,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
       policy_(config::load_policy(config_.policy_file, config_.limits)),
       store_(open_broker_store(config_)),
       identity_(make_identity_service(config_, *store_, policy_)),
-      ssh_ca_(load_ssh_ca(config_.ca)),
+      ssh_ca_(load_ssh_ca(ca_settings_with_key_list(config_))),
       x509_ca_(load_x509_ca(config_.ca)),
       tls_(make_tls(config_)) {
   AccessHooks hooks;
