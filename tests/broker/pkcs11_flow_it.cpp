@@ -12,6 +12,33 @@
 namespace jit::broker::access_flow_testing {
 namespace {
 
+// nginx checking client certificates against the broker's chain and CRLs (as x509_flow_it.cpp).
+constexpr const char* kHsmNginxConfig = R"(daemon off;
+master_process off;
+worker_processes 1;
+pid @DIR@/nginx.pid;
+error_log @DIR@/nginx-error.log info;
+events { worker_connections 16; }
+http {
+  access_log off;
+  client_body_temp_path @DIR@/tmp;
+  proxy_temp_path @DIR@/tmp;
+  fastcgi_temp_path @DIR@/tmp;
+  uwsgi_temp_path @DIR@/tmp;
+  scgi_temp_path @DIR@/tmp;
+  server {
+    listen 127.0.0.1:@PORT@ ssl;
+    ssl_certificate @DIR@/data/tls/server.crt;
+    ssl_certificate_key @DIR@/data/tls/server.key;
+    ssl_client_certificate @DIR@/chain.pem;
+    ssl_verify_client on;
+    ssl_verify_depth 2;
+    ssl_crl @DIR@/crl.pem;
+    location / { default_type text/plain; return 200 "$ssl_client_s_dn\n"; }
+  }
+}
+)";
+
 constexpr const char* kHsmSshUri = "pkcs11:token=jit;object=ssh-ca";
 constexpr const char* kHsmX509Uri = "pkcs11:token=jit;object=x509-issuing";
 
@@ -84,6 +111,38 @@ TEST_F(Pkcs11FlowTest, TokenKeysSignWhatSshdAndOpensslAccept) {
                                         (d / "chain.pem").string(), "-crl_check_all", "-CRLfile",
                                         (d / "crl.pem").string(), (d / "client.crt").string()});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+
+  if (!std::filesystem::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx-light is not installed";
+  std::filesystem::create_directories(d / "tmp");
+  const int port = testing::free_loopback_port();
+  std::string nginx_config = kHsmNginxConfig;
+  for (auto [from, to] : {std::pair<std::string, std::string>{"@DIR@", d.string()},
+                          {"@PORT@", std::to_string(port)}}) {
+    for (auto at = nginx_config.find(from); at != std::string::npos;
+         at = nginx_config.find(from, at)) {
+      nginx_config.replace(at, from.size(), to);
+    }
+  }
+  write_text(d / "nginx.conf", nginx_config);
+  ChildProcess nginx({"/usr/sbin/nginx", "-p", d.string(), "-c", (d / "nginx.conf").string(), "-e",
+                      (d / "nginx-error.log").string()},
+                     d);
+  auto curl = [&] {
+    return testing::run_process({"/usr/bin/curl", "-sS", "--max-time", "10", "--cacert",
+                                 (d / "data" / "tls" / "server.crt").string(), "--cert",
+                                 (d / "client.crt").string(), "--key", (d / "client.key").string(),
+                                 "-w", "\n%{http_code}",
+                                 "https://localhost:" + std::to_string(port) + "/"});
+  };
+  auto accepted = curl();
+  for (int i = 0; i < 100 && accepted.exit_code == 7; ++i) {
+    std::this_thread::sleep_for(100ms);
+    accepted = curl();
+  }
+  EXPECT_NE(accepted.out.find("CN=alice"), std::string::npos) << accepted.out << accepted.err;
+  EXPECT_TRUE(accepted.out.ends_with("200")) << accepted.out;
+  nginx.signal(SIGTERM);
+  nginx.wait(10s);
 }
 
 TEST_F(Pkcs11FlowTest, VanishedTokenAnswers503AndRecordsNothing) {
