@@ -18,6 +18,7 @@
 #include "broker/http/tls_context.hpp"
 #include "broker/http/web_routes.hpp"
 #include "broker/log.hpp"
+#include "broker/service/ca_key_list.hpp"
 #include "broker/service/ca_keys.hpp"
 #include "broker/store/event_outbox.hpp"
 #include "broker/systemd_notify.hpp"
@@ -91,7 +92,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
       policy_(config::load_policy(config_.policy_file, config_.limits)),
       store_(open_broker_store(config_)),
       identity_(make_identity_service(config_, *store_, policy_)),
-      ssh_ca_(load_ssh_ca(config_.ca)),
+      ssh_ca_(load_ssh_ca(ca_settings_with_key_list(config_))),
       x509_ca_(load_x509_ca(config_.ca)),
       tls_(make_tls(config_)) {
   AccessHooks hooks;
@@ -188,7 +189,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   {
     // Only a digest of the token stays in memory (MetricsTokenCheck).
     auto metrics_token = load_metrics_token(config_.metrics);
-    add_health_routes(router_, metrics_, metrics_token);
+    add_health_routes(router_, metrics_, metrics_token, readiness_checks());
     if (metrics_token) ca::wipe(*metrics_token);
   }
   add_auth_routes(router_, *identity_);
@@ -221,6 +222,22 @@ BrokerApp::~BrokerApp() {
   if (audit_stream_) audit_stream_->stop();
   // Queued writes complete with callbacks into the identity service: finish them while it lives.
   store_->close();
+}
+
+std::vector<ReadinessCheck> BrokerApp::readiness_checks() const {
+  // The keys that sign (the newest SSH key, the X.509 issuing key) when they are on a token; a key
+  // in memory cannot become unavailable.
+  std::vector<const ca::KeySigner*> signers;
+  if (const auto* signer = ssh_ca_.signing_key().signer()) signers.push_back(signer);
+  if (const auto* signer = x509_ca_.issuing().signer()) signers.push_back(signer);
+  return {{"ca_signer", [signers] {
+             for (const ca::KeySigner* signer : signers) {
+               if (auto problem = signer->check(); !problem.empty()) {
+                 return "CA key " + signer->location() + ": " + problem;
+               }
+             }
+             return std::string();
+           }}};
 }
 
 OutboxBacklog BrokerApp::outbox_now() {

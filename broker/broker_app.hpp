@@ -4,6 +4,7 @@
 
 #include "broker/auth/identity_service.hpp"
 #include "broker/data_dir.hpp"
+#include "broker/http/health_routes.hpp"
 #include "broker/http/metrics.hpp"
 #include "broker/http/router.hpp"
 #include "broker/service/access_service.hpp"
@@ -49,7 +50,8 @@ class BrokerApp {
   const config::Policy& policy() const { return policy_; }
 
  private:
-  OutboxBacklog outbox_now();  // for /metrics
+  OutboxBacklog outbox_now();                            // for /metrics
+  std::vector<ReadinessCheck> readiness_checks() const;  // for /readyz
 
   config::BrokerConfig config_;
   DataDirLock data_lock_;

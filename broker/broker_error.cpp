@@ -56,6 +56,8 @@ BrokerErrc kind_of(const boost::system::error_code& ec) noexcept {
       case ca::CaErrc::crypto_failure:
       case ca::CaErrc::io_failure:
         return BrokerErrc::internal;
+      case ca::CaErrc::signer_unavailable:
+        return BrokerErrc::unavailable;
     }
   }
   if (ec.category() == approvals::request_category()) {

@@ -2,6 +2,8 @@
 // start-up exceptions into one clear line and a non-zero exit.
 #include "broker/admin/admin_commands.hpp"
 #include "broker/admin/backup_commands.hpp"
+#include "broker/admin/ca_init_command.hpp"
+#include "broker/admin/ca_rotate_command.hpp"
 #include "broker/admin/event_commands.hpp"
 #include "broker/store/store_error.hpp"
 #include "config/broker_config.hpp"
@@ -52,6 +54,36 @@ int main(int argc, char** argv) {
   auto* ca = app.add_subcommand("ca", "CA commands");
   ca->require_subcommand(1);
   auto* ca_show = ca->add_subcommand("show", "print the public CA keys and fingerprints");
+  jit::broker::CaInitOptions ca_init_options;
+  auto* ca_init = ca->add_subcommand(
+      "init", "generate a CA key inside a PKCS#11 token (docs/operations.md: CA keys in an HSM)");
+  ca_init->add_option("KIND", ca_init_options.kind, "ssh or x509")
+      ->required()
+      ->check(CLI::IsMember({"ssh", "x509"}));
+  ca_init
+      ->add_option("--pkcs11", ca_init_options.pkcs11_uri,
+                   "RFC 7512 URI of the new key, e.g. pkcs11:token=jit;object=ssh-ca-2026")
+      ->required();
+  ca_init->add_option("--key-type", ca_init_options.key_type,
+                      "ssh: ed25519 (default), ecdsa-p256; x509: ecdsa-p256 (default), ed25519, "
+                      "rsa-3072");
+  ca_init->add_option("--public-key-file", ca_init_options.public_key_file,
+                      "ssh: where to write the public key (default DATA_DIR/ca/ssh_ca_OBJECT.pub)");
+
+  auto* ca_rotate = ca->add_subcommand(
+      "rotate", "make a new SSH CA key the signer; the others stay published (then restart)");
+  std::string rotate_kind;
+  std::optional<std::string> rotate_pkcs11;
+  ca_rotate->add_option("KIND", rotate_kind, "ssh")->required()->check(CLI::IsMember({"ssh"}));
+  ca_rotate->add_option("--pkcs11", rotate_pkcs11,
+                        "make the new key in this PKCS#11 token (RFC 7512 URI with object=)");
+  auto* ca_retire = ca->add_subcommand(
+      "retire", "remove an SSH CA key whose certificates have all expired (then restart)");
+  std::string retire_kind;
+  std::string retire_fingerprint;
+  ca_retire->add_option("KIND", retire_kind, "ssh")->required()->check(CLI::IsMember({"ssh"}));
+  ca_retire->add_option("FINGERPRINT", retire_fingerprint, "SHA256:... as `ca show` prints it")
+      ->required();
 
   auto* krl = app.add_subcommand("krl", "SSH key revocation list commands");
   krl->require_subcommand(1);
@@ -125,6 +157,12 @@ int main(int argc, char** argv) {
       return jit::broker::run_audit_verify(config, verify_options, std::cout, std::cerr);
     }
     if (ca_show->parsed()) return jit::broker::run_ca_show(config, std::cout);
+    if (ca_init->parsed()) return jit::broker::run_ca_init(config, ca_init_options, std::cout);
+    if (ca_rotate->parsed())
+      return jit::broker::run_ca_rotate_ssh(config, rotate_pkcs11, std::cout);
+    if (ca_retire->parsed()) {
+      return jit::broker::run_ca_retire_ssh(config, retire_fingerprint, std::cout, std::cerr);
+    }
     if (krl_write->parsed()) return jit::broker::run_krl_write(config, krl_file, std::cout);
     if (events_list->parsed()) {
       return jit::broker::run_events_list(config, failed_only, list_limit, std::cout);

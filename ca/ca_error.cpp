@@ -24,6 +24,8 @@ class CaCategory final : public boost::system::error_category {
         return "cryptographic operation failed";
       case CaErrc::io_failure:
         return "file could not be written";
+      case CaErrc::signer_unavailable:
+        return "the CA key is not reachable; try again later";
     }
     return "unknown ca error";
   }

@@ -1,8 +1,11 @@
 #include "ca/ocsp_responder.hpp"
 
 #include "ca/openssl_handles.hpp"
+#include "ca/private_key.hpp"
+#include "ca/x509_der.hpp"
 #include "ca/x509_digest.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace jit::ca {
@@ -59,6 +62,85 @@ OcspCertificateStatus look_up(const std::array<OcspCertIdPtr, 2>& ours, OCSP_CER
   return lookup(*serial);
 }
 
+// A key of a token cannot go into OCSP_basic_sign, and OpenSSL 3.0 offers no public way to set
+// an OCSP_BASICRESP's responder ID or signature. So for a token key the response is signed with a
+// throw-away in-memory key first (which fills responderID byKey and producedAt), then its
+// ResponseData is re-signed by the CA's signer with the placeholder key hash replaced by the CA's
+// (both SHA-1, so no length changes), and BasicOCSPResponse and OCSPResponse are written here
+// (RFC 6960 4.2.1; why: docs/architecture.md "CA signers"). The structure is what OpenSSL writes.
+struct OcspPlaceholder {
+  EvpPkeyPtr key;
+  X509Ptr certificate;
+  Bytes key_hash;  // SHA-1 of the placeholder's public key bits: the responderID byKey
+};
+
+const OcspPlaceholder* ocsp_placeholder() {
+  static const OcspPlaceholder placeholder = [] {
+    OcspPlaceholder made;
+    auto key = generate_private_key(KeyAlgorithm::ed25519);
+    if (!key) return made;
+    X509Ptr certificate(X509_new());
+    unsigned char hash[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (!certificate || X509_set_pubkey(certificate.get(), key->get()) != 1 ||
+        X509_pubkey_digest(certificate.get(), EVP_sha1(), hash, &length) != 1) {
+      return made;
+    }
+    const auto* bytes = reinterpret_cast<const std::byte*>(hash);
+    made.key_hash.assign(bytes, bytes + length);
+    made.key = std::move(*key);
+    made.certificate = std::move(certificate);
+    return made;
+  }();
+  return placeholder.certificate ? &placeholder : nullptr;
+}
+
+Result<Bytes> sign_with_signer(const X509CertificateAuthority& issuer, OCSP_BASICRESP* basic) {
+  const OcspPlaceholder* placeholder = ocsp_placeholder();
+  if (placeholder == nullptr ||
+      OCSP_basic_sign(basic, placeholder->certificate.get(), placeholder->key.get(), nullptr,
+                      nullptr, OCSP_NOCERTS | OCSP_RESPID_KEY) != 1) {
+    return CaErrc::crypto_failure;
+  }
+  const OCSP_RESPDATA* data = OCSP_resp_get0_respdata(basic);
+  const int length = i2d_OCSP_RESPDATA(data, nullptr);
+  if (length <= 0) return CaErrc::crypto_failure;
+  Bytes tbs(static_cast<std::size_t>(length));
+  auto* cursor = reinterpret_cast<unsigned char*>(tbs.data());
+  if (i2d_OCSP_RESPDATA(data, &cursor) != length) return CaErrc::crypto_failure;
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int hash_length = 0;
+  if (X509_pubkey_digest(issuer.certificate(), EVP_sha1(), hash, &hash_length) != 1 ||
+      hash_length != placeholder->key_hash.size()) {
+    return CaErrc::crypto_failure;
+  }
+  // responderID is ResponseData's first element (version v1 is left out): [2] { OCTET STRING }.
+  Bytes pattern{std::byte{0xA2}, std::byte{0x16}, std::byte{0x04}, std::byte{0x14}};
+  pattern.insert(pattern.end(), placeholder->key_hash.begin(), placeholder->key_hash.end());
+  const auto found = std::search(tbs.begin(), tbs.end(), pattern.begin(), pattern.end());
+  if (found == tbs.end() || found - tbs.begin() > 6) return CaErrc::crypto_failure;
+  std::copy(reinterpret_cast<const std::byte*>(hash),
+            reinterpret_cast<const std::byte*>(hash) + hash_length, found + 4);
+  auto basic_der = issuer.sign_structure(tbs);
+  if (!basic_der) return basic_der.error();
+  // OCSPResponse { responseStatus successful, [0] EXPLICIT ResponseBytes { id-pkix-ocsp-basic,
+  // OCTET STRING BasicOCSPResponse } }.
+  static constexpr std::array<unsigned char, 9> kOcspBasic{0x2B, 0x06, 0x01, 0x05, 0x05,
+                                                           0x07, 0x30, 0x01, 0x01};
+  DerWriter out;
+  out.open(der_tag::kSequence);
+  out.element(der_tag::kEnumerated, Bytes{std::byte{0}});
+  out.open(der_tag::context(0, true));
+  out.open(der_tag::kSequence);
+  out.element(der_tag::kOid,
+              ByteView(reinterpret_cast<const std::byte*>(kOcspBasic.data()), kOcspBasic.size()));
+  out.element(der_tag::kOctetString, *basic_der);
+  out.close();
+  out.close();
+  out.close();
+  return out.take();
+}
+
 }  // namespace
 
 Result<Bytes> ocsp_respond(const X509CertificateAuthority& issuer, ByteView der_request,
@@ -104,6 +186,7 @@ Result<Bytes> ocsp_respond(const X509CertificateAuthority& issuer, ByteView der_
     }
   }
   if (OCSP_copy_nonce(basic.get(), request.get()) <= 0) return CaErrc::crypto_failure;
+  if (issuer.signer() != nullptr) return sign_with_signer(issuer, basic.get());
   // OCSP_basic_sign takes non-const pointers but only reads the certificate (its name and key
   // hash) and signs with the key; OCSP_NOCERTS keeps it from adding the certificate to the
   // response.

@@ -20,6 +20,19 @@ Result<SshCaKey> SshCaKey::from_private_key(EvpPkeyPtr key) {
   return SshCaKey(std::move(key), std::move(*public_key));
 }
 
+Result<SshCaKey> SshCaKey::from_signer(std::shared_ptr<const KeySigner> signer) {
+  if (!signer) return CaErrc::invalid_argument;
+  auto public_key = SshPublicKey::from_evp(signer->public_key());
+  if (!public_key) return public_key.error();
+  SshCaKey key(nullptr, std::move(*public_key));
+  key.signer_ = std::move(signer);
+  const ByteView probe = as_bytes("jitbroker SSH CA key self-test");
+  auto signature = key.sign(probe);
+  if (!signature) return signature.error();
+  if (!ssh_verify(key.public_key_, probe, *signature)) return CaErrc::key_unavailable;
+  return key;
+}
+
 Result<SshCaKey> SshCaKey::generate(KeyAlgorithm algorithm) {
   auto key = generate_private_key(algorithm);
   if (!key) return key.error();
@@ -61,6 +74,11 @@ std::string_view SshCaKey::signature_algorithm() const noexcept {
 }
 
 Result<Bytes> SshCaKey::sign(ByteView message) const {
+  if (signer_) {
+    auto raw = signer_->sign(ssh_signature_digest(public_key_.type()), message);
+    if (!raw) return raw.error();
+    return ssh_signature_blob(public_key_.type(), *raw);
+  }
   return ssh_sign(key_.get(), public_key_.type(), message);
 }
 

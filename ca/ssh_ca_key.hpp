@@ -6,11 +6,13 @@
 
 #include "ca/bytes.hpp"
 #include "ca/ca_error.hpp"
+#include "ca/key_signer.hpp"
 #include "ca/openssl_handles.hpp"
 #include "ca/private_key.hpp"
 #include "ca/ssh_public_key.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +24,9 @@ class SshCaKey {
   // Signs and verifies a probe message once: key_unavailable for a key that cannot sign (a public
   // key only), unsupported_key for types we do not support.
   [[nodiscard]] static Result<SshCaKey> from_private_key(EvpPkeyPtr key);
+  // A key that signs elsewhere (a PKCS#11 token): its public key and a probe signature are checked
+  // the same way.
+  [[nodiscard]] static Result<SshCaKey> from_signer(std::shared_ptr<const KeySigner> signer);
   [[nodiscard]] static Result<SshCaKey> generate(KeyAlgorithm algorithm = KeyAlgorithm::ed25519);
   // PEM ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY", traditional EC/RSA) or "OPENSSH PRIVATE KEY" text.
   // Errors: key_unavailable (wrong or missing passphrase), OpensshKeyErrc::encrypted_key,
@@ -44,14 +49,19 @@ class SshCaKey {
   [[nodiscard]] std::string_view signature_algorithm() const noexcept;
   // An SSH signature blob over message.
   [[nodiscard]] Result<Bytes> sign(ByteView message) const;
-  // For saving the key; never log or serve it.
-  [[nodiscard]] const EVP_PKEY* private_key() const noexcept { return key_.get(); }
+  // For saving the key; never log or serve it. Null for a key on a token.
+  [[nodiscard]] const EVP_PKEY* private_key() const noexcept {
+    return signer_ ? nullptr : key_.get();
+  }
+  // The token signer, or null for a key in memory.
+  [[nodiscard]] const KeySigner* signer() const noexcept { return signer_.get(); }
 
  private:
   SshCaKey(EvpPkeyPtr key, SshPublicKey public_key)
       : key_(std::move(key)), public_key_(std::move(public_key)) {}
 
-  EvpPkeyPtr key_;
+  EvpPkeyPtr key_;  // the private key in memory, unless signer_ signs
+  std::shared_ptr<const KeySigner> signer_;
   SshPublicKey public_key_;
 };
 

@@ -103,20 +103,26 @@ Result<void> append_ecdsa_signature_from_der(ByteView der, ByteWriter& out) {
   return {};
 }
 
+const char* ssh_signature_digest(SshKeyType type) noexcept { return digest_name(type); }
+
+Result<Bytes> ssh_signature_blob(SshKeyType type, ByteView raw) {
+  ByteWriter blob;
+  blob.reserve(raw.size() + 48);
+  blob.string(ssh_signature_algorithm(type));
+  if (ssh_ec_curve(type) != nullptr) {
+    if (auto appended = append_ecdsa_signature_from_der(raw, blob); !appended)
+      return appended.error();
+  } else {
+    blob.string(raw);
+  }
+  return blob.take();
+}
+
 Result<Bytes> ssh_sign(EVP_PKEY* key, SshKeyType type, ByteView message) {
   clear_openssl_errors();
   auto raw = raw_sign(key, digest_name(type), message);
   if (!raw) return raw.error();
-  ByteWriter blob;
-  blob.reserve(raw->size() + 48);
-  blob.string(ssh_signature_algorithm(type));
-  if (ssh_ec_curve(type) != nullptr) {
-    if (auto appended = append_ecdsa_signature_from_der(*raw, blob); !appended)
-      return appended.error();
-  } else {
-    blob.string(*raw);
-  }
-  return blob.take();
+  return ssh_signature_blob(type, *raw);
 }
 
 Result<void> ssh_verify(const SshPublicKey& key, ByteView message, ByteView signature_blob) {

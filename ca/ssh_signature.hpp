@@ -19,6 +19,11 @@ namespace jit::ca {
 // Signs message with a private key of the given type and returns the SSH signature blob.
 [[nodiscard]] Result<Bytes> ssh_sign(EVP_PKEY* key, SshKeyType type, ByteView message);
 
+// The digest a key of this type signs with ("SHA256", "SHA384", "SHA512"), null for Ed25519.
+[[nodiscard]] const char* ssh_signature_digest(SshKeyType type) noexcept;
+// The SSH signature blob of a signature as EVP_DigestSign returns it (ECDSA: DER).
+[[nodiscard]] Result<Bytes> ssh_signature_blob(SshKeyType type, ByteView raw);
+
 // Checks a signature blob over message with key. malformed: the blob's structure is wrong (trailing
 // bytes, an Ed25519 signature that is not 64 bytes, a non-canonical mpint, an algorithm name that
 // does not belong to the key type, or SHA-1 "ssh-rsa"); bad_signature: it is well formed but does

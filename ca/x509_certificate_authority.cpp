@@ -5,6 +5,7 @@
 #include "ca/x509_oids.hpp"
 #include "ca/x509_pem.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <vector>
 
@@ -58,6 +59,19 @@ Result<Bytes> key_identifier_of(ByteView subject_public_key_bits) {
 
 Result<X509CertificateAuthority> X509CertificateAuthority::create(EvpPkeyPtr key,
                                                                   X509Ptr certificate) {
+  return create_with(std::move(key), std::move(certificate), nullptr);
+}
+
+Result<X509CertificateAuthority> X509CertificateAuthority::create(
+    std::shared_ptr<const KeySigner> signer, X509Ptr certificate) {
+  if (!signer) return CaErrc::invalid_argument;
+  auto* public_key = const_cast<EVP_PKEY*>(signer->public_key());
+  if (public_key == nullptr || EVP_PKEY_up_ref(public_key) != 1) return CaErrc::invalid_argument;
+  return create_with(EvpPkeyPtr(public_key), std::move(certificate), std::move(signer));
+}
+
+Result<X509CertificateAuthority> X509CertificateAuthority::create_with(
+    EvpPkeyPtr key, X509Ptr certificate, std::shared_ptr<const KeySigner> signer) {
   if (!key || !certificate) return CaErrc::invalid_argument;
   auto algorithm = key_algorithm_of(key.get());
   if (!algorithm) return algorithm.error();
@@ -102,10 +116,13 @@ Result<X509CertificateAuthority> X509CertificateAuthority::create(EvpPkeyPtr key
   if (!der) return der.error();
 
   const SignatureChoice signature = signature_for(*algorithm);
-  EvpMdCtxPtr sign_template(EVP_MD_CTX_new());
-  if (!sign_template || EVP_DigestSignInit_ex(sign_template.get(), nullptr, signature.digest_name,
-                                              nullptr, nullptr, key.get(), nullptr) != 1) {
-    return CaErrc::crypto_failure;
+  EvpMdCtxPtr sign_template;
+  if (!signer) {
+    sign_template.reset(EVP_MD_CTX_new());
+    if (!sign_template || EVP_DigestSignInit_ex(sign_template.get(), nullptr, signature.digest_name,
+                                                nullptr, nullptr, key.get(), nullptr) != 1) {
+      return CaErrc::crypto_failure;
+    }
   }
   const int max_signature = EVP_PKEY_get_size(key.get());
   if (max_signature <= 0) return CaErrc::crypto_failure;
@@ -117,6 +134,8 @@ Result<X509CertificateAuthority> X509CertificateAuthority::create(EvpPkeyPtr key
   ca.key_algorithm_ = *algorithm;
   ca.max_signature_size_ = static_cast<std::size_t>(max_signature);
   ca.sign_template_ = std::move(sign_template);
+  ca.digest_name_ = signature.digest_name;
+  ca.signer_ = std::move(signer);
   ca.key_ = std::move(key);
   ca.certificate_ = std::move(certificate);
   return ca;
@@ -124,6 +143,13 @@ Result<X509CertificateAuthority> X509CertificateAuthority::create(EvpPkeyPtr key
 
 Result<std::size_t> X509CertificateAuthority::sign(ByteView tbs,
                                                    std::span<unsigned char> signature) const {
+  if (signer_) {
+    auto made = signer_->sign(digest_name_, tbs);
+    if (!made) return made.error();
+    if (made->size() > signature.size()) return CaErrc::crypto_failure;
+    std::copy(made->begin(), made->end(), reinterpret_cast<std::byte*>(signature.data()));
+    return made->size();
+  }
   clear_openssl_errors();
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), sign_template_.get()) != 1)
@@ -133,6 +159,14 @@ Result<std::size_t> X509CertificateAuthority::sign(ByteView tbs,
     return CaErrc::crypto_failure;
   }
   return length;
+}
+
+Result<Bytes> X509CertificateAuthority::sign_bytes(ByteView data) const {
+  std::vector<unsigned char> signature(max_signature_size_);
+  auto length = sign(data, signature);
+  if (!length) return length.error();
+  const auto* begin = reinterpret_cast<const std::byte*>(signature.data());
+  return Bytes(begin, begin + *length);
 }
 
 Result<Bytes> X509CertificateAuthority::sign_structure(ByteView tbs) const {

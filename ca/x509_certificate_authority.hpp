@@ -6,10 +6,12 @@
 
 #include "ca/bytes.hpp"
 #include "ca/ca_error.hpp"
+#include "ca/key_signer.hpp"
 #include "ca/openssl_handles.hpp"
 #include "ca/private_key.hpp"
 
 #include <chrono>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -21,6 +23,10 @@ class X509CertificateAuthority {
   // (basicConstraints CA:TRUE, and keyCertSign + cRLSign when it has a keyUsage);
   // unsupported_key for a key type we do not sign with (P-521 and RSA >= 3072 are accepted here).
   [[nodiscard]] static Result<X509CertificateAuthority> create(EvpPkeyPtr key, X509Ptr certificate);
+  // The same for a key that signs elsewhere (a PKCS#11 token): certificates, CRLs and OCSP
+  // responses are assembled here and only their to-be-signed bytes go to the signer.
+  [[nodiscard]] static Result<X509CertificateAuthority> create(
+      std::shared_ptr<const KeySigner> signer, X509Ptr certificate);
 
   X509CertificateAuthority(X509CertificateAuthority&&) noexcept = default;
   X509CertificateAuthority& operator=(X509CertificateAuthority&&) noexcept = default;
@@ -52,13 +58,21 @@ class X509CertificateAuthority {
   static constexpr std::size_t kSignHeadroom = 6;  // tag + 0x84 + four length octets
   [[nodiscard]] Result<Bytes> sign_structure_in_place(Bytes buffer) const;
 
-  // For OpenSSL calls that sign with the CA themselves (OCSP_basic_sign). Never serialised.
-  [[nodiscard]] EVP_PKEY* signing_key() const noexcept { return key_.get(); }
+  // For OpenSSL calls that sign with the CA themselves (OCSP_basic_sign). Never serialised. Null
+  // for a key on a token (signer() signs then).
+  [[nodiscard]] EVP_PKEY* signing_key() const noexcept { return signer_ ? nullptr : key_.get(); }
+  [[nodiscard]] const KeySigner* signer() const noexcept { return signer_.get(); }
+  // A signature over `data` as EVP_DigestSign makes it, with this CA's signature algorithm.
+  [[nodiscard]] Result<Bytes> sign_bytes(ByteView data) const;
 
  private:
   X509CertificateAuthority() = default;
+  [[nodiscard]] static Result<X509CertificateAuthority> create_with(
+      EvpPkeyPtr key, X509Ptr certificate, std::shared_ptr<const KeySigner> signer);
 
-  EvpPkeyPtr key_;
+  EvpPkeyPtr key_;  // the private key, or only the public one when signer_ signs
+  std::shared_ptr<const KeySigner> signer_;
+  const char* digest_name_ = nullptr;
   X509Ptr certificate_;
   Bytes certificate_der_;
   std::string certificate_pem_;

@@ -7,6 +7,7 @@
 #include "ca/x509_pem.hpp"
 #include "ca/x509_serial.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 namespace jit::ca {
@@ -207,12 +208,14 @@ Result<X509CaHierarchy> create_dev_hierarchy(KeyAlgorithm algorithm,
 
 Result<X509CaHierarchy> load_hierarchy(const X509HierarchyFiles& files,
                                        std::optional<std::string_view> passphrase,
-                                       system_clock::time_point now) {
+                                       system_clock::time_point now,
+                                       std::shared_ptr<const KeySigner> issuing_signer) {
   auto root_certificate = load_certificate(files.root_certificate);
   if (!root_certificate) return root_certificate.error();
   auto issuing_certificate = load_certificate(files.issuing_certificate);
   if (!issuing_certificate) return issuing_certificate.error();
-  auto issuing_key = load_private_key_file(files.issuing_key, passphrase);
+  Result<EvpPkeyPtr> issuing_key = EvpPkeyPtr();
+  if (!issuing_signer) issuing_key = load_private_key_file(files.issuing_key, passphrase);
   if (!issuing_key) return issuing_key.error();
 
   X509* root_x509 = root_certificate->get();
@@ -234,11 +237,63 @@ Result<X509CaHierarchy> load_hierarchy(const X509HierarchyFiles& files,
     if (!authority) return authority.error();
     root.emplace(std::move(*authority));
   }
-  auto issuing =
-      X509CertificateAuthority::create(std::move(*issuing_key), std::move(*issuing_certificate));
+  auto issuing = issuing_signer ? X509CertificateAuthority::create(std::move(issuing_signer),
+                                                                   std::move(*issuing_certificate))
+                                : X509CertificateAuthority::create(std::move(*issuing_key),
+                                                                   std::move(*issuing_certificate));
   if (!issuing) return issuing.error();
   return X509CaHierarchy(std::move(*root_certificate), std::move(*root_pem), std::move(root),
                          std::move(*issuing));
+}
+
+Result<X509CertificateAuthority> create_root_ca(KeyAlgorithm algorithm,
+                                                const X509HierarchyNames& names,
+                                                const X509HierarchyValidity& validity,
+                                                system_clock::time_point now) {
+  if (!valid_name_text(names.root_common_name, kMaxNameCharacters) ||
+      (!names.organization.empty() && !valid_name_text(names.organization, kMaxNameCharacters))) {
+    return CaErrc::invalid_argument;
+  }
+  const auto start = std::chrono::floor<std::chrono::seconds>(now - validity.backdate);
+  auto key = generate_private_key(algorithm);
+  if (!key) return key.error();
+  auto name = ca_name(names.organization, names.root_common_name);
+  if (!name) return name.error();
+  auto certificate = make_ca_certificate({name->get(), key->get(), nullptr, key->get(), algorithm,
+                                          start, start + validity.root, "critical,CA:TRUE"});
+  if (!certificate) return certificate.error();
+  return X509CertificateAuthority::create(std::move(*key), std::move(*certificate));
+}
+
+Result<X509CertificateAuthority> load_root_ca(const std::filesystem::path& certificate_file,
+                                              EvpPkeyPtr key) {
+  auto certificate = load_certificate(certificate_file);
+  if (!certificate) return certificate.error();
+  if (!issued_by(certificate->get(), certificate->get())) return CaErrc::invalid_argument;
+  return X509CertificateAuthority::create(std::move(key), std::move(*certificate));
+}
+
+Result<std::string> certify_issuing_key(const X509CertificateAuthority& root,
+                                        const EVP_PKEY* issuing_key,
+                                        const X509HierarchyNames& names,
+                                        const X509HierarchyValidity& validity,
+                                        system_clock::time_point now) {
+  if (root.signing_key() == nullptr || issuing_key == nullptr ||
+      !valid_name_text(names.issuing_common_name, kMaxNameCharacters)) {
+    return CaErrc::invalid_argument;
+  }
+  const system_clock::time_point start =
+      std::chrono::floor<std::chrono::seconds>(now - validity.backdate);
+  // Never past the root's own end: a relying party would refuse the chain then.
+  const system_clock::time_point end =
+      std::min<system_clock::time_point>(start + validity.issuing, root.not_after());
+  auto name = ca_name(names.organization, names.issuing_common_name);
+  if (!name) return name.error();
+  auto certificate = make_ca_certificate(
+      {name->get(), issuing_key, const_cast<X509*>(root.certificate()), root.signing_key(),
+       root.key_algorithm(), start, end, "critical,CA:TRUE,pathlen:0"});
+  if (!certificate) return certificate.error();
+  return certificate_pem(certificate->get());
 }
 
 Result<void> X509CaHierarchy::save(const X509HierarchyFiles& files,

@@ -5,11 +5,13 @@
 #pragma once
 
 #include "ca/ca_error.hpp"
+#include "ca/key_signer.hpp"
 #include "ca/private_key.hpp"
 #include "ca/x509_certificate_authority.hpp"
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,7 +67,8 @@ class X509CaHierarchy {
                                                       std::chrono::system_clock::time_point);
   friend Result<X509CaHierarchy> load_hierarchy(const X509HierarchyFiles&,
                                                 std::optional<std::string_view>,
-                                                std::chrono::system_clock::time_point);
+                                                std::chrono::system_clock::time_point,
+                                                std::shared_ptr<const KeySigner>);
   X509CaHierarchy(X509Ptr root_certificate, std::string root_pem,
                   std::optional<X509CertificateAuthority> root, X509CertificateAuthority issuing);
 
@@ -92,8 +95,28 @@ class X509CaHierarchy {
 //   CA;
 //                     the issuing certificate is not a CA or not signed by the root; a certificate
 //                     is not valid at `now`
-[[nodiscard]] Result<X509CaHierarchy> load_hierarchy(const X509HierarchyFiles& files,
-                                                     std::optional<std::string_view> passphrase,
-                                                     std::chrono::system_clock::time_point now);
+// With `issuing_signer` (a key on a PKCS#11 token) files.issuing_key is not read: the issuing CA
+// signs through it, and its public key must be the issuing certificate's.
+[[nodiscard]] Result<X509CaHierarchy> load_hierarchy(
+    const X509HierarchyFiles& files, std::optional<std::string_view> passphrase,
+    std::chrono::system_clock::time_point now,
+    std::shared_ptr<const KeySigner> issuing_signer = nullptr);
+
+// `jit-broker ca init --pkcs11` for X.509 (docs/operations.md "CA keys in an HSM (PKCS#11)").
+// A new root CA with its key in memory (saved as a file by the caller), as create_dev_hierarchy
+// makes it.
+[[nodiscard]] Result<X509CertificateAuthority> create_root_ca(
+    KeyAlgorithm algorithm, const X509HierarchyNames& names, const X509HierarchyValidity& validity,
+    std::chrono::system_clock::time_point now);
+// A root CA from its certificate file and its private key (errors as load_hierarchy's).
+[[nodiscard]] Result<X509CertificateAuthority> load_root_ca(
+    const std::filesystem::path& certificate_file, EvpPkeyPtr key);
+// An issuing CA certificate (PEM) for `issuing_key` (a public key read from a token), signed by
+// `root`, whose private key must be loaded (invalid_argument otherwise).
+[[nodiscard]] Result<std::string> certify_issuing_key(const X509CertificateAuthority& root,
+                                                      const EVP_PKEY* issuing_key,
+                                                      const X509HierarchyNames& names,
+                                                      const X509HierarchyValidity& validity,
+                                                      std::chrono::system_clock::time_point now);
 
 }  // namespace jit::ca

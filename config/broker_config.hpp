@@ -24,9 +24,18 @@ struct TlsSettings {
   std::filesystem::path cert_file, key_file;
 };
 
+// CA keys on a PKCS#11 token (docs/operations.md "CA keys in an HSM (PKCS#11)"): the module p11-kit
+// loads and where the user PIN comes from (exactly one of pin_env, pin_file; never inline).
+struct Pkcs11Settings {
+  std::filesystem::path module;
+  std::optional<std::string> pin_env;
+  std::optional<std::filesystem::path> pin_file;
+};
+
 struct CaSettings {
   bool generate_missing = false;  // dev: create missing CA keys on first start
-  // Newest first: the first signs, all are published. Default {<data_dir>/ca/ssh_ca.key}.
+  // Newest first: the first signs, all are published. Default {<data_dir>/ca/ssh_ca.key}. An
+  // entry (and x509_issuing_key_file) may be a PKCS#11 URI "pkcs11:...", kept as written.
   std::vector<std::filesystem::path> ssh_key_files;
   std::string ssh_key_type = "ed25519";  // "ed25519" | "ecdsa-p256" (for generation)
   // Default <data_dir>/ca/x509_root.{key,crt} and <data_dir>/ca/x509_issuing.{key,crt}.
@@ -35,6 +44,7 @@ struct CaSettings {
   std::string x509_key_type = "ecdsa-p256";   // "ecdsa-p256" | "ed25519" | "rsa-3072"
   std::optional<std::string> passphrase_env;  // name of an env var holding the passphrase
   std::optional<std::filesystem::path> passphrase_file;  // or a file (never both)
+  std::optional<Pkcs11Settings> pkcs11;                  // required when a key is a "pkcs11:" URI
   Seconds clock_skew{30};  // certificates start this much before now; 0s..10m
   Seconds crl_next_update = std::chrono::minutes{5};  // CRL nextUpdate distance
   std::string crl_url;   // CRL distribution point URL; empty: no CDP extension

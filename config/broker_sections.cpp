@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <fstream>
 #include <optional>
 
@@ -99,18 +100,75 @@ TlsSettings read_tls(const YamlValue& value, const std::filesystem::path& base) 
   return tls;
 }
 
+namespace {
+
+// RFC 7512: the scheme is case-insensitive.
+bool names_pkcs11_uri(std::string_view text) {
+  constexpr std::string_view kScheme = "pkcs11:";
+  if (text.size() < kScheme.size()) return false;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) != kScheme[i]) return false;
+  }
+  return true;
+}
+
+// A CA key: a file path (relative to the config's folder) or a PKCS#11 URI kept as written, which
+// needs the ca.pkcs11 section.
+std::filesystem::path ca_key_location(const YamlValue& v, const std::filesystem::path& base,
+                                      const CaSettings& ca) {
+  const std::string text = v.string("a key file path or a pkcs11: URI");
+  if (!names_pkcs11_uri(text)) return v.path(base);
+  if (!ca.pkcs11) {
+    v.fail("a pkcs11: URI needs the PKCS#11 module and PIN",
+           "ca.pkcs11 with module and pin_env or pin_file");
+  }
+  if (text.find("pin-value=") != std::string::npos ||
+      text.find("pin-source=") != std::string::npos) {
+    v.fail("the URI carries a PIN", "the PIN in ca.pkcs11.pin_env or ca.pkcs11.pin_file");
+  }
+  return std::filesystem::path(text);
+}
+
+Pkcs11Settings read_pkcs11(const YamlValue& value, const std::filesystem::path& base) {
+  const YamlMap map = value.map({"module", "pin_env", "pin_file"});
+  Pkcs11Settings pkcs11;
+  const YamlValue* module = map.find("module");
+  if (module == nullptr) map.fail_missing("module", "the PKCS#11 module path (.so)");
+  pkcs11.module = module->path(base);
+  if (const YamlValue* v = map.find("pin_env")) {
+    std::string name = v->string("an environment variable name");
+    if (!syntax::is_env_var_name(name)) {
+      v->fail("'" + name + "' is not an environment variable name", "[A-Za-z_][A-Za-z0-9_]*");
+    }
+    pkcs11.pin_env = std::move(name);
+  }
+  if (const YamlValue* v = map.find("pin_file")) {
+    if (pkcs11.pin_env) {
+      v->fail("pin_env and pin_file are both set", "one PIN source: pin_env or pin_file");
+    }
+    pkcs11.pin_file = v->path(base);
+  }
+  if (!pkcs11.pin_env && !pkcs11.pin_file) {
+    map.fail_missing("pin_env", "where the token's user PIN comes from: pin_env or pin_file");
+  }
+  return pkcs11;
+}
+
+}  // namespace
+
 CaSettings read_ca(const YamlValue& value, const std::filesystem::path& base) {
   const YamlMap map =
       value.map({"generate_missing", "ssh_key_files", "ssh_key_type", "x509_root_key_file",
                  "x509_root_cert_file", "x509_issuing_key_file", "x509_issuing_cert_file",
                  "x509_key_type", "passphrase_env", "passphrase_file", "clock_skew",
-                 "crl_next_update", "crl_url", "ocsp_url"});
+                 "crl_next_update", "crl_url", "ocsp_url", "pkcs11"});
   CaSettings ca;
+  if (const YamlValue* v = map.find("pkcs11")) ca.pkcs11 = read_pkcs11(*v, base);
   if (const YamlValue* v = map.find("generate_missing")) ca.generate_missing = v->boolean();
   if (const YamlValue* v = map.find("ssh_key_files")) {
-    const auto items = v->list("a list of SSH CA key paths, newest first");
+    const auto items = v->list("a list of SSH CA key paths or pkcs11: URIs, newest first");
     if (items.empty()) v->fail("the list is empty", "at least one SSH CA key path");
-    for (const YamlValue& item : items) ca.ssh_key_files.push_back(item.path(base));
+    for (const YamlValue& item : items) ca.ssh_key_files.push_back(ca_key_location(item, base, ca));
   }
   if (const YamlValue* v = map.find("ssh_key_type")) {
     ca.ssh_key_type = one_of(*v, {"ed25519", "ecdsa-p256"});
@@ -118,7 +176,7 @@ CaSettings read_ca(const YamlValue& value, const std::filesystem::path& base) {
   if (const YamlValue* v = map.find("x509_root_key_file")) ca.x509_root_key_file = v->path(base);
   if (const YamlValue* v = map.find("x509_root_cert_file")) ca.x509_root_cert_file = v->path(base);
   if (const YamlValue* v = map.find("x509_issuing_key_file")) {
-    ca.x509_issuing_key_file = v->path(base);
+    ca.x509_issuing_key_file = ca_key_location(*v, base, ca);
   }
   if (const YamlValue* v = map.find("x509_issuing_cert_file")) {
     ca.x509_issuing_cert_file = v->path(base);

@@ -14,6 +14,7 @@ build_packages=(
   libcli11-dev          # command lines of jit-broker and jit
   libsystemd-dev        # sd_notify: jit-broker's readiness and watchdog under systemd (Type=notify)
   libqrencode-dev       # `jit-broker user enroll --qr`: the otpauth URI as a QR code in the terminal
+  libp11-kit-dev        # CA keys on a PKCS#11 token: module loading and RFC 7512 URIs (ca/pkcs11_*)
   openssl ca-certificates
 )
 test_packages=(
@@ -31,6 +32,7 @@ test_packages=(
   rsyslog rsyslog-openssl  # the audit stream's syslog sink against a real rsyslogd over TLS
   dpkg-dev lintian systemd  # tests/packaging: dpkg-shlibdeps for the .deb, lintian, systemd-analyze
   zbar-tools            # zbarimg decodes the QR code of `user enroll --qr` in its test
+  softhsm2              # a real PKCS#11 token for the CA-key-in-an-HSM tests (tests/ca, tests/broker)
 )
 
 want=("${build_packages[@]}")

@@ -10,6 +10,7 @@
 #include "broker/broker_app.hpp"
 #include "broker/data_dir.hpp"
 #include "broker/log.hpp"
+#include "broker/service/ca_key_list.hpp"
 #include "broker/service/ca_keys.hpp"
 #include "broker/service/revocation_lists.hpp"
 #include "broker/store/audit_chain.hpp"
@@ -103,7 +104,7 @@ int run_audit_verify(const config::BrokerConfig& config, const AuditVerifyOption
 
 int run_ca_show(const config::BrokerConfig& config, std::ostream& out) {
   create_private_dir(config.data_dir);
-  const auto ssh_ca = load_ssh_ca(config.ca);
+  const auto ssh_ca = load_ssh_ca(ca_settings_with_key_list(config));
   out << "SSH user CA keys (TrustedUserCAKeys; the first one signs):\n";
   const auto keys = ssh_ca.keys();
   for (auto it = keys.rbegin(); it != keys.rend(); ++it) {
@@ -118,7 +119,7 @@ int run_krl_write(const config::BrokerConfig& config, const std::filesystem::pat
                   std::ostream& out) {
   const auto db_file = database_file(config);
   if (!std::filesystem::exists(db_file)) throw StoreOpenError("no database at " + db_file.string());
-  config::CaSettings ca_settings = config.ca;
+  config::CaSettings ca_settings = ca_settings_with_key_list(config);
   ca_settings.generate_missing = false;  // a KRL for a CA key made up now would revoke nothing
   const auto ssh_ca = load_ssh_ca(ca_settings);
   const RevocationSources sources(ssh_ca, std::nullopt, config.ca.clock_skew);

@@ -70,16 +70,56 @@ std::optional<std::string> ca_key_passphrase(const config::CaSettings& settings)
   return std::nullopt;
 }
 
+ca::Pkcs11Settings pkcs11_settings(const config::CaSettings& settings) {
+  if (!settings.pkcs11) throw std::runtime_error("a pkcs11: CA key needs ca.pkcs11 (module, PIN)");
+  ca::Pkcs11Settings out{settings.pkcs11->module, {}};
+  if (settings.pkcs11->pin_env) {
+    const char* value = std::getenv(settings.pkcs11->pin_env->c_str());
+    if (value == nullptr || *value == '\0') {
+      throw std::runtime_error("environment variable " + *settings.pkcs11->pin_env +
+                               " (ca.pkcs11.pin_env) is not set");
+    }
+    out.pin = value;
+    return out;
+  }
+  const auto& file = *settings.pkcs11->pin_file;
+  refuse_if_readable_by_others(file, "PKCS#11 PIN file");
+  auto content = ca::read_file(file, 4096);
+  if (!content) throw std::runtime_error("cannot read the PKCS#11 PIN file " + file.string());
+  out.pin.assign(ca::as_chars(*content));
+  ca::wipe(*content);
+  while (!out.pin.empty() && (out.pin.back() == '\n' || out.pin.back() == '\r')) out.pin.pop_back();
+  if (out.pin.empty())
+    throw std::runtime_error("the PKCS#11 PIN file " + file.string() + " is empty");
+  return out;
+}
+
+std::shared_ptr<ca::Pkcs11Signer> open_pkcs11_key(const config::CaSettings& settings,
+                                                  const std::filesystem::path& location) {
+  return ca::Pkcs11Signer::open(pkcs11_settings(settings), location.string());
+}
+
 ca::SshCertificateAuthority load_ssh_ca(const config::CaSettings& settings) {
   if (settings.ssh_key_files.empty())
     throw std::runtime_error("no SSH CA key configured (ca.ssh_key_files)");
-  for (const auto& file : settings.ssh_key_files) refuse_if_readable_by_others(file, "CA key");
+  for (const auto& file : settings.ssh_key_files) {
+    if (!ca::is_pkcs11_uri(file.string())) refuse_if_readable_by_others(file, "CA key");
+  }
   auto passphrase = ca_key_passphrase(settings);
   const std::optional<std::string_view> view =
       passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt;
   std::vector<ca::SshCaKey> keys;  // oldest first, as SshCertificateAuthority wants them
   for (auto it = settings.ssh_key_files.rbegin(); it != settings.ssh_key_files.rend(); ++it) {
     const bool newest = std::next(it) == settings.ssh_key_files.rend();
+    if (ca::is_pkcs11_uri(it->string())) {
+      auto key = ca::SshCaKey::from_signer(open_pkcs11_key(settings, *it));
+      if (!key) {
+        throw std::runtime_error("cannot use SSH CA key " + ca::redact_pkcs11_uri(it->string()) +
+                                 ": " + key.error().message());
+      }
+      keys.push_back(std::move(*key));
+      continue;
+    }
     if (newest && settings.generate_missing) {
       std::error_code ec;
       std::filesystem::create_directories(it->parent_path(), ec);
@@ -106,13 +146,28 @@ ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings) {
   const ca::X509HierarchyFiles files{settings.x509_root_cert_file, settings.x509_root_key_file,
                                      settings.x509_issuing_cert_file,
                                      settings.x509_issuing_key_file};
+  const bool issuing_on_token = ca::is_pkcs11_uri(files.issuing_key.string());
   refuse_if_readable_by_others(files.root_key, "CA key");
-  refuse_if_readable_by_others(files.issuing_key, "CA key");
+  if (!issuing_on_token) refuse_if_readable_by_others(files.issuing_key, "CA key");
   auto passphrase = ca_key_passphrase(settings);
   const std::optional<std::string_view> view =
       passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt;
   const auto now = std::chrono::system_clock::now();
   std::error_code ec;
+  if (issuing_on_token) {
+    // The key on the token, its certificate from `ca init --pkcs11`: never generated here.
+    auto signer = open_pkcs11_key(settings, files.issuing_key);
+    ca::X509HierarchyFiles to_load = files;
+    if (!std::filesystem::exists(files.root_key, ec)) to_load.root_key.clear();
+    auto loaded = ca::load_hierarchy(to_load, view, now, std::move(signer));
+    if (passphrase) ca::wipe(*passphrase);
+    if (!loaded) {
+      throw std::runtime_error(
+          "cannot load the X.509 CA (" + files.issuing_certificate.string() + " with its key " +
+          ca::redact_pkcs11_uri(files.issuing_key.string()) + "): " + loaded.error().message());
+    }
+    return std::move(*loaded);
+  }
   const bool none_present = !std::filesystem::exists(files.root_certificate, ec) &&
                             !std::filesystem::exists(files.issuing_certificate, ec) &&
                             !std::filesystem::exists(files.issuing_key, ec) &&

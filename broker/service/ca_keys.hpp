@@ -3,6 +3,7 @@
 // mode generated at first start, mode 0600 (docs/architecture.md invariant 9: never logged/served).
 #pragma once
 
+#include "ca/pkcs11_signer.hpp"
 #include "ca/ssh_certificate_authority.hpp"
 #include "ca/x509_hierarchy.hpp"
 #include "config/broker_config.hpp"
@@ -16,10 +17,20 @@ namespace jit::broker {
 // variable or file when it is configured but absent or empty.
 std::optional<std::string> ca_key_passphrase(const config::CaSettings& settings);
 
+// The ca.pkcs11 settings with the PIN read from its variable or file (mode 0600 or stricter).
+// Throws std::runtime_error naming the setting when pkcs11 is not configured or the PIN is absent.
+ca::Pkcs11Settings pkcs11_settings(const config::CaSettings& settings);
+
+// A CA key on a token (`location` is a pkcs11: URI). Throws a one-line std::runtime_error naming
+// the URI (ca::Pkcs11Error) when the module, token, PIN or key is not usable.
+std::shared_ptr<ca::Pkcs11Signer> open_pkcs11_key(const config::CaSettings& settings,
+                                                  const std::filesystem::path& location);
+
 // Key files that exist must not be readable by group or others (mode 0600 or stricter), like the
 // data key; otherwise std::runtime_error "CA key FILE is readable by others; chmod 600 it".
 
 // All configured SSH CA keys; `ssh_key_files` lists them newest first and the newest signs.
+// Entries that are pkcs11: URIs sign on the token (never generated here: `ca init --pkcs11`).
 // With `generate_missing`, a missing newest key is generated; a missing older key is an error.
 // Throws std::runtime_error with one line naming the file on any problem.
 ca::SshCertificateAuthority load_ssh_ca(const config::CaSettings& settings);

@@ -68,10 +68,15 @@ CertificateService::CertificateService(Store& store, IdentityService& identity,
       x509_ca_(x509_ca),
       settings_(std::move(settings)),
       ssh_ca_fingerprint_(ssh_ca.signing_key().public_key().fingerprint_sha256()),
-      x509_ca_fingerprint_(certificate_fingerprint(x509_ca.issuing().certificate_der())) {}
+      x509_ca_fingerprint_(certificate_fingerprint(x509_ca.issuing().certificate_der())) {
+  next_ssh_serial_ = static_cast<std::uint64_t>(store_.read(
+                         [](SQLite::Database& db) { return stored_counter(db, "ssh_serial"); })) +
+                     1;
+}
 
-Result<void> CertificateService::grant_for_mint(const Caller& caller, const std::string& grant_id,
-                                                CertificateKind kind) {
+Result<GrantRow> CertificateService::grant_for_mint(const Caller& caller,
+                                                    const std::string& grant_id,
+                                                    CertificateKind kind) {
   // One read: a grant the caller may not see is not found, like one that does not exist.
   auto row = store_.read([&](SQLite::Database& db) { return find_grant(db, grant_id); });
   if (!row || !approvals::may_view_request(identity_.policy(), row->role, row->user, caller.user)) {
@@ -81,26 +86,33 @@ Result<void> CertificateService::grant_for_mint(const Caller& caller, const std:
   if (auto allowed =
           approvals::check_mint(identity_.policy(), to_snapshot(*row), caller.user, kind, now);
       !allowed) {
-    return allowed;
+    return allowed.error();
   }
   // Refused here, before the caller's factor is checked and spent (issue 14 E22).
   if (auto window = mint_window(x509_ca_, settings_.clock_skew, *row, kind, now); !window) {
     return window.error();
   }
-  return {};
+  return std::move(*row);
 }
 
 void CertificateService::mint(const Caller& caller, const std::string& grant_id,
-                              CertificateKind kind, const json::value* mfa, Issue issue,
-                              AccessService::Answer done) {
-  if (auto allowed = grant_for_mint(caller, grant_id, kind); !allowed) {
-    return done(allowed.error());
-  }
+                              CertificateKind kind, const json::value* mfa, Prepare prepare,
+                              Issue issue, AccessService::Answer done) {
+  auto allowed = grant_for_mint(caller, grant_id, kind);
+  if (!allowed) return done(allowed.error());
   check_presence(
       identity_, caller, mfa, approvals::SessionFactor::when_fresh,
       approvals::ChallengePurpose::presence, std::nullopt,
-      [this, caller, grant_id, kind, issue = std::move(issue), done](Result<Presence> presence) {
+      [this, caller, grant_id, kind, row = std::move(*allowed), prepare = std::move(prepare),
+       issue = std::move(issue), done](Result<Presence> presence) {
         if (!presence) return done(presence.error());
+        // Before the write job, off the writer: a failure here (signer_unavailable) spends and
+        // records nothing.
+        if (prepare) {
+          if (auto prepared = prepare(row, identity_.now_seconds()); !prepared) {
+            return done(prepared.error());
+          }
+        }
         auto result = std::make_shared<Result<Recorded>>(make_error_code(BrokerErrc::internal));
         store_.write(
             [this, caller, grant_id, kind, issue, presence = std::move(*presence),
@@ -132,15 +144,7 @@ void CertificateService::mint(const Caller& caller, const std::string& grant_id,
             [this, result, done](boost::system::error_code ec) {
               if (ec) return done(ec);
               if (!*result) return done(result->error());
-              auto finish = [result, done] {
-                auto& recorded = **result;
-                if (recorded.complete) {
-                  // Only a broken CA key fails here; the record stays, naming a certificate
-                  // nobody received, and the caller gets an error.
-                  if (auto ok = recorded.complete(recorded.answer); !ok) return done(ok.error());
-                }
-                done(std::move(recorded.answer));
-              };
+              auto finish = [result, done] { done(std::move((**result).answer)); };
               if (settings_.after_commit) return settings_.after_commit(std::move(finish));
               finish();
             });
@@ -152,17 +156,30 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
                                   AccessService::Answer done) {
   auto subject = ca::SshPublicKey::parse_line(public_key);
   if (!subject) return done(make_error_code(approvals::RequestErrc::invalid_public_key));
-  auto issue = [this, caller, subject = *subject](WriteContext& tx, const GrantRow& row,
-                                                  std::int64_t now,
-                                                  json::value mfa) -> Result<Recorded> {
+  // Signed before the write job, on this (HTTP) thread, so signatures run in parallel and a CA key
+  // on a token can fail (signer_unavailable, 503) before anything is spent or recorded; the job
+  // then re-checks the grant and records the certificate only if it still may exist: a row exists
+  // only for a certificate that was signed (docs/architecture.md "CA signers"). The serial comes
+  // from a counter in memory, seeded from the database; the job raises the stored counter to it,
+  // so a restart never hands out a recorded serial again (a serial signed but never recorded may
+  // be reused: that certificate never left the broker).
+  struct Signed {
+    std::uint64_t serial = 0;
+    std::string line;
+    std::vector<std::string> principals;
+    std::int64_t not_after = 0;
+    std::string key_id;
+  };
+  auto signed_certificate = std::make_shared<Signed>();
+  auto prepare = [this, subject = *subject, signed_certificate](const GrantRow& row,
+                                                                std::int64_t now) -> Result<void> {
     auto profile = approvals::ssh_profile_for(identity_.policy(), to_snapshot(row));
     auto key_id = ca::make_ssh_key_id(row.request_id, row.user, row.role);
     if (!profile || !key_id) return make_error_code(BrokerErrc::internal);
     auto window = mint_window(x509_ca_, settings_.clock_skew, row, CertificateKind::ssh, now);
     if (!window) return window.error();
     ca::SshCertificateProfile certificate_profile;
-    certificate_profile.serial =
-        static_cast<std::uint64_t>(reserve_counter(tx.db(), "ssh_serial", 1));
+    certificate_profile.serial = next_ssh_serial_.fetch_add(1);
     certificate_profile.key_id = *key_id;
     certificate_profile.principals = profile->principals;
     certificate_profile.valid_after =
@@ -172,39 +189,42 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
     certificate_profile.force_command = profile->force_command;
     certificate_profile.source_addresses = profile->source_addresses;
     certificate_profile.extensions = profile->extensions;
-    // Checked here, where a refusal still rolls the record back; signing later only adds the
-    // nonce and the signature.
-    if (auto valid = ca::validate_ssh_certificate_profile(certificate_profile); !valid) {
-      return valid.error();
-    }
-    const auto serial = std::to_string(certificate_profile.serial);
+    auto certificate = ssh_ca_.issue_user_certificate(subject, certificate_profile);
+    if (!certificate) return certificate.error();
+    *signed_certificate = {certificate_profile.serial, certificate->line(*key_id),
+                           profile->principals, window->not_after, *key_id};
+    return {};
+  };
+  auto issue = [this, caller, subject = *subject, signed_certificate](
+                   WriteContext& tx, const GrantRow& row, std::int64_t now,
+                   json::value mfa) -> Result<Recorded> {
+    const Signed& done_signing = *signed_certificate;
+    // The grant as it is now must still allow what was signed a moment ago.
+    auto window = mint_window(x509_ca_, settings_.clock_skew, row, CertificateKind::ssh, now);
+    if (!window) return window.error();
+    if (done_signing.not_after > window->not_after) return make_error_code(BrokerErrc::conflict);
+    raise_counter(tx.db(), "ssh_serial", static_cast<std::int64_t>(done_signing.serial));
+    const auto serial = std::to_string(done_signing.serial);
     const auto fingerprint = subject.fingerprint_sha256();
-    insert_certificate(tx.db(), {"ssh", serial, row.id, ssh_ca_fingerprint_, fingerprint, *key_id,
-                                 window->not_after, now});
+    insert_certificate(tx.db(), {"ssh", serial, row.id, ssh_ca_fingerprint_, fingerprint,
+                                 done_signing.key_id, done_signing.not_after, now});
     json::object details{{"kind", "ssh"},
                          {"serial", serial},
                          {"key_fingerprint", fingerprint},
-                         {"principals", string_array(profile->principals)},
-                         {"valid_before", window->not_after},
+                         {"principals", string_array(done_signing.principals)},
+                         {"valid_before", done_signing.not_after},
                          {"mfa", std::move(mfa)}};
     tx.audit({caller.user, "certificate.issue", grant_object(row.id), json::serialize(details)});
     Recorded recorded;
-    recorded.answer = json::object{{"serial", certificate_profile.serial},
-                                   {"valid_before", window->not_after},
-                                   {"key_id", *key_id},
-                                   {"principals", string_array(profile->principals)}};
-    // Everything the signature covers is fixed above and recorded; signing it is the costly part
-    // (an Ed25519 signature: a third of the writer's time per certificate).
-    recorded.complete = [this, subject, certificate_profile,
-                         key_id = *key_id](json::object& answer) -> Result<void> {
-      auto certificate = ssh_ca_.issue_user_certificate(subject, certificate_profile);
-      if (!certificate) return certificate.error();
-      answer["certificate"] = certificate->line(key_id);
-      return {};
-    };
+    recorded.answer = json::object{{"certificate", done_signing.line},
+                                   {"serial", done_signing.serial},
+                                   {"valid_before", done_signing.not_after},
+                                   {"key_id", done_signing.key_id},
+                                   {"principals", string_array(done_signing.principals)}};
     return recorded;
   };
-  mint(caller, grant_id, CertificateKind::ssh, mfa, std::move(issue), std::move(done));
+  mint(caller, grant_id, CertificateKind::ssh, mfa, std::move(prepare), std::move(issue),
+       std::move(done));
 }
 
 void CertificateService::mint_x509(const Caller& caller, const std::string& grant_id,
@@ -248,10 +268,9 @@ void CertificateService::mint_x509(const Caller& caller, const std::string& gran
     return Recorded{json::object{{"certificate", issued->pem},
                                  {"chain", x509_ca_.chain_pem()},
                                  {"serial", issued->serial_hex},
-                                 {"not_after", not_after}},
-                    {}};
+                                 {"not_after", not_after}}};
   };
-  mint(caller, grant_id, CertificateKind::x509, mfa, std::move(issue), std::move(done));
+  mint(caller, grant_id, CertificateKind::x509, mfa, nullptr, std::move(issue), std::move(done));
 }
 
 }  // namespace jit::broker

@@ -1,15 +1,17 @@
 // Minting for a grant (POST /v1/grants/{id}/ssh-cert and /x509-cert). One write job allocates the
 // serial, re-checks the grant and records the certificate with its audit record; the certificate
 // is handed out only after that job is durable, so none leaves the broker untraced, and a grant
-// revoked a moment earlier can never mint (docs/architecture.md invariants 2, 3). An X.509 one is
-// signed inside the job (its recorded fingerprint covers the signature); an SSH certificate's
-// record holds nothing the signature changes, so it is signed after the commit, off the writer.
+// revoked a moment earlier can never mint (docs/architecture.md invariants 2, 3). Both kinds are
+// signed before their row is written (SSH: before the job, on the HTTP thread; X.509: inside it,
+// its recorded fingerprint covers the signature): a signing failure (a CA key on a PKCS#11 token
+// that went away) records nothing, so no row names a certificate that was never signed.
 #pragma once
 
 #include "broker/service/access_service.hpp"
 #include "ca/ssh_certificate_authority.hpp"
 #include "ca/x509_hierarchy.hpp"
 
+#include <atomic>
 #include <functional>
 
 #include <string>
@@ -20,9 +22,8 @@ struct MintSettings {
   std::chrono::seconds clock_skew{30};  // certificates start this much before now
   std::string crl_url;   // CRL distribution point in X.509 certificates; may be empty
   std::string ocsp_url;  // OCSP responder in X.509 certificates' AIA; may be empty
-  // Where the work after a durable commit (SSH signing, the answer) runs; default: inline, on the
-  // store's writer thread. The broker posts it to its HTTP threads so the writer's next batch
-  // never waits for a signature.
+  // Where the answer after a durable commit runs; default: inline, on the store's writer thread.
+  // The broker posts it to its HTTP threads so the writer's next batch never waits for it.
   std::function<void(std::function<void()>)> after_commit;
 };
 
@@ -40,22 +41,25 @@ class CertificateService {
                  const boost::json::value* mfa, AccessService::Answer done);
 
  private:
-  // What the write job hands back: the answer, and what completes it once the job is durable.
+  // What the write job hands back: the answer, sent once the job is durable.
   struct Recorded {
     boost::json::object answer;
-    std::function<Result<void>(boost::json::object& answer)> complete;  // may be empty
   };
   // Records one certificate for the grant inside the write job; its error rolls the job back.
   // `mfa` is the audit form of the factor.
   using Issue = std::function<Result<Recorded>(WriteContext&, const GrantRow&, std::int64_t now,
                                                boost::json::value mfa)>;
+  // Runs after the factor is checked and before the write job (SSH signing); its error ends the
+  // call with nothing written. May be empty.
+  using Prepare = std::function<Result<void>(const GrantRow&, std::int64_t now)>;
   // Checks the grant (before the MFA is checked), checks presence, then runs `issue` in a write
   // job after checking the grant again there and spending the factor.
   void mint(const Caller& caller, const std::string& grant_id, approvals::CertificateKind kind,
-            const boost::json::value* mfa, Issue issue, AccessService::Answer done);
+            const boost::json::value* mfa, Prepare prepare, Issue issue,
+            AccessService::Answer done);
   // The grant as the caller may see it, checked for minting now (before the MFA is spent).
-  Result<void> grant_for_mint(const Caller& caller, const std::string& grant_id,
-                              approvals::CertificateKind kind);
+  Result<GrantRow> grant_for_mint(const Caller& caller, const std::string& grant_id,
+                                  approvals::CertificateKind kind);
 
   Store& store_;
   IdentityService& identity_;
@@ -64,6 +68,7 @@ class CertificateService {
   MintSettings settings_;
   std::string ssh_ca_fingerprint_;
   std::string x509_ca_fingerprint_;
+  std::atomic<std::uint64_t> next_ssh_serial_{1};  // seeded from the counters table
 };
 
 }  // namespace jit::broker

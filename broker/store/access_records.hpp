@@ -146,6 +146,10 @@ void insert_certificate(SQLite::Database& db, const CertificateRow& certificate)
 
 // Reserves `count` values of a monotonic counter (counters table) and returns the first.
 std::int64_t reserve_counter(SQLite::Database& db, const std::string& name, std::int64_t count);
+// Raises a counter to `at_least` (never lowers it): a value taken from memory is now recorded.
+void raise_counter(SQLite::Database& db, const std::string& name, std::int64_t at_least);
+// A counter's current value.
+std::int64_t stored_counter(SQLite::Database& db, const std::string& name);
 
 // The revocation generation: grows in the transaction of every revocation, whichever process
 // commits it, so a publisher that read generation G before reading the revoked certificates has

@@ -135,6 +135,20 @@ std::int64_t reserve_counter(SQLite::Database& db, const std::string& name, std:
   return q.getColumn(0).getInt64() - count + 1;
 }
 
+void raise_counter(SQLite::Database& db, const std::string& name, std::int64_t at_least) {
+  auto statement = prepare_cached(db, "UPDATE counters SET value = max(value, ?) WHERE name = ?");
+  statement->bind(1, at_least);
+  statement->bind(2, name);
+  if (statement->exec() != 1) throw std::runtime_error("missing counter " + name);
+}
+
+std::int64_t stored_counter(SQLite::Database& db, const std::string& name) {
+  SQLite::Statement query(db, "SELECT value FROM counters WHERE name = ?");
+  query.bind(1, name);
+  if (!query.executeStep()) throw std::runtime_error("missing counter " + name);
+  return query.getColumn(0).getInt64();
+}
+
 void bump_revocation_generation(SQLite::Database& db) {
   auto statement = prepare_cached(
       db, "UPDATE counters SET value = value + 1 WHERE name = 'revocation_generation'");

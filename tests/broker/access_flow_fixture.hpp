@@ -50,11 +50,17 @@ class AccessFlowTest : public ::testing::Test {
     // The test policy (the broker's folder has it already), and webhooks to the receiver.
     broker_.write_config(testing::BrokerConfig{
         "127.0.0.1:0", "data",
-        "webhooks:\n  urls: [\"http://127.0.0.1:" + std::to_string(webhooks_.port()) +
+        ca_yaml() + "webhooks:\n  urls: [\"http://127.0.0.1:" + std::to_string(webhooks_.port()) +
             "/hook\"]\n"});
     for (const char* user : {"alice", "bob", "carol", "dave", "erin", "frank"}) enroll(user);
+    prepare_ca();
     start_broker();
   }
+
+  // More lines of broker.yaml's ca: section (indented two spaces: BrokerProcess writes `ca:` last),
+  // and what makes the CA keys before the broker starts (the PKCS#11 flow's `ca init`).
+  virtual std::string ca_yaml() const { return {}; }
+  virtual void prepare_ca() {}
 
   void enroll(const std::string& user) { secrets_[user] = broker_.enroll(user); }
 

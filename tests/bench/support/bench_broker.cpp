@@ -55,6 +55,7 @@ testing::BrokerConfig BenchBroker::config_for(const std::string& extra_config_ya
 BenchBroker::BenchBroker(BenchBrokerOptions options)
     : broker_(options.policy_yaml, config_for(options.extra_config_yaml)) {
   for (const auto& user : options.users) secrets_[user] = broker_.enroll(user);
+  if (options.before_start) options.before_start(broker_);
   broker_.start();
 }
 

@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,6 +24,8 @@ struct BenchBrokerOptions {
   std::string policy_yaml;         // groups/roles; every member listed is enrolled
   std::vector<std::string> users;  // users to enroll (password testing::kTestPassword)
   std::string extra_config_yaml;   // appended to broker.yaml (mfa, http, limits...)
+  // Runs after the users are enrolled, before `serve` starts (e.g. `ca init --pkcs11`).
+  std::function<void(testing::BrokerProcess&)> before_start;
 };
 
 class BenchBroker {
