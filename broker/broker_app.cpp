@@ -257,6 +257,10 @@ int BrokerApp::run() {
   // Grants that ended while the broker was down are expired before the port accepts anyone.
   sweeper_->start();
   server_->start();
+  // Before the broker says it listens, so a SIGTERM from then on stops it cleanly.
+  ServerRunnerOptions options;
+  options.threads = config_.http.threads > 0 ? static_cast<unsigned>(config_.http.threads) : 0;
+  ServerRunner runner(io_, *server_, options);
   const auto endpoint = server_->local_endpoint();
   store_->write_sync([&](WriteContext& tx) {
     boost::json::object details;
@@ -272,9 +276,6 @@ int BrokerApp::run() {
             << endpoint.port() << "/ (stop with SIGTERM or Ctrl-C)" << std::endl;
   // Passkeys work only on the configured origin (a host name, never an IP address).
   std::cout << "web approval page: " << config_.mfa.webauthn.origin << "/" << std::endl;
-  ServerRunnerOptions options;
-  options.threads = config_.http.threads > 0 ? static_cast<unsigned>(config_.http.threads) : 0;
-  ServerRunner runner(io_, *server_, options);
   publisher_->start(io_);  // builds the first lists before anything is served
   events_->start();
   audit_stream_->start();

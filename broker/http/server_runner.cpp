@@ -13,7 +13,17 @@ namespace jit::broker {
 
 ServerRunner::ServerRunner(boost::asio::io_context& io, HttpsServer& server,
                            ServerRunnerOptions options)
-    : io_(io), server_(server), options_(options) {}
+    : io_(io), server_(server), options_(options) {
+  // Registered now, before the broker says it listens: a SIGTERM that comes before run() is
+  // queued by the signal_set and begins the shutdown once run() starts, instead of killing the
+  // process by the default action (a supervisor or test may stop the broker at once).
+  if (options_.handle_signals) {
+    signals_.emplace(io_, SIGINT, SIGTERM);
+    signals_->async_wait([this](const boost::system::error_code& ec, int signal_number) {
+      if (!ec) begin_shutdown(signal_number);
+    });
+  }
+}
 
 void ServerRunner::on_shutdown(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
 
@@ -43,13 +53,6 @@ void ServerRunner::watch_grace_period() {
 }
 
 int ServerRunner::run() {
-  if (options_.handle_signals && !shutdown_begun_) {
-    signals_.emplace(io_, SIGINT, SIGTERM);
-    signals_->async_wait([this](const boost::system::error_code& ec, int signal_number) {
-      if (!ec) begin_shutdown(signal_number);
-    });
-  }
-
   std::thread watchdog([this] {
     pthread_setname_np(pthread_self(), "http-shutdown");
     watch_grace_period();

@@ -66,6 +66,7 @@ policy_file: policy.yaml
 tls: { dev_tls: true }
 ca: { generate_missing: true }
 metrics: { bearer_token_file: metrics.token }
+audit_stream: { file: { path: audit.jsonl } }  # so the audit stream's gauges have samples
 YAML
 "$broker" --config broker.yaml serve > broker.out 2> broker.err &
 broker_pid=$!
@@ -145,9 +146,11 @@ while IFS= read -r expr; do
 done < <(jq -r '.panels[].targets[].expr' "$source_dir/examples/monitoring/grafana-dashboard.json")
 
 # The alert rules: loaded, evaluated without error, and a healthy broker is not reported down.
+rule_count=$(grep -c '^ *- alert:' "$source_dir/examples/monitoring/alerts.yml")
 rules_evaluated() {
-  curl -sf "$api/rules" | jq -e '[.data.groups[] | select(.name == "jitbroker") | .rules[]]
-    | length == 5 and all(.[]; .health == "ok")' > /dev/null
+  curl -sf "$api/rules" | jq -e --argjson n "$rule_count" '[.data.groups[]
+    | select(.name == "jitbroker") | .rules[]] | length == $n and all(.[]; .health == "ok")' \
+    > /dev/null
 }
 poll 30 rules_evaluated || fail "the alert rules did not all evaluate: $(curl -sf "$api/rules")"
 curl -sf "$api/alerts" | jq -e 'all(.data.alerts[]; .labels.alertname != "JitBrokerDown")' \
