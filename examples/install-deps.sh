@@ -14,6 +14,7 @@ build_packages=(
   libcli11-dev          # command lines of jit-broker and jit
   libsystemd-dev        # sd_notify: jit-broker's readiness and watchdog under systemd (Type=notify)
   libqrencode-dev       # `jit-broker user enroll --qr`: the otpauth URI as a QR code in the terminal
+  libpq-dev             # the PostgreSQL store backend (libpq), for several brokers on one database
   openssl ca-certificates
 )
 test_packages=(
@@ -31,6 +32,7 @@ test_packages=(
   rsyslog rsyslog-openssl  # the audit stream's syslog sink against a real rsyslogd over TLS
   dpkg-dev lintian systemd  # tests/packaging: dpkg-shlibdeps for the .deb, lintian, systemd-analyze
   zbar-tools            # zbarimg decodes the QR code of `user enroll --qr` in its test
+  postgresql            # a real PostgreSQL 15 (initdb into a temp dir) for the PostgreSQL store tests
 )
 
 want=("${build_packages[@]}")

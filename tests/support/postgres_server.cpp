@@ -1,0 +1,143 @@
+#include "tests/support/postgres_server.hpp"
+
+#include "broker/store/pg/pg_connection.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/ssh_process.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+namespace jit::testing {
+namespace {
+
+const std::filesystem::path kPgBin = "/usr/lib/postgresql/15/bin";
+// The superuser initdb creates; it logs in over the unix socket only (trust), never over TCP.
+constexpr const char* kPgSuperuser = "jit_admin";
+
+}  // namespace
+
+PostgresServer::PostgresServer() : pg_dir_(dir_ / "pg") {
+  if (!std::filesystem::exists(kPgBin / "initdb")) {
+    throw std::runtime_error(
+        "no PostgreSQL 15 at /usr/lib/postgresql/15/bin: install the postgresql package "
+        "(examples/install-deps.sh --test)");
+  }
+  std::filesystem::create_directories(pg_dir_ / "run");
+  if (::geteuid() == 0) {
+    // initdb and postgres refuse root; the Debian package's own user runs the server.
+    const passwd* user = ::getpwnam("postgres");
+    if (user == nullptr) {
+      throw std::runtime_error(
+          "the tests run as root and there is no postgres user to run PostgreSQL as (install the "
+          "postgresql package: examples/install-deps.sh --test)");
+    }
+    as_postgres_user_ = true;
+    std::filesystem::permissions(dir_.path(), std::filesystem::perms(0711));
+    for (const auto& path : {pg_dir_, pg_dir_ / "run"}) {
+      if (::chown(path.c_str(), user->pw_uid, user->pw_gid) != 0) {
+        throw std::runtime_error("cannot chown " + path.string() + " to postgres");
+      }
+    }
+  }
+  std::filesystem::permissions(pg_dir_, std::filesystem::perms(0700));
+  // -N: no fsync of initdb's own files (a throw-away cluster); the server itself runs with fsync.
+  run_as_server_user({(kPgBin / "initdb").string(), "-D", (pg_dir_ / "data").string(), "-U",
+                      kPgSuperuser, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                      "--no-locale", "-N"});
+  const auto config = pg_dir_ / "data" / "postgresql.conf";
+  const std::string base_config = read_text(config);
+  // A port can be taken between free_loopback_port() and the server's bind: try a few.
+  for (int attempt = 0;; ++attempt) {
+    port_ = free_loopback_port();
+    write_text(config, base_config +
+                           "\nlisten_addresses = '127.0.0.1'\n"
+                           "port = " +
+                           std::to_string(port_) +
+                           "\n"
+                           "unix_socket_directories = '" +
+                           (pg_dir_ / "run").string() +
+                           "'\n"
+                           "fsync = on\n"
+                           "synchronous_commit = on\n"
+                           "max_connections = 60\n"
+                           "shared_buffers = 32MB\n");
+    try {
+      start();
+      break;
+    } catch (const std::runtime_error&) {
+      if (attempt == 2) throw;
+    }
+  }
+  admin_execute(std::string("CREATE ROLE ") + kBrokerRole + " LOGIN PASSWORD '" + kBrokerPassword +
+                "'");
+}
+
+PostgresServer::~PostgresServer() {
+  try {
+    run_as_server_user({(kPgBin / "pg_ctl").string(), "stop", "-D", (pg_dir_ / "data").string(),
+                        "-m", "immediate", "-w"});
+  } catch (const std::exception&) {
+    // Already stopped (a test stopped it), or gone: nothing to stop.
+  }
+}
+
+PostgresServer& PostgresServer::shared() {
+  static PostgresServer server;
+  return server;
+}
+
+void PostgresServer::run_as_server_user(std::vector<std::string> argv) const {
+  if (as_postgres_user_) argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
+  const std::string command = argv[0 + (as_postgres_user_ ? 4 : 0)];
+  const auto [code, out, err] = ChildProcess::run(std::move(argv), pg_dir_);
+  if (code != 0) {
+    throw std::runtime_error(command + " failed (exit " + std::to_string(code) + "): " + out + err +
+                             "\nserver log:\n" + log());
+  }
+}
+
+std::string PostgresServer::url(const std::string& database, const std::string& role,
+                                const std::string& password) const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=" + database + " user=" + role +
+         " password=" + password;
+}
+
+std::string PostgresServer::admin_url(const std::string& database) const {
+  return "host=" + (pg_dir_ / "run").string() + " port=" + std::to_string(port_) +
+         " dbname=" + database + " user=" + kPgSuperuser;
+}
+
+void PostgresServer::admin_execute(const std::string& sql, const std::string& database) const {
+  broker::pg::Connection::connect(admin_url(database)).execute_script(sql);
+}
+
+std::string PostgresServer::create_database(const std::string& owner) {
+  const std::string name = "test_db_" + std::to_string(++databases_);
+  admin_execute("CREATE DATABASE " + name + " OWNER " + owner);
+  return name;
+}
+
+void PostgresServer::stop_fast() {
+  run_as_server_user({(kPgBin / "pg_ctl").string(), "stop", "-D", (pg_dir_ / "data").string(), "-m",
+                      "fast", "-w"});
+}
+
+void PostgresServer::start() {
+  run_as_server_user({(kPgBin / "pg_ctl").string(), "start", "-D", (pg_dir_ / "data").string(),
+                      "-l", (pg_dir_ / "server.log").string(), "-w", "-t", "30"});
+}
+
+void PostgresServer::restart_fast() {
+  stop_fast();
+  start();
+}
+
+std::string PostgresServer::log() const {
+  const auto file = pg_dir_ / "server.log";
+  return std::filesystem::exists(file) ? read_text(file) : std::string("(no server log)");
+}
+
+}  // namespace jit::testing
