@@ -3,6 +3,7 @@
 #include "broker/store/migrations.hpp"
 #include "broker/store/pg/pg_connection.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <ostream>

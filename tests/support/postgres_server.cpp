@@ -90,7 +90,7 @@ PostgresServer& PostgresServer::shared() {
 }
 
 void PostgresServer::run_as_server_user(std::vector<std::string> argv) const {
-  if (as_postgres_user_) argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
+  if (as_postgres_user_) argv.insert(argv.begin(), {"/usr/sbin/runuser", "-u", "postgres", "--"});
   const std::string command = argv[0 + (as_postgres_user_ ? 4 : 0)];
   const auto [code, out, err] = ChildProcess::run(std::move(argv), pg_dir_);
   if (code != 0) {
