@@ -1,6 +1,7 @@
 #include "tests/support/postgres_server.hpp"
 
 #include "broker/store/pg/pg_connection.hpp"
+#include "tests/support/broker_process.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/ssh_process.hpp"
@@ -8,7 +9,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 namespace jit::testing {
 namespace {
@@ -118,6 +121,38 @@ std::string PostgresServer::create_database(const std::string& owner) {
   const std::string name = "test_db_" + std::to_string(++databases_);
   admin_execute("CREATE DATABASE " + name + " OWNER " + owner);
   return name;
+}
+
+std::filesystem::path PostgresServer::enable_tls() {
+  const auto data = pg_dir_ / "data";
+  const auto [code, out, err] = ChildProcess::run(
+      {kOpensslBinary, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-keyout", (data / "server.key").string(), "-out", (data / "server.crt").string(),
+       "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"},
+      dir_.path());
+  if (code != 0) throw std::runtime_error("openssl req failed: " + out + err);
+  if (as_postgres_user_) {
+    const passwd* user = ::getpwnam("postgres");
+    for (const char* name : {"server.key", "server.crt"}) {
+      if (::chown((data / name).c_str(), user->pw_uid, user->pw_gid) != 0) {
+        throw std::runtime_error(std::string("cannot chown ") + name + " to postgres");
+      }
+    }
+  }
+  admin_execute("ALTER SYSTEM SET ssl = on");
+  admin_execute("SELECT pg_reload_conf()");
+  // The postmaster reloads in the background: wait until it offers TLS.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (true) {
+    try {
+      broker::pg::Connection::connect(url("postgres") + " sslmode=require");
+      break;
+    } catch (const broker::pg::Error&) {
+      if (std::chrono::steady_clock::now() > deadline) throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return data / "server.crt";
 }
 
 void PostgresServer::stop_fast() {

@@ -42,6 +42,10 @@ class PostgresServer {
   // A new database owned by `owner`, with a name no other call of this server returns.
   std::string create_database(const std::string& owner = kBrokerRole);
 
+  // Turns TLS on (ssl = on, reloaded): a self-signed P-256 certificate for IP 127.0.0.1, which is
+  // returned for sslrootcert. Clients that do not ask for TLS still connect without it.
+  std::filesystem::path enable_tls();
+
   // pg_ctl stop -m fast (disconnects every client, checkpoint) / start -w, same port and files.
   void stop_fast();
   void start();

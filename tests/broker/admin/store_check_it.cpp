@@ -134,5 +134,28 @@ TEST_F(StoreCheckIt, FaultsAreOneLineWithExitTwoAndNoPassword) {
   EXPECT_EQ(err, "jit-broker: environment variable JIT_PG_UNSET_VARIABLE is not set\n");
 }
 
+TEST_F(StoreCheckIt, ReportsTlsAndRefusesAServerCertificateItCannotVerify) {
+  PostgresServer tls_server;  // its own: TLS on the shared one would change the other tests
+  const auto certificate = tls_server.enable_tls();
+  const std::string database = tls_server.create_database();
+  const std::string verified =
+      tls_server.url(database) + " sslmode=verify-full sslrootcert=" + certificate.string();
+  ProcessResult result = check_with_env(verified);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("tls: TLSv1."), std::string::npos) << result.out;
+
+  // Another CA: the server's certificate does not verify, and nothing is sent in clear instead.
+  const auto [code, out, err] = ChildProcess::run(
+      {kOpensslBinary, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-keyout", (dir_ / "other.key").string(), "-out", (dir_ / "other.crt").string(),
+       "-days", "2", "-subj", "/CN=127.0.0.1"},
+      dir_.path());
+  ASSERT_EQ(code, 0) << err;
+  result = check_with_env(tls_server.url(database) +
+                          " sslmode=verify-full sslrootcert=" + (dir_ / "other.crt").string());
+  expect_store_check_refusal(result, PostgresServer::kBrokerPassword);
+  EXPECT_NE(result.err.find("certificate verify failed"), std::string::npos) << result.err;
+}
+
 }  // namespace
 }  // namespace jit::broker
