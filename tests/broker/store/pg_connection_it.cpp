@@ -6,9 +6,12 @@
 #include "tests/support/postgres_server.hpp"
 
 #include <gtest/gtest.h>
-#include <poll.h>
+#include <unistd.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <thread>
@@ -141,6 +144,44 @@ TEST_F(PgConnectionIt, ConcurrentSerializableWriteSkewIsRetry) {
   EXPECT_EQ(a.execute("SELECT count(*) FROM approvals").get_int64(0, 0), 1);
 }
 
+TEST_F(PgConnectionIt, DeadlockIsRetry) {
+  // The superuser may shorten deadlock_timeout (1 s by default) for this test's sessions.
+  Connection a = Connection::connect(server().admin_url(database_));
+  Connection b = Connection::connect(server().admin_url(database_));
+  a.execute_script(
+      "CREATE TABLE rows_ab (id int8 PRIMARY KEY); INSERT INTO rows_ab VALUES (1), (2)");
+  for (Connection* c : {&a, &b}) c->execute_script("SET deadlock_timeout = '50ms'");
+  Transaction ta(a, Isolation::read_committed);
+  Transaction tb(b, Isolation::read_committed);
+  a.execute("SELECT id FROM rows_ab WHERE id = $1 FOR UPDATE", {1});
+  b.execute("SELECT id FROM rows_ab WHERE id = $1 FOR UPDATE", {2});
+  // a waits for b's row on another thread; b then asks for a's row: one of them is the victim,
+  // and rolling the victim back lets the other one through.
+  std::optional<Error> failure_a;
+  std::thread waiter([&a, &ta, &failure_a] {
+    try {
+      a.execute("SELECT id FROM rows_ab WHERE id = $1 FOR UPDATE", {2});
+    } catch (const Error& e) {
+      failure_a = e;
+      ta.rollback();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a is waiting by now
+  std::optional<Error> failure_b;
+  try {
+    b.execute("SELECT id FROM rows_ab WHERE id = $1 FOR UPDATE", {1});
+  } catch (const Error& e) {
+    failure_b = e;
+    tb.rollback();
+  }
+  waiter.join();
+  ASSERT_NE(failure_a.has_value(), failure_b.has_value());
+  const Error& victim = failure_a ? *failure_a : *failure_b;
+  EXPECT_EQ(victim.sqlstate(), "40P01");
+  EXPECT_TRUE(victim.retryable());
+  EXPECT_EQ(victim.code(), BrokerErrc::unavailable);
+}
+
 TEST_F(PgConnectionIt, TransactionsRollBackUnlessCommitted) {
   Connection db = connect();
   db.execute_script("CREATE TABLE grants (id text PRIMARY KEY)");
@@ -195,13 +236,21 @@ TEST_F(PgConnectionIt, NotifyReachesAListenerAtCommit) {
     EXPECT_TRUE(listener.take_notifications().empty());  // not before the commit
     t.commit();
   }
+  // As the broker will: an Asio descriptor on the connection's socket wakes the io_context when
+  // something arrives. (A dup, as the descriptor closes what it owns.)
+  boost::asio::io_context io;
+  boost::asio::posix::stream_descriptor socket(io, ::dup(listener.socket()));
   std::vector<Notification> received;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (received.empty() && std::chrono::steady_clock::now() < deadline) {
-    pollfd socket{listener.socket(), POLLIN, 0};
-    ::poll(&socket, 1, 100);  // what an Asio descriptor's async_wait does in the broker
-    received = listener.take_notifications();
-  }
+  std::function<void()> wait_for_notification = [&] {
+    socket.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                      [&](const boost::system::error_code& ec) {
+                        if (ec) return;
+                        received = listener.take_notifications();
+                        if (received.empty()) wait_for_notification();
+                      });
+  };
+  wait_for_notification();
+  io.run_for(std::chrono::seconds(5));
   ASSERT_EQ(received.size(), 1u);
   EXPECT_EQ(received[0].channel, "jit_revocations");
   EXPECT_EQ(received[0].payload, "generation 7");
