@@ -7,6 +7,7 @@
 #include "tests/support/ssh_process.hpp"
 
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -38,18 +39,20 @@ PostgresServer::PostgresServer() : pg_dir_(dir_ / "pg") {
           "postgresql package: examples/install-deps.sh --test)");
     }
     as_postgres_user_ = true;
+    server_uid_ = user->pw_uid;
+    server_gid_ = user->pw_gid;
     std::filesystem::permissions(dir_.path(), std::filesystem::perms(0711));
     for (const auto& path : {pg_dir_, pg_dir_ / "run"}) {
-      if (::chown(path.c_str(), user->pw_uid, user->pw_gid) != 0) {
+      if (::chown(path.c_str(), server_uid_, server_gid_) != 0) {
         throw std::runtime_error("cannot chown " + path.string() + " to postgres");
       }
     }
   }
   std::filesystem::permissions(pg_dir_, std::filesystem::perms(0700));
-  // -N: no fsync of initdb's own files (a throw-away cluster); the server itself runs with fsync.
-  run_as_server_user({(kPgBin / "initdb").string(), "-D", (pg_dir_ / "data").string(), "-U",
-                      kPgSuperuser, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
-                      "--no-locale", "-N"});
+  // A copy of the cached cluster (cp -a keeps the server user's ownership and modes).
+  const auto [code, out, err] = ChildProcess::run(
+      {"/bin/cp", "-a", cluster_template().string(), (pg_dir_ / "data").string()}, dir_.path());
+  if (code != 0) throw std::runtime_error("cannot copy the PostgreSQL cluster: " + out + err);
   const auto config = pg_dir_ / "data" / "postgresql.conf";
   const std::string base_config = read_text(config);
   // A port can be taken between free_loopback_port() and the server's bind: try a few.
@@ -76,6 +79,42 @@ PostgresServer::PostgresServer() : pg_dir_(dir_ / "pg") {
   }
   admin_execute(std::string("CREATE ROLE ") + kBrokerRole + " LOGIN PASSWORD '" + kBrokerPassword +
                 "'");
+}
+
+std::filesystem::path PostgresServer::cluster_template() const {
+  const std::filesystem::path cache = std::filesystem::temp_directory_path() /
+                                      ("jit-test-pg15-cluster-" + std::to_string(::geteuid()));
+  // Trusted only when it is ours: a real folder of this user that nobody else may write to.
+  struct stat info {};
+  if (::lstat(cache.c_str(), &info) == 0 && S_ISDIR(info.st_mode) && info.st_uid == ::geteuid() &&
+      (info.st_mode & 022) == 0 && std::filesystem::exists(cache / "data" / "PG_VERSION")) {
+    return cache / "data";
+  }
+  // Made beside it and renamed into place, so concurrent test processes never see half a cluster.
+  const std::filesystem::path staging = cache.string() + ".staging-" + std::to_string(::getpid());
+  std::filesystem::remove_all(staging);
+  std::filesystem::create_directories(staging / "data");
+  std::filesystem::permissions(staging, std::filesystem::perms(0711));
+  std::filesystem::permissions(staging / "data", std::filesystem::perms(0700));
+  if (::chown((staging / "data").c_str(), server_uid_, server_gid_) != 0) {
+    throw std::runtime_error("cannot chown " + (staging / "data").string());
+  }
+  // -N: no fsync of initdb's own files (a throw-away cluster); the servers run with fsync on.
+  run_as_server_user({(kPgBin / "initdb").string(), "-D", (staging / "data").string(), "-U",
+                      kPgSuperuser, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                      "--no-locale", "-N"});
+  if (::lstat(cache.c_str(), &info) == 0 && S_ISDIR(info.st_mode) && info.st_uid == ::geteuid() &&
+      !std::filesystem::exists(cache / "data" / "PG_VERSION")) {
+    std::filesystem::remove_all(cache);  // an unusable leftover of ours
+  }
+  if (::rename(staging.c_str(), cache.c_str()) == 0) return cache / "data";
+  // Another process put its cluster there first, or the name is not ours to use: this server
+  // copies from its own cluster, which then goes with the temporary folder.
+  const std::filesystem::path own = dir_ / "cluster";
+  if (::rename(staging.c_str(), own.c_str()) != 0) {
+    throw std::runtime_error("cannot move " + staging.string() + " to " + own.string());
+  }
+  return own / "data";
 }
 
 PostgresServer::~PostgresServer() {
