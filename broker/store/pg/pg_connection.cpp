@@ -39,6 +39,10 @@ std::string password_of(const std::string& conninfo) {
   return {};
 }
 
+// libpq prints the server's notices and warnings to stderr by default, outside the broker's log
+// format (docs/operations.md, "Logs"). None of ours needs one: they are dropped.
+void drop_notice(void* /*unused*/, const char* /*message*/) {}
+
 bool valid_channel(std::string_view channel) {
   if (channel.empty() || channel.size() > 63) return false;
   if (!(channel[0] == '_' || (channel[0] >= 'a' && channel[0] <= 'z'))) return false;
@@ -65,6 +69,7 @@ Connection Connection::connect(const std::string& conninfo) {
                 "cannot connect to PostgreSQL: " +
                     scrub_secret(first_line(PQerrorMessage(connection.conn_.get())), password));
   }
+  PQsetNoticeProcessor(connection.conn_.get(), &drop_notice, nullptr);
   return connection;
 }
 

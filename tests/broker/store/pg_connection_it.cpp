@@ -201,6 +201,11 @@ TEST_F(PgConnectionIt, TransactionsRollBackUnlessCommitted) {
     db.execute("INSERT INTO grants VALUES ($1)", {"g3"});
     t.commit();
   }
+  // The server's WARNING ("there is no transaction in progress") stays off stderr, which belongs
+  // to the broker's log.
+  ::testing::internal::CaptureStderr();
+  db.execute_script("ROLLBACK");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   const Result ids = db.execute("SELECT id FROM grants");
   ASSERT_EQ(ids.rows(), 1);
   EXPECT_EQ(ids.get_text(0, 0), "g3");
