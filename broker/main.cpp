@@ -5,6 +5,7 @@
 #include "broker/admin/ca_init_command.hpp"
 #include "broker/admin/ca_rotate_command.hpp"
 #include "broker/admin/event_commands.hpp"
+#include "broker/admin/store_commands.hpp"
 #include "broker/store/store_error.hpp"
 #include "config/broker_config.hpp"
 #include "config/config_error.hpp"
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -27,7 +29,8 @@ int main(int argc, char** argv) {
   // `jit-broker user enroll NAME --config FILE` works as well as `--config FILE` first.
   app.fallthrough();
   std::string config_file;
-  app.add_option("--config", config_file, "broker config file (YAML)")->required();
+  // Required by every command but `store check`, which runs before a config exists (below).
+  app.add_option("--config", config_file, "broker config file (YAML)");
 
   std::optional<std::string> listen;
   std::optional<std::string> data_dir;
@@ -141,10 +144,32 @@ int main(int argc, char** argv) {
     if (!retry_id && !retry_all) throw CLI::RequiredError("ID or --all-failed");
   });
 
+  auto* store = app.add_subcommand("store", "the database (docs/operations.md: PostgreSQL)");
+  store->require_subcommand(1);
+  auto* store_check = store->add_subcommand(
+      "check", "connect to a PostgreSQL database and say whether jit-broker can use it");
+  std::optional<std::string> url_env;
+  std::optional<std::filesystem::path> url_file;
+  auto* url_env_option = store_check->add_option(
+      "--url-env", url_env, "environment variable holding the libpq connection string or URL");
+  store_check->add_option("--url-file", url_file, "file holding the libpq connection string or URL")
+      ->excludes(url_env_option);
+
   try {
     app.parse(argc, argv);
+    if (config_file.empty() && !store_check->parsed()) throw CLI::RequiredError("--config");
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+
+  if (store_check->parsed()) {
+    try {
+      return jit::broker::run_store_check(jit::broker::read_store_url(url_env, url_file),
+                                          std::cout);
+    } catch (const std::exception& e) {
+      std::cerr << "jit-broker: " << e.what() << "\n";
+      return 2;
+    }
   }
 
   try {

@@ -15,6 +15,7 @@ build_packages=(
   libsystemd-dev        # sd_notify: jit-broker's readiness and watchdog under systemd (Type=notify)
   libqrencode-dev       # `jit-broker user enroll --qr`: the otpauth URI as a QR code in the terminal
   libp11-kit-dev        # CA keys on a PKCS#11 token: module loading and RFC 7512 URIs (ca/pkcs11_*)
+  libpq-dev             # the PostgreSQL store backend (libpq), for several brokers on one database
   openssl ca-certificates
 )
 test_packages=(
@@ -33,6 +34,7 @@ test_packages=(
   dpkg-dev lintian systemd  # tests/packaging: dpkg-shlibdeps for the .deb, lintian, systemd-analyze
   zbar-tools            # zbarimg decodes the QR code of `user enroll --qr` in its test
   softhsm2              # a real PKCS#11 token for the CA-key-in-an-HSM tests (tests/ca, tests/broker)
+  postgresql            # a real PostgreSQL 15 (initdb into a temp dir) for the PostgreSQL store tests
 )
 
 want=("${build_packages[@]}")

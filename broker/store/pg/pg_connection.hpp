@@ -1,0 +1,109 @@
+// One connection to PostgreSQL through libpq (docs/architecture.md, "Store backends (SQLite and
+// PostgreSQL)"). Values reach the server only as parameters of prepared statements, which each
+// connection prepares once per SQL text and parameter types and keeps. Every failure is a
+// pg::Error (pg_error.hpp) whose message never holds the password. Not thread-safe: one thread
+// uses a connection at a time, as libpq requires.
+#pragma once
+
+#include "broker/store/pg/pg_error.hpp"
+#include "broker/store/pg/pg_result.hpp"
+
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct pg_conn;  // libpq's PGconn
+
+namespace jit::broker::pg {
+
+struct Notification {
+  std::string channel;
+  std::string payload;
+  int sender_pid = 0;  // the server process of the connection that sent it
+};
+
+class Connection {
+ public:
+  // Connects with a libpq connection string ("host=... dbname=..." or "postgresql://..."), with
+  // every option libpq has (sslmode, sslrootcert, target_session_attrs...). Unless the string says
+  // otherwise, gives up after connect_timeout=10 seconds. Throws Error: connection (unreachable,
+  // refused, wrong password, TLS required but not offered) or bad_connection_string.
+  static Connection connect(const std::string& conninfo);
+
+  Connection(Connection&&) noexcept;
+  Connection& operator=(Connection&&) noexcept;
+  ~Connection();
+
+  // Runs `sql` (one statement, parameters $1, $2...) as a prepared statement with `params`.
+  Result execute(std::string_view sql, std::span<const Param> params);
+  Result execute(std::string_view sql, std::initializer_list<Param> params = {}) {
+    return execute(sql, std::span<const Param>(params.begin(), params.size()));
+  }
+  // Runs constant SQL that holds no values (one or more statements: DDL, BEGIN, LISTEN), with
+  // the simple query protocol; its results, if any, are text.
+  Result execute_script(std::string_view sql);
+
+  // False once the server closed the connection or the network failed.
+  bool ok() const;
+  // The server's version as libpq reports it: 150018 for 15.18.
+  int server_version() const;
+  bool tls_in_use() const;
+  // "TLSv1.3 TLS_AES_256_GCM_SHA384", or empty without TLS.
+  std::string tls_description() const;
+  // The connection's socket, for a reactor (an Asio posix::stream_descriptor waiting to read) that
+  // calls take_notifications() when it becomes readable.
+  int socket() const;
+  // The server process serving this connection (pg_backend_pid()).
+  int backend_pid() const;
+
+  // LISTEN on `channel` (lower-case letters, digits and '_', starting with a letter or '_').
+  void listen(std::string_view channel);
+  // pg_notify(channel, payload): delivered to listeners when this connection's transaction commits.
+  void notify(std::string_view channel, std::string_view payload);
+  // Reads what arrived on the socket without blocking and returns the notifications so far.
+  std::vector<Notification> take_notifications();
+
+  // Session-level advisory lock `key`: true when this connection now holds it, false when another
+  // session holds it. The server frees it when this connection ends (a dead leader loses it).
+  bool try_advisory_lock(std::int64_t key);
+  void advisory_unlock(std::int64_t key);
+
+ private:
+  struct Finish {
+    void operator()(pg_conn* conn) const;
+  };
+  explicit Connection(pg_conn* conn) : conn_(conn) {}
+  // Throws the Error for a failed call: from `raw`'s SQLSTATE, or the connection's state.
+  Result checked(struct pg_result* raw);
+  [[noreturn]] void throw_connection_error(std::string_view what) const;
+  const std::string& prepared_name(std::string_view sql, std::span<const Param> params);
+
+  std::unique_ptr<pg_conn, Finish> conn_;
+  std::map<std::string, std::string, std::less<>> prepared_;  // SQL + types -> statement name
+};
+
+enum class Isolation { read_committed, repeatable_read, serializable };
+
+// BEGIN ISOLATION LEVEL ... [READ ONLY]; the destructor rolls back unless commit() ran (and does
+// nothing on a connection that is already gone: the server rolled back for us).
+class Transaction {
+ public:
+  Transaction(Connection& connection, Isolation isolation, bool read_only = false);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  // Throws Error (retry for a serialization failure found at COMMIT under SERIALIZABLE; other
+  // when an earlier statement failed, so the server rolled back instead).
+  void commit();
+  void rollback();
+
+ private:
+  Connection& connection_;
+  bool open_ = true;
+};
+
+}  // namespace jit::broker::pg
