@@ -6,6 +6,7 @@
 #include "tests/support/temp_dir.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace jit::testing {
@@ -32,6 +33,7 @@ class SoftHsmToken {
  private:
   TempDir dir_;
   std::string pin_ = "1234-test-pin";
+  std::optional<std::string> saved_lsan_options_;
 };
 
 }  // namespace jit::testing
