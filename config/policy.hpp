@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,12 @@ struct User {
 struct Policy {
   std::filesystem::path file;                              // absolute
   std::map<std::string, std::vector<std::string>> groups;  // group -> members (file order)
+  // Groups declared `source: idp` (docs/sso.md): their members come only from identity provider
+  // tokens at SSO login, never from this file, so `groups` holds them with no members.
+  std::set<std::string> idp_groups;
+  // false (default): an approval counts only while its approver is still in an approver group at
+  // decision time; true: an approval given stays counted after the approver leaves the group.
+  bool approvals_survive_group_removal = false;
   std::map<std::string, User> users;  // every member of any group, plus `users:` entries
   std::map<std::string, Role> roles;
 
