@@ -63,9 +63,22 @@ const Role* Policy::find_role(std::string_view name) const {
   return it == roles.end() ? nullptr : &it->second;
 }
 
+bool Policy::has_user(std::string_view name) const {
+  return find_user(name) != nullptr || (idp_members && idp_members->known(name));
+}
+
+std::vector<std::string> Policy::groups_of(std::string_view user) const {
+  std::vector<std::string> result;
+  for (const auto& [group, members] : groups) {
+    if (in_group(user, group)) result.push_back(group);
+  }
+  return result;  // sorted: `groups` is a map
+}
+
 bool Policy::in_group(std::string_view user, std::string_view group) const {
   const auto it = groups.find(std::string(group));
   if (it == groups.end()) return false;
+  if (idp_groups.contains(it->first)) return idp_members && idp_members->in_group(user, group);
   return std::find(it->second.begin(), it->second.end(), user) != it->second.end();
 }
 

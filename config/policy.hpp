@@ -5,9 +5,11 @@
 #include "config/broker_config.hpp"
 #include "config/config_error.hpp"
 #include "config/duration.hpp"
+#include "config/idp_membership.hpp"
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -73,9 +75,18 @@ struct Policy {
   bool approvals_survive_group_removal = false;
   std::map<std::string, User> users;  // every member of any group, plus `users:` entries
   std::map<std::string, Role> roles;
+  // The idp groups' members, filled by the broker at start-up and at each SSO login; copies of
+  // the policy share it.
+  std::shared_ptr<IdpMembership> idp_members = std::make_shared<IdpMembership>();
 
   [[nodiscard]] const User* find_user(std::string_view name) const;
+  // In `users` or signed in through SSO before: every user the broker knows (an SSO user need
+  // not be listed in the policy file).
+  [[nodiscard]] bool has_user(std::string_view name) const;
+  // The user's groups: the static ones from the file and the idp ones from the last SSO login.
+  [[nodiscard]] std::vector<std::string> groups_of(std::string_view user) const;
   [[nodiscard]] const Role* find_role(std::string_view name) const;
+  // For an idp group, membership is the user's groups at their last SSO login (idp_members).
   [[nodiscard]] bool in_group(std::string_view user, std::string_view group) const;
   [[nodiscard]] bool in_any_group(std::string_view user,
                                   const std::vector<std::string>& groups) const;
