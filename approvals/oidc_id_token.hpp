@@ -63,7 +63,8 @@ struct IdTokenClaims {
 };
 
 // Verifies a compact JWS ID token. Errors:
-//   invalid_input: not three base64url parts, bad JSON, missing or mistyped required claims;
+//   invalid_input: not three base64url parts, bad JSON, missing or mistyped required claims, a
+//                  signature of impossible length (ES256 and EdDSA: 64 bytes; RS256: the modulus);
 //   unsupported: `alg` not in `algorithms` (always for "none" and HS*), or not the key's type;
 //   unknown_key: no key in `keys` has the header's `kid`;
 //   unauthenticated: the signature does not verify, or iss/aud/azp/nonce do not match;
