@@ -98,10 +98,12 @@ void OidcProviderClient::get_json(const std::string& url, std::size_t max_bytes,
 }
 
 void OidcProviderClient::endpoints(std::function<void(SsoResult<OidcEndpoints>)> done) {
+  std::optional<OidcEndpoints> known;
   {
     const std::lock_guard lock(mutex_);
-    if (endpoints_) return done(*endpoints_);
+    known = endpoints_;
   }
+  if (known) return done(std::move(*known));  // outside the lock: `done` may call us again
   std::string issuer = settings_.issuer;
   const std::string url = (issuer.ends_with("/") ? issuer.substr(0, issuer.size() - 1) : issuer) +
                           "/.well-known/openid-configuration";
@@ -118,16 +120,21 @@ void OidcProviderClient::endpoints(std::function<void(SsoResult<OidcEndpoints>)>
 }
 
 void OidcProviderClient::key_set(bool refresh, std::function<void(SsoResult<KeySet>)> done) {
+  // Decided under the lock, answered outside it: `done` may call key_set again.
+  KeySet cached;
+  bool fetch = false;
   {
     const std::lock_guard lock(mutex_);
     const bool recent = keys_fetched_at_ && clock_() - *keys_fetched_at_ < kJwksRefreshInterval;
-    if (keys_ && (!refresh || recent)) return done(keys_);
+    cached = keys_;
     // Counted from the attempt: a provider that is down or answers garbage is asked again only
     // after the interval too.
-    if (recent && !keys_) {
-      return done(idp_unavailable("the identity provider's signing keys are unavailable"));
-    }
-    keys_fetched_at_ = clock_();
+    fetch = keys_ ? refresh && !recent : !recent;
+    if (fetch) keys_fetched_at_ = clock_();
+  }
+  if (!fetch) {
+    if (cached) return done(cached);
+    return done(idp_unavailable("the identity provider's signing keys are unavailable"));
   }
   endpoints([this, done = std::move(done)](SsoResult<OidcEndpoints> found) mutable {
     if (!found) return done(found.problem());

@@ -39,11 +39,11 @@ std::string client_secret_of(const config::OidcProviderSettings& settings) {
 }  // namespace
 
 SsoService::SsoService(boost::asio::io_context& io, IdentityService& identity,
-                       const config::SsoSettings& settings)
+                       const config::SsoSettings& settings, OidcProviderClient::Clock clock)
     : sign_in_(identity) {
   for (const auto& provider : settings.providers) {
     providers_.push_back(
-        std::make_unique<OidcProviderClient>(io, provider, client_secret_of(provider)));
+        std::make_unique<OidcProviderClient>(io, provider, client_secret_of(provider), clock));
   }
 }
 

@@ -17,8 +17,10 @@ class SsoService {
  public:
   // Reads each provider's client secret from its env variable or file; throws
   // std::runtime_error naming the provider (never the secret) when it cannot.
+  // `clock` paces the key set refreshes (tests move it past kJwksRefreshInterval).
   SsoService(boost::asio::io_context& io, IdentityService& identity,
-             const config::SsoSettings& settings);
+             const config::SsoSettings& settings,
+             OidcProviderClient::Clock clock = std::chrono::steady_clock::now);
 
   OidcProviderClient* provider(std::string_view name);
   const std::vector<std::unique_ptr<OidcProviderClient>>& providers() const { return providers_; }

@@ -83,7 +83,7 @@ void TestIdentityProvider::start(unsigned short port) {
                                (dir_ / "users.json").string(), "--client-id", kClientId,
                                "--client-secret-file", client_secret_file().string(), "--port",
                                std::to_string(port)},
-      kSsoTestFolder);
+      dir_.path());  // node finds oidc-provider beside the script, whatever the work folder
   if (!process_->wait_for_output("\n", std::chrono::seconds(20))) {
     throw std::runtime_error("test_idp.js did not start: " + process_->err());
   }
