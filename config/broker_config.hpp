@@ -149,6 +149,8 @@ struct OidcProviderSettings {
   // IdP group name -> policy group. Only groups declared `source: idp` in the policy may appear
   // on the right; IdP groups not listed here are ignored.
   std::map<std::string, std::string> group_map;
+  std::map<std::string, int> group_map_lines;  // line of each group_map entry, for errors found
+                                               // when the map is checked against the policy
   // The claim whose value becomes the broker user name; when it is absent, the local part of
   // `email` is used. The result must satisfy the policy's user name rules.
   std::string username_claim = "preferred_username";

@@ -104,8 +104,15 @@ struct Policy {
 //   break-glass max_duration above limits.max_breakglass_duration;
 // - has an unknown SSH extension, a bad source_address, an unknown {variable} in san_uri, or
 //   neither ssh nor x509.
+// A role with an approver group declared `source: idp` skips the counts of approvers (its members
+// are known only at sign-in).
 [[nodiscard]] Policy load_policy(const std::filesystem::path& file, const Limits& limits);
 [[nodiscard]] Policy parse_policy(std::string_view yaml, const std::filesystem::path& file,
                                   const Limits& limits);
+
+// Throws ConfigError naming broker.yaml, line and key when a provider's group_map sends an IdP
+// group to a policy group that is not declared `source: idp` (or does not exist). The broker calls
+// it wherever it has both files: at start-up and after each policy reload.
+void check_sso_against_policy(const BrokerConfig& config, const Policy& policy);
 
 }  // namespace jit::config

@@ -29,10 +29,12 @@ struct IdTokenTestKeys {
 const IdTokenTestKeys& id_token_keys() {
   static const IdTokenTestKeys keys = [] {
     IdTokenTestKeys made;
-    made.set =
-        parse_json_web_key_set(
-            testing::jwks_text({made.rsa.public_jwk(), made.ec.public_jwk(), made.ed.public_jwk()}))
-            .value();
+    // The EC key is published without its own `alg`, so only its type stops an RS256 token.
+    auto ec_without_alg = made.ec.public_jwk();
+    ec_without_alg.erase("alg");
+    made.set = parse_json_web_key_set(testing::jwks_text({made.rsa.public_jwk(), ec_without_alg,
+                                                          made.ed.public_jwk()}))
+                   .value();
     return made;
   }();
   return keys;
