@@ -95,6 +95,8 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
       ssh_ca_(load_ssh_ca(config_.ca)),
       x509_ca_(load_x509_ca(config_.ca)),
       tls_(make_tls(config_)) {
+  // group_map targets must be the policy's idp groups: both files are known only here.
+  config::check_sso_against_policy(config_, policy_);
   AccessHooks hooks;
   hooks.deadlines_changed = [this] { sweeper_->poke(); };
   // Runs on the store's writer thread: the rebuild itself is posted to the io_context, and the
