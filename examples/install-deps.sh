@@ -32,6 +32,9 @@ test_packages=(
   dpkg-dev lintian systemd  # tests/packaging: dpkg-shlibdeps for the .deb, lintian, systemd-analyze
   zbar-tools            # zbarimg decodes the QR code of `user enroll --qr` in its test
 )
+# Not from Debian 12 (its nodejs is 18): node >= 20 with npm, for tests/browser (playwright-core)
+# and tests/sso (the npm OpenID provider oidc-provider); their run scripts `npm ci` the locked
+# versions themselves.
 
 want=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then
