@@ -46,7 +46,13 @@ signingKey.alg = 'RS256';
 
 // The issuer has the port in it, so the server listens first and the provider is made after.
 const server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
-await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+await new Promise((resolve) => {
+  server.once('error', (error) => {
+    console.error(`cannot listen on 127.0.0.1:${port}: ${error.message}`);
+    process.exit(1);
+  });
+  server.listen(port, '127.0.0.1', resolve);
+});
 const issuer = `https://127.0.0.1:${server.address().port}`;
 
 const provider = new Provider(issuer, {
@@ -166,5 +172,6 @@ server.on('request', async (req, res) => {
   return undefined;
 });
 
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// Nothing to save (state is in memory): stop at once, so a restart gets the port back at once.
+process.on('SIGTERM', () => process.exit(0));
 console.log(`listening ${server.address().port}`);

@@ -65,7 +65,13 @@ TestIdentityProvider::TestIdentityProvider(const std::string& users_json) {
   std::filesystem::permissions(client_secret_file(), std::filesystem::perms::owner_read |
                                                          std::filesystem::perms::owner_write);
   set_users(users_json);
-  start(0);
+  // Rarely (about one start in thirty on a loaded machine) node stalls before listening: the
+  // stalled one is killed and a second one started.
+  try {
+    start(0);
+  } catch (const std::runtime_error&) {
+    start(0);
+  }
 }
 
 TestIdentityProvider::~TestIdentityProvider() = default;
@@ -84,20 +90,32 @@ void TestIdentityProvider::start(unsigned short port) {
                                "--client-secret-file", client_secret_file().string(), "--port",
                                std::to_string(port)},
       dir_.path());  // node finds oidc-provider beside the script, whatever the work folder
-  if (!process_->wait_for_output("\n", std::chrono::seconds(20))) {
-    throw std::runtime_error("test_idp.js did not start: " + process_->err());
+  if (!process_->wait_for_output("\n", std::chrono::seconds(15))) {
+    const auto why = process_->err();
+    process_->signal(SIGKILL);
+    throw std::runtime_error("test_idp.js did not start: " + why);
   }
   const auto out = process_->out();
   const auto at = out.find("listening ");
-  if (at == std::string::npos) throw std::runtime_error("test_idp.js said: " + out);
+  if (at == std::string::npos) {
+    throw std::runtime_error("test_idp.js said: " + out + process_->err());
+  }
   port_ = static_cast<unsigned short>(std::stoi(out.substr(at + 10)));
   issuer_ = "https://127.0.0.1:" + std::to_string(port_);
 }
 
 void TestIdentityProvider::restart() {
   process_->signal(SIGTERM);
-  if (!process_->wait(std::chrono::seconds(10))) throw std::runtime_error("test_idp.js hangs");
-  start(port_);
+  if (!process_->wait(std::chrono::seconds(10))) {
+    process_->signal(SIGKILL);
+    process_->wait(std::chrono::seconds(5));
+  }
+  // As in the constructor: a second try when the first stalls.
+  try {
+    start(port_);
+  } catch (const std::runtime_error&) {
+    start(port_);
+  }
 }
 
 std::string TestIdentityProvider::sign_in(const std::string& authorization_url,

@@ -8,6 +8,7 @@
 #include "broker/sso/sso_pending_logins.hpp"
 #include "broker/sso/sso_service.hpp"
 #include "tests/support/access_fixture.hpp"
+#include "tests/support/software_authenticator.hpp"
 #include "tests/support/test_identity_provider.hpp"
 
 #include <gtest/gtest.h>
@@ -338,6 +339,70 @@ TEST_F(SsoApiTest, LosingTheIdpGroupTakesApprovePowerAtTheNextLogin) {
       api_.post("/v1/requests/" + id + "/approve", json::object{}, ApiFixture::bearer(second));
   EXPECT_EQ(refused.status, 403u) << refused.raw.body();
   EXPECT_EQ(api_.count_rows("sso_identities"), 1);
+}
+
+TEST_F(SsoApiTest, SsoUserRegistersAPasskeyAndApprovesWithIt) {
+  namespace sw = jit::testing;
+  auto alice = api_.sign_in("alice");
+  api_.policy_.idp_members->set("alice", {"developers"});
+  auto created = api_.post("/v1/requests",
+                           {{"role", "prod-db-read"}, {"reason", "r"}, {"duration", "30m"}}, alice);
+  ASSERT_EQ(created.status, 201u) << created.raw.body();
+  const auto id = str(created.body, "id");
+
+  auto gina = cli_sign_in("gina", "pwd,otp");
+  ASSERT_EQ(gina.status, 200u) << gina.raw.body();
+  const auto headers = ApiFixture::bearer(gina);
+  const auto key = sw::SoftwareAuthenticator::es256();
+  const auto origin = std::string("https://localhost:8443");
+  const auto register_key = [&](const sw::SoftwareAuthenticator& authenticator) {
+    const auto options = api_.post("/v1/webauthn/register/begin", json::object{}, headers);
+    EXPECT_EQ(options.status, 200u) << options.raw.body();
+    ca::Bytes challenge;
+    EXPECT_TRUE(ca::base64url_decode_unpadded(
+        std::string_view(options.body.at("challenge").as_string()), challenge));
+    const auto client_data = sw::make_client_data("webauthn.create", challenge, origin);
+    return api_.post(
+        "/v1/webauthn/register/finish",
+        {{"client_data_json", ca::base64url_encode_unpadded(client_data)},
+         {"attestation_object",
+          ca::base64url_encode_unpadded(authenticator.attestation_object(client_data, {}))}},
+        headers);
+  };
+  // The first factor of a user without any: the fresh MFA login vouches for it.
+  auto first = register_key(key);
+  ASSERT_EQ(first.status, 201u) << first.raw.body();
+  // A second one needs a factor in the call, like everyone's.
+  EXPECT_EQ(register_key(sw::SoftwareAuthenticator::es256()).status, 401u);
+
+  const auto options =
+      api_.post("/v1/requests/" + id + "/webauthn/begin", {{"decision", "approve"}}, headers);
+  ASSERT_EQ(options.status, 200u) << options.raw.body();
+  ca::Bytes challenge;
+  ASSERT_TRUE(ca::base64url_decode_unpadded(
+      std::string_view(options.body.at("challenge").as_string()), challenge));
+  const auto client_data = sw::make_client_data("webauthn.get", challenge, origin);
+  const auto assertion = key.get_assertion(client_data, {"localhost", 0x05, 1});
+  const json::object mfa{
+      {"webauthn",
+       {{"credential_id", ca::base64url_encode_unpadded(key.credential_id())},
+        {"client_data_json", ca::base64url_encode_unpadded(client_data)},
+        {"authenticator_data", ca::base64url_encode_unpadded(assertion.authenticator_data)},
+        {"signature", ca::base64url_encode_unpadded(assertion.signature)}}}};
+  auto approved = api_.post("/v1/requests/" + id + "/approve", {{"mfa", mfa}}, headers);
+  ASSERT_EQ(approved.status, 200u) << approved.raw.body();
+  EXPECT_EQ(str(approved.body, "state"), "active");
+
+  // The review's evidence says how the provider signed the approver in.
+  const auto evidence = api_.store_->read([](SQLite::Database& db) {
+    return db.execAndGet("SELECT mfa_evidence FROM reviews").getString();
+  });
+  const auto sso = json::parse(evidence).at("sso");
+  EXPECT_EQ(sso.at("provider"), "corp");
+  EXPECT_EQ(sso.at("sub"), "gina");
+  EXPECT_EQ(json::serialize(sso.at("amr")), R"(["pwd","otp"])");
+  EXPECT_TRUE(sso.as_object().contains("auth_time"));
+  EXPECT_EQ(json::parse(evidence).at("factor"), "webauthn");
 }
 
 TEST_F(SsoApiTest, LoginMfaCountsOnlyWithAnAllowedAmr) {
