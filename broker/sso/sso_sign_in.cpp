@@ -14,7 +14,7 @@ namespace {
 
 namespace json = boost::json;
 
-json::array string_array(const std::vector<std::string>& values) {
+json::array sso_string_array(const std::vector<std::string>& values) {
   json::array array;
   for (const auto& value : values) array.emplace_back(value);
   return array;
@@ -23,7 +23,7 @@ json::array string_array(const std::vector<std::string>& values) {
 // How the provider signed the user in: kept with the session and in each review's evidence.
 json::object sso_login_json(const std::string& provider, const approvals::IdTokenClaims& claims) {
   json::object login{
-      {"provider", provider}, {"sub", claims.subject}, {"amr", string_array(claims.amr)}};
+      {"provider", provider}, {"sub", claims.subject}, {"amr", sso_string_array(claims.amr)}};
   if (claims.acr) login["acr"] = *claims.acr;
   if (claims.auth_time) login["auth_time"] = *claims.auth_time;
   return login;
@@ -67,7 +67,7 @@ void SsoSignIn::open_session(const config::OidcProviderSettings& provider,
         auto details = login;
         details["factor"] = "sso";
         details["mfa"] = identity.mfa;
-        details["groups"] = string_array(identity.groups);
+        details["groups"] = sso_string_array(identity.groups);
         if (!known) {
           if (find_sso_identity(tx.db(), user)) {
             outcome->problem = login_conflict("the user name belongs to another SSO identity");
