@@ -12,4 +12,8 @@ SessionFactor passkey_registration_rule(bool has_broker_factor) noexcept {
   return has_broker_factor ? SessionFactor::not_enough : SessionFactor::when_fresh;
 }
 
+SessionFactor minting_rule(bool sso_session) noexcept {
+  return sso_session ? SessionFactor::not_enough : SessionFactor::when_fresh;
+}
+
 }  // namespace jit::approvals

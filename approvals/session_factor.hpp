@@ -27,4 +27,9 @@ bool session_factor_suffices(SessionFactor rule, std::int64_t last_mfa_at, std::
 // provider's amr/acr qualified.
 SessionFactor passkey_registration_rule(bool has_broker_factor) noexcept;
 
+// The rule for minting a certificate: a fresh session's factor, unless the session was opened by
+// SSO, whose login MFA is the provider's: then a factor of the broker's own in the call (invariant
+// 14, docs/architecture.md).
+SessionFactor minting_rule(bool sso_session) noexcept;
+
 }  // namespace jit::approvals

@@ -6,6 +6,7 @@
 namespace jit::testing {
 namespace {
 
+using approvals::minting_rule;
 using approvals::passkey_registration_rule;
 using approvals::session_factor_suffices;
 using approvals::SessionFactor;
@@ -25,6 +26,12 @@ TEST(SessionFactorTest, OnlyAUserWithoutAnyFactorRegistersAPasskeyOnAFreshSessio
   EXPECT_EQ(passkey_registration_rule(false), SessionFactor::when_fresh);
   // An SSO login without MFA leaves last_mfa_at at 0: never fresh.
   EXPECT_FALSE(session_factor_suffices(passkey_registration_rule(false), 0, 1'800'000'000, 300s));
+}
+
+TEST(SessionFactorTest, AnSsoSessionNeverMintsOnItsLoginAlone) {
+  EXPECT_EQ(minting_rule(false), SessionFactor::when_fresh);
+  EXPECT_EQ(minting_rule(true), SessionFactor::not_enough);
+  EXPECT_FALSE(session_factor_suffices(minting_rule(true), 100, 100, 300s));
 }
 
 }  // namespace
