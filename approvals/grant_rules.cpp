@@ -104,8 +104,7 @@ Result<void> check_revoke(const config::Policy& policy, const GrantSnapshot& gra
                           std::string_view actor) {
   const bool own = actor == grant.user;
   const config::Role* role = policy.find_role(grant.role);
-  const bool approver = role != nullptr && actor != grant.user &&
-                        policy.has_user(actor) &&
+  const bool approver = role != nullptr && actor != grant.user && policy.has_user(actor) &&
                         policy.in_any_group(actor, role->approvers);
   if (!own && !approver) return RequestErrc::may_not_revoke;
   if (grant.state != GrantState::active) return RequestErrc::grant_not_active;
