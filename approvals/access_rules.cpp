@@ -93,7 +93,7 @@ std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
 }
 
 Result<ApprovedAsk> check_access_request(const config::Policy& policy, const AccessAsk& ask) {
-  if (policy.find_user(ask.requester) == nullptr) return RequestErrc::unknown_user;
+  if (!policy.has_user(ask.requester)) return RequestErrc::unknown_user;
   const config::Role* role = policy.find_role(ask.role);
   if (role == nullptr) return RequestErrc::unknown_role;
   if (!policy.in_any_group(ask.requester, role->requestable_by))
@@ -113,7 +113,7 @@ Result<ApprovedAsk> check_access_request(const config::Policy& policy, const Acc
 
 Result<ApprovedAsk> check_breakglass_request(const config::Policy& policy,
                                              const BreakGlassAsk& ask) {
-  if (policy.find_user(ask.requester) == nullptr) return RequestErrc::unknown_user;
+  if (!policy.has_user(ask.requester)) return RequestErrc::unknown_user;
   const config::Role* role = policy.find_role(ask.role);
   if (role == nullptr) return RequestErrc::unknown_role;
   if (!role->breakglass || !policy.in_any_group(ask.requester, role->breakglass->allowed_groups)) {
@@ -136,7 +136,7 @@ bool may_see_mfa_evidence(const config::Policy& policy, std::string_view viewer)
 
 Result<void> check_reviewer(const config::Policy& policy, std::string_view role_name,
                             std::string_view requester, std::string_view reviewer) {
-  if (policy.find_user(reviewer) == nullptr) return RequestErrc::unknown_user;
+  if (!policy.has_user(reviewer)) return RequestErrc::unknown_user;
   if (reviewer == requester) return RequestErrc::self_review;
   const config::Role* role = policy.find_role(role_name);
   if (role == nullptr) return RequestErrc::unknown_role;
@@ -146,7 +146,7 @@ Result<void> check_reviewer(const config::Policy& policy, std::string_view role_
 
 bool still_entitled(const config::Policy& policy, std::string_view user, std::string_view role_name,
                     bool breakglass) {
-  if (policy.find_user(user) == nullptr) return false;
+  if (!policy.has_user(user)) return false;
   const config::Role* role = policy.find_role(role_name);
   if (role == nullptr) return false;
   if (breakglass)
@@ -156,7 +156,7 @@ bool still_entitled(const config::Policy& policy, std::string_view user, std::st
 
 bool may_view_request(const config::Policy& policy, std::string_view role_name,
                       std::string_view requester, std::string_view viewer) {
-  if (policy.find_user(viewer) == nullptr) return false;
+  if (!policy.has_user(viewer)) return false;
   if (viewer == requester) return true;
   if (policy.in_group(viewer, config::kAuditorsGroup)) return true;
   const config::Role* role = policy.find_role(role_name);

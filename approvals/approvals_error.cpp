@@ -28,6 +28,7 @@ ApprovalsFailure failure_class(ApprovalsErrc e) noexcept {
     case ApprovalsErrc::user_not_present:
     case ApprovalsErrc::user_not_verified:
     case ApprovalsErrc::counter_regressed:
+    case ApprovalsErrc::unknown_key:
     case ApprovalsErrc::credential_mismatch:
       return ApprovalsFailure::unauthenticated;
   }
@@ -73,6 +74,8 @@ class ApprovalsCategory final : public boost::system::error_category {
         return "internal error";
       case ApprovalsErrc::rate_limited:
         return "too many requests; retry later";
+      case ApprovalsErrc::unknown_key:
+        return "signed with a key that is not in the key set";
     }
     return "unknown approvals error";
   }

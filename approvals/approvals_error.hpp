@@ -32,6 +32,7 @@ enum class ApprovalsErrc {
   unavailable,          // a bounded store is full; retry later
   internal_error,       // OpenSSL or the RNG failed on valid input: a fault on our side
   rate_limited,         // this caller's (name's or source's) quota is used up; retry later
+  unknown_key,          // a signed token names a key id the key set does not hold (yet)
 };
 
 // The classes of failure a caller maps to an answer (HTTP 400, 401, 423/429, 503, 500).

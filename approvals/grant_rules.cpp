@@ -43,7 +43,7 @@ bool grant_has_ended(const GrantSnapshot& grant, std::int64_t now) noexcept {
 Result<void> check_mint(const config::Policy& policy, const GrantSnapshot& grant,
                         std::string_view caller, CertificateKind kind, std::int64_t now) {
   if (caller != grant.user) return RequestErrc::not_grant_user;
-  if (policy.find_user(caller) == nullptr) return RequestErrc::unknown_user;
+  if (!policy.has_user(caller)) return RequestErrc::unknown_user;
   if (grant.state != GrantState::active || now < grant.not_before || grant_has_ended(grant, now)) {
     return RequestErrc::grant_not_active;
   }
@@ -104,8 +104,7 @@ Result<void> check_revoke(const config::Policy& policy, const GrantSnapshot& gra
                           std::string_view actor) {
   const bool own = actor == grant.user;
   const config::Role* role = policy.find_role(grant.role);
-  const bool approver = role != nullptr && actor != grant.user &&
-                        policy.find_user(actor) != nullptr &&
+  const bool approver = role != nullptr && actor != grant.user && policy.has_user(actor) &&
                         policy.in_any_group(actor, role->approvers);
   if (!own && !approver) return RequestErrc::may_not_revoke;
   if (grant.state != GrantState::active) return RequestErrc::grant_not_active;

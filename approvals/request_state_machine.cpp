@@ -64,9 +64,7 @@ Result<ReviewOutcome> apply_review(const config::Policy& policy, const RequestSn
   std::set<std::string_view> approvers;
   std::set<std::string_view> deniers;
   for (const auto& review : request.reviews) {
-    // Only reviewers the policy still allows count: someone removed from the approver groups since
-    // their review no longer carries the request (and the requester never does).
-    if (!check_reviewer(policy, request.role, request.requester, review.reviewer)) continue;
+    if (!review_counts_at_decision(policy, request, review)) continue;
     (review.decision == ReviewDecision::approve ? approvers : deniers).insert(review.reviewer);
   }
   (decision == ReviewDecision::approve ? approvers : deniers).insert(reviewer);
@@ -81,6 +79,15 @@ Result<ReviewOutcome> apply_review(const config::Policy& policy, const RequestSn
     outcome.grant_now = true;
   }
   return outcome;
+}
+
+bool review_counts_at_decision(const config::Policy& policy, const RequestSnapshot& request,
+                               const ReviewRecord& review) {
+  if (review.reviewer == request.requester) return false;
+  if (policy.approvals_survive_group_removal && review.decision == ReviewDecision::approve) {
+    return true;
+  }
+  return check_reviewer(policy, request.role, request.requester, review.reviewer).has_value();
 }
 
 Result<RequestState> apply_cancel(const RequestSnapshot& request, std::string_view actor) {

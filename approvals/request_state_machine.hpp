@@ -54,6 +54,14 @@ Result<ReviewOutcome> apply_review(const config::Policy& policy, const RequestSn
                                    std::string_view reviewer, ReviewDecision decision,
                                    std::int64_t now);
 
+// Whether an earlier review still counts when the next one decides the request (docs/sso.md,
+// "Groups from the identity provider"): never the requester's; otherwise while the policy still
+// lets its reviewer review this role (so an approver who lost the group at their last SSO login,
+// or in the policy file, no longer carries the request), except that with
+// approvals_survive_group_removal an approval given stays counted.
+bool review_counts_at_decision(const config::Policy& policy, const RequestSnapshot& request,
+                               const ReviewRecord& review);
+
 // Only the requester cancels, and only while pending.
 Result<RequestState> apply_cancel(const RequestSnapshot& request, std::string_view actor);
 

@@ -21,4 +21,15 @@ enum class SessionFactor {
 bool session_factor_suffices(SessionFactor rule, std::int64_t last_mfa_at, std::int64_t now,
                              std::chrono::seconds window);
 
+// The rule for registering a passkey: a factor in the call, except for a user with no factor of
+// the broker's own at all (only a user created at an SSO login, docs/sso.md "MFA and approvals"),
+// whose first passkey a fresh session allows: the login's MFA, which for SSO counts only when the
+// provider's amr/acr qualified.
+SessionFactor passkey_registration_rule(bool has_broker_factor) noexcept;
+
+// The rule for minting a certificate: a fresh session's factor, unless the session was opened by
+// SSO, whose login MFA is the provider's: then a factor of the broker's own in the call (invariant
+// 14, docs/architecture.md).
+SessionFactor minting_rule(bool sso_session) noexcept;
+
 }  // namespace jit::approvals

@@ -9,6 +9,7 @@
 #include "broker/api/requests_api.hpp"
 #include "broker/api/revocation_api.hpp"
 #include "broker/api/roles_api.hpp"
+#include "broker/api/sso_api.hpp"
 #include "broker/auth/data_key.hpp"
 #include "broker/auth/derived_keys.hpp"
 #include "broker/http/health_routes.hpp"
@@ -95,6 +96,8 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
       ssh_ca_(load_ssh_ca(ca_settings_with_key_list(config_))),
       x509_ca_(load_x509_ca(config_.ca)),
       tls_(make_tls(config_)) {
+  // group_map targets must be the policy's idp groups: both files are known only here.
+  config::check_sso_against_policy(config_, policy_);
   AccessHooks hooks;
   hooks.deadlines_changed = [this] { sweeper_->poke(); };
   // Runs on the store's writer thread: the rebuild itself is posted to the io_context, and the
@@ -110,6 +113,9 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
           published(std::move(lists));
         });
   };
+  // The idp groups' members as their last SSO logins stored them, before anything asks.
+  sso_ = std::make_unique<SsoService>(io_, *identity_, config_.sso);
+  sso_->sign_in().load_membership();
   access_ = std::make_unique<AccessService>(*store_, *identity_, config_.limits, std::move(hooks));
   MintSettings mint_settings{config_.ca.clock_skew, config_.ca.crl_url, config_.ca.ocsp_url, {}};
   mint_settings.after_commit = [this](std::function<void()> work) {
@@ -202,6 +208,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
                   x509_ca_fingerprint(x509_ca_.issuing()).value());
   add_role_routes(router_, *identity_);
   add_audit_routes(router_, *identity_);
+  add_sso_routes(router_, *sso_);
   add_web_routes(router_, web_assets());
   HttpLimits limits;
   limits.max_body_bytes = config_.http.max_body_bytes;

@@ -9,6 +9,7 @@
 #include "broker/http/router.hpp"
 #include "broker/service/access_service.hpp"
 #include "broker/service/certificate_service.hpp"
+#include "broker/sso/sso_service.hpp"
 #include "broker/store/event_outbox.hpp"
 #include "broker/store/store.hpp"
 #include "broker/workers/audit_stream.hpp"
@@ -68,6 +69,7 @@ class BrokerApp {
   std::unique_ptr<ExpirySweeper> sweeper_;
   std::unique_ptr<RevocationPublisher> publisher_;
   std::unique_ptr<EventDelivery> events_;
+  std::unique_ptr<SsoService> sso_;  // single sign-on (docs/sso.md); no providers: list is empty
   std::unique_ptr<AuditStream> audit_stream_;  // audit records to syslog / a file
   Router router_;
   std::unique_ptr<HttpsServer> server_;

@@ -6,6 +6,7 @@
 #include "broker/admin/ca_rotate_command.hpp"
 #include "broker/admin/event_commands.hpp"
 #include "broker/admin/store_commands.hpp"
+#include "broker/admin/user_list_command.hpp"
 #include "broker/store/store_error.hpp"
 #include "config/broker_config.hpp"
 #include "config/config_error.hpp"
@@ -126,6 +127,9 @@ int main(int argc, char** argv) {
     command->callback([&user_action, action = action] { user_action = action; });
   }
 
+  auto* user_list = user->add_subcommand(
+      "list", "list every user: source (local, sso:<provider>, policy), state and groups");
+
   auto* events = app.add_subcommand("events", "the event outbox (webhook deliveries)");
   events->require_subcommand(1);
   bool failed_only = false;
@@ -197,6 +201,7 @@ int main(int argc, char** argv) {
     }
     if (backup->parsed()) return jit::broker::run_backup(config, backup_file, std::cout);
     if (restore->parsed()) return jit::broker::run_restore(config, backup_file, std::cout);
+    if (user_list->parsed()) return jit::broker::run_user_list(config, std::cout);
     if (user_action) {
       return jit::broker::run_user_command(config, *user_action, user_name, std::cin, std::cout,
                                            user_qr);

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -146,6 +147,38 @@ struct AuditStreamSettings {
   std::optional<FileSinkSettings> file;
 };
 
+// One OpenID Connect identity provider people may sign in with (docs/sso.md). Read from
+// `sso.providers` in broker.yaml; the client secret comes from an env var or a file, never inline.
+struct OidcProviderSettings {
+  std::string name;          // [a-z0-9-]{1,32}; appears in URLs: /v1/auth/sso/{name}/...
+  std::string display_name;  // shown on the page as "Sign in with <display_name>"; default name
+  std::string issuer;        // https URL, compared exactly with the ID token's `iss`
+  std::string client_id;
+  std::optional<std::string> client_secret_env;                   // exactly one of env and file
+  std::optional<std::filesystem::path> client_secret_file;        // mode 0600 or stricter
+  std::vector<std::string> scopes{"openid", "profile", "email"};  // always contains "openid"
+  std::string groups_claim = "groups";
+  // IdP group name -> policy group. Only groups declared `source: idp` in the policy may appear
+  // on the right; IdP groups not listed here are ignored.
+  std::map<std::string, std::string> group_map;
+  std::map<std::string, int> group_map_lines;  // line of each group_map entry, for errors found
+                                               // when the map is checked against the policy
+  // The claim whose value becomes the broker user name; when it is absent, the local part of
+  // `email` is used. The result must satisfy the policy's user name rules.
+  std::string username_claim = "preferred_username";
+  std::vector<std::string> mfa_amr;  // `amr` values that count as MFA at login
+  std::vector<std::string> mfa_acr;  // `acr` values that count as MFA at login
+  std::string redirect_uri;          // exact: https://<broker>/v1/auth/sso/<name>/callback
+  std::optional<std::filesystem::path> ca_file;  // trust anchors for the IdP; default: system's
+  std::vector<std::string> algorithms{"RS256", "ES256", "EdDSA"};  // allowed ID token `alg`s
+  Seconds clock_skew = std::chrono::seconds{60};
+  Seconds session_cap = std::chrono::hours{8};  // an SSO session never outlives this
+};
+
+struct SsoSettings {
+  std::vector<OidcProviderSettings> providers;  // names unique
+};
+
 // How the daemon's log lines on stderr look (docs/operations.md "Logs"): `text` is one readable
 // "jit-broker: LEVEL: EVENT key=value ..." line, `json` one JSON object per line for collectors.
 enum class LogFormat { text, json };
@@ -165,6 +198,7 @@ struct BrokerConfig {
   WebhookSettings webhooks;
   MetricsSettings metrics;
   AuditStreamSettings audit_stream;
+  SsoSettings sso;
   LogFormat log_format = LogFormat::text;
 };
 

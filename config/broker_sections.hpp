@@ -25,4 +25,7 @@ namespace jit::config::detail {
 [[nodiscard]] AuditStreamSettings read_audit_stream(const YamlValue& value,
                                                     const std::filesystem::path& base);
 
+// In sso_section.cpp.
+[[nodiscard]] SsoSettings read_sso(const YamlValue& value, const std::filesystem::path& base);
+
 }  // namespace jit::config::detail

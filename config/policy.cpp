@@ -24,12 +24,25 @@ void check_entry_name(const YamlMap::Entry& entry, std::string_view what) {
   }
 }
 
-GroupMembers read_groups(const YamlValue& value) {
+// Each group is a list of members, or `{source: idp}` for a group whose members come from the
+// identity provider at sign-in (docs/sso.md): it exists with no members here.
+GroupMembers read_groups(const YamlValue& value, std::set<std::string>& idp_groups) {
   GroupMembers groups;
   const YamlMap map = value.open_map("a map of group name to members");
   for (const YamlMap::Entry& entry : map.entries()) {
     check_entry_name(entry, "group");
-    groups[entry.name] = entry.value.name_list("user");
+    if (entry.value.is_map()) {
+      const YamlMap settings = entry.value.map({"source"});
+      const YamlValue& source = settings.require("source", "idp");
+      const std::string text = source.string("idp");
+      if (text != "idp") {
+        source.fail("'" + text + "' is not a group source", "idp (or a list of members)");
+      }
+      idp_groups.insert(entry.name);
+      groups[entry.name] = {};
+    } else {
+      groups[entry.name] = entry.value.name_list("user");
+    }
   }
   return groups;
 }
@@ -63,9 +76,22 @@ const Role* Policy::find_role(std::string_view name) const {
   return it == roles.end() ? nullptr : &it->second;
 }
 
+bool Policy::has_user(std::string_view name) const {
+  return find_user(name) != nullptr || (idp_members && idp_members->known(name));
+}
+
+std::vector<std::string> Policy::groups_of(std::string_view user) const {
+  std::vector<std::string> result;
+  for (const auto& [group, members] : groups) {
+    if (in_group(user, group)) result.push_back(group);
+  }
+  return result;  // sorted: `groups` is a map
+}
+
 bool Policy::in_group(std::string_view user, std::string_view group) const {
   const auto it = groups.find(std::string(group));
   if (it == groups.end()) return false;
+  if (idp_groups.contains(it->first)) return idp_members && idp_members->in_group(user, group);
   return std::find(it->second.begin(), it->second.end(), user) != it->second.end();
 }
 
@@ -85,8 +111,11 @@ Policy parse_policy(std::string_view yaml, const std::filesystem::path& file,
                       "a current directory that exists");
   }
   const YamlValue root = detail::load_document(yaml, file_name);
-  const YamlMap map = root.map({"groups", "users", "roles"});
-  if (const YamlValue* v = map.find("groups")) policy.groups = read_groups(*v);
+  const YamlMap map = root.map({"groups", "users", "roles", "approvals_survive_group_removal"});
+  if (const YamlValue* v = map.find("groups")) policy.groups = read_groups(*v, policy.idp_groups);
+  if (const YamlValue* v = map.find("approvals_survive_group_removal")) {
+    policy.approvals_survive_group_removal = v->boolean();
+  }
   for (const auto& [group, members] : policy.groups) {
     for (const std::string& member : members) {
       User& user = policy.users[member];
@@ -99,8 +128,8 @@ Policy parse_policy(std::string_view yaml, const std::filesystem::path& file,
     const YamlMap roles = v->open_map("a map of role name to settings");
     for (const YamlMap::Entry& entry : roles.entries()) {
       check_entry_name(entry, "role");
-      policy.roles.emplace(entry.name,
-                           detail::read_role(entry.name, entry.value, policy.groups, limits));
+      policy.roles.emplace(entry.name, detail::read_role(entry.name, entry.value, policy.groups,
+                                                         policy.idp_groups, limits));
     }
   }
   return policy;

@@ -5,10 +5,13 @@
 #include "config/broker_config.hpp"
 #include "config/config_error.hpp"
 #include "config/duration.hpp"
+#include "config/idp_membership.hpp"
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,11 +67,26 @@ struct User {
 struct Policy {
   std::filesystem::path file;                              // absolute
   std::map<std::string, std::vector<std::string>> groups;  // group -> members (file order)
+  // Groups declared `source: idp` (docs/sso.md): their members come only from identity provider
+  // tokens at SSO login, never from this file, so `groups` holds them with no members.
+  std::set<std::string> idp_groups;
+  // false (default): an approval counts only while its approver is still in an approver group at
+  // decision time; true: an approval given stays counted after the approver leaves the group.
+  bool approvals_survive_group_removal = false;
   std::map<std::string, User> users;  // every member of any group, plus `users:` entries
   std::map<std::string, Role> roles;
+  // The idp groups' members, filled by the broker at start-up and at each SSO login; copies of
+  // the policy share it.
+  std::shared_ptr<IdpMembership> idp_members = std::make_shared<IdpMembership>();
 
   [[nodiscard]] const User* find_user(std::string_view name) const;
+  // In `users` or signed in through SSO before: every user the broker knows (an SSO user need
+  // not be listed in the policy file).
+  [[nodiscard]] bool has_user(std::string_view name) const;
+  // The user's groups: the static ones from the file and the idp ones from the last SSO login.
+  [[nodiscard]] std::vector<std::string> groups_of(std::string_view user) const;
   [[nodiscard]] const Role* find_role(std::string_view name) const;
+  // For an idp group, membership is the user's groups at their last SSO login (idp_members).
   [[nodiscard]] bool in_group(std::string_view user, std::string_view group) const;
   [[nodiscard]] bool in_any_group(std::string_view user,
                                   const std::vector<std::string>& groups) const;
@@ -86,8 +104,15 @@ struct Policy {
 //   break-glass max_duration above limits.max_breakglass_duration;
 // - has an unknown SSH extension, a bad source_address, an unknown {variable} in san_uri, or
 //   neither ssh nor x509.
+// A role with an approver group declared `source: idp` skips the counts of approvers (its members
+// are known only at sign-in).
 [[nodiscard]] Policy load_policy(const std::filesystem::path& file, const Limits& limits);
 [[nodiscard]] Policy parse_policy(std::string_view yaml, const std::filesystem::path& file,
                                   const Limits& limits);
+
+// Throws ConfigError naming broker.yaml, line and key when a provider's group_map sends an IdP
+// group to a policy group that is not declared `source: idp` (or does not exist). The broker calls
+// it wherever it has both files: at start-up and after each policy reload.
+void check_sso_against_policy(const BrokerConfig& config, const Policy& policy);
 
 }  // namespace jit::config

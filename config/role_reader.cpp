@@ -185,7 +185,14 @@ void read_durations(Role& role, const YamlMap& map, const Limits& limits) {
 // Who may approve: counted in distinct users, with invariant 1 (a requester never approves their
 // own request) applied, so that a role that could never be approved, or only by the requester's
 // peers, is refused at start-up rather than discovered by a stuck request.
-void check_approvers(const Role& role, const YamlMap& map, const GroupMembers& groups) {
+// A role with an approver group from the identity provider (docs/sso.md) is not counted: its
+// members are known only at sign-in, so the counts below would refuse a role that works.
+void check_approvers(const Role& role, const YamlMap& map, const GroupMembers& groups,
+                     const std::set<std::string>& idp_groups) {
+  if (std::any_of(role.approvers.begin(), role.approvers.end(),
+                  [&](const std::string& group) { return idp_groups.contains(group); })) {
+    return;
+  }
   const YamlValue* approvers = map.find("approvers");
   const YamlValue* approvals = map.find("approvals_required");
   const YamlValue& count_site = approvals ? *approvals : *approvers;
@@ -227,7 +234,7 @@ void check_approvers(const Role& role, const YamlMap& map, const GroupMembers& g
 }  // namespace
 
 Role read_role(const std::string& name, const YamlValue& value, const GroupMembers& groups,
-               const Limits& limits) {
+               const std::set<std::string>& idp_groups, const Limits& limits) {
   const YamlMap map =
       value.map({"requestable_by", "approvers", "approvals_required", "denials_required",
                  "auto_approve", "max_duration", "default_duration", "require_reason",
@@ -276,7 +283,7 @@ Role read_role(const std::string& name, const YamlValue& value, const GroupMembe
     const std::string expected = "at least one approver group (or auto_approve: true)";
     if (!approvers) map.fail_missing("approvers", expected);
     if (role.approvers.empty()) approvers->fail("the list is empty", expected);
-    check_approvers(role, map, groups);
+    check_approvers(role, map, groups, idp_groups);
   }
   return role;
 }

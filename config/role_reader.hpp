@@ -6,6 +6,7 @@
 #include "config/yaml_reader.hpp"
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,9 @@ namespace jit::config::detail {
 
 using GroupMembers = std::map<std::string, std::vector<std::string>>;
 
+// `idp_groups`: the groups declared `source: idp`, whose members only sign-in reveals.
 [[nodiscard]] Role read_role(const std::string& name, const YamlValue& value,
-                             const GroupMembers& groups, const Limits& limits);
+                             const GroupMembers& groups, const std::set<std::string>& idp_groups,
+                             const Limits& limits);
 
 }  // namespace jit::config::detail

@@ -36,6 +36,9 @@ test_packages=(
   softhsm2              # a real PKCS#11 token for the CA-key-in-an-HSM tests (tests/ca, tests/broker)
   postgresql            # a real PostgreSQL 15 (initdb into a temp dir) for the PostgreSQL store tests
 )
+# Not from Debian 12 (its nodejs is 18): node >= 20 with npm, for tests/browser (playwright-core)
+# and tests/sso (the npm OpenID provider oidc-provider); their run scripts `npm ci` the locked
+# versions themselves.
 
 want=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -10,6 +10,7 @@ import { initPasskeys, loadPasskeys, setPasskeyStatus } from './passkeys.js';
 import { initQueue, loadQueue } from './queue.js';
 import { initReviews, loadApprovedGrants, loadReviewDue } from './reviews.js';
 import { initSearch, loadSearch } from './search.js';
+import { showSsoProviders, takeSsoCsrfToken } from './sso.js';
 import { flash, isApprover, onSessionLost, report, session } from './state.js';
 import { allowTabs, initTabs, reloadCurrent, selectTab } from './tabs.js';
 import * as webauthn from './webauthn.js';
@@ -163,6 +164,9 @@ async function start() {
     if (parseLink(window.location.hash)) openLink(window.location.hash, { push: false });
     else closeRequest({ keepAddress: true });
   });
+  showSsoProviders();
+  // Back from the identity provider: the broker's redirect handed over the CSRF token.
+  takeSsoCsrfToken();
   // A reload of this tab keeps the session: the cookie is still there and so is the CSRF token.
   if (!csrfToken()) return leaveSession('');
   try {

@@ -11,7 +11,6 @@
 #include <boost/json.hpp>
 
 namespace jit::broker {
-namespace {
 
 namespace json = boost::json;
 
@@ -23,6 +22,8 @@ std::string session_cookie_header(std::string_view token, std::int64_t max_age) 
   header.append(std::to_string(max_age));
   return header;
 }
+
+namespace {
 
 // Where a new session goes: the page keeps it in the HttpOnly cookie, so its body must not carry
 // the token (a script on the page could read it there); the CLI and scripts keep the bearer token
@@ -168,8 +169,9 @@ void add_auth_routes(Router& router, IdentityService& identity) {
       http::verb::get, "/v1/session",
       authenticated(identity, [&identity](RequestContext&&, Responder respond, Caller caller) {
         json::array groups;
-        if (const auto* user = identity.policy().find_user(caller.user)) {
-          for (const auto& group : user->groups) groups.push_back(json::string(group));
+        // Static groups from the policy file, idp groups from the last SSO login.
+        for (const auto& group : identity.policy().groups_of(caller.user)) {
+          groups.push_back(json::string(group));
         }
         const bool has_passkey = !passkeys_of(identity, caller.user).empty();
         respond(json_response(http::status::ok,

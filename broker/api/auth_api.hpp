@@ -16,6 +16,9 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace jit::broker {
@@ -25,6 +28,10 @@ class IdentityService;
 struct WebAuthnCredentialRecord;
 
 void add_auth_routes(Router& router, IdentityService& identity);
+
+// The Set-Cookie value of the page's session cookie (__Host-, HttpOnly, SameSite=Strict);
+// an empty token with max_age 0 deletes it.
+std::string session_cookie_header(std::string_view token, std::int64_t max_age);
 
 // PublicKeyCredentialRequestOptions (JSON-safe: base64url strings) for `challenge`, allowing the
 // given credentials (none: discoverable credentials only).

@@ -66,7 +66,7 @@ Result<Caller> IdentityService::authenticate(const HttpRequest& request) const {
       [&](SQLite::Database& db) { return find_live_session(db, token, now, settings_.sessions); });
   if (!session) return session.error();
   // A user removed from policy loses access at once, whatever the database holds.
-  if (policy_.find_user(session->user) == nullptr) return BrokerErrc::unauthenticated;
+  if (!policy_.has_user(session->user)) return BrokerErrc::unauthenticated;
   const bool safe_method =
       request.method() == http::verb::get || request.method() == http::verb::head;
   if (caller.via_cookie && !safe_method && !csrf_token_matches(*session, request[kCsrfHeader])) {
@@ -230,6 +230,11 @@ void IdentityService::login_now(const std::string& user, const std::string& pass
   if (!known) {
     (void)approvals::dummy_verify(password);
     return fail_login(user, false, "unknown user", std::nullopt, done);
+  }
+  if (credentials->password_hash.empty()) {
+    // A user the broker created at an SSO login has no local password (docs/sso.md).
+    (void)approvals::dummy_verify(password);
+    return fail_login(user, true, "no local password (single sign-on user)", std::nullopt, done);
   }
   if (credentials->admin_locked) {
     (void)approvals::dummy_verify(password);

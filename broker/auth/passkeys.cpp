@@ -1,7 +1,9 @@
 #include "broker/auth/passkeys.hpp"
 
 #include "approvals/mfa_evidence.hpp"
+#include "approvals/session_factor.hpp"
 #include "approvals/webauthn_ceremony.hpp"
+#include "broker/auth/credential_store.hpp"
 #include "broker/auth/presence.hpp"
 #include "broker/store/event_outbox.hpp"
 
@@ -29,7 +31,17 @@ Result<void> factor_given(IdentityService& identity, const Caller& caller, const
 void register_passkey(IdentityService& identity, const Caller& caller,
                       const ca::Bytes& client_data_json, const ca::Bytes& attestation_object,
                       const json::value* mfa, PasskeyDone done) {
-  if (auto given = factor_given(identity, caller, mfa); !given) return done(given.error());
+  // A user with no factor of the broker's own (made at an SSO login) registers the first
+  // passkey on the strength of a fresh MFA login (approvals/session_factor.hpp).
+  const bool has_factor = identity.store().read([&](SQLite::Database& db) {
+    const auto credentials = find_credentials(db, caller.user);
+    return (credentials && !credentials->sealed_totp_secret.empty()) ||
+           !find_webauthn_credentials(db, caller.user).empty();
+  });
+  const auto rule = approvals::passkey_registration_rule(has_factor);
+  if (rule == approvals::SessionFactor::not_enough) {
+    if (auto given = factor_given(identity, caller, mfa); !given) return done(given.error());
+  }
   auto registered = approvals::finish_registration(
       identity.challenges(), identity.settings().webauthn, caller.user, client_data_json,
       attestation_object, identity.now());
@@ -38,14 +50,16 @@ void register_passkey(IdentityService& identity, const Caller& caller,
                                   registered->public_key, static_cast<int>(registered->alg),
                                   registered->sign_count, false};
   check_presence(
-      identity, caller, mfa, approvals::SessionFactor::not_enough,
-      approvals::ChallengePurpose::presence, std::nullopt,
-      [&identity, record, done = std::move(done)](Result<Presence> presence) {
+      identity, caller, mfa, rule, approvals::ChallengePurpose::presence, std::nullopt,
+      [&identity, record, has_factor, done = std::move(done)](Result<Presence> presence) {
         if (!presence) return done(presence.error());
         identity.store().write(
-            [record,
+            [record, has_factor,
              presence = std::move(*presence)](WriteContext& tx) -> boost::system::error_code {
               if (find_webauthn_credential(tx.db(), record.credential_id))
+                return BrokerErrc::conflict;
+              // Only one first passkey: a concurrent one made the user no longer factor-less.
+              if (!has_factor && !find_webauthn_credentials(tx.db(), record.user).empty())
                 return BrokerErrc::conflict;
               if (auto spent = spend_presence(tx, presence)) return spent;
               insert_webauthn_credential(tx, record);

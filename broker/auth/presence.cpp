@@ -41,7 +41,9 @@ void check_presence(IdentityService& identity, const Caller& caller, const boost
     if (auto fresh = check_session_factor(caller, rule, identity.settings(), now); !fresh) {
       return done(fresh.error());
     }
-    return done(Presence{});
+    Presence fresh_session;
+    fresh_session.sso_login = caller.session.sso_login;
+    return done(std::move(fresh_session));
   }
   auto submission = approvals::parse_mfa_submission(*mfa);
   if (!submission) return done(submission.error());
@@ -79,7 +81,8 @@ void check_presence(IdentityService& identity, const Caller& caller, const boost
                          done(ec ? ec : make_error_code(ApprovalsErrc::counter_regressed));
                        });
   }
-  done(Presence{verified->evidence, *verified, caller.session.token_hash, now});
+  done(Presence{verified->evidence, *verified, caller.session.token_hash, now,
+                caller.session.sso_login});
 }
 
 boost::system::error_code spend_presence(WriteContext& tx, const Presence& presence) {

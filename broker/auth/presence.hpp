@@ -24,6 +24,9 @@ struct Presence {
   std::optional<VerifiedMfa> factor;               // what spend_presence uses up; with `evidence`
   std::string session_hash;
   approvals::TimePoint at{};
+  // The session's SSO login (provider, sub, amr, acr, auth_time as JSON), empty for a password
+  // login: stored with a review's evidence (docs/sso.md, "MFA and approvals").
+  std::string sso_login{};
 };
 
 // The freshness rule for a call without a factor: mfa_required unless `rule` lets the session's

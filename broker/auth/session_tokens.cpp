@@ -38,7 +38,8 @@ IssuedSession create_session(WriteContext& tx, std::string_view user, std::int64
                                 now,
                                 now + limits.absolute_timeout.count(),
                                 token_hash_hex(issued.csrf_token),
-                                token_hash_hex(issued.token)};
+                                token_hash_hex(issued.token),
+                                {}};
   SQLite::Statement insert(tx.db(),
                            "INSERT INTO sessions(token_hash, user, csrf_hash, created_at, "
                            "last_seen_at, last_mfa_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -53,6 +54,21 @@ IssuedSession create_session(WriteContext& tx, std::string_view user, std::int64
   return issued;
 }
 
+IssuedSession create_sso_session(WriteContext& tx, std::string_view user, std::int64_t now,
+                                 const SessionLimits& limits, std::string sso_login,
+                                 bool login_mfa) {
+  auto issued = create_session(tx, user, now, limits);
+  issued.record.sso_login = std::move(sso_login);
+  if (!login_mfa) issued.record.last_mfa_at = 0;
+  SQLite::Statement update(
+      tx.db(), "UPDATE sessions SET sso_login = ?, last_mfa_at = ? WHERE token_hash = ?");
+  update.bind(1, issued.record.sso_login);
+  update.bind(2, issued.record.last_mfa_at);
+  update.bind(3, issued.record.token_hash);
+  update.exec();
+  return issued;
+}
+
 Result<SessionRecord> find_live_session(SQLite::Database& db, std::string_view token,
                                         std::int64_t now, const SessionLimits& limits) {
   // Tokens we issue are 43 base64url characters; anything else cannot be one of ours.
@@ -60,17 +76,19 @@ Result<SessionRecord> find_live_session(SQLite::Database& db, std::string_view t
   const std::string hash = token_hash_hex(token);
   auto statement = prepare_cached(db,
                                   "SELECT user, created_at, last_seen_at, last_mfa_at, expires_at, "
-                                  "csrf_hash FROM sessions WHERE token_hash = ?");
+                                  "csrf_hash, sso_login FROM sessions WHERE token_hash = ?");
   auto& query = *statement;
   query.bind(1, hash);
   if (!query.executeStep()) return BrokerErrc::unauthenticated;
-  SessionRecord record{query.getColumn(0).getString(),
-                       query.getColumn(1).getInt64(),
-                       query.getColumn(2).getInt64(),
-                       query.getColumn(3).getInt64(),
-                       query.getColumn(4).getInt64(),
-                       query.getColumn(5).getString(),
-                       hash};
+  SessionRecord record{
+      query.getColumn(0).getString(),
+      query.getColumn(1).getInt64(),
+      query.getColumn(2).getInt64(),
+      query.getColumn(3).getInt64(),
+      query.getColumn(4).getInt64(),
+      query.getColumn(5).getString(),
+      hash,
+      query.getColumn(6).isNull() ? std::string() : query.getColumn(6).getString()};
   if (now >= record.expires_at) return BrokerErrc::unauthenticated;
   if (now - record.last_seen_at >= limits.idle_timeout.count()) return BrokerErrc::unauthenticated;
   return record;

@@ -26,6 +26,8 @@ struct SessionRecord {
   std::int64_t expires_at = 0;  // absolute limit
   std::string csrf_hash;        // hex SHA-256 of the CSRF token
   std::string token_hash;       // hex SHA-256 of the session token
+  // Sessions opened by SSO: {"provider", "sub", "amr", "acr", "auth_time"} as JSON; else empty.
+  std::string sso_login;
 };
 
 struct IssuedSession {
@@ -41,6 +43,12 @@ std::string token_hash_hex(std::string_view token);
 // Inserts a new session in the caller's transaction (the login's audit record goes with it).
 IssuedSession create_session(WriteContext& tx, std::string_view user, std::int64_t now,
                              const SessionLimits& limits);
+
+// A session opened by an SSO login (docs/sso.md): `sso_login` is kept with it, and its login
+// counts as MFA (last_mfa_at = now) only when `login_mfa` (the provider's amr/acr qualified).
+IssuedSession create_sso_session(WriteContext& tx, std::string_view user, std::int64_t now,
+                                 const SessionLimits& limits, std::string sso_login,
+                                 bool login_mfa);
 
 // The session for `token` if it exists and neither timeout has passed at `now`;
 // `unauthenticated` otherwise (the same answer for unknown, idle and expired tokens).

@@ -102,7 +102,13 @@ class FetchOperation : public std::enable_shared_from_this<FetchOperation> {
     outgoing_.method(request_.method);
     outgoing_.target(request_.url.target);
     outgoing_.version(11);
-    outgoing_.set(http::field::host, request_.url.host);
+    // RFC 9110 section 7.2: the port unless it is the scheme's default (an OpenID provider
+    // builds its endpoint URLs from Host), IPv6 literals in brackets.
+    std::string host = request_.url.host.find(':') == std::string::npos
+                           ? request_.url.host
+                           : "[" + request_.url.host + "]";
+    if (request_.url.port != (request_.url.tls ? "443" : "80")) host += ":" + request_.url.port;
+    outgoing_.set(http::field::host, host);
     outgoing_.set(http::field::user_agent, "jitbroker/0.1");
     outgoing_.set(http::field::connection, "close");
     for (const auto& [name, value] : request_.headers) outgoing_.set(name, value);

@@ -6,6 +6,7 @@
 #include "broker/client/jit_passkey_commands.hpp"
 #include "broker/client/jit_roles_commands.hpp"
 #include "broker/client/jit_ssh_command.hpp"
+#include "broker/client/jit_sso_commands.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -75,10 +76,29 @@ int main(int argc, char** argv) {
                  "CA certificate that signs the broker's TLS certificate (remembered)");
 
   jb::LoginOptions login;
-  auto* login_command = app.add_subcommand("login", "sign in with password and TOTP code");
-  login_command->add_option("--user", login.user, "your user name")->required();
-  login_command->add_flag("--password-stdin", login.password_stdin, "read the password from stdin");
-  login_command->add_option("--totp", login.totp, "TOTP code (prompted for when absent)");
+  auto* login_command = app.add_subcommand(
+      "login", "sign in with password and TOTP code, or with single sign-on (--sso)");
+  jb::SsoLoginOptions sso_login;
+  std::string sso_provider;
+  auto* sso_option =
+      login_command
+          ->add_option("--sso", sso_provider,
+                       "sign in with the identity provider PROVIDER (default: the only one)")
+          ->expected(0, 1);
+  auto* user_option = login_command->add_option("--user", login.user, "your user name");
+  user_option->excludes(sso_option);
+  login_command->add_flag("--password-stdin", login.password_stdin, "read the password from stdin")
+      ->excludes(sso_option);
+  login_command->add_option("--totp", login.totp, "TOTP code (prompted for when absent)")
+      ->excludes(sso_option);
+  login_command
+      ->add_flag("--device", sso_login.device,
+                 "with --sso: sign in on another device (a code to enter there)")
+      ->needs(sso_option);
+  login_command
+      ->add_flag("--no-browser", sso_login.no_browser,
+                 "with --sso: print the sign-in address, do not open a browser")
+      ->needs(sso_option);
   auto* logout_command = app.add_subcommand("logout", "end the stored session");
   auto* whoami_command = app.add_subcommand("whoami", "show the signed-in user");
   auto* roles_command =
@@ -232,8 +252,16 @@ int main(int argc, char** argv) {
   ssh_cert.add_to_agent = !no_agent;
   review.interactive = ::isatty(STDIN_FILENO) == 1;
   try {
-    if (login_command->parsed())
+    if (login_command->parsed() && sso_option->count() > 0) {
+      if (!sso_provider.empty()) sso_login.provider = sso_provider;
+      return jb::jit_sso_login(global, sso_login, std::cout, std::cerr);
+    }
+    if (login_command->parsed()) {
+      if (user_option->count() == 0) {
+        return usage_error(app, CLI::RequiredError("--user (or --sso)"));
+      }
       return jb::jit_login(global, login, std::cin, std::cout, std::cerr);
+    }
     if (logout_command->parsed()) return jb::jit_logout(global, std::cout, std::cerr);
     if (whoami_command->parsed()) return jb::jit_whoami(global, std::cout, std::cerr);
     if (roles_command->parsed()) return jb::jit_roles(global, std::cout, std::cerr);

@@ -2,6 +2,7 @@
 
 #include "approvals/grant_rules.hpp"
 #include "approvals/mfa_evidence.hpp"
+#include "approvals/session_factor.hpp"
 #include "broker/auth/presence.hpp"
 #include "ca/bytes.hpp"
 #include "ca/csr_parser.hpp"
@@ -100,8 +101,10 @@ void CertificateService::mint(const Caller& caller, const std::string& grant_id,
                               Issue issue, AccessService::Answer done) {
   auto allowed = grant_for_mint(caller, grant_id, kind);
   if (!allowed) return done(allowed.error());
+  // A session opened by SSO mints only with a factor of the broker's own in the call
+  // (docs/architecture.md invariant 14).
   check_presence(
-      identity_, caller, mfa, approvals::SessionFactor::when_fresh,
+      identity_, caller, mfa, approvals::minting_rule(!caller.session.sso_login.empty()),
       approvals::ChallengePurpose::presence, std::nullopt,
       [this, caller, grant_id, kind, row = std::move(*allowed), prepare = std::move(prepare),
        issue = std::move(issue), done](Result<Presence> presence) {

@@ -154,7 +154,13 @@ void ReviewWorkflow::review_in(const Presence& presence, WriteContext& tx, Acces
     return;
   }
   // Invariant 4: the evidence of the factor is stored with the review.
-  const auto evidence = evidence_json(presence.evidence);
+  auto evidence = evidence_json(presence.evidence);
+  if (!presence.sso_login.empty()) {
+    // How the provider signed the reviewer in goes with the factor (docs/sso.md).
+    auto with_login = json::parse(evidence).as_object();
+    with_login["sso"] = json::parse(presence.sso_login);
+    evidence = json::serialize(with_login);
+  }
   insert_review(tx.db(), row->id, {reviewer, decision, comment, now, evidence});
   json::object details{{"decision", approvals::to_string(decision)},
                        {"approvals", result->approvals},

@@ -196,6 +196,24 @@ CREATE TABLE audit_stream_positions (
 ) STRICT;
 )sql";
 
+// Version 9: single sign-on (docs/sso.md). A user first seen through an identity provider gets a
+// credentials row with no password (passkeys and TOTP hang off it) and an sso_identities row: the
+// provider and subject that user is, and the idp groups of their last SSO login (a JSON array),
+// which Policy::in_group answers from. A session opened by SSO keeps how the provider signed the
+// user in (provider, sub, amr, acr, auth_time as JSON), for the evidence of the reviews it gives.
+constexpr std::string_view kSchemaV9 = R"sql(
+CREATE TABLE sso_identities (
+  user              TEXT PRIMARY KEY REFERENCES credentials(user) ON DELETE CASCADE,
+  provider          TEXT NOT NULL,
+  subject           TEXT NOT NULL,
+  idp_groups        TEXT NOT NULL DEFAULT '[]',
+  created_at        INTEGER NOT NULL,
+  last_login_at     INTEGER NOT NULL,
+  UNIQUE (provider, subject)
+) STRICT;
+ALTER TABLE sessions ADD COLUMN sso_login TEXT;
+)sql";
+
 void rekey_audit_chain_now(SQLite::Database& db, const AuditChainKey& key) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   rekey_audit_chain(db, key, std::chrono::duration_cast<std::chrono::microseconds>(now).count());
@@ -209,6 +227,7 @@ constexpr std::array kMigrations = {
     Migration{6, kSchemaV6, rekey_audit_chain_now},
     Migration{7, kSchemaV7},
     Migration{8, kSchemaV8},
+    Migration{9, kSchemaV9},
 };
 
 }  // namespace

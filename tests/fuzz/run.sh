@@ -17,13 +17,13 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
 fi
 build_dir=${JIT_FUZZ_BUILD_DIR:-$repo/build/asan}
 parallel=${JIT_FUZZ_PARALLEL:-2}
-targets=(${JIT_FUZZ_TARGETS:-http_request api_json config_yaml ssh_key csr webauthn_cbor webauthn_client_data})
+targets=(${JIT_FUZZ_TARGETS:-http_request api_json config_yaml ssh_key csr webauthn_cbor webauthn_client_data oidc_id_token})
 
 # Longest input each target may build: past every limit it must enforce (8 KiB of HTTP headers,
 # the CSR and key sizes it accepts), short enough to keep the executions fast.
 declare -A max_len=(
   [http_request]=16384 [api_json]=4096 [config_yaml]=8192 [ssh_key]=4096 [csr]=4096
-  [webauthn_cbor]=2048 [webauthn_client_data]=2048
+  [webauthn_cbor]=2048 [webauthn_client_data]=2048 [oidc_id_token]=4096
 )
 
 for target in "${targets[@]}"; do

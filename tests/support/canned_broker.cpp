@@ -29,6 +29,11 @@ const std::vector<std::pair<http::verb, std::string>> kRoutes = {
     {http::verb::post, "/v1/grants/{id}/x509-cert"},
     {http::verb::get, "/v1/webauthn/credentials"},
     {http::verb::delete_, "/v1/webauthn/credentials/{id}"},
+    {http::verb::get, "/v1/auth/sso"},
+    {http::verb::post, "/v1/auth/sso/{name}/cli/begin"},
+    {http::verb::post, "/v1/auth/sso/{name}/cli/finish"},
+    {http::verb::post, "/v1/auth/sso/{name}/device/begin"},
+    {http::verb::post, "/v1/auth/sso/{name}/device/poll"},
 };
 
 std::string key_of(http::verb method, std::string_view pattern) {

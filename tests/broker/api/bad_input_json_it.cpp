@@ -232,7 +232,7 @@ TEST_F(BadInputTest, SqlMetacharactersAreOrdinaryText) {
             (std::vector<std::string>{"audit", "audit_stream_positions", "certificates", "counters",
                                       "credentials", "event_deliveries", "event_outbox", "grants",
                                       "login_failures", "requests", "reviews", "sessions",
-                                      "webauthn_credentials"}));
+                                      "sso_identities", "webauthn_credentials"}));
 }
 
 }  // namespace

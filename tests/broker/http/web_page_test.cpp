@@ -361,7 +361,9 @@ TEST_F(WebServingTest, ThePageHasEveryElementTheBrowserTestsUse) {
                          "panel-passkeys",
                          "passkeys-list",
                          "passkeys-empty",
-                         "passkeys-register"}) {
+                         "passkeys-register",
+                         "sso-signin",
+                         "sso-providers"}) {
     const std::string attribute = "id=\"" + std::string(id) + "\"";
     const auto first = page.find(attribute);
     EXPECT_NE(first, std::string::npos) << id;

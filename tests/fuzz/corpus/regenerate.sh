@@ -11,7 +11,8 @@ ssh_data=$repo/tests/ca/data/ssh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-for target in http_request api_json config_yaml ssh_key csr webauthn_cbor webauthn_client_data; do
+for target in http_request api_json config_yaml ssh_key csr webauthn_cbor webauthn_client_data \
+  oidc_id_token; do
   rm -rf "${here:?}/$target"
   mkdir -p "$here/$target"
 done
@@ -144,5 +145,24 @@ printf 'GET /v1/requests?state=review_due&x=%%41+b HTTP/1.1\nHost: localhost\nAu
   crlf >"$out/list_query"
 printf 'DELETE /v1/grants/@grant HTTP/1.1\nHost: localhost\nAuthorization: Bearer @alice\n\n' |
   crlf >"$out/method_not_allowed"
+
+# --- OpenID Connect: the P-256 key set the target verifies with (the curve's generator as key), an
+# RSA key set made here by openssl, and ID tokens whose signatures do not verify (the seeds reach
+# the header, key and signature checks; past them only a real signature goes).
+out=$here/oidc_id_token
+b64url_text() {  # b64url_text TEXT
+  printf '%s' "$1" | basenc --base64url -w0 | tr -d '='
+}
+printf '%s' '{"keys":[{"kty":"EC","crv":"P-256","kid":"g","alg":"ES256","x":"axfR8uEsQkf4vOblY6RA8ncDfYEt6zOg9KE5RdiYwpY","y":"T-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU"}]}' \
+  >"$out/jwks_p256.json"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/oidc_rsa.pem" 2>/dev/null
+hex_to_file "$(openssl rsa -in "$work/oidc_rsa.pem" -noout -modulus | cut -d= -f2)" "$work/oidc_n.bin"
+printf '{"keys":[{"kty":"RSA","kid":"r","use":"sig","alg":"RS256","n":"%s","e":"AQAB"},{"kty":"oct","k":"AA"}]}' \
+  "$(b64url "$work/oidc_n.bin")" >"$out/jwks_rsa.json"
+oidc_payload=$(b64url_text '{"iss":"https://idp.example.test","sub":"s1","aud":"jit-broker","exp":1800000300,"iat":1800000000,"nonce":"n-1","amr":["pwd"]}')
+head -c 64 /dev/zero >"$work/oidc_sig.bin"
+printf '%s.%s.%s' "$(b64url_text '{"alg":"ES256","kid":"g","typ":"JWT"}')" "$oidc_payload" \
+  "$(b64url "$work/oidc_sig.bin")" >"$out/token_es256.txt"
+printf '%s.%s.' "$(b64url_text '{"alg":"none","kid":"g"}')" "$oidc_payload" >"$out/token_none.txt"
 
 echo "seed corpora written under $here"

@@ -1,0 +1,98 @@
+#include "broker/sso/sso_identity_store.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace jit::broker {
+namespace {
+
+namespace json = boost::json;
+
+std::string groups_to_json(const std::vector<std::string>& groups) {
+  json::array array;
+  for (const auto& group : groups) array.emplace_back(group);
+  return json::serialize(array);
+}
+
+// Written by this file only; anything else reads as no groups.
+std::vector<std::string> groups_from_json(const std::string& text) {
+  std::vector<std::string> groups;
+  boost::system::error_code ec;
+  const auto value = json::parse(text, ec);
+  if (ec || !value.is_array()) return groups;
+  for (const auto& group : value.as_array()) {
+    if (group.is_string()) groups.emplace_back(group.as_string());
+  }
+  return groups;
+}
+
+constexpr const char* kSsoIdentityColumns =
+    "SELECT user, provider, subject, idp_groups, created_at, last_login_at FROM sso_identities";
+
+SsoIdentityRecord sso_identity_from_row(SQLite::Statement& q) {
+  return {q.getColumn(0).getString(), q.getColumn(1).getString(),
+          q.getColumn(2).getString(), groups_from_json(q.getColumn(3).getString()),
+          q.getColumn(4).getInt64(),  q.getColumn(5).getInt64()};
+}
+
+}  // namespace
+
+std::optional<SsoIdentityRecord> find_sso_identity(SQLite::Database& db, std::string_view user) {
+  SQLite::Statement q(db, std::string(kSsoIdentityColumns) + " WHERE user = ?");
+  q.bind(1, std::string(user));
+  if (!q.executeStep()) return std::nullopt;
+  return sso_identity_from_row(q);
+}
+
+std::optional<SsoIdentityRecord> find_sso_identity_by_subject(SQLite::Database& db,
+                                                              std::string_view provider,
+                                                              std::string_view subject) {
+  SQLite::Statement q(db, std::string(kSsoIdentityColumns) + " WHERE provider = ? AND subject = ?");
+  q.bind(1, std::string(provider));
+  q.bind(2, std::string(subject));
+  if (!q.executeStep()) return std::nullopt;
+  return sso_identity_from_row(q);
+}
+
+std::vector<SsoIdentityRecord> all_sso_identities(SQLite::Database& db) {
+  std::vector<SsoIdentityRecord> records;
+  SQLite::Statement q(db, std::string(kSsoIdentityColumns) + " ORDER BY user");
+  while (q.executeStep()) records.push_back(sso_identity_from_row(q));
+  return records;
+}
+
+void insert_sso_user(WriteContext& tx, const SsoIdentityRecord& record) {
+  // No password: password_hash '' never verifies, and the password login refuses it outright.
+  SQLite::Statement credentials(tx.db(),
+                                "INSERT INTO credentials(user, password_hash, created_at, "
+                                "updated_at) VALUES (?, '', ?, ?)");
+  credentials.bind(1, record.user);
+  credentials.bind(2, record.created_at);
+  credentials.bind(3, record.created_at);
+  credentials.exec();
+  SQLite::Statement identity(tx.db(),
+                             "INSERT INTO sso_identities(user, provider, subject, idp_groups, "
+                             "created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?)");
+  identity.bind(1, record.user);
+  identity.bind(2, record.provider);
+  identity.bind(3, record.subject);
+  identity.bind(4, groups_to_json(record.groups));
+  identity.bind(5, record.created_at);
+  identity.bind(6, record.last_login_at);
+  identity.exec();
+}
+
+void record_sso_login(WriteContext& tx, std::string_view user,
+                      const std::vector<std::string>& groups, std::int64_t now) {
+  SQLite::Statement update(tx.db(),
+                           "UPDATE sso_identities SET idp_groups = ?, last_login_at = ? "
+                           "WHERE user = ?");
+  update.bind(1, groups_to_json(groups));
+  update.bind(2, now);
+  update.bind(3, std::string(user));
+  update.exec();
+}
+
+}  // namespace jit::broker

@@ -1,0 +1,62 @@
+// SSO logins under way (docs/sso.md, "How sign-in works"): what the broker must remember between
+// sending someone to the identity provider and their coming back: the state handle's nonce, PKCE
+// verifier or challenge, exact redirect URI, the browser binding, or the device code. Kept in
+// memory, keyed by the SHA-256 of the handle (a lookup reveals nothing about other handles by its
+// timing), each usable once and for 10 minutes, at most kMaxPendingSsoLogins at a time (an
+// anonymous caller starts them). A restart forgets them: the user signs in again.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace jit::broker {
+
+inline constexpr std::chrono::seconds kSsoLoginLifetime{600};
+inline constexpr std::size_t kMaxPendingSsoLogins = 10'000;
+
+enum class SsoFlow { web, cli, device };
+
+struct PendingSsoLogin {
+  std::string provider;
+  SsoFlow flow = SsoFlow::web;
+  std::string nonce;
+  std::string code_verifier;   // web: the broker's own PKCE verifier
+  std::string code_challenge;  // cli: the CLI's S256 challenge (it keeps the verifier)
+  std::string redirect_uri;    // sent in the authorization request, again at the token endpoint
+  std::string binding_hash;    // web: SHA-256 (hex) of the __Host-jit_sso cookie's value
+  std::string next;            // web: the page path to land on
+  std::string device_code;     // device: the provider's device_code (never leaves the broker)
+  std::chrono::seconds interval{5};                   // device: the provider's poll interval
+  std::chrono::steady_clock::time_point next_poll{};  // device: earliest poll passed on
+  std::chrono::steady_clock::time_point expires_at{};
+};
+
+class SsoPendingLogins {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // A new random handle for `login` (expires_at is set here), or nullopt when too many are
+  // pending.
+  std::optional<std::string> add(PendingSsoLogin login, Clock::time_point now);
+  // The login for `handle` if live, removed: a handle is used once.
+  std::optional<PendingSsoLogin> take(const std::string& handle, Clock::time_point now);
+  // The device login for `handle` if live, left in place (it is polled several times).
+  std::optional<PendingSsoLogin> peek(const std::string& handle, Clock::time_point now);
+  void put_back(const std::string& handle, PendingSsoLogin login);
+  void remove(const std::string& handle);
+
+ private:
+  void prune(Clock::time_point now);
+
+  std::mutex mutex_;
+  std::map<std::string, PendingSsoLogin> logins_;  // by SHA-256 hex of the handle
+};
+
+// S256 PKCE challenge of a verifier (RFC 7636 section 4.2): base64url(SHA-256(verifier)).
+std::string pkce_challenge(std::string_view verifier);
+
+}  // namespace jit::broker
