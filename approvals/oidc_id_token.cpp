@@ -12,10 +12,10 @@ namespace {
 
 constexpr std::size_t kMaxIdTokenBytes = 64 * 1024;
 constexpr std::size_t kMaxHeaderBytes = 4 * 1024;
-constexpr std::size_t kMaxSubjectLength = 255;    // OpenID Connect Core 1.0 section 2
-constexpr std::size_t kMaxClaimListLength = 64;   // aud and amr entries
-constexpr std::size_t kEs256SignatureBytes = 64;  // r || s, 32 bytes each (RFC 7518 3.4)
-constexpr std::size_t kEd25519SignatureBytes = 64;
+constexpr std::size_t kMaxSubjectLength = 255;       // OpenID Connect Core 1.0 section 2
+constexpr std::size_t kMaxClaimListLength = 64;      // aud and amr entries
+constexpr std::size_t kJwsEs256SignatureBytes = 64;  // r || s, 32 bytes each (RFC 7518 3.4)
+constexpr std::size_t kJwsEd25519SignatureBytes = 64;
 constexpr std::int64_t kMaxDate = std::int64_t{1} << 40;  // year 36812: far beyond any real date
 
 struct CompactJws {
@@ -79,8 +79,8 @@ std::optional<std::string_view> key_type_for(std::string_view alg) {
 
 // JWS ES256 signatures are r || s; OpenSSL verifies the DER SEQUENCE of the two integers.
 Result<ca::Bytes> es256_signature_der(const ca::Bytes& raw) {
-  if (raw.size() != kEs256SignatureBytes) return ApprovalsErrc::invalid_input;
-  const int half = static_cast<int>(kEs256SignatureBytes / 2);
+  if (raw.size() != kJwsEs256SignatureBytes) return ApprovalsErrc::invalid_input;
+  const int half = static_cast<int>(kJwsEs256SignatureBytes / 2);
   ca::BignumPtr r(BN_bin2bn(ca::as_uchars(ca::ByteView(raw)), half, nullptr));
   ca::BignumPtr s(BN_bin2bn(ca::as_uchars(ca::ByteView(raw)) + half, half, nullptr));
   ca::EcdsaSigPtr signature(ECDSA_SIG_new());
@@ -109,7 +109,7 @@ Result<void> check_signature(const CompactJws& jws, const JsonWebKey& key, std::
     if (!der) return der.error();
     signature = std::move(*der);
   } else if (alg == "EdDSA") {
-    if (signature.size() != kEd25519SignatureBytes) return ApprovalsErrc::invalid_input;
+    if (signature.size() != kJwsEd25519SignatureBytes) return ApprovalsErrc::invalid_input;
     digest = nullptr;  // Ed25519 hashes internally
   } else if (signature.size() != static_cast<std::size_t>(EVP_PKEY_get_size(key.key.get()))) {
     return ApprovalsErrc::invalid_input;  // RSA signatures are exactly the modulus size

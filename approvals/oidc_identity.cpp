@@ -19,7 +19,12 @@ Result<std::string> user_name_from(const IdTokenClaims& token,
     if (!claim->is_string()) return ApprovalsErrc::invalid_input;
     name = std::string(claim->get_string());
   } else if (const auto* email = token.claims.if_contains("email")) {
-    if (!email->is_string()) return ApprovalsErrc::invalid_input;
+    // An address the provider says it has not verified may be anyone's: never a name from it.
+    const auto* verified = token.claims.if_contains("email_verified");
+    if (!email->is_string() ||
+        (verified != nullptr && !(verified->is_bool() && verified->get_bool()))) {
+      return ApprovalsErrc::invalid_input;
+    }
     const std::string_view address(email->get_string().data(), email->get_string().size());
     const auto at = address.rfind('@');
     if (at == std::string_view::npos) return ApprovalsErrc::invalid_input;

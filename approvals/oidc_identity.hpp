@@ -18,8 +18,9 @@ struct OidcIdentity {
   bool mfa = false;                 // `amr` or `acr` is in the provider's allowed lists
 };
 
-// invalid_input: no usable name (claim absent and no email, or the result breaks the user name
-// rules), or a groups claim that is not an array of strings.
+// invalid_input: no usable name (claim absent and no email, an email whose `email_verified` is
+// not true when present, or a result that breaks the user name rules), or a groups claim that is
+// not an array of at most 1,000 strings.
 [[nodiscard]] Result<OidcIdentity> oidc_identity(const IdTokenClaims& token,
                                                  const config::OidcProviderSettings& provider);
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 namespace jit::config {
@@ -18,6 +19,7 @@ constexpr std::size_t kMaxProviderNameLength = 32;
 constexpr std::size_t kMaxProviders = 16;
 constexpr std::size_t kMaxClaimNameLength = 64;
 constexpr std::size_t kMaxClientIdLength = 255;
+constexpr std::size_t kMaxClientSecretBytes = 4096;
 constexpr std::string_view kProviderNameRule = "1 to 32 of a-z 0-9 -";
 constexpr std::string_view kIssuerExpected = "an https URL without query or fragment";
 
@@ -62,6 +64,38 @@ std::vector<std::string> unique_strings(const YamlValue& value, std::string_view
   return out;
 }
 
+// Like a webhook secret file: private to the broker's user, one line of visible ASCII. Its text is
+// not kept; the broker reads it again when it starts.
+void check_client_secret_file(const YamlValue& value, const std::filesystem::path& file) {
+  const std::string expected = "a file (mode 0600) holding the client secret on one line";
+  struct stat info {};
+  if (::stat(file.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+    value.fail("cannot read the client secret file " + file.string(), expected);
+  }
+  if ((info.st_mode & 0077) != 0) {
+    value.fail("the client secret file " + file.string() + " is readable by others; chmod 600 it",
+               expected);
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string text(kMaxClientSecretBytes + 2, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) value.fail("cannot read the client secret file " + file.string(), expected);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.ends_with("\r\n")) {
+    text.resize(text.size() - 2);
+  } else if (text.ends_with('\n')) {
+    text.pop_back();
+  }
+  const bool usable =
+      !text.empty() && text.size() <= kMaxClientSecretBytes &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7F; });
+  std::fill(text.begin(), text.end(), '\0');
+  if (!usable) {
+    value.fail("the client secret file " + file.string() + " does not hold a usable secret",
+               expected);
+  }
+}
+
 void read_client_secret(const YamlMap& map, const std::filesystem::path& base,
                         OidcProviderSettings& provider) {
   const YamlValue* env = map.find("client_secret_env");
@@ -80,9 +114,8 @@ void read_client_secret(const YamlMap& map, const std::filesystem::path& base,
     }
     provider.client_secret_env = std::move(name);
   } else {
-    // Its mode (0600 or stricter) is checked when the broker reads it at start-up, like the
-    // metrics token file.
     provider.client_secret_file = file->path(base);
+    check_client_secret_file(*file, *provider.client_secret_file);
   }
 }
 

@@ -149,7 +149,7 @@ int loopback_login(BrokerApi& api, const std::string& provider, const SsoLoginOp
   if (!options.no_browser && has_display()) open_in_browser(*url);
   LoopbackCallback callback = receiver.wait_for_callback(*state, options.timeout);
   if (!callback.code) {
-    err << "jit: " << callback.problem << "\n";
+    err << "jit: " << callback.problem << "; run jit login --sso again\n";
     ca::wipe(verifier);
     return kJitError;
   }

@@ -135,7 +135,11 @@ LoopbackCallback SsoLoopbackReceiver::wait_for_callback(std::string_view expecte
     if (!run_until(io_, accepted, deadline)) {
       acceptor_.cancel();
       run_until(io_, accepted, Clock::now() + std::chrono::seconds{5});
-      return {std::nullopt, "no answer from the browser in time"};
+      const auto seconds = std::chrono::ceil<std::chrono::seconds>(timeout).count();
+      return {std::nullopt,
+              "no answer from the browser within " +
+                  (seconds >= 60 && seconds % 60 == 0 ? std::to_string(seconds / 60) + " minutes"
+                                                      : std::to_string(seconds) + " s")};
     }
     if (accept_error) continue;
 

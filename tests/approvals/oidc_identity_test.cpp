@@ -38,6 +38,11 @@ TEST(OidcIdentity, TakesTheUserNameClaimElseTheEmailLocalPart) {
             "carol");
   EXPECT_EQ(oidc_identity(identity_claims({{"email", "carol.s@corp.example"}}), provider)->user,
             "carol.s");
+  EXPECT_EQ(
+      oidc_identity(identity_claims({{"email", "carol.s@corp.example"}, {"email_verified", true}}),
+                    provider)
+          ->user,
+      "carol.s");
   auto by_upn = provider;
   by_upn.username_claim = "upn";
   EXPECT_EQ(
@@ -57,6 +62,8 @@ TEST(OidcIdentity, RefusesNamesThatBreakThePolicyNameRules) {
            {{"email", "no-at-sign"}},
            {{"email", "a+b@corp.example"}},
            {{"email", "@corp.example"}},
+           {{"email", "carol@corp.example"}, {"email_verified", false}},
+           {{"email", "carol@corp.example"}, {"email_verified", "true"}},
            {{"name", "Carol"}},
        }) {
     SCOPED_TRACE(boost::json::serialize(claims));

@@ -62,6 +62,9 @@ TEST(SsoConfig, EveryKeyIsRead) {
   testing::TempDir dir;
   testing::write_text(dir.path() / "idp-ca.pem", "not checked here\n");
   testing::write_text(dir.path() / "broker.yaml", "");
+  testing::write_text(dir.path() / "oidc.secret", "s3cr3t-from-the-idp\n");
+  std::filesystem::permissions(dir.path() / "oidc.secret", std::filesystem::perms::owner_read |
+                                                               std::filesystem::perms::owner_write);
   const auto config = parse_broker_config(
       kMinimalBroker +
           "sso:\n"
@@ -97,6 +100,37 @@ TEST(SsoConfig, EveryKeyIsRead) {
   EXPECT_EQ(p.algorithms, std::vector<std::string>{"ES256"});
   EXPECT_EQ(p.clock_skew, std::chrono::minutes{5});
   EXPECT_EQ(p.session_cap, std::chrono::hours{12});
+}
+
+TEST(SsoConfig, ClientSecretFileMustBePrivateAndHoldOneLine) {
+  testing::TempDir dir;
+  const auto secret_yaml = [&](const std::string& file) {
+    return kMinimalBroker +
+           "sso:\n  providers:\n    - name: corp\n      issuer: https://idp.test\n"
+           "      client_id: jit\n      client_secret_file: " +
+           (dir.path() / file).string() +
+           "\n      redirect_uri: https://jit.test/v1/auth/sso/corp/callback\n";
+  };
+  const auto private_file = [&](const std::string& name, const std::string& text) {
+    testing::write_text(dir.path() / name, text);
+    std::filesystem::permissions(dir.path() / name, std::filesystem::perms::owner_read |
+                                                        std::filesystem::perms::owner_write);
+  };
+  private_file("good", "s3cr3t\r\n");
+  EXPECT_EQ(
+      parse_broker_config(secret_yaml("good"), kBrokerFile).sso.providers.at(0).client_secret_file,
+      dir.path() / "good");
+  testing::write_text(dir.path() / "open", "s3cr3t\n");
+  std::filesystem::permissions(dir.path() / "open", std::filesystem::perms::owner_read |
+                                                        std::filesystem::perms::owner_write |
+                                                        std::filesystem::perms::others_read);
+  private_file("empty", "\n");
+  private_file("two-lines", "s3cr3t\nmore\n");
+  for (const char* file : {"open", "empty", "two-lines", "missing"}) {
+    SCOPED_TRACE(file);
+    EXPECT_CONFIG_ERROR_AT(broker_error(secret_yaml(file)), kBrokerFile, 9,
+                           "sso.providers[0].client_secret_file");
+  }
 }
 
 TEST(SsoConfig, EachBadValueNamesItsLineAndKey) {
