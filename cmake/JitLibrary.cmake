@@ -65,7 +65,7 @@ function(jit_test_binaries folder)
     target_link_libraries(${folder}_tests PRIVATE ${ARGN} GTest::gtest GTest::gtest_main)
     target_include_directories(${folder}_tests PRIVATE ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
     target_compile_definitions(${folder}_tests PRIVATE JIT_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/data"
-                               JIT_BUILD_DIR="${PROJECT_BINARY_DIR}")
+                               JIT_BUILD_DIR="${PROJECT_BINARY_DIR}" JIT_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
     jit_add_unit_tests(${folder}_tests "${folder}.")
   endif()
   if(it_sources)
@@ -73,7 +73,7 @@ function(jit_test_binaries folder)
     target_link_libraries(${folder}_integration_tests PRIVATE ${ARGN} GTest::gtest GTest::gtest_main)
     target_include_directories(${folder}_integration_tests PRIVATE ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
     target_compile_definitions(${folder}_integration_tests PRIVATE JIT_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/data"
-                               JIT_BUILD_DIR="${PROJECT_BINARY_DIR}")
+                               JIT_BUILD_DIR="${PROJECT_BINARY_DIR}" JIT_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
     gtest_discover_tests(${folder}_integration_tests TEST_PREFIX "${folder}.it." PROPERTIES LABELS integration
                          DISCOVERY_MODE PRE_TEST)
   endif()
