@@ -20,21 +20,6 @@ constexpr std::string_view kSsoBindingCookie = "__Host-jit_sso";
 // page's script (which keeps the token anyway), Strict, and deleted by the page at once.
 constexpr std::string_view kSsoCsrfCookie = "__Host-jit_sso_csrf";
 
-std::optional<std::string> cookie_value(const HttpRequest& request, std::string_view name) {
-  std::string_view rest = request[http::field::cookie];
-  while (!rest.empty()) {
-    const auto end = rest.find(';');
-    std::string_view pair = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    const auto equals = pair.find('=');
-    if (equals != std::string_view::npos && pair.substr(0, equals) == name) {
-      return std::string(pair.substr(equals + 1));
-    }
-  }
-  return std::nullopt;
-}
-
 std::string cookie_header(std::string_view name, std::string_view value, std::string_view flags,
                           std::int64_t max_age) {
   std::string header(name);
@@ -109,7 +94,7 @@ void finish_web_login(SsoService& sso, OidcProviderClient& provider, RequestCont
   if (!login || login->flow != SsoFlow::web || login->provider != provider.settings().name) {
     return refuse("invalid_state", "this sign-in is unknown, used already or expired; start again");
   }
-  const auto binding = cookie_value(context.request, kSsoBindingCookie);
+  const auto binding = request_cookie(context.request, kSsoBindingCookie);
   if (!binding || !same_hash(token_hash_hex(*binding), login->binding_hash)) {
     return sso.sign_in().refuse(
         provider.settings().name,

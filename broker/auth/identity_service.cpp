@@ -21,20 +21,23 @@ std::string_view factor_name(const approvals::MfaEvidence& evidence) {
 
 }  // namespace
 
-std::optional<std::string> session_cookie(const HttpRequest& request) {
-  const auto header = request[http::field::cookie];
-  std::string_view rest = header;
+std::optional<std::string> request_cookie(const HttpRequest& request, std::string_view name) {
+  std::string_view rest = request[http::field::cookie];
   while (!rest.empty()) {
     const auto end = rest.find(';');
     std::string_view pair = rest.substr(0, end);
     rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
     while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
     const auto equals = pair.find('=');
-    if (equals != std::string_view::npos && pair.substr(0, equals) == kSessionCookie) {
+    if (equals != std::string_view::npos && pair.substr(0, equals) == name) {
       return std::string(pair.substr(equals + 1));
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::string> session_cookie(const HttpRequest& request) {
+  return request_cookie(request, kSessionCookie);
 }
 
 IdentityService::IdentityService(Store& store, const config::Policy& policy, ca::Bytes data_key,

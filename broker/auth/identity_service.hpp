@@ -140,5 +140,7 @@ class IdentityService {
 
 // Reads the session token from the Cookie header, if any.
 std::optional<std::string> session_cookie(const HttpRequest& request);
+// The value of the cookie `name` in the request's Cookie header, if it is there.
+std::optional<std::string> request_cookie(const HttpRequest& request, std::string_view name);
 
 }  // namespace jit::broker
