@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./examples/install-deps.sh
-cmake --preset default >/dev/null
+# A build folder made with another compiler (GCC before) cannot switch in place: configure it afresh.
+cmake --preset default >/dev/null 2>&1 || cmake --preset default --fresh >/dev/null
 cmake --build --preset default -j "$(nproc)" --target jit-broker jit
 
 broker=build/default/broker/jit-broker

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 build_packages=(
-  g++ cmake ninja-build pkg-config git
+  clang lld             # both presets compile with clang and link with lld: a third less build time than GCC here
+  g++ cmake ninja-build pkg-config git  # g++ brings libstdc++, which clang uses too
   libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev  # Asio, Beast, JSON, system::result
   libssl-dev            # OpenSSL 3: keys, signatures, TLS, X.509
   libyaml-cpp-dev       # config/ and policy files
@@ -26,7 +27,7 @@ test_packages=(
   procps psmisc         # pgrep/kill in the crash tests
   ccache                # tests/run.sh builds two presets; repeated runs reuse compiled objects
   clang-format          # tests/run.sh checks that every C++ file is formatted (.clang-format)
-  clang libclang-rt-14-dev  # the asan preset: clang's ASan/UBSan and libFuzzer (tests/fuzz)
+  libclang-rt-14-dev    # the asan preset: clang's ASan/UBSan and libFuzzer (tests/fuzz)
   chromium chromium-driver  # tests/browser: the approval page in a real browser (playwright-core)
   libnss3-tools         # tests/browser: certutil makes Chromium trust the broker's dev certificate
   prometheus jq         # tests/monitoring: promtool checks examples/monitoring; a real scrape

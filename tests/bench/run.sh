@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 if command -v ccache >/dev/null; then
   export CMAKE_CXX_COMPILER_LAUNCHER=ccache
 fi
-cmake --preset default >/dev/null
+cmake --preset default >/dev/null 2>&1 || cmake --preset default --fresh >/dev/null
 cmake --build --preset default -j "$(nproc)"
 report=build/default/bench-report.txt
 set +e
