@@ -74,7 +74,35 @@ function(jit_test_binaries folder)
     target_include_directories(${folder}_integration_tests PRIVATE ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
     target_compile_definitions(${folder}_integration_tests PRIVATE JIT_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/data"
                                JIT_BUILD_DIR="${PROJECT_BINARY_DIR}" JIT_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-    gtest_discover_tests(${folder}_integration_tests TEST_PREFIX "${folder}.it." PROPERTIES LABELS integration
-                         DISCOVERY_MODE PRE_TEST)
+    jit_add_integration_suites(${folder}_integration_tests "${folder}.it." ${it_sources})
   endif()
+endfunction()
+
+# jit_add_integration_suites(target prefix sources...): one CTest entry per GoogleTest suite of an
+# integration test binary (`broker.it.BadInputTest` runs BadInputTest.* in one process), not one
+# per test. A suite's tests then share what its fixture starts once (a broker, the identity
+# provider, PostgreSQL), and the sanitized binary starts and runs its leak check once per suite:
+# that halved the integration tests' process time. The suites are read from the sources' TEST,
+# TEST_F and TEST_P lines when CMake configures; `${prefix}all_suites_registered` fails when the
+# binary holds a test that no entry runs (a macro this scan does not know). One test alone:
+# `build/default/tests/broker/broker_integration_tests --gtest_filter='Suite.Name'`.
+function(jit_add_integration_suites target prefix)
+  set(suites "")
+  foreach(source IN LISTS ARGN)
+    file(STRINGS "${source}" lines REGEX "^(TEST|TEST_F|TEST_P)\\([A-Za-z0-9_]+,")
+    foreach(line IN LISTS lines)
+      string(REGEX REPLACE "^TEST[_FP]*\\(([A-Za-z0-9_]+),.*" "\\1" suite "${line}")
+      list(APPEND suites "${suite}")
+    endforeach()
+  endforeach()
+  list(REMOVE_DUPLICATES suites)
+  list(SORT suites)
+  foreach(suite IN LISTS suites)
+    # Parameterised suites are named Prefix/Suite by their instantiation.
+    add_test(NAME ${prefix}${suite} COMMAND ${target} "--gtest_filter=${suite}.*:*/${suite}.*")
+    set_tests_properties(${prefix}${suite} PROPERTIES LABELS integration)
+  endforeach()
+  add_test(NAME ${prefix}all_suites_registered
+           COMMAND ${PROJECT_SOURCE_DIR}/tests/support/check_registered_suites.sh $<TARGET_FILE:${target}> ${suites})
+  set_tests_properties(${prefix}all_suites_registered PROPERTIES LABELS unit)
 endfunction()
