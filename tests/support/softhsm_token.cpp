@@ -45,4 +45,8 @@ void SoftHsmToken::add_token(const std::string& label) const {
 
 void SoftHsmToken::remove_tokens() const { std::filesystem::remove_all(token_dir()); }
 
+void SoftHsmToken::unplug() const { std::filesystem::rename(token_dir(), dir_ / "unplugged"); }
+
+void SoftHsmToken::plug_back() const { std::filesystem::rename(dir_ / "unplugged", token_dir()); }
+
 }  // namespace jit::testing
