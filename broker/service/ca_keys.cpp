@@ -154,7 +154,8 @@ ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings,
   for (const auto& files : previous) {
     const bool on_token = ca::is_pkcs11_uri(files.key.string());
     if (!on_token) refuse_if_readable_by_others(files.key, "CA key");
-    auto passphrase = on_token ? std::nullopt : ca_key_passphrase(settings);
+    std::optional<std::string> passphrase;
+    if (!on_token) passphrase = ca_key_passphrase(settings);
     auto loaded = ca::load_issuing_ca(
         files.certificate, files.key,
         passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt,
