@@ -220,7 +220,8 @@ Pkcs11Signer::Pkcs11Signer(std::shared_ptr<Pkcs11SessionPool> pool, std::string 
       parsed_(std::move(parsed)),
       public_key_(std::move(public_key)),
       algorithm_(algorithm),
-      key_(key) {}
+      key_(key),
+      key_generation_(pool_->module().generation()) {}
 
 std::shared_ptr<Pkcs11Signer> Pkcs11Signer::open(Pkcs11Settings settings, std::string_view uri) {
   auto parsed = std::make_shared<const Pkcs11Uri>(uri);
@@ -296,9 +297,11 @@ Result<Bytes> Pkcs11Signer::sign(const char* digest_name, ByteView message) cons
     const std::uint64_t generation = pool_->module().generation();
     std::unique_ptr<Pkcs11SessionPool::Lease> lease;
     bool usable = pool_->acquire(lease) == CKR_OK;
-    if (usable && stale_.load()) {
+    // A handle of an older generation may name another object of the restarted module now.
+    if (usable && (stale_.load() || key_generation_.load() != pool_->module().generation())) {
       try {
         key_.store(find_private_key(pool_->api(), lease->handle(), *parsed_));
+        key_generation_.store(pool_->module().generation());
         stale_.store(false);
       } catch (const Pkcs11Error&) {
         lease->discard();
