@@ -94,7 +94,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
       store_(open_broker_store(config_)),
       identity_(make_identity_service(config_, *store_, policy_)),
       ssh_ca_(load_ssh_ca(ca_settings_with_key_list(config_))),
-      x509_ca_(load_x509_ca(config_.ca)),
+      x509_ca_(load_x509_ca_with_list(config_)),
       tls_(make_tls(config_)) {
   // group_map targets must be the policy's idp groups: both files are known only here.
   config::check_sso_against_policy(config_, policy_);
@@ -195,7 +195,8 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   {
     // Only a digest of the token stays in memory (MetricsTokenCheck).
     auto metrics_token = load_metrics_token(config_.metrics);
-    add_health_routes(router_, metrics_, metrics_token, readiness_checks());
+    readiness_ = std::make_unique<ReadinessMonitor>(readiness_checks());
+    add_health_routes(router_, metrics_, metrics_token, readiness_.get());
     if (metrics_token) ca::wipe(*metrics_token);
   }
   add_auth_routes(router_, *identity_);
@@ -204,8 +205,7 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   add_request_routes(router_, *access_);
   add_grant_routes(router_, *access_, *certificates_);
   add_revocation_routes(router_, *publisher_);
-  add_ocsp_routes(router_, x509_ca_.issuing(), *store_,
-                  x509_ca_fingerprint(x509_ca_.issuing()).value());
+  add_ocsp_routes(router_, x509_ca_, *store_);
   add_role_routes(router_, *identity_);
   add_audit_routes(router_, *identity_);
   add_sso_routes(router_, *sso_);
@@ -263,6 +263,7 @@ int BrokerApp::run() {
   }
   // Grants that ended while the broker was down are expired before the port accepts anyone.
   sweeper_->start();
+  readiness_->start();  // the first probes before /readyz answers
   server_->start();
   // Before the broker says it listens, so a SIGTERM from then on stops it cleanly.
   ServerRunnerOptions options;

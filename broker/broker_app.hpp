@@ -6,6 +6,7 @@
 #include "broker/data_dir.hpp"
 #include "broker/http/health_routes.hpp"
 #include "broker/http/metrics.hpp"
+#include "broker/http/readiness_monitor.hpp"
 #include "broker/http/router.hpp"
 #include "broker/service/access_service.hpp"
 #include "broker/service/certificate_service.hpp"
@@ -70,7 +71,8 @@ class BrokerApp {
   std::unique_ptr<RevocationPublisher> publisher_;
   std::unique_ptr<EventDelivery> events_;
   std::unique_ptr<SsoService> sso_;  // single sign-on (docs/sso.md); no providers: list is empty
-  std::unique_ptr<AuditStream> audit_stream_;  // audit records to syslog / a file
+  std::unique_ptr<AuditStream> audit_stream_;    // audit records to syslog / a file
+  std::unique_ptr<ReadinessMonitor> readiness_;  // /readyz; probes the CA signers off HTTP threads
   Router router_;
   std::unique_ptr<HttpsServer> server_;
 };

@@ -75,18 +75,26 @@ int main(int argc, char** argv) {
                       "ssh: where to write the public key (default DATA_DIR/ca/ssh_ca_OBJECT.pub)");
 
   auto* ca_rotate = ca->add_subcommand(
-      "rotate", "make a new SSH CA key the signer; the others stay published (then restart)");
+      "rotate",
+      "make a new SSH or X.509 CA key the signer; the others stay published (then restart)");
   std::string rotate_kind;
   std::optional<std::string> rotate_pkcs11;
-  ca_rotate->add_option("KIND", rotate_kind, "ssh")->required()->check(CLI::IsMember({"ssh"}));
+  ca_rotate->add_option("KIND", rotate_kind, "ssh or x509")
+      ->required()
+      ->check(CLI::IsMember({"ssh", "x509"}));
   ca_rotate->add_option("--pkcs11", rotate_pkcs11,
                         "make the new key in this PKCS#11 token (RFC 7512 URI with object=)");
   auto* ca_retire = ca->add_subcommand(
-      "retire", "remove an SSH CA key whose certificates have all expired (then restart)");
+      "retire", "remove a CA key whose certificates have all expired (then restart)");
   std::string retire_kind;
   std::string retire_fingerprint;
-  ca_retire->add_option("KIND", retire_kind, "ssh")->required()->check(CLI::IsMember({"ssh"}));
-  ca_retire->add_option("FINGERPRINT", retire_fingerprint, "SHA256:... as `ca show` prints it")
+  ca_retire->add_option("KIND", retire_kind, "ssh or x509")
+      ->required()
+      ->check(CLI::IsMember({"ssh", "x509"}));
+  ca_retire
+      ->add_option(
+          "FINGERPRINT", retire_fingerprint,
+          "ssh: SHA256:...; x509: the certificate's hex SHA-256 (as `ca show` prints them)")
       ->required();
 
   auto* krl = app.add_subcommand("krl", "SSH key revocation list commands");
@@ -187,10 +195,15 @@ int main(int argc, char** argv) {
     }
     if (ca_show->parsed()) return jit::broker::run_ca_show(config, std::cout);
     if (ca_init->parsed()) return jit::broker::run_ca_init(config, ca_init_options, std::cout);
-    if (ca_rotate->parsed())
-      return jit::broker::run_ca_rotate_ssh(config, rotate_pkcs11, std::cout);
+    if (ca_rotate->parsed()) {
+      return rotate_kind == "x509"
+                 ? jit::broker::run_ca_rotate_x509(config, rotate_pkcs11, std::cout)
+                 : jit::broker::run_ca_rotate_ssh(config, rotate_pkcs11, std::cout);
+    }
     if (ca_retire->parsed()) {
-      return jit::broker::run_ca_retire_ssh(config, retire_fingerprint, std::cout, std::cerr);
+      return retire_kind == "x509"
+                 ? jit::broker::run_ca_retire_x509(config, retire_fingerprint, std::cout, std::cerr)
+                 : jit::broker::run_ca_retire_ssh(config, retire_fingerprint, std::cout, std::cerr);
     }
     if (krl_write->parsed()) return jit::broker::run_krl_write(config, krl_file, std::cout);
     if (events_list->parsed()) {

@@ -214,4 +214,25 @@ Result<Bytes> ocsp_respond(const X509CertificateAuthority& issuer, ByteView der_
   return encode_response(response.get());
 }
 
+std::size_t ocsp_request_issuer(ByteView der_request,
+                                std::span<const X509CertificateAuthority* const> issuers) {
+  if (issuers.size() < 2 || der_request.empty()) return 0;
+  clear_openssl_errors();
+  const unsigned char* cursor = as_uchars(der_request);
+  OcspRequestPtr request(d2i_OCSP_REQUEST(nullptr, &cursor, static_cast<long>(der_request.size())));
+  if (!request || OCSP_request_onereq_count(request.get()) <= 0) {
+    clear_openssl_errors();
+    return 0;
+  }
+  OCSP_CERTID* id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(request.get(), 0));
+  for (std::size_t i = 0; i < issuers.size(); ++i) {
+    auto ids = issuer_ids(*issuers[i]);
+    if (!ids) continue;
+    for (const OcspCertIdPtr& mine : *ids) {
+      if (OCSP_id_issuer_cmp(mine.get(), id) == 0) return i;
+    }
+  }
+  return 0;
+}
+
 }  // namespace jit::ca

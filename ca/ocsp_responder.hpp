@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <span>
 
 namespace jit::ca {
 
@@ -45,5 +46,12 @@ struct OcspResponderLimits {
                                          ByteView der_request, const OcspStatusLookup& lookup,
                                          std::chrono::system_clock::time_point now,
                                          const OcspResponderLimits& limits = {});
+
+// After a rotation several issuing CAs answer (docs/operations.md "CA rotation"): the index in
+// `issuers` of the one the request's first certificate ID names (issuer name and key hash, SHA-1
+// or SHA-256), so that it signs the answer; 0 when none does or the request does not parse (the
+// first issuer then answers "unknown" or malformedRequest as ocsp_respond does).
+[[nodiscard]] std::size_t ocsp_request_issuer(
+    ByteView der_request, std::span<const X509CertificateAuthority* const> issuers);
 
 }  // namespace jit::ca

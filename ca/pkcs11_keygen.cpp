@@ -28,7 +28,7 @@ std::shared_ptr<Pkcs11Signer> generate_pkcs11_key(Pkcs11Settings settings, std::
   }
   std::string pin = settings.pin;  // the pool takes settings.pin; open() below needs it again
   {
-    auto module = std::make_shared<Pkcs11Module>(settings.module, parsed.text());
+    auto module = Pkcs11Module::shared(settings.module, parsed.text());
     const CK_SLOT_ID slot = module->find_slot(parsed);
     Pkcs11SessionPool pool(std::move(module), slot, std::move(settings.pin), true);
     auto lease = pool.acquire_or_throw(parsed);

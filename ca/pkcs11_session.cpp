@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <map>
 
 namespace jit::ca {
 
@@ -88,11 +89,36 @@ Pkcs11Module::Pkcs11Module(const std::filesystem::path& path, const std::string&
     throw Pkcs11Error("PKCS#11 module " + path.string() + " does not initialise (for " + uri +
                       "): " + pkcs11_rv_name(rv));
   }
+  initialized_ = true;
 }
 
 Pkcs11Module::~Pkcs11Module() {
-  p11_kit_module_finalize(functions_);
+  if (initialized_) p11_kit_module_finalize(functions_);
   p11_kit_module_release(functions_);
+}
+
+std::shared_ptr<Pkcs11Module> Pkcs11Module::shared(const std::filesystem::path& path,
+                                                   const std::string& uri) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<Pkcs11Module>> loaded;
+  std::lock_guard lock(mutex);
+  auto& slot = loaded[path.string()];
+  if (auto existing = slot.lock()) return existing;
+  auto made = std::make_shared<Pkcs11Module>(path, uri);
+  slot = made;
+  return made;
+}
+
+void Pkcs11Module::reinitialize(std::uint64_t seen) {
+  std::unique_lock lock(calls_);
+  const auto now = std::chrono::steady_clock::now();
+  if (generation_.load() != seen || now - last_reinitialized_ < std::chrono::seconds(1)) return;
+  last_reinitialized_ = now;
+  if (initialized_) (void)p11_kit_module_finalize(functions_);
+  // A failure leaves it uninitialised: calls answer CKR_CRYPTOKI_NOT_INITIALIZED, and the next
+  // reinitialize() tries again.
+  initialized_ = p11_kit_module_initialize(functions_) == CKR_OK;
+  generation_.fetch_add(1);
 }
 
 CK_SLOT_ID Pkcs11Module::find_slot(const Pkcs11Uri& uri) const {
@@ -122,8 +148,14 @@ CK_SLOT_ID Pkcs11Module::find_slot(const Pkcs11Uri& uri) const {
 }
 
 Pkcs11SessionPool::Pkcs11SessionPool(std::shared_ptr<Pkcs11Module> module, CK_SLOT_ID slot,
-                                     std::string pin, bool read_write)
-    : module_(std::move(module)), slot_(slot), pin_(std::move(pin)), read_write_(read_write) {}
+                                     std::string pin, bool read_write,
+                                     std::shared_ptr<const Pkcs11Uri> uri)
+    : module_(std::move(module)),
+      uri_(std::move(uri)),
+      slot_(slot),
+      generation_(module_->generation()),
+      pin_(std::move(pin)),
+      read_write_(read_write) {}
 
 Pkcs11SessionPool::~Pkcs11SessionPool() {
   drop_idle();
@@ -141,18 +173,36 @@ void Pkcs11SessionPool::Lease::discard() noexcept {
 }
 
 CK_RV Pkcs11SessionPool::acquire(std::unique_ptr<Lease>& out) {
+  auto use = module_->use();
+  CK_SLOT_ID slot = 0;
   {
     std::lock_guard lock(mutex_);
+    if (generation_ != module_->generation()) {
+      // The module started afresh: its old sessions are gone, and the token may be in another
+      // slot now (re-plugged) or in none yet.
+      idle_.clear();
+      generation_ = module_->generation();
+      slot_known_ = uri_ == nullptr;
+    }
+    if (!slot_known_) {
+      try {
+        slot_ = module_->find_slot(*uri_);
+        slot_known_ = true;
+      } catch (const Pkcs11Error&) {
+        return CKR_TOKEN_NOT_PRESENT;
+      }
+    }
     if (!idle_.empty()) {
-      out = std::make_unique<Lease>(this, idle_.back());
+      out = std::make_unique<Lease>(this, idle_.back(), std::move(use));
       idle_.pop_back();
       return CKR_OK;
     }
+    slot = slot_;
   }
   CK_FUNCTION_LIST& f = api();
   CK_SESSION_HANDLE session = 0;
   CK_FLAGS flags = CKF_SERIAL_SESSION | (read_write_ ? CKF_RW_SESSION : 0);
-  if (const CK_RV rv = f.C_OpenSession(slot_, flags, nullptr, nullptr, &session); rv != CKR_OK) {
+  if (const CK_RV rv = f.C_OpenSession(slot, flags, nullptr, nullptr, &session); rv != CKR_OK) {
     return rv;
   }
   // Login is per token and application: the first session logs in, later ones are logged in
@@ -163,7 +213,7 @@ CK_RV Pkcs11SessionPool::acquire(std::unique_ptr<Lease>& out) {
     (void)f.C_CloseSession(session);
     return login;
   }
-  out = std::make_unique<Lease>(this, session);
+  out = std::make_unique<Lease>(this, session, std::move(use));
   return CKR_OK;
 }
 
@@ -188,10 +238,13 @@ void Pkcs11SessionPool::give_back(CK_SESSION_HANDLE handle) noexcept {
 }
 
 void Pkcs11SessionPool::drop_idle() noexcept {
+  const auto use = module_->use();
   std::vector<CK_SESSION_HANDLE> idle;
   {
     std::lock_guard lock(mutex_);
     idle.swap(idle_);
+    // Handles of an older generation died with it, and their numbers may be another pool's now.
+    if (generation_ != module_->generation()) return;
   }
   for (CK_SESSION_HANDLE handle : idle) (void)api().C_CloseSession(handle);
 }

@@ -201,12 +201,13 @@ std::optional<DigestKind> digest_kind(const char* name) {
 }
 
 // Open: the token's module, the one matching token, a logged-in session pool.
-std::shared_ptr<Pkcs11SessionPool> open_pool(Pkcs11Settings& settings, const Pkcs11Uri& uri,
+std::shared_ptr<Pkcs11SessionPool> open_pool(Pkcs11Settings& settings,
+                                             std::shared_ptr<const Pkcs11Uri> uri,
                                              bool read_write) {
-  auto module = std::make_shared<Pkcs11Module>(settings.module, uri.text());
-  const CK_SLOT_ID slot = module->find_slot(uri);
+  auto module = Pkcs11Module::shared(settings.module, uri->text());
+  const CK_SLOT_ID slot = module->find_slot(*uri);
   return std::make_shared<Pkcs11SessionPool>(std::move(module), slot, std::move(settings.pin),
-                                             read_write);
+                                             read_write, uri);
 }
 
 }  // namespace
@@ -219,11 +220,12 @@ Pkcs11Signer::Pkcs11Signer(std::shared_ptr<Pkcs11SessionPool> pool, std::string 
       parsed_(std::move(parsed)),
       public_key_(std::move(public_key)),
       algorithm_(algorithm),
-      key_(key) {}
+      key_(key),
+      key_generation_(pool_->module().generation()) {}
 
 std::shared_ptr<Pkcs11Signer> Pkcs11Signer::open(Pkcs11Settings settings, std::string_view uri) {
   auto parsed = std::make_shared<const Pkcs11Uri>(uri);
-  auto pool = open_pool(settings, *parsed, false);
+  auto pool = open_pool(settings, parsed, false);
   CK_OBJECT_HANDLE key = 0;
   std::optional<TokenKey> token_key;
   {
@@ -286,19 +288,33 @@ CK_RV Pkcs11Signer::sign_once(CK_SESSION_HANDLE session, const char* digest_name
 }
 
 Result<Bytes> Pkcs11Signer::sign(const char* digest_name, ByteView message) const {
-  // Two tries: a pooled session opened before the token went away and came back fails once
-  // (CKR_SESSION_HANDLE_INVALID); the second try opens a new one.
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // Three tries: a pooled session opened before the token went away and came back fails once
+  // (CKR_SESSION_HANDLE_INVALID), and the second try opens a new one; when that cannot log in or
+  // find the key, the module is started afresh (Pkcs11Module::reinitialize, at most once a second)
+  // and the third try looks for the token again.
+  bool reinitialized = false;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const std::uint64_t generation = pool_->module().generation();
     std::unique_ptr<Pkcs11SessionPool::Lease> lease;
-    if (pool_->acquire(lease) != CKR_OK) return CaErrc::signer_unavailable;
-    if (stale_.load()) {
+    bool usable = pool_->acquire(lease) == CKR_OK;
+    // A handle of an older generation may name another object of the restarted module now.
+    if (usable && (stale_.load() || key_generation_.load() != pool_->module().generation())) {
       try {
         key_.store(find_private_key(pool_->api(), lease->handle(), *parsed_));
+        key_generation_.store(pool_->module().generation());
         stale_.store(false);
       } catch (const Pkcs11Error&) {
         lease->discard();
-        return CaErrc::signer_unavailable;
+        usable = false;
       }
+    }
+    if (!usable) {
+      lease.reset();  // releases the module before it may be reinitialised
+      if (reinitialized) return CaErrc::signer_unavailable;
+      pool_->module().reinitialize(generation);
+      reinitialized = true;
+      stale_.store(true);
+      continue;
     }
     Bytes signature;
     const CK_RV rv = sign_once(lease->handle(), digest_name, message, signature);
@@ -306,6 +322,7 @@ Result<Bytes> Pkcs11Signer::sign(const char* digest_name, ByteView message) cons
     if (rv == CKR_MECHANISM_INVALID) return CaErrc::unsupported_key;
     // The token may be gone: every pooled session may be dead, the key handle too.
     lease->discard();
+    lease.reset();
     pool_->drop_idle();
     stale_.store(true);
   }

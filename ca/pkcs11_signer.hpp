@@ -10,6 +10,7 @@
 #include "ca/private_key.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -56,6 +57,8 @@ class Pkcs11Signer final : public KeySigner {
   KeyAlgorithm algorithm_;
   // Found again after the token came back: a handle need not survive a reconnect.
   mutable std::atomic<CK_OBJECT_HANDLE> key_;
+  // The module generation (Pkcs11Module::generation) key_ was found in.
+  mutable std::atomic<std::uint64_t> key_generation_;
   mutable std::atomic<bool> stale_{false};
 };
 

@@ -246,6 +246,28 @@ Result<X509CaHierarchy> load_hierarchy(const X509HierarchyFiles& files,
                          std::move(*issuing));
 }
 
+Result<void> X509CaHierarchy::add_previous_issuing(X509CertificateAuthority issuing) {
+  X509* certificate = const_cast<X509*>(issuing.certificate());  // issued_by only reads it
+  if (!issued_by(certificate, root_certificate_.get())) return CaErrc::invalid_argument;
+  previous_issuing_.push_back(std::move(issuing));
+  chain_pem_ = issuing_.certificate_pem();
+  for (const auto& previous : previous_issuing_) chain_pem_ += previous.certificate_pem();
+  chain_pem_ += root_pem_;
+  return {};
+}
+
+Result<X509CertificateAuthority> load_issuing_ca(const std::filesystem::path& certificate_file,
+                                                 const std::filesystem::path& key_file,
+                                                 std::optional<std::string_view> passphrase,
+                                                 std::shared_ptr<const KeySigner> signer) {
+  auto certificate = load_certificate(certificate_file);
+  if (!certificate) return certificate.error();
+  if (signer) return X509CertificateAuthority::create(std::move(signer), std::move(*certificate));
+  auto key = load_private_key_file(key_file, passphrase);
+  if (!key) return key.error();
+  return X509CertificateAuthority::create(std::move(*key), std::move(*certificate));
+}
+
 Result<X509CertificateAuthority> create_root_ca(KeyAlgorithm algorithm,
                                                 const X509HierarchyNames& names,
                                                 const X509HierarchyValidity& validity,

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace jit::ca {
 
@@ -51,9 +52,19 @@ class X509CaHierarchy {
   }
   [[nodiscard]] const X509* root_certificate() const noexcept { return root_certificate_.get(); }
   [[nodiscard]] const std::string& root_pem() const noexcept { return root_pem_; }
-  // Issuing CA then root, PEM: GET /v1/ca/x509 serves this; TLS servers use it as their client CA
-  // list (nginx ssl_client_certificate).
+  // Issuing CA, the previous issuing CAs, then root, PEM: GET /v1/ca/x509 serves this; TLS servers
+  // use it as their client CA list (nginx ssl_client_certificate).
   [[nodiscard]] const std::string& chain_pem() const noexcept { return chain_pem_; }
+
+  // Issuing CAs from before a rotation, newest first (docs/operations.md "CA rotation"): they sign
+  // no new certificate, only the CRLs and OCSP answers for the certificates they issued, until
+  // `jit-broker ca retire x509` drops them.
+  [[nodiscard]] const std::vector<X509CertificateAuthority>& previous_issuing() const noexcept {
+    return previous_issuing_;
+  }
+  // Appends one (older than those added before). invalid_argument unless its certificate is a CA
+  // certified by this root. chain_pem() then lists it after the issuing CA, before the root.
+  [[nodiscard]] Result<void> add_previous_issuing(X509CertificateAuthority issuing);
 
   // Certificates 0644, keys 0600 (PKCS#8, encrypted when a passphrase is given), each written
   // atomically. An empty files.root_key leaves the root key out (to be kept offline);
@@ -75,6 +86,7 @@ class X509CaHierarchy {
   X509Ptr root_certificate_;
   std::optional<X509CertificateAuthority> root_;
   X509CertificateAuthority issuing_;
+  std::vector<X509CertificateAuthority> previous_issuing_;
   std::string root_pem_;
   std::string chain_pem_;
 };
@@ -101,6 +113,13 @@ class X509CaHierarchy {
     const X509HierarchyFiles& files, std::optional<std::string_view> passphrase,
     std::chrono::system_clock::time_point now,
     std::shared_ptr<const KeySigner> issuing_signer = nullptr);
+
+// An issuing CA from its certificate file and its key file, or `signer` (a key on a PKCS#11 token;
+// key_file is not read then), for X509CaHierarchy::add_previous_issuing. Errors as load_hierarchy's
+// (the root checks are add_previous_issuing's).
+[[nodiscard]] Result<X509CertificateAuthority> load_issuing_ca(
+    const std::filesystem::path& certificate_file, const std::filesystem::path& key_file,
+    std::optional<std::string_view> passphrase, std::shared_ptr<const KeySigner> signer = nullptr);
 
 // `jit-broker ca init --pkcs11` for X.509 (docs/operations.md "CA keys in an HSM (PKCS#11)").
 // A new root CA with its key in memory (saved as a file by the caller), as create_dev_hierarchy

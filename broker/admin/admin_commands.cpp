@@ -110,8 +110,12 @@ int run_ca_show(const config::BrokerConfig& config, std::ostream& out) {
   for (auto it = keys.rbegin(); it != keys.rend(); ++it) {
     out << "  " << it->public_key().fingerprint_sha256() << "  " << it->public_key().line() << "\n";
   }
-  const auto x509_ca = load_x509_ca(config.ca);
-  out << "X.509 CA chain (issuing CA, then root; GET /v1/ca/x509):\n" << x509_ca.chain_pem();
+  const auto x509_ca = load_x509_ca_with_list(config);
+  out << "X.509 issuing CAs (certificate SHA-256; the first one signs):\n";
+  if (auto fingerprints = x509_issuer_fingerprints(x509_ca)) {
+    for (const auto& fingerprint : *fingerprints) out << "  " << fingerprint << "\n";
+  }
+  out << "X.509 CA chain (issuing CAs, then root; GET /v1/ca/x509):\n" << x509_ca.chain_pem();
   return 0;
 }
 
@@ -122,7 +126,7 @@ int run_krl_write(const config::BrokerConfig& config, const std::filesystem::pat
   config::CaSettings ca_settings = ca_settings_with_key_list(config);
   ca_settings.generate_missing = false;  // a KRL for a CA key made up now would revoke nothing
   const auto ssh_ca = load_ssh_ca(ca_settings);
-  const RevocationSources sources(ssh_ca, std::nullopt, config.ca.clock_skew);
+  const RevocationSources sources(ssh_ca, {}, config.ca.clock_skew);
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   // Store::open waits (busy timeout) while the running broker commits; then reads use read-only
   // connections, and the one write below is a single short job like the broker's own.

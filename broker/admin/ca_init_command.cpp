@@ -1,10 +1,13 @@
 #include "broker/admin/ca_init_command.hpp"
 
+#include "broker/admin/ca_admin_store.hpp"
 #include "broker/data_dir.hpp"
 #include "broker/service/ca_keys.hpp"
 #include "ca/atomic_file.hpp"
 #include "ca/ssh_ca_key.hpp"
+#include "ca/x509_digest.hpp"
 #include "ca/x509_hierarchy.hpp"
+#include "ca/x509_pem.hpp"
 
 #include <cctype>
 #include <chrono>
@@ -44,6 +47,8 @@ int init_ssh(const config::BrokerConfig& config, const CaInitOptions& options, s
   auto key = ca::SshCaKey::from_signer(signer);
   if (!key) throw std::runtime_error("the new key does not sign: " + key.error().message());
   const std::string line = key->public_key().line() + "\n";
+  audit_ca_key_change(
+      config, {"ca.init", "ssh", key->public_key().fingerprint_sha256(), signer->location()});
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
   if (auto written = ca::write_file_atomically(file, ca::as_bytes(line), 0644); !written) {
@@ -111,6 +116,12 @@ int init_x509(const config::BrokerConfig& config, const CaInitOptions& options, 
   auto signer = ca::generate_pkcs11_key(pkcs11_settings(settings), options.pkcs11_uri, algorithm);
   auto pem = ca::certify_issuing_key(*root, signer->public_key(), {}, {}, now);
   if (!pem) throw std::runtime_error("cannot certify the new key: " + pem.error().message());
+  // certificates.ca_key of what it will sign: the SHA-256 of the certificate's DER.
+  auto der = ca::decode_single_pem(*pem, {"CERTIFICATE"});
+  if (!der) throw std::runtime_error("the new issuing CA certificate does not decode");
+  auto digest = ca::compute_digest(ca::DigestKind::sha256, *der);
+  if (!digest) throw std::runtime_error("cannot hash the new issuing CA certificate");
+  audit_ca_key_change(config, {"ca.init", "x509", ca::hex_encode(*digest), signer->location()});
   std::filesystem::create_directories(settings.x509_issuing_cert_file.parent_path(), ec);
   if (auto written =
           ca::write_file_atomically(settings.x509_issuing_cert_file, ca::as_bytes(*pem), 0644);

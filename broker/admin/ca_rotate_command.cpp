@@ -1,12 +1,10 @@
 #include "broker/admin/ca_rotate_command.hpp"
 
-#include "broker/broker_app.hpp"
+#include "broker/admin/ca_admin_store.hpp"
 #include "broker/data_dir.hpp"
 #include "broker/service/ca_key_list.hpp"
 #include "broker/service/ca_keys.hpp"
 #include "ca/ssh_ca_key.hpp"
-
-#include <SQLiteCpp/Statement.h>
 
 #include <chrono>
 #include <ostream>
@@ -51,6 +49,8 @@ int run_ca_rotate_ssh(const config::BrokerConfig& config,
   }
   std::vector<std::filesystem::path> keys{location};
   keys.insert(keys.end(), settings.ssh_key_files.begin(), settings.ssh_key_files.end());
+  audit_ca_key_change(
+      config, {"ca.rotate", "ssh", key->public_key().fingerprint_sha256(), location.string()});
   write_ssh_key_list(config, keys);
   out << "new SSH CA key " << key->public_key().fingerprint_sha256() << " (" << location.string()
       << ") is first in " << ssh_key_list_file(config).string() << "\n"
@@ -79,25 +79,17 @@ int run_ca_retire_ssh(const config::BrokerConfig& config, const std::string& fin
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  auto store = open_broker_store(config);
-  const auto unexpired = store->read([&](SQLite::Database& db) {
-    SQLite::Statement query(db,
-                            "SELECT count(*), max(not_after) FROM certificates WHERE kind = 'ssh' "
-                            "AND ca_key = ? AND not_after > ?");
-    query.bind(1, fingerprint);
-    query.bind(2, static_cast<std::int64_t>(now));
-    query.executeStep();
-    return std::pair{query.getColumn(0).getInt64(), query.getColumn(1).getInt64()};
-  });
-  if (unexpired.first > 0) {
-    err << "jit-broker: " << unexpired.first << " certificate(s) of " << fingerprint
-        << " are still valid (the last until " << unexpired.second
+  const auto unexpired = unexpired_certificates(config, "ssh", fingerprint, now);
+  if (unexpired.count > 0) {
+    err << "jit-broker: " << unexpired.count << " certificate(s) of " << fingerprint
+        << " are still valid (the last until " << unexpired.last_not_after
         << " Unix time); retire it after that\n";
     return 1;
   }
   std::vector<std::filesystem::path> remaining = settings.ssh_key_files;
   const auto retired = remaining[*found];
   remaining.erase(remaining.begin() + static_cast<std::ptrdiff_t>(*found));
+  audit_ca_key_change(config, {"ca.retire", "ssh", fingerprint, retired.string()});
   write_ssh_key_list(config, remaining);
   out << "retired SSH CA key " << fingerprint << " (" << retired.string()
       << "); restart the broker, then remove its line from the hosts' TrustedUserCAKeys\n";

@@ -1,6 +1,7 @@
-// `jit-broker ca rotate ssh` and `ca retire ssh` (docs/operations.md "CA rotation"): the SSH CA key
-// list in the data folder (broker/service/ca_key_list.hpp). The broker reads it at start: restart
-// it after either command.
+// `jit-broker ca rotate ssh|x509` and `ca retire ssh|x509` (docs/operations.md "CA rotation"): the
+// CA key lists in the data folder (broker/service/ca_key_list.hpp). The broker reads them at start:
+// restart it after either command. Each change is an audit record (ca.rotate, ca.retire;
+// broker/admin/ca_admin_store.hpp) written before the list.
 #pragma once
 
 #include "config/broker_config.hpp"
@@ -24,5 +25,21 @@ int run_ca_rotate_ssh(const config::BrokerConfig& config,
 // while hosts may still trust it.
 int run_ca_retire_ssh(const config::BrokerConfig& config, const std::string& fingerprint,
                       std::ostream& out, std::ostream& err);
+
+// Makes a new X.509 issuing CA key, a file in DATA_DIR/ca (with the CA passphrase when one is
+// configured; type ca.x509_key_type) or, with `pkcs11_uri`, a key generated in that token, and its
+// certificate signed by the root (ca.x509_root_key_file must be present, as for `ca init x509`),
+// with a common name of its own ("jitbroker issuing CA <UTC time>") so relying parties tell the
+// issuing CAs apart. It goes first in the issuing CA list; the current ones stay published in the
+// chain, with their CRLs and OCSP answers, until they are retired.
+int run_ca_rotate_x509(const config::BrokerConfig& config,
+                       const std::optional<std::string>& pkcs11_uri, std::ostream& out);
+
+// Removes the issuing CA whose certificate has this SHA-256 fingerprint (hex, as `ca show` prints
+// it) from the list, refusing as run_ca_retire_ssh does: the signing CA, an unknown fingerprint, a
+// CA with certificates that have not expired yet (its CRL must stay published while they are
+// valid).
+int run_ca_retire_x509(const config::BrokerConfig& config, const std::string& fingerprint,
+                       std::ostream& out, std::ostream& err);
 
 }  // namespace jit::broker

@@ -2,6 +2,7 @@
 
 #include "broker/http/json_response.hpp"
 #include "broker/http/router.hpp"
+#include "broker/service/revocation_lists.hpp"
 #include "broker/store/store.hpp"
 #include "ca/ocsp_responder.hpp"
 
@@ -11,6 +12,9 @@
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace jit::broker {
 namespace {
@@ -27,21 +31,24 @@ bool is_ocsp_request_type(std::string_view value) {
 
 class OcspEndpoint {
  public:
-  OcspEndpoint(const ca::X509CertificateAuthority& issuer, Store& store, std::string fingerprint)
-      : issuer_(issuer), store_(store), fingerprint_(std::move(fingerprint)) {}
+  // issuers[i] has fingerprints[i] (x509_ca_fingerprint, what certificates.ca_key holds for it).
+  OcspEndpoint(std::vector<const ca::X509CertificateAuthority*> issuers, Store& store,
+               std::vector<std::string> fingerprints)
+      : issuers_(std::move(issuers)), store_(store), fingerprints_(std::move(fingerprints)) {}
 
   HttpResponse answer(ca::ByteView der_request) const {
+    const std::size_t issuer = ca::ocsp_request_issuer(der_request, issuers_);
     bool storage_failed = false;
     auto lookup = [&](const ca::X509Serial& serial) {
       try {
-        return status_of(serial);
+        return status_of(serial, fingerprints_[issuer]);
       } catch (const SQLite::Exception&) {
         storage_failed = true;
         return ca::OcspCertificateStatus{};
       }
     };
-    auto response =
-        ca::ocsp_respond(issuer_, der_request, lookup, std::chrono::system_clock::now(), limits_);
+    auto response = ca::ocsp_respond(*issuers_[issuer], der_request, lookup,
+                                     std::chrono::system_clock::now(), limits_);
     if (storage_failed) {
       // Never answer "unknown" for a certificate we might have revoked: a client retries a 503.
       return error_response(http::status::service_unavailable, "unavailable",
@@ -57,14 +64,15 @@ class OcspEndpoint {
   std::size_t max_request_bytes() const { return limits_.max_request_bytes; }
 
  private:
-  ca::OcspCertificateStatus status_of(const ca::X509Serial& serial) const {
+  ca::OcspCertificateStatus status_of(const ca::X509Serial& serial,
+                                      const std::string& fingerprint) const {
     return store_.read([&](SQLite::Database& db) {
       SQLite::Statement query(db,
                               "SELECT ca_key, revoked_at FROM certificates "
                               "WHERE kind = 'x509' AND serial = ?");
       query.bind(1, serial.hex());
       ca::OcspCertificateStatus status;
-      if (!query.executeStep() || query.getColumn(0).getString() != fingerprint_) return status;
+      if (!query.executeStep() || query.getColumn(0).getString() != fingerprint) return status;
       if (query.getColumn(1).isNull()) {
         status.status = ca::OcspStatus::good;
       } else {
@@ -76,17 +84,21 @@ class OcspEndpoint {
     });
   }
 
-  const ca::X509CertificateAuthority& issuer_;
+  std::vector<const ca::X509CertificateAuthority*> issuers_;
   Store& store_;
-  std::string fingerprint_;
+  std::vector<std::string> fingerprints_;
   ca::OcspResponderLimits limits_;
 };
 
 }  // namespace
 
-void add_ocsp_routes(Router& router, const ca::X509CertificateAuthority& issuer, Store& store,
-                     std::string issuing_fingerprint) {
-  auto endpoint = std::make_shared<OcspEndpoint>(issuer, store, std::move(issuing_fingerprint));
+void add_ocsp_routes(Router& router, const ca::X509CaHierarchy& x509_ca, Store& store) {
+  auto fingerprints = x509_issuer_fingerprints(x509_ca);
+  if (!fingerprints) throw std::runtime_error("cannot hash the issuing CA certificates");
+  std::vector<const ca::X509CertificateAuthority*> issuers{&x509_ca.issuing()};
+  for (const auto& previous : x509_ca.previous_issuing()) issuers.push_back(&previous);
+  auto endpoint =
+      std::make_shared<OcspEndpoint>(std::move(issuers), store, std::move(*fingerprints));
   router.add(http::verb::post, "/v1/ca/x509/ocsp",
              [endpoint](RequestContext&& context, Responder respond) {
                if (!is_ocsp_request_type(context.request[http::field::content_type])) {

@@ -7,14 +7,14 @@
 // Both answer 200 application/ocsp-response, signed by the issuing CA; a request that does not
 // parse gets OCSP's own malformedRequest answer. The status comes from the certificates table at
 // the time of the request, so a revocation committed by any process is answered "revoked" at once;
-// a serial the broker never issued under the current issuing CA is "unknown". Answers carry
-// Cache-Control: no-store (a cached "good" would hide a revocation).
+// a serial the broker never issued under the issuing CA the request names is "unknown". After a
+// rotation the previous issuing CAs answer for their own certificates (the request's issuer name
+// and key hash choose which CA signs the answer). Answers carry Cache-Control: no-store (a cached
+// "good" would hide a revocation).
 #pragma once
 
-#include <string>
-
 namespace jit::ca {
-class X509CertificateAuthority;
+class X509CaHierarchy;
 }
 
 namespace jit::broker {
@@ -22,8 +22,8 @@ namespace jit::broker {
 class Router;
 class Store;
 
-// issuing_fingerprint: x509_ca_fingerprint(issuer), what certificates.ca_key holds for it.
-void add_ocsp_routes(Router& router, const ca::X509CertificateAuthority& issuer, Store& store,
-                     std::string issuing_fingerprint);
+// Throws std::runtime_error when an issuing CA certificate cannot be hashed. `x509_ca` must
+// outlive the router.
+void add_ocsp_routes(Router& router, const ca::X509CaHierarchy& x509_ca, Store& store);
 
 }  // namespace jit::broker

@@ -13,12 +13,6 @@
 namespace jit::broker {
 namespace {
 
-ca::KeyAlgorithm x509_algorithm(const std::string& name) {
-  if (name == "ed25519") return ca::KeyAlgorithm::ed25519;
-  if (name == "rsa-3072") return ca::KeyAlgorithm::rsa;
-  return ca::KeyAlgorithm::ecdsa_p256;
-}
-
 ca::KeyAlgorithm ssh_algorithm(const std::string& name) {
   if (name == "ecdsa-p256") return ca::KeyAlgorithm::ecdsa_p256;
   return ca::KeyAlgorithm::ed25519;
@@ -41,6 +35,12 @@ void refuse_if_readable_by_others(const std::filesystem::path& file, const char*
 }
 
 }  // namespace
+
+ca::KeyAlgorithm x509_key_algorithm(const std::string& name) {
+  if (name == "ed25519") return ca::KeyAlgorithm::ed25519;
+  if (name == "rsa-3072") return ca::KeyAlgorithm::rsa;
+  return ca::KeyAlgorithm::ecdsa_p256;
+}
 
 std::optional<std::string> ca_key_passphrase(const config::CaSettings& settings) {
   if (settings.passphrase_env) {
@@ -142,7 +142,43 @@ ca::SshCertificateAuthority load_ssh_ca(const config::CaSettings& settings) {
   return std::move(*authority);
 }
 
-ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings) {
+namespace {
+
+ca::X509CaHierarchy load_current_x509_ca(const config::CaSettings& settings);
+
+}  // namespace
+
+ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings,
+                                 std::span<const X509IssuerFiles> previous) {
+  auto hierarchy = load_current_x509_ca(settings);
+  for (const auto& files : previous) {
+    const bool on_token = ca::is_pkcs11_uri(files.key.string());
+    if (!on_token) refuse_if_readable_by_others(files.key, "CA key");
+    std::optional<std::string> passphrase;
+    if (!on_token) passphrase = ca_key_passphrase(settings);
+    auto loaded = ca::load_issuing_ca(
+        files.certificate, files.key,
+        passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt,
+        on_token ? open_pkcs11_key(settings, files.key) : nullptr);
+    if (passphrase) ca::wipe(*passphrase);
+    const std::string named =
+        files.certificate.string() + " with its key " + ca::redact_pkcs11_uri(files.key.string());
+    if (!loaded) {
+      throw std::runtime_error("cannot load the previous X.509 issuing CA (" + named +
+                               "): " + loaded.error().message());
+    }
+    if (auto added = hierarchy.add_previous_issuing(std::move(*loaded)); !added) {
+      throw std::runtime_error("the previous X.509 issuing CA " + named +
+                               " is not certified by the root " +
+                               settings.x509_root_cert_file.string());
+    }
+  }
+  return hierarchy;
+}
+
+namespace {
+
+ca::X509CaHierarchy load_current_x509_ca(const config::CaSettings& settings) {
   const ca::X509HierarchyFiles files{settings.x509_root_cert_file, settings.x509_root_key_file,
                                      settings.x509_issuing_cert_file,
                                      settings.x509_issuing_key_file};
@@ -173,7 +209,8 @@ ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings) {
                             !std::filesystem::exists(files.issuing_key, ec) &&
                             !std::filesystem::exists(files.root_key, ec);
   if (settings.generate_missing && none_present) {
-    auto created = ca::create_dev_hierarchy(x509_algorithm(settings.x509_key_type), {}, {}, now);
+    auto created =
+        ca::create_dev_hierarchy(x509_key_algorithm(settings.x509_key_type), {}, {}, now);
     if (!created)
       throw std::runtime_error("cannot create the dev X.509 CA: " + created.error().message());
     std::filesystem::create_directories(files.issuing_certificate.parent_path(), ec);
@@ -199,5 +236,7 @@ ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings) {
   }
   return std::move(*loaded);
 }
+
+}  // namespace
 
 }  // namespace jit::broker

@@ -8,10 +8,15 @@
 #include "ca/x509_hierarchy.hpp"
 #include "config/broker_config.hpp"
 
+#include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace jit::broker {
+
+// ca.x509_key_type ("ecdsa-p256", "ed25519", "rsa-3072") as a key algorithm.
+ca::KeyAlgorithm x509_key_algorithm(const std::string& name);
 
 // The CA key passphrase, if the config names a source. Throws std::runtime_error naming the
 // variable or file when it is configured but absent or empty.
@@ -35,9 +40,19 @@ std::shared_ptr<ca::Pkcs11Signer> open_pkcs11_key(const config::CaSettings& sett
 // Throws std::runtime_error with one line naming the file on any problem.
 ca::SshCertificateAuthority load_ssh_ca(const config::CaSettings& settings);
 
+// One X.509 issuing CA's files: its certificate and its key (a file or a pkcs11: URI).
+struct X509IssuerFiles {
+  std::filesystem::path certificate;
+  std::filesystem::path key;
+  friend bool operator==(const X509IssuerFiles&, const X509IssuerFiles&) = default;
+};
+
 // The X.509 root and issuing CA. With `generate_missing` and none of the four files present, a dev
 // hierarchy is created and saved (keys 0600); otherwise the files are loaded and cross-checked.
+// `previous`: the issuing CAs from before a rotation, newest first (DATA_DIR/ca/x509_issuers.list,
+// broker/service/ca_key_list.hpp), loaded beside it; each must be certified by the same root.
 // Throws std::runtime_error with one line on any problem.
-ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings);
+ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings,
+                                 std::span<const X509IssuerFiles> previous = {});
 
 }  // namespace jit::broker

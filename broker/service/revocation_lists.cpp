@@ -46,10 +46,23 @@ Result<std::string> x509_ca_fingerprint(const ca::X509CertificateAuthority& ca) 
   return ca::hex_encode(*digest);
 }
 
+Result<std::vector<std::string>> x509_issuer_fingerprints(const ca::X509CaHierarchy& x509_ca) {
+  std::vector<std::string> fingerprints;
+  auto current = x509_ca_fingerprint(x509_ca.issuing());
+  if (!current) return current.error();
+  fingerprints.push_back(std::move(*current));
+  for (const auto& previous : x509_ca.previous_issuing()) {
+    auto fingerprint = x509_ca_fingerprint(previous);
+    if (!fingerprint) return fingerprint.error();
+    fingerprints.push_back(std::move(*fingerprint));
+  }
+  return fingerprints;
+}
+
 RevocationSources::RevocationSources(const ca::SshCertificateAuthority& ssh_ca,
-                                     std::optional<std::string> x509_issuing_fingerprint,
+                                     std::vector<std::string> x509_issuing_fingerprints,
                                      std::chrono::seconds clock_skew)
-    : x509_fingerprint_(std::move(x509_issuing_fingerprint)), clock_skew_(clock_skew.count()) {
+    : x509_fingerprints_(std::move(x509_issuing_fingerprints)), clock_skew_(clock_skew.count()) {
   for (const auto& key : ssh_ca.keys()) {
     ssh_fingerprints_.push_back(key.public_key().fingerprint_sha256());
   }
@@ -91,11 +104,13 @@ RevokedCertificates RevocationSources::load(SQLite::Database& db, std::int64_t n
       out.ssh.push_back(std::move(revocation));
     } else if (kind == "x509") {
       auto parsed = ca::X509Serial::from_hex(serial);
-      if (!x509_fingerprint_ || *x509_fingerprint_ != ca_key || !parsed) {
+      std::size_t issuer = 0;
+      while (issuer < x509_fingerprints_.size() && x509_fingerprints_[issuer] != ca_key) ++issuer;
+      if (issuer == x509_fingerprints_.size() || !parsed) {
         ++out.skipped;
         continue;
       }
-      out.x509.push_back({*parsed, query.getColumn(5).getInt64(), listed_until});
+      out.x509.push_back({issuer, *parsed, query.getColumn(5).getInt64(), listed_until});
     }
   }
   return out;

@@ -13,6 +13,7 @@
 #include "ca/krl_builder.hpp"
 #include "ca/ssh_certificate_authority.hpp"
 #include "ca/x509_certificate_authority.hpp"
+#include "ca/x509_hierarchy.hpp"
 #include "ca/x509_serial.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -30,6 +31,10 @@ namespace jit::broker {
 // certificate's DER. internal if OpenSSL cannot hash (a broken installation).
 [[nodiscard]] Result<std::string> x509_ca_fingerprint(const ca::X509CertificateAuthority& ca);
 
+// x509_ca_fingerprint of the issuing CA, then of each previous issuing CA (newest first).
+[[nodiscard]] Result<std::vector<std::string>> x509_issuer_fingerprints(
+    const ca::X509CaHierarchy& x509_ca);
+
 // One revoked SSH certificate, resolved against the CA keys the broker holds.
 struct SshRevocation {
   std::size_t ca_key = 0;          // index into SshCertificateAuthority::keys()
@@ -39,8 +44,9 @@ struct SshRevocation {
   friend bool operator==(const SshRevocation&, const SshRevocation&) = default;
 };
 
-// One revoked X.509 certificate of the current issuing CA.
+// One revoked X.509 certificate of an issuing CA the broker holds.
 struct X509Revocation {
+  std::size_t issuer = 0;  // index into the issuing fingerprints: 0 the current issuing CA
   ca::X509Serial serial;
   std::int64_t revoked_at = 0;
   std::int64_t listed_until = 0;  // the certificate's not_after + clock skew
@@ -59,10 +65,11 @@ struct RevokedCertificates {
 // Maps certificates.ca_key values to the CAs the lists are signed for.
 class RevocationSources {
  public:
-  // x509_issuing_fingerprint: x509_ca_fingerprint of the issuing CA; nullopt to read SSH rows only.
+  // x509_issuing_fingerprints: x509_ca_fingerprint of every issuing CA, the current one first
+  // (x509_issuer_fingerprints); empty to read SSH rows only.
   // clock_skew: ca.clock_skew, how long an entry stays listed after its certificate's not_after.
   RevocationSources(const ca::SshCertificateAuthority& ssh_ca,
-                    std::optional<std::string> x509_issuing_fingerprint,
+                    std::vector<std::string> x509_issuing_fingerprints,
                     std::chrono::seconds clock_skew);
 
   // Revoked certificates with not_after + clock_skew > now (Unix seconds), read in one statement
@@ -71,7 +78,7 @@ class RevocationSources {
 
  private:
   std::vector<std::string> ssh_fingerprints_;  // parallel to SshCertificateAuthority::keys()
-  std::optional<std::string> x509_fingerprint_;
+  std::vector<std::string> x509_fingerprints_;
   std::int64_t clock_skew_ = 0;
 };
 

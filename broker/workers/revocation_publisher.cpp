@@ -30,10 +30,10 @@ std::int64_t system_unix_seconds() {
       .count();
 }
 
-std::string x509_fingerprint_or_throw(const ca::X509CaHierarchy& x509_ca) {
-  auto fingerprint = x509_ca_fingerprint(x509_ca.issuing());
-  if (!fingerprint) throw std::runtime_error("cannot hash the issuing CA certificate");
-  return std::move(*fingerprint);
+std::vector<std::string> x509_fingerprints_or_throw(const ca::X509CaHierarchy& x509_ca) {
+  auto fingerprints = x509_issuer_fingerprints(x509_ca);
+  if (!fingerprints) throw std::runtime_error("cannot hash the issuing CA certificates");
+  return std::move(*fingerprints);
 }
 
 // A strong ETag: the list's number, for people reading logs, and a digest of the exact bytes, so
@@ -55,7 +55,7 @@ RevocationPublisher::RevocationPublisher(Store& store, const ca::SshCertificateA
       x509_ca_(x509_ca),
       settings_(settings),
       clock_(clock ? std::move(clock) : Clock(system_unix_seconds)),
-      sources_(ssh_ca, x509_fingerprint_or_throw(x509_ca), settings.clock_skew) {
+      sources_(ssh_ca, x509_fingerprints_or_throw(x509_ca), settings.clock_skew) {
   if (settings_.crl_next_update < std::chrono::seconds(2) ||
       settings_.clock_skew < std::chrono::seconds(0) ||
       settings_.poll_interval < std::chrono::milliseconds(10)) {
@@ -138,7 +138,11 @@ boost::system::error_code RevocationPublisher::rebuild_locked() {
     const std::uint64_t number = *numbers->crl_number;
     const auto this_update = now_time - settings_.clock_skew;
     const auto next_update = now_time + settings_.crl_next_update;
-    auto issuing = build_revocation_crl(x509_ca_.issuing(), revoked.x509, number, this_update,
+    // One CRL per issuing CA, each with the entries of its own certificates.
+    const auto& previous = x509_ca_.previous_issuing();
+    std::vector<std::vector<X509Revocation>> by_issuer(1 + previous.size());
+    for (const auto& revocation : revoked.x509) by_issuer[revocation.issuer].push_back(revocation);
+    auto issuing = build_revocation_crl(x509_ca_.issuing(), by_issuer[0], number, this_update,
                                         next_update, now_time);
     if (!issuing) return issuing.error();
     auto crls = std::make_shared<PublishedCrls>();
@@ -146,6 +150,13 @@ boost::system::error_code RevocationPublisher::rebuild_locked() {
     crls->der = std::string(ca::as_chars(issuing->der));
     crls->pem = std::move(issuing->pem);
     crls->revoked = issuing->listed;
+    for (std::size_t i = 0; i < previous.size(); ++i) {
+      auto crl = build_revocation_crl(previous[i], by_issuer[i + 1], number, this_update,
+                                      next_update, now_time);
+      if (!crl) return crl.error();
+      crls->previous_pem += crl->pem;
+      crls->revoked += crl->listed;
+    }
     crls->this_update = this_update.time_since_epoch().count();
     crls->next_update = next_update.time_since_epoch().count();
     crls->refresh_at = now + std::max<std::int64_t>(1, settings_.crl_next_update.count() / 2);
@@ -156,7 +167,7 @@ boost::system::error_code RevocationPublisher::rebuild_locked() {
       if (!root_crl) return root_crl.error();
       crls->root_pem = std::move(root_crl->pem);
     }
-    crls->bundle_pem = crls->pem + crls->root_pem;
+    crls->bundle_pem = crls->pem + crls->previous_pem + crls->root_pem;
     for (auto [etag, kind, bytes] :
          {std::tuple{&crls->der_etag, "crl", &crls->der},
           std::tuple{&crls->pem_etag, "crl-pem", &crls->pem},

@@ -1,5 +1,6 @@
 // Publishes the revocation lists the broker serves: the OpenSSH KRL (GET /v1/ca/ssh/krl) and the
-// X.509 CRLs of the issuing CA and, when its key is online, the root (GET /v1/ca/x509/crl). Each
+// X.509 CRLs of the issuing CA, of each previous issuing CA still held after a rotation, and, when
+// its key is online, the root (GET /v1/ca/x509/crl). Each
 // rebuild produces an immutable snapshot that handlers share without copying or locking for long;
 // lists are rebuilt when the set of revoked, unexpired certificates changed or when the CRL nears
 // its nextUpdate, never per request. A revocation committed by any process (this broker's API or
@@ -51,10 +52,15 @@ struct PublishedCrls {
   std::string der_etag;
   std::string pem;
   std::string pem_etag;
-  std::string root_pem;    // the root's CRL (no entries); empty when the root key is offline
-  std::string bundle_pem;  // pem then root_pem: what nginx ssl_crl needs for the whole chain
+  // The CRL of each previous issuing CA (after a rotation, docs/operations.md "CA rotation"),
+  // newest first, PEM one after the other: their certificates revoked and not yet expired.
+  std::string previous_pem;
+  std::string root_pem;  // the root's CRL (no entries); empty when the root key is offline
+  // pem, previous_pem then root_pem: what nginx ssl_crl and openssl verify -crl_check_all need for
+  // every chain the published CA certificates make.
+  std::string bundle_pem;
   std::string bundle_etag;
-  std::size_t revoked = 0;
+  std::size_t revoked = 0;       // entries of all the issuing CAs' CRLs
   std::int64_t this_update = 0;  // Unix seconds, as written in the CRLs
   std::int64_t next_update = 0;
   std::int64_t refresh_at = 0;  // re-signed from then on (half the CRL's lifetime)

@@ -94,7 +94,8 @@ void run(std::size_t n, int iterations) {
     if (publisher.rebuild()) std::fprintf(stderr, "first rebuild failed\n");
 
     // Phases, measured with the same building blocks rebuild() uses.
-    const broker::RevocationSources sources(ssh_ca, x509_key, std::chrono::seconds(30));
+    const broker::RevocationSources sources(ssh_ca, std::vector<std::string>{x509_key},
+                                            std::chrono::seconds(30));
     std::vector<double> total, read, numbers, krl, crl;
     std::size_t krl_bytes = 0, crl_bytes = 0;
     for (int i = 0; i < iterations; ++i) {

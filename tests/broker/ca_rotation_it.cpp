@@ -99,6 +99,19 @@ TEST_F(CaRotationTest, TokenKeyTakesOverOldKeyOverlapsThenRetires) {
   EXPECT_EQ(retire_code, 0) << retire_err;
   start_broker();
   EXPECT_EQ(published_fingerprints(), std::vector<std::string>{both[0]});
+  // Both changes are in the audit chain, with the key and where it is.
+  SQLite::Database db(broker_.database().string(), SQLite::OPEN_READONLY);
+  SQLite::Statement audit(db,
+                          "SELECT action || ' ' || object || ' ' || details FROM audit "
+                          "WHERE action IN ('ca.rotate', 'ca.retire') ORDER BY seq");
+  std::vector<std::string> records;
+  while (audit.executeStep()) records.push_back(audit.getColumn(0).getString());
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0], "ca.rotate ca/ssh {\"kind\":\"ssh\",\"fingerprint\":\"" + both[0] +
+                            "\",\"location\":\"" + kRotatedUri + "\"}");
+  EXPECT_TRUE(records[1].starts_with("ca.retire ca/ssh {\"kind\":\"ssh\",\"fingerprint\":\"" +
+                                     old_fingerprints[0] + "\""))
+      << records[1];
 }
 
 }  // namespace

@@ -3,41 +3,16 @@
 // accepting the SSH certificate and `openssl verify` the X.509 one with the token-signed CRL; then
 // the token vanishes: minting answers 503 JSON, /readyz 503, and no certificate row is written.
 #include "tests/broker/access_flow_fixture.hpp"
+#include "tests/support/nginx_mtls.hpp"
 #include "tests/support/softhsm_token.hpp"
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include <cstdlib>
 
 namespace jit::broker::access_flow_testing {
 namespace {
-
-// nginx checking client certificates against the broker's chain and CRLs (as x509_flow_it.cpp).
-constexpr const char* kHsmNginxConfig = R"(daemon off;
-master_process off;
-worker_processes 1;
-pid @DIR@/nginx.pid;
-error_log @DIR@/nginx-error.log info;
-events { worker_connections 16; }
-http {
-  access_log off;
-  client_body_temp_path @DIR@/tmp;
-  proxy_temp_path @DIR@/tmp;
-  fastcgi_temp_path @DIR@/tmp;
-  uwsgi_temp_path @DIR@/tmp;
-  scgi_temp_path @DIR@/tmp;
-  server {
-    listen 127.0.0.1:@PORT@ ssl;
-    ssl_certificate @DIR@/data/tls/server.crt;
-    ssl_certificate_key @DIR@/data/tls/server.key;
-    ssl_client_certificate @DIR@/chain.pem;
-    ssl_verify_client on;
-    ssl_verify_depth 2;
-    ssl_crl @DIR@/crl.pem;
-    location / { default_type text/plain; return 200 "$ssl_client_s_dn\n"; }
-  }
-}
-)";
 
 constexpr const char* kHsmSshUri = "pkcs11:token=jit;object=ssh-ca";
 constexpr const char* kHsmX509Uri = "pkcs11:token=jit;object=x509-issuing";
@@ -87,6 +62,27 @@ TEST_F(Pkcs11FlowTest, TokenKeysSignWhatSshdAndOpensslAccept) {
       << published << written;
   auto ready = call(http::verb::get, "/readyz", "");
   EXPECT_EQ(ready.status, 200u) << ready.body;
+  {
+    // `ca init` is in the audit chain: who, which key, where; never the PIN.
+    SQLite::Database db(broker_.database().string(), SQLite::OPEN_READONLY);
+    SQLite::Statement query(db,
+                            "SELECT actor, object, details FROM audit WHERE action = 'ca.init' "
+                            "ORDER BY seq");
+    std::vector<std::string> records;
+    while (query.executeStep()) {
+      records.push_back(query.getColumn(0).getString() + " " + query.getColumn(1).getString() +
+                        " " + query.getColumn(2).getString());
+    }
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_TRUE(records[0].starts_with("admin ca/ssh {\"kind\":\"ssh\",\"fingerprint\":\"SHA256:"))
+        << records[0];
+    EXPECT_NE(records[0].find(kHsmSshUri), std::string::npos) << records[0];
+    EXPECT_NE(published.find(records[0].substr(records[0].find("SHA256:"), 50)), std::string::npos)
+        << records[0];
+    EXPECT_TRUE(records[1].starts_with("admin ca/x509 {\"kind\":\"x509\""));
+    EXPECT_NE(records[1].find(kHsmX509Uri), std::string::npos) << records[1];
+    for (const auto& record : records) EXPECT_EQ(record.find(token_.pin()), std::string::npos);
+  }
 
   const auto grant_id = grant();
   start_sshd();
@@ -112,56 +108,57 @@ TEST_F(Pkcs11FlowTest, TokenKeysSignWhatSshdAndOpensslAccept) {
                                         (d / "crl.pem").string(), (d / "client.crt").string()});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 
-  if (!std::filesystem::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx-light is not installed";
-  std::filesystem::create_directories(d / "tmp");
-  const int port = testing::free_loopback_port();
-  std::string nginx_config = kHsmNginxConfig;
-  for (auto [from, to] : {std::pair<std::string, std::string>{"@DIR@", d.string()},
-                          {"@PORT@", std::to_string(port)}}) {
-    for (auto at = nginx_config.find(from); at != std::string::npos;
-         at = nginx_config.find(from, at)) {
-      nginx_config.replace(at, from.size(), to);
-    }
-  }
-  write_text(d / "nginx.conf", nginx_config);
-  ChildProcess nginx({"/usr/sbin/nginx", "-p", d.string(), "-c", (d / "nginx.conf").string(), "-e",
-                      (d / "nginx-error.log").string()},
-                     d);
-  auto curl = [&] {
-    return testing::run_process({"/usr/bin/curl", "-sS", "--max-time", "10", "--cacert",
-                                 (d / "data" / "tls" / "server.crt").string(), "--cert",
-                                 (d / "client.crt").string(), "--key", (d / "client.key").string(),
-                                 "-w", "\n%{http_code}",
-                                 "https://localhost:" + std::to_string(port) + "/"});
-  };
-  auto accepted = curl();
-  for (int i = 0; i < 100 && accepted.exit_code == 7; ++i) {
-    std::this_thread::sleep_for(100ms);
-    accepted = curl();
-  }
+  if (!std::filesystem::exists(testing::kNginxBinary))
+    GTEST_SKIP() << "nginx-light is not installed";
+  const testing::NginxMtlsServer nginx(
+      d, {d / "data" / "tls" / "server.crt", d / "data" / "tls" / "server.key", d / "chain.pem",
+          d / "crl.pem"});
+  auto accepted = nginx.request(d / "client.crt", d / "client.key");
   EXPECT_NE(accepted.out.find("CN=alice"), std::string::npos) << accepted.out << accepted.err;
   EXPECT_TRUE(accepted.out.ends_with("200")) << accepted.out;
-  nginx.signal(SIGTERM);
-  nginx.wait(10s);
 }
 
-TEST_F(Pkcs11FlowTest, VanishedTokenAnswers503AndRecordsNothing) {
+TEST_F(Pkcs11FlowTest, VanishedTokenAnswers503RecordsNothingAndSignsAgainWhenBack) {
   const auto grant_id = grant();
   mint_ssh(grant_id, "before_key");
   const auto rows = certificate_rows();
   EXPECT_EQ(rows, 1);
 
-  token_.remove_tokens();
+  token_.unplug();
   auto subject = testing::ssh_keygen_new_key(dir_, "after_key", {"-t", "ed25519"});
   json::object body{{"public_key", read_text(subject.string() + ".pub")}};
   auto refused = call(http::verb::post, "/v1/grants/" + grant_id + "/ssh-cert", "alice", &body);
   EXPECT_EQ(refused.status, 503u) << refused.body;
   EXPECT_TRUE(json::parse(refused.body).as_object().contains("error")) << refused.body;
-  auto not_ready = call(http::verb::get, "/readyz", "");
+  // /readyz answers from probes made off the HTTP threads every 2 s.
+  const auto ready_status = [&](unsigned wanted) {
+    auto answer = call(http::verb::get, "/readyz", "");
+    for (int i = 0; i < 60 && answer.status != wanted; ++i) {
+      std::this_thread::sleep_for(100ms);
+      answer = call(http::verb::get, "/readyz", "");
+    }
+    return answer;
+  };
+  auto not_ready = ready_status(503);
   EXPECT_EQ(not_ready.status, 503u) << not_ready.body;
   EXPECT_NE(not_ready.body.find(kHsmSshUri), std::string::npos) << not_ready.body;
   EXPECT_EQ(certificate_rows(), rows);
   EXPECT_EQ(call(http::verb::get, "/healthz", "").status, 200u);  // alive, only not ready
+
+  // The token is back: the same broker signs again, with no restart (the module is started
+  // afresh at most once a second, so the first tries may still answer 503).
+  token_.plug_back();
+  const auto mint = [&] {
+    return call(http::verb::post, "/v1/grants/" + grant_id + "/ssh-cert", "alice", &body);
+  };
+  auto signed_again = mint();
+  for (int i = 0; i < 30 && signed_again.status == 503; ++i) {
+    std::this_thread::sleep_for(200ms);
+    signed_again = mint();
+  }
+  EXPECT_EQ(signed_again.status, 201u) << signed_again.body;
+  EXPECT_EQ(certificate_rows(), rows + 1);
+  EXPECT_EQ(ready_status(200).status, 200u);
 }
 
 TEST_F(Pkcs11FlowTest, WrongPinOrMissingTokenStopsTheStartWithOneLine) {

@@ -1,37 +1,14 @@
 // An X.509 client certificate minted for a grant passes a real nginx that checks the broker's
 // chain and CRLs, until the grant is revoked (tests/broker/access_flow_fixture.hpp).
 #include "tests/broker/access_flow_fixture.hpp"
+#include "tests/support/nginx_mtls.hpp"
 
 namespace jit::broker::access_flow_testing {
 namespace {
-constexpr const char* kNginxConfig = R"(daemon off;
-master_process off;
-worker_processes 1;
-pid @DIR@/nginx.pid;
-error_log @DIR@/nginx-error.log info;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path @DIR@/tmp;
-  proxy_temp_path @DIR@/tmp;
-  fastcgi_temp_path @DIR@/tmp;
-  uwsgi_temp_path @DIR@/tmp;
-  scgi_temp_path @DIR@/tmp;
-  server {
-    listen 127.0.0.1:@PORT@ ssl;
-    ssl_certificate @DIR@/data/tls/server.crt;
-    ssl_certificate_key @DIR@/data/tls/server.key;
-    ssl_client_certificate @DIR@/client-ca.pem;
-    ssl_verify_client on;
-    ssl_verify_depth 2;
-    ssl_crl @DIR@/crl.pem;
-    location / { default_type text/plain; return 200 "$ssl_client_s_dn\n"; }
-  }
-}
-)";
 
 TEST_F(AccessFlowTest, X509CertificateFromAGrantPassesNginxUntilRevoked) {
-  if (!std::filesystem::exists("/usr/sbin/nginx")) GTEST_SKIP() << "nginx-light is not installed";
+  if (!std::filesystem::exists(testing::kNginxBinary))
+    GTEST_SKIP() << "nginx-light is not installed";
   for (const char* user : {"alice", "carol", "dave"}) login(user);
   const auto id = approved_request("30m");
   const std::string grant(get("/v1/requests/" + id, "alice").at("grant").at("id").as_string());
@@ -49,39 +26,14 @@ TEST_F(AccessFlowTest, X509CertificateFromAGrantPassesNginxUntilRevoked) {
 
   write_text(d / "client-ca.pem", get_text("/v1/ca/x509"));
   write_text(d / "crl.pem", get_text("/v1/ca/x509/crl?format=pem-bundle"));
-  std::filesystem::create_directories(d / "tmp");
-  const int port = testing::free_loopback_port();
-  std::string config = kNginxConfig;
-  for (auto [from, to] : {std::pair<std::string, std::string>{"@DIR@", d.string()},
-                          {"@PORT@", std::to_string(port)}}) {
-    for (auto at = config.find(from); at != std::string::npos; at = config.find(from, at)) {
-      config.replace(at, from.size(), to);
-    }
-  }
-  write_text(d / "nginx.conf", config);
-  auto curl = [&] {
-    return testing::run_process({"/usr/bin/curl", "-sS", "--max-time", "10", "--cacert",
-                                 (d / "data" / "tls" / "server.crt").string(), "--cert",
-                                 (d / "client.crt").string(), "--key", (d / "client.key").string(),
-                                 "-w", "\n%{http_code}",
-                                 "https://localhost:" + std::to_string(port) + "/"});
-  };
-  auto run_nginx = [&] {
-    auto nginx = std::make_unique<ChildProcess>(
-        std::vector<std::string>{"/usr/sbin/nginx", "-p", d.string(), "-c",
-                                 (d / "nginx.conf").string(), "-e",
-                                 (d / "nginx-error.log").string()},
-        d);
-    for (int i = 0; i < 100 && curl().exit_code == 7; ++i) std::this_thread::sleep_for(100ms);
-    return nginx;
-  };
+  const testing::NginxMtlsFiles nginx_files{d / "data" / "tls" / "server.crt",
+                                            d / "data" / "tls" / "server.key", d / "client-ca.pem",
+                                            d / "crl.pem"};
   {
-    auto nginx = run_nginx();
-    auto accepted = curl();
+    const testing::NginxMtlsServer nginx(d, nginx_files);
+    auto accepted = nginx.request(d / "client.crt", d / "client.key");
     EXPECT_NE(accepted.out.find("CN=alice"), std::string::npos) << accepted.out << accepted.err;
     EXPECT_TRUE(accepted.out.ends_with("200")) << accepted.out;
-    nginx->signal(SIGTERM);
-    nginx->wait(10s);
   }
 
   post("/v1/grants/" + grant + "/revoke", "alice", {{"reason", "finished"}}, 200);
@@ -93,12 +45,10 @@ TEST_F(AccessFlowTest, X509CertificateFromAGrantPassesNginxUntilRevoked) {
     std::this_thread::sleep_for(100ms);
   }
   write_text(d / "crl.pem", crl);
-  auto nginx = run_nginx();
-  auto refused = curl();
+  const testing::NginxMtlsServer nginx(d, nginx_files);
+  auto refused = nginx.request(d / "client.crt", d / "client.key");
   EXPECT_FALSE(refused.out.ends_with("200")) << refused.out;
-  EXPECT_NE(read_text(d / "nginx-error.log").find("revoked"), std::string::npos);
-  nginx->signal(SIGTERM);
-  nginx->wait(10s);
+  EXPECT_NE(nginx.error_log().find("revoked"), std::string::npos);
 }
 
 }  // namespace

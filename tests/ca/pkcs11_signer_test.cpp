@@ -1,7 +1,8 @@
 // CA keys on a real SoftHSM2 token (tests/support/softhsm_token.hpp): generated inside the token,
 // signing SSH certificates, X.509 certificates, CRLs and OCSP responses that verify with the
 // public key read from it; every bad URI or setting of issue 19 refused with one line that names
-// the URI and never the PIN; a vanished token answered with signer_unavailable.
+// the URI and never the PIN; a vanished token answered with signer_unavailable, and signing again
+// once it is back.
 #include "ca/pkcs11_signer.hpp"
 #include "ca/crl_builder.hpp"
 #include "ca/csr_parser.hpp"
@@ -263,6 +264,25 @@ TEST_F(Pkcs11SignerTest, VanishedTokenAnswersSignerUnavailable) {
   ASSERT_FALSE(signature);
   EXPECT_EQ(signature.error(), CaErrc::signer_unavailable);
   EXPECT_NE(signer->check(), "");
+}
+
+TEST_F(Pkcs11SignerTest, TokenThatComesBackSignsAgainWithoutReopening) {
+  auto signer =
+      generate_pkcs11_key(settings(), "pkcs11:token=jit;object=replugged", KeyAlgorithm::ed25519);
+  EXPECT_EQ(signer->check(), "");
+  token_.unplug();
+  auto gone = signer->sign(nullptr, as_bytes("while the token is out"));
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error(), CaErrc::signer_unavailable);
+  token_.plug_back();
+  // The module is started afresh at most once a second: the first tries may still fail.
+  auto back = signer->sign(nullptr, as_bytes("after it came back"));
+  for (int i = 0; i < 30 && !back; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    back = signer->sign(nullptr, as_bytes("after it came back"));
+  }
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(signer->check(), "");  // the signature verifies with the key read at open
 }
 
 TEST(Pkcs11Uri, RedactsThePinValue) {

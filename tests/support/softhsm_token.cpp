@@ -45,4 +45,15 @@ void SoftHsmToken::add_token(const std::string& label) const {
 
 void SoftHsmToken::remove_tokens() const { std::filesystem::remove_all(token_dir()); }
 
+void SoftHsmToken::unplug() const {
+  std::filesystem::rename(token_dir(), dir_ / "unplugged");
+  // An empty token store: SoftHSM2 then shows only its free slot, as with the HSM unplugged.
+  std::filesystem::create_directories(token_dir());
+}
+
+void SoftHsmToken::plug_back() const {
+  std::filesystem::remove_all(token_dir());
+  std::filesystem::rename(dir_ / "unplugged", token_dir());
+}
+
 }  // namespace jit::testing

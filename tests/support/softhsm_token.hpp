@@ -29,6 +29,10 @@ class SoftHsmToken {
   void add_token(const std::string& label) const;
   // What an unplugged HSM looks like to SoftHSM2: its token folder is gone.
   void remove_tokens() const;
+  // The same, with the folder kept aside, and put back: the HSM plugged in again (or a network
+  // HSM reachable again) with the same keys.
+  void unplug() const;
+  void plug_back() const;
 
  private:
   TempDir dir_;
