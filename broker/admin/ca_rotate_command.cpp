@@ -6,8 +6,6 @@
 #include "broker/service/ca_keys.hpp"
 #include "ca/ssh_ca_key.hpp"
 
-#include <SQLiteCpp/Statement.h>
-
 #include <chrono>
 #include <ostream>
 #include <stdexcept>
@@ -80,14 +78,14 @@ int run_ca_retire_ssh(const config::BrokerConfig& config, const std::string& fin
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   auto store = open_broker_store(config);
-  const auto unexpired = store->read([&](SQLite::Database& db) {
-    SQLite::Statement query(db,
-                            "SELECT count(*), max(not_after) FROM certificates WHERE kind = 'ssh' "
-                            "AND ca_key = ? AND not_after > ?");
+  const auto unexpired = store->read([&](db::Connection& db) {
+    db::Statement query(db,
+                        "SELECT count(*), max(not_after) FROM certificates WHERE kind = 'ssh' "
+                        "AND ca_key = ? AND not_after > ?");
     query.bind(1, fingerprint);
     query.bind(2, static_cast<std::int64_t>(now));
-    query.executeStep();
-    return std::pair{query.getColumn(0).getInt64(), query.getColumn(1).getInt64()};
+    query.step();
+    return std::pair{query.get_int64(0), query.get_int64(1)};
   });
   if (unexpired.first > 0) {
     err << "jit-broker: " << unexpired.first << " certificate(s) of " << fingerprint

@@ -9,6 +9,7 @@
 #include "broker/broker_error.hpp"
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -17,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace jit::broker::db {
@@ -54,7 +56,7 @@ class StatementBackend {
   virtual int parameter_count() const = 0;
   virtual void bind_int64(int index, std::int64_t value) = 0;
   virtual void bind_text(int index, std::string_view value) = 0;
-  virtual void bind_bytes(int index, std::span<const std::uint8_t> value) = 0;
+  virtual void bind_bytes(int index, std::span<const std::byte> value) = 0;
   virtual void bind_null(int index) = 0;
   // Runs the statement on the first call, then moves to the next row; false after the last.
   virtual bool step() = 0;
@@ -68,7 +70,7 @@ class StatementBackend {
   virtual std::int64_t get_int64(int column) const = 0;
   virtual double get_double(int column) const = 0;
   virtual std::string get_text(int column) const = 0;
-  virtual std::vector<std::uint8_t> get_bytes(int column) const = 0;
+  virtual std::vector<std::byte> get_bytes(int column) const = 0;
 };
 
 class Connection {
@@ -114,7 +116,7 @@ class Statement {
     }
   }
   void bind_int64(int index, std::int64_t value);
-  void bind_bytes(int index, std::span<const std::uint8_t> value);
+  void bind_bytes(int index, std::span<const std::byte> value);
   void bind_null(int index);
 
   bool step();
@@ -127,7 +129,7 @@ class Statement {
   int get_int(int column) const;  // an int64 that must fit an int
   double get_double(int column) const;
   std::string get_text(int column) const;
-  std::vector<std::uint8_t> get_bytes(int column) const;
+  std::vector<std::byte> get_bytes(int column) const;
   std::optional<std::int64_t> get_optional_int64(int column) const;
   std::optional<std::string> get_optional_text(int column) const;
 

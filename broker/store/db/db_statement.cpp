@@ -45,7 +45,7 @@ void Statement::bind_int64(int index, std::int64_t value) {
   backend_->bind_int64(index, value);
 }
 
-void Statement::bind_bytes(int index, std::span<const std::uint8_t> value) {
+void Statement::bind_bytes(int index, std::span<const std::byte> value) {
   check_parameter(index);
   backend_->bind_bytes(index, value);
 }
@@ -100,7 +100,7 @@ std::string Statement::get_text(int column) const {
   return backend_->get_text(column);
 }
 
-std::vector<std::uint8_t> Statement::get_bytes(int column) const {
+std::vector<std::byte> Statement::get_bytes(int column) const {
   check_column(column);
   return backend_->get_bytes(column);
 }
@@ -129,8 +129,8 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-  open_ = false;
   connection_.exec_script("COMMIT");
+  open_ = false;  // after: a COMMIT that failed (SQLite busy) leaves the rollback to the destructor
 }
 
 Savepoint::Savepoint(Connection& connection, std::string name)

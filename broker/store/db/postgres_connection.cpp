@@ -29,8 +29,9 @@ class PostgresStatement final : public StatementBackend {
   int parameter_count() const override { return static_cast<int>(params_.size()); }
   void bind_int64(int index, std::int64_t value) override { param(index) = pg::Param(value); }
   void bind_text(int index, std::string_view value) override { param(index) = pg::Param(value); }
-  void bind_bytes(int index, std::span<const std::uint8_t> value) override {
-    param(index) = pg::Param::bytes(value);
+  void bind_bytes(int index, std::span<const std::byte> value) override {
+    param(index) =
+        pg::Param::bytes({reinterpret_cast<const std::uint8_t*>(value.data()), value.size()});
   }
   void bind_null(int index) override { param(index) = pg::Param(nullptr); }
 
@@ -61,8 +62,10 @@ class PostgresStatement final : public StatementBackend {
   std::string get_text(int column) const override {
     return postgres_guard([&] { return result_->get_text(row_, column); });
   }
-  std::vector<std::uint8_t> get_bytes(int column) const override {
-    return postgres_guard([&] { return result_->get_bytes(row_, column); });
+  std::vector<std::byte> get_bytes(int column) const override {
+    const auto bytes = postgres_guard([&] { return result_->get_bytes(row_, column); });
+    const auto* data = reinterpret_cast<const std::byte*>(bytes.data());
+    return std::vector<std::byte>(data, data + bytes.size());
   }
 
  private:

@@ -10,31 +10,41 @@
 namespace jit::broker::db {
 namespace {
 
+// Runs `fn`, turning a SQLite exception into the db::Error of its kind.
+template <typename Fn>
+auto sqlite_guard(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const SQLite::Exception& e) {
+    throw sqlite_error(e);
+  }
+}
+
 class SqliteStatement final : public StatementBackend {
  public:
   explicit SqliteStatement(PreparedStatement statement) : statement_(std::move(statement)) {}
 
   int parameter_count() const override { return statement_->getBindParameterCount(); }
   void bind_int64(int index, std::int64_t value) override {
-    guard([&] { statement_->bind(index, static_cast<long long>(value)); });
+    sqlite_guard([&] { statement_->bind(index, static_cast<std::int64_t>(value)); });
   }
   void bind_text(int index, std::string_view value) override {
-    guard([&] { statement_->bind(index, std::string(value)); });
+    sqlite_guard([&] { statement_->bind(index, std::string(value)); });
   }
-  void bind_bytes(int index, std::span<const std::uint8_t> value) override {
-    guard([&] { statement_->bind(index, value.data(), static_cast<int>(value.size())); });
+  void bind_bytes(int index, std::span<const std::byte> value) override {
+    sqlite_guard([&] { statement_->bind(index, value.data(), static_cast<int>(value.size())); });
   }
   void bind_null(int index) override {
-    guard([&] { statement_->bind(index); });
+    sqlite_guard([&] { statement_->bind(index); });
   }
   bool step() override {
-    return guard([&] { return statement_->executeStep(); });
+    return sqlite_guard([&] { return statement_->executeStep(); });
   }
   std::int64_t exec() override {
-    return guard([&] { return static_cast<std::int64_t>(statement_->exec()); });
+    return sqlite_guard([&] { return static_cast<std::int64_t>(statement_->exec()); });
   }
   void reset() override {
-    guard([&] { statement_->reset(); });
+    sqlite_guard([&] { statement_->reset(); });
   }
   int column_count() const override { return statement_->getColumnCount(); }
   bool is_null(int column) const override { return type_of(column) == SQLITE_NULL; }
@@ -50,22 +60,14 @@ class SqliteStatement final : public StatementBackend {
     expect(column, SQLITE_TEXT, "text");
     return statement_->getColumn(column).getString();
   }
-  std::vector<std::uint8_t> get_bytes(int column) const override {
+  std::vector<std::byte> get_bytes(int column) const override {
     expect(column, SQLITE_BLOB, "a blob");
     const SQLite::Column value = statement_->getColumn(column);
-    const auto* data = static_cast<const std::uint8_t*>(value.getBlob());
-    return std::vector<std::uint8_t>(data, data + value.getBytes());
+    const auto* data = static_cast<const std::byte*>(value.getBlob());
+    return std::vector<std::byte>(data, data + value.getBytes());
   }
 
  private:
-  template <typename Fn>
-  static auto guard(Fn&& fn) {
-    try {
-      return fn();
-    } catch (const SQLite::Exception& e) {
-      throw sqlite_error(e);
-    }
-  }
   int type_of(int column) const { return statement_->getColumn(column).getType(); }
   // The schema's STRICT tables hold one type per column; another type here is a wrong query.
   void expect(int column, int type, const char* what) const {
@@ -98,11 +100,11 @@ Error sqlite_error(const SQLite::Exception& e) {
 }
 
 SqliteConnection::SqliteConnection(std::unique_ptr<SQLite::Database> database)
-    : database_(std::move(database)) {}
+    : owned_(std::move(database)), database_(owned_.get()) {}
 
 SqliteConnection::~SqliteConnection() {
   // Cached statements are finalized before the connection closes.
-  if (database_) drop_statement_cache(*database_);
+  if (owned_) drop_statement_cache(*owned_);
 }
 
 void SqliteConnection::exec_script(std::string_view sql) {
@@ -117,7 +119,7 @@ std::unique_ptr<StatementBackend> SqliteConnection::prepare(std::string_view sql
   try {
     const std::string text(sql);
     PreparedStatement statement =
-        cached ? prepare_cached(*database_, text)
+        cached ? jit::broker::prepare_cached(*database_, text)
                : PreparedStatement(std::make_unique<SQLite::Statement>(*database_, text));
     return std::make_unique<SqliteStatement>(std::move(statement));
   } catch (const SQLite::Exception& e) {

@@ -45,7 +45,8 @@ class DbInterfaceIt : public ::testing::TestWithParam<Backend> {
 };
 
 TEST_P(DbInterfaceIt, ValuesOfEveryTypeComeBackAsBound) {
-  const std::vector<std::uint8_t> bytes{0, 1, 0xff, 0x27, 0x3f};
+  const std::vector<std::byte> bytes{std::byte{0}, std::byte{1}, std::byte{0xff}, std::byte{0x27},
+                                     std::byte{0x3f}};
   Statement insert(db(), "INSERT INTO items (id, \"user\", n, data) VALUES (?, ?, ?, ?)");
   insert.bind(1, "it's ?");
   insert.bind(2, std::optional<std::string>());
