@@ -79,9 +79,10 @@ int run_ca_retire_ssh(const config::BrokerConfig& config, const std::string& fin
                        .count();
   auto store = open_broker_store(config);
   const auto unexpired = store->read([&](db::Connection& db) {
-    db::Statement query(db,
-                        "SELECT count(*), max(not_after) FROM certificates WHERE kind = 'ssh' "
-                        "AND ca_key = ? AND not_after > ?");
+    db::Statement query(
+        db,
+        "SELECT count(*), coalesce(max(not_after), 0) FROM certificates WHERE kind = 'ssh' "
+        "AND ca_key = ? AND not_after > ?");
     query.bind(1, fingerprint);
     query.bind(2, static_cast<std::int64_t>(now));
     query.step();
