@@ -73,9 +73,10 @@ Result<SessionRecord> find_live_session(db::Connection& db, std::string_view tok
   // Tokens we issue are 43 base64url characters; anything else cannot be one of ours.
   if (token.size() != 43) return BrokerErrc::unauthenticated;
   const std::string hash = token_hash_hex(token);
-  auto statement = prepare_cached(db,
-                                  "SELECT \"user\", created_at, last_seen_at, last_mfa_at, expires_at, "
-                                  "csrf_hash, sso_login FROM sessions WHERE token_hash = ?");
+  auto statement =
+      prepare_cached(db,
+                     "SELECT \"user\", created_at, last_seen_at, last_mfa_at, expires_at, "
+                     "csrf_hash, sso_login FROM sessions WHERE token_hash = ?");
   auto& query = statement;
   query.bind(1, hash);
   if (!query.step()) return BrokerErrc::unauthenticated;

@@ -96,14 +96,15 @@ TEST_F(CredentialStoreTest, WebAuthnCredentialsRoundTripAndCounterUpdates) {
     insert_webauthn_credential(tx, {id, "carol", ca::Bytes{std::byte{0xA5}}, -7, 5, false});
   });
   write([&](WriteContext& tx) { update_webauthn_sign_count(tx, id, 6); });
-  auto found = store_->read([&](broker::db::Connection& db) { return find_webauthn_credential(db, id); });
+  auto found =
+      store_->read([&](broker::db::Connection& db) { return find_webauthn_credential(db, id); });
   ASSERT_TRUE(found);
   EXPECT_EQ(found->user, "carol");
   EXPECT_EQ(found->algorithm, -7);
   EXPECT_EQ(found->sign_count, 6u);
   write([&](WriteContext& tx) { mark_webauthn_cloned(tx, id); });
-  auto all =
-      store_->read([&](broker::db::Connection& db) { return find_webauthn_credentials(db, "carol"); });
+  auto all = store_->read(
+      [&](broker::db::Connection& db) { return find_webauthn_credentials(db, "carol"); });
   ASSERT_EQ(all.size(), 1u);
   EXPECT_TRUE(all[0].possibly_cloned);
 }
