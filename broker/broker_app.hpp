@@ -31,8 +31,9 @@ namespace jit::broker {
 
 class HttpsServer;
 
-// The broker's database for a config (<data_dir>/broker.db), its audit chain keyed from the data
-// key file (made on first use). Also used by the admin commands that write.
+// The broker's database for a config (<data_dir>/broker.db, or the PostgreSQL database of
+// `store.backend: postgresql`), its audit chain keyed from the data key file (made on first use).
+// Also used by the admin commands that write.
 std::unique_ptr<Store> open_broker_store(const config::BrokerConfig& config);
 
 // The identity service for a config (also used by admin commands that need the data key).

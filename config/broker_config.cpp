@@ -52,9 +52,9 @@ BrokerConfig parse_broker_config(std::string_view yaml, const std::filesystem::p
   const std::filesystem::path base = config.file.parent_path();
 
   const YamlValue root = detail::load_document(yaml, file_name);
-  const YamlMap map =
-      root.map({"listen", "data_dir", "policy_file", "data_key_file", "tls", "ca", "limits", "mfa",
-                "sessions", "http", "webhooks", "metrics", "audit_stream", "sso", "log_format"});
+  const YamlMap map = root.map({"listen", "data_dir", "policy_file", "data_key_file", "tls", "ca",
+                                "limits", "mfa", "sessions", "http", "webhooks", "metrics",
+                                "audit_stream", "sso", "store", "log_format"});
   if (const YamlValue* v = map.find("listen")) {
     const std::string text = v->string("IPV4:PORT or [IPV6]:PORT");
     auto parsed = try_parse_listen_address(text);
@@ -78,6 +78,7 @@ BrokerConfig parse_broker_config(std::string_view yaml, const std::filesystem::p
     config.audit_stream = detail::read_audit_stream(*v, base);
   }
   if (const YamlValue* v = map.find("sso")) config.sso = detail::read_sso(*v, base);
+  if (const YamlValue* v = map.find("store")) config.store = detail::read_store(*v, base);
   if (const YamlValue* v = map.find("log_format")) {
     const std::string format = v->string("text or json");
     if (format == "json") {

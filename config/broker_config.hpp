@@ -183,6 +183,18 @@ struct SsoSettings {
 // "jit-broker: LEVEL: EVENT key=value ..." line, `json` one JSON object per line for collectors.
 enum class LogFormat { text, json };
 
+// Where the broker keeps its state (docs/architecture.md, "Store backends (SQLite and
+// PostgreSQL)"): the SQLite file <data_dir>/broker.db (default), or a PostgreSQL database whose
+// libpq connection string or URL comes from an environment variable or a file, never from
+// broker.yaml itself (it carries the password).
+enum class StoreBackend { sqlite, postgresql };
+
+struct StoreSettings {
+  StoreBackend backend = StoreBackend::sqlite;
+  std::optional<std::string> url_env;             // postgresql: exactly one of these two
+  std::optional<std::filesystem::path> url_file;  // mode 0600, checked when the broker opens it
+};
+
 struct BrokerConfig {
   std::filesystem::path file;  // the config file itself (absolute)
   ListenAddress listen{"127.0.0.1", 8443};
@@ -199,6 +211,7 @@ struct BrokerConfig {
   MetricsSettings metrics;
   AuditStreamSettings audit_stream;
   SsoSettings sso;
+  StoreSettings store;
   LogFormat log_format = LogFormat::text;
 };
 

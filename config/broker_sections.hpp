@@ -26,6 +26,7 @@ namespace jit::config::detail {
                                                     const std::filesystem::path& base);
 
 // In sso_section.cpp.
+[[nodiscard]] StoreSettings read_store(const YamlValue& value, const std::filesystem::path& base);
 [[nodiscard]] SsoSettings read_sso(const YamlValue& value, const std::filesystem::path& base);
 
 }  // namespace jit::config::detail

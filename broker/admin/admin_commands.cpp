@@ -1,4 +1,5 @@
 #include "broker/admin/admin_commands.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "broker/service/access_service.hpp"
 
@@ -20,8 +21,6 @@
 #include "ca/bytes.hpp"
 #include "ca/krl_file.hpp"
 #include "config/policy.hpp"
-
-#include <SQLiteCpp/Exception.h>
 
 #include <chrono>
 #include <fstream>
@@ -73,16 +72,16 @@ int run_audit_verify(const config::BrokerConfig& config, const AuditVerifyOption
   }
   try {
     // Read-only, so verifying never waits for or disturbs a running broker.
-    auto db = open_connection(file, false);
-    version = schema_version(*db);
+    db::SqliteConnection db(open_connection(file, false));
+    version = schema_version(db);
     if (version >= kKeyedAuditSchemaVersion) {
-      result = verify_audit_chain(*db, key, {options.head, options.expect_records});
+      result = verify_audit_chain(db, key, {options.head, options.expect_records});
       if (result.ok && options.against) {
-        copy = check_audit_copy(copy_file, *db, key, options.against_from.value_or(0));
+        copy = check_audit_copy(copy_file, db, key, options.against_from.value_or(0));
       }
     }
-  } catch (const SQLite::Exception& e) {
-    throw StoreOpenError("cannot read database " + file.string() + ": " + e.getErrorStr());
+  } catch (const db::Error& e) {
+    throw StoreOpenError("cannot read database " + file.string() + ": " + e.what());
   }
   if (version < kKeyedAuditSchemaVersion) {
     err << "audit chain not keyed: database schema version " << version
@@ -134,9 +133,9 @@ int run_krl_write(const config::BrokerConfig& config, const std::filesystem::pat
   RevokedCertificates revoked;
   try {
     revoked = store->read(
-        [&](SQLite::Database& db) { return sources.load(db, now.time_since_epoch().count()); });
-  } catch (const SQLite::Exception& e) {
-    throw StoreOpenError("cannot read database " + db_file.string() + ": " + e.getErrorStr());
+        [&](db::Connection& db) { return sources.load(db, now.time_since_epoch().count()); });
+  } catch (const db::Error& e) {
+    throw StoreOpenError("cannot read database " + db_file.string() + ": " + e.what());
   }
   const auto numbers = take_publication_numbers(*store, true, false, "admin",
                                                 {revoked.ssh.size(), 0, revoked.skipped});

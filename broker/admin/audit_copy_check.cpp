@@ -3,8 +3,6 @@
 #include "broker/store/audit_stream_positions.hpp"
 #include "broker/workers/audit_stream_format.hpp"
 
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 #include <istream>
 #include <optional>
@@ -35,7 +33,7 @@ bool next_copy_line(std::istream& in, std::string& line, bool& too_long) {
   return any;
 }
 
-std::optional<AuditRecord> database_record(SQLite::Database& db, std::int64_t seq) {
+std::optional<AuditRecord> database_record(db::Connection& db, std::int64_t seq) {
   const auto records = read_audit_records(db, seq - 1, 1);
   if (records.empty() || records.front().seq != seq) return std::nullopt;
   return records.front();
@@ -64,7 +62,7 @@ void print_findings(const std::vector<AuditCopyFinding>& findings, const std::st
 
 }  // namespace
 
-AuditCopyReport check_audit_copy(std::istream& copy, SQLite::Database& db, const AuditChainKey& key,
+AuditCopyReport check_audit_copy(std::istream& copy, db::Connection& db, const AuditChainKey& key,
                                  std::int64_t from_seq) {
   AuditCopyReport report;
   std::unordered_map<std::int64_t, std::int64_t> first_line_of;  // seq -> line

@@ -7,8 +7,7 @@
 #pragma once
 
 #include "broker/store/audit_chain.hpp"
-
-#include <SQLiteCpp/Database.h>
+#include "broker/store/db/db_connection.hpp"
 
 #include <cstdint>
 #include <iosfwd>
@@ -42,7 +41,7 @@ struct AuditCopyReport {
 
 // Lines of at most 4 MiB; empty lines are skipped. `from_seq` is the first record the copy must
 // have (0: whatever its first line is).
-AuditCopyReport check_audit_copy(std::istream& copy, SQLite::Database& db, const AuditChainKey& key,
+AuditCopyReport check_audit_copy(std::istream& copy, db::Connection& db, const AuditChainKey& key,
                                  std::int64_t from_seq = 0);
 
 // The report as lines for people ("audit copy FILE: ..."), problems first; at most 20 of a kind.

@@ -60,7 +60,8 @@ DatabaseFacts check_broker_database(SQLite::Database& db, const fs::path& file, 
         throw std::runtime_error(file.string() + " fails SQLite's integrity check: " + integrity);
       }
     }
-    facts.schema_version = schema_version(db);
+    db::SqliteConnection connection(db);
+    facts.schema_version = schema_version(connection);
     const bool has_audit =
         db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'audit'")
             .getInt() == 1;
@@ -75,10 +76,12 @@ DatabaseFacts check_broker_database(SQLite::Database& db, const fs::path& file, 
                                std::to_string(latest_schema_version()) + "); upgrade jit-broker");
     }
     facts.audit_records = db.execAndGet("SELECT count(*) FROM audit").getInt64();
-    facts.head = load_audit_head(db);
+    facts.head = load_audit_head(connection);
   } catch (const SQLite::Exception& e) {
     throw std::runtime_error(file.string() +
                              " is not a readable jitbroker database: " + e.getErrorStr());
+  } catch (const db::Error& e) {
+    throw std::runtime_error(file.string() + " is not a readable jitbroker database: " + e.what());
   }
   return facts;
 }

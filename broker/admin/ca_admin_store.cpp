@@ -2,9 +2,9 @@
 
 #include "broker/broker_app.hpp"
 #include "broker/broker_error.hpp"
+#include "broker/store/db/db_connection.hpp"
 #include "ca/pkcs11_session.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -34,15 +34,15 @@ UnexpiredCertificates unexpired_certificates(const config::BrokerConfig& config,
                                              const std::string& kind,
                                              const std::string& fingerprint, std::int64_t now) {
   auto store = open_broker_store(config);
-  return store->read([&](SQLite::Database& db) {
-    SQLite::Statement query(db,
-                            "SELECT count(*), coalesce(max(not_after), 0) FROM certificates "
-                            "WHERE kind = ? AND ca_key = ? AND not_after > ?");
+  return store->read([&](db::Connection& db) {
+    db::Statement query(db,
+                        "SELECT count(*), coalesce(max(not_after), 0) FROM certificates "
+                        "WHERE kind = ? AND ca_key = ? AND not_after > ?");
     query.bind(1, kind);
     query.bind(2, fingerprint);
     query.bind(3, now);
-    query.executeStep();
-    return UnexpiredCertificates{query.getColumn(0).getInt64(), query.getColumn(1).getInt64()};
+    query.step();
+    return UnexpiredCertificates{query.get_int64(0), query.get_int64(1)};
   });
 }
 

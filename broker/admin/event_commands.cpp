@@ -1,11 +1,11 @@
 #include "broker/admin/event_commands.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "broker/broker_app.hpp"
 #include "broker/data_dir.hpp"
 #include "broker/store/event_outbox.hpp"
 #include "broker/store/store_error.hpp"
 
-#include <SQLiteCpp/Exception.h>
 #include <boost/json/serialize.hpp>
 
 #include <ctime>
@@ -44,9 +44,9 @@ int run_events_list(const config::BrokerConfig& config, bool failed_only, std::s
   auto store = open_event_store(config);
   std::vector<OutboxEvent> events;
   try {
-    events = store->read([&](SQLite::Database& db) { return list_events(db, failed_only, limit); });
-  } catch (const SQLite::Exception& e) {
-    throw StoreOpenError(std::string("cannot read the event outbox: ") + e.getErrorStr());
+    events = store->read([&](db::Connection& db) { return list_events(db, failed_only, limit); });
+  } catch (const db::Error& e) {
+    throw StoreOpenError(std::string("cannot read the event outbox: ") + e.what());
   }
   for (const auto& event : events) {
     out << event.id << "  " << event.event << "  " << utc_time(event.created_at) << "  "

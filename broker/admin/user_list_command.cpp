@@ -1,12 +1,11 @@
 #include "broker/admin/user_list_command.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "broker/auth/credential_store.hpp"
 #include "broker/broker_app.hpp"
 #include "broker/data_dir.hpp"
 #include "broker/sso/sso_identity_store.hpp"
 #include "config/policy.hpp"
-
-#include <SQLiteCpp/Statement.h>
 
 #include <map>
 #include <set>
@@ -23,12 +22,12 @@ int run_user_list(const config::BrokerConfig& config, std::ostream& out) {
   };
   std::map<std::string, Row> users;
   for (const auto& [name, user] : policy.users) users[name];
-  store->read([&](SQLite::Database& db) {
-    SQLite::Statement q(db, "SELECT user, admin_locked FROM credentials");
-    while (q.executeStep()) {
-      auto& row = users[q.getColumn(0).getString()];
+  store->read([&](db::Connection& db) {
+    db::Statement q(db, "SELECT \"user\", admin_locked FROM credentials");
+    while (q.step()) {
+      auto& row = users[q.get_text(0)];
       row.source = "local";
-      row.state = q.getColumn(1).getInt() != 0 ? "locked" : "active";
+      row.state = q.get_int(1) != 0 ? "locked" : "active";
     }
     for (const auto& identity : all_sso_identities(db)) {
       users[identity.user].source = "sso:" + identity.provider;

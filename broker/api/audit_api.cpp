@@ -1,4 +1,5 @@
 #include "broker/api/audit_api.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "broker/api/api_support.hpp"
 #include "broker/store/audit_chain.hpp"
@@ -73,9 +74,8 @@ void add_audit_routes(Router& router, IdentityService& identity) {
                      "after must be a record number >= 0 and limit a number from 1 to 1000"));
                }
                // One more than asked tells whether another page follows.
-               auto records = identity.store().read([&](SQLite::Database& db) {
-                 return read_audit_records(db, *after, *limit + 1);
-               });
+               auto records = identity.store().read(
+                   [&](db::Connection& db) { return read_audit_records(db, *after, *limit + 1); });
                const bool more = static_cast<std::int64_t>(records.size()) > *limit;
                if (more) records.pop_back();
                json::array page;
@@ -88,7 +88,7 @@ void add_audit_routes(Router& router, IdentityService& identity) {
 
   router.add(http::verb::get, "/v1/audit/verify",
              auditors_only(identity, [&identity](RequestContext&&, Responder respond) {
-               const auto result = identity.store().read([&](SQLite::Database& db) {
+               const auto result = identity.store().read([&](db::Connection& db) {
                  return verify_audit_chain(db, identity.store().audit_key());
                });
                json::object answer{

@@ -1,4 +1,5 @@
 #include "broker/api/ocsp_api.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "broker/http/json_response.hpp"
 #include "broker/http/router.hpp"
@@ -6,8 +7,6 @@
 #include "broker/store/store.hpp"
 #include "ca/ocsp_responder.hpp"
 
-#include <SQLiteCpp/Exception.h>
-#include <SQLiteCpp/Statement.h>
 #include <boost/beast/core/string.hpp>
 
 #include <chrono>
@@ -42,7 +41,7 @@ class OcspEndpoint {
     auto lookup = [&](const ca::X509Serial& serial) {
       try {
         return status_of(serial, fingerprints_[issuer]);
-      } catch (const SQLite::Exception&) {
+      } catch (const db::Error&) {
         storage_failed = true;
         return ca::OcspCertificateStatus{};
       }
@@ -66,19 +65,19 @@ class OcspEndpoint {
  private:
   ca::OcspCertificateStatus status_of(const ca::X509Serial& serial,
                                       const std::string& fingerprint) const {
-    return store_.read([&](SQLite::Database& db) {
-      SQLite::Statement query(db,
-                              "SELECT ca_key, revoked_at FROM certificates "
-                              "WHERE kind = 'x509' AND serial = ?");
+    return store_.read([&](db::Connection& db) {
+      db::Statement query(db,
+                          "SELECT ca_key, revoked_at FROM certificates "
+                          "WHERE kind = 'x509' AND serial = ?");
       query.bind(1, serial.hex());
       ca::OcspCertificateStatus status;
-      if (!query.executeStep() || query.getColumn(0).getString() != fingerprint) return status;
-      if (query.getColumn(1).isNull()) {
+      if (!query.step() || query.get_text(0) != fingerprint) return status;
+      if (query.is_null(1)) {
         status.status = ca::OcspStatus::good;
       } else {
         status.status = ca::OcspStatus::revoked;
-        status.revoked_at = std::chrono::system_clock::time_point(
-            std::chrono::seconds(query.getColumn(1).getInt64()));
+        status.revoked_at =
+            std::chrono::system_clock::time_point(std::chrono::seconds(query.get_int64(1)));
       }
       return status;
     });

@@ -3,6 +3,7 @@
 // Functions run inside the caller's transaction (writes) or on a read connection.
 #pragma once
 
+#include "broker/store/db/db_connection.hpp"
 #include "broker/store/store.hpp"
 #include "ca/bytes.hpp"
 
@@ -42,7 +43,7 @@ struct WebAuthnCredentialRecord {
   std::optional<std::int64_t> last_used_at{};  // the last accepted assertion
 };
 
-std::optional<CredentialRecord> find_credentials(SQLite::Database& db, std::string_view user);
+std::optional<CredentialRecord> find_credentials(db::Connection& db, std::string_view user);
 
 // Creates or replaces (reset) a user's password and TOTP secret; clears failures and locks.
 void upsert_credentials(WriteContext& tx, std::string_view user, std::string_view password_hash,
@@ -55,7 +56,7 @@ void clear_login_failures(WriteContext& tx, std::string_view user);
 void set_admin_lock(WriteContext& tx, std::string_view user, bool locked);
 
 // A missing row reads as no failures and no success.
-SourceFailures find_source_failures(SQLite::Database& db, std::string_view user,
+SourceFailures find_source_failures(db::Connection& db, std::string_view user,
                                     std::string_view source);
 // `now` (Unix seconds) is the identity service's clock, the one locks and trust are judged by.
 void record_source_failure(WriteContext& tx, std::string_view user, std::string_view source,
@@ -69,9 +70,9 @@ void record_source_success(WriteContext& tx, std::string_view user, std::string_
 void prune_source_failures(WriteContext& tx, std::int64_t stale_before,
                            std::int64_t success_before);
 
-std::vector<WebAuthnCredentialRecord> find_webauthn_credentials(SQLite::Database& db,
+std::vector<WebAuthnCredentialRecord> find_webauthn_credentials(db::Connection& db,
                                                                 std::string_view user);
-std::optional<WebAuthnCredentialRecord> find_webauthn_credential(SQLite::Database& db,
+std::optional<WebAuthnCredentialRecord> find_webauthn_credential(db::Connection& db,
                                                                  ca::ByteView credential_id);
 void insert_webauthn_credential(WriteContext& tx, const WebAuthnCredentialRecord& record);
 void update_webauthn_sign_count(WriteContext& tx, ca::ByteView credential_id,

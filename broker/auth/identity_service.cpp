@@ -1,4 +1,5 @@
 #include "broker/auth/identity_service.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "approvals/approvals_error.hpp"
 #include "approvals/password_hash.hpp"
@@ -66,7 +67,7 @@ Result<Caller> IdentityService::authenticate(const HttpRequest& request) const {
   }
   const std::int64_t now = now_seconds();
   auto session = store_.read(
-      [&](SQLite::Database& db) { return find_live_session(db, token, now, settings_.sessions); });
+      [&](db::Connection& db) { return find_live_session(db, token, now, settings_.sessions); });
   if (!session) return session.error();
   // A user removed from policy loses access at once, whatever the database holds.
   if (!policy_.has_user(session->user)) return BrokerErrc::unauthenticated;
@@ -228,7 +229,7 @@ void IdentityService::login_now(const std::string& user, const std::string& pass
     (void)approvals::dummy_verify(password);
     return fail_login(user, false, "malformed user name", std::nullopt, done);
   }
-  auto credentials = store_.read([&](SQLite::Database& db) { return find_credentials(db, user); });
+  auto credentials = store_.read([&](db::Connection& db) { return find_credentials(db, user); });
   const bool known = credentials.has_value() && policy_.find_user(user) != nullptr;
   if (!known) {
     (void)approvals::dummy_verify(password);
@@ -258,7 +259,7 @@ void IdentityService::login_now(const std::string& user, const std::string& pass
   if (!submission) {
     return fail_login(user, true, "missing or malformed second factor", std::move(lock), done);
   }
-  auto verified = store_.read([&](SQLite::Database& db) {
+  auto verified = store_.read([&](db::Connection& db) {
     return verify_mfa(mfa_context(), db, *credentials, *submission,
                       approvals::ChallengePurpose::login, nullptr, now);
   });

@@ -1,4 +1,5 @@
 #include "broker/auth/mfa_check.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "approvals/approvals_error.hpp"
 #include "approvals/secret_box.hpp"
@@ -12,7 +13,7 @@ ca::Bytes webauthn_user_handle(std::string_view user) {
   return ca::Bytes(bytes.begin(), bytes.end());
 }
 
-Result<VerifiedMfa> verify_mfa(const MfaContext& context, SQLite::Database& db,
+Result<VerifiedMfa> verify_mfa(const MfaContext& context, db::Connection& db,
                                const CredentialRecord& credentials,
                                const approvals::MfaSubmission& submission,
                                approvals::ChallengePurpose purpose,

@@ -11,6 +11,7 @@
 #include "approvals/request_binding.hpp"
 #include "approvals/webauthn_types.hpp"
 #include "broker/auth/credential_store.hpp"
+#include "broker/store/db/db_connection.hpp"
 #include "broker/store/store.hpp"
 
 #include <boost/json/value.hpp>
@@ -36,7 +37,7 @@ struct VerifiedMfa {
 // registration challenge proves nothing here). `approval_subject` is required for
 // ChallengePurpose::approval with WebAuthn (the request as stored).
 // Errors: approvals codes (unauthenticated, replayed, expired, invalid_input, ...).
-Result<VerifiedMfa> verify_mfa(const MfaContext& context, SQLite::Database& db,
+Result<VerifiedMfa> verify_mfa(const MfaContext& context, db::Connection& db,
                                const CredentialRecord& credentials,
                                const approvals::MfaSubmission& submission,
                                approvals::ChallengePurpose purpose,

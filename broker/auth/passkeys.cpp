@@ -1,4 +1,5 @@
 #include "broker/auth/passkeys.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "approvals/mfa_evidence.hpp"
 #include "approvals/session_factor.hpp"
@@ -33,7 +34,7 @@ void register_passkey(IdentityService& identity, const Caller& caller,
                       const json::value* mfa, PasskeyDone done) {
   // A user with no factor of the broker's own (made at an SSO login) registers the first
   // passkey on the strength of a fresh MFA login (approvals/session_factor.hpp).
-  const bool has_factor = identity.store().read([&](SQLite::Database& db) {
+  const bool has_factor = identity.store().read([&](db::Connection& db) {
     const auto credentials = find_credentials(db, caller.user);
     return (credentials && !credentials->sealed_totp_secret.empty()) ||
            !find_webauthn_credentials(db, caller.user).empty();
@@ -87,7 +88,7 @@ void register_passkey(IdentityService& identity, const Caller& caller,
 void remove_passkey(IdentityService& identity, const Caller& caller, const ca::Bytes& credential_id,
                     const json::value* mfa, PasskeyDone done) {
   auto stored = identity.store().read(
-      [&](SQLite::Database& db) { return find_webauthn_credential(db, credential_id); });
+      [&](db::Connection& db) { return find_webauthn_credential(db, credential_id); });
   if (!stored || stored->user != caller.user) {
     return done(make_error_code(BrokerErrc::not_found));
   }
@@ -122,7 +123,7 @@ void remove_passkey(IdentityService& identity, const Caller& caller, const ca::B
 std::vector<WebAuthnCredentialRecord> passkeys_of(IdentityService& identity,
                                                   const std::string& user) {
   return identity.store().read(
-      [&](SQLite::Database& db) { return find_webauthn_credentials(db, user); });
+      [&](db::Connection& db) { return find_webauthn_credentials(db, user); });
 }
 
 }  // namespace jit::broker

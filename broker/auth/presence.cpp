@@ -1,4 +1,5 @@
 #include "broker/auth/presence.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "approvals/approvals_error.hpp"
 #include "approvals/mfa_submission.hpp"
@@ -49,17 +50,17 @@ void check_presence(IdentityService& identity, const Caller& caller, const boost
   if (!submission) return done(submission.error());
   Store& store = identity.store();
   auto credentials =
-      store.read([&](SQLite::Database& db) { return find_credentials(db, caller.user); });
+      store.read([&](db::Connection& db) { return find_credentials(db, caller.user); });
   if (!credentials) return done(make_error_code(BrokerErrc::unauthenticated));
   if (credentials->admin_locked) return done(make_error_code(ApprovalsErrc::locked));
   // Only this session's own failed proofs lock it: password failures, from anywhere, never do.
   const std::string counter = "session/" + caller.session.token_hash;
   const auto row = store.read(
-      [&](SQLite::Database& db) { return find_source_failures(db, caller.user, counter); });
+      [&](db::Connection& db) { return find_source_failures(db, caller.user, counter); });
   const approvals::LockoutState lockout{static_cast<std::uint32_t>(row.failures),
                                         approvals::from_unix_seconds(row.locked_until)};
   if (approvals::is_locked(lockout, now)) return done(make_error_code(ApprovalsErrc::locked));
-  auto verified = store.read([&](SQLite::Database& db) {
+  auto verified = store.read([&](db::Connection& db) {
     return verify_mfa(identity.mfa_context(), db, *credentials, *submission, purpose,
                       approval_subject ? &*approval_subject : nullptr, now);
   });

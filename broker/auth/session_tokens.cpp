@@ -1,9 +1,8 @@
 #include "broker/auth/session_tokens.hpp"
+#include "broker/store/db/db_connection.hpp"
 
-#include "broker/store/statement_cache.hpp"
 #include "ca/bytes.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -40,9 +39,9 @@ IssuedSession create_session(WriteContext& tx, std::string_view user, std::int64
                                 token_hash_hex(issued.csrf_token),
                                 token_hash_hex(issued.token),
                                 {}};
-  SQLite::Statement insert(tx.db(),
-                           "INSERT INTO sessions(token_hash, user, csrf_hash, created_at, "
-                           "last_seen_at, last_mfa_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  db::Statement insert(tx.db(),
+                       "INSERT INTO sessions(token_hash, \"user\", csrf_hash, created_at, "
+                       "last_seen_at, last_mfa_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, issued.record.token_hash);
   insert.bind(2, issued.record.user);
   insert.bind(3, issued.record.csrf_hash);
@@ -60,8 +59,8 @@ IssuedSession create_sso_session(WriteContext& tx, std::string_view user, std::i
   auto issued = create_session(tx, user, now, limits);
   issued.record.sso_login = std::move(sso_login);
   if (!login_mfa) issued.record.last_mfa_at = 0;
-  SQLite::Statement update(
-      tx.db(), "UPDATE sessions SET sso_login = ?, last_mfa_at = ? WHERE token_hash = ?");
+  db::Statement update(tx.db(),
+                       "UPDATE sessions SET sso_login = ?, last_mfa_at = ? WHERE token_hash = ?");
   update.bind(1, issued.record.sso_login);
   update.bind(2, issued.record.last_mfa_at);
   update.bind(3, issued.record.token_hash);
@@ -69,26 +68,26 @@ IssuedSession create_sso_session(WriteContext& tx, std::string_view user, std::i
   return issued;
 }
 
-Result<SessionRecord> find_live_session(SQLite::Database& db, std::string_view token,
+Result<SessionRecord> find_live_session(db::Connection& db, std::string_view token,
                                         std::int64_t now, const SessionLimits& limits) {
   // Tokens we issue are 43 base64url characters; anything else cannot be one of ours.
   if (token.size() != 43) return BrokerErrc::unauthenticated;
   const std::string hash = token_hash_hex(token);
-  auto statement = prepare_cached(db,
-                                  "SELECT user, created_at, last_seen_at, last_mfa_at, expires_at, "
-                                  "csrf_hash, sso_login FROM sessions WHERE token_hash = ?");
-  auto& query = *statement;
+  auto statement =
+      prepare_cached(db,
+                     "SELECT \"user\", created_at, last_seen_at, last_mfa_at, expires_at, "
+                     "csrf_hash, sso_login FROM sessions WHERE token_hash = ?");
+  auto& query = statement;
   query.bind(1, hash);
-  if (!query.executeStep()) return BrokerErrc::unauthenticated;
-  SessionRecord record{
-      query.getColumn(0).getString(),
-      query.getColumn(1).getInt64(),
-      query.getColumn(2).getInt64(),
-      query.getColumn(3).getInt64(),
-      query.getColumn(4).getInt64(),
-      query.getColumn(5).getString(),
-      hash,
-      query.getColumn(6).isNull() ? std::string() : query.getColumn(6).getString()};
+  if (!query.step()) return BrokerErrc::unauthenticated;
+  SessionRecord record{query.get_text(0),
+                       query.get_int64(1),
+                       query.get_int64(2),
+                       query.get_int64(3),
+                       query.get_int64(4),
+                       query.get_text(5),
+                       hash,
+                       query.is_null(6) ? std::string() : query.get_text(6)};
   if (now >= record.expires_at) return BrokerErrc::unauthenticated;
   if (now - record.last_seen_at >= limits.idle_timeout.count()) return BrokerErrc::unauthenticated;
   return record;
@@ -99,14 +98,14 @@ bool session_needs_touch(const SessionRecord& session, std::int64_t now) {
 }
 
 void touch_session(WriteContext& tx, std::string_view token_hash, std::int64_t now) {
-  SQLite::Statement update(tx.db(), "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
+  db::Statement update(tx.db(), "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
   update.bind(1, now);
   update.bind(2, std::string(token_hash));
   update.exec();
 }
 
 void record_session_mfa(WriteContext& tx, std::string_view token_hash, std::int64_t now) {
-  SQLite::Statement update(
+  db::Statement update(
       tx.db(), "UPDATE sessions SET last_mfa_at = ?, last_seen_at = ? WHERE token_hash = ?");
   update.bind(1, now);
   update.bind(2, now);
@@ -115,13 +114,13 @@ void record_session_mfa(WriteContext& tx, std::string_view token_hash, std::int6
 }
 
 void delete_session(WriteContext& tx, std::string_view token_hash) {
-  SQLite::Statement remove(tx.db(), "DELETE FROM sessions WHERE token_hash = ?");
+  db::Statement remove(tx.db(), "DELETE FROM sessions WHERE token_hash = ?");
   remove.bind(1, std::string(token_hash));
   remove.exec();
 }
 
 void delete_user_sessions(WriteContext& tx, std::string_view user) {
-  SQLite::Statement remove(tx.db(), "DELETE FROM sessions WHERE user = ?");
+  db::Statement remove(tx.db(), "DELETE FROM sessions WHERE \"user\" = ?");
   remove.bind(1, std::string(user));
   remove.exec();
 }
@@ -129,8 +128,7 @@ void delete_user_sessions(WriteContext& tx, std::string_view user) {
 std::size_t delete_expired_sessions(WriteContext& tx, std::int64_t now,
                                     const SessionLimits& limits) {
   // The same bounds as find_live_session: expired at expires_at, idle after idle_timeout.
-  SQLite::Statement remove(tx.db(),
-                           "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?");
+  db::Statement remove(tx.db(), "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?");
   remove.bind(1, now);
   remove.bind(2, now - limits.idle_timeout.count());
   return static_cast<std::size_t>(remove.exec());

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "broker/broker_error.hpp"
+#include "broker/store/db/db_connection.hpp"
 #include "broker/store/store.hpp"
 
 #include <chrono>
@@ -52,7 +53,7 @@ IssuedSession create_sso_session(WriteContext& tx, std::string_view user, std::i
 
 // The session for `token` if it exists and neither timeout has passed at `now`;
 // `unauthenticated` otherwise (the same answer for unknown, idle and expired tokens).
-Result<SessionRecord> find_live_session(SQLite::Database& db, std::string_view token,
+Result<SessionRecord> find_live_session(db::Connection& db, std::string_view token,
                                         std::int64_t now, const SessionLimits& limits);
 
 // Whether last_seen should be written back: only when it is a minute old, so a busy client does

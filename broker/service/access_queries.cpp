@@ -1,4 +1,5 @@
 #include "broker/service/access_queries.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "approvals/access_rules.hpp"
 #include "broker/service/access_views.hpp"
@@ -32,7 +33,7 @@ EvidenceDetail evidence_detail_for(const config::Policy& policy, const std::stri
 }  // namespace
 
 Result<json::object> AccessQueries::get_request(const Caller& caller, const std::string& id) {
-  return store_.read([&](SQLite::Database& db) -> Result<json::object> {
+  return store_.read([&](db::Connection& db) -> Result<json::object> {
     auto row = find_request(db, id);
     if (!row || !may_view_request(policy_, row->role, row->requester, caller.user)) {
       return make_error_code(BrokerErrc::not_found);
@@ -46,7 +47,7 @@ ListPage AccessQueries::list_requests(const Caller& caller, RequestFilter filter
   // One row more than the page: whether a next page exists, without counting.
   const std::size_t page_size = filter.limit;
   filter.limit = page_size + 1;
-  return store_.read([&](SQLite::Database& db) {
+  return store_.read([&](db::Connection& db) {
     ListPage page;
     auto rows = broker::list_requests(db, filter);
     if (rows.size() > page_size) {
@@ -64,7 +65,7 @@ ListPage AccessQueries::list_requests(const Caller& caller, RequestFilter filter
 }
 
 Result<json::object> AccessQueries::get_grant(const Caller& caller, const std::string& id) {
-  return store_.read([&](SQLite::Database& db) -> Result<json::object> {
+  return store_.read([&](db::Connection& db) -> Result<json::object> {
     auto grant = find_grant(db, id);
     if (!grant || !may_see_grant(policy_, *grant, caller.user)) {
       return make_error_code(BrokerErrc::not_found);
@@ -78,7 +79,7 @@ ListPage AccessQueries::list_grants(const Caller& caller, GrantFilter filter) {
   restrict_to_viewer(policy_, caller.user, filter.user, filter);
   const std::size_t page_size = filter.limit;
   filter.limit = page_size + 1;
-  return store_.read([&](SQLite::Database& db) {
+  return store_.read([&](db::Connection& db) {
     ListPage page;
     auto grants = broker::list_grants(db, filter);
     if (grants.size() > page_size) {
@@ -97,7 +98,7 @@ ListPage AccessQueries::list_grants(const Caller& caller, GrantFilter filter) {
 Result<json::array> AccessQueries::requester_history(const Caller& caller,
                                                      const std::string& request_id,
                                                      std::size_t limit) {
-  return store_.read([&](SQLite::Database& db) -> Result<json::array> {
+  return store_.read([&](db::Connection& db) -> Result<json::array> {
     auto row = find_request(db, request_id);
     if (!row || !may_view_request(policy_, row->role, row->requester, caller.user)) {
       return make_error_code(BrokerErrc::not_found);
@@ -118,7 +119,7 @@ Result<json::array> AccessQueries::requester_history(const Caller& caller,
 }
 
 std::int64_t AccessQueries::overdue_reviews(std::int64_t now) {
-  return store_.read([now](SQLite::Database& db) { return count_overdue_reviews(db, now); });
+  return store_.read([now](db::Connection& db) { return count_overdue_reviews(db, now); });
 }
 
 }  // namespace jit::broker

@@ -1,4 +1,5 @@
 #include "broker/service/access_views.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "config/duration.hpp"
 
@@ -43,7 +44,7 @@ json::object grant_view(const GrantRow& grant, bool breakglass) {
                       {"end_reason", optional_value(grant.end_reason)}};
 }
 
-json::object request_view(SQLite::Database& db, const config::Policy& policy,
+json::object request_view(db::Connection& db, const config::Policy& policy,
                           const RequestRow& request, EvidenceDetail detail) {
   const auto reviews = find_reviews(db, request.id);
   int approvals = 0;

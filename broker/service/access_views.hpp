@@ -3,9 +3,9 @@
 #pragma once
 
 #include "broker/store/access_records.hpp"
+#include "broker/store/db/db_connection.hpp"
 #include "config/policy.hpp"
 
-#include <SQLiteCpp/Database.h>
 #include <boost/json/object.hpp>
 
 namespace jit::broker {
@@ -19,7 +19,7 @@ enum class EvidenceDetail { factor_only, full };
 
 // The request with its reviews (and their MFA evidence as `detail` says) and its grant, read from
 // `db`.
-boost::json::object request_view(SQLite::Database& db, const config::Policy& policy,
+boost::json::object request_view(db::Connection& db, const config::Policy& policy,
                                  const RequestRow& request,
                                  EvidenceDetail detail = EvidenceDetail::factor_only);
 

@@ -1,4 +1,5 @@
 #include "broker/service/certificate_service.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "approvals/grant_rules.hpp"
 #include "approvals/mfa_evidence.hpp"
@@ -71,7 +72,7 @@ CertificateService::CertificateService(Store& store, IdentityService& identity,
       ssh_ca_fingerprint_(ssh_ca.signing_key().public_key().fingerprint_sha256()),
       x509_ca_fingerprint_(certificate_fingerprint(x509_ca.issuing().certificate_der())) {
   next_ssh_serial_ = static_cast<std::uint64_t>(store_.read(
-                         [](SQLite::Database& db) { return stored_counter(db, "ssh_serial"); })) +
+                         [](db::Connection& db) { return stored_counter(db, "ssh_serial"); })) +
                      1;
 }
 
@@ -79,7 +80,7 @@ Result<GrantRow> CertificateService::grant_for_mint(const Caller& caller,
                                                     const std::string& grant_id,
                                                     CertificateKind kind) {
   // One read: a grant the caller may not see is not found, like one that does not exist.
-  auto row = store_.read([&](SQLite::Database& db) { return find_grant(db, grant_id); });
+  auto row = store_.read([&](db::Connection& db) { return find_grant(db, grant_id); });
   if (!row || !approvals::may_view_request(identity_.policy(), row->role, row->user, caller.user)) {
     return make_error_code(BrokerErrc::not_found);
   }

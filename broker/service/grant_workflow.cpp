@@ -1,4 +1,5 @@
 #include "broker/service/grant_workflow.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "approvals/access_rules.hpp"
 #include "approvals/grant_rules.hpp"
@@ -37,7 +38,7 @@ void GrantWorkflow::revoke_in(WriteContext& tx, AccessOutcome& outcome, const st
 
 bool GrantWorkflow::may_revoke_now(const std::string& actor, const std::string& grant_id) {
   const auto& policy = context_.policy();
-  return context_.store().read([&](SQLite::Database& db) {
+  return context_.store().read([&](db::Connection& db) {
     auto grant = find_grant(db, grant_id);
     return grant && may_see_grant(policy, *grant, actor) &&
            approvals::check_revoke(policy, to_snapshot(*grant), actor).has_value();
@@ -163,7 +164,7 @@ Result<std::size_t> GrantWorkflow::sweep(std::int64_t now) {
 }
 
 std::optional<std::int64_t> GrantWorkflow::next_deadline() {
-  return context_.store().read([](SQLite::Database& db) { return broker::next_deadline(db); });
+  return context_.store().read([](db::Connection& db) { return broker::next_deadline(db); });
 }
 
 }  // namespace jit::broker

@@ -1,4 +1,5 @@
 #include "broker/service/request_workflow.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "approvals/access_rules.hpp"
 #include "approvals/pending_limits.hpp"
@@ -39,7 +40,7 @@ RequestRow new_request_row(const std::string& requester, const std::string& role
 
 }  // namespace
 
-Result<void> RequestWorkflow::check_pending_room(SQLite::Database& db, const std::string& user,
+Result<void> RequestWorkflow::check_pending_room(db::Connection& db, const std::string& user,
                                                  const std::string& role) {
   const auto& limits = context_.limits();
   const auto pending = count_pending(db, user, role, context_.now_seconds());
@@ -61,7 +62,7 @@ void RequestWorkflow::create_request(const Caller& caller, NewRequest ask, const
   // Checked before a factor is checked, and again in the write job, where it counts.
   if (!auto_approve) {
     auto room = context_.store().read(
-        [&](SQLite::Database& db) { return check_pending_room(db, caller.user, access.role); });
+        [&](db::Connection& db) { return check_pending_room(db, caller.user, access.role); });
     if (!room) return done(room.error());
   }
   auto job = [this, caller, access, length, auto_approve](
@@ -100,7 +101,7 @@ void RequestWorkflow::create_request(const Caller& caller, NewRequest ask, const
 }
 
 Result<approvals::BreakGlassVerdict> RequestWorkflow::breakglass_verdict(
-    SQLite::Database& db, const std::string& responder, const std::string& role,
+    db::Connection& db, const std::string& responder, const std::string& role,
     const config::BreakGlassSettings& settings) {
   const auto now = context_.now_seconds();
   const auto history =
@@ -133,7 +134,7 @@ void RequestWorkflow::breakglass(const Caller& caller, NewBreakGlass ask, const 
   const auto settings = *approved->role->breakglass;
   // Overlapping grants and an overdue review are refused before a factor is checked; the write
   // job checks again on the rows as they are then.
-  auto verdict = context_.store().read([&](SQLite::Database& db) {
+  auto verdict = context_.store().read([&](db::Connection& db) {
     return breakglass_verdict(db, caller.user, access.role, settings);
   });
   if (!verdict) return refuse_breakglass(caller, access.role, verdict.error(), std::move(done));

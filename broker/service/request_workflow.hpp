@@ -8,6 +8,7 @@
 #include "approvals/breakglass_rules.hpp"
 #include "broker/auth/identity_service.hpp"
 #include "broker/service/access_context.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -46,10 +47,10 @@ class RequestWorkflow {
  private:
   // The responder's break-glass history checked against the role's limits, at now.
   Result<approvals::BreakGlassVerdict> breakglass_verdict(
-      SQLite::Database& db, const std::string& responder, const std::string& role,
+      db::Connection& db, const std::string& responder, const std::string& role,
       const config::BreakGlassSettings& settings);
   // Whether `user` may add a pending request for `role` (limits.max_pending_*), on `db`.
-  Result<void> check_pending_room(SQLite::Database& db, const std::string& user,
+  Result<void> check_pending_room(db::Connection& db, const std::string& user,
                                   const std::string& role);
   // Audits a refused break-glass attempt (who tried, for which role, and why not), then answers.
   void refuse_breakglass(const Caller& caller, const std::string& role,

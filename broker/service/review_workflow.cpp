@@ -1,4 +1,5 @@
 #include "broker/service/review_workflow.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "approvals/access_rules.hpp"
 #include "approvals/grant_rules.hpp"
@@ -38,7 +39,7 @@ Result<approvals::ApprovalSubject> ReviewWorkflow::subject_if_allowed(
     std::optional<approvals::ReviewDecision> decision) {
   const auto now = context_.now_seconds();
   const auto& policy = context_.policy();
-  return context_.store().read([&](SQLite::Database& db) -> Result<approvals::ApprovalSubject> {
+  return context_.store().read([&](db::Connection& db) -> Result<approvals::ApprovalSubject> {
     // Someone holding a request id who may not review it is told so (not_an_approver) rather
     // than not_found: ids are 128-bit random, so this reveals nothing that was not shared.
     auto row = find_request(db, request_id);
@@ -217,7 +218,7 @@ Result<ca::Bytes> ReviewWorkflow::approval_challenge(const Caller& caller,
                                                      const std::string& request_id,
                                                      approvals::ApprovalDecision decision) {
   auto row =
-      context_.store().read([&](SQLite::Database& db) { return find_request(db, request_id); });
+      context_.store().read([&](db::Connection& db) { return find_request(db, request_id); });
   if (!row ||
       !approvals::may_view_request(context_.policy(), row->role, row->requester, caller.user)) {
     return make_error_code(BrokerErrc::not_found);

@@ -1,8 +1,8 @@
 #include "broker/service/revocation_lists.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "ca/x509_digest.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -23,19 +23,11 @@ std::uint64_t parse_ssh_serial(std::string_view text) {
   return value;
 }
 
-// Valid until the next step. One Column object per call: each holds a reference-counted handle.
-std::string_view column_text(SQLite::Statement& query, int index) {
-  const SQLite::Column column = query.getColumn(index);
-  const char* text = column.getText();
-  return {text, static_cast<std::size_t>(column.getBytes())};
-}
-
-std::uint64_t bump(SQLite::Database& db, const char* name) {
-  SQLite::Statement update(db,
-                           "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value");
+std::uint64_t bump(db::Connection& db, const char* name) {
+  db::Statement update(db, "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value");
   update.bind(1, name);
-  if (!update.executeStep()) throw SQLite::Exception("counter row missing", SQLITE_CORRUPT);
-  return static_cast<std::uint64_t>(update.getColumn(0).getInt64());
+  if (!update.step()) throw db::Error(db::Failure::other, "counter row missing");
+  return static_cast<std::uint64_t>(update.get_int64(0));
 }
 
 }  // namespace
@@ -68,21 +60,21 @@ RevocationSources::RevocationSources(const ca::SshCertificateAuthority& ssh_ca,
   }
 }
 
-RevokedCertificates RevocationSources::load(SQLite::Database& db, std::int64_t now) const {
+RevokedCertificates RevocationSources::load(db::Connection& db, std::int64_t now) const {
   RevokedCertificates out;
   // A range search of the partial index certificates_revoked(revoked_at, not_after), so the cost
   // follows the revoked rows, not all certificates ever issued. No ORDER BY: SQLite would then scan
   // the whole table in id order. Index order (revoked_at, not_after, id) is just as deterministic,
   // which is all the publisher's change detection needs.
-  SQLite::Statement query(db,
-                          "SELECT kind, serial, ca_key, key_id, not_after, revoked_at "
-                          "FROM certificates WHERE revoked_at IS NOT NULL AND not_after > ?");
+  db::Statement query(db,
+                      "SELECT kind, serial, ca_key, key_id, not_after, revoked_at "
+                      "FROM certificates WHERE revoked_at IS NOT NULL AND not_after > ?");
   query.bind(1, now - clock_skew_);
-  while (query.executeStep()) {
-    const std::string_view kind = column_text(query, 0);
-    const std::string_view serial = column_text(query, 1);
-    const std::string_view ca_key = column_text(query, 2);
-    const std::int64_t listed_until = query.getColumn(4).getInt64() + clock_skew_;
+  while (query.step()) {
+    const std::string kind = query.get_text(0);
+    const std::string serial = query.get_text(1);
+    const std::string ca_key = query.get_text(2);
+    const std::int64_t listed_until = query.get_int64(4) + clock_skew_;
     if (kind == "ssh") {
       std::size_t index = 0;
       while (index < ssh_fingerprints_.size() && ssh_fingerprints_[index] != ca_key) ++index;
@@ -95,7 +87,7 @@ RevokedCertificates RevocationSources::load(SQLite::Database& db, std::int64_t n
       revocation.serial = parse_ssh_serial(serial);
       revocation.listed_until = static_cast<std::uint64_t>(listed_until);
       if (revocation.serial == 0) {
-        revocation.key_id = std::string(column_text(query, 3));
+        revocation.key_id = query.get_text(3);
         if (revocation.key_id.empty()) {
           ++out.skipped;
           continue;
@@ -110,7 +102,7 @@ RevokedCertificates RevocationSources::load(SQLite::Database& db, std::int64_t n
         ++out.skipped;
         continue;
       }
-      out.x509.push_back({issuer, *parsed, query.getColumn(5).getInt64(), listed_until});
+      out.x509.push_back({issuer, *parsed, query.get_int64(5), listed_until});
     }
   }
   return out;

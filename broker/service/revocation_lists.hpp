@@ -8,6 +8,7 @@
 #pragma once
 
 #include "broker/broker_error.hpp"
+#include "broker/store/db/db_connection.hpp"
 #include "broker/store/store.hpp"
 #include "ca/crl_builder.hpp"
 #include "ca/krl_builder.hpp"
@@ -15,8 +16,6 @@
 #include "ca/x509_certificate_authority.hpp"
 #include "ca/x509_hierarchy.hpp"
 #include "ca/x509_serial.hpp"
-
-#include <SQLiteCpp/Database.h>
 
 #include <chrono>
 #include <cstdint>
@@ -73,8 +72,8 @@ class RevocationSources {
                     std::chrono::seconds clock_skew);
 
   // Revoked certificates with not_after + clock_skew > now (Unix seconds), read in one statement
-  // (one consistent view of the database). Throws SQLite::Exception on storage failure.
-  [[nodiscard]] RevokedCertificates load(SQLite::Database& db, std::int64_t now) const;
+  // (one consistent view of the database). Throws db::Error on storage failure.
+  [[nodiscard]] RevokedCertificates load(db::Connection& db, std::int64_t now) const;
 
  private:
   std::vector<std::string> ssh_fingerprints_;  // parallel to SshCertificateAuthority::keys()

@@ -1,6 +1,5 @@
 #include "broker/sso/sso_identity_store.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -29,52 +28,51 @@ std::vector<std::string> groups_from_json(const std::string& text) {
 }
 
 constexpr const char* kSsoIdentityColumns =
-    "SELECT user, provider, subject, idp_groups, created_at, last_login_at FROM sso_identities";
+    "SELECT \"user\", provider, subject, idp_groups, created_at, last_login_at FROM sso_identities";
 
-SsoIdentityRecord sso_identity_from_row(SQLite::Statement& q) {
-  return {q.getColumn(0).getString(), q.getColumn(1).getString(),
-          q.getColumn(2).getString(), groups_from_json(q.getColumn(3).getString()),
-          q.getColumn(4).getInt64(),  q.getColumn(5).getInt64()};
+SsoIdentityRecord sso_identity_from_row(db::Statement& q) {
+  return {q.get_text(0),  q.get_text(1), q.get_text(2), groups_from_json(q.get_text(3)),
+          q.get_int64(4), q.get_int64(5)};
 }
 
 }  // namespace
 
-std::optional<SsoIdentityRecord> find_sso_identity(SQLite::Database& db, std::string_view user) {
-  SQLite::Statement q(db, std::string(kSsoIdentityColumns) + " WHERE user = ?");
+std::optional<SsoIdentityRecord> find_sso_identity(db::Connection& db, std::string_view user) {
+  db::Statement q(db, std::string(kSsoIdentityColumns) + " WHERE \"user\" = ?");
   q.bind(1, std::string(user));
-  if (!q.executeStep()) return std::nullopt;
+  if (!q.step()) return std::nullopt;
   return sso_identity_from_row(q);
 }
 
-std::optional<SsoIdentityRecord> find_sso_identity_by_subject(SQLite::Database& db,
+std::optional<SsoIdentityRecord> find_sso_identity_by_subject(db::Connection& db,
                                                               std::string_view provider,
                                                               std::string_view subject) {
-  SQLite::Statement q(db, std::string(kSsoIdentityColumns) + " WHERE provider = ? AND subject = ?");
+  db::Statement q(db, std::string(kSsoIdentityColumns) + " WHERE provider = ? AND subject = ?");
   q.bind(1, std::string(provider));
   q.bind(2, std::string(subject));
-  if (!q.executeStep()) return std::nullopt;
+  if (!q.step()) return std::nullopt;
   return sso_identity_from_row(q);
 }
 
-std::vector<SsoIdentityRecord> all_sso_identities(SQLite::Database& db) {
+std::vector<SsoIdentityRecord> all_sso_identities(db::Connection& db) {
   std::vector<SsoIdentityRecord> records;
-  SQLite::Statement q(db, std::string(kSsoIdentityColumns) + " ORDER BY user");
-  while (q.executeStep()) records.push_back(sso_identity_from_row(q));
+  db::Statement q(db, std::string(kSsoIdentityColumns) + " ORDER BY \"user\"");
+  while (q.step()) records.push_back(sso_identity_from_row(q));
   return records;
 }
 
 void insert_sso_user(WriteContext& tx, const SsoIdentityRecord& record) {
   // No password: password_hash '' never verifies, and the password login refuses it outright.
-  SQLite::Statement credentials(tx.db(),
-                                "INSERT INTO credentials(user, password_hash, created_at, "
-                                "updated_at) VALUES (?, '', ?, ?)");
+  db::Statement credentials(tx.db(),
+                            "INSERT INTO credentials(\"user\", password_hash, created_at, "
+                            "updated_at) VALUES (?, '', ?, ?)");
   credentials.bind(1, record.user);
   credentials.bind(2, record.created_at);
   credentials.bind(3, record.created_at);
   credentials.exec();
-  SQLite::Statement identity(tx.db(),
-                             "INSERT INTO sso_identities(user, provider, subject, idp_groups, "
-                             "created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?)");
+  db::Statement identity(tx.db(),
+                         "INSERT INTO sso_identities(\"user\", provider, subject, idp_groups, "
+                         "created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?)");
   identity.bind(1, record.user);
   identity.bind(2, record.provider);
   identity.bind(3, record.subject);
@@ -86,9 +84,9 @@ void insert_sso_user(WriteContext& tx, const SsoIdentityRecord& record) {
 
 void record_sso_login(WriteContext& tx, std::string_view user,
                       const std::vector<std::string>& groups, std::int64_t now) {
-  SQLite::Statement update(tx.db(),
-                           "UPDATE sso_identities SET idp_groups = ?, last_login_at = ? "
-                           "WHERE user = ?");
+  db::Statement update(tx.db(),
+                       "UPDATE sso_identities SET idp_groups = ?, last_login_at = ? "
+                       "WHERE \"user\" = ?");
   update.bind(1, groups_to_json(groups));
   update.bind(2, now);
   update.bind(3, std::string(user));

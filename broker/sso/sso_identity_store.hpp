@@ -22,11 +22,11 @@ struct SsoIdentityRecord {
   std::int64_t last_login_at = 0;
 };
 
-std::optional<SsoIdentityRecord> find_sso_identity(SQLite::Database& db, std::string_view user);
-std::optional<SsoIdentityRecord> find_sso_identity_by_subject(SQLite::Database& db,
+std::optional<SsoIdentityRecord> find_sso_identity(db::Connection& db, std::string_view user);
+std::optional<SsoIdentityRecord> find_sso_identity_by_subject(db::Connection& db,
                                                               std::string_view provider,
                                                               std::string_view subject);
-std::vector<SsoIdentityRecord> all_sso_identities(SQLite::Database& db);
+std::vector<SsoIdentityRecord> all_sso_identities(db::Connection& db);
 
 // Creates the user (a credentials row without a password, and the identity) on their first SSO
 // login.

@@ -127,7 +127,7 @@ void SsoSignIn::refuse(const std::string& provider, const SsoProblem& problem,
 
 void SsoSignIn::load_membership() {
   const auto identities =
-      identity_.store().read([](SQLite::Database& db) { return all_sso_identities(db); });
+      identity_.store().read([](db::Connection& db) { return all_sso_identities(db); });
   for (const auto& record : identities) {
     identity_.policy().idp_members->set(record.user, record.groups);
   }

@@ -12,6 +12,6 @@ inline constexpr std::string_view kRequestColumns =
     "breakglass, incident, review_due_at, reviewed_at, reviewed_by";
 
 inline constexpr std::string_view kGrantColumns =
-    "id, request_id, user, role, not_before, not_after, state, ended_at, end_reason";
+    "id, request_id, \"user\", role, not_before, not_after, state, ended_at, end_reason";
 
 }  // namespace jit::broker

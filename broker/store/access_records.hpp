@@ -8,8 +8,7 @@
 #include "approvals/grant_rules.hpp"
 #include "approvals/pending_limits.hpp"
 #include "approvals/request_state_machine.hpp"
-
-#include <SQLiteCpp/Database.h>
+#include "broker/store/db/db_connection.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -76,10 +75,10 @@ approvals::RequestSnapshot to_snapshot(const RequestRow& request,
 approvals::GrantSnapshot to_snapshot(const GrantRow& grant);
 
 // Reads.
-std::optional<RequestRow> find_request(SQLite::Database& db, const std::string& id);
-std::vector<ReviewRow> find_reviews(SQLite::Database& db, const std::string& request_id);
-std::optional<GrantRow> find_grant(SQLite::Database& db, const std::string& id);
-std::optional<GrantRow> find_grant_for_request(SQLite::Database& db, const std::string& request_id);
+std::optional<RequestRow> find_request(db::Connection& db, const std::string& id);
+std::vector<ReviewRow> find_reviews(db::Connection& db, const std::string& request_id);
+std::optional<GrantRow> find_grant(db::Connection& db, const std::string& id);
+std::optional<GrantRow> find_grant_for_request(db::Connection& db, const std::string& request_id);
 
 // A place in a listing: the sort time (created_at of a request, not_before of a grant) and the id
 // of the last row shown. Rows sort newest first, then by id, so the next page starts right after.
@@ -97,7 +96,7 @@ struct RequestFilter {
   std::vector<std::string> roles;
   std::optional<PageCursor> after;  // only rows after this one in the listing's order
 };
-std::vector<RequestRow> list_requests(SQLite::Database& db, const RequestFilter& filter);
+std::vector<RequestRow> list_requests(db::Connection& db, const RequestFilter& filter);
 
 struct GrantFilter {
   std::optional<std::string> user;  // when set: grants of this user, or of one of `roles`
@@ -110,51 +109,51 @@ struct GrantFilter {
   std::optional<std::string> not_request;  // leaving out the grant of this request
   std::optional<PageCursor> after;         // only rows after this one in the listing's order
 };
-std::vector<GrantRow> list_grants(SQLite::Database& db, const GrantFilter& filter);
+std::vector<GrantRow> list_grants(db::Connection& db, const GrantFilter& filter);
 
 // The requester's requests pending at `now` (past their deadline they no longer count, though the
 // sweeper may not have timed them out yet), of `role` and in all.
-approvals::PendingCounts count_pending(SQLite::Database& db, const std::string& requester,
+approvals::PendingCounts count_pending(db::Connection& db, const std::string& requester,
                                        const std::string& role, std::int64_t now);
 
 // Active grants whose end is at or before `now`, and pending requests past their deadline.
-std::vector<GrantRow> grants_ended_by(SQLite::Database& db, std::int64_t now);
-std::vector<RequestRow> requests_timed_out_by(SQLite::Database& db, std::int64_t now);
+std::vector<GrantRow> grants_ended_by(db::Connection& db, std::int64_t now);
+std::vector<RequestRow> requests_timed_out_by(db::Connection& db, std::int64_t now);
 // The earliest end of an active grant or deadline of a pending request, if any.
-std::optional<std::int64_t> next_deadline(SQLite::Database& db);
+std::optional<std::int64_t> next_deadline(db::Connection& db);
 // `requester`'s break-glass requests begun at or after `since` or not reviewed yet (at most 1000,
 // newest first), with whether each grant is active at `now`: what check_breakglass_history needs.
-std::vector<approvals::PastBreakGlass> breakglass_history(SQLite::Database& db,
+std::vector<approvals::PastBreakGlass> breakglass_history(db::Connection& db,
                                                           const std::string& requester,
                                                           std::int64_t since, std::int64_t now);
 // Open post-incident reviews whose due time has passed.
-std::int64_t count_overdue_reviews(SQLite::Database& db, std::int64_t now);
+std::int64_t count_overdue_reviews(db::Connection& db, std::int64_t now);
 
 // Writes (inside a write job).
-void insert_request(SQLite::Database& db, const RequestRow& request);
-void insert_review(SQLite::Database& db, const std::string& request_id, const ReviewRow& review);
-void set_request_state(SQLite::Database& db, const std::string& id, approvals::RequestState state);
-void mark_reviewed(SQLite::Database& db, const std::string& id, const std::string& reviewer,
+void insert_request(db::Connection& db, const RequestRow& request);
+void insert_review(db::Connection& db, const std::string& request_id, const ReviewRow& review);
+void set_request_state(db::Connection& db, const std::string& id, approvals::RequestState state);
+void mark_reviewed(db::Connection& db, const std::string& id, const std::string& reviewer,
                    std::int64_t now);
-void insert_grant(SQLite::Database& db, const GrantRow& grant);
+void insert_grant(db::Connection& db, const GrantRow& grant);
 // Ends an active grant (expired or revoked) and its request alike. Revoking also stamps
 // revoked_at on the grant's certificates that are still valid and, when it stamped any, bumps the
 // revocation generation in the same transaction; returns how many it stamped.
-int end_grant(SQLite::Database& db, const std::string& grant_id, approvals::GrantState state,
+int end_grant(db::Connection& db, const std::string& grant_id, approvals::GrantState state,
               std::int64_t now, const std::string& reason);
-void insert_certificate(SQLite::Database& db, const CertificateRow& certificate);
+void insert_certificate(db::Connection& db, const CertificateRow& certificate);
 
 // Reserves `count` values of a monotonic counter (counters table) and returns the first.
-std::int64_t reserve_counter(SQLite::Database& db, const std::string& name, std::int64_t count);
+std::int64_t reserve_counter(db::Connection& db, const std::string& name, std::int64_t count);
 // Raises a counter to `at_least` (never lowers it): a value taken from memory is now recorded.
-void raise_counter(SQLite::Database& db, const std::string& name, std::int64_t at_least);
+void raise_counter(db::Connection& db, const std::string& name, std::int64_t at_least);
 // A counter's current value.
-std::int64_t stored_counter(SQLite::Database& db, const std::string& name);
+std::int64_t stored_counter(db::Connection& db, const std::string& name);
 
 // The revocation generation: grows in the transaction of every revocation, whichever process
 // commits it, so a publisher that read generation G before reading the revoked certificates has
 // seen every revocation up to G. One indexed row: cheap enough to poll several times a second.
-void bump_revocation_generation(SQLite::Database& db);
-std::int64_t revocation_generation(SQLite::Database& db);
+void bump_revocation_generation(db::Connection& db);
+std::int64_t revocation_generation(db::Connection& db);
 
 }  // namespace jit::broker

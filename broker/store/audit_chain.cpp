@@ -1,20 +1,16 @@
 #include "broker/store/audit_chain.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "approvals/digest.hpp"
-#include "broker/store/statement_cache.hpp"
-
-#include <SQLiteCpp/Statement.h>
 
 #include <stdexcept>
 
 namespace jit::broker {
 namespace {
 
-AuditRecord record_from(SQLite::Statement& query) {
-  return AuditRecord{query.getColumn(0).getInt64(),  query.getColumn(1).getInt64(),
-                     query.getColumn(2).getString(), query.getColumn(3).getString(),
-                     query.getColumn(4).getString(), query.getColumn(5).getString(),
-                     query.getColumn(6).getString(), query.getColumn(7).getString()};
+AuditRecord record_from(db::Statement& query) {
+  return AuditRecord{query.get_int64(0), query.get_int64(1), query.get_text(2), query.get_text(3),
+                     query.get_text(4),  query.get_text(5),  query.get_text(6), query.get_text(7)};
 }
 
 constexpr std::string_view kRecordColumns =
@@ -51,18 +47,18 @@ std::string audit_record_hash(const AuditChainKey& key, const AuditRecord& recor
   return ca::hex_encode(*mac);
 }
 
-AuditHead load_audit_head(SQLite::Database& db) {
+AuditHead load_audit_head(db::Connection& db) {
   auto statement = prepare_cached(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
-  auto& query = *statement;
+  auto& query = statement;
   AuditHead head;
-  if (query.executeStep()) {
-    head.seq = query.getColumn(0).getInt64();
-    head.hash = query.getColumn(1).getString();
+  if (query.step()) {
+    head.seq = query.get_int64(0);
+    head.hash = query.get_text(1);
   }
   return head;
 }
 
-AuditRecord append_audit(SQLite::Database& db, const AuditChainKey& key, AuditHead& head,
+AuditRecord append_audit(db::Connection& db, const AuditChainKey& key, AuditHead& head,
                          const AuditEntry& entry, std::int64_t time_us) {
   AuditRecord record{head.seq + 1, time_us,
                      entry.actor,  entry.action,
@@ -72,7 +68,7 @@ AuditRecord append_audit(SQLite::Database& db, const AuditChainKey& key, AuditHe
   auto statement = prepare_cached(db,
                                   "INSERT INTO audit(seq, time_us, actor, action, object, details, "
                                   "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-  auto& insert = *statement;
+  auto& insert = statement;
   insert.bind(1, record.seq);
   insert.bind(2, record.time_us);
   insert.bind(3, record.actor);
@@ -87,10 +83,10 @@ AuditRecord append_audit(SQLite::Database& db, const AuditChainKey& key, AuditHe
   return record;
 }
 
-AuditVerification verify_audit_chain(SQLite::Database& db, const AuditChainKey& key,
+AuditVerification verify_audit_chain(db::Connection& db, const AuditChainKey& key,
                                      const TrustedAuditHead& trusted) {
   AuditVerification result;
-  SQLite::Statement query(db, "SELECT " + std::string(kRecordColumns) + " FROM audit ORDER BY seq");
+  db::Statement query(db, "SELECT " + std::string(kRecordColumns) + " FROM audit ORDER BY seq");
   std::int64_t expected_seq = 1;
   std::string expected_prev = kAuditGenesisHash;
   bool trusted_hash_seen = trusted.hash && *trusted.hash == kAuditGenesisHash;
@@ -100,7 +96,7 @@ AuditVerification verify_audit_chain(SQLite::Database& db, const AuditChainKey& 
     result.problem = std::move(problem);
     result.head_hash = expected_prev;  // the last record that verified
   };
-  while (query.executeStep()) {
+  while (query.step()) {
     const AuditRecord record = record_from(query);
     if (record.seq != expected_seq) {
       fail(record.seq, "sequence gap: expected record " + std::to_string(expected_seq) +
@@ -133,15 +129,15 @@ AuditVerification verify_audit_chain(SQLite::Database& db, const AuditChainKey& 
   return result;
 }
 
-std::vector<AuditRecord> read_audit_records(SQLite::Database& db, std::int64_t after,
+std::vector<AuditRecord> read_audit_records(db::Connection& db, std::int64_t after,
                                             std::int64_t limit) {
   auto statement = prepare_cached(db, "SELECT " + std::string(kRecordColumns) +
                                           " FROM audit WHERE seq > ? ORDER BY seq LIMIT ?");
-  auto& query = *statement;
+  auto& query = statement;
   query.bind(1, after);
   query.bind(2, limit);
   std::vector<AuditRecord> records;
-  while (query.executeStep()) records.push_back(record_from(query));
+  while (query.step()) records.push_back(record_from(query));
   return records;
 }
 

@@ -7,9 +7,8 @@
 // hash or a record count it noted earlier).
 #pragma once
 
+#include "broker/store/db/db_connection.hpp"
 #include "ca/bytes.hpp"
-
-#include <SQLiteCpp/Database.h>
 
 #include <cstdint>
 #include <optional>
@@ -64,11 +63,11 @@ struct AuditHead {
   std::string hash = kAuditGenesisHash;
 };
 
-AuditHead load_audit_head(SQLite::Database& db);
+AuditHead load_audit_head(db::Connection& db);
 
 // Appends inside the caller's transaction and advances `head`. The caller restores its copy of
 // `head` if the transaction is rolled back.
-AuditRecord append_audit(SQLite::Database& db, const AuditChainKey& key, AuditHead& head,
+AuditRecord append_audit(db::Connection& db, const AuditChainKey& key, AuditHead& head,
                          const AuditEntry& entry, std::int64_t time_us);
 
 // What the verifier noted earlier and trusts: the chain must still contain a record with this
@@ -86,11 +85,11 @@ struct AuditVerification {
   std::string problem;                        // what is wrong with that record
 };
 
-AuditVerification verify_audit_chain(SQLite::Database& db, const AuditChainKey& key,
+AuditVerification verify_audit_chain(db::Connection& db, const AuditChainKey& key,
                                      const TrustedAuditHead& trusted = {});
 
 // Up to `limit` records with seq > after, in order (the API's pages).
-std::vector<AuditRecord> read_audit_records(SQLite::Database& db, std::int64_t after,
+std::vector<AuditRecord> read_audit_records(db::Connection& db, std::int64_t after,
                                             std::int64_t limit);
 
 }  // namespace jit::broker

@@ -1,8 +1,8 @@
 #include "broker/store/audit_rekey.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "approvals/digest.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -22,17 +22,16 @@ std::string plain_record_hash(const AuditRecord& record) {
 
 }  // namespace
 
-void rekey_audit_chain(SQLite::Database& db, const AuditChainKey& key, std::int64_t now_us) {
+void rekey_audit_chain(db::Connection& db, const AuditChainKey& key, std::int64_t now_us) {
   std::vector<AuditRecord> records;
   {
-    SQLite::Statement query(db,
-                            "SELECT seq, time_us, actor, action, object, details, prev_hash, hash "
-                            "FROM audit ORDER BY seq");
-    while (query.executeStep()) {
-      records.push_back({query.getColumn(0).getInt64(), query.getColumn(1).getInt64(),
-                         query.getColumn(2).getString(), query.getColumn(3).getString(),
-                         query.getColumn(4).getString(), query.getColumn(5).getString(),
-                         query.getColumn(6).getString(), query.getColumn(7).getString()});
+    db::Statement query(db,
+                        "SELECT seq, time_us, actor, action, object, details, prev_hash, hash "
+                        "FROM audit ORDER BY seq");
+    while (query.step()) {
+      records.push_back({query.get_int64(0), query.get_int64(1), query.get_text(2),
+                         query.get_text(3), query.get_text(4), query.get_text(5), query.get_text(6),
+                         query.get_text(7)});
     }
   }
   if (records.empty()) return;  // a new database: nothing to re-key, nothing to state
@@ -52,7 +51,7 @@ void rekey_audit_chain(SQLite::Database& db, const AuditChainKey& key, std::int6
   legacy["intact"] = !legacy.contains("first_bad_seq");
   legacy["head"] = records.empty() ? kAuditGenesisHash : records.back().hash;
 
-  SQLite::Statement update(db, "UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?");
+  db::Statement update(db, "UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?");
   AuditHead head;
   for (auto& record : records) {
     record.prev_hash = head.hash;

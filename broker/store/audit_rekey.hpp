@@ -11,13 +11,12 @@
 #pragma once
 
 #include "broker/store/audit_chain.hpp"
-
-#include <SQLiteCpp/Database.h>
+#include "broker/store/db/db_connection.hpp"
 
 namespace jit::broker {
 
 // Inside the migration's transaction: recomputes every record's prev_hash and hash under `key`, in
 // seq order, then appends the "audit.rekey" record at `now_us`. An empty chain is left empty.
-void rekey_audit_chain(SQLite::Database& db, const AuditChainKey& key, std::int64_t now_us);
+void rekey_audit_chain(db::Connection& db, const AuditChainKey& key, std::int64_t now_us);
 
 }  // namespace jit::broker

@@ -3,7 +3,7 @@
 // restart resumes from there; a sink with no row yet starts at the first record.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
+#include "broker/store/db/db_connection.hpp"
 
 #include <cstdint>
 #include <string>
@@ -11,13 +11,13 @@
 namespace jit::broker {
 
 // 0 when the sink has no position yet.
-std::int64_t audit_stream_position(SQLite::Database& db, const std::string& sink);
+std::int64_t audit_stream_position(db::Connection& db, const std::string& sink);
 
 // Inside the caller's write job. Never moves a position back.
-void save_audit_stream_position(SQLite::Database& db, const std::string& sink,
-                                std::int64_t last_seq, std::int64_t now_seconds);
+void save_audit_stream_position(db::Connection& db, const std::string& sink, std::int64_t last_seq,
+                                std::int64_t now_seconds);
 
 // The seq of the newest audit record (0 when there is none).
-std::int64_t audit_head_seq(SQLite::Database& db);
+std::int64_t audit_head_seq(db::Connection& db);
 
 }  // namespace jit::broker

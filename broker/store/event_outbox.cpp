@@ -1,10 +1,10 @@
 #include "broker/store/event_outbox.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "approvals/secure_random.hpp"
 #include "ca/bytes.hpp"
 #include "ca/x509_digest.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -17,47 +17,42 @@ namespace {
 constexpr const char* kOutboxColumns =
     "seq, event_id, event, data, created_at, attempts, delivered_at, failed_at, last_error";
 
-std::optional<std::int64_t> outbox_optional_int(const SQLite::Column& column) {
-  if (column.isNull()) return std::nullopt;
-  return column.getInt64();
-}
-
-OutboxEvent read_outbox_row(SQLite::Statement& query) {
+OutboxEvent read_outbox_row(db::Statement& query) {
   OutboxEvent row;
-  row.seq = query.getColumn(0).getInt64();
-  row.id = query.getColumn(1).getString();
-  row.event = query.getColumn(2).getString();
+  row.seq = query.get_int64(0);
+  row.id = query.get_text(1);
+  row.event = query.get_text(2);
   boost::system::error_code ec;
-  auto data = boost::json::parse(query.getColumn(3).getString(), ec);
+  auto data = boost::json::parse(query.get_text(3), ec);
   if (!ec && data.is_object()) row.data = std::move(data.as_object());
-  row.created_at = query.getColumn(4).getInt64();
-  row.attempts = query.getColumn(5).getInt();
-  row.delivered_at = outbox_optional_int(query.getColumn(6));
-  row.failed_at = outbox_optional_int(query.getColumn(7));
-  row.last_error = query.getColumn(8).getString();
+  row.created_at = query.get_int64(4);
+  row.attempts = query.get_int(5);
+  row.delivered_at = query.get_optional_int64(6);
+  row.failed_at = query.get_optional_int64(7);
+  row.last_error = query.get_optional_text(8).value_or("");
   return row;
 }
 
-void load_outbox_deliveries(SQLite::Database& db, std::vector<OutboxEvent>& rows) {
-  SQLite::Statement query(db, "SELECT url_digest FROM event_deliveries WHERE seq = ?");
+void load_outbox_deliveries(db::Connection& db, std::vector<OutboxEvent>& rows) {
+  db::Statement query(db, "SELECT url_digest FROM event_deliveries WHERE seq = ?");
   for (auto& row : rows) {
     query.reset();
     query.bind(1, row.seq);
-    while (query.executeStep()) row.delivered_to.push_back(query.getColumn(0).getString());
+    while (query.step()) row.delivered_to.push_back(query.get_text(0));
   }
 }
 
 }  // namespace
 
-std::string enqueue_event(SQLite::Database& db, std::string_view event,
+std::string enqueue_event(db::Connection& db, std::string_view event,
                           const boost::json::object& data, std::int64_t now) {
   auto bytes = approvals::random_bytes(16);
   // Without entropy no id is unique; the store turns this into `internal` and rolls back.
   if (!bytes) throw std::runtime_error("random number generator failed");
   std::string id = "evt-" + ca::hex_encode(*bytes);
-  SQLite::Statement insert(db,
-                           "INSERT INTO event_outbox(event_id, event, data, created_at) "
-                           "VALUES (?, ?, ?, ?)");
+  db::Statement insert(db,
+                       "INSERT INTO event_outbox(event_id, event, data, created_at) "
+                       "VALUES (?, ?, ?, ?)");
   insert.bind(1, id);
   insert.bind(2, std::string(event));
   insert.bind(3, boost::json::serialize(data));
@@ -66,15 +61,15 @@ std::string enqueue_event(SQLite::Database& db, std::string_view event,
   return id;
 }
 
-std::vector<OutboxEvent> due_events(SQLite::Database& db, std::int64_t now_us,
+std::vector<OutboxEvent> due_events(db::Connection& db, std::int64_t now_us,
                                     const std::vector<std::int64_t>& skip, std::size_t limit) {
   // A range search of the partial index on undelivered rows: the cost follows the backlog only.
-  SQLite::Statement query(db, std::string("SELECT ") + kOutboxColumns +
-                                  " FROM event_outbox WHERE delivered_at IS NULL AND failed_at IS "
-                                  "NULL AND next_attempt_us <= ? ORDER BY seq");
+  db::Statement query(db, std::string("SELECT ") + kOutboxColumns +
+                              " FROM event_outbox WHERE delivered_at IS NULL AND failed_at IS "
+                              "NULL AND next_attempt_us <= ? ORDER BY seq");
   query.bind(1, now_us);
   std::vector<OutboxEvent> out;
-  while (out.size() < limit && query.executeStep()) {
+  while (out.size() < limit && query.step()) {
     auto row = read_outbox_row(query);
     if (std::find(skip.begin(), skip.end(), row.seq) != skip.end()) continue;
     out.push_back(std::move(row));
@@ -83,11 +78,11 @@ std::vector<OutboxEvent> due_events(SQLite::Database& db, std::int64_t now_us,
   return out;
 }
 
-void finish_attempt(SQLite::Database& db, std::int64_t seq, const AttemptResult& result,
+void finish_attempt(db::Connection& db, std::int64_t seq, const AttemptResult& result,
                     std::int64_t now) {
-  SQLite::Statement record(db,
-                           "INSERT OR IGNORE INTO event_deliveries(seq, url_digest, delivered_at) "
-                           "VALUES (?, ?, ?)");
+  db::Statement record(db,
+                       "INSERT INTO event_deliveries(seq, url_digest, delivered_at) "
+                       "VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
   for (const auto& digest : result.accepted_by) {
     record.reset();
     record.bind(1, seq);
@@ -95,23 +90,23 @@ void finish_attempt(SQLite::Database& db, std::int64_t seq, const AttemptResult&
     record.bind(3, now);
     record.exec();
   }
-  SQLite::Statement update(db,
-                           "UPDATE event_outbox SET attempts = attempts + 1, delivered_at = ?, "
-                           "failed_at = ?, next_attempt_us = ?, last_error = ? "
-                           "WHERE seq = ? AND delivered_at IS NULL");
+  db::Statement update(db,
+                       "UPDATE event_outbox SET attempts = attempts + 1, delivered_at = ?, "
+                       "failed_at = ?, next_attempt_us = ?, last_error = ? "
+                       "WHERE seq = ? AND delivered_at IS NULL");
   if (result.all_delivered) {
     update.bind(1, now);
   } else {
-    update.bind(1);
+    update.bind_null(1);
   }
   if (!result.all_delivered && result.give_up) {
     update.bind(2, now);
   } else {
-    update.bind(2);
+    update.bind_null(2);
   }
   update.bind(3, result.next_attempt_us);
   if (result.error.empty()) {
-    update.bind(4);
+    update.bind_null(4);
   } else {
     update.bind(4, result.error);
   }
@@ -119,52 +114,53 @@ void finish_attempt(SQLite::Database& db, std::int64_t seq, const AttemptResult&
   update.exec();
 }
 
-std::vector<OutboxEvent> list_events(SQLite::Database& db, bool failed_only, std::size_t limit) {
-  SQLite::Statement query(
+std::vector<OutboxEvent> list_events(db::Connection& db, bool failed_only, std::size_t limit) {
+  db::Statement query(
       db, std::string("SELECT ") + kOutboxColumns + " FROM event_outbox" +
               (failed_only ? " WHERE failed_at IS NOT NULL AND delivered_at IS NULL" : "") +
               " ORDER BY seq DESC LIMIT ?");
   query.bind(1, static_cast<std::int64_t>(limit));
   std::vector<OutboxEvent> out;
-  while (query.executeStep()) out.push_back(read_outbox_row(query));
+  while (query.step()) out.push_back(read_outbox_row(query));
   load_outbox_deliveries(db, out);
   return out;
 }
 
-bool retry_event(SQLite::Database& db, std::string_view id) {
-  SQLite::Statement update(db,
-                           "UPDATE event_outbox SET failed_at = NULL, attempts = 0, "
-                           "next_attempt_us = 0 WHERE event_id = ? AND failed_at IS NOT NULL "
-                           "AND delivered_at IS NULL");
+bool retry_event(db::Connection& db, std::string_view id) {
+  db::Statement update(db,
+                       "UPDATE event_outbox SET failed_at = NULL, attempts = 0, "
+                       "next_attempt_us = 0 WHERE event_id = ? AND failed_at IS NOT NULL "
+                       "AND delivered_at IS NULL");
   update.bind(1, std::string(id));
   return update.exec() == 1;
 }
 
-std::size_t retry_failed_events(SQLite::Database& db) {
+std::size_t retry_failed_events(db::Connection& db) {
   return static_cast<std::size_t>(
-      db.exec("UPDATE event_outbox SET failed_at = NULL, attempts = 0, next_attempt_us = 0 "
-              "WHERE failed_at IS NOT NULL AND delivered_at IS NULL"));
+      db::Statement(db,
+                    "UPDATE event_outbox SET failed_at = NULL, attempts = 0, next_attempt_us = 0 "
+                    "WHERE failed_at IS NOT NULL AND delivered_at IS NULL")
+          .exec());
 }
 
-std::size_t prune_delivered_events(SQLite::Database& db, std::int64_t delivered_before,
+std::size_t prune_delivered_events(db::Connection& db, std::int64_t delivered_before,
                                    std::size_t limit) {
   // event_deliveries rows go with their event (ON DELETE CASCADE; foreign keys are on).
-  SQLite::Statement prune(db,
-                          "DELETE FROM event_outbox WHERE seq IN (SELECT seq FROM event_outbox "
-                          "WHERE delivered_at IS NOT NULL AND delivered_at < ? "
-                          "AND seq < (SELECT MAX(seq) FROM event_outbox) ORDER BY seq LIMIT ?)");
+  db::Statement prune(db,
+                      "DELETE FROM event_outbox WHERE seq IN (SELECT seq FROM event_outbox "
+                      "WHERE delivered_at IS NOT NULL AND delivered_at < ? "
+                      "AND seq < (SELECT MAX(seq) FROM event_outbox) ORDER BY seq LIMIT ?)");
   prune.bind(1, delivered_before);
   prune.bind(2, static_cast<std::int64_t>(limit));
   return static_cast<std::size_t>(prune.exec());
 }
 
-OutboxBacklog outbox_backlog(SQLite::Database& db) {
-  SQLite::Statement query(db,
-                          "SELECT count(*), count(failed_at), min(created_at) FROM event_outbox "
-                          "WHERE delivered_at IS NULL");
-  query.executeStep();
-  return {query.getColumn(0).getInt64(), query.getColumn(1).getInt64(),
-          outbox_optional_int(query.getColumn(2))};
+OutboxBacklog outbox_backlog(db::Connection& db) {
+  db::Statement query(db,
+                      "SELECT count(*), count(failed_at), min(created_at) FROM event_outbox "
+                      "WHERE delivered_at IS NULL");
+  query.step();
+  return {query.get_int64(0), query.get_int64(1), query.get_optional_int64(2)};
 }
 
 std::string event_url_digest(std::string_view url) {

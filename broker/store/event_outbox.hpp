@@ -5,8 +5,8 @@
 // each URL that accepted one, and marks the row delivered, or failed once its attempts are spent.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
 #include <boost/json/object.hpp>
+#include "broker/store/db/db_connection.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -30,13 +30,13 @@ struct OutboxEvent {
 };
 
 // Inside a write job: adds the event, due at once. Returns its id.
-std::string enqueue_event(SQLite::Database& db, std::string_view event,
+std::string enqueue_event(db::Connection& db, std::string_view event,
                           const boost::json::object& data, std::int64_t now);
 
 // The undelivered, not failed events whose next attempt is due at `now_us`, oldest first, at most
 // `limit`, skipping seq values in `skip` (those in flight). A row whose data does not parse (never
 // written by this code) comes with empty data rather than stopping delivery.
-std::vector<OutboxEvent> due_events(SQLite::Database& db, std::int64_t now_us,
+std::vector<OutboxEvent> due_events(db::Connection& db, std::int64_t now_us,
                                     const std::vector<std::int64_t>& skip, std::size_t limit);
 
 // How one delivery round of an event ended, for finish_attempt.
@@ -50,24 +50,24 @@ struct AttemptResult {
 
 // Inside a write job: records the URLs that accepted the event, then marks it delivered, failed,
 // or due again at next_attempt_us. Counts the attempt.
-void finish_attempt(SQLite::Database& db, std::int64_t seq, const AttemptResult& result,
+void finish_attempt(db::Connection& db, std::int64_t seq, const AttemptResult& result,
                     std::int64_t now);
 
 // For `jit-broker events list`: the newest `limit` events, newest first; with `failed_only` only
 // those marked failed and not delivered since.
-std::vector<OutboxEvent> list_events(SQLite::Database& db, bool failed_only, std::size_t limit);
+std::vector<OutboxEvent> list_events(db::Connection& db, bool failed_only, std::size_t limit);
 
 // Inside a write job: makes a failed event due again with fresh attempts. False when no failed,
 // undelivered event has that id.
-bool retry_event(SQLite::Database& db, std::string_view id);
+bool retry_event(db::Connection& db, std::string_view id);
 // Inside a write job: retry_event for every failed event; returns how many.
-std::size_t retry_failed_events(SQLite::Database& db);
+std::size_t retry_failed_events(db::Connection& db);
 
 // Inside a write job: deletes at most `limit` events delivered to every URL before
 // `delivered_before` (Unix seconds), with their delivery records; returns how many. Undelivered
 // and failed events are never deleted, and neither is the newest row, so `seq` keeps growing
 // (SQLite would reuse the highest seq once it is gone). The audit log keeps every event for good.
-std::size_t prune_delivered_events(SQLite::Database& db, std::int64_t delivered_before,
+std::size_t prune_delivered_events(db::Connection& db, std::int64_t delivered_before,
                                    std::size_t limit);
 
 struct OutboxBacklog {
@@ -75,7 +75,7 @@ struct OutboxBacklog {
   std::int64_t failed = 0;                        // of those, failed
   std::optional<std::int64_t> oldest_created_at;  // of the undelivered
 };
-OutboxBacklog outbox_backlog(SQLite::Database& db);
+OutboxBacklog outbox_backlog(db::Connection& db);
 
 // The key a delivery to `url` is recorded under: hex SHA-256 of the URL (its path may carry a
 // token, which never goes into the database).

@@ -1,10 +1,9 @@
 #include "broker/store/migrations.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "broker/store/audit_rekey.hpp"
+#include "broker/store/postgres_schema.hpp"
 #include "broker/store/store_error.hpp"
-
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
 
 #include <array>
 #include <chrono>
@@ -214,7 +213,7 @@ CREATE TABLE sso_identities (
 ALTER TABLE sessions ADD COLUMN sso_login TEXT;
 )sql";
 
-void rekey_audit_chain_now(SQLite::Database& db, const AuditChainKey& key) {
+void rekey_audit_chain_now(db::Connection& db, const AuditChainKey& key) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   rekey_audit_chain(db, key, std::chrono::duration_cast<std::chrono::microseconds>(now).count());
 }
@@ -236,9 +235,69 @@ std::span<const Migration> all_migrations() { return kMigrations; }
 
 int latest_schema_version() { return kMigrations.back().version; }
 
-int schema_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+namespace {
 
-void migrate(SQLite::Database& db, const AuditChainKey& key, int target) {
+// Brokers starting together on one PostgreSQL database migrate one after the other: each waits
+// for this transaction-level advisory lock, then sees the version the one before left.
+constexpr std::int64_t kMigrationLockKey = 0x6a69746d69677261;  // "jitmigra"
+
+void set_postgres_version(db::Connection& db, int version) {
+  db::Statement update(db, "UPDATE jitbroker_schema SET version = ?");
+  update.bind(1, version);
+  if (update.exec() != 1) throw SchemaError("the jitbroker_schema table has no row");
+}
+
+void migrate_postgres(db::Connection& db, const AuditChainKey& key, int target) {
+  db::Transaction transaction(db);
+  db::Statement lock(db, "SELECT pg_advisory_xact_lock(?)");
+  lock.bind(1, kMigrationLockKey);
+  lock.step();
+  int current = schema_version(db);
+  if (current > latest_schema_version()) {
+    throw SchemaError("database schema version " + std::to_string(current) +
+                      " is newer than this jit-broker understands (" +
+                      std::to_string(latest_schema_version()) + "); upgrade jit-broker");
+  }
+  if (target < kPostgresBaselineVersion) {
+    throw SchemaError("a PostgreSQL database starts at schema version " +
+                      std::to_string(kPostgresBaselineVersion));
+  }
+  if (current == 0) {
+    // DDL is transactional in PostgreSQL: a failure leaves the database empty.
+    db.exec_script(kPostgresBaseline);
+    db::Statement insert(db, "INSERT INTO jitbroker_schema(version) VALUES (?)");
+    insert.bind(1, kPostgresBaselineVersion);
+    insert.exec();
+    current = kPostgresBaselineVersion;
+  }
+  for (const Migration& migration : kMigrations) {
+    if (migration.version <= current || migration.version > target) continue;
+    if (!migration.postgresql.empty()) db.exec_script(migration.postgresql);
+    if (migration.rewrite != nullptr) migration.rewrite(db, key);
+    set_postgres_version(db, migration.version);
+  }
+  transaction.commit();
+}
+
+}  // namespace
+
+int schema_version(db::Connection& db) {
+  if (db.backend() == db::Backend::postgresql) {
+    db::Statement exists(db,
+                         "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                         "current_schema() AND table_name = 'jitbroker_schema'");
+    if (!exists.step() || exists.get_int64(0) == 0) return 0;
+    db::Statement version(db, "SELECT coalesce(max(version), 0) FROM jitbroker_schema");
+    if (!version.step()) return 0;
+    return version.get_int(0);
+  }
+  db::Statement query(db, "PRAGMA user_version");
+  if (!query.step()) throw SchemaError("the database has no schema version");
+  return query.get_int(0);
+}
+
+void migrate(db::Connection& db, const AuditChainKey& key, int target) {
+  if (db.backend() == db::Backend::postgresql) return migrate_postgres(db, key, target);
   const int current = schema_version(db);
   if (current > latest_schema_version()) {
     throw SchemaError("database schema version " + std::to_string(current) +
@@ -247,15 +306,15 @@ void migrate(SQLite::Database& db, const AuditChainKey& key, int target) {
   }
   for (const Migration& migration : kMigrations) {
     if (migration.version <= current || migration.version > target) continue;
-    SQLite::Transaction transaction(db);
-    if (!migration.sql.empty()) db.exec(std::string(migration.sql));
+    db::Transaction transaction(db);
+    if (!migration.sql.empty()) db.exec_script(migration.sql);
     if (migration.rewrite != nullptr) migration.rewrite(db, key);
-    db.exec("PRAGMA user_version = " + std::to_string(migration.version));
+    db.exec_script("PRAGMA user_version = " + std::to_string(migration.version));
     transaction.commit();
   }
 }
 
-void migrate(SQLite::Database& db, const AuditChainKey& key) {
+void migrate(db::Connection& db, const AuditChainKey& key) {
   migrate(db, key, latest_schema_version());
 }
 

@@ -2,6 +2,7 @@
 
 #include "broker/caught_exception.hpp"
 #include "broker/log.hpp"
+#include "broker/store/db/postgres_connection.hpp"
 #include "broker/store/migrations.hpp"
 #include "broker/store/statement_cache.hpp"
 #include "broker/store/store_error.hpp"
@@ -23,18 +24,16 @@ std::int64_t system_clock_us() {
 }
 
 // Storage trouble the operator can fix (disk full, database locked by another process) is
-// `unavailable`; anything else is our fault.
-boost::system::error_code classify(const SQLite::Exception& e) {
-  switch (e.getErrorCode()) {
-    case SQLITE_FULL:
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_IOERR:
-    case SQLITE_READONLY:
-      return BrokerErrc::unavailable;
-    default:
-      return BrokerErrc::internal;
-  }
+// `unavailable`; anything else is our fault (a duplicate key a job did not expect included).
+boost::system::error_code classify(const db::Error& e) {
+  return e.failure() == db::Failure::unique_violation ? BrokerErrc::internal : e.code();
+}
+
+std::unique_ptr<db::SqliteConnection> open_store_connection(const std::filesystem::path& file,
+                                                            bool writable) {
+  auto connection = std::make_unique<db::SqliteConnection>(open_connection(file, writable));
+  enable_statement_cache(connection->sqlite());
+  return connection;
 }
 
 }  // namespace
@@ -54,36 +53,83 @@ std::unique_ptr<SQLite::Database> open_connection(const std::filesystem::path& f
   return db;
 }
 
+SQLite::Database& WriteContext::sqlite() { return Store::sqlite_of(db_); }
+
+SQLite::Database& Store::sqlite_of(db::Connection& connection) {
+  auto* sqlite = dynamic_cast<db::SqliteConnection*>(&connection);
+  if (sqlite == nullptr) throw db::Error(db::Failure::other, "not a SQLite store");
+  return sqlite->sqlite();
+}
+
 std::unique_ptr<Store> Store::open(const std::filesystem::path& file, AuditChainKey audit_key,
                                    StoreOptions options) {
   if (!options.clock_us) options.clock_us = system_clock_us;
-  return std::unique_ptr<Store>(new Store(file, std::move(audit_key), std::move(options)));
+  return std::unique_ptr<Store>(
+      new Store(db::Backend::sqlite, file, {}, std::move(audit_key), std::move(options)));
 }
 
-Store::Store(std::filesystem::path file, AuditChainKey audit_key, StoreOptions options)
-    : file_(std::move(file)), audit_key_(std::move(audit_key)), options_(std::move(options)) {
+std::unique_ptr<Store> Store::open_postgresql(const std::string& conninfo, AuditChainKey audit_key,
+                                              StoreOptions options) {
+  if (!options.clock_us) options.clock_us = system_clock_us;
+  return std::unique_ptr<Store>(
+      new Store(db::Backend::postgresql, {}, conninfo, std::move(audit_key), std::move(options)));
+}
+
+std::unique_ptr<db::Connection> Store::open_reader() const {
+  if (backend_ == db::Backend::postgresql) return db::PostgresConnection::connect(conninfo_);
   try {
-    writer_db_ = open_connection(file_, true);
-    // Take the write lock now so a second broker on the same file fails at start-up, not later.
-    writer_db_->exec("BEGIN IMMEDIATE");
-    writer_db_->exec("COMMIT");
+    return open_store_connection(file_, false);
   } catch (const SQLite::Exception& e) {
-    throw StoreOpenError("cannot open database " + file_.string() + ": " + e.getErrorStr());
+    throw db::sqlite_error(e);  // readers catch db::Error, whichever backend
   }
-  try {
-    migrate(*writer_db_, audit_key_);
-    enable_statement_cache(*writer_db_);
-    head_ = load_audit_head(*writer_db_);
-    checkpointer_ = std::make_unique<WalCheckpointer>(file_, options_.wal_checkpoint_pages);
-    checkpointer_->attach(*writer_db_);
-  } catch (const SQLite::Exception& e) {
-    throw StoreOpenError("cannot prepare database " + file_.string() + ": " + e.getErrorStr());
+}
+
+Store::Store(db::Backend backend, std::filesystem::path file, std::string conninfo,
+             AuditChainKey audit_key, StoreOptions options)
+    : backend_(backend),
+      file_(std::move(file)),
+      conninfo_(std::move(conninfo)),
+      audit_key_(std::move(audit_key)),
+      options_(std::move(options)) {
+  if (backend_ == db::Backend::postgresql) {
+    try {
+      writer_db_ = db::PostgresConnection::connect(conninfo_);
+      migrate(*writer_db_, audit_key_);
+      head_ = load_audit_head(*writer_db_);
+    } catch (const db::Error& e) {
+      // pg::Error messages never hold the password (broker/store/pg/pg_error.hpp).
+      throw StoreOpenError(std::string("cannot open the PostgreSQL database: ") + e.what());
+    }
+  } else {
+    open_sqlite();
   }
   writer_ = std::thread([this] {
     // Named so that top -H and perf tell the one writer apart from the HTTP threads.
     pthread_setname_np(pthread_self(), "store-writer");
     writer_loop();
   });
+}
+
+void Store::open_sqlite() {
+  try {
+    writer_db_ = std::make_unique<db::SqliteConnection>(open_connection(file_, true));
+    // Take the write lock now so a second broker on the same file fails at start-up, not later.
+    sqlite_of(*writer_db_).exec("BEGIN IMMEDIATE");
+    sqlite_of(*writer_db_).exec("COMMIT");
+  } catch (const SQLite::Exception& e) {
+    throw StoreOpenError("cannot open database " + file_.string() + ": " + e.getErrorStr());
+  }
+  try {
+    migrate(*writer_db_, audit_key_);
+    enable_statement_cache(sqlite_of(*writer_db_));
+    head_ = load_audit_head(*writer_db_);
+    checkpointer_ = std::make_unique<WalCheckpointer>(file_, options_.wal_checkpoint_pages);
+    checkpointer_->attach(sqlite_of(*writer_db_));
+  } catch (const SQLite::Exception& e) {
+    throw StoreOpenError("cannot prepare database " + file_.string() + ": " + e.getErrorStr());
+  } catch (const db::Error& e) {
+    throw StoreOpenError("cannot prepare database " + file_.string() + ": " + e.what());
+  }
 }
 
 std::uint64_t Store::checkpoints() const {
@@ -96,10 +142,9 @@ std::uint64_t Store::writer_checkpoints() const {
 
 Store::~Store() {
   close();
-  // Cached statements are finalized before their connections close.
-  if (writer_db_) drop_statement_cache(*writer_db_);
-  std::lock_guard lock(readers_mutex_);
-  for (auto& reader : idle_readers_) drop_statement_cache(*reader);
+  // Each connection finalizes its cached statements before it closes (~SqliteConnection); the
+  // checkpointer, attached to the writer, is stopped first.
+  checkpointer_.reset();
 }
 
 void Store::close() {
@@ -151,18 +196,20 @@ void Store::writer_loop() {
 void Store::commit_batch(std::vector<PendingWrite>& batch) {
   std::vector<boost::system::error_code> results(batch.size());
   try {
-    writer_db_->exec("BEGIN IMMEDIATE");
+    writer_db_->begin_write();
     // Another process (an admin command) may have appended audit records since our last batch;
     // under the write lock the head read here is the true one.
     head_ = load_audit_head(*writer_db_);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const AuditHead before = head_;
-      prepare_cached(*writer_db_, "SAVEPOINT job")->exec();
+      db::prepare_cached(*writer_db_, "SAVEPOINT job").exec();
       WriteContext context(*writer_db_, audit_key_, head_, options_.clock_us());
       try {
         results[i] = batch[i].job(context);
-      } catch (const SQLite::Exception& e) {
+      } catch (const db::Error& e) {
         results[i] = classify(e);
+      } catch (const SQLite::Exception& e) {  // a job's own SQLite-only statement
+        results[i] = classify(db::sqlite_error(e));
       } catch (const std::exception&) {
         // A bug in the job (its savepoint is rolled back below): the operator's log says what.
         log_event(LogLevel::error, "store_job_threw",
@@ -170,16 +217,20 @@ void Store::commit_batch(std::vector<PendingWrite>& batch) {
         results[i] = BrokerErrc::internal;
       }
       if (results[i]) {
-        prepare_cached(*writer_db_, "ROLLBACK TO job")->exec();
+        db::prepare_cached(*writer_db_, "ROLLBACK TO job").exec();
         head_ = before;
       }
-      prepare_cached(*writer_db_, "RELEASE job")->exec();
+      db::prepare_cached(*writer_db_, "RELEASE job").exec();
     }
-    writer_db_->exec("COMMIT");
+    writer_db_->exec_script("COMMIT");
     commits_.fetch_add(1, std::memory_order_relaxed);
-  } catch (const SQLite::Exception& e) {
+  } catch (const db::Error& e) {
     // The whole batch is lost (disk full, I/O error): no job may be acknowledged as done.
-    writer_db_->tryExec("ROLLBACK");
+    try {
+      writer_db_->exec_script("ROLLBACK");
+    } catch (const db::Error&) {
+      // The connection is gone: the server rolled back for us.
+    }
     const auto ec = classify(e);
     for (auto& result : results) result = ec;
   }
@@ -196,10 +247,7 @@ Store::ReadLease::ReadLease(Store& s) : store(s) {
       store.idle_readers_.pop_back();
     }
   }
-  if (!db) {
-    db = open_connection(store.file_, false);
-    enable_statement_cache(*db);
-  }
+  if (!db) db = store.open_reader();
 }
 
 Store::ReadLease::~ReadLease() {

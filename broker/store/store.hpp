@@ -8,6 +8,7 @@
 
 #include "broker/broker_error.hpp"
 #include "broker/store/audit_chain.hpp"
+#include "broker/store/db/sqlite_connection.hpp"
 
 #include <SQLiteCpp/Database.h>
 
@@ -20,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace jit::broker {
@@ -27,9 +29,12 @@ namespace jit::broker {
 // What a write job gets: the connection (inside its savepoint) and the audit chain.
 class WriteContext {
  public:
-  WriteContext(SQLite::Database& db, const AuditChainKey& key, AuditHead& head, std::int64_t now_us)
+  WriteContext(db::Connection& db, const AuditChainKey& key, AuditHead& head, std::int64_t now_us)
       : db_(db), key_(key), head_(head), now_us_(now_us) {}
-  SQLite::Database& db() { return db_; }
+  db::Connection& db() { return db_; }
+  // The SQLite connection itself, for SQLite-only work (tests that set up rows with raw SQL);
+  // throws db::Error on another backend.
+  SQLite::Database& sqlite();
   // Appends an audit record in the same transaction as the job's state change.
   AuditRecord audit(const AuditEntry& entry) {
     return append_audit(db_, key_, head_, entry, now_us_);
@@ -38,7 +43,7 @@ class WriteContext {
   std::int64_t now_seconds() const { return now_us_ / 1'000'000; }
 
  private:
-  SQLite::Database& db_;
+  db::Connection& db_;
   const AuditChainKey& key_;
   AuditHead& head_;
   std::int64_t now_us_;
@@ -56,8 +61,8 @@ class WalCheckpointer;
 class Store {
  public:
   // A job returns an empty error_code to commit its changes, or an error to roll back its own
-  // savepoint (other jobs of the batch are unaffected). Exceptions from SQLite become `internal`
-  // (or `unavailable` for a full disk or a locked database).
+  // savepoint (other jobs of the batch are unaffected). A db::Error becomes its code()
+  // (`unavailable` for a full disk or a locked database), any other exception `internal`.
   using WriteJob = std::function<boost::system::error_code(WriteContext&)>;
   using WriteDone = std::function<void(boost::system::error_code)>;
 
@@ -66,6 +71,11 @@ class Store {
   // for a config). Throws StoreOpenError or SchemaError with a one-line message.
   static std::unique_ptr<Store> open(const std::filesystem::path& file, AuditChainKey audit_key,
                                      StoreOptions options = {});
+  // The same on PostgreSQL (docs/architecture.md, "Store backends (SQLite and PostgreSQL)"):
+  // `conninfo` is a libpq connection string or URL; it is kept for the read connections and never
+  // appears in a message. Throws StoreOpenError (unreachable, wrong password) or SchemaError.
+  static std::unique_ptr<Store> open_postgresql(const std::string& conninfo,
+                                                AuditChainKey audit_key, StoreOptions options = {});
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -76,16 +86,26 @@ class Store {
   // Queues a job and waits for its durable completion.
   boost::system::error_code write_sync(WriteJob job);
 
-  // Runs `fn` with a read connection that sees the last committed state.
+  // Runs `fn` with a read connection (a db::Connection&) that sees the last committed state. A
+  // function taking SQLite::Database& gets the SQLite connection itself (tests and SQLite-only
+  // checks).
   template <typename Fn>
   auto read(Fn&& fn) {
     ReadLease lease(*this);
-    return fn(*lease.db);
+    if constexpr (std::is_invocable_v<Fn&, db::Connection&>) {
+      return fn(static_cast<db::Connection&>(*lease.db));
+    } else {
+      return fn(sqlite_of(*lease.db));
+    }
   }
 
   // Stops the writer after the queued jobs are committed.
   void close();
 
+  db::Backend backend() const { return backend_; }
+  // The SQLite database under a connection of this store; throws db::Error on PostgreSQL.
+  static SQLite::Database& sqlite_of(db::Connection& connection);
+  // The SQLite file; empty on PostgreSQL.
   const std::filesystem::path& file() const { return file_; }
   // WAL checkpoints run so far beside the writer, and by the writer itself when the log grew
   // to four thresholds anyway (see wal_checkpointer.hpp).
@@ -107,18 +127,24 @@ class Store {
     explicit ReadLease(Store& store);
     ~ReadLease();
     Store& store;
-    std::unique_ptr<SQLite::Database> db;
+    std::unique_ptr<db::Connection> db;
   };
 
-  Store(std::filesystem::path file, AuditChainKey audit_key, StoreOptions options);
+  Store(db::Backend backend, std::filesystem::path file, std::string conninfo,
+        AuditChainKey audit_key, StoreOptions options);
+  void open_sqlite();
+  std::unique_ptr<db::Connection> open_reader() const;
   void writer_loop();
   void commit_batch(std::vector<PendingWrite>& batch);
 
+  db::Backend backend_;
   std::filesystem::path file_;
+  std::string conninfo_;  // PostgreSQL only; holds the password
   AuditChainKey audit_key_;
   StoreOptions options_;
-  std::unique_ptr<SQLite::Database> writer_db_;
-  std::unique_ptr<WalCheckpointer> checkpointer_;  // declared after writer_db_: stopped first
+  std::unique_ptr<db::Connection> writer_db_;
+  std::unique_ptr<WalCheckpointer>
+      checkpointer_;  // SQLite only  // declared after writer_db_: stopped first
   AuditHead head_;
 
   std::mutex queue_mutex_;
@@ -130,7 +156,7 @@ class Store {
   std::atomic<std::uint64_t> commits_{0};
 
   std::mutex readers_mutex_;
-  std::vector<std::unique_ptr<SQLite::Database>> idle_readers_;
+  std::vector<std::unique_ptr<db::Connection>> idle_readers_;
 };
 
 // Opens a connection with the project's pragmas (WAL, synchronous=FULL, foreign keys, busy

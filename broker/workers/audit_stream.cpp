@@ -1,9 +1,9 @@
 #include "broker/workers/audit_stream.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "broker/log.hpp"
 #include "broker/store/audit_stream_positions.hpp"
 
-#include <SQLiteCpp/Exception.h>
 #include <pthread.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
@@ -41,7 +41,7 @@ struct AuditStream::Core {
   void tick(AuditSinkRunner& runner) {
     std::vector<AuditRecord> records;
     try {
-      records = store.read([&](SQLite::Database& db) {
+      records = store.read([&](db::Connection& db) {
         return read_audit_records(db, runner.position,
                                   static_cast<std::int64_t>(options.batch_records));
       });
@@ -157,7 +157,7 @@ void AuditStream::start() {
   for (auto& runner : core_->runners) {
     const auto& key = runner->sink->position_key();
     runner->position =
-        core_->store.read([&](SQLite::Database& db) { return audit_stream_position(db, key); });
+        core_->store.read([&](db::Connection& db) { return audit_stream_position(db, key); });
     {
       std::lock_guard lock(core_->mutex);
       runner->status.position = runner->position;

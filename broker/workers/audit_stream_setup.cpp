@@ -1,10 +1,9 @@
 #include "broker/workers/audit_stream_setup.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "broker/store/audit_stream_positions.hpp"
 #include "broker/workers/jsonl_file_sink.hpp"
 #include "broker/workers/syslog_tls_sink.hpp"
-
-#include <SQLiteCpp/Exception.h>
 
 #include <algorithm>
 
@@ -42,8 +41,8 @@ void add_audit_stream_metrics(Metrics& metrics, const AuditStream& stream, Store
       "gauge", [streaming, database] {
         std::int64_t head = 0;
         try {
-          head = database->read([](SQLite::Database& db) { return audit_head_seq(db); });
-        } catch (const SQLite::Exception&) {
+          head = database->read([](db::Connection& db) { return audit_head_seq(db); });
+        } catch (const db::Error&) {
           head = 0;  // shown as no lag rather than failing the whole scrape
         }
         std::vector<MetricSample> samples;

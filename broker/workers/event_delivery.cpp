@@ -1,11 +1,11 @@
 #include "broker/workers/event_delivery.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "broker/store/event_outbox.hpp"
 #include "broker/workers/chat_formats.hpp"
 #include "broker/workers/webhook_signature.hpp"
 #include "ca/bytes.hpp"
 
-#include <SQLiteCpp/Exception.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
@@ -123,8 +123,8 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
     if (room > 0) {
       try {
         due = store.read(
-            [&](SQLite::Database& db) { return due_events(db, store.now_us(), skip, room); });
-      } catch (const SQLite::Exception&) {
+            [&](db::Connection& db) { return due_events(db, store.now_us(), skip, room); });
+      } catch (const db::Error&) {
         // Read again at the next poll.
       }
     }

@@ -1,11 +1,11 @@
 #include "broker/workers/revocation_publisher.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include "broker/log.hpp"
 #include "broker/store/access_records.hpp"
 #include "ca/bytes.hpp"
 #include "ca/x509_digest.hpp"
 
-#include <SQLiteCpp/Exception.h>
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
@@ -95,11 +95,11 @@ boost::system::error_code RevocationPublisher::rebuild_locked() {
   std::int64_t generation = 0;
   try {
     // The generation first: the certificates read after it include every revocation up to it.
-    revoked = store_.read([&](SQLite::Database& db) {
+    revoked = store_.read([&](db::Connection& db) {
       generation = revocation_generation(db);
       return sources_.load(db, now);
     });
-  } catch (const SQLite::Exception&) {
+  } catch (const db::Error&) {
     return BrokerErrc::unavailable;
   } catch (const std::runtime_error&) {  // the counter row is missing: a damaged database
     return BrokerErrc::internal;
@@ -245,7 +245,7 @@ void RevocationPublisher::on_poll() {
   }
   std::int64_t generation = -1;
   try {
-    generation = store_.read([](SQLite::Database& db) { return revocation_generation(db); });
+    generation = store_.read([](db::Connection& db) { return revocation_generation(db); });
   } catch (const std::exception&) {
     // The next poll reads again; a rebuild now would fail on the same storage.
   }

@@ -42,13 +42,13 @@ std::int64_t unix_now() {
 bool fill(broker::Store& store, std::size_t n, const std::string& ssh_ca_key,
           const std::string& x509_ca_key, std::int64_t now) {
   const auto ec = store.write_sync([&](broker::WriteContext& tx) {
-    tx.db().exec(
+    tx.sqlite().exec(
         "INSERT INTO requests(id, requester, role, reason, ticket, duration_s, state, created_at, "
         "pending_deadline) VALUES ('req-1', 'alice', 'r', 'r', 't', 3600, 'revoked', 0, 0)");
-    tx.db().exec(
+    tx.sqlite().exec(
         "INSERT INTO grants(id, request_id, user, role, not_before, not_after, state) VALUES "
         "('grt-1', 'req-1', 'alice', 'r', 0, 0, 'revoked')");
-    SQLite::Statement insert(tx.db(),
+    SQLite::Statement insert(tx.sqlite(),
                              "INSERT INTO certificates(kind, serial, grant_id, ca_key, "
                              "key_fingerprint, key_id, not_after, issued_at, revoked_at) "
                              "VALUES (?, ?, 'grt-1', ?, 'SHA256:x', 'jit:req-1:alice:r', ?, ?, ?)");
@@ -101,7 +101,7 @@ void run(std::size_t n, int iterations) {
     for (int i = 0; i < iterations; ++i) {
       // A changed row in each list, so that both lists are due.
       store->write_sync([&](broker::WriteContext& tx) {
-        tx.db().exec("UPDATE certificates SET not_after = not_after - 1 WHERE id IN (1, 2)");
+        tx.sqlite().exec("UPDATE certificates SET not_after = not_after - 1 WHERE id IN (1, 2)");
         return boost::system::error_code{};
       });
       auto start = SteadyClock::now();
@@ -109,7 +109,8 @@ void run(std::size_t n, int iterations) {
       total.push_back(milliseconds_since(start));
 
       start = SteadyClock::now();
-      const auto revoked = store->read([&](SQLite::Database& db) { return sources.load(db, now); });
+      const auto revoked =
+          store->read([&](broker::db::Connection& db) { return sources.load(db, now); });
       read.push_back(milliseconds_since(start));
       start = SteadyClock::now();
       const auto taken = broker::take_publication_numbers(*store, true, true, "bench", {});

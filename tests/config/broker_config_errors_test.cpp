@@ -69,7 +69,7 @@ TEST(BrokerConfigErrors, UnknownTopLevelKeySuggestsTheClosest) {
   EXPECT_EQ(error->message(), "unknown key, did you mean 'listen'?");
   EXPECT_EQ(error->expected(),
             "one of listen, data_dir, policy_file, data_key_file, tls, ca, limits, mfa, "
-            "sessions, http, webhooks, metrics, audit_stream, sso, log_format");
+            "sessions, http, webhooks, metrics, audit_stream, sso, store, log_format");
 }
 
 TEST(BrokerConfigErrors, UnknownNestedKeyIsNamedByItsPath) {

@@ -25,14 +25,14 @@ class AuditCopyCheckTest : public ::testing::Test {
       }));
     }
     const auto records =
-        store_->read([](SQLite::Database& db) { return read_audit_records(db, 0, 100); });
+        store_->read([](broker::db::Connection& db) { return read_audit_records(db, 0, 100); });
     for (const auto& record : records) lines_.push_back(audit_json_line(record));
   }
   AuditCopyReport check(const std::vector<std::string>& lines, std::int64_t from = 0) {
     std::string text;
     for (const auto& line : lines) text += line + "\n";
     std::istringstream copy(text);
-    return store_->read([&](SQLite::Database& db) {
+    return store_->read([&](broker::db::Connection& db) {
       return check_audit_copy(copy, db, store_->audit_key(), from);
     });
   }

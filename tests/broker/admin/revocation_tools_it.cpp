@@ -172,11 +172,11 @@ TEST_F(KrlWriteCommandTest, WritesAGrowingKrlThatSshKeygenReadsBesideARunningBro
   {
     auto store = open_broker_store(settings);
     ASSERT_FALSE(store->write_sync([&](WriteContext& tx) {
-      tx.db().exec(
+      tx.sqlite().exec(
           "INSERT INTO requests(id, requester, role, reason, ticket, duration_s, state, "
           "created_at, pending_deadline) VALUES ('req-1', 'alice', 'prod-db-read', 'r', 't', "
           "3600, 'active', 0, 0)");
-      tx.db().exec(
+      tx.sqlite().exec(
           "INSERT INTO grants(id, request_id, user, role, not_before, not_after, state) VALUES "
           "('grt-1', 'req-1', 'alice', 'prod-db-read', 0, 0, 'revoked')");
       for (std::uint64_t serial : {41u, 42u}) {
@@ -192,7 +192,7 @@ TEST_F(KrlWriteCommandTest, WritesAGrowingKrlThatSshKeygenReadsBesideARunningBro
         const auto path = dir_ / ("cert-" + std::to_string(serial) + "-cert.pub");
         std::ofstream(path) << certificate->line() << "\n";
         certificates.push_back(path);
-        SQLite::Statement insert(tx.db(),
+        SQLite::Statement insert(tx.sqlite(),
                                  "INSERT INTO certificates(kind, serial, grant_id, ca_key, "
                                  "key_fingerprint, key_id, not_after, issued_at, revoked_at) "
                                  "VALUES ('ssh', ?, 'grt-1', ?, 'SHA256:x', ?, ?, ?, ?)");

@@ -170,7 +170,7 @@ TEST_F(ApprovalPasskeyTest, StoredAssertionVerifiesAgainstTheCredentialKeyAndIts
   response.client_data_json = bytes("client_data_json");
   response.authenticator_data = bytes("authenticator_data");
   response.signature = bytes("signature");
-  const auto credential = f_.store_->read([&](SQLite::Database& db) {
+  const auto credential = f_.store_->read([&](broker::db::Connection& db) {
     return *broker::find_webauthn_credential(db, key_.credential_id());
   });
   const approvals::StoredCredential public_key{

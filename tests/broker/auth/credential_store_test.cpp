@@ -16,7 +16,7 @@ class CredentialStoreTest : public ::testing::Test {
     }));
   }
   std::optional<CredentialRecord> load(const std::string& user) {
-    return store_->read([&](SQLite::Database& db) { return find_credentials(db, user); });
+    return store_->read([&](broker::db::Connection& db) { return find_credentials(db, user); });
   }
   jit::testing::TempDir dir_;
   std::unique_ptr<Store> store_ = Store::open(dir_ / "broker.db", jit::testing::test_audit_key());
@@ -49,7 +49,7 @@ TEST_F(CredentialStoreTest, EnrollThenResetClearsFailuresAndReplayState) {
 TEST_F(CredentialStoreTest, SourceCountersAreKeptPerSourcePrunedAndClearedByAnAdmin) {
   const auto counter = [&](const std::string& source) {
     return store_->read(
-        [&](SQLite::Database& db) { return find_source_failures(db, "alice", source); });
+        [&](broker::db::Connection& db) { return find_source_failures(db, "alice", source); });
   };
   write([&](WriteContext& tx) { upsert_credentials(tx, "alice", "h", sealed_); });
   write([&](WriteContext& tx) {
@@ -96,14 +96,15 @@ TEST_F(CredentialStoreTest, WebAuthnCredentialsRoundTripAndCounterUpdates) {
     insert_webauthn_credential(tx, {id, "carol", ca::Bytes{std::byte{0xA5}}, -7, 5, false});
   });
   write([&](WriteContext& tx) { update_webauthn_sign_count(tx, id, 6); });
-  auto found = store_->read([&](SQLite::Database& db) { return find_webauthn_credential(db, id); });
+  auto found =
+      store_->read([&](broker::db::Connection& db) { return find_webauthn_credential(db, id); });
   ASSERT_TRUE(found);
   EXPECT_EQ(found->user, "carol");
   EXPECT_EQ(found->algorithm, -7);
   EXPECT_EQ(found->sign_count, 6u);
   write([&](WriteContext& tx) { mark_webauthn_cloned(tx, id); });
-  auto all =
-      store_->read([&](SQLite::Database& db) { return find_webauthn_credentials(db, "carol"); });
+  auto all = store_->read(
+      [&](broker::db::Connection& db) { return find_webauthn_credentials(db, "carol"); });
   ASSERT_EQ(all.size(), 1u);
   EXPECT_TRUE(all[0].possibly_cloned);
 }

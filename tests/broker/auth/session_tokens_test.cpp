@@ -20,7 +20,7 @@ class SessionTokensTest : public ::testing::Test {
   }
   Result<SessionRecord> find(std::string_view token, std::int64_t now) {
     return store_->read(
-        [&](SQLite::Database& db) { return find_live_session(db, token, now, limits_); });
+        [&](broker::db::Connection& db) { return find_live_session(db, token, now, limits_); });
   }
 
   jit::testing::TempDir dir_;

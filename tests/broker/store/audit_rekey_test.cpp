@@ -2,6 +2,7 @@
 // re-keyed in place when the broker opens it, and the "audit.rekey" record states what the old
 // chain was (record count, head, intact or where it broke) so an auditor can tie the two.
 #include "broker/admin/admin_commands.hpp"
+#include "broker/store/db/sqlite_connection.hpp"
 #include "broker/store/migrations.hpp"
 #include "broker/store/store.hpp"
 #include "support/plain_audit_chain.hpp"
@@ -31,7 +32,8 @@ class AuditRekeyTest : public ::testing::Test {
   // A database as version 2 left it, with the old records under plain hashes.
   std::string make_version_2_database() {
     SQLite::Database db(file().string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    migrate(db, key_, 2);
+    db::SqliteConnection connection(db);
+    migrate(connection, key_, 2);
     return jit::testing::write_plain_chain(db, kOldRecords);
   }
 
@@ -55,8 +57,9 @@ TEST_F(AuditRekeyTest, OldPlainChainIsReKeyedKeepingEveryRecord) {
   const std::string old_head = make_version_2_database();
   auto store = Store::open(file(), key_);
   store->read([&](SQLite::Database& db) {
-    EXPECT_EQ(schema_version(db), latest_schema_version());
-    const auto result = verify_audit_chain(db, key_);
+    db::SqliteConnection connection(db);
+    EXPECT_EQ(schema_version(connection), latest_schema_version());
+    const auto result = verify_audit_chain(connection, key_);
     EXPECT_TRUE(result.ok) << result.problem;
     EXPECT_EQ(result.records, static_cast<std::int64_t>(kOldRecords.size()) + 1);
     // The records themselves are unchanged; only their hashes are now keyed.
@@ -72,14 +75,15 @@ TEST_F(AuditRekeyTest, OldPlainChainIsReKeyedKeepingEveryRecord) {
     EXPECT_EQ(legacy.at("head").as_string(), old_head);
     EXPECT_TRUE(legacy.at("intact").as_bool());
     // A plain hash no longer verifies anywhere.
-    EXPECT_FALSE(verify_audit_chain(db, AuditChainKey(ca::Bytes(32, std::byte{0}))).ok);
+    EXPECT_FALSE(verify_audit_chain(connection, AuditChainKey(ca::Bytes(32, std::byte{0}))).ok);
   });
   // New records extend the keyed chain.
   ASSERT_FALSE(store->write_sync([](WriteContext& tx) {
     tx.audit({"alice", "request.create", "request/d", "{}"});
     return boost::system::error_code{};
   }));
-  EXPECT_TRUE(store->read([&](SQLite::Database& db) { return verify_audit_chain(db, key_).ok; }));
+  EXPECT_TRUE(
+      store->read([&](broker::db::Connection& db) { return verify_audit_chain(db, key_).ok; }));
 }
 
 TEST_F(AuditRekeyTest, ABrokenOldChainIsStatedInTheRekeyRecord) {

@@ -3,6 +3,7 @@
 // or fails the event, a failed event can be retried, the backlog counts what waits, and a database
 // of schema 6 with waiting events is upgraded with ids for them.
 #include "broker/store/event_outbox.hpp"
+#include "broker/store/db/sqlite_connection.hpp"
 #include "broker/store/migrations.hpp"
 #include "broker/store/store.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -26,7 +27,8 @@ class EventOutboxTest : public ::testing::Test {
     return id;
   }
   std::vector<OutboxEvent> due(std::int64_t now_us, std::vector<std::int64_t> skip = {}) {
-    return store_->read([&](SQLite::Database& db) { return due_events(db, now_us, skip, 100); });
+    return store_->read(
+        [&](broker::db::Connection& db) { return due_events(db, now_us, skip, 100); });
   }
   void finish(std::int64_t seq, const AttemptResult& result) {
     ASSERT_FALSE(store_->write_sync([&](WriteContext& tx) {
@@ -35,7 +37,7 @@ class EventOutboxTest : public ::testing::Test {
     }));
   }
   OutboxBacklog backlog() {
-    return store_->read([](SQLite::Database& db) { return outbox_backlog(db); });
+    return store_->read([](broker::db::Connection& db) { return outbox_backlog(db); });
   }
 
   jit::testing::TempDir dir_;
@@ -80,7 +82,7 @@ TEST_F(EventOutboxTest, ARoundRecordsItsUrlsThenReschedulesDeliversOrFails) {
   finish(seq, spent);
   EXPECT_TRUE(due(1'000'000'000).empty());
   EXPECT_EQ(backlog().failed, 1);
-  auto failed = store_->read([](SQLite::Database& db) { return list_events(db, true, 10); });
+  auto failed = store_->read([](broker::db::Connection& db) { return list_events(db, true, 10); });
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_EQ(failed[0].attempts, 2);
 
@@ -101,7 +103,8 @@ TEST_F(EventOutboxTest, ARoundRecordsItsUrlsThenReschedulesDeliversOrFails) {
   EXPECT_TRUE(due(1'000'000'000).empty());
   EXPECT_EQ(backlog().undelivered, 0);
   EXPECT_FALSE(backlog().oldest_created_at);
-  const auto all = store_->read([](SQLite::Database& db) { return list_events(db, false, 10); });
+  const auto all =
+      store_->read([](broker::db::Connection& db) { return list_events(db, false, 10); });
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].delivered_at, 200);
   EXPECT_EQ(std::set<std::string>(all[0].delivered_to.begin(), all[0].delivered_to.end()),
@@ -151,7 +154,7 @@ TEST_F(EventOutboxTest, PruningDeletesOnlyOldDeliveredEventsAndNeverTheNewest) {
   EXPECT_EQ(prune(201, 100), 0u);
   std::set<std::int64_t> left;
   for (const auto& row :
-       store_->read([](SQLite::Database& db) { return list_events(db, false, 100); })) {
+       store_->read([](broker::db::Connection& db) { return list_events(db, false, 100); })) {
     left.insert(row.seq);
   }
   EXPECT_EQ(left, (std::set<std::int64_t>{rows[1].seq, rows[3].seq, rows[4].seq}));
@@ -168,12 +171,14 @@ TEST(EventOutboxMigrationTest, WaitingEventsOfAnOlderDatabaseGetIdsAndAreDue) {
   jit::testing::TempDir dir;
   {
     auto db = open_connection(dir / "broker.db", true);
-    migrate(*db, jit::testing::test_audit_key(), 6);
+    db::SqliteConnection connection(*db);
+    migrate(connection, jit::testing::test_audit_key(), 6);
     db->exec("INSERT INTO event_outbox(event, data, created_at) VALUES ('grant.revoked', '{}', 1)");
     db->exec("INSERT INTO event_outbox(event, data, created_at) VALUES ('grant.revoked', '{}', 2)");
   }
   auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
-  const auto rows = store->read([](SQLite::Database& db) { return due_events(db, 0, {}, 10); });
+  const auto rows =
+      store->read([](broker::db::Connection& db) { return due_events(db, 0, {}, 10); });
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].id.size(), 4u + 32u);
   EXPECT_NE(rows[0].id, rows[1].id);

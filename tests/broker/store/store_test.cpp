@@ -26,7 +26,8 @@ TEST(Store, CreatesSchemaAtLatestVersionWithWalAndFullSync) {
   TempDir dir;
   auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   store->read([](SQLite::Database& db) {
-    EXPECT_EQ(schema_version(db), latest_schema_version());
+    db::SqliteConnection connection(db);
+    EXPECT_EQ(schema_version(connection), latest_schema_version());
     EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
     EXPECT_EQ(db.execAndGet("PRAGMA synchronous").getInt(), 2);  // FULL
     return 0;
@@ -37,8 +38,9 @@ TEST(Store, MigratesAnOldDatabaseKeepingItsRows) {
   TempDir dir;
   {
     SQLite::Database db((dir / "broker.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    migrate(db, jit::testing::test_audit_key(), 1);
-    ASSERT_EQ(schema_version(db), 1);
+    db::SqliteConnection connection(db);
+    migrate(connection, jit::testing::test_audit_key(), 1);
+    ASSERT_EQ(schema_version(connection), 1);
     db.exec(
         "INSERT INTO credentials(user, password_hash, created_at, updated_at) "
         "VALUES ('alice', 'h', 1, 1)");
@@ -46,7 +48,8 @@ TEST(Store, MigratesAnOldDatabaseKeepingItsRows) {
   auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   EXPECT_EQ(count_rows(*store, "credentials"), 1);
   store->read([](SQLite::Database& db) {
-    EXPECT_EQ(schema_version(db), latest_schema_version());
+    db::SqliteConnection connection(db);
+    EXPECT_EQ(schema_version(connection), latest_schema_version());
     // Version 2 seeded the counters, version 3 the revocation generation.
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM counters WHERE name IN ('ssh_serial', "
                             "'krl_version', 'crl_number', 'revocation_generation')")
@@ -86,7 +89,7 @@ TEST(Store, FailedJobRollsBackAloneAndRestoresTheAuditHead) {
   auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   auto insert_user = [](const char* name, bool fail) {
     return [name, fail](WriteContext& tx) -> boost::system::error_code {
-      SQLite::Statement q(tx.db(),
+      SQLite::Statement q(tx.sqlite(),
                           "INSERT INTO credentials(user, password_hash, created_at, updated_at) "
                           "VALUES (?, 'h', 1, 1)");
       q.bind(1, name);
@@ -118,8 +121,9 @@ TEST(Store, FailedJobRollsBackAloneAndRestoresTheAuditHead) {
   auto reopened = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   EXPECT_EQ(count_rows(*reopened, "credentials"), 2);
   EXPECT_EQ(count_rows(*reopened, "audit"), 2);
-  const auto verification = reopened->read(
-      [](SQLite::Database& db) { return verify_audit_chain(db, jit::testing::test_audit_key()); });
+  const auto verification = reopened->read([](broker::db::Connection& db) {
+    return verify_audit_chain(db, jit::testing::test_audit_key());
+  });
   EXPECT_TRUE(verification.ok) << verification.problem;
   EXPECT_EQ(verification.records, 2);
 }
@@ -128,7 +132,7 @@ TEST(Store, SqliteErrorInAJobIsReportedNotThrown) {
   TempDir dir;
   auto store = Store::open(dir / "broker.db", jit::testing::test_audit_key());
   const auto ec = store->write_sync([](WriteContext& tx) -> boost::system::error_code {
-    tx.db().exec("INSERT INTO no_such_table VALUES (1)");
+    tx.db().exec_script("INSERT INTO no_such_table VALUES (1)");
     return {};
   });
   EXPECT_EQ(ec, BrokerErrc::internal);
@@ -170,8 +174,9 @@ TEST(Store, ConcurrentWritersAreAllCommittedAndChained) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
-  const auto verification = store->read(
-      [](SQLite::Database& db) { return verify_audit_chain(db, jit::testing::test_audit_key()); });
+  const auto verification = store->read([](broker::db::Connection& db) {
+    return verify_audit_chain(db, jit::testing::test_audit_key());
+  });
   EXPECT_TRUE(verification.ok) << verification.problem;
   EXPECT_EQ(verification.records, kThreads * kPerThread);
 }

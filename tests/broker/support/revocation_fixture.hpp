@@ -59,7 +59,7 @@ class RevocationFixture {
 
   void exec(const std::string& sql) {
     const auto ec = store_->write_sync([&](broker::WriteContext& tx) {
-      tx.db().exec(sql);
+      tx.sqlite().exec(sql);
       return boost::system::error_code{};
     });
     ASSERT_FALSE(ec) << sql;
@@ -84,7 +84,7 @@ class RevocationFixture {
                           const std::string& grant = "grt-1") {
     ensure_grant(grant);
     const auto ec = store_->write_sync([&](broker::WriteContext& tx) {
-      SQLite::Statement insert(tx.db(),
+      SQLite::Statement insert(tx.sqlite(),
                                "INSERT INTO certificates(kind, serial, grant_id, ca_key, "
                                "key_fingerprint, key_id, not_after, issued_at, revoked_at) "
                                "VALUES (?, ?, ?, ?, 'SHA256:x', ?, ?, ?, ?)");

@@ -107,7 +107,8 @@ TEST_F(AuditStreamTest, EveryRecordOnceInOrderAndARestartResumesFromTheSavedPosi
   }
   EXPECT_EQ(file_seqs(), first_nine);
   const auto key = "file:" + (dir_ / "audit.jsonl").string();
-  EXPECT_EQ(store_->read([&](SQLite::Database& db) { return audit_stream_position(db, key); }), 9);
+  EXPECT_EQ(
+      store_->read([&](broker::db::Connection& db) { return audit_stream_position(db, key); }), 9);
   add_records(3);  // while no stream runs
   auto stream = file_stream();
   stream->start();

@@ -99,7 +99,8 @@ TEST_F(ExpirySweeperTest, SweepDeletesSessionsPastEitherTimeout) {
   f_.advance(20min);  // bob idle past 15 min; alice past the absolute 8 h ...
   f_.store_->write_sync([&](broker::WriteContext& tx) {
     // ... though she was seen just now
-    SQLite::Statement touch(tx.db(), "UPDATE sessions SET last_seen_at = ? WHERE user = 'alice'");
+    SQLite::Statement touch(tx.sqlite(),
+                            "UPDATE sessions SET last_seen_at = ? WHERE user = 'alice'");
     touch.bind(1, f_.now_seconds());
     touch.exec();
     return boost::system::error_code{};

@@ -173,7 +173,7 @@ struct FuzzBroker::State {
   }
 
   std::int64_t audit_seq() {
-    return store->read([](SQLite::Database& db) { return broker::load_audit_head(db).seq; });
+    return store->read([](broker::db::Connection& db) { return broker::load_audit_head(db).seq; });
   }
 
   void restore() {
@@ -184,7 +184,7 @@ struct FuzzBroker::State {
       const std::string name(user);
       const auto found = sessions.find(name);
       const bool live = found != sessions.end() && store
-                                                       ->read([&](SQLite::Database& db) {
+                                                       ->read([&](broker::db::Connection& db) {
                                                          return broker::find_live_session(
                                                              db, found->second.token, now_seconds(),
                                                              identity.settings().sessions);

@@ -1,0 +1,33 @@
+// The PostgreSQL backend of the db interface (db_connection.hpp), over broker/store/pg/. SQL
+// written with `?` placeholders is numbered `$n` (placeholders.hpp); values travel as typed binary
+// parameters (int8, text, bytea), so the bound types must match the columns. pg::Error leaves it
+// as db::Error: connection, timeout and retry kinds are `unavailable` (retry keeps its own kind),
+// a duplicate key is `unique_violation`.
+#pragma once
+
+#include "broker/store/db/db_connection.hpp"
+#include "broker/store/pg/pg_connection.hpp"
+
+namespace jit::broker::db {
+
+class PostgresConnection final : public Connection {
+ public:
+  explicit PostgresConnection(pg::Connection connection) : connection_(std::move(connection)) {}
+  // Connects with a libpq connection string or URL; throws db::Error (unavailable for an
+  // unreachable server or a wrong password).
+  static std::unique_ptr<PostgresConnection> connect(const std::string& conninfo);
+
+  Backend backend() const override { return Backend::postgresql; }
+  void exec_script(std::string_view sql) override;
+  std::unique_ptr<StatementBackend> prepare(std::string_view sql, bool cached) override;
+  void begin_write() override;
+
+  pg::Connection& pg() { return connection_; }
+
+ private:
+  pg::Connection connection_;
+};
+
+Error postgres_error(const pg::Error& e);
+
+}  // namespace jit::broker::db
