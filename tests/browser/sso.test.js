@@ -34,15 +34,19 @@ roles:
 
 const rig = useRig({ policy: ssoPolicy, users: ['alice'], sso: ssoSection });
 
-// The provider's login page (test_idp.js): the account name, submitted; amr stays "pwd,otp".
-async function signInWithCorp(carol) {
+// The SSO link, then the provider's login page (test_idp.js: the account name, submitted; amr
+// stays "pwd,otp") unless the provider still has her signed in (`atProvider: false`): then it
+// sends her straight back, with the groups it has for her now.
+async function signInWithCorp(carol, { atProvider }) {
   await openPage(carol);
   await expectVisible(carol.page, '#sso-providers a.sso-link', 'the SSO link');
   await expectText(carol.page, '#sso-providers a.sso-link', 'Sign in with Corp IdP');
   await carol.page.click('#sso-providers a.sso-link');
-  await carol.page.waitForURL((url) => url.href.startsWith(`${idp.issuer}/interaction/`));
-  await carol.page.fill('input[name=login]', 'carol');
-  await carol.page.click('button');
+  if (atProvider) {
+    await carol.page.waitForURL((url) => url.href.startsWith(`${idp.issuer}/interaction/`));
+    await carol.page.fill('input[name=login]', 'carol');
+    await carol.page.click('button');
+  }
   await expectText(carol.page, '#whoami', 'carol');
   await expectHidden(carol.page, '#login-form', 'carol signed in through the provider');
 }
@@ -70,7 +74,7 @@ scenario(rig, 'carol signs in through the provider, approves with a passkey, los
 
   const carol = await user('carol', { passkey: true });
   keepSsoCsrfTokens(carol);
-  await signInWithCorp(carol);
+  await signInWithCorp(carol, { atProvider: true });
   await expectText(carol.page, '#passkey-status', /none yet/i);
   // Her first passkey: no factor asked, the provider's fresh MFA sign-in vouches for it.
   await carol.page.click('#register-passkey');
@@ -88,7 +92,7 @@ scenario(rig, 'carol signs in through the provider, approves with a passkey, los
   const second = await createRequest(broker, aliceToken, { reason: 'rotate again', ticket: 'OPS-17' });
   await idpControl({ users: { carol: { groups: ['idp-developers-readonly'] } } });
   await signOut(carol);
-  await signInWithCorp(carol);
+  await signInWithCorp(carol, { atProvider: false });
   const visibleTabs = await carol.page.$$eval('[role=tab]', (tabs) => tabs.filter((t) => !t.hidden).map((t) => t.id));
   assert.deepEqual(visibleTabs, ['tab-my-requests', 'tab-search', 'tab-passkeys'], 'no queue to approve from');
   // And the broker refuses an approval from her session, whatever the page shows.
