@@ -10,7 +10,6 @@
 namespace jit::approvals {
 namespace {
 
-constexpr std::size_t kMaxIdTokenBytes = 64 * 1024;
 constexpr std::size_t kMaxHeaderBytes = 4 * 1024;
 constexpr std::size_t kMaxSubjectLength = 255;       // OpenID Connect Core 1.0 section 2
 constexpr std::size_t kMaxClaimListLength = 64;      // aud and amr entries

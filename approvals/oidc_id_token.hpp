@@ -8,6 +8,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,6 +16,10 @@
 #include <vector>
 
 namespace jit::approvals {
+
+// The longest ID token verify_id_token reads (compact form): thousands of groups do not fit, and
+// the broker says so before it verifies anything (docs/sso.md "When sign-in fails").
+inline constexpr std::size_t kMaxIdTokenBytes = 64 * 1024;
 
 // One signing key of the provider, converted to an OpenSSL key from its JWK parameters.
 struct JsonWebKey {

@@ -6,13 +6,7 @@
 #include <algorithm>
 
 namespace jit::approvals {
-namespace {
-
-// A groups claim longer than this is refused rather than mapped: no real person is in thousands
-// of groups, and mapping them would cost every login.
-constexpr std::size_t kMaxIdpGroups = 1000;
-
-Result<std::string> user_name_from(const IdTokenClaims& token,
+Result<std::string> oidc_user_name(const IdTokenClaims& token,
                                    const config::OidcProviderSettings& provider) {
   std::string name;
   if (const auto* claim = token.claims.if_contains(provider.username_claim)) {
@@ -36,6 +30,8 @@ Result<std::string> user_name_from(const IdTokenClaims& token,
   if (!config::is_safe_name(name)) return ApprovalsErrc::invalid_input;
   return name;
 }
+
+namespace {
 
 Result<std::vector<std::string>> groups_from(const IdTokenClaims& token,
                                              const config::OidcProviderSettings& provider) {
@@ -63,7 +59,7 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
 
 Result<OidcIdentity> oidc_identity(const IdTokenClaims& token,
                                    const config::OidcProviderSettings& provider) {
-  auto user = user_name_from(token, provider);
+  auto user = oidc_user_name(token, provider);
   if (!user) return user.error();
   auto groups = groups_from(token, provider);
   if (!groups) return groups.error();

@@ -57,6 +57,7 @@ async function enterSession() {
   session.roles = roles.roles;
   setText('whoami', info.user);
   setPasskeyStatus(info.has_passkey);
+  session.hasFactor = info.has_factor !== false;
   fillRoles();
   // The approver's tabs only for someone who approves a role (GET /v1/roles, `approver`).
   const approver = isApprover();
@@ -79,6 +80,7 @@ function leaveSession(message) {
   session.user = null;
   session.groups = [];
   session.roles = [];
+  session.hasFactor = true;
   show('signed-in', false);
   show('session-bar', false);
   show('signed-out', true);

@@ -4,7 +4,7 @@
 import { del, get, post, seg } from './api.js';
 import { $, clear, el, setText, show, timeEl } from './dom.js';
 import { askMfa } from './mfa.js';
-import { flash, report } from './state.js';
+import { flash, report, session } from './state.js';
 import * as webauthn from './webauthn.js';
 
 const PRESENCE_BEGIN = '/v1/webauthn/presence/begin';
@@ -65,15 +65,19 @@ export async function registerPasskey() {
     report('passkey registration failed', e);
     return;
   }
-  const mfa = await askMfa('register a new passkey', PRESENCE_BEGIN);
-  if (!mfa) {
+  // A user from SSO with no factor here yet: the fresh MFA sign-in vouches for the first passkey
+  // (the broker checks that); everyone else proves a factor they already have.
+  const first = !session.hasFactor;
+  const mfa = first ? null : await askMfa('register a new passkey', PRESENCE_BEGIN);
+  if (!first && !mfa) {
     flash('registration cancelled');
     return;
   }
   try {
     const options = await post('/v1/webauthn/register/begin');
     const body = await webauthn.create(options);
-    await post('/v1/webauthn/register/finish', { ...body, mfa });
+    await post('/v1/webauthn/register/finish', mfa ? { ...body, mfa } : body);
+    session.hasFactor = true;
     showPasskeyStatus(1);
     flash('passkey registered', 'ok');
   } catch (e) {

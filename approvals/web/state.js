@@ -6,6 +6,7 @@ export const session = {
   user: null,      // name
   groups: [],
   roles: [],       // GET /v1/roles: roles the user may request, approve or break-glass
+  hasFactor: true, // false for a user from SSO without a passkey yet (GET /v1/session)
 };
 
 export function mayReview(role) {

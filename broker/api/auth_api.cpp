@@ -174,12 +174,14 @@ void add_auth_routes(Router& router, IdentityService& identity) {
           groups.push_back(json::string(group));
         }
         const bool has_passkey = !passkeys_of(identity, caller.user).empty();
-        respond(json_response(http::status::ok,
-                              json::object{{"user", caller.user},
-                                           {"groups", std::move(groups)},
-                                           {"expires_at", caller.session.expires_at},
-                                           {"last_mfa_at", caller.session.last_mfa_at},
-                                           {"has_passkey", has_passkey}}));
+        respond(
+            json_response(http::status::ok,
+                          json::object{{"user", caller.user},
+                                       {"groups", std::move(groups)},
+                                       {"expires_at", caller.session.expires_at},
+                                       {"last_mfa_at", caller.session.last_mfa_at},
+                                       {"has_passkey", has_passkey},
+                                       {"has_factor", has_broker_factor(identity, caller.user)}}));
       }));
 
   router.add(http::verb::post, "/v1/webauthn/login/begin",

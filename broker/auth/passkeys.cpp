@@ -29,16 +29,20 @@ Result<void> factor_given(IdentityService& identity, const Caller& caller, const
 
 }  // namespace
 
+bool has_broker_factor(IdentityService& identity, const std::string& user) {
+  return identity.store().read([&](db::Connection& db) {
+    const auto credentials = find_credentials(db, user);
+    return (credentials && !credentials->sealed_totp_secret.empty()) ||
+           !find_webauthn_credentials(db, user).empty();
+  });
+}
+
 void register_passkey(IdentityService& identity, const Caller& caller,
                       const ca::Bytes& client_data_json, const ca::Bytes& attestation_object,
                       const json::value* mfa, PasskeyDone done) {
   // A user with no factor of the broker's own (made at an SSO login) registers the first
   // passkey on the strength of a fresh MFA login (approvals/session_factor.hpp).
-  const bool has_factor = identity.store().read([&](db::Connection& db) {
-    const auto credentials = find_credentials(db, caller.user);
-    return (credentials && !credentials->sealed_totp_secret.empty()) ||
-           !find_webauthn_credentials(db, caller.user).empty();
-  });
+  const bool has_factor = has_broker_factor(identity, caller.user);
   const auto rule = approvals::passkey_registration_rule(has_factor);
   if (rule == approvals::SessionFactor::not_enough) {
     if (auto given = factor_given(identity, caller, mfa); !given) return done(given.error());

@@ -33,6 +33,10 @@ void register_passkey(IdentityService& identity, const Caller& caller,
 void remove_passkey(IdentityService& identity, const Caller& caller, const ca::Bytes& credential_id,
                     const boost::json::value* mfa, PasskeyDone done);
 
+// Whether `user` has a factor of the broker's own (a TOTP secret or a passkey). A user made at an
+// SSO login has none until a first passkey (approvals/session_factor.hpp).
+bool has_broker_factor(IdentityService& identity, const std::string& user);
+
 // The caller's passkeys, as stored.
 std::vector<WebAuthnCredentialRecord> passkeys_of(IdentityService& identity,
                                                   const std::string& user);

@@ -2,6 +2,7 @@
 
 #include "ca/bytes.hpp"
 
+#include <boost/beast/http/error.hpp>
 #include <boost/json/parse.hpp>
 
 namespace jit::broker {
@@ -31,7 +32,8 @@ SsoResult<OidcEndpoints> endpoints_from(const std::string& body, const std::stri
   const auto* claimed = document.if_contains("issuer");
   // OpenID Connect Discovery 1.0 section 4.3: the issuer must be exactly the one we asked.
   if (claimed == nullptr || !claimed->is_string() || claimed->as_string() != issuer) {
-    return idp_unavailable("the identity provider's discovery document names another issuer");
+    return idp_unavailable("the identity provider's discovery document names another issuer than " +
+                           issuer);
   }
   OidcEndpoints endpoints;
   auto authorization = https_member(document, "authorization_endpoint");
@@ -45,6 +47,16 @@ SsoResult<OidcEndpoints> endpoints_from(const std::string& body, const std::stri
   endpoints.jwks_uri = std::move(*jwks);
   endpoints.device_authorization = https_member(document, "device_authorization_endpoint");
   return endpoints;
+}
+
+// Why a call to the provider got no answer, naming what was asked for (one line, no URL).
+SsoProblem fetch_problem(const std::string& what, boost::system::error_code ec,
+                         std::size_t max_bytes) {
+  if (ec == boost::beast::http::error::body_limit) {
+    return idp_unavailable("the identity provider's " + what + " sent more than " +
+                           std::to_string(max_bytes / 1024) + " KiB");
+  }
+  return idp_unavailable("the identity provider could not be reached for its " + what);
 }
 
 }  // namespace
@@ -77,24 +89,29 @@ OidcProviderClient::OidcProviderClient(boost::asio::io_context& io,
   tls_.ca_file = settings_.ca_file;
 }
 
-void OidcProviderClient::get_json(const std::string& url, std::size_t max_bytes,
+void OidcProviderClient::get_json(const std::string& url, std::string_view what,
+                                  std::size_t max_bytes,
                                   std::function<void(SsoResult<std::string>)> done) {
   auto parsed = parse_url(url);
-  if (!parsed || !parsed->tls) return done(idp_unavailable("the identity provider's URL is bad"));
+  if (!parsed || !parsed->tls) {
+    return done(idp_unavailable("the identity provider's " + std::string(what) + " URL is bad"));
+  }
   ClientRequest request;
   request.url = std::move(*parsed);
   request.timeout = kIdpTimeout;
   request.max_response_bytes = max_bytes;
   request.headers.emplace_back("Accept", "application/json");
-  async_fetch(io_, tls_, std::move(request),
-              [done = std::move(done)](boost::system::error_code ec, ClientResponse response) {
-                if (ec) return done(idp_unavailable("the identity provider could not be reached"));
-                if (response.status != 200) {
-                  return done(idp_unavailable("the identity provider answered HTTP " +
-                                              std::to_string(response.status)));
-                }
-                done(std::move(response.body));
-              });
+  async_fetch(
+      io_, tls_, std::move(request),
+      [what = std::string(what), max_bytes, done = std::move(done)](boost::system::error_code ec,
+                                                                    ClientResponse response) {
+        if (ec) return done(fetch_problem(what, ec, max_bytes));
+        if (response.status != 200) {
+          return done(idp_unavailable("the identity provider answered HTTP " +
+                                      std::to_string(response.status) + " for its " + what));
+        }
+        done(std::move(response.body));
+      });
 }
 
 void OidcProviderClient::endpoints(std::function<void(SsoResult<OidcEndpoints>)> done) {
@@ -107,7 +124,7 @@ void OidcProviderClient::endpoints(std::function<void(SsoResult<OidcEndpoints>)>
   std::string issuer = settings_.issuer;
   const std::string url = (issuer.ends_with("/") ? issuer.substr(0, issuer.size() - 1) : issuer) +
                           "/.well-known/openid-configuration";
-  get_json(url, kDiscoveryMaxBytes,
+  get_json(url, "discovery document", kDiscoveryMaxBytes,
            [this, issuer, done = std::move(done)](SsoResult<std::string> body) {
              if (!body) return done(body.problem());
              auto found = endpoints_from(*body, issuer);
@@ -134,16 +151,18 @@ void OidcProviderClient::key_set(bool refresh, std::function<void(SsoResult<KeyS
   }
   if (!fetch) {
     if (cached) return done(cached);
-    return done(idp_unavailable("the identity provider's signing keys are unavailable"));
+    return done(idp_unavailable(
+        "the identity provider's signing keys are unavailable; try again in a minute"));
   }
   endpoints([this, done = std::move(done)](SsoResult<OidcEndpoints> found) mutable {
     if (!found) return done(found.problem());
-    get_json(found->jwks_uri, kJwksMaxBytes,
+    get_json(found->jwks_uri, "signing keys", kJwksMaxBytes,
              [this, done = std::move(done)](SsoResult<std::string> body) {
                if (!body) return done(body.problem());
                auto parsed = approvals::parse_json_web_key_set(*body);
                if (!parsed) {
-                 return done(idp_unavailable("the identity provider's key set is not valid"));
+                 return done(idp_unavailable(
+                     "the identity provider's signing keys are not a valid JSON Web Key Set"));
                }
                auto keys = std::make_shared<const approvals::JsonWebKeySet>(std::move(*parsed));
                {
@@ -169,6 +188,13 @@ void OidcProviderClient::verify_with(
     const KeySet& keys, const std::string& id_token, const std::optional<std::string>& nonce,
     std::int64_t now, bool may_refresh,
     std::function<void(SsoResult<approvals::IdTokenClaims>)> done) {
+  if (id_token.size() > approvals::kMaxIdTokenBytes) {
+    // Refused unread (and without a key set fetch); the usual cause is a huge groups claim.
+    return done(SsoProblem{boost::beast::http::status::unauthorized, "id_token_too_large",
+                           "the identity provider's ID token is larger than " +
+                               std::to_string(approvals::kMaxIdTokenBytes / 1024) +
+                               " KiB; map fewer groups into it"});
+  }
   approvals::IdTokenExpectations expected;
   expected.issuer = settings_.issuer;
   expected.client_id = settings_.client_id;
@@ -223,19 +249,22 @@ void OidcProviderClient::post_form(bool device, std::string form,
     request.headers.emplace_back("Accept", "application/json");
     request.timeout = kIdpTimeout;
     request.max_response_bytes = kTokenAnswerMaxBytes;
-    async_fetch(io_, tls_, std::move(request),
-                [done = std::move(done)](boost::system::error_code ec, ClientResponse response) {
-                  if (ec)
-                    return done(idp_unavailable("the identity provider could not be reached"));
-                  boost::system::error_code parse_ec;
-                  auto value = json::parse(response.body, parse_ec);
-                  if (parse_ec || !value.is_object()) {
-                    return done(idp_unavailable("the identity provider answered HTTP " +
-                                                std::to_string(response.status) +
-                                                " without a JSON object"));
-                  }
-                  done(OidcEndpointAnswer{response.status, std::move(value.as_object())});
-                });
+    async_fetch(
+        io_, tls_, std::move(request),
+        [device, done = std::move(done)](boost::system::error_code ec, ClientResponse response) {
+          if (ec) {
+            return done(fetch_problem(device ? "device authorization endpoint" : "token endpoint",
+                                      ec, kTokenAnswerMaxBytes));
+          }
+          boost::system::error_code parse_ec;
+          auto value = json::parse(response.body, parse_ec);
+          if (parse_ec || !value.is_object()) {
+            return done(idp_unavailable("the identity provider answered HTTP " +
+                                        std::to_string(response.status) +
+                                        " without a JSON object"));
+          }
+          done(OidcEndpointAnswer{response.status, std::move(value.as_object())});
+        });
   });
 }
 

@@ -72,7 +72,8 @@ class OidcProviderClient {
   void verify_with(const KeySet& keys, const std::string& id_token,
                    const std::optional<std::string>& nonce, std::int64_t now, bool may_refresh,
                    std::function<void(SsoResult<approvals::IdTokenClaims>)> done);
-  void get_json(const std::string& url, std::size_t max_bytes,
+  // GETs a JSON document; `what` names it in the problem when that fails ("signing keys").
+  void get_json(const std::string& url, std::string_view what, std::size_t max_bytes,
                 std::function<void(SsoResult<std::string>)> done);
 
   boost::asio::io_context& io_;

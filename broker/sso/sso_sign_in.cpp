@@ -40,10 +40,15 @@ void SsoSignIn::open_session(const config::OidcProviderSettings& provider,
                              std::function<void(SsoResult<IssuedSession>)> done) {
   auto identity = approvals::oidc_identity(claims, provider);
   if (!identity) {
+    // One of two things is wrong; the person (and the audit record) is told which.
+    const bool name_ok = static_cast<bool>(approvals::oidc_user_name(claims, provider));
     return refuse(provider.name,
                   {boost::beast::http::status::forbidden, "sso_identity_refused",
-                   "the identity provider's token names no valid user or has a malformed "
-                   "groups claim"},
+                   name_ok ? "the identity provider's " + provider.groups_claim +
+                                 " claim is not a list of at most " +
+                                 std::to_string(approvals::kMaxIdpGroups) + " group names"
+                           : "the identity provider's " + provider.username_claim +
+                                 " (or email) is not a valid user name here"},
                   [done](SsoProblem problem) { done(std::move(problem)); });
   }
   auto limits = identity_.settings().sessions;

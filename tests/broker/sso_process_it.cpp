@@ -26,8 +26,8 @@ constexpr const char* kSsoProcessPolicy =
     "    max_duration: 1h\n"
     "    ssh: { principals: [dbread] }\n";
 
-TEST(SsoProcessTest, JitLoginSsoCreatesTheUserWithTheProvidersGroups) {
-  TestIdentityProvider idp(R"({"gina": {"groups": ["idp-sre-leads"]}})");
+// broker.yaml's sso section for the test provider.
+BrokerConfig sso_process_config(const TestIdentityProvider& idp) {
   BrokerConfig config;
   config.extra_yaml =
       "sso:\n  providers:\n    - name: corp\n      display_name: Corp IdP\n"
@@ -40,6 +40,12 @@ TEST(SsoProcessTest, JitLoginSsoCreatesTheUserWithTheProvidersGroups) {
       "      redirect_uri: https://127.0.0.1:8443/v1/auth/sso/corp/callback\n"
       "      ca_file: " +
       idp.ca_file().string() + "\n";
+  return config;
+}
+
+TEST(SsoProcessTest, JitLoginSsoCreatesTheUserWithTheProvidersGroups) {
+  TestIdentityProvider idp(R"({"gina": {"groups": ["idp-sre-leads"]}})");
+  const auto config = sso_process_config(idp);
   BrokerProcess broker(kSsoProcessPolicy, config);
   broker.start();
   const std::string jit_config = "JIT_CONFIG_DIR=" + (broker.dir() / "jit-gina").string();
@@ -77,6 +83,42 @@ TEST(SsoProcessTest, JitLoginSsoCreatesTheUserWithTheProvidersGroups) {
   EXPECT_EQ(list_code, 0) << list_err;
   EXPECT_NE(list_out.find("gina\tsso:corp\tactive\tsre-leads\n"), std::string::npos) << list_out;
   EXPECT_NE(list_out.find("alice\tpolicy\t-\tdevelopers\n"), std::string::npos) << list_out;
+}
+
+// RFC 8628 for a machine without a browser: jit prints the provider's address and a user code,
+// the person types the code at the provider's device page on another machine (here the test,
+// playing that browser: user code form, confirmation, login), and jit's polling gets the session.
+TEST(SsoProcessTest, JitLoginSsoDeviceSignsInAtTheProvidersDevicePages) {
+  TestIdentityProvider idp(R"({"gina": {"groups": ["idp-sre-leads"]}})");
+  BrokerProcess broker(kSsoProcessPolicy, sso_process_config(idp));
+  broker.start();
+  const std::string jit_config = "JIT_CONFIG_DIR=" + (broker.dir() / "jit-gina").string();
+  ChildProcess login({kJitBinary, "--broker", "https://localhost:" + std::to_string(broker.port()),
+                      "--ca-file", broker.ca_file().string(), "login", "--sso", "corp", "--device"},
+                     broker.dir(), {jit_config});
+  ASSERT_TRUE(login.wait_for_output("Waiting for the sign-in", std::chrono::seconds(20)))
+      << login.out() << login.err();
+  // "On any device, open URI and enter the code CODE"
+  const auto out = login.out();
+  const std::string open_marker = "open ", code_marker = " and enter the code ";
+  const auto uri_at = out.find(open_marker);
+  const auto code_at = out.find(code_marker);
+  ASSERT_TRUE(uri_at != std::string::npos && code_at != std::string::npos) << out;
+  const auto uri = out.substr(uri_at + open_marker.size(), code_at - uri_at - open_marker.size());
+  const auto user_code = out.substr(code_at + code_marker.size(),
+                                    out.find('\n', code_at) - code_at - code_marker.size());
+  EXPECT_TRUE(uri.starts_with(idp.issuer() + "/")) << uri;
+
+  const auto page = idp.sign_in_device(uri, user_code, "gina");
+  EXPECT_NE(page.find("Sign-in Success"), std::string::npos) << page;
+  ASSERT_EQ(login.wait(std::chrono::seconds(20)), 0) << login.out() << login.err();
+  EXPECT_NE(login.out().find("logged in as gina via corp"), std::string::npos) << login.out();
+  auto [who_code, who_out, who_err] =
+      ChildProcess::run({kJitBinary, "whoami"}, broker.dir(), {jit_config});
+  EXPECT_EQ(who_code, 0) << who_err;
+  EXPECT_NE(who_out.find("gina"), std::string::npos) << who_out;
+  auto [list_code, list_out, list_err] = broker.admin({"user", "list"});
+  EXPECT_NE(list_out.find("gina\tsso:corp\tactive\tsre-leads\n"), std::string::npos) << list_out;
 }
 
 }  // namespace

@@ -40,6 +40,7 @@ rm -f "${JIT_BROWSER_ARTIFACTS}"/*.png
 run_dir="$(mktemp -d /tmp/jit-browser-run.XXXXXX)"
 export JIT_BROWSER_PIDS="${run_dir}/broker.pids"
 : >"${JIT_BROWSER_PIDS}"
+idp_pid=""
 cleanup() {
   while read -r pid; do
     if [[ -n "${pid}" ]] && kill -0 "${pid}" 2>/dev/null; then
@@ -47,12 +48,43 @@ cleanup() {
       kill -TERM "${pid}" 2>/dev/null || true
     fi
   done <"${JIT_BROWSER_PIDS}"
+  if [[ -n "${idp_pid}" ]]; then kill -TERM "${idp_pid}" 2>/dev/null || true; fi
   rm -rf "${run_dir}"
 }
 trap cleanup EXIT
 
 if (($# == 0)); then
   set -- ./*.test.js
+fi
+
+# The OpenID provider the SSO scenarios sign in through (tests/sso/test_idp.js: npm
+# oidc-provider over TLS on 127.0.0.1 with a self-signed certificate made here), one for the run,
+# started only when an sso test file runs. lib/idp.js reads where it is from the environment.
+start_test_idp() {
+  local dir="${run_dir}/idp"
+  mkdir -p "${dir}"
+  bash "${root}/tests/sso/setup.sh"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=test-idp \
+    -addext "subjectAltName=IP:127.0.0.1" -addext "basicConstraints=critical,CA:FALSE" \
+    -addext "extendedKeyUsage=serverAuth" -days 2 \
+    -keyout "${dir}/idp.key" -out "${dir}/idp.crt" 2>/dev/null
+  (umask 077 && openssl rand -hex 24 >"${dir}/client.secret")
+  echo '{}' >"${dir}/users.json"
+  node "${root}/tests/sso/test_idp.js" --cert "${dir}/idp.crt" --key "${dir}/idp.key" \
+    --users "${dir}/users.json" --client-id jit-broker --client-secret-file "${dir}/client.secret" \
+    >"${dir}/out" 2>"${dir}/err" &
+  idp_pid=$!
+  local waited=0
+  until grep -q '^listening ' "${dir}/out"; do
+    kill -0 "${idp_pid}" 2>/dev/null || fail "test_idp.js did not start: $(cat "${dir}/err")"
+    ((waited++ < 150)) || fail "test_idp.js did not start within 15 s"
+    sleep 0.1
+  done
+  export JIT_SSO_ISSUER="https://127.0.0.1:$(awk '/^listening /{print $2}' "${dir}/out")"
+  export JIT_SSO_CA_FILE="${dir}/idp.crt" JIT_SSO_CLIENT_SECRET_FILE="${dir}/client.secret"
+}
+if printf '%s\n' "$@" | grep -q 'sso'; then
+  start_test_idp
 fi
 # One file at a time: the machine has two cores, and each file runs a broker and a Chromium.
 node --test --test-concurrency=1 --test-timeout=120000 "$@"

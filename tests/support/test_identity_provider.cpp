@@ -104,12 +104,18 @@ void TestIdentityProvider::start(unsigned short port) {
   issuer_ = "https://127.0.0.1:" + std::to_string(port_);
 }
 
-void TestIdentityProvider::restart() {
+void TestIdentityProvider::stop() {
+  if (!process_) return;
   process_->signal(SIGTERM);
   if (!process_->wait(std::chrono::seconds(10))) {
     process_->signal(SIGKILL);
     process_->wait(std::chrono::seconds(5));
   }
+  process_.reset();
+}
+
+void TestIdentityProvider::restart() {
+  stop();
   // As in the constructor: a second try when the first stalls.
   try {
     start(port_);
@@ -118,12 +124,37 @@ void TestIdentityProvider::restart() {
   }
 }
 
-std::string TestIdentityProvider::sign_in(const std::string& authorization_url,
-                                          const std::string& login, const std::string& amr) const {
-  const broker::ClientTlsOptions tls{ca_file()};
-  IdpCookies cookies;
-  const auto step = [&](boost::beast::http::verb method, const std::string& url,
-                        std::string form) -> std::string {
+void TestIdentityProvider::control(const std::string& change_json) const {
+  broker::ClientRequest request;
+  request.method = boost::beast::http::verb::post;
+  request.url = *broker::parse_url(issuer_ + "/test-control");
+  request.body = change_json;
+  request.content_type = "application/json";
+  const auto secret = read_text(client_secret_file());
+  request.headers.emplace_back("Authorization", "Bearer " + secret.substr(0, secret.find('\n')));
+  auto response = broker::fetch({ca_file()}, std::move(request));
+  if (!response || response->status != 200) {
+    throw std::runtime_error("test_idp.js refused the control " + change_json + ": " +
+                             (response ? response->body : response.error().message()));
+  }
+}
+
+namespace {
+
+// One browser at the provider: its cookies, and each answer's status, body and Location (made
+// absolute).
+class IdpBrowser {
+ public:
+  IdpBrowser(const std::filesystem::path& ca_file, std::string issuer)
+      : tls_{ca_file}, issuer_(std::move(issuer)) {}
+
+  struct Page {
+    unsigned status = 0;
+    std::string body;
+    std::string location;
+  };
+
+  Page go(boost::beast::http::verb method, const std::string& url, std::string form = {}) {
     auto parsed = broker::parse_url(url);
     if (!parsed) throw std::runtime_error("not a URL: " + url);
     broker::ClientRequest request;
@@ -131,23 +162,81 @@ std::string TestIdentityProvider::sign_in(const std::string& authorization_url,
     request.url = *parsed;
     request.body = std::move(form);
     request.content_type = "application/x-www-form-urlencoded";
-    if (const auto cookie = cookies.header(); !cookie.empty())
+    if (const auto cookie = cookies_.header(); !cookie.empty())
       request.headers.emplace_back("Cookie", cookie);
-    auto response = broker::fetch(tls, std::move(request));
+    auto response = broker::fetch(tls_, std::move(request));
     if (!response) throw std::runtime_error("provider unreachable: " + response.error().message());
-    cookies.take(*response);
-    const auto next = location_of(*response);
-    if (response->status / 100 != 3 || next.empty()) {
-      throw std::runtime_error("provider answered " + std::to_string(response->status) + ": " +
-                               response->body);
+    cookies_.take(*response);
+    auto next = location_of(*response);
+    if (next.starts_with("/")) next = issuer_ + next;
+    return {response->status, std::move(response->body), std::move(next)};
+  }
+
+  // Like go(), but the answer must be a redirect: returns where to.
+  std::string redirect(boost::beast::http::verb method, const std::string& url,
+                       std::string form = {}) {
+    auto page = go(method, url, std::move(form));
+    if (page.status / 100 != 3 || page.location.empty()) {
+      throw std::runtime_error("provider answered " + std::to_string(page.status) + ": " +
+                               page.body);
     }
-    return next.starts_with("/") ? issuer_ + next : next;
-  };
+    return page.location;
+  }
+
+ private:
+  broker::ClientTlsOptions tls_;
+  std::string issuer_;
+  IdpCookies cookies_;
+};
+
+// The value of the hidden form field `name` in an oidc-provider page ("" when absent).
+std::string hidden_field(const std::string& html, const std::string& name) {
+  const std::string marker = "name=\"" + name + "\" value=\"";
+  const auto at = html.find(marker);
+  if (at == std::string::npos) return {};
+  const auto start = at + marker.size();
+  return html.substr(start, html.find('"', start) - start);
+}
+
+}  // namespace
+
+std::string TestIdentityProvider::sign_in(const std::string& authorization_url,
+                                          const std::string& login, const std::string& amr) const {
+  IdpBrowser browser(ca_file(), issuer_);
+  using boost::beast::http::verb;
   // authorize -> login page -> (form) -> resume -> the client's redirect URI.
-  const auto interaction = step(boost::beast::http::verb::get, authorization_url, {});
-  const auto resume = step(boost::beast::http::verb::post, interaction + "/login",
-                           "login=" + login + "&amr=" + amr);
-  return step(boost::beast::http::verb::get, resume, {});
+  const auto interaction = browser.redirect(verb::get, authorization_url);
+  const auto resume =
+      browser.redirect(verb::post, interaction + "/login", "login=" + login + "&amr=" + amr);
+  return browser.redirect(verb::get, resume);
+}
+
+std::string TestIdentityProvider::sign_in_device(const std::string& verification_uri,
+                                                 const std::string& user_code,
+                                                 const std::string& login,
+                                                 const std::string& amr) const {
+  IdpBrowser browser(ca_file(), issuer_);
+  using boost::beast::http::verb;
+  // The user code form, then its confirmation page, each with the provider's xsrf field.
+  const auto entry = browser.go(verb::get, verification_uri);
+  const auto xsrf = hidden_field(entry.body, "xsrf");
+  if (entry.status != 200 || xsrf.empty())
+    throw std::runtime_error("no user code form: " + entry.body);
+  const auto confirm =
+      browser.go(verb::post, verification_uri, "xsrf=" + xsrf + "&user_code=" + user_code);
+  const auto confirm_xsrf = hidden_field(confirm.body, "xsrf");
+  if (confirm.status != 200 || hidden_field(confirm.body, "confirm") != "yes")
+    throw std::runtime_error("no confirm form for " + user_code + ": " + confirm.body);
+  const auto interaction =
+      browser.redirect(verb::post, verification_uri,
+                       "xsrf=" + confirm_xsrf + "&user_code=" + user_code + "&confirm=yes");
+  const auto resume =
+      browser.redirect(verb::post, interaction + "/login", "login=" + login + "&amr=" + amr);
+  const auto done = browser.go(verb::get, resume);
+  if (done.status != 200) {
+    throw std::runtime_error("provider answered " + std::to_string(done.status) + ": " + done.body);
+  }
+  return done.body;
 }
 
 }  // namespace jit::testing

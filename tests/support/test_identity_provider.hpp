@@ -31,12 +31,23 @@ class TestIdentityProvider {
   void set_users(const std::string& users_json);
   // Stops and starts it again on the same port with a new signing key (a key rotation).
   void restart();
+  // Stops it (nothing answers on its port) until restart().
+  void stop();
+  bool running() const { return process_ != nullptr; }
+  // POSTs `change_json` to its /test-control (tests/sso/test_idp.js: jwks "down"/"garbage"/
+  // "normal", discovery_issuer, users). Lost at restart(). Throws when it is refused.
+  void control(const std::string& change_json) const;
 
   // Plays the user's browser at the provider: opens `authorization_url`, signs in as `login` with
   // these `amr` values, and returns where the provider sends the browser back (the client's
   // redirect URI with code and state). Throws std::runtime_error when a step fails.
   std::string sign_in(const std::string& authorization_url, const std::string& login,
                       const std::string& amr = "pwd,otp") const;
+  // Plays a browser at the device flow's pages (RFC 8628): opens `verification_uri`, enters
+  // `user_code`, confirms, and signs in as `login`. Returns the provider's last page (its
+  // success page). Throws std::runtime_error when a step fails.
+  std::string sign_in_device(const std::string& verification_uri, const std::string& user_code,
+                             const std::string& login, const std::string& amr = "pwd,otp") const;
 
  private:
   void start(unsigned short port);

@@ -142,7 +142,8 @@ export class Broker {
   }
 }
 
-export async function startBroker({ policy = defaultPolicy, users = defaultUsers } = {}) {
+// `sso`: lines for broker.yaml given the broker's origin (lib/idp.js ssoSection), or undefined.
+export async function startBroker({ policy = defaultPolicy, users = defaultUsers, sso } = {}) {
   if (!fs.existsSync(brokerBinary)) {
     throw new Error(`${brokerBinary} is missing: build the jit-broker target of the default preset`);
   }
@@ -168,6 +169,7 @@ export async function startBroker({ policy = defaultPolicy, users = defaultUsers
         '  webauthn:',
         '    rp_id: localhost',
         `    origin: "${broker.origin}"`,
+        ...(sso ? sso(broker.origin) : []),
         '',
       ].join('\n'),
     );

@@ -26,19 +26,23 @@ const chromiumFlags = [
   '--metrics-recording-only',
 ];
 
-function trustingHome(certificatePath) {
+function trustingHome(certificatePath, idpCertificatePath) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'jit-browser-home-'));
   const nssdb = path.join(home, '.pki', 'nssdb');
   fs.mkdirSync(nssdb, { recursive: true });
   execFileSync('certutil', ['-N', '-d', `sql:${nssdb}`, '--empty-password']);
   // "P,,": a trusted peer for TLS; the dev certificate is a self-signed leaf (CA:FALSE).
   execFileSync('certutil', ['-A', '-d', `sql:${nssdb}`, '-n', 'jitbroker-dev', '-t', 'P,,', '-i', certificatePath]);
+  // The run's test OpenID provider (lib/idp.js), when there is one: also a self-signed leaf.
+  if (idpCertificatePath) {
+    execFileSync('certutil', ['-A', '-d', `sql:${nssdb}`, '-n', 'jitbroker-test-idp', '-t', 'P,,', '-i', idpCertificatePath]);
+  }
   return home;
 }
 
 export class Browser {
   static async launch(broker) {
-    const home = trustingHome(broker.certificatePath);
+    const home = trustingHome(broker.certificatePath, process.env.JIT_SSO_CA_FILE);
     const args = [...chromiumFlags];
     if (process.getuid?.() === 0) args.push('--no-sandbox');
     // launch() gives every run a fresh temporary user-data-dir, removed on close.
