@@ -79,6 +79,22 @@ void add_revocation_routes(Router& router, const RevocationPublisher& publisher)
         const auto snapshot = publisher.snapshot();
         if (!snapshot) return respond(not_published());
         const PublishedCrls& crls = *snapshot->crls;
+        if (context.has_query("issuer")) {
+          // The CRL distribution point of each certificate names its issuing CA this way.
+          if (format != "der") {
+            return respond(error_response(http::status::bad_request, "invalid_format",
+                                          "issuer= serves the DER CRL only"));
+          }
+          const std::string issuer = context.query("issuer");
+          for (const auto& crl : crls.by_issuer) {
+            if (crl.fingerprint == issuer) {
+              return respond(
+                  list_answer(context.request, crl.der, crl.etag, "application/pkix-crl"));
+            }
+          }
+          return respond(error_response(http::status::not_found, "unknown_issuer",
+                                        "no published issuing CA has that fingerprint"));
+        }
         if (format == "pem") {
           return respond(
               list_answer(context.request, crls.pem, crls.pem_etag, "application/x-pem-file"));

@@ -26,6 +26,14 @@ std::string certificate_fingerprint(ca::ByteView der) {
   return digest ? ca::hex_encode(*digest) : std::string();
 }
 
+// The CRL distribution point names the certificate's issuing CA (GET /v1/ca/x509/crl?issuer=),
+// so a certificate signed before a rotation still finds its own issuer's list after it
+// (docs/operations.md "CA rotation").
+std::string crl_url_for_issuer(const std::string& crl_url, const std::string& fingerprint) {
+  if (crl_url.empty()) return crl_url;
+  return crl_url + (crl_url.find('?') == std::string::npos ? "?" : "&") + "issuer=" + fingerprint;
+}
+
 std::chrono::system_clock::time_point at(std::int64_t unix_seconds) {
   return std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds));
 }
@@ -249,7 +257,8 @@ void CertificateService::mint_x509(const Caller& caller, const std::string& gran
     certificate_profile.common_name = profile->common_name;
     certificate_profile.organizational_unit = profile->organizational_unit;
     certificate_profile.san_uri = profile->san_uri;
-    certificate_profile.crl_distribution_url = settings_.crl_url;
+    certificate_profile.crl_distribution_url =
+        crl_url_for_issuer(settings_.crl_url, x509_ca_fingerprint_);
     certificate_profile.ocsp_url = settings_.ocsp_url;
     auto issued =
         ca::issue_client_certificate(x509_ca_.issuing(), csr, certificate_profile, *serial,

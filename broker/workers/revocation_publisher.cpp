@@ -55,7 +55,8 @@ RevocationPublisher::RevocationPublisher(Store& store, const ca::SshCertificateA
       x509_ca_(x509_ca),
       settings_(settings),
       clock_(clock ? std::move(clock) : Clock(system_unix_seconds)),
-      sources_(ssh_ca, x509_fingerprints_or_throw(x509_ca), settings.clock_skew) {
+      issuer_fingerprints_(x509_fingerprints_or_throw(x509_ca)),
+      sources_(ssh_ca, issuer_fingerprints_, settings.clock_skew) {
   if (settings_.crl_next_update < std::chrono::seconds(2) ||
       settings_.clock_skew < std::chrono::seconds(0) ||
       settings_.poll_interval < std::chrono::milliseconds(10)) {
@@ -150,12 +151,15 @@ boost::system::error_code RevocationPublisher::rebuild_locked() {
     crls->der = std::string(ca::as_chars(issuing->der));
     crls->pem = std::move(issuing->pem);
     crls->revoked = issuing->listed;
+    crls->by_issuer.push_back({issuer_fingerprints_.at(0), crls->der, {}});
     for (std::size_t i = 0; i < previous.size(); ++i) {
       auto crl = build_revocation_crl(previous[i], by_issuer[i + 1], number, this_update,
                                       next_update, now_time);
       if (!crl) return crl.error();
       crls->previous_pem += crl->pem;
       crls->revoked += crl->listed;
+      crls->by_issuer.push_back(
+          {issuer_fingerprints_.at(i + 1), std::string(ca::as_chars(crl->der)), {}});
     }
     crls->this_update = this_update.time_since_epoch().count();
     crls->next_update = next_update.time_since_epoch().count();
@@ -175,6 +179,11 @@ boost::system::error_code RevocationPublisher::rebuild_locked() {
       auto tag = etag_of(kind, number, *bytes);
       if (!tag) return tag.error();
       *etag = std::move(*tag);
+    }
+    for (auto& issuer : crls->by_issuer) {
+      auto tag = etag_of("crl-" + issuer.fingerprint.substr(0, 16), number, issuer.der);
+      if (!tag) return tag.error();
+      issuer.etag = std::move(*tag);
     }
     next->crls = std::move(crls);
   }

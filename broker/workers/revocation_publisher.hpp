@@ -26,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace jit::broker {
 
@@ -60,6 +61,15 @@ struct PublishedCrls {
   // every chain the published CA certificates make.
   std::string bundle_pem;
   std::string bundle_etag;
+  // Each issuing CA's own DER CRL, the signing CA's first, named by the SHA-256 fingerprint of
+  // its certificate: GET /v1/ca/x509/crl?issuer=FP. Certificates name their issuer's list in
+  // their CRL distribution point, so one signed before a rotation finds its CRL after it.
+  struct IssuerCrl {
+    std::string fingerprint;
+    std::string der;
+    std::string etag;
+  };
+  std::vector<IssuerCrl> by_issuer;
   std::size_t revoked = 0;       // entries of all the issuing CAs' CRLs
   std::int64_t this_update = 0;  // Unix seconds, as written in the CRLs
   std::int64_t next_update = 0;
@@ -131,6 +141,7 @@ class RevocationPublisher {
   const ca::X509CaHierarchy& x509_ca_;
   RevocationSettings settings_;
   Clock clock_;
+  std::vector<std::string> issuer_fingerprints_;  // x509_issuer_fingerprints, signing CA first
   RevocationSources sources_;
 
   // Coalescing: each call takes a ticket; a rebuild that read `tickets_` as T before it read the

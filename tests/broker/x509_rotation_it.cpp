@@ -18,6 +18,9 @@ namespace jit::broker::access_flow_testing {
 namespace {
 
 constexpr const char* kRotatedIssuingUri = "pkcs11:token=jit;object=x509-issuing-2027";
+// Where the certificates say their CRL is (a mirror's address: the test fetches the same list
+// from the broker with the same query).
+constexpr const char* kRotationCrlUrl = "http://crl.example.test/jit.crl";
 
 std::vector<std::string> pem_blocks(const std::string& text) {
   std::vector<std::string> blocks;
@@ -33,7 +36,8 @@ std::vector<std::string> pem_blocks(const std::string& text) {
 class X509RotationTest : public AccessFlowTest {
  protected:
   std::string ca_yaml() const override {
-    return "  pkcs11:\n    module: " + testing::kSoftHsmModule.string() +
+    return "  crl_url: " + std::string(kRotationCrlUrl) +
+           "\n  pkcs11:\n    module: " + testing::kSoftHsmModule.string() +
            "\n    pin_env: JIT_TEST_X509_ROTATION_PIN\n";
   }
   void prepare_ca() override { ::setenv("JIT_TEST_X509_ROTATION_PIN", token_.pin().c_str(), 1); }
@@ -156,6 +160,30 @@ TEST_F(X509RotationTest, OldAndNewIssuingCasOverlapUntilRetired) {
     EXPECT_NE((refused.out + refused.err).find("certificate revoked"), std::string::npos)
         << certificate << refused.out << refused.err;
   }
+  // Each certificate's CRL distribution point names its own issuing CA; the broker serves that
+  // CA's DER CRL under the same query, and openssl finds the certificate revoked with it alone.
+  for (const auto& [certificate, ca_key] :
+       {std::pair{old_certificate, old_ca}, std::pair{new_certificate, new_ca}}) {
+    const auto points =
+        testing::run_process({"/usr/bin/openssl", "x509", "-in", certificate.string(), "-noout",
+                              "-ext", "crlDistributionPoints"});
+    EXPECT_NE(points.out.find(std::string(kRotationCrlUrl) + "?issuer=" + ca_key),
+              std::string::npos)
+        << points.out << points.err;
+    write_text(dir_ / "issuer.crl", get_text("/v1/ca/x509/crl?issuer=" + ca_key));
+    const auto converted = testing::run_process({"/usr/bin/openssl", "crl", "-inform", "DER", "-in",
+                                                 (dir_ / "issuer.crl").string(), "-out",
+                                                 (dir_ / "issuer-crl.pem").string()});
+    ASSERT_EQ(converted.exit_code, 0) << converted.err;
+    const auto refused = testing::run_process(
+        {"/usr/bin/openssl", "verify", "-CAfile", (dir_ / "chain.pem").string(), "-crl_check",
+         "-CRLfile", (dir_ / "issuer-crl.pem").string(), certificate.string()});
+    EXPECT_NE((refused.out + refused.err).find("certificate revoked"), std::string::npos)
+        << certificate << refused.out << refused.err;
+  }
+  EXPECT_EQ(call(http::verb::get, "/v1/ca/x509/crl?issuer=" + std::string(64, 'a'), "").status,
+            404u);
+  EXPECT_EQ(call(http::verb::get, "/v1/ca/x509/crl?format=pem&issuer=" + old_ca, "").status, 400u);
   EXPECT_NE(ocsp(old_certificate, dir_ / "old-issuing.pem").find(": revoked"), std::string::npos);
   EXPECT_NE(ocsp(new_certificate, dir_ / "new-issuing.pem").find(": revoked"), std::string::npos);
   if (have_nginx) {
