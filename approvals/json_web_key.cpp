@@ -2,12 +2,12 @@
 // parameters (docs/sso.md "ID token checks"). Only the keys we verify ID tokens with become
 // JsonWebKeys: RSA of 2048 bits or more, EC on P-256, OKP on Ed25519.
 #include "approvals/oidc_id_token.hpp"
+#include "approvals/public_key_import.hpp"
 #include "approvals/strict_json.hpp"
 #include "ca/bytes.hpp"
 
 #include <openssl/core_names.h>
 
-#include <array>
 #include <set>
 
 namespace jit::approvals {
@@ -19,7 +19,6 @@ constexpr std::size_t kMaxKidLength = 256;
 constexpr int kMinRsaModulusBits = 2048;
 constexpr int kMaxRsaModulusBits = 8192;
 constexpr std::size_t kMaxRsaExponentBytes = 8;
-constexpr std::size_t kJwkCoordinateBytes = 32;  // P-256 coordinates and Ed25519 keys
 
 // A member that must be a string when present; nullopt when absent, invalid_input when mistyped.
 Result<std::optional<std::string>> jwk_optional_string(const boost::json::object& object,
@@ -44,28 +43,6 @@ Result<ca::Bytes> jwk_bytes(const boost::json::object& object, std::string_view 
   return out;
 }
 
-Result<ca::EvpPkeyPtr> key_from_params(const char* type, OSSL_PARAM_BLD* builder) {
-  ca::OsslParamPtr params(OSSL_PARAM_BLD_to_param(builder));
-  ca::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) {
-    return ApprovalsErrc::internal_error;
-  }
-  EVP_PKEY* raw = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-    ca::clear_openssl_errors();
-    return ApprovalsErrc::invalid_input;
-  }
-  ca::EvpPkeyPtr key(raw);
-  ca::EvpPkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  if (!check) return ApprovalsErrc::internal_error;
-  // For EC this refuses a point off the curve; for RSA it checks the modulus and exponent shape.
-  if (EVP_PKEY_public_check(check.get()) != 1) {
-    ca::clear_openssl_errors();
-    return ApprovalsErrc::invalid_input;
-  }
-  return key;
-}
-
 Result<ca::EvpPkeyPtr> jwk_rsa_key(const boost::json::object& jwk) {
   auto n = jwk_bytes(jwk, "n", 0);
   auto e = jwk_bytes(jwk, "e", 0);
@@ -86,41 +63,20 @@ Result<ca::EvpPkeyPtr> jwk_rsa_key(const boost::json::object& jwk) {
       OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()) != 1) {
     return ApprovalsErrc::internal_error;
   }
-  return key_from_params("RSA", builder.get());
+  return public_key_from_params("RSA", builder.get());
 }
 
 Result<ca::EvpPkeyPtr> jwk_p256_key(const boost::json::object& jwk) {
-  auto x = jwk_bytes(jwk, "x", kJwkCoordinateBytes);
-  auto y = jwk_bytes(jwk, "y", kJwkCoordinateBytes);
+  auto x = jwk_bytes(jwk, "x", kP256CoordinateBytes);
+  auto y = jwk_bytes(jwk, "y", kP256CoordinateBytes);
   if (!x || !y) return ApprovalsErrc::invalid_input;
-  std::array<unsigned char, 1 + 2 * kJwkCoordinateBytes> point{};
-  point[0] = 0x04;  // uncompressed
-  std::copy_n(ca::as_uchars(ca::ByteView(*x)), kJwkCoordinateBytes, point.begin() + 1);
-  std::copy_n(ca::as_uchars(ca::ByteView(*y)), kJwkCoordinateBytes,
-              point.begin() + 1 + kJwkCoordinateBytes);
-  ca::clear_openssl_errors();
-  ca::OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
-  if (!builder ||
-      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
-          1 ||
-      OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                       point.size()) != 1) {
-    return ApprovalsErrc::internal_error;
-  }
-  return key_from_params("EC", builder.get());
+  return p256_public_key(*x, *y);
 }
 
 Result<ca::EvpPkeyPtr> jwk_ed25519_key(const boost::json::object& jwk) {
-  auto x = jwk_bytes(jwk, "x", kJwkCoordinateBytes);
+  auto x = jwk_bytes(jwk, "x", kEd25519PublicKeyBytes);
   if (!x) return ApprovalsErrc::invalid_input;
-  ca::clear_openssl_errors();
-  ca::OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
-  if (!builder ||
-      OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY,
-                                       ca::as_uchars(ca::ByteView(*x)), x->size()) != 1) {
-    return ApprovalsErrc::internal_error;
-  }
-  return key_from_params("ED25519", builder.get());
+  return ed25519_public_key(*x);
 }
 
 // The JWS `alg` a key of this type verifies, for keys we use; nullopt for keys we skip.

@@ -1,5 +1,6 @@
 #include "approvals/webauthn_cose.hpp"
 
+#include "approvals/public_key_import.hpp"
 #include "approvals/webauthn_cbor.hpp"
 
 #include <openssl/core_names.h>
@@ -24,57 +25,10 @@ constexpr std::size_t kEd25519SignatureBytes = 64;
 constexpr std::size_t kMaxEs256SignatureBytes = 72;  // DER of two 33-byte integers
 constexpr std::size_t kMinEs256SignatureBytes = 8;
 
-using OsslParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, ca::OpenSslDeleter<OSSL_PARAM_BLD_free>>;
-using OsslParamPtr = std::unique_ptr<OSSL_PARAM, ca::OpenSslDeleter<OSSL_PARAM_free>>;
-
 std::optional<ca::ByteView> coordinate(const cbor_item_t* map, std::int64_t label) {
   auto value = cbor_bytes_value(cbor_map_find_int(map, label));
   if (!value || value->size() != kCoordinateBytes) return std::nullopt;
   return value;
-}
-
-Result<ca::EvpPkeyPtr> p256_from_coordinates(ca::ByteView x, ca::ByteView y) {
-  std::array<unsigned char, 1 + 2 * kCoordinateBytes> point{};
-  point[0] = 0x04;  // uncompressed
-  std::copy_n(ca::as_uchars(x), kCoordinateBytes, point.begin() + 1);
-  std::copy_n(ca::as_uchars(y), kCoordinateBytes, point.begin() + 1 + kCoordinateBytes);
-
-  ca::clear_openssl_errors();
-  OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
-  if (!builder ||
-      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
-          1 ||
-      OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                       point.size()) != 1) {
-    return ApprovalsErrc::internal_error;
-  }
-  OsslParamPtr params(OSSL_PARAM_BLD_to_param(builder.get()));
-  ca::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) {
-    return ApprovalsErrc::internal_error;
-  }
-  EVP_PKEY* raw = nullptr;
-  // fromdata refuses a point that is not on the curve; that is the sender's fault.
-  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-    ca::clear_openssl_errors();
-    return ApprovalsErrc::invalid_input;
-  }
-  ca::EvpPkeyPtr key(raw);
-  ca::EvpPkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  if (!check) return ApprovalsErrc::internal_error;
-  if (EVP_PKEY_public_check(check.get()) != 1) {
-    ca::clear_openssl_errors();
-    return ApprovalsErrc::invalid_input;
-  }
-  return key;
-}
-
-Result<ca::EvpPkeyPtr> ed25519_from_x(ca::ByteView x) {
-  ca::clear_openssl_errors();
-  ca::EvpPkeyPtr key(
-      EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, ca::as_uchars(x), x.size()));
-  if (!key) return ApprovalsErrc::internal_error;
-  return key;
 }
 
 void put_coordinate_header(ca::Bytes& out, std::uint8_t label) {
@@ -107,7 +61,7 @@ Result<CosePublicKey> parse_cose_public_key(ca::ByteView cose_key) {
     const auto x = coordinate(map, kLabelX);
     const auto y = coordinate(map, kLabelY);
     if (!x || !y || cbor_map_size(map) != 5) return ApprovalsErrc::invalid_input;
-    auto key = p256_from_coordinates(*x, *y);
+    auto key = p256_public_key(*x, *y);
     if (!key) return key.error();
     result.alg = CoseAlgorithm::es256;
     result.key = std::move(*key);
@@ -115,7 +69,7 @@ Result<CosePublicKey> parse_cose_public_key(ca::ByteView cose_key) {
     if (*kty != kKtyOkp || *crv != kCrvEd25519) return ApprovalsErrc::unsupported;
     const auto x = coordinate(map, kLabelX);
     if (!x || cbor_map_size(map) != 4) return ApprovalsErrc::invalid_input;
-    auto key = ed25519_from_x(*x);
+    auto key = ed25519_public_key(*x);
     if (!key) return key.error();
     result.alg = CoseAlgorithm::eddsa;
     result.key = std::move(*key);
