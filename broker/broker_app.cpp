@@ -250,13 +250,29 @@ std::vector<ReadinessCheck> BrokerApp::readiness_checks() const {
   std::vector<const ca::KeySigner*> signers;
   if (const auto* signer = ssh_ca_.signing_key().signer()) signers.push_back(signer);
   if (const auto* signer = x509_ca_.issuing().signer()) signers.push_back(signer);
-  return {{"ca_signer", [signers] {
+  Store* store = store_.get();
+  return {{"ca_signer",
+           [signers] {
              for (const ca::KeySigner* signer : signers) {
                if (auto problem = signer->check(); !problem.empty()) {
                  return "CA key " + signer->location() + ": " + problem;
                }
              }
              return std::string();
+           }},
+          // A read through the store's own connections: a PostgreSQL server that is down, refuses
+          // connections or fails over shows here (the error's kind only: a message could name
+          // the server).
+          {"database", [store] {
+             try {
+               store->read([](db::Connection& db) {
+                 db::Statement probe(db, "SELECT 1");
+                 probe.step();
+               });
+               return std::string();
+             } catch (const db::Error& e) {
+               return "the database did not answer a read (" + e.code().message() + ")";
+             }
            }}};
 }
 

@@ -1,7 +1,8 @@
 // One jit-broker whose whole state is in PostgreSQL (`store.backend: postgresql`, docs/
 // architecture.md "Store backends (SQLite and PostgreSQL)"): the admin command and `serve` both
-// open it, a TOTP code is single use there, the audit chain in the database verifies, and a wrong
-// password or a newer schema stops start-up with one line.
+// open it, a TOTP code is single use there, the audit chain in the database verifies, a wrong
+// password or a newer schema stops start-up with one line, and /readyz reports a database that
+// refuses connections until it takes them again.
 #include "approvals/totp.hpp"
 #include "broker/auth/data_key.hpp"
 #include "broker/auth/derived_keys.hpp"
@@ -10,12 +11,15 @@
 #include "broker/store/store.hpp"
 #include "tests/support/broker_process.hpp"
 #include "tests/support/files.hpp"
+#include "tests/support/http_test_client.hpp"
 #include "tests/support/postgres_server.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <thread>
+#include <utility>
 
 namespace jit::broker {
 namespace {
@@ -98,6 +102,49 @@ TEST_F(PostgresBrokerIt, WrongPasswordOrNewerSchemaStopsStartUpWithOneLine) {
                             std::to_string(latest_schema_version() + 1));
   }
   one_line_exit_2("newer than this jit-broker understands");
+}
+
+// /readyz reads through the store's own connections: while the database refuses connections the
+// broker answers 503 naming the database check (never the URL), and once it takes them again
+// /readyz is 200 without a restart.
+TEST_F(PostgresBrokerIt, ReadyzReportsADatabaseThatRefusesConnectionsUntilItIsBack) {
+  (void)broker_.enroll("alice");
+  broker_.start();
+  const auto readyz = [this] {
+    testing::TlsTestClient client(
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(),
+                                       static_cast<unsigned short>(broker_.port())),
+        broker_.ca_file());
+    if (client.connect()) return std::pair<unsigned, std::string>{0, ""};
+    const auto answer = client.get("/readyz");
+    return std::pair<unsigned, std::string>{answer.result_int(), answer.body()};
+  };
+  // The monitor probes every 2 s: poll for up to 10 s.
+  const auto wait_for = [&](unsigned status) {
+    auto last = readyz();
+    for (int i = 0; i < 100 && last.first != status; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      last = readyz();
+    }
+    return last;
+  };
+  EXPECT_EQ(wait_for(200).first, 200u);
+
+  const PostgresServer& server = PostgresServer::shared();
+  server.admin_execute("ALTER DATABASE \"" + database_ + "\" ALLOW_CONNECTIONS false");
+  server.admin_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+                       database_ + "'");
+  const auto down = wait_for(503);
+  EXPECT_EQ(down.first, 503u) << down.second;
+  EXPECT_NE(down.second.find("\"database\":\"the database did not answer a read"),
+            std::string::npos)
+      << down.second;
+  EXPECT_EQ(down.second.find(PostgresServer::kBrokerPassword), std::string::npos) << down.second;
+
+  server.admin_execute("ALTER DATABASE \"" + database_ + "\" ALLOW_CONNECTIONS true");
+  const auto back = wait_for(200);
+  EXPECT_EQ(back.first, 200u) << back.second;
+  (void)broker_.stop();
 }
 
 }  // namespace
