@@ -251,6 +251,7 @@ Store::ReadLease::ReadLease(Store& s) : store(s) {
 }
 
 Store::ReadLease::~ReadLease() {
+  if (!db->usable()) return;  // lost (a PostgreSQL restart or failover): the next read reconnects
   std::lock_guard lock(store.readers_mutex_);
   store.idle_readers_.push_back(std::move(db));
 }

@@ -85,6 +85,9 @@ class Connection {
   // BEGIN for a transaction that will write: BEGIN IMMEDIATE on SQLite (takes the write lock
   // now), BEGIN on PostgreSQL (READ COMMITTED; rows are locked as they are touched).
   virtual void begin_write() = 0;
+  // False once the connection is known to be lost (a PostgreSQL server that went away or ended
+  // the session): the store's pools then drop it and open a new one for the next caller.
+  virtual bool usable() const { return true; }
 };
 
 class Statement {

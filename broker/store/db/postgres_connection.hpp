@@ -21,6 +21,7 @@ class PostgresConnection final : public Connection {
   void exec_script(std::string_view sql) override;
   std::unique_ptr<StatementBackend> prepare(std::string_view sql, bool cached) override;
   void begin_write() override;
+  bool usable() const override { return connection_.ok(); }
 
   pg::Connection& pg() { return connection_; }
 
