@@ -26,7 +26,7 @@ void audit_ca_key_change(const config::BrokerConfig& config, const CaKeyChange& 
   store->close();
   if (ec) {
     throw std::runtime_error("cannot write the audit record of " + change.action + ": " +
-                             ec.message() + "; nothing was changed");
+                             ec.message() + "; the key lists were not changed");
   }
 }
 

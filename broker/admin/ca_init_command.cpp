@@ -74,8 +74,7 @@ int init_x509(const config::BrokerConfig& config, const CaInitOptions& options, 
     throw std::runtime_error("ca.x509_root_key_file must be a file (the root stays offline)");
   }
   auto passphrase = ca_key_passphrase(settings);
-  const std::optional<std::string_view> view =
-      passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt;
+  const std::optional<std::string_view> view = passphrase.view();
   const auto now = std::chrono::system_clock::now();
   const bool root_cert_exists = std::filesystem::exists(settings.x509_root_cert_file, ec);
   const bool root_key_exists = std::filesystem::exists(settings.x509_root_key_file, ec);
@@ -112,7 +111,6 @@ int init_x509(const config::BrokerConfig& config, const CaInitOptions& options, 
     }
     root.emplace(std::move(*loaded));
   }
-  if (passphrase) ca::wipe(*passphrase);
   auto signer = ca::generate_pkcs11_key(pkcs11_settings(settings), options.pkcs11_uri, algorithm);
   auto pem = ca::certify_issuing_key(*root, signer->public_key(), {}, {}, now);
   if (!pem) throw std::runtime_error("cannot certify the new key: " + pem.error().message());

@@ -38,11 +38,10 @@ int run_ca_rotate_ssh(const config::BrokerConfig& config,
       throw std::runtime_error(location.string() + " exists; run the rotation again in a second");
     }
     auto passphrase = ca_key_passphrase(settings);
-    auto made = ca::SshCaKey::load_or_generate_file(
-        location, passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt,
-        settings.ssh_key_type == "ecdsa-p256" ? ca::KeyAlgorithm::ecdsa_p256
-                                              : ca::KeyAlgorithm::ed25519);
-    if (passphrase) ca::wipe(*passphrase);
+    auto made = ca::SshCaKey::load_or_generate_file(location, passphrase.view(),
+                                                    settings.ssh_key_type == "ecdsa-p256"
+                                                        ? ca::KeyAlgorithm::ecdsa_p256
+                                                        : ca::KeyAlgorithm::ed25519);
     if (!made)
       throw std::runtime_error("cannot make " + location.string() + ": " + made.error().message());
     key.emplace(std::move(*made));

@@ -61,8 +61,7 @@ int run_ca_rotate_x509(const config::BrokerConfig& config,
   // The current CAs must load: a rotation never starts from a list the broker cannot read.
   (void)load_x509_ca_with_list(config);
   auto passphrase = ca_key_passphrase(settings);
-  const std::optional<std::string_view> view =
-      passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt;
+  const std::optional<std::string_view> view = passphrase.view();
   const auto now = std::chrono::system_clock::now();
   const std::string stamp = utc_stamp(now);
   const auto certificate_file = config.data_dir / "ca" / ("x509_issuing-" + stamp + ".pem");
@@ -101,7 +100,6 @@ int run_ca_rotate_x509(const config::BrokerConfig& config,
   }
   // Loaded back as the broker will load it: the key matches the certificate.
   auto issuing = ca::load_issuing_ca(certificate_file, key_location, view, signer);
-  if (passphrase) ca::wipe(*passphrase);
   if (!issuing) {
     throw std::runtime_error("the new issuing CA does not load: " + issuing.error().message());
   }

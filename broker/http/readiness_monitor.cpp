@@ -1,5 +1,7 @@
 #include "broker/http/readiness_monitor.hpp"
 
+#include <exception>
+
 namespace jit::broker {
 
 ReadinessMonitor::ReadinessMonitor(std::vector<ReadinessCheck> checks, Options options)
@@ -29,7 +31,13 @@ void ReadinessMonitor::run_round() {
       probing_ = i;
       probe_started_ = std::chrono::steady_clock::now();
     }
-    std::string problem = checks_[i].probe();
+    std::string problem;
+    try {
+      problem = checks_[i].probe();
+    } catch (const std::exception& e) {
+      // A probe that throws is a failing check, never the end of the monitor's thread.
+      problem = std::string("the probe failed: ") + e.what();
+    }
     std::lock_guard lock(mutex_);
     problems_[i] = std::move(problem);
   }

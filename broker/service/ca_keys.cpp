@@ -42,14 +42,14 @@ ca::KeyAlgorithm x509_key_algorithm(const std::string& name) {
   return ca::KeyAlgorithm::ecdsa_p256;
 }
 
-std::optional<std::string> ca_key_passphrase(const config::CaSettings& settings) {
+CaPassphrase ca_key_passphrase(const config::CaSettings& settings) {
   if (settings.passphrase_env) {
     const char* value = std::getenv(settings.passphrase_env->c_str());
     if (value == nullptr || *value == '\0') {
       throw std::runtime_error("environment variable " + *settings.passphrase_env +
                                " (ca.passphrase_env) is not set");
     }
-    return std::string(value);
+    return CaPassphrase(std::string(value));
   }
   if (settings.passphrase_file) {
     refuse_if_readable_by_others(*settings.passphrase_file, "CA passphrase file");
@@ -65,9 +65,9 @@ std::optional<std::string> ca_key_passphrase(const config::CaSettings& settings)
       throw std::runtime_error("the CA passphrase file " + settings.passphrase_file->string() +
                                " is empty");
     }
-    return text;
+    return CaPassphrase(std::move(text));
   }
-  return std::nullopt;
+  return CaPassphrase();
 }
 
 ca::Pkcs11Settings pkcs11_settings(const config::CaSettings& settings) {
@@ -106,8 +106,7 @@ ca::SshCertificateAuthority load_ssh_ca(const config::CaSettings& settings) {
     if (!ca::is_pkcs11_uri(file.string())) refuse_if_readable_by_others(file, "CA key");
   }
   auto passphrase = ca_key_passphrase(settings);
-  const std::optional<std::string_view> view =
-      passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt;
+  const std::optional<std::string_view> view = passphrase.view();
   std::vector<ca::SshCaKey> keys;  // oldest first, as SshCertificateAuthority wants them
   for (auto it = settings.ssh_key_files.rbegin(); it != settings.ssh_key_files.rend(); ++it) {
     const bool newest = std::next(it) == settings.ssh_key_files.rend();
@@ -129,13 +128,11 @@ ca::SshCertificateAuthority load_ssh_ca(const config::CaSettings& settings) {
             ? ca::SshCaKey::load_or_generate_file(*it, view, ssh_algorithm(settings.ssh_key_type))
             : ca::SshCaKey::load_file(*it, view);
     if (!key) {
-      if (passphrase) ca::wipe(*passphrase);
       throw std::runtime_error("cannot load SSH CA key " + it->string() + ": " +
                                key.error().message());
     }
     keys.push_back(std::move(*key));
   }
-  if (passphrase) ca::wipe(*passphrase);
   auto authority = ca::SshCertificateAuthority::create(std::move(keys));
   if (!authority)
     throw std::runtime_error("SSH CA keys are not usable: " + authority.error().message());
@@ -154,13 +151,10 @@ ca::X509CaHierarchy load_x509_ca(const config::CaSettings& settings,
   for (const auto& files : previous) {
     const bool on_token = ca::is_pkcs11_uri(files.key.string());
     if (!on_token) refuse_if_readable_by_others(files.key, "CA key");
-    std::optional<std::string> passphrase;
+    CaPassphrase passphrase;
     if (!on_token) passphrase = ca_key_passphrase(settings);
-    auto loaded = ca::load_issuing_ca(
-        files.certificate, files.key,
-        passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt,
-        on_token ? open_pkcs11_key(settings, files.key) : nullptr);
-    if (passphrase) ca::wipe(*passphrase);
+    auto loaded = ca::load_issuing_ca(files.certificate, files.key, passphrase.view(),
+                                      on_token ? open_pkcs11_key(settings, files.key) : nullptr);
     const std::string named =
         files.certificate.string() + " with its key " + ca::redact_pkcs11_uri(files.key.string());
     if (!loaded) {
@@ -186,8 +180,7 @@ ca::X509CaHierarchy load_current_x509_ca(const config::CaSettings& settings) {
   refuse_if_readable_by_others(files.root_key, "CA key");
   if (!issuing_on_token) refuse_if_readable_by_others(files.issuing_key, "CA key");
   auto passphrase = ca_key_passphrase(settings);
-  const std::optional<std::string_view> view =
-      passphrase ? std::optional<std::string_view>(*passphrase) : std::nullopt;
+  const std::optional<std::string_view> view = passphrase.view();
   const auto now = std::chrono::system_clock::now();
   std::error_code ec;
   if (issuing_on_token) {
@@ -196,7 +189,6 @@ ca::X509CaHierarchy load_current_x509_ca(const config::CaSettings& settings) {
     ca::X509HierarchyFiles to_load = files;
     if (!std::filesystem::exists(files.root_key, ec)) to_load.root_key.clear();
     auto loaded = ca::load_hierarchy(to_load, view, now, std::move(signer));
-    if (passphrase) ca::wipe(*passphrase);
     if (!loaded) {
       throw std::runtime_error(
           "cannot load the X.509 CA (" + files.issuing_certificate.string() + " with its key " +
@@ -216,19 +208,16 @@ ca::X509CaHierarchy load_current_x509_ca(const config::CaSettings& settings) {
     std::filesystem::create_directories(files.issuing_certificate.parent_path(), ec);
     std::filesystem::create_directories(files.root_certificate.parent_path(), ec);
     if (auto saved = created->save(files, view); !saved) {
-      if (passphrase) ca::wipe(*passphrase);
       throw std::runtime_error("cannot save the dev X.509 CA under " +
                                files.issuing_certificate.parent_path().string() + ": " +
                                saved.error().message());
     }
-    if (passphrase) ca::wipe(*passphrase);
     return std::move(*created);
   }
   // The root key may be kept offline: load without it when its file is absent.
   ca::X509HierarchyFiles to_load = files;
   if (!std::filesystem::exists(files.root_key, ec)) to_load.root_key.clear();
   auto loaded = ca::load_hierarchy(to_load, view, now);
-  if (passphrase) ca::wipe(*passphrase);
   if (!loaded) {
     throw std::runtime_error("cannot load the X.509 CA (" + files.issuing_certificate.string() +
                              ", " + files.root_certificate.string() +

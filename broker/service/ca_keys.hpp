@@ -3,6 +3,7 @@
 // mode generated at first start, mode 0600 (docs/architecture.md invariant 9: never logged/served).
 #pragma once
 
+#include "ca/bytes.hpp"
 #include "ca/pkcs11_signer.hpp"
 #include "ca/ssh_certificate_authority.hpp"
 #include "ca/x509_hierarchy.hpp"
@@ -18,9 +19,42 @@ namespace jit::broker {
 // ca.x509_key_type ("ecdsa-p256", "ed25519", "rsa-3072") as a key algorithm.
 ca::KeyAlgorithm x509_key_algorithm(const std::string& name);
 
+// The CA keys' passphrase, wiped when it goes out of scope: on every way out of a command or a
+// load, an exception included.
+class CaPassphrase {
+ public:
+  CaPassphrase() = default;
+  explicit CaPassphrase(std::string value) : value_(std::move(value)) {}
+  CaPassphrase(CaPassphrase&& other) noexcept : value_(std::move(other.value_)) {
+    other.value_.reset();
+  }
+  CaPassphrase& operator=(CaPassphrase&& other) noexcept {
+    if (this != &other) {
+      wipe();
+      value_ = std::move(other.value_);
+      other.value_.reset();
+    }
+    return *this;
+  }
+  CaPassphrase(const CaPassphrase&) = delete;
+  CaPassphrase& operator=(const CaPassphrase&) = delete;
+  ~CaPassphrase() { wipe(); }
+
+  // What the key loaders take: nullopt when no passphrase is configured.
+  std::optional<std::string_view> view() const {
+    return value_ ? std::optional<std::string_view>(*value_) : std::nullopt;
+  }
+
+ private:
+  void wipe() noexcept {
+    if (value_) ca::wipe(*value_);
+  }
+  std::optional<std::string> value_;
+};
+
 // The CA key passphrase, if the config names a source. Throws std::runtime_error naming the
 // variable or file when it is configured but absent or empty.
-std::optional<std::string> ca_key_passphrase(const config::CaSettings& settings);
+CaPassphrase ca_key_passphrase(const config::CaSettings& settings);
 
 // The ca.pkcs11 settings with the PIN read from its variable or file (mode 0600 or stricter).
 // Throws std::runtime_error naming the setting when pkcs11 is not configured or the PIN is absent.

@@ -250,7 +250,7 @@ async function testControl(req, res) {
   }
   if ('discovery_issuer' in change) control.discoveryIssuer = change.discovery_issuer;
   if ('id_token' in change) {
-    if (change.id_token !== 'normal' && !(change.id_token in tamperModes)) {
+    if (change.id_token !== 'normal' && !Object.hasOwn(tamperModes, change.id_token)) {
       throw new Error('id_token: bad mode');
     }
     control.idToken = change.id_token;

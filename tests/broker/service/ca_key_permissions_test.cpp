@@ -87,7 +87,7 @@ TEST(CaKeyPermissions, APassphraseFileReadableByGroupOrWorldIsRefusedNamingIt) {
     EXPECT_EQ(message.find("a passphrase"), std::string::npos) << message;
   }
   ASSERT_EQ(::chmod(settings.passphrase_file->c_str(), 0600), 0);
-  EXPECT_EQ(ca_key_passphrase(settings), std::optional<std::string>("a passphrase"));
+  EXPECT_EQ(ca_key_passphrase(settings).view(), std::optional<std::string_view>("a passphrase"));
 }
 
 }  // namespace
