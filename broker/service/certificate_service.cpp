@@ -84,6 +84,27 @@ CertificateService::CertificateService(Store& store, IdentityService& identity,
                      1;
 }
 
+Result<std::uint64_t> CertificateService::take_ssh_serial() {
+  if (store_.backend() != db::Backend::postgresql) return next_ssh_serial_.fetch_add(1);
+  // Several brokers may sign with one CA over one database, so serials are reserved there before
+  // signing, a block at a time by an UPDATE ... RETURNING committed on its own: the counter's row
+  // is locked for one short transaction per block, not per mint (docs/architecture.md, "Store
+  // backends (SQLite and PostgreSQL)"). Serials of a block left at exit stay unused.
+  constexpr std::int64_t kSshSerialBlock = 64;
+  std::lock_guard lock(serial_block_mutex_);
+  if (serial_block_next_ == serial_block_end_) {
+    try {
+      const auto first = static_cast<std::uint64_t>(store_.read(
+          [](db::Connection& db) { return reserve_counter(db, "ssh_serial", kSshSerialBlock); }));
+      serial_block_next_ = first;
+      serial_block_end_ = first + kSshSerialBlock;
+    } catch (const db::Error& e) {
+      return e.code();
+    }
+  }
+  return serial_block_next_++;
+}
+
 Result<GrantRow> CertificateService::grant_for_mint(const Caller& caller,
                                                     const std::string& grant_id,
                                                     CertificateKind kind) {
@@ -191,7 +212,9 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
     auto window = mint_window(x509_ca_, settings_.clock_skew, row, CertificateKind::ssh, now);
     if (!window) return window.error();
     ca::SshCertificateProfile certificate_profile;
-    certificate_profile.serial = next_ssh_serial_.fetch_add(1);
+    auto serial = take_ssh_serial();
+    if (!serial) return serial.error();
+    certificate_profile.serial = *serial;
     certificate_profile.key_id = *key_id;
     certificate_profile.principals = profile->principals;
     certificate_profile.valid_after =
@@ -215,7 +238,10 @@ void CertificateService::mint_ssh(const Caller& caller, const std::string& grant
     auto window = mint_window(x509_ca_, settings_.clock_skew, row, CertificateKind::ssh, now);
     if (!window) return window.error();
     if (done_signing.not_after > window->not_after) return make_error_code(BrokerErrc::conflict);
-    raise_counter(tx.db(), "ssh_serial", static_cast<std::int64_t>(done_signing.serial));
+    // On PostgreSQL the counter passed this serial when it was taken (take_ssh_serial).
+    if (tx.db().backend() == db::Backend::sqlite) {
+      raise_counter(tx.db(), "ssh_serial", static_cast<std::int64_t>(done_signing.serial));
+    }
     const auto serial = std::to_string(done_signing.serial);
     const auto fingerprint = subject.fingerprint_sha256();
     insert_certificate(tx.db(), {"ssh", serial, row.id, ssh_ca_fingerprint_, fingerprint,

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 
 #include <string>
 
@@ -68,7 +69,15 @@ class CertificateService {
   MintSettings settings_;
   std::string ssh_ca_fingerprint_;
   std::string x509_ca_fingerprint_;
-  std::atomic<std::uint64_t> next_ssh_serial_{1};  // seeded from the counters table
+  // The serial of the next SSH certificate to sign. SQLite (one broker per file): next_ssh_serial_.
+  // PostgreSQL (brokers may share the database): from a block of 64 serials this broker reserved
+  // in the `ssh_serial` counter.
+  Result<std::uint64_t> take_ssh_serial();
+
+  std::atomic<std::uint64_t> next_ssh_serial_{1};  // SQLite: seeded from the counters table
+  std::mutex serial_block_mutex_;
+  std::uint64_t serial_block_next_ = 0;  // PostgreSQL: the reserved block [next, end)
+  std::uint64_t serial_block_end_ = 0;
 };
 
 }  // namespace jit::broker

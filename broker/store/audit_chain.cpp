@@ -58,6 +58,14 @@ AuditHead load_audit_head(db::Connection& db) {
   return head;
 }
 
+void lock_audit_chain(db::Connection& db) {
+  if (db.backend() != db::Backend::postgresql) return;
+  constexpr std::int64_t kAuditChainLockKey = 0x6a69746175646974;  // "jitaudit"
+  auto statement = prepare_cached(db, "SELECT pg_advisory_xact_lock(?)");
+  statement.bind(1, kAuditChainLockKey);
+  statement.step();
+}
+
 AuditRecord append_audit(db::Connection& db, const AuditChainKey& key, AuditHead& head,
                          const AuditEntry& entry, std::int64_t time_us) {
   AuditRecord record{head.seq + 1, time_us,

@@ -65,6 +65,12 @@ struct AuditHead {
 
 AuditHead load_audit_head(db::Connection& db);
 
+// Called inside a write transaction before its head is read: on PostgreSQL it takes a
+// transaction-level advisory lock, so that brokers sharing one database append one after the
+// other and each reads the head the one before committed (docs/architecture.md, "Store backends
+// (SQLite and PostgreSQL)"). On SQLite the transaction's write lock (BEGIN IMMEDIATE) does this.
+void lock_audit_chain(db::Connection& db);
+
 // Appends inside the caller's transaction and advances `head`. The caller restores its copy of
 // `head` if the transaction is rolled back.
 AuditRecord append_audit(db::Connection& db, const AuditChainKey& key, AuditHead& head,

@@ -23,6 +23,7 @@ std::string plain_record_hash(const AuditRecord& record) {
 }  // namespace
 
 void rekey_audit_chain(db::Connection& db, const AuditChainKey& key, std::int64_t now_us) {
+  lock_audit_chain(db);  // no broker appends while the chain is rewritten
   std::vector<AuditRecord> records;
   {
     db::Statement query(db,

@@ -197,8 +197,10 @@ void Store::commit_batch(std::vector<PendingWrite>& batch) {
   std::vector<boost::system::error_code> results(batch.size());
   try {
     writer_db_->begin_write();
-    // Another process (an admin command) may have appended audit records since our last batch;
-    // under the write lock the head read here is the true one.
+    // Another process (an admin command, another broker on the same PostgreSQL database) may have
+    // appended audit records since our last batch; under the chain's lock the head read here is
+    // the true one until this transaction ends.
+    lock_audit_chain(*writer_db_);
     head_ = load_audit_head(*writer_db_);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const AuditHead before = head_;
