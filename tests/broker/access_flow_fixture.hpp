@@ -10,6 +10,7 @@
 #include "tests/support/files.hpp"
 #include "tests/support/http_receiver.hpp"
 #include "tests/support/ssh_process.hpp"
+#include "tests/support/unused_totp_codes.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
@@ -74,19 +75,7 @@ class AccessFlowTest : public ::testing::Test {
 
   // A TOTP code each user has not used yet: codes are single-use per 30 s step, and the broker
   // accepts the next step too, so this waits only when a user needs a third code within a step.
-  std::string code(const std::string& user) {
-    const auto step_of = [] {
-      return std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count() /
-             30;
-    };
-    auto step = std::max(step_of(), last_step_[user] + 1);
-    while (step > step_of() + 1) std::this_thread::sleep_for(500ms);
-    last_step_[user] = step;
-    return *approvals::totp_code(secrets_.at(user),
-                                 std::chrono::sys_seconds(std::chrono::seconds(step * 30)));
-  }
+  std::string code(const std::string& user) { return totp_codes_.next(user, secrets_.at(user)); }
 
   ClientResponse call(http::verb method, const std::string& target, const std::string& user,
                       const json::object* body = nullptr) {
@@ -214,7 +203,7 @@ class AccessFlowTest : public ::testing::Test {
   testing::BrokerProcess broker_;
   const std::filesystem::path& dir_ = broker_.dir();  // the broker's folder: files, data/, cwd
   std::map<std::string, ca::Bytes> secrets_;
-  std::map<std::string, std::int64_t> last_step_;
+  testing::UnusedTotpCodes totp_codes_;
   std::map<std::string, std::string> tokens_;
   int port_ = 0;
   int sshd_port_ = 0;

@@ -5,6 +5,7 @@
 #include "approvals/totp.hpp"
 #include "broker/client/http_client.hpp"
 #include "tests/support/broker_process.hpp"
+#include "tests/support/unused_totp_codes.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
@@ -42,17 +43,7 @@ class BrokerLogsTest : public ::testing::Test {
 
   // A code not used yet by `user` (single use per 30 s step; the broker accepts the next step).
   std::string totp(const std::string& user) {
-    const auto step_now = [] {
-      return std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count() /
-             30;
-    };
-    auto step = std::max(step_now(), last_step_[user] + 1);
-    while (step > step_now() + 1) std::this_thread::sleep_for(200ms);
-    last_step_[user] = step;
-    auto code = *approvals::totp_code(secrets_.at(user),
-                                      std::chrono::sys_seconds(std::chrono::seconds(step * 30)));
+    auto code = totp_codes_.next(user, secrets_.at(user));
     secrets_seen_.push_back(code);
     return code;
   }
@@ -86,7 +77,7 @@ class BrokerLogsTest : public ::testing::Test {
 
   testing::BrokerProcess broker_;
   std::map<std::string, ca::Bytes> secrets_;
-  std::map<std::string, std::chrono::seconds::rep> last_step_;
+  testing::UnusedTotpCodes totp_codes_;
   std::vector<std::string> secrets_seen_;
   std::vector<SentRequest> sent_;
 };

@@ -11,6 +11,7 @@
 #include "tests/support/files.hpp"
 #include "tests/support/postgres_server.hpp"
 #include "tests/support/ssh_process.hpp"
+#include "tests/support/unused_totp_codes.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -43,17 +44,7 @@ class PostgresTwoBrokersIt : public ::testing::Test {
   // A TOTP code `user` has not used yet (codes are single use per 30 s step; the next step is
   // accepted too).
   std::string totp_for(const std::string& user) {
-    const auto step_now = [] {
-      return std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count() /
-             30;
-    };
-    auto step = std::max(step_now(), last_step_[user] + 1);
-    while (step > step_now() + 1) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    last_step_[user] = step;
-    return *approvals::totp_code(secrets_.at(user),
-                                 std::chrono::sys_seconds(std::chrono::seconds(step * 30)));
+    return totp_codes_.next(user, secrets_.at(user));
   }
 
   // POST (GET without a body) `target` to `broker` as `user` (empty: no token); {status, body}.
@@ -74,7 +65,7 @@ class PostgresTwoBrokersIt : public ::testing::Test {
   BrokerProcess second_;
   std::string url_;
   std::map<std::string, ca::Bytes> secrets_;
-  std::map<std::string, std::int64_t> last_step_;
+  testing::UnusedTotpCodes totp_codes_;
   std::map<std::string, std::string> tokens_;
 };
 
