@@ -269,10 +269,19 @@ std::vector<ReadinessCheck> BrokerApp::readiness_checks() const {
                  db::Statement probe(db, "SELECT 1");
                  probe.step();
                });
-               return std::string();
              } catch (const db::Error& e) {
                return "the database did not answer a read (" + e.code().message() + ")";
              }
+             // The writer lost its connection and no write has committed since: an empty write
+             // job makes it reconnect, so /readyz turns ready again without waiting for traffic
+             // that a load balancer would not send while it is not ready.
+             if (!store->writer_available()) {
+               if (auto ec = store->write_sync(
+                       [](WriteContext&) { return boost::system::error_code(); })) {
+                 return "the database did not take a write (" + ec.message() + ")";
+               }
+             }
+             return std::string();
            }}};
 }
 

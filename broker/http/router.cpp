@@ -3,6 +3,7 @@
 #include "broker/caught_exception.hpp"
 #include "broker/http/json_response.hpp"
 #include "broker/log.hpp"
+#include "broker/store/db/db_connection.hpp"
 
 #include <algorithm>
 #include <array>
@@ -288,6 +289,21 @@ std::string_view Router::dispatch(RequestContext&& context, const Responder& res
   const RequestLog* request_log = context.log.get();
   try {
     best->handler(std::move(context), respond);
+  } catch (const db::Error& e) {
+    // A read that found the database unreachable or busy (a PostgreSQL restart, failover or lock
+    // timeout) is the database's state, not a bug: 503, which clients and load balancers retry.
+    // Nothing was written: writes go through the store's writer, which answers with an error code.
+    const auto ec = e.code();
+    log_event(ec == BrokerErrc::unavailable ? LogLevel::warning : LogLevel::error,
+              "handler_database_error",
+              {{"request_id", request_log != nullptr ? std::string_view(request_log->id) : ""},
+               {"route", best->pattern},
+               {"error", e.what()}});
+    respond(ec == BrokerErrc::unavailable
+                ? error_response(http::status::service_unavailable, "unavailable",
+                                 "the database is unavailable; try again shortly")
+                : error_response(http::status::internal_server_error, "internal_error",
+                                 "internal error"));
   } catch (...) {
     // A handler bug must not take the server down, and its detail must not reach the client; the
     // operator's log gets the route and what was thrown (never the request).

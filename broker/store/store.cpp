@@ -11,6 +11,7 @@
 #include <SQLiteCpp/Exception.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -71,6 +72,9 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& file, AuditChain
 std::unique_ptr<Store> Store::open_postgresql(const std::string& conninfo, AuditChainKey audit_key,
                                               StoreOptions options) {
   if (!options.clock_us) options.clock_us = system_clock_us;
+  // A batch holds the cluster's audit chain lock from its first statement to its COMMIT, and a
+  // batch that lost its connection runs again whole: short batches keep both waits short.
+  options.max_batch = std::min<std::size_t>(options.max_batch, kPostgresMaxBatch);
   return std::unique_ptr<Store>(
       new Store(db::Backend::postgresql, {}, conninfo, std::move(audit_key), std::move(options)));
 }
@@ -195,6 +199,54 @@ void Store::writer_loop() {
 
 void Store::commit_batch(std::vector<PendingWrite>& batch) {
   std::vector<boost::system::error_code> results(batch.size());
+  // A batch that failed before its COMMIT was sent changed nothing, so it may run again as a
+  // whole: once on a fresh connection after the old one was lost (a PostgreSQL restart or
+  // failover), and after a deadlock the server broke. One that failed in COMMIT itself has an
+  // unknown outcome and is answered `unavailable` (docs/architecture.md, "Store backends (SQLite
+  // and PostgreSQL)").
+  constexpr int kMaxAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    const BatchOutcome outcome = run_batch(batch, results);
+    if (outcome != BatchOutcome::may_retry) break;
+    if (attempt == kMaxAttempts) break;  // results hold `unavailable` already
+    log_event(LogLevel::warning, "store_batch_retried",
+              {{"jobs", std::to_string(batch.size())}, {"attempt", std::to_string(attempt + 1)}});
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].done) batch[i].done(results[i]);
+  }
+}
+
+bool Store::writer_connected() {
+  if (writer_db_ && writer_db_->usable()) return true;
+  if (backend_ != db::Backend::postgresql) return writer_db_ != nullptr;
+  // At most one attempt a second: while the server is down, the batches in between are answered
+  // `unavailable` at once instead of each waiting out a connect timeout.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_reconnect_attempt_ < std::chrono::seconds(1)) return false;
+  last_reconnect_attempt_ = now;
+  try {
+    writer_db_.reset();  // closes the lost connection first
+    writer_db_ = db::PostgresConnection::connect(conninfo_);
+    log_event(LogLevel::info, "store_writer_reconnected", {});
+    return true;
+  } catch (const db::Error& e) {
+    // pg::Error messages never hold the password (broker/store/pg/pg_error.hpp).
+    log_event(LogLevel::error, "store_writer_reconnect_failed", {{"error", e.what()}});
+    return false;
+  }
+}
+
+Store::BatchOutcome Store::run_batch(std::vector<PendingWrite>& batch,
+                                     std::vector<boost::system::error_code>& results) {
+  std::fill(results.begin(), results.end(), boost::system::error_code());
+  if (!writer_connected()) {
+    // Nothing to run the batch on: answered at once (503), never queued behind a dead server.
+    writer_available_.store(false, std::memory_order_relaxed);
+    std::fill(results.begin(), results.end(), make_error_code(BrokerErrc::unavailable));
+    return BatchOutcome::failed;
+  }
+  bool committing = false;
   try {
     writer_db_->begin_write();
     // Another process (an admin command, another broker on the same PostgreSQL database) may have
@@ -219,25 +271,36 @@ void Store::commit_batch(std::vector<PendingWrite>& batch) {
         results[i] = BrokerErrc::internal;
       }
       if (results[i]) {
+        // Throws when the connection is gone, which ends the whole batch below.
         db::prepare_cached(*writer_db_, "ROLLBACK TO job").exec();
         head_ = before;
       }
       db::prepare_cached(*writer_db_, "RELEASE job").exec();
     }
+    committing = true;
     writer_db_->exec_script("COMMIT");
     commits_.fetch_add(1, std::memory_order_relaxed);
+    writer_available_.store(true, std::memory_order_relaxed);
+    return BatchOutcome::committed;
   } catch (const db::Error& e) {
-    // The whole batch is lost (disk full, I/O error): no job may be acknowledged as done.
+    // The whole batch is lost (disk full, I/O error, connection lost): no job may be acknowledged
+    // as done.
     try {
       writer_db_->exec_script("ROLLBACK");
     } catch (const db::Error&) {
       // The connection is gone: the server rolled back for us.
     }
+    const bool lost = !writer_db_->usable();
+    if (lost) writer_available_.store(false, std::memory_order_relaxed);
     const auto ec = classify(e);
-    for (auto& result : results) result = ec;
-  }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i].done) batch[i].done(results[i]);
+    std::fill(results.begin(), results.end(), ec);
+    log_event(LogLevel::error, "store_batch_failed",
+              {{"jobs", std::to_string(batch.size())},
+               {"error", e.what()},
+               {"connection", lost ? "lost" : "ok"},
+               {"stage", committing ? "commit" : "before commit"}});
+    const bool retryable = lost || e.failure() == db::Failure::retry;
+    return !committing && retryable ? BatchOutcome::may_retry : BatchOutcome::failed;
   }
 }
 

@@ -13,6 +13,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -50,13 +51,15 @@ class WriteContext {
 };
 
 struct StoreOptions {
-  std::size_t max_batch = 512;    // jobs per transaction at most
+  std::size_t max_batch = 512;    // jobs per transaction at most (kPostgresMaxBatch on PostgreSQL)
   std::size_t max_queue = 65536;  // jobs waiting at most; beyond it writes fail as unavailable
   std::function<std::int64_t()> clock_us;  // audit time source; default: system clock
   int wal_checkpoint_pages = 1000;         // WAL pages that wake the checkpointer thread
 };
 
 class WalCheckpointer;
+
+inline constexpr std::size_t kPostgresMaxBatch = 64;
 
 class Store {
  public:
@@ -115,6 +118,9 @@ class Store {
   // effects must land together (an approval and the factor it spends) shows as one (/metrics:
   // jit_store_commits_total).
   std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
+  // False after a batch failed because the database connection was lost or could not be made,
+  // true again after the next COMMIT (the writer reconnects at its next batch). /readyz reads it.
+  bool writer_available() const { return writer_available_.load(std::memory_order_relaxed); }
   std::int64_t now_us() const { return options_.clock_us(); }
   const AuditChainKey& audit_key() const { return audit_key_; }
 
@@ -135,7 +141,13 @@ class Store {
   void open_sqlite();
   std::unique_ptr<db::Connection> open_reader() const;
   void writer_loop();
+  // Runs the batch once and commits it; `results` gets each job's outcome.
+  enum class BatchOutcome { committed, failed, may_retry };
+  BatchOutcome run_batch(std::vector<PendingWrite>& batch,
+                         std::vector<boost::system::error_code>& results);
   void commit_batch(std::vector<PendingWrite>& batch);
+  // True when the writer has a usable connection, after reconnecting on PostgreSQL if needed.
+  bool writer_connected();
 
   db::Backend backend_;
   std::filesystem::path file_;
@@ -154,6 +166,8 @@ class Store {
   std::thread writer_;
 
   std::atomic<std::uint64_t> commits_{0};
+  std::atomic<bool> writer_available_{true};
+  std::chrono::steady_clock::time_point last_reconnect_attempt_{};  // writer thread only
 
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<db::Connection>> idle_readers_;

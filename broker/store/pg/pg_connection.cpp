@@ -58,8 +58,30 @@ void Connection::Finish::operator()(pg_conn* conn) const { PQfinish(conn); }
 Connection Connection::connect(const std::string& conninfo) {
   const std::string password = password_of(conninfo);
   // Defaults first: the expanded connection string (dbname) comes later and overrides them.
-  const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {"10", "jit-broker", conninfo.c_str(), nullptr};
+  // No call may hang (docs/architecture.md, "Store backends (SQLite and PostgreSQL)"): a statement
+  // runs 10 s at most and waits 5 s at most for a lock (a row, or the audit chain's advisory lock
+  // another broker holds), each then failing as `timeout` (503); a transaction left idle is ended
+  // by the server after a minute; TCP keepalives and a send timeout find a server that vanished
+  // from the network in well under a minute instead of the kernel's two hours.
+  const char* keywords[] = {"connect_timeout",
+                            "application_name",
+                            "options",
+                            "keepalives_idle",
+                            "keepalives_interval",
+                            "keepalives_count",
+                            "tcp_user_timeout",
+                            "dbname",
+                            nullptr};
+  const char* values[] = {"10",
+                          "jit-broker",
+                          "-c statement_timeout=10000 -c lock_timeout=5000 "
+                          "-c idle_in_transaction_session_timeout=60000",
+                          "15",
+                          "5",
+                          "3",
+                          "30000",
+                          conninfo.c_str(),
+                          nullptr};
   Connection connection(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (connection.conn_ == nullptr) {
     throw Error(Failure::connection, "", "PostgreSQL: out of memory for a connection");
