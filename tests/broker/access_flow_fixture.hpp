@@ -45,9 +45,6 @@ inline std::string current_user() {
 class AccessFlowTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() == 0 && !std::filesystem::exists("/run/sshd")) {
-      std::filesystem::create_directories("/run/sshd");
-    }
     // The test policy (the broker's folder has it already), and webhooks to the receiver.
     broker_.write_config(testing::BrokerConfig{
         "127.0.0.1:0", "data",
@@ -133,23 +130,11 @@ class AccessFlowTest : public ::testing::Test {
   }
 
   void start_sshd() {
-    const auto d = dir_;
-    testing::ssh_keygen_new_key(d, "host_key", {"-t", "ed25519"});
-    write_text(d / "trusted_ca_keys", std::string(get_text("/v1/ca/ssh")));
     // The login account accepts certificates carrying the `dbread` principal.
-    write_text(d / "principals", "dbread\n");
     write_krl();
-    sshd_port_ = testing::free_loopback_port();
-    write_text(d / "sshd_config",
-               "ListenAddress 127.0.0.1\nPort " + std::to_string(sshd_port_) + "\nHostKey " +
-                   (d / "host_key").string() + "\nPidFile " + (d / "sshd.pid").string() +
-                   "\nTrustedUserCAKeys " + (d / "trusted_ca_keys").string() + "\nRevokedKeys " +
-                   (d / "revoked.krl").string() + "\nAuthorizedPrincipalsFile " +
-                   (d / "principals").string() +
-                   "\nAuthorizedKeysFile none\nPasswordAuthentication no\n"
-                   "KbdInteractiveAuthentication no\nPermitRootLogin yes\nUsePAM yes\n"
-                   "StrictModes no\nUseDNS no\nPrintMotd no\nLogLevel VERBOSE\n");
-    sshd_ = std::make_unique<testing::SshdGuard>(d / "sshd_config", d / "sshd.log", sshd_port_);
+    sshd_ = std::make_unique<testing::CertificateSshd>(dir_, std::string(get_text("/v1/ca/ssh")),
+                                                       "dbread", read_text(dir_ / "revoked.krl"));
+    sshd_port_ = sshd_->port();
   }
 
   std::string get_text(const std::string& target) {
@@ -207,7 +192,7 @@ class AccessFlowTest : public ::testing::Test {
   std::map<std::string, std::string> tokens_;
   int port_ = 0;
   int sshd_port_ = 0;
-  std::unique_ptr<testing::SshdGuard> sshd_;  // stopped before dir_ goes
+  std::unique_ptr<testing::CertificateSshd> sshd_;  // stopped before dir_ goes
 };
 
 }  // namespace jit::broker::access_flow_testing

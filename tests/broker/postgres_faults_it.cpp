@@ -15,6 +15,8 @@
 namespace jit::broker {
 namespace {
 
+using jit::testing::BrokerProcess;
+using jit::testing::PostgresServer;
 using testing_pg::Answer;
 using testing_pg::PostgresPairTest;
 using Clock = std::chrono::steady_clock;

@@ -13,6 +13,8 @@
 namespace jit::broker {
 namespace {
 
+using jit::testing::BrokerProcess;
+using jit::testing::PostgresServer;
 using testing_pg::Answer;
 using testing_pg::PostgresPairTest;
 

@@ -1,5 +1,7 @@
 #include "tests/support/ssh_process.hpp"
 
+#include "tests/support/files.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -223,6 +225,31 @@ void SshdGuard::stop() noexcept {
     ::waitpid(pid_, &status, 0);
   }
   pid_ = -1;
+}
+
+CertificateSshd::CertificateSshd(const std::filesystem::path& dir,
+                                 const std::string& trusted_ca_keys, const std::string& principal,
+                                 const std::string& krl)
+    : dir_(dir) {
+  // sshd run as root wants its privilege separation folder, which only the package's unit makes.
+  if (::geteuid() == 0 && !std::filesystem::exists("/run/sshd")) {
+    std::filesystem::create_directories("/run/sshd");
+  }
+  ssh_keygen_new_key(dir_, "host_key", {"-t", "ed25519"});
+  write_text(dir_ / "trusted_ca_keys", trusted_ca_keys);
+  write_text(dir_ / "principals", principal + "\n");
+  write_text(krl_file(), krl);
+  port_ = free_loopback_port();
+  write_text(dir_ / "sshd_config",
+             "ListenAddress 127.0.0.1\nPort " + std::to_string(port_) + "\nHostKey " +
+                 (dir_ / "host_key").string() + "\nPidFile " + (dir_ / "sshd.pid").string() +
+                 "\nTrustedUserCAKeys " + (dir_ / "trusted_ca_keys").string() + "\nRevokedKeys " +
+                 krl_file().string() + "\nAuthorizedPrincipalsFile " +
+                 (dir_ / "principals").string() +
+                 "\nAuthorizedKeysFile none\nPasswordAuthentication no\n"
+                 "KbdInteractiveAuthentication no\nPermitRootLogin yes\nUsePAM yes\n"
+                 "StrictModes no\nUseDNS no\nPrintMotd no\nLogLevel VERBOSE\n");
+  guard_ = std::make_unique<SshdGuard>(dir_ / "sshd_config", log_file(), port_);
 }
 
 }  // namespace jit::testing

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,25 @@ class SshdGuard {
  private:
   void stop() noexcept;
   pid_t pid_ = -1;
+};
+
+// An sshd on a free loopback port, its files in `dir`, as a host set up for the broker: it trusts
+// the user CA keys `trusted_ca_keys` (TrustedUserCAKeys lines), admits a certificate carrying the
+// principal `principal` to any account, nothing else (no password, no authorized_keys), and reads
+// the KRL at `krl_file()` at every login. `krl` is that file's first content: the caller replaces
+// the file to publish a new one.
+class CertificateSshd {
+ public:
+  CertificateSshd(const std::filesystem::path& dir, const std::string& trusted_ca_keys,
+                  const std::string& principal, const std::string& krl);
+  std::uint16_t port() const { return port_; }
+  std::filesystem::path krl_file() const { return dir_ / "revoked.krl"; }
+  std::filesystem::path log_file() const { return dir_ / "sshd.log"; }
+
+ private:
+  std::filesystem::path dir_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<SshdGuard> guard_;
 };
 
 }  // namespace jit::testing
