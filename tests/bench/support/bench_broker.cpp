@@ -1,6 +1,7 @@
 #include "support/bench_broker.hpp"
 
 #include "approvals/totp.hpp"
+#include "tests/support/files.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -54,12 +55,19 @@ testing::BrokerConfig BenchBroker::config_for(const std::string& extra_config_ya
 
 BenchBroker::BenchBroker(BenchBrokerOptions options)
     : broker_(options.policy_yaml, config_for(options.extra_config_yaml)) {
+  for (const auto& [path, content] : options.private_files) {
+    testing::write_text(broker_.dir() / path, content);
+    std::filesystem::permissions(broker_.dir() / path, std::filesystem::perms::owner_read |
+                                                           std::filesystem::perms::owner_write);
+  }
   for (const auto& user : options.users) secrets_[user] = broker_.enroll(user);
   if (options.before_start) options.before_start(broker_);
   broker_.start();
 }
 
-BenchBroker::~BenchBroker() {
+BenchBroker::~BenchBroker() { stop(); }
+
+void BenchBroker::stop() {
   broker_.stop(10s);  // killed if it did not stop
 }
 

@@ -24,6 +24,9 @@ struct BenchBrokerOptions {
   std::string policy_yaml;         // groups/roles; every member listed is enrolled
   std::vector<std::string> users;  // users to enroll (password testing::kTestPassword)
   std::string extra_config_yaml;   // appended to broker.yaml (mfa, http, limits...)
+  // Files written into the broker's folder first, readable by the owner only (e.g. pg.url, the
+  // database URL that `user enroll` already needs): path relative to the folder -> content.
+  std::map<std::string, std::string> private_files;
   // Runs after the users are enrolled, before `serve` starts (e.g. `ca init --pkcs11`).
   std::function<void(testing::BrokerProcess&)> before_start;
 };
@@ -50,6 +53,9 @@ class BenchBroker {
   boost::json::value call(boost::beast::http::verb method, const std::string& target,
                           const std::string& token, const boost::json::object* body,
                           unsigned expected);
+
+  // Stops `serve` (SIGTERM, killed after 10 s); the folder stays until the destructor.
+  void stop();
 
   // Resident set size of the broker process now, and its peak, in KiB (from /proc).
   std::int64_t rss_kib() const;
