@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 namespace jit::broker {
 
@@ -39,15 +40,16 @@ void SweeperLeadership::stop() {
 }
 
 void SweeperLeadership::check() {
-  std::optional<bool> changed;
+  // Both changes of a round are reported: stepping down and leading again on a new session.
+  std::vector<bool> changes;
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return;
-    const bool before = leading_.load();
-    if (before && !connection_answers()) {
+    if (leading_.load() && !connection_answers()) {
       // The server may already have freed the lock and another broker taken it: stop sweeping
       // now, then compete again on a new connection.
       leading_ = false;
+      changes.push_back(false);
       log_event(LogLevel::warning, "sweeper_leadership",
                 {{"leader", "false"},
                  {"pid", std::to_string(::getpid())},
@@ -56,13 +58,15 @@ void SweeperLeadership::check() {
     }
     if (!leading_.load() && try_lead()) {
       leading_ = true;
+      changes.push_back(true);
       log_event(LogLevel::info, "sweeper_leadership",
                 {{"leader", "true"}, {"pid", std::to_string(::getpid())}});
     }
-    if (leading_.load() != before) changed = leading_.load();
     arm();
   }
-  if (changed && changed_) changed_(*changed);
+  if (changed_) {
+    for (const bool leading : changes) changed_(leading);
+  }
 }
 
 bool SweeperLeadership::connection_answers() {

@@ -18,11 +18,13 @@ using namespace std::chrono_literals;
 
 class ExpirySweeperTest : public ::testing::Test {
  protected:
-  // An active one-minute grant of alice; returns its id.
-  std::string one_minute_grant() {
-    auto alice = f_.sign_in("alice");
-    f_.sign_in("carol");
-    f_.sign_in("dave");
+  // An active one-minute grant of alice; returns its id. The users are enrolled by the first call.
+  std::string one_minute_grant(bool enrolled = false) {
+    auto alice = enrolled ? f_.relogin("alice") : f_.sign_in("alice");
+    if (!enrolled) {
+      f_.sign_in("carol");
+      f_.sign_in("dave");
+    }
     auto created = f_.post("/v1/requests",
                            {{"role", "prod-db-read"},
                             {"reason", "r"},
@@ -145,7 +147,7 @@ TEST_F(ExpirySweeperTest, OnlySweepsWhileItLeads) {
   EXPECT_EQ(grant_state(first), "expired");
   EXPECT_EQ(f_.audit_count("grant.expire"), 1);
 
-  const auto second = one_minute_grant();
+  const auto second = one_minute_grant(/*enrolled=*/true);
   f_.advance(10min);
   leading = false;
   sweeper.poke();

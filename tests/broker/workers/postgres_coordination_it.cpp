@@ -48,6 +48,12 @@ class PostgresCoordinationIt : public ::testing::Test {
   void TearDown() override {
     work_.reset();
     io_.stop();
+    if (runner_.joinable()) runner_.join();
+  }
+  // After the workers stopped: lets the io_context run their cancelled waits to the end, so none
+  // is still queued when a worker is destroyed.
+  void drain_io() {
+    work_.reset();
     runner_.join();
   }
 
@@ -121,6 +127,7 @@ TEST_F(PostgresCoordinationIt, TheSweeperLockHasOneHolderAndPassesOnWhenItsSessi
   EXPECT_FALSE(leader.leading());
   EXPECT_TRUE(coordination_eventually([&] { return follower.leading(); }, 1s));
   follower.stop();
+  drain_io();
 }
 
 TEST_F(PostgresCoordinationIt, TheSweeperLockWaitsForADatabaseThatCannotBeReached) {
@@ -139,6 +146,7 @@ TEST_F(PostgresCoordinationIt, TheSweeperLockWaitsForADatabaseThatCannotBeReache
   EXPECT_TRUE(coordination_eventually([&] { return leadership.leading(); }, 1s));
   EXPECT_EQ(changes.all(), std::vector<bool>{true});
   leadership.stop();
+  drain_io();
 }
 
 TEST_F(PostgresCoordinationIt, ARevokingTransactionWakesTheListenerAtItsCommitOnly) {
@@ -168,6 +176,7 @@ TEST_F(PostgresCoordinationIt, ARevokingTransactionWakesTheListenerAtItsCommitOn
   EXPECT_EQ(wakes.load(), 2) << "the rolled-back bump woke the listener";
   listener.stop();
   store->close();
+  drain_io();
 }
 
 TEST_F(PostgresCoordinationIt, AListenerWhoseSessionIsKilledReconnectsAndWakesOnce) {
@@ -190,6 +199,7 @@ TEST_F(PostgresCoordinationIt, AListenerWhoseSessionIsKilledReconnectsAndWakesOn
   EXPECT_EQ(listener.notifications(), 1u);
   listener.stop();
   EXPECT_FALSE(listener.listening());
+  drain_io();
 }
 
 }  // namespace
