@@ -151,8 +151,8 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   ExpirySweeper::Leads sweeper_leads;
   if (postgres_sessions) {
     // Several brokers may share the database: the one holding the advisory lock sweeps.
-    leadership_ = std::make_unique<SweeperLeadership>(io_, postgres_sessions,
-                                                      [this](bool) { sweeper_->poke(); });
+    leadership_ =
+        std::make_unique<SweeperLeadership>(postgres_sessions, [this](bool) { sweeper_->poke(); });
     sweeper_leads = [this] { return leadership_->leading(); };
   }
   sweeper_ = std::make_unique<ExpirySweeper>(io_, *access_, std::chrono::system_clock::now,

@@ -3,9 +3,8 @@
 #include "broker/log.hpp"
 #include "broker/store/access_records.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
-
-#include <string>
 
 namespace jit::broker {
 
@@ -15,50 +14,61 @@ RevocationListener::RevocationListener(boost::asio::io_context& io, Connect conn
     : io_(io),
       connect_(std::move(connect)),
       wake_(std::move(wake)),
-      reconnect_pause_(reconnect_pause),
-      reconnect_timer_(io) {}
+      reconnect_pause_(reconnect_pause) {}
 
 RevocationListener::~RevocationListener() { stop(); }
 
 void RevocationListener::start() {
-  bool wake = false;
+  if (thread_.joinable()) return;
+  std::string error;
+  auto connection = open_listening(error);
   {
     std::lock_guard lock(mutex_);
     stopped_ = false;
-    wake = connect_and_listen();
+    if (connection) {
+      install(std::move(*connection));
+    } else {
+      log_lost(error);
+    }
   }
-  // At start the publisher has just read everything; the wake matters after reconnects only, but
-  // is as cheap here (one read of the generation).
-  if (wake && wake_) wake_();
+  // At start the publisher has just read everything; the wake matters after reconnects, but is
+  // as cheap here (one read of the generation).
+  if (connection && wake_) wake_();
+  thread_ = std::thread([this] { run(); });
 }
 
 void RevocationListener::stop() {
-  std::lock_guard lock(mutex_);
-  stopped_ = true;
-  reconnect_timer_.cancel();
-  socket_.reset();  // the pending wait ends with operation_aborted
-  connection_.reset();
-  listening_ = false;
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    socket_.reset();  // the pending wait ends with operation_aborted
+    connection_.reset();
+    listening_ = false;
+  }
+  changed_.notify_all();
+  if (thread_.joinable()) thread_.join();
 }
 
-bool RevocationListener::connect_and_listen() {
+std::optional<pg::Connection> RevocationListener::open_listening(std::string& error) const {
   try {
-    connection_.emplace(connect_());
-    connection_->listen(kRevocationChannel);
-    // LISTEN may have read notifications already; they are covered by the wake that follows.
-    connection_->take_notifications();
+    auto connection = connect_();
+    connection.listen(kRevocationChannel);
+    // LISTEN may have read notifications already; the wake that follows covers them.
+    connection.take_notifications();
+    return connection;
+  } catch (const pg::Error& e) {
+    error = e.what();  // never holds the password
+    return std::nullopt;
+  }
+}
+
+void RevocationListener::install(pg::Connection connection) {
+  try {
+    connection_.emplace(std::move(connection));
     socket_.emplace(io_, connection_->socket());
-  } catch (const std::exception& e) {
-    // pg::Error never holds the password; a descriptor Asio refuses is as good as a lost server.
-    socket_.reset();
-    connection_.reset();
-    if (!lost_) {
-      log_event(LogLevel::warning, "revocation_listener_lost",
-                {{"error", e.what()}, {"retry_in_ms", std::to_string(reconnect_pause_.count())}});
-    }
-    lost_ = true;
-    arm_reconnect();
-    return false;
+  } catch (const boost::system::system_error& e) {
+    // A socket the reactor refuses is as good as a lost connection: the thread tries again.
+    return lose_connection(e.what());
   }
   ++connections_;
   listening_ = true;
@@ -68,7 +78,31 @@ bool RevocationListener::connect_and_listen() {
   }
   lost_ = false;
   wait_readable();
-  return true;
+}
+
+void RevocationListener::run() {
+  ::pthread_setname_np(::pthread_self(), "revocation-conn");
+  std::unique_lock lock(mutex_);
+  while (true) {
+    changed_.wait(lock, [this] { return stopped_ || !connection_; });
+    if (stopped_) return;
+    lock.unlock();
+    std::string error;
+    auto connection = open_listening(error);
+    lock.lock();
+    if (stopped_) return;
+    if (!connection) {
+      log_lost(error);
+      changed_.wait_for(lock, reconnect_pause_, [this] { return stopped_; });
+      continue;
+    }
+    install(std::move(*connection));
+    if (!connection_) continue;
+    // Notifications sent while no connection listened are lost: the wake reads the generation.
+    lock.unlock();
+    if (wake_) wake_();
+    lock.lock();
+  }
 }
 
 void RevocationListener::wait_readable() {
@@ -80,7 +114,7 @@ void RevocationListener::wait_readable() {
                                    bool wake = false;
                                    {
                                      std::lock_guard lock(mutex_);
-                                     if (stopped_) return;
+                                     if (stopped_ || !connection_) return;
                                      wake = on_readable(ec);
                                    }
                                    if (wake && wake_) wake_();
@@ -89,7 +123,7 @@ void RevocationListener::wait_readable() {
 
 bool RevocationListener::on_readable(boost::system::error_code ec) {
   if (ec) {
-    lose_connection(ec.message().c_str());
+    lose_connection(ec.message());
     return false;
   }
   std::size_t received = 0;
@@ -109,35 +143,20 @@ bool RevocationListener::on_readable(boost::system::error_code ec) {
   return received > 0;
 }
 
-void RevocationListener::lose_connection(const char* why) {
+void RevocationListener::lose_connection(const std::string& why) {
   socket_.reset();
   connection_.reset();
   listening_ = false;
+  log_lost(why);
+  changed_.notify_all();
+}
+
+void RevocationListener::log_lost(const std::string& why) {
   if (!lost_) {
     log_event(LogLevel::warning, "revocation_listener_lost",
               {{"error", why}, {"retry_in_ms", std::to_string(reconnect_pause_.count())}});
   }
   lost_ = true;
-  arm_reconnect();
-}
-
-void RevocationListener::arm_reconnect() {
-  reconnect_timer_.expires_after(reconnect_pause_);
-  // A cancelled wait (stop) touches nothing of this object, which may be gone by then.
-  reconnect_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) reconnect();
-  });
-}
-
-void RevocationListener::reconnect() {
-  bool wake = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    // Notifications sent while no connection listened are lost: the wake reads the generation.
-    wake = connect_and_listen();
-  }
-  if (wake && wake_) wake_();
 }
 
 }  // namespace jit::broker

@@ -2,6 +2,7 @@
 
 #include "broker/log.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <string>
@@ -9,60 +10,66 @@
 
 namespace jit::broker {
 
-SweeperLeadership::SweeperLeadership(boost::asio::io_context& io, Connect connect, Changed changed,
+SweeperLeadership::SweeperLeadership(Connect connect, Changed changed,
                                      std::chrono::milliseconds interval)
-    : connect_(std::move(connect)), changed_(std::move(changed)), interval_(interval), timer_(io) {}
+    : connect_(std::move(connect)), changed_(std::move(changed)), interval_(interval) {}
 
 SweeperLeadership::~SweeperLeadership() { stop(); }
 
 void SweeperLeadership::start() {
   {
     std::lock_guard lock(mutex_);
+    if (thread_.joinable()) return;
     stopped_ = false;
   }
-  check();
+  round();
+  thread_ = std::thread([this] { run(); });
 }
 
 void SweeperLeadership::stop() {
-  bool was_leading = false;
   {
     std::lock_guard lock(mutex_);
     stopped_ = true;
-    timer_.cancel();
-    // Closing the session frees the lock now rather than when the process is gone.
-    connection_.reset();
-    was_leading = leading_.exchange(false);
   }
-  if (was_leading) {
+  stopping_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  // Closing the session frees the lock now rather than when the process is gone.
+  connection_.reset();
+  if (leading_.exchange(false)) {
     log_event(LogLevel::info, "sweeper_leadership",
               {{"leader", "false"}, {"pid", std::to_string(::getpid())}, {"why", "stopping"}});
   }
 }
 
-void SweeperLeadership::check() {
+void SweeperLeadership::run() {
+  ::pthread_setname_np(::pthread_self(), "sweep-leader");
+  std::unique_lock lock(mutex_);
+  while (!stopping_.wait_for(lock, interval_, [this] { return stopped_; })) {
+    lock.unlock();
+    round();
+    lock.lock();
+  }
+}
+
+void SweeperLeadership::round() {
   // Both changes of a round are reported: stepping down and leading again on a new session.
   std::vector<bool> changes;
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    if (leading_.load() && !connection_answers()) {
-      // The server may already have freed the lock and another broker taken it: stop sweeping
-      // now, then compete again on a new connection.
-      leading_ = false;
-      changes.push_back(false);
-      log_event(LogLevel::warning, "sweeper_leadership",
-                {{"leader", "false"},
-                 {"pid", std::to_string(::getpid())},
-                 {"why", "lock connection lost"}});
-      connection_.reset();
-    }
-    if (!leading_.load() && try_lead()) {
-      leading_ = true;
-      changes.push_back(true);
-      log_event(LogLevel::info, "sweeper_leadership",
-                {{"leader", "true"}, {"pid", std::to_string(::getpid())}});
-    }
-    arm();
+  if (leading_.load() && !connection_answers()) {
+    // The server may already have freed the lock and another broker taken it: stop sweeping now,
+    // then compete again on a new connection.
+    leading_ = false;
+    changes.push_back(false);
+    log_event(LogLevel::warning, "sweeper_leadership",
+              {{"leader", "false"},
+               {"pid", std::to_string(::getpid())},
+               {"why", "lock connection lost"}});
+    connection_.reset();
+  }
+  if (!leading_.load() && try_lead()) {
+    leading_ = true;
+    changes.push_back(true);
+    log_event(LogLevel::info, "sweeper_leadership",
+              {{"leader", "true"}, {"pid", std::to_string(::getpid())}});
   }
   if (changed_) {
     for (const bool leading : changes) changed_(leading);
@@ -101,14 +108,6 @@ bool SweeperLeadership::try_lead() {
     connect_failed_ = true;
     return false;
   }
-}
-
-void SweeperLeadership::arm() {
-  timer_.expires_after(interval_);
-  // A cancelled wait (stop) touches nothing of this object, which may be gone by then.
-  timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) check();
-  });
 }
 
 }  // namespace jit::broker

@@ -99,8 +99,8 @@ struct LeadershipChanges {
 
 TEST_F(PostgresCoordinationIt, TheSweeperLockHasOneHolderAndPassesOnWhenItsSessionEnds) {
   LeadershipChanges first_changes, second_changes;
-  SweeperLeadership first(io_, sessions(), first_changes.record(), 200ms);
-  SweeperLeadership second(io_, sessions(), second_changes.record(), 200ms);
+  SweeperLeadership first(sessions(), first_changes.record(), 200ms);
+  SweeperLeadership second(sessions(), second_changes.record(), 200ms);
   first.start();
   second.start();
   EXPECT_TRUE(first.leading());
@@ -134,7 +134,6 @@ TEST_F(PostgresCoordinationIt, TheSweeperLockWaitsForADatabaseThatCannotBeReache
   LeadershipChanges changes;
   std::atomic<bool> reachable{false};
   SweeperLeadership leadership(
-      io_,
       [&, connect = sessions()] {
         if (!reachable) throw pg::Error(pg::Failure::connection, "", "unreachable (test)");
         return connect();
@@ -187,7 +186,7 @@ TEST_F(PostgresCoordinationIt, AListenerWhoseSessionIsKilledReconnectsAndWakesOn
   ASSERT_TRUE(coordination_eventually([&] { return wakes.load() == 1; }, 1s));
   terminate("pg_stat_activity",
             "datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()");
-  // Lost, reconnected after the pause, and woken once for what it may have missed meanwhile.
+  // Lost, reconnected by its thread, and woken once for what it may have missed meanwhile.
   ASSERT_TRUE(coordination_eventually([&] { return listener.connections() == 2; }, 2s));
   ASSERT_TRUE(coordination_eventually([&] { return wakes.load() == 2; }, 1s));
   EXPECT_TRUE(listener.listening());
