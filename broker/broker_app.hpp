@@ -16,7 +16,9 @@
 #include "broker/workers/audit_stream.hpp"
 #include "broker/workers/event_delivery.hpp"
 #include "broker/workers/expiry_sweeper.hpp"
+#include "broker/workers/revocation_listener.hpp"
 #include "broker/workers/revocation_publisher.hpp"
+#include "broker/workers/sweeper_leadership.hpp"
 #include "ca/ssh_certificate_authority.hpp"
 #include "ca/x509_hierarchy.hpp"
 #include "config/broker_config.hpp"
@@ -70,6 +72,10 @@ class BrokerApp {
   std::unique_ptr<CertificateService> certificates_;
   std::unique_ptr<ExpirySweeper> sweeper_;
   std::unique_ptr<RevocationPublisher> publisher_;
+  // PostgreSQL only (docs/architecture.md, "Several brokers on one database"): which broker
+  // sweeps, and the LISTEN connection that wakes the publisher. Declared after what they call.
+  std::unique_ptr<SweeperLeadership> leadership_;
+  std::unique_ptr<RevocationListener> revocation_listener_;
   std::unique_ptr<EventDelivery> events_;
   std::unique_ptr<SsoService> sso_;  // single sign-on (docs/sso.md); no providers: list is empty
   std::unique_ptr<AuditStream> audit_stream_;    // audit records to syslog / a file

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jit::broker {
@@ -143,6 +144,9 @@ int end_grant(db::Connection& db, const std::string& grant_id, approvals::GrantS
               std::int64_t now, const std::string& reason);
 void insert_certificate(db::Connection& db, const CertificateRow& certificate);
 
+// The PostgreSQL NOTIFY channel of revocations; the payload is the new revocation generation.
+inline constexpr std::string_view kRevocationChannel = "jit_revocation";
+
 // Reserves `count` values of a monotonic counter (counters table) and returns the first.
 std::int64_t reserve_counter(db::Connection& db, const std::string& name, std::int64_t count);
 // Raises a counter to `at_least` (never lowers it): a value taken from memory is now recorded.
@@ -153,6 +157,9 @@ std::int64_t stored_counter(db::Connection& db, const std::string& name);
 // The revocation generation: grows in the transaction of every revocation, whichever process
 // commits it, so a publisher that read generation G before reading the revoked certificates has
 // seen every revocation up to G. One indexed row: cheap enough to poll several times a second.
+// On PostgreSQL the bump also sends the new generation on kRevocationChannel (pg_notify, delivered
+// when the transaction commits, dropped with it when it rolls back), which wakes every broker's
+// publisher at once (revocation_listener.hpp); the poll stays as the safety net.
 void bump_revocation_generation(db::Connection& db);
 std::int64_t revocation_generation(db::Connection& db);
 

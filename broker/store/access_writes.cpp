@@ -152,6 +152,12 @@ void bump_revocation_generation(db::Connection& db) {
   auto statement = prepare_cached(
       db, "UPDATE counters SET value = value + 1 WHERE name = 'revocation_generation'");
   if (statement.exec() != 1) throw std::runtime_error("missing counter revocation_generation");
+  if (db.backend() != db::Backend::postgresql) return;
+  auto notify = prepare_cached(db,
+                               "SELECT pg_notify(?, CAST(value AS TEXT)) FROM counters "
+                               "WHERE name = 'revocation_generation'");
+  notify.bind(1, kRevocationChannel);
+  notify.step();
 }
 
 std::int64_t revocation_generation(db::Connection& db) {

@@ -10,10 +10,11 @@
 namespace jit::broker {
 
 ExpirySweeper::ExpirySweeper(boost::asio::io_context& io, AccessService& access, Clock clock,
-                             std::chrono::seconds max_sleep)
+                             std::chrono::seconds max_sleep, Leads leads)
     : access_(access),
       clock_(std::move(clock)),
       max_sleep_(max_sleep),
+      leads_(std::move(leads)),
       strand_(boost::asio::make_strand(io)),
       timer_(strand_) {}
 
@@ -38,6 +39,8 @@ void ExpirySweeper::stop() {
 
 void ExpirySweeper::sweep_and_schedule() {
   if (stopped_) return;
+  // Another broker sweeps; becoming leader pokes this one, which plans from the deadlines then.
+  if (!leads()) return;
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(clock_().time_since_epoch()).count();
   // A failed sweep (full disk, I/O error) is retried with a growing pause rather than at once,
@@ -70,6 +73,13 @@ void ExpirySweeper::arm(std::chrono::system_clock::duration wait) {
 }
 
 void ExpirySweeper::schedule() {
+  if (!leads()) {
+    // No timer while following: its deadlines would fire at once, forever, as nothing here ends
+    // them. A retry pending from the time this broker led is the new leader's business now.
+    retry_pause_ = {};
+    timer_.cancel();
+    return;
+  }
   if (retry_pause_ != std::chrono::seconds{}) return;  // a retry after a failure is armed
   const auto now = clock_();
   std::chrono::system_clock::duration wait = max_sleep_;

@@ -252,6 +252,11 @@ void RevocationPublisher::on_poll() {
     std::lock_guard lock(timer_mutex_);
     if (stopped_) return;
   }
+  check_generation();
+  arm_poll();
+}
+
+void RevocationPublisher::check_generation() {
   std::int64_t generation = -1;
   try {
     generation = store_.read([](db::Connection& db) { return revocation_generation(db); });
@@ -261,7 +266,6 @@ void RevocationPublisher::on_poll() {
   const bool moved = generation >= 0 && generation != generation_.load();
   const bool backing_off = steady_ms() - last_failure_ms_.load() < kPollRetryAfterFailure.count();
   if (moved && !backing_off) after_rebuild(rebuild());
-  arm_poll();
 }
 
 void RevocationPublisher::after_rebuild(boost::system::error_code ec) {

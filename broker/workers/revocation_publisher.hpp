@@ -6,7 +6,9 @@
 // its nextUpdate, never per request. A revocation committed by any process (this broker's API or
 // sweeper, `jit-broker user lock` beside it, another broker on the same database) bumps the
 // revocation generation in its own transaction; the publisher polls that one row every
-// poll_interval and rebuilds when it moved, so every revocation is served within a second.
+// poll_interval and rebuilds when it moved, so every revocation is served within a second. On
+// PostgreSQL the bump also notifies, and RevocationListener (revocation_listener.hpp) calls
+// check_generation() as soon as the notification arrives; the poll is then the safety net.
 #pragma once
 
 #include "broker/broker_error.hpp"
@@ -34,7 +36,7 @@ struct RevocationSettings {
   std::chrono::seconds crl_next_update{300};  // config ca.crl_next_update; at least 2 s
   std::chrono::seconds clock_skew{30};        // config ca.clock_skew: thisUpdate lies this far back
   // How often the revocation generation is read; a revocation made elsewhere is served at most
-  // this long (plus one rebuild) after its commit.
+  // this long (plus one rebuild) after its commit, or sooner when a listener wakes the publisher.
   std::chrono::milliseconds poll_interval{250};
 };
 
@@ -121,6 +123,10 @@ class RevocationPublisher {
   // Cancels the timer. Call before the io_context is destroyed, from its thread or once it stopped.
   void stop();
 
+  // Reads the revocation generation and rebuilds when it moved past the published one (unless a
+  // rebuild failed within the last second). From any thread; blocks like rebuild().
+  void check_generation();
+
   // Rebuilds that published new lists, and rebuilds that failed (for metrics and tests).
   [[nodiscard]] std::uint64_t published() const noexcept { return published_.load(); }
   [[nodiscard]] std::uint64_t failures() const noexcept { return failures_.load(); }
@@ -132,7 +138,6 @@ class RevocationPublisher {
   // Re-arms the timer: at the CRL's refresh_at after a success, in 10 s after a failure.
   void after_rebuild(boost::system::error_code ec);
   void on_timer();
-  // Reads the revocation generation and rebuilds when it moved past the published one.
   void on_poll();
   void arm_poll();
 

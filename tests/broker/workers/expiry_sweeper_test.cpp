@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 
+#include <atomic>
+
 namespace jit::broker {
 namespace {
 
@@ -16,11 +18,13 @@ using namespace std::chrono_literals;
 
 class ExpirySweeperTest : public ::testing::Test {
  protected:
-  // An active one-minute grant of alice; returns its id.
-  std::string one_minute_grant() {
-    auto alice = f_.sign_in("alice");
-    f_.sign_in("carol");
-    f_.sign_in("dave");
+  // An active one-minute grant of alice; returns its id. The users are enrolled by the first call.
+  std::string one_minute_grant(bool enrolled = false) {
+    auto alice = enrolled ? f_.relogin("alice") : f_.sign_in("alice");
+    if (!enrolled) {
+      f_.sign_in("carol");
+      f_.sign_in("dave");
+    }
     auto created = f_.post("/v1/requests",
                            {{"role", "prod-db-read"},
                             {"reason", "r"},
@@ -115,6 +119,41 @@ TEST_F(ExpirySweeperTest, SweepDeletesSessionsPastEitherTimeout) {
     return db.execAndGet("SELECT user FROM sessions").getString();
   }),
             "carol");
+  sweeper.stop();
+  io.run_for(50ms);
+}
+
+// With several brokers on one database only the leader sweeps (sweeper_leadership.hpp): a follower
+// neither sweeps at start nor keeps a timer (it would fire at once, forever, at an overdue
+// deadline); once leading and poked it sweeps what fell due at once; stepping down stops it again.
+TEST_F(ExpirySweeperTest, OnlySweepsWhileItLeads) {
+  const auto first = one_minute_grant();
+  f_.advance(10min);
+  std::atomic<bool> leading{false};
+  boost::asio::io_context io;
+  broker::ExpirySweeper sweeper(
+      io, *f_.access_, [&] { return f_.now_; }, 30s, [&] { return leading.load(); });
+  sweeper.start();
+  sweeper.poke();  // a new deadline while following plans nothing either
+  io.run_for(300ms);
+  EXPECT_EQ(grant_state(first), "active");
+  EXPECT_EQ(sweeper.sweeps(), 0u);
+  EXPECT_TRUE(io.stopped()) << "a follower keeps no timer";
+
+  io.restart();
+  leading = true;
+  sweeper.poke();  // what SweeperLeadership's change callback does
+  io.run_for(300ms);
+  EXPECT_EQ(grant_state(first), "expired");
+  EXPECT_EQ(f_.audit_count("grant.expire"), 1);
+
+  const auto second = one_minute_grant(/*enrolled=*/true);
+  f_.advance(10min);
+  leading = false;
+  sweeper.poke();
+  io.run_for(300ms);
+  EXPECT_EQ(grant_state(second), "active");
+  EXPECT_EQ(f_.audit_count("grant.expire"), 1);
   sweeper.stop();
   io.run_for(50ms);
 }
