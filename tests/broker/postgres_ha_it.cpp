@@ -2,18 +2,10 @@
 // "Several brokers on one database"): one of them sweeps, and when it is killed with -9 the other
 // takes over within seconds and ends the grant that fell due; a revocation made on one broker is
 // in the other's KRL and CRL within 2 s (NOTIFY wakes its publisher).
-#include "broker/client/http_client.hpp"
 #include "broker/store/pg/pg_connection.hpp"
+#include "tests/broker/support/postgres_pair.hpp"
 #include "tests/broker/support/revocation_timing.hpp"
-#include "tests/support/broker_process.hpp"
-#include "tests/support/files.hpp"
-#include "tests/support/postgres_server.hpp"
-#include "tests/support/unused_totp_codes.hpp"
 
-#include <gtest/gtest.h>
-#include <sys/stat.h>
-
-#include <boost/json.hpp>
 #include <chrono>
 #include <iostream>
 #include <optional>
@@ -27,44 +19,18 @@ using jit::testing::BrokerProcess;
 using jit::testing::PostgresServer;
 using namespace std::chrono_literals;
 
-class PostgresHaIt : public ::testing::Test {
+class PostgresHaIt : public testing_pg::PostgresPairTest {
  protected:
   void SetUp() override {
-    url_ = PostgresServer::shared().url(PostgresServer::shared().create_database());
-    for (BrokerProcess* broker : {&first_, &second_}) {
-      jit::testing::write_text(broker->dir() / "pg.url", url_ + "\n");
-      ::chmod((broker->dir() / "pg.url").c_str(), 0600);
-      broker->write_config(
-          {"127.0.0.1:0", "data", "store: {backend: postgresql, url_file: pg.url}\n"});
-    }
-    alice_secret_ = first_.enroll("alice");
-    first_.start();
-    // The same deployment: the same data key and CA keys, another process.
-    std::filesystem::copy(first_.dir() / "data", second_.dir() / "data",
-                          std::filesystem::copy_options::recursive |
-                              std::filesystem::copy_options::overwrite_existing);
-    second_.start();
+    start_pair(PostgresServer::shared(), {"alice"}, jit::testing::kTimingPolicy);
     // Sessions live in the database: a token from one broker works on the other.
-    auto [status, body] =
-        call(first_, "/v1/login",
-             boost::json::object{{"user", "alice"},
-                                 {"password", std::string(jit::testing::kTestPassword)},
-                                 {"mfa", {{"totp", totp_codes_.next("alice", alice_secret_)}}}});
-    ASSERT_EQ(status, 200u) << body;
-    token_ = std::string(boost::json::parse(body).at("token").as_string());
+    login(first_, "alice");
   }
 
-  // POST `target` with `body`, or GET without one, as alice once logged in; {status, body}.
-  std::pair<unsigned, std::string> call(const BrokerProcess& broker, const std::string& target,
-                                        const std::optional<boost::json::object>& body = {}) {
-    ClientRequest request;
-    request.method = body ? boost::beast::http::verb::post : boost::beast::http::verb::get;
-    request.url = *parse_url("https://localhost:" + std::to_string(broker.port()) + target);
-    if (body) request.body = boost::json::serialize(*body);
-    if (!token_.empty()) request.headers.push_back({"Authorization", "Bearer " + token_});
-    auto answer = fetch({first_.ca_file()}, request);
-    if (!answer) return {0, answer.error().message()};
-    return {answer->status, answer->body};
+  // POST `target` with `body`, or GET without one, as alice; {status, body}.
+  testing_pg::Answer call(const BrokerProcess& broker, const std::string& target,
+                          const std::optional<boost::json::object>& body = {}) {
+    return PostgresPairTest::call(broker, target, "alice", body);
   }
 
   boost::json::object call_ok(const BrokerProcess& broker, const std::string& target,
@@ -106,13 +72,6 @@ class PostgresHaIt : public ::testing::Test {
         .execute("SELECT count(*) FROM audit WHERE action = $1 AND object = $2", {action, object})
         .get_int64(0, 0);
   }
-
-  BrokerProcess first_{jit::testing::kTimingPolicy};
-  BrokerProcess second_{jit::testing::kTimingPolicy};
-  std::string url_;
-  ca::Bytes alice_secret_;
-  testing::UnusedTotpCodes totp_codes_;
-  std::string token_;
 };
 
 TEST_F(PostgresHaIt, KilledSweeperLeaderIsReplacedAndTheGrantStillExpiresOnce) {

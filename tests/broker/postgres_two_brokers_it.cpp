@@ -78,7 +78,8 @@ TEST_F(PostgresTwoBrokersIt, ConcurrentMintsOnTwoBrokersGetDistinctSerialsAndOne
 // request after the first committed and finds it approved: exactly one grant, and the other
 // approver is told the request is no longer pending (409), never a second grant.
 TEST_F(PostgresTwoBrokersIt, TwoLastApprovalsAtOnceOnTwoBrokersMakeExactlyOneGrant) {
-  start_pair(PostgresServer::shared(), {"alice", "carol", "dave"}, {.approvals_required = 1});
+  start_pair(PostgresServer::shared(), {"alice", "carol", "dave"},
+             jit::testing::test_policy({.approvals_required = 1}));
   login(first_, "alice");
   login(first_, "carol");
   login(second_, "dave");

@@ -40,12 +40,12 @@ class PostgresPairTest : public ::testing::Test {
   // Points both brokers at a new database of `server`, enrols `users` (password and TOTP), starts
   // the first broker (which makes the CA keys), copies its data folder to the second, starts it.
   void start_pair(PostgresServer& server, const std::vector<std::string>& users,
-                  const jit::testing::TestPolicyOptions& policy = {}) {
+                  const std::string& policy_yaml = jit::testing::test_policy()) {
     url_ = server.url(server.create_database());
     for (BrokerProcess* broker : {&first_, &second_}) {
       jit::testing::write_text(broker->dir() / "pg.url", url_ + "\n");
       ::chmod((broker->dir() / "pg.url").c_str(), 0600);
-      broker->write_policy(jit::testing::test_policy(policy));
+      broker->write_policy(policy_yaml);
       broker->write_config(
           {"127.0.0.1:0", "data", "store: {backend: postgresql, url_file: pg.url}\n"});
     }
