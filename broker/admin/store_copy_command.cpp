@@ -49,7 +49,7 @@ Endpoint postgres_endpoint(const std::optional<std::string>& env,
   return {db::Backend::postgresql, {}, read_store_url(env, file), std::move(label)};
 }
 
-Endpoint source_of(const config::BrokerConfig& config, const StoreCopyOptions& options) {
+Endpoint copy_source(const config::BrokerConfig& config, const StoreCopyOptions& options) {
   if (options.from_sqlite) return sqlite_endpoint(*options.from_sqlite);
   if (options.from_url_env || options.from_url_file) {
     return postgres_endpoint(options.from_url_env, options.from_url_file);
@@ -60,7 +60,7 @@ Endpoint source_of(const config::BrokerConfig& config, const StoreCopyOptions& o
   return sqlite_endpoint(config.data_dir / "broker.db");
 }
 
-Endpoint target_of(const StoreCopyOptions& options) {
+Endpoint copy_target(const StoreCopyOptions& options) {
   if (options.to_sqlite) return sqlite_endpoint(*options.to_sqlite);
   if (options.to_url) {
     if (conninfo_has_password(*options.to_url)) {
@@ -77,7 +77,7 @@ Endpoint target_of(const StoreCopyOptions& options) {
   return postgres_endpoint(options.to_url_env, options.to_url_file);
 }
 
-fs::path folder_of(const fs::path& file) {
+fs::path folder_holding(const fs::path& file) {
   const fs::path folder = file.parent_path();
   return folder.empty() ? fs::path(".") : folder;
 }
@@ -129,7 +129,7 @@ class NewSqliteFile {
   bool keep_ = false;
 };
 
-std::unique_ptr<db::Connection> connect(const Endpoint& endpoint, bool writable) {
+std::unique_ptr<db::Connection> open_side(const Endpoint& endpoint, bool writable) {
   if (endpoint.backend == db::Backend::postgresql) {
     return db::PostgresConnection::connect(endpoint.conninfo);
   }
@@ -142,22 +142,22 @@ std::unique_ptr<db::Connection> connect(const Endpoint& endpoint, bool writable)
 
 // One read snapshot of the source for the whole copy: every table and the audit head come from
 // the same moment.
-class ReadSnapshot {
+class SourceSnapshot {
  public:
-  explicit ReadSnapshot(db::Connection& db) : db_(db) {
+  explicit SourceSnapshot(db::Connection& db) : db_(db) {
     db_.exec_script(db_.backend() == db::Backend::postgresql
                         ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                         : "BEGIN");
   }
-  ~ReadSnapshot() {
+  ~SourceSnapshot() {
     try {
       db_.exec_script("ROLLBACK");
     } catch (const db::Error&) {
       // Nothing was written; the connection closes right after.
     }
   }
-  ReadSnapshot(const ReadSnapshot&) = delete;
-  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  SourceSnapshot(const SourceSnapshot&) = delete;
+  SourceSnapshot& operator=(const SourceSnapshot&) = delete;
 
  private:
   db::Connection& db_;
@@ -203,8 +203,8 @@ void check_target_empty(db::Connection& target, int target_version, int source_v
 
 int run_store_copy(const config::BrokerConfig& config, const StoreCopyOptions& options,
                    std::ostream& out) {
-  const Endpoint source = source_of(config, options);
-  const Endpoint target = target_of(options);
+  const Endpoint source = copy_source(config, options);
+  const Endpoint target = copy_target(options);
   if (source.backend == target.backend) {
     throw std::runtime_error(
         "store copy moves a database between SQLite and PostgreSQL; both sides are " +
@@ -224,14 +224,15 @@ int run_store_copy(const config::BrokerConfig& config, const StoreCopyOptions& o
   if (!options.from_sqlite && !options.from_url_env && !options.from_url_file) {
     folders.push_back(config.data_dir);
   }
-  folders.push_back(folder_of(source.backend == db::Backend::sqlite ? source.file : target.file));
+  folders.push_back(
+      folder_holding(source.backend == db::Backend::sqlite ? source.file : target.file));
   const auto locks = lock_folders(folders);
 
   std::optional<NewSqliteFile> new_file;
   if (target.backend == db::Backend::sqlite) new_file.emplace(target.file);
-  const auto source_db = connect(source, false);
-  const auto target_db = connect(target, true);
-  ReadSnapshot snapshot(*source_db);
+  const auto source_db = open_side(source, false);
+  const auto target_db = open_side(target, true);
+  SourceSnapshot snapshot(*source_db);
   const int version = schema_version(*source_db);
   check_source_version(version, source, target);
   const int target_version = schema_version(*target_db);

@@ -11,7 +11,7 @@ namespace {
 // Table and column names cannot be statement parameters. Every name quoted here was read from the
 // database's own catalog (never from input), and is quoted as an identifier ("user" is a reserved
 // word in PostgreSQL).
-std::string quoted(const std::string& name) {
+std::string quoted_identifier(const std::string& name) {
   std::string out = "\"";
   for (const char c : name) {
     if (c == '"') out += '"';
@@ -20,13 +20,14 @@ std::string quoted(const std::string& name) {
   return out + "\"";
 }
 
-std::string lower(std::string text) {
+std::string lowercase(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
 }
 
-ColumnKind kind_of(const std::string& table, const std::string& column, const std::string& type) {
-  const std::string name = lower(type);
+ColumnKind column_kind(const std::string& table, const std::string& column,
+                       const std::string& type) {
+  const std::string name = lowercase(type);
   if (name == "integer" || name == "int" || name == "bigint" || name == "smallint") {
     return ColumnKind::integer;
   }
@@ -53,7 +54,8 @@ TableLayout read_layout(db::Connection& db, const std::string& table) {
   TableLayout layout{table, {}, {}};
   const bool postgres = db.backend() == db::Backend::postgresql;
   db::Statement columns(
-      db, postgres ? "SELECT column_name::text, data_type::text, is_identity::text = 'YES' FROM "
+      db, postgres ? "SELECT column_name::text, data_type::text, CASE WHEN is_identity::text = "
+                     "'YES' THEN 1::int8 ELSE 0::int8 END FROM "
                      "information_schema.columns WHERE table_schema = current_schema() AND "
                      "table_name::text = ? ORDER BY ordinal_position"
                    : "SELECT name, type, 0 FROM pragma_table_info(?) ORDER BY cid");
@@ -61,7 +63,7 @@ TableLayout read_layout(db::Connection& db, const std::string& table) {
   while (columns.step()) {
     const std::string name = columns.get_text(0);
     layout.columns.push_back(
-        {name, kind_of(table, name, columns.get_text(1)), columns.get_int64(2) != 0});
+        {name, column_kind(table, name, columns.get_text(1)), columns.get_int64(2) != 0});
   }
   db::Statement references(
       db, postgres ? "SELECT DISTINCT referenced.relname::text FROM pg_catalog.pg_constraint k "
@@ -69,7 +71,7 @@ TableLayout read_layout(db::Connection& db, const std::string& table) {
                      "WHERE k.contype = 'f' AND k.conrelid = to_regclass(?)"
                    : "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?)");
   // to_regclass parses an identifier; SQLite's pragma takes the bare name.
-  references.bind(1, postgres ? quoted(table) : table);
+  references.bind(1, postgres ? quoted_identifier(table) : table);
   while (references.step()) {
     std::string name = references.get_text(0);
     if (name != table) layout.references.push_back(std::move(name));
@@ -165,17 +167,17 @@ std::int64_t copy_rows(db::Connection& source, db::Connection& target, const Tab
       throw std::runtime_error("column " + from.name + "." + column.name +
                                " has another type in the target");
     }
-    names += (names.empty() ? "" : ", ") + quoted(column.name);
+    names += (names.empty() ? "" : ", ") + quoted_identifier(column.name);
     placeholders += placeholders.empty() ? "?" : ", ?";
     kinds.push_back(column.kind);
   }
   const bool identity = std::any_of(to.columns.begin(), to.columns.end(),
                                     [](const ColumnLayout& c) { return c.identity; });
   // An identity column GENERATED ALWAYS takes a given value only when told to.
-  db::Statement insert(target, "INSERT INTO " + quoted(to.name) + " (" + names + ")" +
+  db::Statement insert(target, "INSERT INTO " + quoted_identifier(to.name) + " (" + names + ")" +
                                    (identity ? " OVERRIDING SYSTEM VALUE" : "") + " VALUES (" +
                                    placeholders + ")");
-  RowStream rows(source, "SELECT " + names + " FROM " + quoted(from.name),
+  RowStream rows(source, "SELECT " + names + " FROM " + quoted_identifier(from.name),
                  "jit_copy_" + std::to_string(index));
   std::int64_t copied = 0;
   while (rows.next()) {
@@ -208,10 +210,10 @@ void advance_identity_sequences(db::Connection& target, const TableLayout& table
     db::Statement advance(target,
                           "SELECT setval(pg_get_serial_sequence(?, ?), coalesce((SELECT "
                           "max(" +
-                              quoted(column.name) + ") FROM " + quoted(table.name) +
-                              "), 0) + 1, false)");
-    advance.bind(1, quoted(table.name));  // parsed as an identifier
-    advance.bind(2, column.name);         // taken literally
+                              quoted_identifier(column.name) + ") FROM " +
+                              quoted_identifier(table.name) + "), 0) + 1, false)");
+    advance.bind(1, quoted_identifier(table.name));  // parsed as an identifier
+    advance.bind(2, column.name);                    // taken literally
     advance.step();
   }
 }
@@ -229,8 +231,9 @@ std::map<std::string, TableLayout> read_table_layouts(db::Connection& db) {
 std::optional<std::string> first_table_with_rows(db::Connection& db) {
   for (const std::string& name : table_names_of(db)) {
     // The migrations seed `counters` with named counters at 0; a broker that ran has moved some.
-    const std::string rows = name == "counters" ? "SELECT 1 FROM counters WHERE value <> 0 LIMIT 1"
-                                                : "SELECT 1 FROM " + quoted(name) + " LIMIT 1";
+    const std::string rows = name == "counters"
+                                 ? "SELECT 1 FROM counters WHERE value <> 0 LIMIT 1"
+                                 : "SELECT 1 FROM " + quoted_identifier(name) + " LIMIT 1";
     db::Statement query(db, rows);
     if (query.step()) return name;
   }
@@ -245,7 +248,7 @@ std::vector<TableCopied> copy_tables(db::Connection& source, db::Connection& tar
   }
   const auto order = copy_order(to);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    db::Statement(target, "DELETE FROM " + quoted((*it)->name)).exec();
+    db::Statement(target, "DELETE FROM " + quoted_identifier((*it)->name)).exec();
   }
   std::vector<TableCopied> copied;
   for (const TableLayout* table : order) {

@@ -38,6 +38,8 @@ class StoreCopyIt : public ::testing::Test {
     ::chmod((broker_.dir() / "pg.url").c_str(), 0600);
   }
 
+  std::string pg_url() const { return (broker_.dir() / "pg.url").string(); }
+
   void use_store(const char* yaml) { broker_.write_config({"127.0.0.1:0", "data", yaml}); }
 
   std::pair<unsigned, std::string> call(const std::string& target, const std::string& user,
@@ -115,6 +117,16 @@ class StoreCopyIt : public ::testing::Test {
   std::int64_t last_serial_ = 0;
 };
 
+// Moves a SQLite database with its -wal and -shm files (a read-only reader leaves them behind).
+void move_database(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::filesystem::rename(from, to);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    if (std::filesystem::exists(from.string() + suffix)) {
+      std::filesystem::rename(from.string() + suffix, to.string() + suffix);
+    }
+  }
+}
+
 // The number before " rows" on the summary line of `table`.
 std::int64_t rows_of(const std::string& out, const std::string& table) {
   const auto line = out.find("  " + table + " ");
@@ -128,7 +140,7 @@ TEST_F(StoreCopyIt, SqliteBrokerMovesToPostgresqlServesThereAndComesBack) {
   const std::string grant = make_sqlite_broker_with_content();
   ASSERT_GT(last_serial_, 0);
 
-  auto [code, out, err] = copy({"--to-url-file", "pg.url"});
+  auto [code, out, err] = copy({"--to-url-file", pg_url()});
   ASSERT_EQ(code, 0) << out << err;
   EXPECT_EQ(out.find(PostgresServer::kBrokerPassword), std::string::npos) << out;
   EXPECT_NE(out.find("schema version " + std::to_string(latest_schema_version())),
@@ -143,7 +155,7 @@ TEST_F(StoreCopyIt, SqliteBrokerMovesToPostgresqlServesThereAndComesBack) {
   // The copy is the database of a broker: serve on it answers the old sessions and grant, mints a
   // serial above the copied ones and appends to the copied chain.
   use_store(kPostgresStore);
-  std::filesystem::rename(broker_.database(), broker_.dir() / "data" / "before-copy.db");
+  move_database(broker_.database(), broker_.dir() / "data" / "before-copy.db");
   broker_.start();
   auto [grants_status, grants_body] = call("/v1/grants", "alice", std::nullopt);
   ASSERT_EQ(grants_status, 200u) << grants_body << broker_.errors();
@@ -171,15 +183,15 @@ TEST_F(StoreCopyIt, SqliteBrokerMovesToPostgresqlServesThereAndComesBack) {
 
   // A second copy into the now used database is refused, and leaves it as it was.
   use_store(kSqliteStore);
-  std::filesystem::rename(broker_.dir() / "data" / "before-copy.db", broker_.database());
-  auto [again_code, again_out, again_err] = copy({"--to-url-file", "pg.url"});
+  move_database(broker_.dir() / "data" / "before-copy.db", broker_.database());
+  auto [again_code, again_out, again_err] = copy({"--to-url-file", pg_url()});
   EXPECT_EQ(again_code, 2) << again_out << again_err;
   EXPECT_NE(again_err.find("is not empty"), std::string::npos) << again_err;
 
   // The way back: PostgreSQL into a new SQLite file, which a broker then serves from.
-  std::filesystem::rename(broker_.database(), broker_.dir() / "data" / "before-copy.db");
+  move_database(broker_.database(), broker_.dir() / "data" / "before-copy.db");
   auto [back_code, back_out, back_err] =
-      copy({"--from-url-file", "pg.url", "--to-sqlite", broker_.database().string()});
+      copy({"--from-url-file", pg_url(), "--to-sqlite", broker_.database().string()});
   ASSERT_EQ(back_code, 0) << back_out << back_err;
   EXPECT_EQ(rows_of(back_out, "reviews"), 3) << back_out;
   EXPECT_EQ(rows_of(back_out, "certificates"), 3) << back_out;
@@ -191,7 +203,7 @@ TEST_F(StoreCopyIt, SqliteBrokerMovesToPostgresqlServesThereAndComesBack) {
 
   // A SQLite target that exists is refused too.
   auto [exists_code, exists_out, exists_err] =
-      copy({"--from-url-file", "pg.url", "--to-sqlite", broker_.database().string()});
+      copy({"--from-url-file", pg_url(), "--to-sqlite", broker_.database().string()});
   EXPECT_EQ(exists_code, 2) << exists_out << exists_err;
   EXPECT_NE(exists_err.find("exists"), std::string::npos) << exists_err;
 }
@@ -215,19 +227,19 @@ TEST_F(StoreCopyIt, RefusesAPasswordOnTheCommandLineANewerSchemaAndARunningBroke
     db.exec("PRAGMA user_version = " + std::to_string(latest_schema_version() + 1));
   }
   auto [newer_code, newer_out, newer_err] =
-      copy({"--from-sqlite", newer.string(), "--to-url-file", "pg.url"});
+      copy({"--from-sqlite", newer.string(), "--to-url-file", pg_url()});
   EXPECT_EQ(newer_code, 2) << newer_out << newer_err;
   EXPECT_NE(newer_err.find("newer than this jit-broker"), std::string::npos) << newer_err;
 
   // The broker serving from the source holds its data folder.
   broker_.start();
-  auto [busy_code, busy_out, busy_err] = copy({"--to-url-file", "pg.url"});
+  auto [busy_code, busy_out, busy_err] = copy({"--to-url-file", pg_url()});
   EXPECT_EQ(busy_code, 2) << busy_out << busy_err;
   EXPECT_NE(busy_err.find("in use by another jit-broker"), std::string::npos) << busy_err;
   ASSERT_EQ(broker_.stop(), 0) << broker_.errors();
 
   // The target is still empty: the copy that was refused wrote nothing, so this one goes through.
-  auto [ok_code, ok_out, ok_err] = copy({"--to-url-file", "pg.url"});
+  auto [ok_code, ok_out, ok_err] = copy({"--to-url-file", pg_url()});
   EXPECT_EQ(ok_code, 0) << ok_out << ok_err;
 
   // Backup copies SQLite files: on PostgreSQL it points to PostgreSQL's tools.
