@@ -3,7 +3,8 @@
 // an empty PostgreSQL 15 (tests/support/postgres_server.hpp), `serve` on the copy answers with the
 // old sessions and grant and mints a serial above the copied ones, and the way back into a new
 // SQLite file verifies too. Refusals: a target that is not empty, a password on the command line, a
-// source schema newer than the binary, a broker serving from the source; and backup on PostgreSQL.
+// source schema newer than the binary, a broker serving from the source; and backup and restore on
+// PostgreSQL.
 #include "broker/client/http_client.hpp"
 #include "broker/store/migrations.hpp"
 #include "tests/support/broker_process.hpp"
@@ -33,7 +34,8 @@ constexpr const char* kPostgresStore = "store: {backend: postgresql, url_file: p
 class StoreCopyIt : public ::testing::Test {
  protected:
   void SetUp() override {
-    url_ = PostgresServer::shared().url(PostgresServer::shared().create_database());
+    database_ = PostgresServer::shared().create_database();
+    url_ = PostgresServer::shared().url(database_);
     jit::testing::write_text(broker_.dir() / "pg.url", url_ + "\n");
     ::chmod((broker_.dir() / "pg.url").c_str(), 0600);
   }
@@ -103,12 +105,14 @@ class StoreCopyIt : public ::testing::Test {
     return grant;
   }
 
-  std::tuple<int, std::string, std::string> copy(std::vector<std::string> args) {
+  std::tuple<int, std::string, std::string> copy(std::vector<std::string> args,
+                                                 std::vector<std::string> env = {}) {
     args.insert(args.begin(), {"store", "copy"});
-    return broker_.admin(std::move(args));
+    return broker_.admin(std::move(args), {}, std::move(env));
   }
 
   BrokerProcess broker_;
+  std::string database_;
   std::string url_;
   std::map<std::string, ca::Bytes> secrets_;
   jit::testing::UnusedTotpCodes totp_codes_;
@@ -238,9 +242,19 @@ TEST_F(StoreCopyIt, RefusesAPasswordOnTheCommandLineANewerSchemaAndARunningBroke
   EXPECT_NE(busy_err.find("in use by another jit-broker"), std::string::npos) << busy_err;
   ASSERT_EQ(broker_.stop(), 0) << broker_.errors();
 
-  // The target is still empty: the copy that was refused wrote nothing, so this one goes through.
-  auto [ok_code, ok_out, ok_err] = copy({"--to-url-file", pg_url()});
+  // The target is still empty: the copies that were refused wrote nothing, so this one goes
+  // through; `--to` without a password, which libpq takes from the PGPASSFILE.
+  const auto pgpass = broker_.dir() / "pgpass";
+  jit::testing::write_text(pgpass, "127.0.0.1:" + std::to_string(PostgresServer::shared().port()) +
+                                       ":" + database_ + ":jit:" + PostgresServer::kBrokerPassword +
+                                       "\n");
+  ::chmod(pgpass.c_str(), 0600);
+  auto [ok_code, ok_out, ok_err] =
+      copy({"--to", "host=127.0.0.1 port=" + std::to_string(PostgresServer::shared().port()) +
+                        " dbname=" + database_ + " user=jit"},
+           {"PGPASSFILE=" + pgpass.string()});
   EXPECT_EQ(ok_code, 0) << ok_out << ok_err;
+  EXPECT_NE(ok_out.find("to PostgreSQL database (--to)"), std::string::npos) << ok_out;
 
   // Backup copies SQLite files: on PostgreSQL it points to PostgreSQL's tools.
   use_store(kPostgresStore);
@@ -248,6 +262,10 @@ TEST_F(StoreCopyIt, RefusesAPasswordOnTheCommandLineANewerSchemaAndARunningBroke
       broker_.admin({"backup", (broker_.dir() / "backup.db").string()});
   EXPECT_EQ(backup_code, 2) << backup_out << backup_err;
   EXPECT_NE(backup_err.find("pg_dump"), std::string::npos) << backup_err;
+  auto [restore_code, restore_out, restore_err] =
+      broker_.admin({"restore", (broker_.dir() / "newer.db").string()});
+  EXPECT_EQ(restore_code, 2) << restore_out << restore_err;
+  EXPECT_NE(restore_err.find("pg_basebackup"), std::string::npos) << restore_err;
 }
 
 }  // namespace
