@@ -247,13 +247,13 @@ int run_store_copy(const config::BrokerConfig& config, const StoreCopyOptions& o
     throw std::runtime_error("the copied audit chain does not verify at record " +
                              std::to_string(verified.first_bad_seq.value_or(0)) + ": " +
                              verified.problem +
-                             "; nothing was written (check the source with "
+                             "; no row was copied (check the source with "
                              "`jit-broker audit verify`)");
   }
   if (verified.records != source_head.seq || verified.head_hash != source_head.hash) {
     throw std::runtime_error("the copied audit chain ends at record " +
                              std::to_string(verified.records) + ", the source's at " +
-                             std::to_string(source_head.seq) + "; nothing was written");
+                             std::to_string(source_head.seq) + "; no row was copied");
   }
   transaction.commit();
   if (new_file) new_file->keep();

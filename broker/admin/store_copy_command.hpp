@@ -28,7 +28,8 @@ struct StoreCopyOptions {
 };
 
 // Copies the source store into the target and prints the rows per table, the audit records and
-// the head hash. Refuses (throws, one line, nothing written) when the source and target are the
+// the head hash. Refuses (throws, one line, no row copied; a PostgreSQL target may keep the empty
+// schema, which a second attempt accepts) when the source and target are the
 // same backend, the source schema is newer than this jit-broker, the target is not empty (a table
 // with rows, another schema version, other tables, an existing SQLite file), the data key is
 // missing, a broker holds the SQLite side's data folder, or the copied audit chain does not verify
