@@ -266,6 +266,11 @@ int run_store_copy(const config::BrokerConfig& config, const StoreCopyOptions& o
   }
   out << "audit chain verified on the copy: " << verified.records << " records, head "
       << verified.head_hash << "\n";
+  if (source.backend == db::Backend::postgresql) {
+    // No lock reaches brokers on other hosts: the copy is one snapshot of the moment it began.
+    out << "the copy holds what was committed when it began: a broker still serving from the "
+           "source (on any host) would have written past it; stop them all before copying\n";
+  }
   return 0;
 }
 

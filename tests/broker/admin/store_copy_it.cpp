@@ -28,8 +28,8 @@ namespace {
 using jit::testing::BrokerProcess;
 using jit::testing::PostgresServer;
 
-constexpr const char* kSqliteStore = "";
-constexpr const char* kPostgresStore = "store: {backend: postgresql, url_file: pg.url}\n";
+constexpr const char* kStoreCopySqliteYaml = "";
+constexpr const char* kStoreCopyPostgresYaml = "store: {backend: postgresql, url_file: pg.url}\n";
 
 class StoreCopyIt : public ::testing::Test {
  protected:
@@ -68,7 +68,7 @@ class StoreCopyIt : public ::testing::Test {
   // A SQLite broker with real content: three enrolled users signed in, a request approved by two
   // of them, its grant, and two SSH certificates. Answers the grant id; the broker is stopped.
   std::string make_sqlite_broker_with_content() {
-    use_store(kSqliteStore);
+    use_store(kStoreCopySqliteYaml);
     for (const char* user : {"alice", "carol", "dave"}) secrets_[user] = broker_.enroll(user);
     broker_.start();
     for (const char* user : {"alice", "carol", "dave"}) {
@@ -122,7 +122,7 @@ class StoreCopyIt : public ::testing::Test {
 };
 
 // Moves a SQLite database with its -wal and -shm files (a read-only reader leaves them behind).
-void move_database(const std::filesystem::path& from, const std::filesystem::path& to) {
+void move_sqlite_database(const std::filesystem::path& from, const std::filesystem::path& to) {
   std::filesystem::rename(from, to);
   for (const char* suffix : {"-wal", "-shm"}) {
     if (std::filesystem::exists(from.string() + suffix)) {
@@ -132,7 +132,7 @@ void move_database(const std::filesystem::path& from, const std::filesystem::pat
 }
 
 // The number before " rows" on the summary line of `table`.
-std::int64_t rows_of(const std::string& out, const std::string& table) {
+std::int64_t summary_rows_of(const std::string& out, const std::string& table) {
   const auto line = out.find("  " + table + " ");
   if (line == std::string::npos) return -1;
   const auto rows = out.find(" rows", line);
@@ -150,16 +150,16 @@ TEST_F(StoreCopyIt, SqliteBrokerMovesToPostgresqlServesThereAndComesBack) {
   EXPECT_NE(out.find("schema version " + std::to_string(latest_schema_version())),
             std::string::npos)
       << out;
-  EXPECT_EQ(rows_of(out, "credentials"), 3) << out;
-  EXPECT_EQ(rows_of(out, "reviews"), 2) << out;
-  EXPECT_EQ(rows_of(out, "grants"), 1) << out;
-  EXPECT_EQ(rows_of(out, "certificates"), 2) << out;
+  EXPECT_EQ(summary_rows_of(out, "credentials"), 3) << out;
+  EXPECT_EQ(summary_rows_of(out, "reviews"), 2) << out;
+  EXPECT_EQ(summary_rows_of(out, "grants"), 1) << out;
+  EXPECT_EQ(summary_rows_of(out, "certificates"), 2) << out;
   EXPECT_NE(out.find("audit chain verified on the copy: "), std::string::npos) << out;
 
   // The copy is the database of a broker: serve on it answers the old sessions and grant, mints a
   // serial above the copied ones and appends to the copied chain.
-  use_store(kPostgresStore);
-  move_database(broker_.database(), broker_.dir() / "data" / "before-copy.db");
+  use_store(kStoreCopyPostgresYaml);
+  move_sqlite_database(broker_.database(), broker_.dir() / "data" / "before-copy.db");
   broker_.start();
   auto [grants_status, grants_body] = call("/v1/grants", "alice", std::nullopt);
   ASSERT_EQ(grants_status, 200u) << grants_body << broker_.errors();
@@ -186,19 +186,19 @@ TEST_F(StoreCopyIt, SqliteBrokerMovesToPostgresqlServesThereAndComesBack) {
   EXPECT_NE(verify_out.find("audit chain ok: "), std::string::npos) << verify_out;
 
   // A second copy into the now used database is refused, and leaves it as it was.
-  use_store(kSqliteStore);
-  move_database(broker_.dir() / "data" / "before-copy.db", broker_.database());
+  use_store(kStoreCopySqliteYaml);
+  move_sqlite_database(broker_.dir() / "data" / "before-copy.db", broker_.database());
   auto [again_code, again_out, again_err] = copy({"--to-url-file", pg_url()});
   EXPECT_EQ(again_code, 2) << again_out << again_err;
   EXPECT_NE(again_err.find("is not empty"), std::string::npos) << again_err;
 
   // The way back: PostgreSQL into a new SQLite file, which a broker then serves from.
-  move_database(broker_.database(), broker_.dir() / "data" / "before-copy.db");
+  move_sqlite_database(broker_.database(), broker_.dir() / "data" / "before-copy.db");
   auto [back_code, back_out, back_err] =
       copy({"--from-url-file", pg_url(), "--to-sqlite", broker_.database().string()});
   ASSERT_EQ(back_code, 0) << back_out << back_err;
-  EXPECT_EQ(rows_of(back_out, "reviews"), 3) << back_out;
-  EXPECT_EQ(rows_of(back_out, "certificates"), 3) << back_out;
+  EXPECT_EQ(summary_rows_of(back_out, "reviews"), 3) << back_out;
+  EXPECT_EQ(summary_rows_of(back_out, "certificates"), 3) << back_out;
   auto [back_verify, back_verify_out, back_verify_err] = broker_.admin({"audit", "verify"});
   EXPECT_EQ(back_verify, 0) << back_verify_out << back_verify_err;
   broker_.start();
@@ -257,7 +257,7 @@ TEST_F(StoreCopyIt, RefusesAPasswordOnTheCommandLineANewerSchemaAndARunningBroke
   EXPECT_NE(ok_out.find("to PostgreSQL database (--to)"), std::string::npos) << ok_out;
 
   // Backup copies SQLite files: on PostgreSQL it points to PostgreSQL's tools.
-  use_store(kPostgresStore);
+  use_store(kStoreCopyPostgresYaml);
   auto [backup_code, backup_out, backup_err] =
       broker_.admin({"backup", (broker_.dir() / "backup.db").string()});
   EXPECT_EQ(backup_code, 2) << backup_out << backup_err;

@@ -22,15 +22,15 @@ namespace {
 using jit::testing::PostgresServer;
 
 // More than RowStream's page (500) and verify_audit_chain's (1000).
-constexpr int kAuditRecords = 1234;
+constexpr int kTableCopyAuditRecords = 1234;
 
-std::int64_t count_of(db::Connection& db, const std::string& sql) {
+std::int64_t table_copy_count(db::Connection& db, const std::string& sql) {
   db::Statement query(db, sql);
   EXPECT_TRUE(query.step());
   return query.get_int64(0);
 }
 
-std::int64_t rows_copied(const std::vector<TableCopied>& copied, const std::string& table) {
+std::int64_t copied_rows_of(const std::vector<TableCopied>& copied, const std::string& table) {
   const auto it = std::find_if(copied.begin(), copied.end(),
                                [&](const TableCopied& t) { return t.table == table; });
   return it == copied.end() ? -1 : it->rows;
@@ -42,7 +42,7 @@ TEST(TableCopyIt, ManyRowsAndALaterColumnGoToPostgresqlAndBack) {
   {
     auto store = Store::open(temp / "source.db", key);
     ASSERT_FALSE(store->write_sync([](WriteContext& ctx) {
-      for (int i = 0; i < kAuditRecords; ++i) {
+      for (int i = 0; i < kTableCopyAuditRecords; ++i) {
         ctx.audit({"alice", "test.step", "step/" + std::to_string(i), "{}"});
       }
       db::Statement user(ctx.db(),
@@ -73,18 +73,18 @@ TEST(TableCopyIt, ManyRowsAndALaterColumnGoToPostgresqlAndBack) {
     const auto copied = copy_tables(source, *postgres);
     transaction.commit();
     source.exec_script("COMMIT");
-    EXPECT_EQ(rows_copied(copied, "audit"), kAuditRecords);
-    EXPECT_EQ(rows_copied(copied, "event_outbox"), 2);
-    EXPECT_EQ(rows_copied(copied, "credentials"), 1);
+    EXPECT_EQ(copied_rows_of(copied, "audit"), kTableCopyAuditRecords);
+    EXPECT_EQ(copied_rows_of(copied, "event_outbox"), 2);
+    EXPECT_EQ(copied_rows_of(copied, "credentials"), 1);
   }
-  EXPECT_EQ(count_of(*postgres,
-                     "SELECT count(*) FROM event_outbox WHERE seq = 41 AND claimed_by "
-                     "= 'broker-a'"),
+  EXPECT_EQ(table_copy_count(*postgres,
+                             "SELECT count(*) FROM event_outbox WHERE seq = 41 AND claimed_by "
+                             "= 'broker-a'"),
             1);
   // The identity sequence was moved past the copied seqs: the next event gets 43.
-  EXPECT_EQ(count_of(*postgres,
-                     "INSERT INTO event_outbox(event, data, created_at) VALUES ('x', "
-                     "'{}', 7) RETURNING seq"),
+  EXPECT_EQ(table_copy_count(*postgres,
+                             "INSERT INTO event_outbox(event, data, created_at) VALUES ('x', "
+                             "'{}', 7) RETURNING seq"),
             43);
   postgres->exec_script("DELETE FROM event_outbox WHERE seq = 43");
 
@@ -98,13 +98,14 @@ TEST(TableCopyIt, ManyRowsAndALaterColumnGoToPostgresqlAndBack) {
     const auto copied = copy_tables(*postgres, back);
     transaction.commit();
     postgres->exec_script("COMMIT");
-    EXPECT_EQ(rows_copied(copied, "audit"), kAuditRecords);
+    EXPECT_EQ(copied_rows_of(copied, "audit"), kTableCopyAuditRecords);
   }
   const AuditVerification verified = verify_audit_chain(back, key);
   EXPECT_TRUE(verified.ok) << verified.problem;
-  EXPECT_EQ(verified.records, kAuditRecords);
+  EXPECT_EQ(verified.records, kTableCopyAuditRecords);
   EXPECT_EQ(verified.head_hash, load_audit_head(source).hash);
-  EXPECT_EQ(count_of(back, "SELECT count(*) FROM event_outbox WHERE claimed_by IS NULL"), 1);
+  EXPECT_EQ(table_copy_count(back, "SELECT count(*) FROM event_outbox WHERE claimed_by IS NULL"),
+            1);
   db::Statement secret(back, "SELECT totp_secret FROM credentials WHERE user = 'alice'");
   ASSERT_TRUE(secret.step());
   EXPECT_EQ(secret.get_bytes(0),
