@@ -1,8 +1,8 @@
 #include "broker/broker_app.hpp"
 #include "broker/store/db/db_connection.hpp"
 
-#include "broker/admin/store_commands.hpp"
 #include "broker/store/store_error.hpp"
+#include "broker/store/store_url.hpp"
 
 #include "broker/api/audit_api.hpp"
 #include "broker/api/auth_api.hpp"
@@ -73,13 +73,7 @@ AuthSettings auth_settings(const config::BrokerConfig& config) {
 std::unique_ptr<Store> open_broker_store(const config::BrokerConfig& config) {
   AuditChainKey key = audit_chain_key(load_or_create_data_key(config.data_key_file));
   if (config.store.backend == config::StoreBackend::postgresql) {
-    std::string conninfo;
-    try {
-      conninfo = read_store_url(config.store.url_env, config.store.url_file);
-    } catch (const std::runtime_error& e) {
-      throw StoreOpenError(std::string("store: ") + e.what());
-    }
-    return Store::open_postgresql(conninfo, std::move(key));
+    return Store::open_postgresql(configured_store_url(config.store), std::move(key));
   }
   return Store::open(config.data_dir / "broker.db", std::move(key));
 }

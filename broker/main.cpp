@@ -6,8 +6,10 @@
 #include "broker/admin/ca_rotate_command.hpp"
 #include "broker/admin/event_commands.hpp"
 #include "broker/admin/store_commands.hpp"
+#include "broker/admin/store_copy_command.hpp"
 #include "broker/admin/user_list_command.hpp"
 #include "broker/store/store_error.hpp"
+#include "broker/store/store_url.hpp"
 #include "config/broker_config.hpp"
 #include "config/config_error.hpp"
 #include "config/listen_address.hpp"
@@ -167,6 +169,42 @@ int main(int argc, char** argv) {
   store_check->add_option("--url-file", url_file, "file holding the libpq connection string or URL")
       ->excludes(url_env_option);
 
+  auto* store_copy = store->add_subcommand(
+      "copy",
+      "copy the whole database between SQLite and an empty PostgreSQL database, with the broker "
+      "stopped (docs/operations.md: PostgreSQL)");
+  jit::broker::StoreCopyOptions copy_options;
+  auto* from_sqlite = store_copy->add_option("--from-sqlite", copy_options.from_sqlite,
+                                             "copy this SQLite file instead of the config's store");
+  auto* from_url_env = store_copy->add_option(
+      "--from-url-env", copy_options.from_url_env,
+      "copy the PostgreSQL database whose connection string is in this environment variable");
+  auto* from_url_file = store_copy->add_option(
+      "--from-url-file", copy_options.from_url_file,
+      "copy the PostgreSQL database whose connection string is in this file (mode 0600)");
+  from_sqlite->excludes(from_url_env, from_url_file);
+  from_url_env->excludes(from_url_file);
+  auto* to_url_env = store_copy->add_option(
+      "--to-url-env", copy_options.to_url_env,
+      "into the empty PostgreSQL database whose connection string is in this variable");
+  auto* to_url_file = store_copy->add_option(
+      "--to-url-file", copy_options.to_url_file,
+      "into the empty PostgreSQL database whose connection string is in this file (mode 0600)");
+  auto* to_url = store_copy->add_option(
+      "--to", copy_options.to_url,
+      "into this empty PostgreSQL database (a URL without a password: PGPASSFILE gives it)");
+  auto* to_sqlite = store_copy->add_option("--to-sqlite", copy_options.to_sqlite,
+                                           "into this new SQLite file (from PostgreSQL)");
+  to_url_env->excludes(to_url_file, to_url, to_sqlite);
+  to_url_file->excludes(to_url, to_sqlite);
+  to_url->excludes(to_sqlite);
+  store_copy->callback([&] {
+    if (!copy_options.to_url_env && !copy_options.to_url_file && !copy_options.to_url &&
+        !copy_options.to_sqlite) {
+      throw CLI::RequiredError("--to-url-env, --to-url-file, --to or --to-sqlite");
+    }
+  });
+
   try {
     app.parse(argc, argv);
     if (config_file.empty() && !store_check->parsed()) throw CLI::RequiredError("--config");
@@ -214,6 +252,7 @@ int main(int argc, char** argv) {
     }
     if (backup->parsed()) return jit::broker::run_backup(config, backup_file, std::cout);
     if (restore->parsed()) return jit::broker::run_restore(config, backup_file, std::cout);
+    if (store_copy->parsed()) return jit::broker::run_store_copy(config, copy_options, std::cout);
     if (user_list->parsed()) return jit::broker::run_user_list(config, std::cout);
     if (user_action) {
       return jit::broker::run_user_command(config, *user_action, user_name, std::cin, std::cout,

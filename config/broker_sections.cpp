@@ -1,5 +1,6 @@
 #include "config/broker_sections.hpp"
 
+#include "config/secret_file.hpp"
 #include "config/syntax.hpp"
 
 #include <sys/stat.h>
@@ -36,10 +37,7 @@ void check_secret_file(const YamlValue& value, const std::filesystem::path& file
   if (::stat(file.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
     value.fail("cannot read the secret file " + file.string(), expected);
   }
-  if ((info.st_mode & 0077) != 0) {
-    value.fail("the secret file " + file.string() + " is readable by others; chmod 600 it",
-               expected);
-  }
+  if (auto exposed = secret_file_exposure(file, "the secret file")) value.fail(*exposed, expected);
   std::ifstream in(file, std::ios::binary);
   std::string text(1026, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));

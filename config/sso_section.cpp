@@ -3,6 +3,7 @@
 // here; the group_map targets are checked against the policy by check_sso_against_policy.
 #include "config/broker_sections.hpp"
 #include "config/policy.hpp"
+#include "config/secret_file.hpp"
 #include "config/syntax.hpp"
 
 #include <sys/stat.h>
@@ -72,9 +73,8 @@ void check_client_secret_file(const YamlValue& value, const std::filesystem::pat
   if (::stat(file.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
     value.fail("cannot read the client secret file " + file.string(), expected);
   }
-  if ((info.st_mode & 0077) != 0) {
-    value.fail("the client secret file " + file.string() + " is readable by others; chmod 600 it",
-               expected);
+  if (auto exposed = secret_file_exposure(file, "the client secret file")) {
+    value.fail(*exposed, expected);
   }
   std::ifstream in(file, std::ios::binary);
   std::string text(kMaxClientSecretBytes + 2, '\0');

@@ -15,9 +15,12 @@
 #include "broker/service/ca_keys.hpp"
 #include "broker/service/revocation_lists.hpp"
 #include "broker/store/audit_chain.hpp"
+#include "broker/store/db/postgres_connection.hpp"
+#include "broker/store/db/sqlite_connection.hpp"
 #include "broker/store/migrations.hpp"
 #include "broker/store/store.hpp"
 #include "broker/store/store_error.hpp"
+#include "broker/store/store_url.hpp"
 #include "ca/bytes.hpp"
 #include "ca/krl_file.hpp"
 #include "config/policy.hpp"
@@ -53,8 +56,12 @@ int run_serve(const config::BrokerConfig& config) {
 
 int run_audit_verify(const config::BrokerConfig& config, const AuditVerifyOptions& options,
                      std::ostream& out, std::ostream& err) {
+  const bool postgres = config.store.backend == config::StoreBackend::postgresql;
   const auto file = database_file(config);
-  if (!std::filesystem::exists(file)) throw StoreOpenError("no database at " + file.string());
+  if (!postgres && !std::filesystem::exists(file)) {
+    throw StoreOpenError("no database at " + file.string());
+  }
+  const std::string database = postgres ? "the PostgreSQL database" : "database " + file.string();
   // The chain's key comes from the data key file, never from the database; a missing file is not
   // made up here (a new key would only make every record look forged).
   if (!std::filesystem::exists(config.data_key_file)) {
@@ -71,8 +78,15 @@ int run_audit_verify(const config::BrokerConfig& config, const AuditVerifyOption
     if (!copy_file) throw std::runtime_error("cannot read " + options.against->string());
   }
   try {
-    // Read-only, so verifying never waits for or disturbs a running broker.
-    db::SqliteConnection db(open_connection(file, false));
+    // Read-only on SQLite, plain reads on PostgreSQL: verifying never waits for or disturbs a
+    // running broker, whose appends only add records after the ones read.
+    std::unique_ptr<db::Connection> connection;
+    if (postgres) {
+      connection = db::PostgresConnection::connect(configured_store_url(config.store));
+    } else {
+      connection = std::make_unique<db::SqliteConnection>(open_connection(file, false));
+    }
+    db::Connection& db = *connection;
     version = schema_version(db);
     if (version >= kKeyedAuditSchemaVersion) {
       result = verify_audit_chain(db, key, {options.head, options.expect_records});
@@ -81,7 +95,7 @@ int run_audit_verify(const config::BrokerConfig& config, const AuditVerifyOption
       }
     }
   } catch (const db::Error& e) {
-    throw StoreOpenError("cannot read database " + file.string() + ": " + e.what());
+    throw StoreOpenError("cannot read " + database + ": " + e.what());
   }
   if (version < kKeyedAuditSchemaVersion) {
     err << "audit chain not keyed: database schema version " << version
@@ -121,7 +135,9 @@ int run_ca_show(const config::BrokerConfig& config, std::ostream& out) {
 int run_krl_write(const config::BrokerConfig& config, const std::filesystem::path& file,
                   std::ostream& out) {
   const auto db_file = database_file(config);
-  if (!std::filesystem::exists(db_file)) throw StoreOpenError("no database at " + db_file.string());
+  if (config.store.backend == config::StoreBackend::sqlite && !std::filesystem::exists(db_file)) {
+    throw StoreOpenError("no database at " + db_file.string());
+  }
   config::CaSettings ca_settings = ca_settings_with_key_list(config);
   ca_settings.generate_missing = false;  // a KRL for a CA key made up now would revoke nothing
   const auto ssh_ca = load_ssh_ca(ca_settings);

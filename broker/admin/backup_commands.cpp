@@ -190,9 +190,19 @@ class ReadSnapshot {
   SQLite::Database& db_;
 };
 
+// Backup and restore copy SQLite files; a PostgreSQL store is backed up by PostgreSQL's own tools,
+// which keep what a file copy cannot (roles, point-in-time recovery).
+void refuse_postgresql(const config::BrokerConfig& config, const char* command) {
+  if (config.store.backend != config::StoreBackend::postgresql) return;
+  throw std::runtime_error(std::string(command) +
+                           " copies a SQLite database, and this broker's store is PostgreSQL: "
+                           "use pg_dump or pg_basebackup (docs/operations.md, \"PostgreSQL\")");
+}
+
 }  // namespace
 
 int run_backup(const config::BrokerConfig& config, const fs::path& file, std::ostream& out) {
+  refuse_postgresql(config, "backup");
   const auto db_file = config.data_dir / "broker.db";
   if (!fs::exists(db_file)) throw StoreOpenError("no database at " + db_file.string());
   std::unique_ptr<SQLite::Database> db;
@@ -216,6 +226,7 @@ int run_backup(const config::BrokerConfig& config, const fs::path& file, std::os
 }
 
 int run_restore(const config::BrokerConfig& config, const fs::path& file, std::ostream& out) {
+  refuse_postgresql(config, "restore");
   // No broker may start on the folder while the database appears in it.
   const DataDirLock lock(config.data_dir);
   const auto target = config.data_dir / "broker.db";

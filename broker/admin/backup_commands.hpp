@@ -1,6 +1,7 @@
 // `jit-broker backup FILE` and `jit-broker restore FILE`: an online copy of the broker's SQLite
 // database and its way back into a new data folder (docs/operations.md, "Backup and restore").
-// Only the database: the data key and the CA keys are files the operator copies beside it.
+// Only the database: the data key and the CA keys are files the operator copies beside it. Both
+// refuse a PostgreSQL store with one line naming pg_dump and pg_basebackup.
 #pragma once
 
 #include "config/broker_config.hpp"

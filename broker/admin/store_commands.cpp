@@ -3,12 +3,10 @@
 #include "broker/store/migrations.hpp"
 #include "broker/store/pg/pg_connection.hpp"
 
-#include <cctype>
-#include <cstdlib>
-#include <fstream>
+#include <cstdint>
+#include <optional>
 #include <ostream>
-#include <sstream>
-#include <stdexcept>
+#include <string>
 
 namespace jit::broker {
 namespace {
@@ -16,11 +14,6 @@ namespace {
 // The PostgreSQL schema records its version in this table (one row), the counterpart of SQLite's
 // PRAGMA user_version (docs/architecture.md, "Store backends").
 constexpr const char* kPgSchemaVersionTable = "jitbroker_schema";
-
-std::string trimmed(std::string text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  return text;
-}
 
 struct SchemaFacts {
   std::string database;
@@ -62,28 +55,6 @@ SchemaFacts read_schema_facts(pg::Connection& connection) {
 }
 
 }  // namespace
-
-std::string read_store_url(const std::optional<std::string>& url_env,
-                           const std::optional<std::filesystem::path>& url_file) {
-  if (url_env.has_value() == url_file.has_value()) {
-    throw std::runtime_error("give exactly one of --url-env VAR and --url-file FILE");
-  }
-  if (url_env) {
-    const char* value = std::getenv(url_env->c_str());
-    if (value == nullptr || *value == '\0') {
-      throw std::runtime_error("environment variable " + *url_env + " is not set");
-    }
-    return value;
-  }
-  std::ifstream in(*url_file, std::ios::binary);
-  std::ostringstream text;
-  if (!in || !(text << in.rdbuf())) {
-    throw std::runtime_error("cannot read the connection string file " + url_file->string());
-  }
-  std::string url = trimmed(text.str());
-  if (url.empty()) throw std::runtime_error(url_file->string() + " is empty");
-  return url;
-}
 
 int run_store_check(const std::string& conninfo, std::ostream& out) {
   pg::Connection connection = pg::Connection::connect(conninfo);

@@ -3,19 +3,10 @@
 // broker config exists, so an operator can check the database the DBA handed over first.
 #pragma once
 
-#include <filesystem>
 #include <iosfwd>
-#include <optional>
 #include <string>
 
 namespace jit::broker {
-
-// The libpq connection string from the environment variable `url_env` or the file `url_file`
-// (whole file, trailing whitespace removed), exactly one of them given. Throws runtime_error with
-// one line (that never holds the string) when the variable is unset or empty or the file
-// unreadable.
-std::string read_store_url(const std::optional<std::string>& url_env,
-                           const std::optional<std::filesystem::path>& url_file);
 
 // Connects and prints the server version, whether TLS is in use, the database, role and schema,
 // what the schema holds (nothing, a jitbroker schema of version N, or other tables) and whether

@@ -3,6 +3,7 @@
 #include "approvals/secret_box.hpp"
 #include "broker/store/store_error.hpp"
 #include "ca/atomic_file.hpp"
+#include "config/secret_file.hpp"
 
 #include <sys/stat.h>
 
@@ -23,9 +24,7 @@ ca::Bytes load_or_create_data_key(const std::filesystem::path& file) {
   struct stat info {};
   if (::stat(file.c_str(), &info) != 0)
     throw StoreOpenError("cannot read the data key " + file.string());
-  if ((info.st_mode & 0077) != 0) {
-    throw StoreOpenError("data key " + file.string() + " is readable by others; chmod 600 it");
-  }
+  if (auto exposed = config::secret_file_exposure(file, "data key")) throw StoreOpenError(*exposed);
   auto key = ca::read_file(file, 4096);
   if (!key) throw StoreOpenError("cannot read the data key " + file.string());
   if (key->size() != approvals::kDataKeyBytes) {

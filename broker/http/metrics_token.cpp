@@ -2,6 +2,7 @@
 
 #include "ca/atomic_file.hpp"
 #include "ca/x509_digest.hpp"
+#include "config/secret_file.hpp"
 
 #include <sys/stat.h>
 
@@ -28,9 +29,8 @@ void read_token_file(const std::filesystem::path& file, std::string& text) {
     throw std::runtime_error("cannot read the metrics token file " + file.string() +
                              " (metrics.bearer_token_file)");
   }
-  if ((info.st_mode & 0077) != 0) {
-    throw std::runtime_error("metrics token file " + file.string() +
-                             " is readable by others; chmod 600 it");
+  if (auto exposed = config::secret_file_exposure(file, "metrics token file")) {
+    throw std::runtime_error(*exposed);
   }
   auto content = ca::read_file(file, kMaxMetricsTokenBytes + 2);
   if (!content) {

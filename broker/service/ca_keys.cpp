@@ -3,6 +3,7 @@
 #include "ca/atomic_file.hpp"
 #include "ca/bytes.hpp"
 #include "ca/private_key.hpp"
+#include "config/secret_file.hpp"
 
 #include <sys/stat.h>
 
@@ -28,10 +29,7 @@ void refuse_if_readable_by_others(const std::filesystem::path& file, const char*
     if (errno == ENOENT) return;
     throw std::runtime_error(std::string("cannot read the ") + what + " " + file.string());
   }
-  if ((info.st_mode & 0077) != 0) {
-    throw std::runtime_error(std::string(what) + " " + file.string() +
-                             " is readable by others; chmod 600 it");
-  }
+  if (auto exposed = config::secret_file_exposure(file, what)) throw std::runtime_error(*exposed);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include "approvals/digest.hpp"
 
+#include <limits>
 #include <stdexcept>
 
 namespace jit::broker {
@@ -94,7 +95,11 @@ AuditRecord append_audit(db::Connection& db, const AuditChainKey& key, AuditHead
 AuditVerification verify_audit_chain(db::Connection& db, const AuditChainKey& key,
                                      const TrustedAuditHead& trusted) {
   AuditVerification result;
-  db::Statement query(db, "SELECT " + std::string(kRecordColumns) + " FROM audit ORDER BY seq");
+  // A page at a time: PostgreSQL hands over a whole result at once, and a chain has no bound.
+  constexpr std::int64_t kPageRecords = 1000;
+  db::Statement query(db, "SELECT " + std::string(kRecordColumns) +
+                              " FROM audit WHERE seq > ? ORDER BY seq LIMIT ?");
+  query.bind(2, kPageRecords);
   std::int64_t expected_seq = 1;
   std::string expected_prev = kAuditGenesisHash;
   bool trusted_hash_seen = trusted.hash && *trusted.hash == kAuditGenesisHash;
@@ -104,27 +109,37 @@ AuditVerification verify_audit_chain(db::Connection& db, const AuditChainKey& ke
     result.problem = std::move(problem);
     result.head_hash = expected_prev;  // the last record that verified
   };
-  while (query.step()) {
-    const AuditRecord record = record_from(query);
-    if (record.seq != expected_seq) {
-      fail(record.seq, "sequence gap: expected record " + std::to_string(expected_seq) +
-                           " (a record was deleted)");
-      return result;
+  // Below any seq, so that a record put in before the first (seq 0 or less) is seen as a gap.
+  std::int64_t last_seq = std::numeric_limits<std::int64_t>::min();
+  std::int64_t page_records = kPageRecords;
+  while (page_records == kPageRecords) {
+    query.reset();
+    query.bind(1, last_seq);
+    page_records = 0;
+    while (query.step()) {
+      const AuditRecord record = record_from(query);
+      ++page_records;
+      last_seq = record.seq;
+      if (record.seq != expected_seq) {
+        fail(record.seq, "sequence gap: expected record " + std::to_string(expected_seq) +
+                             " (a record was deleted)");
+        return result;
+      }
+      if (record.prev_hash != expected_prev) {
+        fail(record.seq, "previous-hash link broken (records deleted or reordered)");
+        return result;
+      }
+      if (audit_record_hash(key, record) != record.hash) {
+        fail(record.seq,
+             "hash does not match the record's content under the broker's key (record edited or "
+             "chain recomputed without the key)");
+        return result;
+      }
+      ++result.records;
+      expected_prev = record.hash;
+      if (trusted.hash && record.hash == *trusted.hash) trusted_hash_seen = true;
+      ++expected_seq;
     }
-    if (record.prev_hash != expected_prev) {
-      fail(record.seq, "previous-hash link broken (records deleted or reordered)");
-      return result;
-    }
-    if (audit_record_hash(key, record) != record.hash) {
-      fail(record.seq,
-           "hash does not match the record's content under the broker's key (record edited or "
-           "chain recomputed without the key)");
-      return result;
-    }
-    ++result.records;
-    expected_prev = record.hash;
-    if (trusted.hash && record.hash == *trusted.hash) trusted_hash_seen = true;
-    ++expected_seq;
   }
   result.head_hash = expected_prev;
   if (trusted.min_records && result.records < *trusted.min_records) {

@@ -9,6 +9,7 @@
 #include "tests/support/ssh_process.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 
@@ -59,6 +60,13 @@ TEST_F(StoreCheckIt, EmptyDatabaseOfTheBrokersRoleIsUsable) {
   write_text(dir_ / "pg_url", "postgresql://jit:" + std::string(PostgresServer::kBrokerPassword) +
                                   "@127.0.0.1:" + std::to_string(server().port()) + "/" + database +
                                   "\n");
+  // The file holds the password: one its group or others may read is refused, as other secrets.
+  ::chmod((dir_ / "pg_url").c_str(), 0640);
+  const auto [open_code, open_out, open_err] = ChildProcess::run(
+      {kBrokerBinary, "store", "check", "--url-file", (dir_ / "pg_url").string()}, dir_.path());
+  expect_store_check_refusal({open_code, open_out, open_err}, PostgresServer::kBrokerPassword);
+  EXPECT_NE(open_err.find("is readable by others; chmod 600 it"), std::string::npos) << open_err;
+  ::chmod((dir_ / "pg_url").c_str(), 0600);
   const auto [code, out, err] = ChildProcess::run(
       {kBrokerBinary, "store", "check", "--url-file", (dir_ / "pg_url").string()}, dir_.path());
   EXPECT_EQ(code, 0) << out << err;
