@@ -71,9 +71,8 @@ constexpr const char* kClaimable =
 }  // namespace
 
 bool has_claimable_events(db::Connection& db, std::int64_t now_us) {
-  auto query =
-      db::prepare_cached(db, std::string("SELECT 1 FROM event_outbox WHERE ") + kClaimable +
-                                 " ORDER BY seq LIMIT 1");
+  auto query = db::prepare_cached(
+      db, std::string("SELECT 1 FROM event_outbox WHERE ") + kClaimable + " ORDER BY seq LIMIT 1");
   query.bind(1, now_us);
   return query.step();
 }
@@ -88,8 +87,8 @@ std::vector<OutboxEvent> claim_due_events(db::Connection& db, std::string_view c
   auto claim = db::prepare_cached(
       db, std::string("UPDATE event_outbox SET claimed_by = ?2, claimed_until = ?3 WHERE seq IN "
                       "(SELECT seq FROM event_outbox WHERE ") +
-              kClaimable + " ORDER BY seq LIMIT ?4" + (postgresql ? " FOR UPDATE SKIP LOCKED" : "") +
-              ") RETURNING " + kOutboxColumns);
+              kClaimable + " ORDER BY seq LIMIT ?4" +
+              (postgresql ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " + kOutboxColumns);
   claim.bind(1, now_us);
   claim.bind(2, claimant);
   claim.bind(3, lease_until_us);
@@ -125,10 +124,11 @@ bool finish_attempt(db::Connection& db, std::int64_t seq, std::string_view claim
   }
   // Only the claim's holder records the round: a worker whose lease passed while it was sending
   // must not overwrite what the worker that claimed the event since then records.
-  db::Statement update(db,
-                       "UPDATE event_outbox SET attempts = attempts + 1, delivered_at = ?, "
-                       "failed_at = ?, next_attempt_us = ?, last_error = ?, claimed_by = NULL, "
-                       "claimed_until = 0 WHERE seq = ? AND delivered_at IS NULL AND claimed_by = ?");
+  db::Statement update(
+      db,
+      "UPDATE event_outbox SET attempts = attempts + 1, delivered_at = ?, "
+      "failed_at = ?, next_attempt_us = ?, last_error = ?, claimed_by = NULL, "
+      "claimed_until = 0 WHERE seq = ? AND delivered_at IS NULL AND claimed_by = ?");
   if (result.all_delivered) {
     update.bind(1, now);
   } else {

@@ -130,7 +130,8 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
     if (room > 0) {
       try {
         // A read first, so that an idle poll writes nothing.
-        due = store.read([&](db::Connection& db) { return has_claimable_events(db, store.now_us()); });
+        due = store.read(
+            [&](db::Connection& db) { return has_claimable_events(db, store.now_us()); });
       } catch (const db::Error&) {
         // Read again at the next poll.
       }
@@ -139,12 +140,9 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
     claim(room);
   }
 
-  // Claims up to `room` due events for this worker, then sends them (docs/architecture.md,
-  // "Events"). PostgreSQL: one UPDATE on a connection of its own, committed by itself: it takes no
-  // part in a write batch, so it neither waits for the audit chain's lock every batch takes nor
-  // makes the brokers' batches wait for it, and its row locks last one statement. SQLite: a write
-  // job (read connections cannot write; the writer's lock serialises claims, and there is only one
-  // broker per database file anyway).
+  // Claims up to `room` due events, then sends them. PostgreSQL: one autocommit statement outside
+  // the writer, so no write batch (holding the audit chain lock) waits for it nor it for one;
+  // SQLite: a write job (docs/architecture.md, "Events", says why).
   void claim(std::size_t room) {
     if (store.backend() == db::Backend::postgresql) {
       std::vector<OutboxEvent> rows;
@@ -314,8 +312,8 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
     }
     store.write(
         [round, claimant = options.claimant](WriteContext& tx) -> boost::system::error_code {
-          round->recorded = finish_attempt(tx.db(), round->event.seq, claimant, round->result,
-                                           tx.now_seconds());
+          round->recorded =
+              finish_attempt(tx.db(), round->event.seq, claimant, round->result, tx.now_seconds());
           if (round->recorded && round->result.give_up) {
             boost::json::object details{{"event", round->event.event},
                                         {"event_id", round->event.id},

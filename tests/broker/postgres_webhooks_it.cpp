@@ -127,11 +127,10 @@ TEST_F(PostgresWebhooksIt, EveryEventOfABurstOnBothBrokersArrivesExactlyOnce) {
   copy_data_to_second();
   second_.start();
   jit::testing::UnusedTotpCodes totp;
-  auto [login_status, login_body] =
-      post_to(first_, "/v1/login", "",
-              {{"user", "alice"},
-               {"password", std::string(jit::testing::kTestPassword)},
-               {"mfa", {{"totp", totp.next("alice", secret)}}}});
+  auto [login_status, login_body] = post_to(first_, "/v1/login", "",
+                                            {{"user", "alice"},
+                                             {"password", std::string(jit::testing::kTestPassword)},
+                                             {"mfa", {{"totp", totp.next("alice", secret)}}}});
   ASSERT_EQ(login_status, 200u) << login_body;
   const std::string token(boost::json::parse(login_body).at("token").as_string());
 
@@ -144,13 +143,12 @@ TEST_F(PostgresWebhooksIt, EveryEventOfABurstOnBothBrokersArrivesExactlyOnce) {
     threads.emplace_back([&, b] {
       const BrokerProcess& broker = b == 0 ? first_ : second_;
       for (int i = 0; i < kPerBroker; ++i) {
-        statuses[b * kPerBroker + i] =
-            post_to(broker, "/v1/requests", token,
-                    {{"role", "prod-db-read"},
-                     {"reason", "burst " + std::to_string(i)},
-                     {"ticket", "OPS-17"},
-                     {"duration", "1h"}})
-                .first;
+        statuses[b * kPerBroker + i] = post_to(broker, "/v1/requests", token,
+                                               {{"role", "prod-db-read"},
+                                                {"reason", "burst " + std::to_string(i)},
+                                                {"ticket", "OPS-17"},
+                                                {"duration", "1h"}})
+                                           .first;
       }
     });
   }
@@ -207,16 +205,14 @@ TEST_F(PostgresWebhooksIt, ABrokerKilledWhileSendingLeavesItsEventsToTheOtherAft
   std::int64_t lease_end_us = 0;
   for (const auto& [claimant, until] : claims) {
     // broker_instance_id(): host, the killed process's pid, random.
-    EXPECT_NE(claimant.find("-" + std::to_string(first_pid) + "-"), std::string::npos)
-        << claimant;
+    EXPECT_NE(claimant.find("-" + std::to_string(first_pid) + "-"), std::string::npos) << claimant;
     lease_end_us = std::max(lease_end_us, until);
   }
 
   receiver.answer_with({200});
   second_.start();
   const auto first_arrivals = arrivals(receiver);
-  ASSERT_TRUE(eventually([&] { return receiver.requests().size() > 3; }, 25s))
-      << second_.errors();
+  ASSERT_TRUE(eventually([&] { return receiver.requests().size() > 3; }, 25s)) << second_.errors();
   const auto resent_at_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();

@@ -253,8 +253,8 @@ TEST_P(StoreBackendsIt, EventOutboxAndAuditStreamPositions) {
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].id, id);
   EXPECT_EQ(due[0].data.at("grant").as_string(), "g");
-  EXPECT_TRUE(claim("w2", 999'999).empty());  // w1's claim holds
-  ASSERT_EQ(claim("w2", 1'000'000).size(), 1u);   // and passes with its lease
+  EXPECT_TRUE(claim("w2", 999'999).empty());     // w1's claim holds
+  ASSERT_EQ(claim("w2", 1'000'000).size(), 1u);  // and passes with its lease
   ASSERT_FALSE(write([&](WriteContext& tx) {
     AttemptResult result;
     result.accepted_by = {"digest-a"};

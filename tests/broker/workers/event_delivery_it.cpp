@@ -261,9 +261,9 @@ TEST_F(EventDeliveryTest, EventsClaimedByAWorkerThatDiedWaitForTheLeaseUnlessItI
   // A worker of another process claimed the event (lease: 1 s from now) and died.
   const auto claim_left = [&] {
     ASSERT_FALSE(store_->write_sync([&](WriteContext& tx) {
-      EXPECT_EQ(claim_due_events(tx.db(), "dead-broker", tx.now_us(), tx.now_us() + 1'000'000, 10)
-                    .size(),
-                1u);
+      EXPECT_EQ(
+          claim_due_events(tx.db(), "dead-broker", tx.now_us(), tx.now_us() + 1'000'000, 10).size(),
+          1u);
       return boost::system::error_code{};
     }));
   };
