@@ -169,6 +169,8 @@ BrokerApp::BrokerApp(config::BrokerConfig config)
   delivery.max_attempts = config_.webhooks.max_attempts;
   delivery.keep_delivered = config_.webhooks.keep_delivered;
   delivery.page_origin = config_.mfa.webauthn.origin;  // where the approval page is served
+  // One broker per SQLite file (the data-folder lock); several may share a PostgreSQL database.
+  delivery.only_deliverer = store_->backend() == db::Backend::sqlite;
   events_ = std::make_unique<EventDelivery>(io_, *store_, std::move(delivery));
   // Every audit record, also to the SIEM (docs/architecture.md, "Audit stream").
   audit_stream_ = make_audit_stream(config_.audit_stream, *store_);

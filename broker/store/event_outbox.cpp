@@ -61,25 +61,57 @@ std::string enqueue_event(db::Connection& db, std::string_view event,
   return id;
 }
 
-std::vector<OutboxEvent> due_events(db::Connection& db, std::int64_t now_us,
-                                    const std::vector<std::int64_t>& skip, std::size_t limit) {
-  // A range search of the partial index on undelivered rows: the cost follows the backlog only.
-  db::Statement query(db, std::string("SELECT ") + kOutboxColumns +
-                              " FROM event_outbox WHERE delivered_at IS NULL AND failed_at IS "
-                              "NULL AND next_attempt_us <= ? ORDER BY seq");
+namespace {
+
+// Undelivered, not failed, due, and not claimed or its lease passed (?1: now in microseconds). A
+// range search of the partial index on undelivered rows: the cost follows the backlog only.
+constexpr const char* kClaimable =
+    "delivered_at IS NULL AND failed_at IS NULL AND next_attempt_us <= ?1 AND claimed_until <= ?1";
+
+}  // namespace
+
+bool has_claimable_events(db::Connection& db, std::int64_t now_us) {
+  auto query = db::prepare_cached(
+      db, std::string("SELECT 1 FROM event_outbox WHERE ") + kClaimable + " ORDER BY seq LIMIT 1");
   query.bind(1, now_us);
+  return query.step();
+}
+
+std::vector<OutboxEvent> claim_due_events(db::Connection& db, std::string_view claimant,
+                                          std::int64_t now_us, std::int64_t lease_until_us,
+                                          std::size_t limit) {
+  // PostgreSQL: the inner SELECT locks the rows it picks and skips rows another transaction has
+  // locked (another broker's claim in progress, a write batch finishing a round), so concurrent
+  // claims take disjoint rows without waiting. SQLite has one writer at a time: no lock clause.
+  const bool postgresql = db.backend() == db::Backend::postgresql;
+  auto claim = db::prepare_cached(
+      db, std::string("UPDATE event_outbox SET claimed_by = ?2, claimed_until = ?3 WHERE seq IN "
+                      "(SELECT seq FROM event_outbox WHERE ") +
+              kClaimable + " ORDER BY seq LIMIT ?4" +
+              (postgresql ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " + kOutboxColumns);
+  claim.bind(1, now_us);
+  claim.bind(2, claimant);
+  claim.bind(3, lease_until_us);
+  claim.bind(4, static_cast<std::int64_t>(limit));
   std::vector<OutboxEvent> out;
-  while (out.size() < limit && query.step()) {
-    auto row = read_outbox_row(query);
-    if (std::find(skip.begin(), skip.end(), row.seq) != skip.end()) continue;
-    out.push_back(std::move(row));
-  }
+  while (claim.step()) out.push_back(read_outbox_row(claim));
+  // RETURNING comes in no particular order.
+  std::sort(out.begin(), out.end(),
+            [](const OutboxEvent& a, const OutboxEvent& b) { return a.seq < b.seq; });
   load_outbox_deliveries(db, out);
   return out;
 }
 
-void finish_attempt(db::Connection& db, std::int64_t seq, const AttemptResult& result,
-                    std::int64_t now) {
+std::size_t release_event_claims(db::Connection& db, std::optional<std::string_view> claimant) {
+  db::Statement release(db, std::string("UPDATE event_outbox SET claimed_by = NULL, "
+                                        "claimed_until = 0 WHERE delivered_at IS NULL AND ") +
+                                (claimant ? "claimed_by = ?" : "claimed_by IS NOT NULL"));
+  if (claimant) release.bind(1, *claimant);
+  return static_cast<std::size_t>(release.exec());
+}
+
+bool finish_attempt(db::Connection& db, std::int64_t seq, std::string_view claimant,
+                    const AttemptResult& result, std::int64_t now) {
   db::Statement record(db,
                        "INSERT INTO event_deliveries(seq, url_digest, delivered_at) "
                        "VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
@@ -90,10 +122,13 @@ void finish_attempt(db::Connection& db, std::int64_t seq, const AttemptResult& r
     record.bind(3, now);
     record.exec();
   }
-  db::Statement update(db,
-                       "UPDATE event_outbox SET attempts = attempts + 1, delivered_at = ?, "
-                       "failed_at = ?, next_attempt_us = ?, last_error = ? "
-                       "WHERE seq = ? AND delivered_at IS NULL");
+  // Only the claim's holder records the round: a worker whose lease passed while it was sending
+  // must not overwrite what the worker that claimed the event since then records.
+  db::Statement update(
+      db,
+      "UPDATE event_outbox SET attempts = attempts + 1, delivered_at = ?, "
+      "failed_at = ?, next_attempt_us = ?, last_error = ?, claimed_by = NULL, "
+      "claimed_until = 0 WHERE seq = ? AND delivered_at IS NULL AND claimed_by = ?");
   if (result.all_delivered) {
     update.bind(1, now);
   } else {
@@ -111,7 +146,8 @@ void finish_attempt(db::Connection& db, std::int64_t seq, const AttemptResult& r
     update.bind(4, result.error);
   }
   update.bind(5, seq);
-  update.exec();
+  update.bind(6, claimant);
+  return update.exec() == 1;
 }
 
 std::vector<OutboxEvent> list_events(db::Connection& db, bool failed_only, std::size_t limit) {

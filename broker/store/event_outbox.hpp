@@ -1,8 +1,9 @@
 // The durable event outbox, the one path of every event (docs/architecture.md, "Events"): an event
 // is written in the transaction of the change it reports, so it exists exactly when the change
-// committed, whichever process made it (the broker or an admin command). The running broker's
-// delivery worker (broker/workers/event_delivery.hpp) sends the rows to every webhook URL, records
-// each URL that accepted one, and marks the row delivered, or failed once its attempts are spent.
+// committed, whichever process made it (a broker or an admin command). Each running broker's
+// delivery worker (broker/workers/event_delivery.hpp) claims rows, sends them to every webhook URL,
+// records each URL that accepted one, and marks the row delivered, or failed once its attempts are
+// spent.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -33,11 +34,29 @@ struct OutboxEvent {
 std::string enqueue_event(db::Connection& db, std::string_view event,
                           const boost::json::object& data, std::int64_t now);
 
-// The undelivered, not failed events whose next attempt is due at `now_us`, oldest first, at most
-// `limit`, skipping seq values in `skip` (those in flight). A row whose data does not parse (never
+// Delivery claims (docs/architecture.md, "Events"): every broker's delivery worker takes the events
+// it sends with a lease, so that brokers sharing one database send each event once. A claim names
+// the claimant (broker_instance_id(), broker/broker_instance.hpp) and lasts until claimed_until;
+// once that has passed, any worker may claim the event again (its claimant died or hangs).
+
+// Whether claim_due_events at `now_us` would find anything (a read, so an idle poll writes
+// nothing).
+bool has_claimable_events(db::Connection& db, std::int64_t now_us);
+
+// Claims for `claimant`, until `lease_until_us`, at most `limit` events that are undelivered, not
+// failed, due (next_attempt_us passed) and not claimed (or their lease has passed), in one
+// statement; returns them oldest first with the URLs that have them already. On PostgreSQL the
+// rows are chosen FOR UPDATE SKIP LOCKED: claims of two brokers at once never wait for each other
+// and never take the same row; run it on its own (autocommit), not inside a write batch. On SQLite
+// run it as a write job (the write lock serialises claims). A row whose data does not parse (never
 // written by this code) comes with empty data rather than stopping delivery.
-std::vector<OutboxEvent> due_events(db::Connection& db, std::int64_t now_us,
-                                    const std::vector<std::int64_t>& skip, std::size_t limit);
+std::vector<OutboxEvent> claim_due_events(db::Connection& db, std::string_view claimant,
+                                          std::int64_t now_us, std::int64_t lease_until_us,
+                                          std::size_t limit);
+
+// Inside a write job: ends the claims of `claimant` (none: of everyone) on undelivered events, so
+// they can be claimed again at once; returns how many.
+std::size_t release_event_claims(db::Connection& db, std::optional<std::string_view> claimant);
 
 // How one delivery round of an event ended, for finish_attempt.
 struct AttemptResult {
@@ -48,10 +67,14 @@ struct AttemptResult {
   std::string error;                     // why the last URL that refused did (no URL, no secret)
 };
 
-// Inside a write job: records the URLs that accepted the event, then marks it delivered, failed,
-// or due again at next_attempt_us. Counts the attempt.
-void finish_attempt(db::Connection& db, std::int64_t seq, const AttemptResult& result,
-                    std::int64_t now);
+// Inside a write job: records the URLs that accepted the event (true whoever holds the claim now,
+// so a later round skips them), then, only while `claimant` still holds the event's claim, marks it
+// delivered, failed, or due again at next_attempt_us, counts the attempt and ends the claim.
+// Returns false when the claim was lost (its lease passed and another worker claimed the event,
+// or it was released): the row is then that worker's to record, and this round changes nothing
+// else (no attempt counted, no failure recorded).
+bool finish_attempt(db::Connection& db, std::int64_t seq, std::string_view claimant,
+                    const AttemptResult& result, std::int64_t now);
 
 // For `jit-broker events list`: the newest `limit` events, newest first; with `failed_only` only
 // those marked failed and not delivered since.

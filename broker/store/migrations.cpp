@@ -213,6 +213,19 @@ CREATE TABLE sso_identities (
 ALTER TABLE sessions ADD COLUMN sso_login TEXT;
 )sql";
 
+// Version 10: delivery claims (docs/architecture.md, "Events"). Brokers sharing one database each
+// claim the events they send: claimed_by names the broker process (broker_instance_id()),
+// claimed_until (microseconds; 0: not claimed) is when its lease ends and another broker may
+// claim the event. A claim ends when its round is recorded.
+constexpr std::string_view kSchemaV10 = R"sql(
+ALTER TABLE event_outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE event_outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;
+)sql";
+constexpr std::string_view kPostgresV10 = R"sql(
+ALTER TABLE event_outbox ADD COLUMN claimed_by text,
+  ADD COLUMN claimed_until bigint NOT NULL DEFAULT 0;
+)sql";
+
 void rekey_audit_chain_now(db::Connection& db, const AuditChainKey& key) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   rekey_audit_chain(db, key, std::chrono::duration_cast<std::chrono::microseconds>(now).count());
@@ -227,6 +240,7 @@ constexpr std::array kMigrations = {
     Migration{7, kSchemaV7},
     Migration{8, kSchemaV8},
     Migration{9, kSchemaV9},
+    Migration{10, kSchemaV10, nullptr, kPostgresV10},
 };
 
 }  // namespace

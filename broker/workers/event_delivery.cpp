@@ -1,6 +1,7 @@
 #include "broker/workers/event_delivery.hpp"
 #include "broker/store/db/db_connection.hpp"
 
+#include "broker/log.hpp"
 #include "broker/store/event_outbox.hpp"
 #include "broker/workers/chat_formats.hpp"
 #include "broker/workers/webhook_signature.hpp"
@@ -70,6 +71,7 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
     std::mutex mutex;                   // guards what follows (answers come from any io thread)
     std::size_t remaining = 0;
     AttemptResult result;
+    bool recorded = false;  // the write found our claim and recorded the round (writer thread)
   };
 
   Core(boost::asio::io_context& io_context, Store& owner_store, EventDeliveryOptions opts)
@@ -85,6 +87,13 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
     for (auto& target : options.targets) {
       if (target.secret) ca::wipe(*target.secret);
     }
+    // A round POSTs to its URLs at once, so one timeout usually bounds it; one per URL is the
+    // bound even if they went one after the other. The margin covers what the timeout does not:
+    // name resolution, the write that records the round, clocks of brokers that differ a little.
+    const auto per_url = std::chrono::duration_cast<std::chrono::microseconds>(options.timeout);
+    lease_us = (per_url * static_cast<std::int64_t>(std::max<std::size_t>(1, targets.size())) +
+                std::chrono::duration_cast<std::chrono::microseconds>(options.claim_margin))
+                   .count();
   }
 
   // The same bytes on every attempt, for each format (signatures and deduplication by id).
@@ -110,32 +119,77 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
   }
 
   void poll() {
-    std::vector<std::int64_t> skip;
     std::size_t room = 0;
     {
       std::lock_guard lock(mutex);
       if (stopped) return;
-      skip = in_flight;
       room =
           options.max_in_flight > in_flight.size() ? options.max_in_flight - in_flight.size() : 0;
     }
-    std::vector<OutboxEvent> due;
+    bool due = false;
     if (room > 0) {
       try {
+        // A read first, so that an idle poll writes nothing.
         due = store.read(
-            [&](db::Connection& db) { return due_events(db, store.now_us(), skip, room); });
+            [&](db::Connection& db) { return has_claimable_events(db, store.now_us()); });
       } catch (const db::Error&) {
         // Read again at the next poll.
       }
     }
-    for (auto& event : due) {
+    if (!due) return after_poll();
+    claim(room);
+  }
+
+  // Claims up to `room` due events, then sends them. PostgreSQL: one autocommit statement outside
+  // the writer, so no write batch (holding the audit chain lock) waits for it nor it for one;
+  // SQLite: a write job (docs/architecture.md, "Events", says why).
+  void claim(std::size_t room) {
+    if (store.backend() == db::Backend::postgresql) {
+      std::vector<OutboxEvent> rows;
+      try {
+        rows = store.read([&](db::Connection& db) {
+          const auto now = store.now_us();
+          return claim_due_events(db, options.claimant, now, now + lease_us, room);
+        });
+      } catch (const db::Error&) {
+        // Nothing was claimed (the statement is its own transaction): again at the next poll.
+      }
+      return claimed(std::move(rows));
+    }
+    auto rows = std::make_shared<std::vector<OutboxEvent>>();
+    store.write(
+        [self = shared_from_this(), rows, room](WriteContext& tx) -> boost::system::error_code {
+          *rows = claim_due_events(tx.db(), self->options.claimant, tx.now_us(),
+                                   tx.now_us() + self->lease_us, room);
+          return {};
+        },
+        [self = shared_from_this(), rows](boost::system::error_code ec) {
+          if (ec) rows->clear();  // not committed: nothing is claimed
+          // Off the writer thread: sending starts on the io_context, unless stop() came first (the
+          // io_context may be gone then; the stop's release, queued after this claim, ends it).
+          std::lock_guard lock(self->mutex);
+          if (self->stopped) return;
+          boost::asio::post(self->io, [self, rows] { self->claimed(std::move(*rows)); });
+        });
+  }
+
+  void claimed(std::vector<OutboxEvent> rows) {
+    for (auto& event : rows) {
       {
         std::lock_guard lock(mutex);
+        // Stopped: these claims end with the stop's release, or at the latest with their lease.
         if (stopped) break;
+        // Our own lease passed while the round still ran, and this claim renewed it: the round
+        // in flight records the event (the claim is still ours); no second round.
+        if (std::find(in_flight.begin(), in_flight.end(), event.seq) != in_flight.end()) continue;
         in_flight.push_back(event.seq);
       }
       send(std::move(event));
     }
+    after_poll();
+  }
+
+  void after_poll() {
     prune_if_due();
     arm();
   }
@@ -257,9 +311,10 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
       }
     }
     store.write(
-        [round](WriteContext& tx) -> boost::system::error_code {
-          finish_attempt(tx.db(), round->event.seq, round->result, tx.now_seconds());
-          if (round->result.give_up) {
+        [round, claimant = options.claimant](WriteContext& tx) -> boost::system::error_code {
+          round->recorded =
+              finish_attempt(tx.db(), round->event.seq, claimant, round->result, tx.now_seconds());
+          if (round->recorded && round->result.give_up) {
             boost::json::object details{{"event", round->event.event},
                                         {"event_id", round->event.id},
                                         {"attempts", round->event.attempts + 1},
@@ -270,10 +325,15 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
           return {};
         },
         [self = shared_from_this(), round](boost::system::error_code ec) {
+          if (!ec && !round->recorded) {
+            // Our lease passed and another worker claimed the event: it records the event now
+            // (a lease shorter than a round; the event may reach a URL twice, same id).
+            log_event(LogLevel::warning, "webhook_claim_lost", {{"event_id", round->event.id}});
+          }
           std::lock_guard lock(self->mutex);
           std::erase(self->in_flight, round->event.seq);
           // On a failed write the row is unchanged: it is sent again, with the same id.
-          if (ec) return;
+          if (ec || !round->recorded) return;
           if (round->result.all_delivered) ++self->delivered;
           if (round->result.give_up) ++self->failed;
         });
@@ -283,6 +343,7 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
   Store& store;
   EventDeliveryOptions options;
   std::vector<DeliveryTarget> targets;
+  std::int64_t lease_us = 0;  // how long a claim lasts (microseconds)
 
   std::mutex mutex;  // guards what follows
   std::optional<boost::asio::steady_timer> timer;
@@ -309,13 +370,36 @@ void EventDelivery::start() {
     core_->timer.emplace(core_->io);
   }
   // The first poll at once: events left from before a restart go out without waiting.
-  boost::asio::post(core_->io, [core = core_] { core->poll(); });
+  auto first_poll = [core = core_] {
+    std::lock_guard lock(core->mutex);
+    if (!core->stopped) boost::asio::post(core->io, [core] { core->poll(); });
+  };
+  if (!core_->options.only_deliverer) return first_poll();
+  // Claims of a process that died would otherwise hold their events until the lease passes.
+  core_->store.write(
+      [](WriteContext& tx) -> boost::system::error_code {
+        release_event_claims(tx.db(), std::nullopt);
+        return {};
+      },
+      [first_poll](boost::system::error_code) { first_poll(); });
 }
 
 void EventDelivery::stop() {
-  std::lock_guard lock(core_->mutex);
-  core_->stopped = true;
-  core_->timer.reset();  // cancels the wait; the handler sees operation_aborted
+  {
+    std::lock_guard lock(core_->mutex);
+    if (core_->stopped) return;
+    core_->stopped = true;
+    core_->timer.reset();  // cancels the wait; the handler sees operation_aborted
+  }
+  // Rounds in flight now are not recorded. Their claims end here, so another broker (or the next
+  // start) sends those events at once rather than after the lease; queued after every round
+  // recorded so far.
+  core_->store.write(
+      [claimant = core_->options.claimant](WriteContext& tx) -> boost::system::error_code {
+        release_event_claims(tx.db(), claimant);
+        return {};
+      },
+      nullptr);
 }
 
 std::uint64_t EventDelivery::delivered() const {

@@ -235,20 +235,42 @@ TEST_P(StoreBackendsIt, EventOutboxAndAuditStreamPositions) {
     save_audit_stream_position(tx.db(), "file:/x", 3, 11);  // never goes back
     return boost::system::error_code{};
   }));
-  const auto due = store_->read([](db::Connection& db) { return due_events(db, 0, {}, 10); });
+  // Claimed as the delivery worker does: on PostgreSQL a statement of its own on a read
+  // connection, on SQLite a write job.
+  auto claim = [&](const std::string& claimant, std::int64_t now_us) {
+    auto run = [&](db::Connection& db) {
+      return claim_due_events(db, claimant, now_us, now_us + 1'000'000, 10);
+    };
+    if (GetParam() == db::Backend::postgresql) return store_->read(run);
+    std::vector<OutboxEvent> rows;
+    EXPECT_FALSE(write([&](WriteContext& tx) {
+      rows = run(tx.db());
+      return boost::system::error_code{};
+    }));
+    return rows;
+  };
+  const auto due = claim("w1", 0);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].id, id);
   EXPECT_EQ(due[0].data.at("grant").as_string(), "g");
+  EXPECT_TRUE(claim("w2", 999'999).empty());     // w1's claim holds
+  ASSERT_EQ(claim("w2", 1'000'000).size(), 1u);  // and passes with its lease
   ASSERT_FALSE(write([&](WriteContext& tx) {
     AttemptResult result;
     result.accepted_by = {"digest-a"};
     result.all_delivered = true;
-    finish_attempt(tx.db(), due[0].seq, result, 20);
-    finish_attempt(tx.db(), due[0].seq, result, 21);  // the same URL again: recorded once
+    EXPECT_FALSE(finish_attempt(tx.db(), due[0].seq, "w1", result, 19));  // lost its claim
+    EXPECT_TRUE(finish_attempt(tx.db(), due[0].seq, "w2", result, 20));
+    // The same URL again: recorded once.
+    EXPECT_FALSE(finish_attempt(tx.db(), due[0].seq, "w2", result, 21));
     return boost::system::error_code{};
   }));
   store_->read([](db::Connection& db) {
-    EXPECT_TRUE(due_events(db, 0, {}, 10).empty());
+    EXPECT_FALSE(has_claimable_events(db, 0));
+    const auto rows = list_events(db, false, 10);
+    EXPECT_EQ(rows.at(0).delivered_at, 20);
+    EXPECT_EQ(rows.at(0).attempts, 1);
+    EXPECT_EQ(rows.at(0).delivered_to, std::vector<std::string>{"digest-a"});
     EXPECT_EQ(outbox_backlog(db).undelivered, 0);
     EXPECT_EQ(audit_stream_position(db, "file:/x"), 5);
     return 0;

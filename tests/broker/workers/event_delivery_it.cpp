@@ -1,7 +1,8 @@
 // The delivery worker against real HTTP receivers on loopback: every event reaches every URL as
 // signed JSON with its id; refusals, hangs and huge answers are bounded and retried with backoff;
 // a URL that accepted is not sent the event again; spent attempts mark the event failed (audited);
-// a round cut short by a stop is sent again by the next worker (at least once, same id).
+// a round cut short by a stop is sent again by the next worker (at least once, same id); two
+// workers on one outbox send each event once; a dead worker's claims hold until their lease.
 #include "broker/store/event_outbox.hpp"
 #include "broker/workers/event_delivery.hpp"
 #include "tests/support/http_receiver.hpp"
@@ -13,6 +14,8 @@
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
+
+#include <set>
 
 namespace jit::broker {
 namespace {
@@ -216,7 +219,9 @@ TEST_F(EventDeliveryTest, ARoundCutShortByAStopIsSentAgainWithTheSameId) {
   boost::asio::io_context io;
   EventDelivery second(io, *store_, fast({{url(receiver), std::nullopt}}));
   second.start();
-  for (int i = 0; i < 500 && second.delivered() == 0; ++i) {
+  // By time, not by turns: while a claim is being written, `io` has no work and returns at once.
+  const auto end = std::chrono::steady_clock::now() + 5s;
+  while (second.delivered() == 0 && std::chrono::steady_clock::now() < end) {
     io.run_for(10ms);
     io.restart();
   }
@@ -224,6 +229,65 @@ TEST_F(EventDeliveryTest, ARoundCutShortByAStopIsSentAgainWithTheSameId) {
   const auto requests = receiver.requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[1].headers.at("x-jit-event-id"), id);
+}
+
+TEST_F(EventDeliveryTest, TwoWorkersOnOneOutboxSendEachEventOnce) {
+  HttpReceiver receiver({200});
+  auto options = fast({{url(receiver), std::nullopt}});
+  options.claimant = "worker-a";
+  EventDelivery a(io_, *store_, options);
+  options.claimant = "worker-b";
+  EventDelivery b(io_, *store_, options);
+  a.start();
+  b.start();
+  std::set<std::string> ids;
+  for (int i = 0; i < 40; ++i) {
+    ids.insert(enqueue("request.created", {{"n", i}}));
+    if (i % 8 == 0) run_until([] { return false; }, 20ms);  // both poll between the bursts
+  }
+  run_until([&] { return a.delivered() + b.delivered() == 40; });
+  EXPECT_EQ(a.delivered() + b.delivered(), 40u);
+  std::multiset<std::string> received;
+  for (const auto& request : receiver.requests()) {
+    received.insert(request.headers.at("x-jit-event-id"));
+  }
+  EXPECT_EQ(received.size(), 40u);
+  EXPECT_EQ(std::set<std::string>(received.begin(), received.end()), ids);
+}
+
+TEST_F(EventDeliveryTest, EventsClaimedByAWorkerThatDiedWaitForTheLeaseUnlessItIsTheOnlyOne) {
+  HttpReceiver receiver({200});
+  enqueue("grant.revoked", {{"id", "g1"}});
+  // A worker of another process claimed the event (lease: 1 s from now) and died.
+  const auto claim_left = [&] {
+    ASSERT_FALSE(store_->write_sync([&](WriteContext& tx) {
+      EXPECT_EQ(
+          claim_due_events(tx.db(), "dead-broker", tx.now_us(), tx.now_us() + 1'000'000, 10).size(),
+          1u);
+      return boost::system::error_code{};
+    }));
+  };
+  claim_left();
+  {
+    EventDelivery delivery(io_, *store_, fast({{url(receiver), std::nullopt}}));
+    const auto started = std::chrono::steady_clock::now();
+    delivery.start();
+    run_until([&] { return delivery.delivered() == 1; }, 5s);
+    EXPECT_EQ(delivery.delivered(), 1u);
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 900ms);  // not before the lease
+  }
+  // The only deliverer of its outbox (SQLite's broker) releases such claims when it starts.
+  enqueue("grant.revoked", {{"id", "g2"}});
+  claim_left();
+  auto options = fast({{url(receiver), std::nullopt}});
+  options.only_deliverer = true;
+  EventDelivery delivery(io_, *store_, options);
+  const auto started = std::chrono::steady_clock::now();
+  delivery.start();
+  run_until([&] { return delivery.delivered() == 1; }, 5s);
+  EXPECT_EQ(delivery.delivered(), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 900ms);
+  EXPECT_EQ(receiver.requests().size(), 2u);
 }
 
 TEST_F(EventDeliveryTest, DeliveredEventsOlderThanKeepDeliveredArePruned) {
