@@ -55,11 +55,11 @@ TEST(TableCopyIt, ManyRowsAndALaterColumnGoToPostgresqlAndBack) {
     }));
   }
   // A column a later migration might add, on both sides (the copy reads columns at run time).
-  const char* kLaterColumn = "ALTER TABLE event_outbox ADD COLUMN claimed_by TEXT";
+  const char* kLaterColumn = "ALTER TABLE event_outbox ADD COLUMN later_note TEXT";
   db::SqliteConnection source(open_connection(temp / "source.db", true));
   source.exec_script(kLaterColumn);
   source.exec_script(
-      "INSERT INTO event_outbox(seq, event, data, created_at, event_id, claimed_by) VALUES "
+      "INSERT INTO event_outbox(seq, event, data, created_at, event_id, later_note) VALUES "
       "(41, 'grant.created', '{}', 5, 'evt-1', 'broker-a'), (42, 'grant.ended', '{}', 6, 'evt-2', "
       "NULL)");
 
@@ -78,7 +78,7 @@ TEST(TableCopyIt, ManyRowsAndALaterColumnGoToPostgresqlAndBack) {
     EXPECT_EQ(copied_rows_of(copied, "credentials"), 1);
   }
   EXPECT_EQ(table_copy_count(*postgres,
-                             "SELECT count(*) FROM event_outbox WHERE seq = 41 AND claimed_by "
+                             "SELECT count(*) FROM event_outbox WHERE seq = 41 AND later_note "
                              "= 'broker-a'"),
             1);
   // The identity sequence was moved past the copied seqs: the next event gets 43.
@@ -104,7 +104,7 @@ TEST(TableCopyIt, ManyRowsAndALaterColumnGoToPostgresqlAndBack) {
   EXPECT_TRUE(verified.ok) << verified.problem;
   EXPECT_EQ(verified.records, kTableCopyAuditRecords);
   EXPECT_EQ(verified.head_hash, load_audit_head(source).hash);
-  EXPECT_EQ(table_copy_count(back, "SELECT count(*) FROM event_outbox WHERE claimed_by IS NULL"),
+  EXPECT_EQ(table_copy_count(back, "SELECT count(*) FROM event_outbox WHERE later_note IS NULL"),
             1);
   db::Statement secret(back, "SELECT totp_secret FROM credentials WHERE user = 'alice'");
   ASSERT_TRUE(secret.step());
