@@ -106,7 +106,7 @@ std::vector<std::unique_ptr<DataDirLock>> lock_folders(std::vector<fs::path> fol
 class NewSqliteFile {
  public:
   explicit NewSqliteFile(fs::path file) : file_(std::move(file)) {
-    for (const char* suffix : {"", "-wal", "-journal"}) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
       if (fs::exists(file_.string() + suffix)) {
         throw std::runtime_error(file_.string() + suffix +
                                  " exists; store copy writes only a new SQLite file");
@@ -240,6 +240,15 @@ int run_store_copy(const config::BrokerConfig& config, const StoreCopyOptions& o
   if (target_version == 0) migrate(*target_db, key, version);
 
   db::Transaction transaction(*target_db);
+  if (target.backend == db::Backend::postgresql) {
+    // A big copy's statements may take longer than a broker's per-statement limit.
+    target_db->exec_script("SET LOCAL statement_timeout = 0");
+  }
+  // Under the audit chain's lock no broker writes the target until the copy commits; checked
+  // again here, since a broker started on the target after the first check would have written
+  // rows that the copy's deletes of the migrations' seed rows must not take with them.
+  lock_audit_chain(*target_db);
+  check_target_empty(*target_db, schema_version(*target_db), version, target);
   const std::vector<TableCopied> copied = copy_tables(*source_db, *target_db);
   const AuditHead source_head = load_audit_head(*source_db);
   const AuditVerification verified = verify_audit_chain(*target_db, key);

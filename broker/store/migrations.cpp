@@ -263,6 +263,10 @@ void set_postgres_version(db::Connection& db, int version) {
 
 void migrate_postgres(db::Connection& db, const AuditChainKey& key, int target) {
   db::Transaction transaction(db);
+  // A migration may rebuild an index of a big table, and a broker starting beside one that
+  // migrates waits for it: neither may be cut short by the per-statement and lock-wait limits
+  // every connection has (broker/store/pg/pg_connection.cpp). For this transaction only.
+  db.exec_script("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0");
   db::Statement lock(db, "SELECT pg_advisory_xact_lock(?)");
   lock.bind(1, kMigrationLockKey);
   lock.step();

@@ -199,42 +199,56 @@ void Store::writer_loop() {
 
 void Store::commit_batch(std::vector<PendingWrite>& batch) {
   std::vector<boost::system::error_code> results(batch.size());
-  // A batch that failed before its COMMIT was sent changed nothing, so it may run again as a
-  // whole: once on a fresh connection after the old one was lost (a PostgreSQL restart or
-  // failover), and after a deadlock the server broke. One that failed in COMMIT itself has an
-  // unknown outcome and is answered `unavailable` (docs/architecture.md, "Store backends (SQLite
-  // and PostgreSQL)").
-  constexpr int kMaxAttempts = 3;
-  for (int attempt = 1;; ++attempt) {
-    const BatchOutcome outcome = run_batch(batch, results);
-    if (outcome != BatchOutcome::may_retry) break;
-    if (attempt == kMaxAttempts) break;  // results hold `unavailable` already
-    log_event(LogLevel::warning, "store_batch_retried",
-              {{"jobs", std::to_string(batch.size())}, {"attempt", std::to_string(attempt + 1)}});
+  // A batch whose connection turned out lost before its first job ran changed nothing and ran
+  // nothing, so it runs again once on a new connection: that is the usual way a PostgreSQL restart
+  // or failover shows (the first statement after it fails). Once a job has run it is not run
+  // again, since jobs fill their callers' state as they go; those batches, and one that failed in
+  // COMMIT itself (its outcome unknown), answer `unavailable` (docs/architecture.md, "The writer
+  // on PostgreSQL").
+  BatchOutcome outcome = run_batch(batch, results);
+  if (outcome == BatchOutcome::retry_before_jobs) {
+    log_event(LogLevel::warning, "store_batch_retried", {{"jobs", std::to_string(batch.size())}});
+    outcome = run_batch(batch, results);
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].done) batch[i].done(results[i]);
+  }
+  if (outcome == BatchOutcome::not_connected) fail_queued_writes();
+}
+
+void Store::fail_queued_writes() {
+  // With the database unreachable every queued job would wait for its own reconnect attempt (up
+  // to the connect timeout each): they are answered `unavailable` now instead, and only writes
+  // queued after this try the database again.
+  std::deque<PendingWrite> failed;
+  {
+    std::lock_guard lock(queue_mutex_);
+    failed.swap(queue_);
+  }
+  for (auto& pending : failed) {
+    if (pending.done) pending.done(BrokerErrc::unavailable);
   }
 }
 
 bool Store::writer_connected() {
   if (writer_db_ && writer_db_->usable()) return true;
   if (backend_ != db::Backend::postgresql) return writer_db_ != nullptr;
-  // At most one attempt a second: while the server is down, the batches in between are answered
-  // `unavailable` at once instead of each waiting out a connect timeout.
-  const auto now = std::chrono::steady_clock::now();
-  if (now - last_reconnect_attempt_ < std::chrono::seconds(1)) return false;
-  last_reconnect_attempt_ = now;
+  // At most one attempt a second, counted from the end of the last one (which may have waited out
+  // connect_timeout): while the server is down, writes in between are answered `unavailable` at
+  // once.
+  if (std::chrono::steady_clock::now() - last_reconnect_attempt_ < std::chrono::seconds(1)) {
+    return false;
+  }
+  writer_db_.reset();  // closes the lost connection first
   try {
-    writer_db_.reset();  // closes the lost connection first
     writer_db_ = db::PostgresConnection::connect(conninfo_);
     log_event(LogLevel::info, "store_writer_reconnected", {});
-    return true;
   } catch (const db::Error& e) {
     // pg::Error messages never hold the password (broker/store/pg/pg_error.hpp).
     log_event(LogLevel::error, "store_writer_reconnect_failed", {{"error", e.what()}});
-    return false;
   }
+  last_reconnect_attempt_ = std::chrono::steady_clock::now();
+  return writer_db_ != nullptr;
 }
 
 Store::BatchOutcome Store::run_batch(std::vector<PendingWrite>& batch,
@@ -244,8 +258,9 @@ Store::BatchOutcome Store::run_batch(std::vector<PendingWrite>& batch,
     // Nothing to run the batch on: answered at once (503), never queued behind a dead server.
     writer_available_.store(false, std::memory_order_relaxed);
     std::fill(results.begin(), results.end(), make_error_code(BrokerErrc::unavailable));
-    return BatchOutcome::failed;
+    return BatchOutcome::not_connected;
   }
+  bool jobs_started = false;
   bool committing = false;
   try {
     writer_db_->begin_write();
@@ -254,6 +269,7 @@ Store::BatchOutcome Store::run_batch(std::vector<PendingWrite>& batch,
     // the true one until this transaction ends.
     lock_audit_chain(*writer_db_);
     head_ = load_audit_head(*writer_db_);
+    jobs_started = true;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const AuditHead before = head_;
       db::prepare_cached(*writer_db_, "SAVEPOINT job").exec();
@@ -299,8 +315,7 @@ Store::BatchOutcome Store::run_batch(std::vector<PendingWrite>& batch,
                {"error", e.what()},
                {"connection", lost ? "lost" : "ok"},
                {"stage", committing ? "commit" : "before commit"}});
-    const bool retryable = lost || e.failure() == db::Failure::retry;
-    return !committing && retryable ? BatchOutcome::may_retry : BatchOutcome::failed;
+    return lost && !jobs_started ? BatchOutcome::retry_before_jobs : BatchOutcome::failed;
   }
 }
 

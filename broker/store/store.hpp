@@ -142,12 +142,14 @@ class Store {
   std::unique_ptr<db::Connection> open_reader() const;
   void writer_loop();
   // Runs the batch once and commits it; `results` gets each job's outcome.
-  enum class BatchOutcome { committed, failed, may_retry };
+  enum class BatchOutcome { committed, failed, retry_before_jobs, not_connected };
   BatchOutcome run_batch(std::vector<PendingWrite>& batch,
                          std::vector<boost::system::error_code>& results);
   void commit_batch(std::vector<PendingWrite>& batch);
   // True when the writer has a usable connection, after reconnecting on PostgreSQL if needed.
   bool writer_connected();
+  // Answers every queued write `unavailable` (the database cannot be reached).
+  void fail_queued_writes();
 
   db::Backend backend_;
   std::filesystem::path file_;

@@ -106,8 +106,9 @@ TEST_F(PostgresHaIt, KilledSweeperLeaderIsReplacedAndTheGrantStillExpiresOnce) {
   }
   ASSERT_TRUE(took_over) << "the follower did not take over within 10 s" << follower->errors();
   std::cout << "[ measured ] sweeper takeover after kill -9: " << took_over->count() << " ms\n";
-  // Tries every 2 s: the lock is free as soon as the server sees the connection close.
-  EXPECT_LE(*took_over, 4s);
+  // Tries every 2 s: the lock is free as soon as the server sees the connection close (the rest
+  // of the bound is for a slow, sanitized build on a busy machine).
+  EXPECT_LE(*took_over, 6s);
 
   std::string state;
   while (std::chrono::steady_clock::now() - killed < 15s) {

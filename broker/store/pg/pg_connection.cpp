@@ -63,6 +63,9 @@ Connection Connection::connect(const std::string& conninfo) {
   // another broker holds), each then failing as `timeout` (503); a transaction left idle is ended
   // by the server after a minute; TCP keepalives and a send timeout find a server that vanished
   // from the network in well under a minute instead of the kernel's two hours.
+  // The server's own keepalives (set per session) make it notice a broker cut off by the network,
+  // so a lock that broker held (the sweeper's) is freed within a minute. With several hosts listed
+  // (a failover pair) only the writable one is taken.
   const char* keywords[] = {"connect_timeout",
                             "application_name",
                             "options",
@@ -70,16 +73,20 @@ Connection Connection::connect(const std::string& conninfo) {
                             "keepalives_interval",
                             "keepalives_count",
                             "tcp_user_timeout",
+                            "target_session_attrs",
                             "dbname",
                             nullptr};
   const char* values[] = {"10",
                           "jit-broker",
                           "-c statement_timeout=10000 -c lock_timeout=5000 "
-                          "-c idle_in_transaction_session_timeout=60000",
+                          "-c idle_in_transaction_session_timeout=60000 "
+                          "-c tcp_keepalives_idle=15 -c tcp_keepalives_interval=5 "
+                          "-c tcp_keepalives_count=3",
                           "15",
                           "5",
                           "3",
                           "30000",
+                          "read-write",
                           conninfo.c_str(),
                           nullptr};
   Connection connection(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));

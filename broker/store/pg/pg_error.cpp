@@ -25,7 +25,10 @@ Failure classify_sqlstate(std::string_view sqlstate) {
   // 08: connection exceptions; 28: authorization (wrong password); 53: insufficient resources
   // (too many connections); 57P01-57P03: the server is shutting down or starting.
   if (sqlstate.starts_with("08") || sqlstate.starts_with("28") || sqlstate.starts_with("53") ||
-      sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03") {
+      sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03" ||
+      // 25006: a write on a server that became a standby (a failover): reconnect to the new
+      // primary.
+      sqlstate == "25006") {
     return Failure::connection;
   }
   return Failure::other;

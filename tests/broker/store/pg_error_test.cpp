@@ -18,6 +18,7 @@ TEST(PgErrorKinds, SqlstatesMapToTheBrokersActions) {
   EXPECT_EQ(classify_sqlstate("28P01"), Failure::connection);
   EXPECT_EQ(classify_sqlstate("53300"), Failure::connection);
   EXPECT_EQ(classify_sqlstate("57P01"), Failure::connection);
+  EXPECT_EQ(classify_sqlstate("25006"), Failure::connection);  // a standby after a failover
   EXPECT_EQ(classify_sqlstate("42P01"), Failure::other);
   EXPECT_EQ(classify_sqlstate(""), Failure::other);
 }
