@@ -3,7 +3,9 @@
 // on a new connection and succeeds; a job whose connection dies while it runs answers
 // `unavailable` and is not run again (jobs fill their callers' state as they go); the next write
 // reconnects; while the server refuses connections every queued write answers `unavailable` at
-// once; and writer_available() follows all of it.
+// once; a write waiting on a lock another session holds answers `unavailable` after the lock
+// timeout instead of hanging; and writer_available() follows all of it.
+#include "broker/store/db/postgres_connection.hpp"
 #include "broker/store/store.hpp"
 #include "tests/support/postgres_server.hpp"
 #include "tests/support/test_audit_key.hpp"
@@ -52,6 +54,24 @@ class PostgresWriterIt : public ::testing::Test {
   std::string database_;
   std::unique_ptr<Store> store_;
 };
+
+TEST_F(PostgresWriterIt, AWriteWaitingOnALockHeldElsewhereAnswersUnavailableAfterTheLockTimeout) {
+  // Another broker (here a bare session) holds the audit chain's lock in an open transaction.
+  auto other = db::PostgresConnection::connect(PostgresServer::shared().url(database_));
+  other->begin_write();
+  lock_audit_chain(*other);
+  std::atomic<int> runs{0};
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(store_->write_sync(counted(runs)), BrokerErrc::unavailable);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, std::chrono::seconds(4));  // lock_timeout is 5 s
+  EXPECT_LT(waited, std::chrono::seconds(9));
+  EXPECT_EQ(runs.load(), 0);
+  EXPECT_TRUE(store_->writer_available());  // the connection is fine; the lock was busy
+  other->exec_script("ROLLBACK");
+  EXPECT_FALSE(store_->write_sync(counted(runs)));
+  EXPECT_EQ(runs.load(), 1);
+}
 
 TEST_F(PostgresWriterIt, ABatchThatFindsItsConnectionGoneRunsOnceOnANewOne) {
   std::atomic<int> runs{0};
