@@ -138,8 +138,17 @@ bool RevocationListener::on_readable(boost::system::error_code ec) {
     lose_connection("the server closed the connection");
     return false;
   }
-  notifications_ += received;
   wait_readable();
+  // The reactor waits for the socket edge-triggered: what arrived between the read above and the
+  // wait just armed raised its edge before anyone waited, so it is read now (a later arrival
+  // completes the armed wait).
+  try {
+    received += connection_->take_notifications().size();
+  } catch (const pg::Error& e) {
+    lose_connection(e.what());  // cancels the armed wait
+    return false;
+  }
+  notifications_ += received;
   return received > 0;
 }
 

@@ -1,10 +1,10 @@
 // Faults under load on two brokers sharing one PostgreSQL (issue 17; docs/architecture.md "Store
 // backends (SQLite and PostgreSQL)"). Clients mint SSH certificates on both brokers without pause
 // while (1) PostgreSQL is restarted with a fast shutdown, or (2) one broker is killed with SIGKILL
-// again and again. Every answer must be a certificate (201) or a clean 503 with a JSON error
-// (never a hang, never another status), the brokers must serve again within seconds, and every
-// certificate a client received must be in the database with its audit record: nothing
-// acknowledged is lost, no serial is given twice, and the one audit chain verifies.
+// again and again, while approvals go to both. Every answer must be a certificate (201) or a clean
+// 503 with a JSON error (never a hang, never another status), the brokers must serve again within
+// seconds, and every certificate a client received must be in the database with its audit record:
+// nothing acknowledged is lost, no serial is given twice, and the one audit chain verifies.
 #include "tests/broker/support/postgres_pair.hpp"
 
 #include <atomic>
@@ -163,8 +163,25 @@ TEST_F(PostgresFaultsIt, PostgresqlRestartedUnderLoadAnswers503ThenServesAgainAn
   expect_nothing_acknowledged_lost(record);
 }
 
+// The test policy with one approval per request and five more approvers: each approval spends a
+// TOTP step of its approver, so approvals beside the mints need approvers who still have one.
+std::string one_approval_policy_with_more_approvers() {
+  std::string yaml = jit::testing::test_policy({.approvals_required = 1});
+  const std::string group = "  sre-leads: [carol, dave]\n";
+  yaml.replace(yaml.find(group), group.size(),
+               "  sre-leads: [carol, dave, ap1, ap2, ap3, ap4, ap5]\n");
+  return yaml;
+}
+
 TEST_F(PostgresFaultsIt, ABrokerKilledAgainAndAgainUnderLoadLeavesTheOtherServingAndLosesNothing) {
-  const std::string grant = grant_on_pair(PostgresServer::shared());
+  start_pair(PostgresServer::shared(), {"alice", "carol", "ap1", "ap2", "ap3", "ap4", "ap5"},
+             one_approval_policy_with_more_approvers());
+  for (const char* user : {"alice", "carol", "ap1", "ap2", "ap3", "ap4", "ap5"}) {
+    login(second_, user);
+  }
+  const std::string first_request = request_access("fault test");
+  ASSERT_EQ(approve(second_, "carol", first_request).first, 200u);
+  const std::string grant = grant_of(second_, first_request);
   ASSERT_FALSE(grant.empty());
   const boost::json::object body = ssh_mint_body();
   // The killed broker comes back on the port it had, where its clients keep calling.
@@ -180,6 +197,40 @@ TEST_F(PostgresFaultsIt, ABrokerKilledAgainAndAgainUnderLoadLeavesTheOtherServin
         [&, port = second_.port()] { mint_until(port, grant, body, stop, survivor, false); });
     clients.emplace_back([&] { mint_until(victim_port, grant, body, stop, victim, true); });
   }
+  // Approvals beside the mints, on both brokers in turn: a new request of alice's (made on the
+  // broker that stays up), approved by the next approver. At most three can fail on the killed
+  // broker, so alice never reaches the limit of three pending requests.
+  std::vector<std::pair<std::string, std::string>> approved;  // request id, approver
+  std::vector<std::string> approval_problems;
+  std::size_t approvals_unanswered = 0;
+  clients.emplace_back([&, survivor_port = second_.port()] {
+    for (int i = 1; i <= 5 && !stop.load(); ++i) {
+      const std::string approver = "ap" + std::to_string(i);
+      auto [created, created_body] =
+          call_port(survivor_port, "/v1/requests", "alice",
+                    boost::json::object{{"role", "prod-db-read"},
+                                        {"reason", "approved while a broker is killed"},
+                                        {"ticket", "OPS-17"},
+                                        {"duration", "1h"}});
+      if (created != 201u) {
+        approval_problems.push_back("create: " + std::to_string(created) + " " + created_body);
+        continue;
+      }
+      const std::string id(boost::json::parse(created_body).at("id").as_string());
+      const unsigned short port = i % 2 == 1 ? victim_port : survivor_port;
+      auto [status, answer] =
+          call_port(port, "/v1/requests/" + id + "/approve", approver,
+                    boost::json::object{{"mfa", {{"totp", totp_for(approver)}}}});
+      if (status == 200u) {
+        approved.emplace_back(id, approver);
+      } else if (status == 0 && port == victim_port) {
+        ++approvals_unanswered;
+      } else {
+        approval_problems.push_back("approve: " + std::to_string(status) + " " + answer);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    }
+  });
   constexpr int kKills = 3;
   for (int kill = 0; kill < kKills; ++kill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -193,11 +244,14 @@ TEST_F(PostgresFaultsIt, ABrokerKilledAgainAndAgainUnderLoadLeavesTheOtherServin
 
   std::printf(
       "[ kill -9  ] %d kills; survivor %zu certificates, 503s %zu, slowest %lld ms; "
-      "victim %zu certificates, %zu calls without an answer\n",
+      "victim %zu certificates, %zu calls without an answer; %zu approvals acknowledged, %zu "
+      "unanswered\n",
       kKills, survivor.serials.size(), survivor.unavailable,
       static_cast<long long>(
           std::chrono::duration_cast<std::chrono::milliseconds>(survivor.slowest).count()),
-      victim.serials.size(), victim.transport_errors);
+      victim.serials.size(), victim.transport_errors, approved.size(), approvals_unanswered);
+  EXPECT_TRUE(approval_problems.empty()) << approval_problems.front();
+  EXPECT_GE(approved.size(), 2u);
   // The broker that stays up never stops serving: a killed broker's connections end with it, and
   // the server rolls back its open transaction and frees its locks.
   EXPECT_TRUE(survivor.unexpected.empty()) << survivor.unexpected.front();
@@ -211,6 +265,27 @@ TEST_F(PostgresFaultsIt, ABrokerKilledAgainAndAgainUnderLoadLeavesTheOtherServin
   all.serials = survivor.serials;
   all.serials.insert(all.serials.end(), victim.serials.begin(), victim.serials.end());
   expect_nothing_acknowledged_lost(all);
+  // Every acknowledged approval is in the database: its review and its audit record.
+  auto store = open_store();
+  for (const auto& [id, approver] : approved) {
+    const auto [reviews, audited] =
+        store->read([&, &id = id, &approver = approver](db::Connection& db) {
+          db::Statement review(
+              db, "SELECT count(*) FROM reviews WHERE request_id = ? AND reviewer = ?");
+          review.bind(1, id);
+          review.bind(2, approver);
+          review.step();
+          db::Statement audit(db,
+                              "SELECT count(*) FROM audit WHERE action = 'request.approve' AND "
+                              "object = ? AND actor = ?");
+          audit.bind(1, "request/" + id);
+          audit.bind(2, approver);
+          audit.step();
+          return std::pair{review.get_int64(0), audit.get_int64(0)};
+        });
+    EXPECT_EQ(reviews, 1) << id << " " << approver;
+    EXPECT_EQ(audited, 1) << id << " " << approver;
+  }
 }
 
 }  // namespace
