@@ -8,10 +8,9 @@
 // Prints figures and never fails on timing; it fails only when the broker misbehaves.
 //
 //   https_load_bench [--quick] [--grants N] [--seconds S] [--rate R]
-#include "ca/private_key.hpp"
-#include "ca/ssh_public_key.hpp"
 #include "support/bench_broker.hpp"
 #include "support/load_client.hpp"
+#include "support/ssh_key_lines.hpp"
 
 #include <sys/resource.h>
 
@@ -104,14 +103,6 @@ struct Grant {
   std::string authorization;
 };
 
-std::string new_public_key_line() {
-  auto key = ca::generate_private_key(ca::KeyAlgorithm::ed25519);
-  if (!key) throw std::runtime_error("key generation failed");
-  auto public_key = ca::SshPublicKey::from_evp(key->get());
-  if (!public_key) throw std::runtime_error("public key conversion failed");
-  return public_key->line();
-}
-
 std::int64_t own_cpu_us() {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
@@ -201,7 +192,8 @@ int run(const Options& options) {
   }
   std::vector<std::string> key_bodies;
   for (int i = 0; i < 64; ++i) {
-    key_bodies.push_back(json::serialize(json::object{{"public_key", new_public_key_line()}}));
+    key_bodies.push_back(
+        json::serialize(json::object{{"public_key", bench::new_ssh_public_key_line()}}));
   }
   std::printf("broker pid %d on 127.0.0.1:%u, %zu active grants, %zu users, database %s\n",
               broker.pid(), broker.port(), grants.size(), kUsers, (broker.dir() / "data").c_str());

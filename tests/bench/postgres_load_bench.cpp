@@ -12,10 +12,9 @@
 #include "broker/auth/data_key.hpp"
 #include "broker/auth/derived_keys.hpp"
 #include "broker/store/store.hpp"
-#include "ca/private_key.hpp"
-#include "ca/ssh_public_key.hpp"
 #include "support/bench_broker.hpp"
 #include "support/load_client.hpp"
+#include "support/ssh_key_lines.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/postgres_server.hpp"
 
@@ -97,14 +96,6 @@ void write_url_file(const testing::BrokerProcess& broker, const std::string& url
   ::chmod((broker.dir() / "pg.url").c_str(), 0600);
 }
 
-std::string new_public_key_line() {
-  auto key = ca::generate_private_key(ca::KeyAlgorithm::ed25519);
-  if (!key) throw std::runtime_error("key generation failed");
-  auto public_key = ca::SshPublicKey::from_evp(key->get());
-  if (!public_key) throw std::runtime_error("public key conversion failed");
-  return public_key->line();
-}
-
 struct Grant {
   std::string id;
   std::string authorization;
@@ -164,7 +155,8 @@ bool run_setup(const std::string& name, testing::PostgresServer* postgres, int b
 
   std::vector<std::string> key_bodies;
   for (int i = 0; i < 64; ++i) {
-    key_bodies.push_back(json::serialize(json::object{{"public_key", new_public_key_line()}}));
+    key_bodies.push_back(
+        json::serialize(json::object{{"public_key", bench::new_ssh_public_key_line()}}));
   }
   std::mutex serials_mutex;
   std::set<std::uint64_t> serials;

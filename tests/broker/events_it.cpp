@@ -5,6 +5,7 @@
 // receivers (hanging, huge answers, 500s) never hold up the API and are retried; events whose
 // attempts are spent are listed, counted in /metrics and sent again after `events retry`.
 #include "tests/support/broker_process.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/http_receiver.hpp"
 #include "tests/support/running_broker.hpp"
@@ -20,21 +21,13 @@
 namespace jit::broker {
 namespace {
 
+using jit::testing::eventually;
+
 using namespace jit::testing;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kEventsSecret = "events-it-secret-0123456789";
-
-// Polls `done` every 20 ms for at most `limit`.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto end = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > end) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 // The ids of the requests a receiver answered from `from` on, each checked as a genuine, fresh
 // delivery signed with kEventsSecret.

@@ -5,6 +5,7 @@
 #include "broker/client/http_client.hpp"
 #include "broker/store/db/postgres_connection.hpp"
 #include "tests/support/broker_process.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/files.hpp"
 #include "tests/support/http_receiver.hpp"
 #include "tests/support/postgres_server.hpp"
@@ -24,6 +25,8 @@
 namespace jit::broker {
 namespace {
 
+using jit::testing::eventually;
+
 using jit::testing::BrokerProcess;
 using jit::testing::HttpReceiver;
 using jit::testing::PostgresServer;
@@ -31,15 +34,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kHookSecret = "postgres-webhooks-it-secret-0123";
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto end = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > end) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 class PostgresWebhooksIt : public ::testing::Test {
  protected:

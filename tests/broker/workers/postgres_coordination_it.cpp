@@ -7,6 +7,7 @@
 #include "broker/store/store.hpp"
 #include "broker/workers/revocation_listener.hpp"
 #include "broker/workers/sweeper_leadership.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/postgres_server.hpp"
 #include "tests/support/test_audit_key.hpp"
 
@@ -24,19 +25,10 @@
 namespace jit::broker {
 namespace {
 
+using jit::testing::eventually;
+
 using jit::testing::PostgresServer;
 using namespace std::chrono_literals;
-
-// True once `condition` holds, polling until `limit`.
-bool coordination_eventually(const std::function<bool()>& condition,
-                             std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
 
 class PostgresCoordinationIt : public ::testing::Test {
  protected:
@@ -114,9 +106,9 @@ TEST_F(PostgresCoordinationIt, TheSweeperLockHasOneHolderAndPassesOnWhenItsSessi
   // The leader's session is killed: it notices at its next round and steps down; then exactly one
   // of the two leads again (whichever took the freed lock first).
   terminate_sweeper_lock_holder();
-  ASSERT_TRUE(coordination_eventually(
+  ASSERT_TRUE(eventually(
       [&] { return first_changes.all().size() >= 2 || !second_changes.all().empty(); }, 2s));
-  ASSERT_TRUE(coordination_eventually([&] { return first.leading() != second.leading(); }, 2s));
+  ASSERT_TRUE(eventually([&] { return first.leading() != second.leading(); }, 2s));
   std::this_thread::sleep_for(500ms);
   EXPECT_NE(first.leading(), second.leading());
 
@@ -125,7 +117,7 @@ TEST_F(PostgresCoordinationIt, TheSweeperLockHasOneHolderAndPassesOnWhenItsSessi
   SweeperLeadership& follower = first.leading() ? second : first;
   leader.stop();
   EXPECT_FALSE(leader.leading());
-  EXPECT_TRUE(coordination_eventually([&] { return follower.leading(); }, 1s));
+  EXPECT_TRUE(eventually([&] { return follower.leading(); }, 1s));
   follower.stop();
   drain_io();
 }
@@ -142,9 +134,9 @@ TEST_F(PostgresCoordinationIt, TheSweeperLockWaitsForADatabaseThatCannotBeReache
   leadership.start();
   EXPECT_FALSE(leadership.leading());
   reachable = true;
-  EXPECT_TRUE(coordination_eventually([&] { return leadership.leading(); }, 1s));
+  EXPECT_TRUE(eventually([&] { return leadership.leading(); }, 1s));
   // The owner hears of it just after the flag turns (the callback runs after the store).
-  EXPECT_TRUE(coordination_eventually([&] { return changes.all() == std::vector<bool>{true}; }, 1s))
+  EXPECT_TRUE(eventually([&] { return changes.all() == std::vector<bool>{true}; }, 1s))
       << changes.all().size() << " changes";
   leadership.stop();
   drain_io();
@@ -157,7 +149,7 @@ TEST_F(PostgresCoordinationIt, ARevokingTransactionWakesTheListenerAtItsCommitOn
       io_, sessions(), [&] { ++wakes; }, 100ms);
   listener.start();
   ASSERT_TRUE(listener.listening());
-  ASSERT_TRUE(coordination_eventually([&] { return wakes.load() == 1; }, 1s));  // start's wake
+  ASSERT_TRUE(eventually([&] { return wakes.load() == 1; }, 1s));  // start's wake
 
   // A job that bumps the generation and then fails: rolled back, so nothing is sent.
   store->write_sync([](WriteContext& tx) {
@@ -170,7 +162,7 @@ TEST_F(PostgresCoordinationIt, ARevokingTransactionWakesTheListenerAtItsCommitOn
     bump_revocation_generation(tx.db());
     return boost::system::error_code{};
   }));
-  ASSERT_TRUE(coordination_eventually([&] { return wakes.load() == 2; }, 1500ms));
+  ASSERT_TRUE(eventually([&] { return wakes.load() == 2; }, 1500ms));
   EXPECT_LT(std::chrono::steady_clock::now() - committing, 1500ms);
   EXPECT_EQ(listener.notifications(), 1u);
   std::this_thread::sleep_for(200ms);
@@ -185,18 +177,18 @@ TEST_F(PostgresCoordinationIt, AListenerWhoseSessionIsKilledReconnectsAndWakesOn
   RevocationListener listener(
       io_, sessions(), [&] { ++wakes; }, 100ms);
   listener.start();
-  ASSERT_TRUE(coordination_eventually([&] { return wakes.load() == 1; }, 1s));
+  ASSERT_TRUE(eventually([&] { return wakes.load() == 1; }, 1s));
   terminate("pg_stat_activity",
             "datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()");
   // Lost, reconnected by its thread, and woken once for what it may have missed meanwhile.
-  ASSERT_TRUE(coordination_eventually([&] { return listener.connections() == 2; }, 2s));
-  ASSERT_TRUE(coordination_eventually([&] { return wakes.load() == 2; }, 1s));
+  ASSERT_TRUE(eventually([&] { return listener.connections() == 2; }, 2s));
+  ASSERT_TRUE(eventually([&] { return wakes.load() == 2; }, 1s));
   EXPECT_TRUE(listener.listening());
 
   // The new session listens: a notification reaches it.
   auto sender = pg::Connection::connect(url_);
   sender.notify(kRevocationChannel, "7");
-  EXPECT_TRUE(coordination_eventually([&] { return wakes.load() == 3; }, 1s));
+  EXPECT_TRUE(eventually([&] { return wakes.load() == 3; }, 1s));
   EXPECT_EQ(listener.notifications(), 1u);
   listener.stop();
   EXPECT_FALSE(listener.listening());
