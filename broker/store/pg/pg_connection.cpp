@@ -129,6 +129,10 @@ Result Connection::checked(pg_result* raw) {
   const char* password = PQpass(conn_.get());
   const Failure failure =
       PQstatus(conn_.get()) == CONNECTION_BAD ? Failure::connection : classify_sqlstate(sqlstate);
+  // A server that answers but will not serve this session any more (it became a standby, or is
+  // shutting down) leaves libpq's status OK: the session is given up all the same, so the pools
+  // and the writer open a new one (to the new primary, with target_session_attrs=read-write).
+  if (failure == Failure::connection) unusable_ = true;
   throw Error(failure, std::move(sqlstate),
               "PostgreSQL: " + scrub_secret(message, password != nullptr ? password : ""));
 }
@@ -165,7 +169,7 @@ Result Connection::execute_script(std::string_view sql) {
   return checked(PQexec(conn_.get(), std::string(sql).c_str()));
 }
 
-bool Connection::ok() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+bool Connection::ok() const { return !unusable_ && PQstatus(conn_.get()) == CONNECTION_OK; }
 int Connection::server_version() const { return PQserverVersion(conn_.get()); }
 bool Connection::tls_in_use() const { return PQsslInUse(conn_.get()) != 0; }
 int Connection::socket() const { return PQsocket(conn_.get()); }

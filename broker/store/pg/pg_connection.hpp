@@ -47,7 +47,8 @@ class Connection {
   // the simple query protocol; its results, if any, are text.
   Result execute_script(std::string_view sql);
 
-  // False once the server closed the connection or the network failed.
+  // False once the server closed the connection or the network failed, or a statement failed
+  // with a connection-class error (e.g. 25006 on a server that became a standby).
   bool ok() const;
   // The server's version as libpq reports it: 150018 for 15.18.
   int server_version() const;
@@ -83,6 +84,7 @@ class Connection {
   const std::string& prepared_name(std::string_view sql, std::span<const Param> params);
 
   std::unique_ptr<pg_conn, Finish> conn_;
+  bool unusable_ = false;
   std::map<std::string, std::string, std::less<>> prepared_;  // SQL + types -> statement name
 };
 

@@ -130,5 +130,20 @@ TEST_F(PostgresWriterIt, WhileConnectionsAreRefusedQueuedWritesAnswerUnavailable
   EXPECT_TRUE(store_->writer_available());
 }
 
+// A session that turns read-only (what a failover leaves on a server that became a standby)
+// fails its writes with SQLSTATE 25006: the write answers 503, and the writer gives the session up
+// and opens a new one for the next write instead of failing every write from then on.
+TEST_F(PostgresWriterIt, ASessionThatTurnedReadOnlyIsReplacedAfterItsFirstRefusedWrite) {
+  ASSERT_FALSE(store_->write_sync([](WriteContext& tx) {
+    tx.db().exec_script("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+    return boost::system::error_code{};
+  }));
+  std::atomic<int> runs{0};
+  EXPECT_EQ(store_->write_sync(counted(runs)), BrokerErrc::unavailable);
+  EXPECT_FALSE(store_->write_sync(counted(runs)));
+  EXPECT_EQ(runs.load(), 2);
+  EXPECT_EQ(audit_records(), 1);
+}
+
 }  // namespace
 }  // namespace jit::broker
