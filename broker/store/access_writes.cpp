@@ -119,7 +119,7 @@ void insert_certificate(db::Connection& db, const CertificateRow& c) {
   q.bind(6, c.key_id);
   q.bind(7, c.not_after);
   q.bind(8, c.issued_at);
-  q.exec();
+  q.exec_deferred();  // a duplicate serial still fails the job, before anything is answered
 }
 
 std::int64_t reserve_counter(db::Connection& db, const std::string& name, std::int64_t count) {

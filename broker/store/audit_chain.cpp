@@ -64,7 +64,9 @@ void lock_audit_chain(db::Connection& db) {
   constexpr std::int64_t kAuditChainLockKey = 0x6a69746175646974;  // "jitaudit"
   auto statement = prepare_cached(db, "SELECT pg_advisory_xact_lock(?)");
   statement.bind(1, kAuditChainLockKey);
-  statement.step();
+  // Its result is empty; the writer sends it without waiting, with its head read (the lock is
+  // held from here on all the same, and a lock timeout fails that read).
+  statement.exec_deferred();
 }
 
 AuditRecord append_audit(db::Connection& db, const AuditChainKey& key, AuditHead& head,
@@ -86,7 +88,9 @@ AuditRecord append_audit(db::Connection& db, const AuditChainKey& key, AuditHead
   insert.bind(6, record.details);
   insert.bind(7, record.prev_hash);
   insert.bind(8, record.hash);
-  insert.exec();
+  // Sent without waiting inside the PostgreSQL writer's batch: a failure there rolls the job back
+  // before anything is answered (docs/architecture.md, "The writer on PostgreSQL").
+  insert.exec_deferred();
   head.seq = record.seq;
   head.hash = record.hash;
   return record;

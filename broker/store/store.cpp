@@ -24,12 +24,6 @@ std::int64_t system_clock_us() {
       .count();
 }
 
-// Storage trouble the operator can fix (disk full, database locked by another process) is
-// `unavailable`; anything else is our fault (a duplicate key a job did not expect included).
-boost::system::error_code classify(const db::Error& e) {
-  return e.failure() == db::Failure::unique_violation ? BrokerErrc::internal : e.code();
-}
-
 std::unique_ptr<db::SqliteConnection> open_store_connection(const std::filesystem::path& file,
                                                             bool writable) {
   auto connection = std::make_unique<db::SqliteConnection>(open_connection(file, writable));
@@ -251,6 +245,27 @@ bool Store::writer_connected() {
   return writer_db_ != nullptr;
 }
 
+boost::system::error_code Store::failure_code(const db::Error& e) {
+  // Storage trouble the operator can fix (disk full, database locked by another process) is
+  // `unavailable`; anything else is our fault (a duplicate key a job did not expect included).
+  return e.failure() == db::Failure::unique_violation ? BrokerErrc::internal : e.code();
+}
+
+boost::system::error_code Store::run_job(const WriteJob& job, WriteContext& context) {
+  try {
+    return job(context);
+  } catch (const db::Error& e) {
+    return failure_code(e);
+  } catch (const SQLite::Exception& e) {  // a job's own SQLite-only statement
+    return failure_code(db::sqlite_error(e));
+  } catch (const std::exception&) {
+    // A bug in the job (its savepoint is rolled back by the caller): the operator's log says what.
+    log_event(LogLevel::error, "store_job_threw",
+              {{"error", describe_current_exception()}, {"outcome", "rolled back"}});
+    return BrokerErrc::internal;
+  }
+}
+
 Store::BatchOutcome Store::run_batch(std::vector<PendingWrite>& batch,
                                      std::vector<boost::system::error_code>& results) {
   std::fill(results.begin(), results.end(), boost::system::error_code());
@@ -260,47 +275,26 @@ Store::BatchOutcome Store::run_batch(std::vector<PendingWrite>& batch,
     std::fill(results.begin(), results.end(), make_error_code(BrokerErrc::unavailable));
     return BatchOutcome::not_connected;
   }
-  bool jobs_started = false;
+  return backend_ == db::Backend::postgresql ? run_postgres_batch(batch, results)
+                                             : run_sqlite_batch(batch, results);
+}
+
+Store::BatchOutcome Store::run_sqlite_batch(std::vector<PendingWrite>& batch,
+                                            std::vector<boost::system::error_code>& results) {
   bool committing = false;
   try {
-    writer_db_->begin_write();
-    // Another process (an admin command, another broker on the same PostgreSQL database) may have
-    // appended audit records since our last batch; under the chain's lock the head read here is
-    // the true one until this transaction ends.
-    lock_audit_chain(*writer_db_);
+    writer_db_->begin_write();  // BEGIN IMMEDIATE: the head read below stays the true one
     head_ = load_audit_head(*writer_db_);
-    jobs_started = true;
-    const bool postgres = backend_ == db::Backend::postgresql;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const AuditHead before = head_;
-      if (!postgres) {
-        db::prepare_cached(*writer_db_, "SAVEPOINT job").exec();
-      } else if (i == 0) {
-        writer_db_->exec_script("SAVEPOINT job");
-      } else {
-        // One round trip instead of two: each statement is a round trip to the server, and the
-        // batch holds the cluster's chain lock meanwhile. COMMIT releases the last savepoint.
-        writer_db_->exec_script("RELEASE job; SAVEPOINT job");
-      }
+      db::prepare_cached(*writer_db_, "SAVEPOINT job").exec();
       WriteContext context(*writer_db_, audit_key_, head_, options_.clock_us());
-      try {
-        results[i] = batch[i].job(context);
-      } catch (const db::Error& e) {
-        results[i] = classify(e);
-      } catch (const SQLite::Exception& e) {  // a job's own SQLite-only statement
-        results[i] = classify(db::sqlite_error(e));
-      } catch (const std::exception&) {
-        // A bug in the job (its savepoint is rolled back below): the operator's log says what.
-        log_event(LogLevel::error, "store_job_threw",
-                  {{"error", describe_current_exception()}, {"outcome", "rolled back"}});
-        results[i] = BrokerErrc::internal;
-      }
+      results[i] = run_job(batch[i].job, context);
       if (results[i]) {
-        // Throws when the connection is gone, which ends the whole batch below.
         db::prepare_cached(*writer_db_, "ROLLBACK TO job").exec();
         head_ = before;
       }
-      if (!postgres) db::prepare_cached(*writer_db_, "RELEASE job").exec();
+      db::prepare_cached(*writer_db_, "RELEASE job").exec();
     }
     committing = true;
     writer_db_->exec_script("COMMIT");
@@ -308,24 +302,29 @@ Store::BatchOutcome Store::run_batch(std::vector<PendingWrite>& batch,
     writer_available_.store(true, std::memory_order_relaxed);
     return BatchOutcome::committed;
   } catch (const db::Error& e) {
-    // The whole batch is lost (disk full, I/O error, connection lost): no job may be acknowledged
-    // as done.
-    try {
-      writer_db_->exec_script("ROLLBACK");
-    } catch (const db::Error&) {
-      // The connection is gone: the server rolled back for us.
-    }
-    const bool lost = !writer_db_->usable();
-    if (lost) writer_available_.store(false, std::memory_order_relaxed);
-    const auto ec = classify(e);
-    std::fill(results.begin(), results.end(), ec);
-    log_event(LogLevel::error, "store_batch_failed",
-              {{"jobs", std::to_string(batch.size())},
-               {"error", e.what()},
-               {"connection", lost ? "lost" : "ok"},
-               {"stage", committing ? "commit" : "before commit"}});
-    return lost && !jobs_started ? BatchOutcome::retry_before_jobs : BatchOutcome::failed;
+    return batch_failed(e, results, /*jobs_started=*/true, committing);
   }
+}
+
+Store::BatchOutcome Store::batch_failed(const db::Error& e,
+                                        std::vector<boost::system::error_code>& results,
+                                        bool jobs_started, bool committing) {
+  // The whole batch is lost (disk full, I/O error, connection lost): no job may be acknowledged
+  // as done.
+  try {
+    writer_db_->exec_script("ROLLBACK");
+  } catch (const db::Error&) {
+    // The connection is gone: the server rolled back for us.
+  }
+  const bool lost = !writer_db_->usable();
+  if (lost) writer_available_.store(false, std::memory_order_relaxed);
+  std::fill(results.begin(), results.end(), failure_code(e));
+  log_event(LogLevel::error, "store_batch_failed",
+            {{"jobs", std::to_string(results.size())},
+             {"error", e.what()},
+             {"connection", lost ? "lost" : "ok"},
+             {"stage", committing ? "commit" : "before commit"}});
+  return lost && !jobs_started ? BatchOutcome::retry_before_jobs : BatchOutcome::failed;
 }
 
 Store::ReadLease::ReadLease(Store& s) : store(s) {

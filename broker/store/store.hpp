@@ -145,6 +145,18 @@ class Store {
   enum class BatchOutcome { committed, failed, retry_before_jobs, not_connected };
   BatchOutcome run_batch(std::vector<PendingWrite>& batch,
                          std::vector<boost::system::error_code>& results);
+  BatchOutcome run_sqlite_batch(std::vector<PendingWrite>& batch,
+                                std::vector<boost::system::error_code>& results);
+  // postgres_batch.cpp: the batch in pipeline mode, a round trip per job that waits for a result.
+  BatchOutcome run_postgres_batch(std::vector<PendingWrite>& batch,
+                                  std::vector<boost::system::error_code>& results);
+  // The whole batch failed with `e` (its transaction is rolled back here): every job gets it.
+  BatchOutcome batch_failed(const db::Error& e, std::vector<boost::system::error_code>& results,
+                            bool jobs_started, bool committing);
+  // Runs one job (in its savepoint); its outcome, a throw included.
+  static boost::system::error_code run_job(const WriteJob& job, WriteContext& context);
+  // What a job or batch that failed with `e` answers.
+  static boost::system::error_code failure_code(const db::Error& e);
   void commit_batch(std::vector<PendingWrite>& batch);
   // True when the writer has a usable connection, after reconnecting on PostgreSQL if needed.
   bool writer_connected();

@@ -62,6 +62,8 @@ class StatementBackend {
   virtual bool step() = 0;
   // Runs a statement to its end; the rows it inserted, updated or deleted.
   virtual std::int64_t exec() = 0;
+  // Runs a statement whose outcome its caller does not read (Statement::exec_deferred).
+  virtual void exec_deferred() { exec(); }
   // Ready to run again; the bound values stay.
   virtual void reset() = 0;
   virtual int column_count() const = 0;
@@ -124,6 +126,11 @@ class Statement {
 
   bool step();
   std::int64_t exec();
+  // exec() for a statement whose row count nobody reads. On the PostgreSQL writer's connection,
+  // in pipeline mode during a batch, it is sent without waiting and its failure reaches the writer
+  // later, which then rolls the job back (docs/architecture.md, "The writer on PostgreSQL"); a
+  // caller must not act on its success before the job ends. Elsewhere it is exec().
+  void exec_deferred();
   void reset();
 
   int column_count() const;

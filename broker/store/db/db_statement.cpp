@@ -65,6 +65,11 @@ std::int64_t Statement::exec() {
   return backend_->exec();
 }
 
+void Statement::exec_deferred() {
+  has_row_ = false;
+  backend_->exec_deferred();
+}
+
 void Statement::reset() {
   has_row_ = false;
   backend_->reset();

@@ -48,6 +48,10 @@ class PostgresStatement final : public StatementBackend {
     result_.reset();
     return result.affected_rows();
   }
+  void exec_deferred() override {
+    result_.reset();
+    postgres_guard([&] { connection_.execute_deferred(sql_, params_); });
+  }
   void reset() override { result_.reset(); }
   int column_count() const override { return result_ ? result_->columns() : 0; }
   bool is_null(int column) const override {
@@ -114,5 +118,30 @@ std::unique_ptr<StatementBackend> PostgresConnection::prepare(std::string_view s
 }
 
 void PostgresConnection::begin_write() { exec_script("BEGIN ISOLATION LEVEL READ COMMITTED"); }
+
+void PostgresConnection::enter_pipeline() {
+  postgres_guard([&] { connection_.enter_pipeline(); });
+}
+
+void PostgresConnection::exit_pipeline() { connection_.exit_pipeline(); }
+
+void PostgresConnection::exec_script_deferred(std::string_view sql) {
+  postgres_guard([&] { connection_.execute_deferred(sql); });
+}
+
+std::optional<DeferredFailure> PostgresConnection::take_deferred_failure() {
+  auto failure = connection_.take_deferred_failure();
+  if (!failure) return std::nullopt;
+  return DeferredFailure{failure->tag, postgres_error(failure->error)};
+}
+
+void PostgresConnection::commit() {
+  // COMMIT of a transaction in which a statement failed succeeds as "ROLLBACK": never taken for
+  // a commit.
+  const auto status = postgres_guard([&] { return connection_.execute_script("COMMIT"); });
+  if (status.command_status() != "COMMIT") {
+    throw Error(Failure::other, "PostgreSQL: the transaction was rolled back, not committed");
+  }
+}
 
 }  // namespace jit::broker::db

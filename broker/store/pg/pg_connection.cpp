@@ -120,6 +120,10 @@ Result Connection::checked(pg_result* raw) {
   Result result(raw);
   const ExecStatusType status = PQresultStatus(raw);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+  throw error_of(raw);
+}
+
+Error Connection::error_of(pg_result* raw) {
   const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
   const char* primary = PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY);
   std::string sqlstate = state != nullptr ? state : "";
@@ -133,8 +137,8 @@ Result Connection::checked(pg_result* raw) {
   // shutting down) leaves libpq's status OK: the session is given up all the same, so the pools
   // and the writer open a new one (to the new primary, with target_session_attrs=read-write).
   if (failure == Failure::connection) unusable_ = true;
-  throw Error(failure, std::move(sqlstate),
-              "PostgreSQL: " + scrub_secret(message, password != nullptr ? password : ""));
+  return Error(failure, std::move(sqlstate),
+               "PostgreSQL: " + scrub_secret(message, password != nullptr ? password : ""));
 }
 
 const std::string& Connection::prepared_name(std::string_view sql, std::span<const Param> params) {
@@ -152,6 +156,10 @@ const std::string& Connection::prepared_name(std::string_view sql, std::span<con
 }
 
 Result Connection::execute(std::string_view sql, std::span<const Param> params) {
+  if (pipeline_) {
+    send_prepared(sql, params, /*waited_for=*/true);
+    return std::move(*read_through_sync());
+  }
   const std::string& name = prepared_name(sql, params);
   std::vector<const char*> values;
   std::vector<int> lengths;
@@ -166,6 +174,15 @@ Result Connection::execute(std::string_view sql, std::span<const Param> params) 
 }
 
 Result Connection::execute_script(std::string_view sql) {
+  if (pipeline_) {
+    // One statement (the extended protocol, which pipeline mode requires), with text results.
+    if (PQsendQueryParams(conn_.get(), std::string(sql).c_str(), 0, nullptr, nullptr, nullptr,
+                          nullptr, 0) != 1) {
+      pipeline_broken("PostgreSQL: cannot send a statement");
+    }
+    pending_.push_back({deferred_tag_, /*waited_for=*/true, {}});
+    return std::move(*read_through_sync());
+  }
   return checked(PQexec(conn_.get(), std::string(sql).c_str()));
 }
 

@@ -8,9 +8,12 @@
 #include "broker/store/pg/pg_error.hpp"
 #include "broker/store/pg/pg_result.hpp"
 
+#include <cstddef>
+#include <deque>
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +27,13 @@ struct Notification {
   std::string channel;
   std::string payload;
   int sender_pid = 0;  // the server process of the connection that sent it
+};
+
+// A statement sent in pipeline mode whose failure was read later: the error, and the tag the
+// statement was sent under (Connection::set_deferred_tag).
+struct DeferredFailure {
+  std::size_t tag = 0;
+  Error error;
 };
 
 class Connection {
@@ -68,6 +78,33 @@ class Connection {
   // Reads what arrived on the socket without blocking and returns the notifications so far.
   std::vector<Notification> take_notifications();
 
+  // Pipeline mode (libpq's; docs/architecture.md, "The writer on PostgreSQL"). Between
+  // enter_pipeline() and exit_pipeline(), execute_deferred() sends a statement and returns at once:
+  // several statements then share one round trip to the server, since the next call that waits
+  // (execute, execute_script, sync) sends them all with one Sync and reads every outcome in order.
+  // The first deferred statement that fails is kept for take_deferred_failure(), and the server
+  // skips every statement after it up to that Sync: the waiting call then throws the same Error.
+  // execute() and execute_script() keep their meaning (one statement each in this mode), so code
+  // that waits for its results runs unchanged. enter_pipeline() needs an idle connection.
+  void enter_pipeline();
+  // Reads what is still pending, then leaves pipeline mode; a connection it cannot bring back to
+  // idle is given up (ok() false).
+  void exit_pipeline();
+  bool in_pipeline() const { return pipeline_; }
+  // The tag the next deferred statements are sent under (a job's index in a write batch).
+  void set_deferred_tag(std::size_t tag) { deferred_tag_ = tag; }
+  // Sends `sql` with `params` without waiting (outside pipeline mode: execute() and discard the
+  // result). Rows it returns are dropped.
+  void execute_deferred(std::string_view sql, std::span<const Param> params);
+  void execute_deferred(std::string_view sql, std::initializer_list<Param> params = {}) {
+    execute_deferred(sql, std::span<const Param>(params.begin(), params.size()));
+  }
+  // Waits for every statement sent so far; throws the first failure (also kept for
+  // take_deferred_failure()).
+  void sync();
+  // The first deferred failure since the last call, if any; clears it.
+  std::optional<DeferredFailure> take_deferred_failure();
+
   // Session-level advisory lock `key`: true when this connection now holds it, false when another
   // session holds it. The server frees it when this connection ends (a dead leader loses it).
   bool try_advisory_lock(std::int64_t key);
@@ -77,15 +114,35 @@ class Connection {
   struct Finish {
     void operator()(pg_conn* conn) const;
   };
+  // What the server is still to answer for, in the order it was sent (pipeline mode).
+  struct Pending {
+    std::size_t tag = 0;
+    bool waited_for = false;   // execute()'s own statement, whose result the caller gets
+    std::string prepared_key;  // a Parse of a named statement: forgotten unless it succeeded
+  };
+
   explicit Connection(pg_conn* conn) : conn_(conn) {}
+  // The Error for the failed result `raw` (not null), from its SQLSTATE; a connection-class
+  // failure also marks the connection unusable.
+  Error error_of(struct pg_result* raw);
   // Throws the Error for a failed call: from `raw`'s SQLSTATE, or the connection's state.
   Result checked(struct pg_result* raw);
   [[noreturn]] void throw_connection_error(std::string_view what) const;
   const std::string& prepared_name(std::string_view sql, std::span<const Param> params);
+  // Pipeline mode: queues a Parse when `sql` is new on this connection, then the Bind/Execute.
+  void send_prepared(std::string_view sql, std::span<const Param> params, bool waited_for);
+  // Pipeline mode: sends a Sync and reads every pending outcome up to it; the result of the one
+  // statement execute() waits for, if any.
+  std::optional<Result> read_through_sync();
+  [[noreturn]] void pipeline_broken(std::string_view what);
 
   std::unique_ptr<pg_conn, Finish> conn_;
   bool unusable_ = false;
   std::map<std::string, std::string, std::less<>> prepared_;  // SQL + types -> statement name
+  bool pipeline_ = false;
+  std::size_t deferred_tag_ = 0;
+  std::deque<Pending> pending_;
+  std::optional<DeferredFailure> deferred_failure_;
 };
 
 enum class Isolation { read_committed, repeatable_read, serializable };

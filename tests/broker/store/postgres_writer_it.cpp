@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <vector>
 
@@ -143,6 +144,113 @@ TEST_F(PostgresWriterIt, ASessionThatTurnedReadOnlyIsReplacedAfterItsFirstRefuse
   EXPECT_FALSE(store_->write_sync(counted(runs)));
   EXPECT_EQ(runs.load(), 2);
   EXPECT_EQ(audit_records(), 1);
+}
+
+// The writer sends the statements nobody waits for (savepoints, audit and certificate INSERTs)
+// in pipeline mode, so a failure of one shows at the next statement that waits, and the server
+// skips everything sent in between (docs/architecture.md, "The writer on PostgreSQL"). The job
+// that failed answers its error, the jobs whose statements were skipped answer `unavailable`,
+// the others commit, and the audit chain stays whole.
+class PipelinedBatchIt : public PostgresWriterIt {
+ protected:
+  // Queues `jobs` as one batch: the writer is held by a first job until all are queued. The
+  // answers, in order.
+  std::vector<boost::system::error_code> run_as_one_batch(std::vector<Store::WriteJob> jobs) {
+    std::promise<void> release;
+    std::promise<void> holding;
+    auto released = release.get_future().share();
+    store_->write(
+        [released, &holding](WriteContext&) {
+          holding.set_value();
+          released.wait();
+          return boost::system::error_code{};
+        },
+        nullptr);
+    holding.get_future().wait();  // the writer is busy: what follows queues up behind it
+    std::vector<std::future<boost::system::error_code>> answers;
+    for (auto& job : jobs) {
+      auto promise = std::make_shared<std::promise<boost::system::error_code>>();
+      answers.push_back(promise->get_future());
+      store_->write(std::move(job),
+                    [promise](boost::system::error_code ec) { promise->set_value(ec); });
+    }
+    const auto commits_before = store_->commits();
+    release.set_value();
+    std::vector<boost::system::error_code> results;
+    for (auto& answer : answers) results.push_back(answer.get());
+    EXPECT_EQ(store_->commits() - commits_before, 2u) << "the jobs did not run as one batch";
+    return results;
+  }
+  // A job that appends its audit record, then runs `then` (counted in `runs`).
+  Store::WriteJob auditing(std::atomic<int>& runs,
+                           std::function<void(db::Connection&)> then = nullptr) {
+    return [&runs, then](WriteContext& tx) {
+      ++runs;
+      tx.audit({"tester", "test.write", "test/1", "{}"});
+      if (then) then(tx.db());
+      return boost::system::error_code{};
+    };
+  }
+  // A duplicate key, sent without waiting: its failure shows later.
+  static void duplicate_counter(db::Connection& db) {
+    db::Statement(db, "INSERT INTO counters(name, value) VALUES ('ssh_serial', 0)").exec_deferred();
+  }
+  bool chain_verifies() {
+    return store_->read(
+        [&](db::Connection& db) { return verify_audit_chain(db, store_->audit_key()).ok; });
+  }
+};
+
+TEST_F(PipelinedBatchIt, AFailureSeenAtALaterJobsReadFailsThatJobAndTheSkippedOnesOnly) {
+  std::atomic<int> runs{0};
+  const auto results = run_as_one_batch(
+      {auditing(runs), auditing(runs, duplicate_counter),
+       auditing(runs, [](db::Connection& db) { db::Statement(db, "SELECT 1").step(); }),
+       auditing(runs)});
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_FALSE(results[0]);
+  EXPECT_EQ(results[1], BrokerErrc::internal);     // a duplicate key no job expected
+  EXPECT_EQ(results[2], BrokerErrc::unavailable);  // its statements were skipped
+  EXPECT_FALSE(results[3]);
+  EXPECT_EQ(runs.load(), 4);  // none ran twice
+  EXPECT_EQ(audit_records(), 2);
+  EXPECT_TRUE(chain_verifies());  // the fourth record follows the first
+  EXPECT_TRUE(store_->writer_available());
+}
+
+TEST_F(PipelinedBatchIt, AFailureSeenOnlyAtCommitFailsItsJobAndCommitsTheRest) {
+  std::atomic<int> runs{0};
+  const auto results =
+      run_as_one_batch({auditing(runs), auditing(runs), auditing(runs, duplicate_counter)});
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_FALSE(results[0]);
+  EXPECT_FALSE(results[1]);
+  EXPECT_EQ(results[2], BrokerErrc::internal);
+  EXPECT_EQ(audit_records(), 2);
+  EXPECT_TRUE(chain_verifies());
+  EXPECT_FALSE(store_->write_sync(auditing(runs)));
+  EXPECT_EQ(audit_records(), 3);
+  EXPECT_TRUE(chain_verifies());
+}
+
+TEST_F(PipelinedBatchIt, AJobThatFailsAfterItsOwnDeferredFailureIsRolledBackOnce) {
+  // The job's own statement failed unseen and the job then answers an error itself: its
+  // ROLLBACK TO, skipped by the server, is sent again.
+  std::atomic<int> runs{0};
+  const auto results = run_as_one_batch({auditing(runs),
+                                         [&runs](WriteContext& tx) -> boost::system::error_code {
+                                           ++runs;
+                                           tx.audit({"tester", "test.write", "test/1", "{}"});
+                                           duplicate_counter(tx.db());
+                                           return BrokerErrc::conflict;
+                                         },
+                                         auditing(runs)});
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_FALSE(results[0]);
+  EXPECT_EQ(results[1], BrokerErrc::internal);
+  EXPECT_FALSE(results[2]);
+  EXPECT_EQ(audit_records(), 2);
+  EXPECT_TRUE(chain_verifies());
 }
 
 }  // namespace
