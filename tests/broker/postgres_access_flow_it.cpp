@@ -60,14 +60,18 @@ TEST_F(PostgresAccessFlowIt, RequestApproveMintSshRevokeAndKrlRefusalAcrossTwoBr
   const auto allowed = ssh();
   ASSERT_EQ(allowed.exit_code, 0) << allowed.err << jit::testing::read_text(sshd.log_file());
 
+  // The second broker's own KRL before the revocation: each broker builds its KRL itself, with
+  // its own generation time, so the first broker's bytes are no baseline for the second's.
+  auto [second_krl_status, second_empty_krl] = call(second_, "/v1/ca/ssh/krl", "", std::nullopt);
+  ASSERT_EQ(second_krl_status, 200u);
   auto [revoke_status, revoke_body] =
       call(first_, "/v1/grants/" + grant + "/revoke", "carol",
            boost::json::object{{"reason", "done on the other broker"}});
   ASSERT_EQ(revoke_status, 200u) << revoke_body;
   const auto revoked_at = Clock::now();
   // The second broker learns of the revocation from the database, not from the first broker.
-  std::string krl = empty_krl;
-  while (krl == empty_krl && Clock::now() - revoked_at < std::chrono::seconds(5)) {
+  std::string krl = second_empty_krl;
+  while (krl == second_empty_krl && Clock::now() - revoked_at < std::chrono::seconds(5)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     auto [status, body] = call(second_, "/v1/ca/ssh/krl", "", std::nullopt);
     if (status == 200u) krl = body;
