@@ -64,8 +64,8 @@ void lock_audit_chain(db::Connection& db) {
   constexpr std::int64_t kAuditChainLockKey = 0x6a69746175646974;  // "jitaudit"
   auto statement = prepare_cached(db, "SELECT pg_advisory_xact_lock(?)");
   statement.bind(1, kAuditChainLockKey);
-  // Its result is empty; the writer sends it without waiting, with its head read (the lock is
-  // held from here on all the same, and a lock timeout fails that read).
+  // Nobody reads its one void row: the writer sends it without waiting, with its head read (the
+  // lock is held from here on all the same, and a lock timeout fails that read).
   statement.exec_deferred();
 }
 

@@ -92,6 +92,9 @@ Store::BatchOutcome Store::run_postgres_batch(std::vector<PendingWrite>& batch,
   } catch (const db::Error& e) {
     const auto outcome = batch_failed(e, results, jobs_started, committing);
     pg.exit_pipeline();
+    // A session given up while the server still serves it may hold the chain lock in an open
+    // transaction, stalling every broker's writes: closed now, not at the next write.
+    if (!pg.usable()) writer_db_.reset();
     return outcome;
   }
 }

@@ -123,7 +123,7 @@ void PostgresConnection::enter_pipeline() {
   postgres_guard([&] { connection_.enter_pipeline(); });
 }
 
-void PostgresConnection::exit_pipeline() { connection_.exit_pipeline(); }
+void PostgresConnection::exit_pipeline() noexcept { connection_.exit_pipeline(); }
 
 void PostgresConnection::exec_script_deferred(std::string_view sql) {
   postgres_guard([&] { connection_.execute_deferred(sql); });

@@ -35,7 +35,7 @@ class PostgresConnection final : public Connection {
   // Pipeline mode, for the writer's batches (pg::Connection::enter_pipeline). exit_pipeline()
   // gives up a connection it cannot bring back to idle (usable() false) and never throws.
   void enter_pipeline();
-  void exit_pipeline();
+  void exit_pipeline() noexcept;
   // Tags the statements sent from now on (a job's index), for take_deferred_failure().
   void set_deferred_tag(std::size_t tag) { connection_.set_deferred_tag(tag); }
   // One statement without values (SAVEPOINT, RELEASE), sent without waiting in pipeline mode.

@@ -53,8 +53,9 @@ class Connection {
   Result execute(std::string_view sql, std::initializer_list<Param> params = {}) {
     return execute(sql, std::span<const Param>(params.begin(), params.size()));
   }
-  // Runs constant SQL that holds no values (one or more statements: DDL, BEGIN, LISTEN), with
-  // the simple query protocol; its results, if any, are text.
+  // Runs constant SQL that holds no values (DDL, BEGIN, LISTEN), with the simple query protocol
+  // (one or more statements); its results, if any, are text. In pipeline mode (below) it runs one
+  // statement only, with the extended protocol, and several fail with a syntax error.
   Result execute_script(std::string_view sql);
 
   // False once the server closed the connection or the network failed, or a statement failed
@@ -89,7 +90,7 @@ class Connection {
   void enter_pipeline();
   // Reads what is still pending, then leaves pipeline mode; a connection it cannot bring back to
   // idle is given up (ok() false).
-  void exit_pipeline();
+  void exit_pipeline() noexcept;
   bool in_pipeline() const { return pipeline_; }
   // The tag the next deferred statements are sent under (a job's index in a write batch).
   void set_deferred_tag(std::size_t tag) { deferred_tag_ = tag; }
@@ -117,7 +118,9 @@ class Connection {
   // What the server is still to answer for, in the order it was sent (pipeline mode).
   struct Pending {
     std::size_t tag = 0;
-    bool waited_for = false;   // execute()'s own statement, whose result the caller gets
+    // Sent by execute() or execute_script(), whose caller sees its failure: never a deferred
+    // failure. The result of the one that is not a Parse is the caller's.
+    bool waited_for = false;
     std::string prepared_key;  // a Parse of a named statement: forgotten unless it succeeded
   };
 

@@ -20,12 +20,15 @@ void Connection::enter_pipeline() {
   deferred_failure_.reset();
 }
 
-void Connection::exit_pipeline() {
+void Connection::exit_pipeline() noexcept {
   if (!pipeline_) return;
   try {
     if (!pending_.empty()) read_through_sync();
   } catch (const Error&) {
     // The failure was kept for take_deferred_failure(), or the connection is gone.
+  } catch (...) {
+    unusable_ = true;  // out of memory: what the server still has to say is unknown
+    pending_.clear();
   }
   pipeline_ = false;
   deferred_failure_.reset();
@@ -72,7 +75,7 @@ void Connection::send_prepared(std::string_view sql, std::span<const Param> para
                       static_cast<int>(types.size()), types.data()) != 1) {
       pipeline_broken("PostgreSQL: cannot send a statement");
     }
-    pending_.push_back({deferred_tag_, false, key});
+    pending_.push_back({deferred_tag_, waited_for, key});
     found = prepared_.emplace(std::move(key), std::move(name)).first;
   }
   std::vector<const char*> values;
@@ -108,7 +111,7 @@ std::optional<Result> Connection::read_through_sync() {
     }
     const ExecStatusType status = PQresultStatus(raw);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-      if (entry.waited_for) waited.emplace(std::move(result));
+      if (entry.waited_for && entry.prepared_key.empty()) waited.emplace(std::move(result));
       continue;
     }
     if (!entry.prepared_key.empty()) prepared_.erase(entry.prepared_key);
@@ -129,10 +132,17 @@ std::optional<Result> Connection::read_through_sync() {
 }
 
 void Connection::pipeline_broken(std::string_view what) {
-  // Whatever was pending is lost with the connection: the server rolls the transaction back.
+  // What libpq still expects no longer matches pending_: the session is given up (its owner
+  // closes it, and the server then rolls its transaction back).
   unusable_ = true;
   pending_.clear();
-  throw_connection_error(what);
+  if (PQstatus(conn_.get()) == CONNECTION_BAD) throw_connection_error(what);
+  // libpq refused a call on a live connection (out of memory, too many parameters): a bug or a
+  // resource limit, not the network.
+  const char* password = PQpass(conn_.get());
+  throw Error(Failure::other, "",
+              std::string(what) + ": " +
+                  scrub_secret(PQerrorMessage(conn_.get()), password != nullptr ? password : ""));
 }
 
 }  // namespace jit::broker::pg

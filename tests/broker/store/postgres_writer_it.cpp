@@ -154,8 +154,9 @@ TEST_F(PostgresWriterIt, ASessionThatTurnedReadOnlyIsReplacedAfterItsFirstRefuse
 class PipelinedBatchIt : public PostgresWriterIt {
  protected:
   // Queues `jobs` as one batch: the writer is held by a first job until all are queued. The
-  // answers, in order.
-  std::vector<boost::system::error_code> run_as_one_batch(std::vector<Store::WriteJob> jobs) {
+  // answers, in order. `commits`: whether the batch is expected to commit.
+  std::vector<boost::system::error_code> run_as_one_batch(std::vector<Store::WriteJob> jobs,
+                                                          bool commits = true) {
     std::promise<void> release;
     std::promise<void> holding;
     auto released = release.get_future().share();
@@ -178,7 +179,9 @@ class PipelinedBatchIt : public PostgresWriterIt {
     release.set_value();
     std::vector<boost::system::error_code> results;
     for (auto& answer : answers) results.push_back(answer.get());
-    EXPECT_EQ(store_->commits() - commits_before, 2u) << "the jobs did not run as one batch";
+    // The holding job's batch, then the jobs' batch if it commits.
+    EXPECT_EQ(store_->commits() - commits_before, commits ? 2u : 1u)
+        << "the jobs did not run as one batch";
     return results;
   }
   // A job that appends its audit record, then runs `then` (counted in `runs`).
@@ -250,6 +253,54 @@ TEST_F(PipelinedBatchIt, AJobThatFailsAfterItsOwnDeferredFailureIsRolledBackOnce
   EXPECT_EQ(results[1], BrokerErrc::internal);
   EXPECT_FALSE(results[2]);
   EXPECT_EQ(audit_records(), 2);
+  EXPECT_TRUE(chain_verifies());
+}
+
+// A job that swallows a failed statement leaves the transaction failed: the next statement of
+// the batch (its successor's RELEASE, or the COMMIT) shows it, and the job is never acknowledged.
+Store::WriteJob swallowing_a_failure(std::atomic<int>& runs) {
+  return [&runs](WriteContext& tx) {
+    ++runs;
+    tx.audit({"tester", "test.write", "test/1", "{}"});
+    try {
+      db::Statement(tx.db(), "SELECT 1 / 0").step();
+    } catch (const db::Error&) {
+      // swallowed: a bug the writer must survive
+    }
+    return boost::system::error_code{};
+  };
+}
+
+TEST_F(PipelinedBatchIt, AJobThatSwallowsAFailureIsNotAcknowledged) {
+  std::atomic<int> runs{0};
+  const auto results =
+      run_as_one_batch({auditing(runs), swallowing_a_failure(runs), auditing(runs)});
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_FALSE(results[0]);
+  EXPECT_EQ(results[1], BrokerErrc::internal);
+  EXPECT_EQ(results[2], BrokerErrc::unavailable);
+  EXPECT_EQ(audit_records(), 1);
+  EXPECT_TRUE(chain_verifies());
+}
+
+TEST_F(PipelinedBatchIt, ABatchWhoseCommitRolledBackFailsWholeAndFreesTheChainLock) {
+  // Swallowed by the last job, the failure shows only as a COMMIT the server ran as ROLLBACK.
+  std::atomic<int> runs{0};
+  const auto results =
+      run_as_one_batch({auditing(runs), swallowing_a_failure(runs)}, /*commits=*/false);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0], BrokerErrc::internal);
+  EXPECT_EQ(results[1], BrokerErrc::internal);
+  EXPECT_EQ(audit_records(), 0);
+  // Nothing of the batch is left open: another broker takes the chain lock at once.
+  auto other = db::PostgresConnection::connect(PostgresServer::shared().url(database_));
+  other->begin_write();
+  const auto started = std::chrono::steady_clock::now();
+  lock_audit_chain(*other);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  other->exec_script("ROLLBACK");
+  EXPECT_FALSE(store_->write_sync(auditing(runs)));
+  EXPECT_EQ(audit_records(), 1);
   EXPECT_TRUE(chain_verifies());
 }
 
