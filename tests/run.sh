@@ -2,7 +2,7 @@
 # The one test command: installs what is missing, builds the default (release with assertions) and
 # the asan (AddressSanitizer + UndefinedBehaviorSanitizer, libFuzzer targets) presets, both with
 # clang, runs every test in the default preset and every test but the interop suites of
-# tests/asan_skipped.txt in the asan preset, then fuzzes each libFuzzer target for 10 s
+# tests/asan_skipped.txt in the asan preset, then fuzzes each libFuzzer target for 5 s
 # (tests/fuzz/run.sh): a smoke run that catches a new crash early; longer campaigns are
 # `tests/fuzz/run.sh 3600` by hand.
 # Timing (README, "Build time"): the two builds are most of it, so the default preset's tests and
@@ -68,5 +68,5 @@ fi
 asan_skip=$(sed -e 's/#.*//' tests/asan_skipped.txt | awk 'NF {print $1}' | paste -sd'|')
 echo "=== preset asan: tests (skipping the interop suites of tests/asan_skipped.txt)"
 ctest --preset asan -j "${test_jobs}" --timeout 300 -E "${asan_skip}"
-echo "=== fuzzing: each libFuzzer target of the asan preset for 10 s"
-./tests/fuzz/run.sh 10
+echo "=== fuzzing: each libFuzzer target of the asan preset for 5 s"
+./tests/fuzz/run.sh 5

@@ -2,7 +2,7 @@
 # Runs every libFuzzer target of the asan build for SECONDS each (default 60), two at a time, each
 # over a scratch copy of its seed corpus (new inputs never go into the repository). Exits non-zero
 # if any target crashed, leaked, hit a sanitizer or a property check, and prints the reproducer.
-# Usage: tests/fuzz/run.sh [SECONDS]        (./tests/run.sh calls it with 20; by hand e.g. 3600)
+# Usage: tests/fuzz/run.sh [SECONDS]        (./tests/run.sh calls it with 5; by hand e.g. 3600)
 # Env:   JIT_FUZZ_BUILD_DIR (default build/asan), JIT_FUZZ_TARGETS (names, default all),
 #        JIT_FUZZ_PARALLEL (default 2)
 # Reproduce a finding: build/asan/tests/fuzz/<target> <reproducer file>
