@@ -141,35 +141,23 @@ Error Connection::error_of(pg_result* raw) {
                "PostgreSQL: " + scrub_secret(message, password != nullptr ? password : ""));
 }
 
-const std::string& Connection::prepared_name(std::string_view sql, std::span<const Param> params) {
-  std::string key(sql);
-  std::vector<Oid> types;
-  for (const Param& param : params) {
-    types.push_back(param.type_oid());
-    key += '\0' + std::to_string(param.type_oid());
-  }
-  if (const auto found = prepared_.find(key); found != prepared_.end()) return found->second;
+const std::string& Connection::prepared_name(std::string_view sql, const BoundParams& bound) {
+  if (const auto found = prepared_.find(bound.key); found != prepared_.end()) return found->second;
   std::string name = "jit_" + std::to_string(prepared_.size() + 1);
-  checked(PQprepare(conn_.get(), name.c_str(), std::string(sql).c_str(),
-                    static_cast<int>(types.size()), types.data()));
-  return prepared_.emplace(std::move(key), std::move(name)).first->second;
+  checked(PQprepare(conn_.get(), name.c_str(), std::string(sql).c_str(), bound.count(),
+                    bound.types.data()));
+  return prepared_.emplace(bound.key, std::move(name)).first->second;
 }
 
 Result Connection::execute(std::string_view sql, std::span<const Param> params) {
+  const BoundParams bound(sql, params);
   if (pipeline_) {
-    send_prepared(sql, params, /*waited_for=*/true);
+    send_prepared(sql, bound, /*waited_for=*/true);
     return std::move(*read_through_sync());
   }
-  const std::string& name = prepared_name(sql, params);
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  const std::vector<int> formats(params.size(), 1);  // every parameter in binary
-  for (const Param& param : params) {
-    values.push_back(param.is_null() ? nullptr : param.binary().data());
-    lengths.push_back(static_cast<int>(param.binary().size()));
-  }
-  return checked(PQexecPrepared(conn_.get(), name.c_str(), static_cast<int>(params.size()),
-                                values.data(), lengths.data(), formats.data(),
+  const std::string& name = prepared_name(sql, bound);
+  return checked(PQexecPrepared(conn_.get(), name.c_str(), bound.count(), bound.values.data(),
+                                bound.lengths.data(), bound.formats.data(),
                                 /*resultFormat=*/1));
 }
 

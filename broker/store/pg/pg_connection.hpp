@@ -131,12 +131,13 @@ class Connection {
   // Throws the Error for a failed call: from `raw`'s SQLSTATE, or the connection's state.
   Result checked(struct pg_result* raw);
   [[noreturn]] void throw_connection_error(std::string_view what) const;
-  const std::string& prepared_name(std::string_view sql, std::span<const Param> params);
+  const std::string& prepared_name(std::string_view sql, const BoundParams& bound);
   // Pipeline mode: queues a Parse when `sql` is new on this connection, then the Bind/Execute.
-  void send_prepared(std::string_view sql, std::span<const Param> params, bool waited_for);
+  void send_prepared(std::string_view sql, const BoundParams& bound, bool waited_for);
   // Pipeline mode: sends a Sync and reads every pending outcome up to it; the result of the one
   // statement execute() waits for, if any.
   std::optional<Result> read_through_sync();
+  // Pipeline mode: gives the session up and throws a connection failure.
   [[noreturn]] void pipeline_broken(std::string_view what);
 
   std::unique_ptr<pg_conn, Finish> conn_;

@@ -45,7 +45,7 @@ void Connection::execute_deferred(std::string_view sql, std::span<const Param> p
     execute(sql, params);
     return;
   }
-  send_prepared(sql, params, /*waited_for=*/false);
+  send_prepared(sql, BoundParams(sql, params), /*waited_for=*/false);
 }
 
 void Connection::sync() {
@@ -58,35 +58,21 @@ std::optional<DeferredFailure> Connection::take_deferred_failure() {
   return failure;
 }
 
-void Connection::send_prepared(std::string_view sql, std::span<const Param> params,
-                               bool waited_for) {
-  std::string key(sql);
-  std::vector<Oid> types;
-  for (const Param& param : params) {
-    types.push_back(param.type_oid());
-    key += '\0' + std::to_string(param.type_oid());
-  }
-  auto found = prepared_.find(key);
+void Connection::send_prepared(std::string_view sql, const BoundParams& bound, bool waited_for) {
+  auto found = prepared_.find(bound.key);
   if (found == prepared_.end()) {
     // Counted as prepared from now on; read_through_sync() forgets it again unless the server
     // answers the Parse with success.
     std::string name = "jit_" + std::to_string(prepared_.size() + 1);
-    if (PQsendPrepare(conn_.get(), name.c_str(), std::string(sql).c_str(),
-                      static_cast<int>(types.size()), types.data()) != 1) {
+    if (PQsendPrepare(conn_.get(), name.c_str(), std::string(sql).c_str(), bound.count(),
+                      bound.types.data()) != 1) {
       pipeline_broken("PostgreSQL: cannot send a statement");
     }
-    pending_.push_back({deferred_tag_, waited_for, key});
-    found = prepared_.emplace(std::move(key), std::move(name)).first;
+    pending_.push_back({deferred_tag_, waited_for, bound.key});
+    found = prepared_.emplace(bound.key, std::move(name)).first;
   }
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  const std::vector<int> formats(params.size(), 1);  // every parameter in binary
-  for (const Param& param : params) {
-    values.push_back(param.is_null() ? nullptr : param.binary().data());
-    lengths.push_back(static_cast<int>(param.binary().size()));
-  }
-  if (PQsendQueryPrepared(conn_.get(), found->second.c_str(), static_cast<int>(params.size()),
-                          values.data(), lengths.data(), formats.data(),
+  if (PQsendQueryPrepared(conn_.get(), found->second.c_str(), bound.count(), bound.values.data(),
+                          bound.lengths.data(), bound.formats.data(),
                           /*resultFormat=*/1) != 1) {
     pipeline_broken("PostgreSQL: cannot send a statement");
   }
@@ -133,16 +119,13 @@ std::optional<Result> Connection::read_through_sync() {
 
 void Connection::pipeline_broken(std::string_view what) {
   // What libpq still expects no longer matches pending_: the session is given up (its owner
-  // closes it, and the server then rolls its transaction back).
+  // closes it, and the server then rolls its transaction back). Counted as a connection failure
+  // (503) whatever PQstatus says: libpq may not have seen the socket close yet when the server's
+  // last word was a FATAL error, and a send it refuses on a live connection (out of memory) is
+  // no more a bug of the caller's.
   unusable_ = true;
   pending_.clear();
-  if (PQstatus(conn_.get()) == CONNECTION_BAD) throw_connection_error(what);
-  // libpq refused a call on a live connection (out of memory, too many parameters): a bug or a
-  // resource limit, not the network.
-  const char* password = PQpass(conn_.get());
-  throw Error(Failure::other, "",
-              std::string(what) + ": " +
-                  scrub_secret(PQerrorMessage(conn_.get()), password != nullptr ? password : ""));
+  throw_connection_error(what);
 }
 
 }  // namespace jit::broker::pg

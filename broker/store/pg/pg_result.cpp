@@ -45,6 +45,16 @@ std::string big_endian(std::uint64_t value) {
 
 }  // namespace
 
+BoundParams::BoundParams(std::string_view sql, std::span<const Param> params) : key(sql) {
+  for (const Param& param : params) {
+    key += '\0' + std::to_string(param.type_oid());
+    types.push_back(param.type_oid());
+    values.push_back(param.is_null() ? nullptr : param.binary().data());
+    lengths.push_back(static_cast<int>(param.binary().size()));
+    formats.push_back(1);
+  }
+}
+
 Param::Param(std::nullptr_t) : null_(true) {}
 Param::Param(std::int64_t value) : Param(kInt8Oid, big_endian(static_cast<std::uint64_t>(value))) {}
 Param::Param(bool value) : Param(kBoolOid, std::string(1, value ? '\1' : '\0')) {}

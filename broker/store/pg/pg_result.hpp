@@ -47,6 +47,19 @@ class Param {
   std::string binary_;
 };
 
+// `params` as libpq takes them, every value in binary: types, values (null for NULL), lengths
+// and formats; and `key`, the SQL with those types, under which a connection keeps the statement
+// prepared (a statement is prepared for one set of parameter types).
+struct BoundParams {
+  BoundParams(std::string_view sql, std::span<const Param> params);
+  int count() const { return static_cast<int>(values.size()); }
+  std::string key;
+  std::vector<unsigned> types;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+};
+
 class Result {
  public:
   explicit Result(pg_result* result);
