@@ -3,6 +3,7 @@
 // on (duplicate, serialization failure, lock timeout, lost connection, wrong password), NOTIFY,
 // advisory locks and transactions.
 #include "broker/store/pg/pg_connection.hpp"
+#include "tests/broker/support/pg_error_of.hpp"
 #include "tests/support/postgres_server.hpp"
 
 #include <gtest/gtest.h>
@@ -30,17 +31,7 @@ class PgConnectionIt : public ::testing::Test {
   std::string database_;
 };
 
-// The pg::Error `fn` throws; fails the test when it throws nothing.
-template <typename Fn>
-Error pg_error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no pg::Error thrown";
-  return Error(Failure::other, "", "none");
-}
+using testing::pg_error_of;
 
 TEST_F(PgConnectionIt, ParametersAndResultsRoundTripEveryType) {
   Connection db = connect();
