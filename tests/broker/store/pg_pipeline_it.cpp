@@ -31,6 +31,12 @@ class PgPipelineIt : public ::testing::Test {
     auto reader = connect();
     return reader.execute("SELECT count(*) FROM items").get_int64(0, 0);
   }
+  // The connection in pipeline mode, with BEGIN sent (not yet waited for).
+  Connection& begin_pipelined() {
+    connection_->enter_pipeline();
+    connection_->execute_deferred("BEGIN");
+    return *connection_;
+  }
   void insert_later(std::int64_t id) {
     connection_->execute_deferred("INSERT INTO items(id) VALUES ($1)", {id});
   }
@@ -40,10 +46,8 @@ class PgPipelineIt : public ::testing::Test {
 };
 
 TEST_F(PgPipelineIt, DeferredStatementsLandWithTheNextStatementThatWaits) {
-  Connection& db = *connection_;
-  db.enter_pipeline();
+  Connection& db = begin_pipelined();
   EXPECT_TRUE(db.in_pipeline());
-  db.execute_deferred("BEGIN");
   insert_later(1);
   insert_later(2);  // the statement prepared by the first is reused
   EXPECT_EQ(db.execute("SELECT count(*) FROM items").get_int64(0, 0), 2);
@@ -59,9 +63,7 @@ TEST_F(PgPipelineIt, DeferredStatementsLandWithTheNextStatementThatWaits) {
 }
 
 TEST_F(PgPipelineIt, TheFirstFailureIsReportedWithItsTagAndWhatFollowedIsSkipped) {
-  Connection& db = *connection_;
-  db.enter_pipeline();
-  db.execute_deferred("BEGIN");
+  Connection& db = begin_pipelined();
   db.set_deferred_tag(1);
   insert_later(1);
   db.execute_deferred("SAVEPOINT job");
@@ -86,9 +88,7 @@ TEST_F(PgPipelineIt, TheFirstFailureIsReportedWithItsTagAndWhatFollowedIsSkipped
 }
 
 TEST_F(PgPipelineIt, AStatementWhosePreparationWasSkippedIsPreparedAgain) {
-  Connection& db = *connection_;
-  db.enter_pipeline();
-  db.execute_deferred("BEGIN");
+  Connection& db = begin_pipelined();
   insert_later(1);
   insert_later(1);  // fails
   // New SQL: its Parse is skipped along with it.
@@ -107,9 +107,7 @@ TEST_F(PgPipelineIt, AStatementWhosePreparationWasSkippedIsPreparedAgain) {
 }
 
 TEST_F(PgPipelineIt, ALostConnectionIsAConnectionFailure) {
-  Connection& db = *connection_;
-  db.enter_pipeline();
-  db.execute_deferred("BEGIN");
+  Connection& db = begin_pipelined();
   insert_later(1);
   connect().execute("SELECT pg_terminate_backend($1::integer)", {db.backend_pid()});
   EXPECT_EQ(pg_error_of([&] { db.execute("SELECT count(*) FROM items"); }).failure(),
