@@ -2,6 +2,8 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
+
 namespace jit::testing {
 
 std::string code_of(const Answer& answer) {
@@ -44,6 +46,19 @@ ca::Bytes ApiFixture::enroll(const std::string& user, const std::string& passwor
 
 std::string ApiFixture::totp(const ca::Bytes& secret) const {
   return *approvals::totp_code(secret, std::chrono::time_point_cast<std::chrono::seconds>(now_));
+}
+
+std::string ApiFixture::wrong_totp(const ca::Bytes& secret) const {
+  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(now_);
+  std::vector<std::string> near;  // two steps either side: wider than the broker's window
+  for (int step = -2; step <= 2; ++step) {
+    near.push_back(*approvals::totp_code(secret, now + std::chrono::seconds(30 * step)));
+  }
+  for (int candidate = 0;; ++candidate) {
+    auto code = std::to_string(candidate);
+    code.insert(0, 6 - code.size(), '0');
+    if (std::find(near.begin(), near.end(), code) == near.end()) return code;
+  }
 }
 
 Answer ApiFixture::call(broker::http::verb method, std::string target,

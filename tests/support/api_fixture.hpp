@@ -50,6 +50,9 @@ class ApiFixture {
                    const std::string& password = std::string(kTestPassword));
 
   std::string totp(const ca::Bytes& secret) const;
+  // A well-formed code that matches none of `secret`'s steps near now_, so a "wrong code" case
+  // cannot pass by chance (a fixed "000000" was one of the accepted codes once in ~300,000 runs).
+  std::string wrong_totp(const ca::Bytes& secret) const;
 
   Answer call(broker::http::verb method, std::string target,
               const boost::json::value* body = nullptr,

@@ -91,7 +91,7 @@ TEST_F(PasskeyApiTest, RegistrationNeedsAFreshFactorInTheFinishCall) {
   const auto bare = register_key(key, carol_, nullptr);
   EXPECT_EQ(bare.status, 401u) << bare.raw.body();
   EXPECT_EQ(code_of(bare), "mfa_required");
-  const auto wrong = register_key(key, carol_, json::object{{"totp", "000000"}});
+  const auto wrong = register_key(key, carol_, json::object{{"totp", wrong_totp(secret_)}});
   EXPECT_EQ(wrong.status, 401u) << wrong.raw.body();
   EXPECT_EQ(stored_passkeys(), 0);
   EXPECT_EQ(audit_count("webauthn.register"), 0);

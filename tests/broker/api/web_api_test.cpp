@@ -198,8 +198,9 @@ TEST_F(WebApiTest, ThePageRevokesOnlyWithAFactorInTheCall) {
   auto bare = f_.post("/v1/grants/" + grant + "/revoke", {{"reason", "done"}}, page);
   EXPECT_EQ(bare.status, 401u);
   EXPECT_EQ(code_of(bare), "mfa_required");
-  auto wrong = f_.post("/v1/grants/" + grant + "/revoke",
-                       {{"reason", "done"}, {"mfa", {{"totp", "000000"}}}}, page);
+  auto wrong = f_.post(
+      "/v1/grants/" + grant + "/revoke",
+      {{"reason", "done"}, {"mfa", {{"totp", f_.wrong_totp(f_.secrets_.at("carol"))}}}}, page);
   EXPECT_EQ(wrong.status, 401u);
   auto malformed =
       f_.post("/v1/grants/" + grant + "/revoke", {{"reason", "done"}, {"mfa", "123456"}}, page);
