@@ -49,52 +49,92 @@ Result<void> ChallengeStore::insert(ChallengePurpose purpose, const ca::Bytes& c
                                     Entry entry, TimePoint now) {
   if (entry.user.size() > kMaxChallengeUserBytes) return ApprovalsErrc::invalid_input;
   if (entry.source.size() > kMaxChallengeSourceBytes) return ApprovalsErrc::invalid_input;
-  entry.expires_at = now + lifetime_;
-  std::string key = key_of(challenge);
-  std::lock_guard lock(mutex_);
-  Pool& pool = pool_of(purpose);
-  prune_locked(pool, now);
-  if (!entry.source.empty() && pool.limits.per_source > 0) {
-    const auto found = pool.count_by_source.find(entry.source);
-    if (found != pool.count_by_source.end() && found->second >= pool.limits.per_source) {
-      return ApprovalsErrc::rate_limited;
+  const TimePoint expires_at = now + lifetime_;
+  entry.expires_at = expires_at;
+  const std::string key = key_of(challenge);
+  const std::string user = entry.user;
+  const ca::Bytes nonce = entry.nonce;
+  std::vector<std::string> evicted;
+  {
+    std::lock_guard lock(mutex_);
+    Pool& pool = pool_of(purpose);
+    prune_locked(pool, now);
+    if (!entry.source.empty() && pool.limits.per_source > 0) {
+      const auto found = pool.count_by_source.find(entry.source);
+      if (found != pool.count_by_source.end() && found->second >= pool.limits.per_source) {
+        return ApprovalsErrc::rate_limited;
+      }
     }
+    // The name's oldest challenge makes room for its newest: whoever floods a name only cycles
+    // through that name's own slots.
+    for (;;) {
+      const auto names = pool.keys_by_name.find(entry.user);
+      if (names == pool.keys_by_name.end() || names->second.size() < pool.limits.per_name) break;
+      evicted.push_back(names->second.front());
+      erase_locked(pool, std::string(names->second.front()));
+    }
+    if (pool.entries.size() >= pool.limits.max_entries) return ApprovalsErrc::unavailable;
+    // 256 random bits do not collide; a collision would mean a broken RNG, so refuse it.
+    if (pool.entries.contains(key)) return ApprovalsErrc::internal_error;
+    if (pool.expiry_order.size() >= 2 * pool.limits.max_entries) compact_locked(pool);
+    pool.expiry_order.emplace_back(entry.expires_at, key);
+    pool.keys_by_name[entry.user].push_back(key);
+    if (!entry.source.empty()) ++pool.count_by_source[entry.source];
+    pool.entries.emplace(key, std::move(entry));
+    if (shared_ == nullptr) return {};
   }
-  // The name's oldest challenge makes room for its newest: whoever floods a name only cycles
-  // through that name's own slots.
-  for (;;) {
-    const auto names = pool.keys_by_name.find(entry.user);
-    if (names == pool.keys_by_name.end() || names->second.size() < pool.limits.per_name) break;
-    erase_locked(pool, std::string(names->second.front()));
+  // Pushed out here, so pushed out everywhere: the shared table stays within the pools' bounds.
+  for (const std::string& old : evicted) shared_->withdraw(ca::as_bytes(old), purpose);
+  if (auto published = shared_->publish(challenge, purpose, user, nonce, expires_at); !published) {
+    // Usable nowhere then: the caller answers unavailable and the client asks again.
+    std::lock_guard lock(mutex_);
+    erase_locked(pool_of(purpose), key);
+    return published.error();
   }
-  if (pool.entries.size() >= pool.limits.max_entries) return ApprovalsErrc::unavailable;
-  // 256 random bits do not collide; a collision would mean a broken RNG, so refuse it.
-  if (pool.entries.contains(key)) return ApprovalsErrc::internal_error;
-  if (pool.expiry_order.size() >= 2 * pool.limits.max_entries) compact_locked(pool);
-  pool.expiry_order.emplace_back(entry.expires_at, key);
-  pool.keys_by_name[entry.user].push_back(key);
-  if (!entry.source.empty()) ++pool.count_by_source[entry.source];
-  pool.entries.emplace(std::move(key), std::move(entry));
   return {};
 }
 
 Result<ConsumedChallenge> ChallengeStore::consume(ca::ByteView challenge, ChallengePurpose purpose,
                                                   std::string_view user, TimePoint now) {
   if (challenge.size() != kChallengeBytes) return ApprovalsErrc::challenge_mismatch;
-  std::lock_guard lock(mutex_);
-  Pool& pool = pool_of(purpose);
-  const std::string key = key_of(challenge);
-  const auto found = pool.entries.find(key);
-  if (found == pool.entries.end()) return ApprovalsErrc::challenge_mismatch;
-  Entry& entry = found->second;
-  if (entry.user != user) return ApprovalsErrc::challenge_mismatch;
-  if (entry.used) return ApprovalsErrc::replayed;
-  if (now >= entry.expires_at) {
-    erase_locked(pool, key);
-    return ApprovalsErrc::expired;
+  ca::Bytes nonce;
+  {
+    std::unique_lock lock(mutex_);
+    Pool& pool = pool_of(purpose);
+    const std::string key = key_of(challenge);
+    const auto found = pool.entries.find(key);
+    if (found == pool.entries.end()) {
+      if (shared_ == nullptr) return ApprovalsErrc::challenge_mismatch;
+      return consume_shared(challenge, purpose, user, now, lock);
+    }
+    Entry& entry = found->second;
+    if (entry.user != user) return ApprovalsErrc::challenge_mismatch;
+    if (entry.used) return ApprovalsErrc::replayed;
+    if (now >= entry.expires_at) {
+      erase_locked(pool, key);
+      return ApprovalsErrc::expired;
+    }
+    entry.used = true;
+    if (shared_ == nullptr) return ConsumedChallenge{entry.nonce};
+    nonce = entry.nonce;
   }
-  entry.used = true;
-  return ConsumedChallenge{entry.nonce};
+  // Issued here, but another broker may have been handed the same answer: the shared row decides.
+  auto taken = shared_->take(challenge, purpose, user);
+  if (!taken) return taken.error();
+  if (!*taken) return ApprovalsErrc::replayed;
+  return ConsumedChallenge{std::move(nonce)};
+}
+
+Result<ConsumedChallenge> ChallengeStore::consume_shared(ca::ByteView challenge,
+                                                         ChallengePurpose purpose,
+                                                         std::string_view user, TimePoint now,
+                                                         std::unique_lock<std::mutex>& lock) {
+  lock.unlock();  // the database call must not hold up every other ceremony of this broker
+  auto taken = shared_->take(challenge, purpose, user);
+  if (!taken) return taken.error();
+  if (!*taken) return ApprovalsErrc::challenge_mismatch;
+  if (now >= (*taken)->expires_at) return ApprovalsErrc::expired;
+  return ConsumedChallenge{std::move((*taken)->nonce)};
 }
 
 void ChallengeStore::prune(TimePoint now) {

@@ -11,6 +11,10 @@
 // also keeps at most `per_name` live challenges per user name: a new one pushes that name's oldest
 // out, so one name cannot fill a pool and a user's own new challenge is always issued.
 //
+// Brokers that share a database also share their challenges (share_through, SharedChallenges
+// below): each keeps its own pools as above, publishes what it issues, and accepts what the
+// others published, once for all of them.
+//
 // For approvals, issue_for_request() derives the challenge from the request digest and a fresh
 // nonce (approval_challenge, request_binding.hpp) and remembers the nonce, so that the verifier can
 // recompute the challenge from the request as stored when the approval arrives.
@@ -25,9 +29,11 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace jit::approvals {
 
@@ -65,9 +71,36 @@ struct ConsumedChallenge {
   ca::Bytes nonce;
 };
 
+// Where the brokers of one deployment publish their challenges for each other, so that a ceremony
+// begun at one broker may end at another behind the same load balancer (docs/architecture.md,
+// "Ceremonies across brokers"). The broker implements it on its PostgreSQL database; a single
+// broker (SQLite) has none. Calls may block on the database and are made without the store's
+// mutex held. Errors are `unavailable` (the database cannot be reached).
+class SharedChallenges {
+ public:
+  struct Taken {
+    ca::Bytes nonce;
+    TimePoint expires_at;
+  };
+  virtual ~SharedChallenges() = default;
+  // Makes `challenge` (issued for `purpose` and `user`) known to every broker.
+  virtual Result<void> publish(ca::ByteView challenge, ChallengePurpose purpose,
+                               std::string_view user, ca::ByteView nonce, TimePoint expires_at) = 0;
+  // Takes it out for good if it was published for `purpose` and `user`; nullopt when no broker
+  // has it (never published, used already, or for another purpose or user, which leaves it).
+  virtual Result<std::optional<Taken>> take(ca::ByteView challenge, ChallengePurpose purpose,
+                                            std::string_view user) = 0;
+  // Forgets it (pushed out of a full pool before use).
+  virtual void withdraw(ca::ByteView challenge, ChallengePurpose purpose) = 0;
+};
+
 class ChallengeStore {
  public:
   explicit ChallengeStore(ChallengeStoreLimits limits = {});
+
+  // Publishes every challenge issued from now on to `shared` and accepts the ones other brokers
+  // published there. Set once, before the store is used; `shared` outlives the store.
+  void share_through(SharedChallenges* shared) { shared_ = shared; }
 
   // 32 random bytes, valid until now + lifetime, counted against `source`'s quota in the purpose's
   // pool (an empty source has none; the broker always passes the peer's address for login).
@@ -86,9 +119,10 @@ class ChallengeStore {
   [[nodiscard]] Result<ca::Bytes> issue_for_request(ca::ByteView request_digest,
                                                     std::string_view user, TimePoint now);
 
-  // Exactly once per issued challenge. challenge_mismatch: never issued (or long gone), or issued
-  // for another purpose or user (which does not use it up); replayed: already consumed; expired:
-  // now >= issue time + lifetime.
+  // Exactly once per issued challenge, across the brokers that share challenges.
+  // challenge_mismatch: never issued (or long gone), or issued for another purpose or user (which
+  // does not use it up), or consumed at another broker; replayed: already consumed here; expired:
+  // now >= issue time + lifetime; unavailable: the shared challenges cannot be reached.
   [[nodiscard]] Result<ConsumedChallenge> consume(ca::ByteView challenge, ChallengePurpose purpose,
                                                   std::string_view user, TimePoint now);
 
@@ -116,14 +150,20 @@ class ChallengeStore {
   };
   static constexpr std::size_t kPurposes = 4;
 
+  // Adds the entry, then publishes it when challenges are shared.
   Result<void> insert(ChallengePurpose purpose, const ca::Bytes& challenge, Entry entry,
                       TimePoint now);
+  // consume() of a challenge this broker does not hold: another broker's, if any. Unlocks `lock`.
+  Result<ConsumedChallenge> consume_shared(ca::ByteView challenge, ChallengePurpose purpose,
+                                           std::string_view user, TimePoint now,
+                                           std::unique_lock<std::mutex>& lock);
   Pool& pool_of(ChallengePurpose purpose) { return pools_[static_cast<std::size_t>(purpose)]; }
   static void prune_locked(Pool& pool, TimePoint now);
   static void erase_locked(Pool& pool, const std::string& key);
   static void compact_locked(Pool& pool);
 
   std::chrono::seconds lifetime_;
+  SharedChallenges* shared_ = nullptr;
   mutable std::mutex mutex_;
   std::array<Pool, kPurposes> pools_;
 };

@@ -107,10 +107,7 @@ void cli_begin(SsoService& sso, OidcProviderClient& provider, const json::object
     login.redirect_uri = redirect_uri;
     const auto nonce = login.nonce;
     auto state = sso.pending().add(std::move(login), SteadyClock::now());
-    if (!state) {
-      return respond(error_response(http::status::too_many_requests, "rate_limited",
-                                    "too many sign-ins under way; try again in a few minutes"));
-    }
+    if (!state) return respond(sso_not_started_answer(state.error()));
     respond(json_response(
         http::status::ok,
         json::object{{"authorization_url",
@@ -191,10 +188,7 @@ void device_begin(SsoService& sso, OidcProviderClient& provider, Responder respo
         login.interval = std::chrono::seconds(interval);
         login.next_poll = SteadyClock::now();
         auto handle = sso.pending().add(std::move(login), SteadyClock::now());
-        if (!handle) {
-          return respond(error_response(http::status::too_many_requests, "rate_limited",
-                                        "too many sign-ins under way; try again later"));
-        }
+        if (!handle) return respond(sso_not_started_answer(handle.error()));
         respond(json_response(http::status::ok,
                               json::object{{"device_handle", *handle},
                                            {"user_code", user_code},

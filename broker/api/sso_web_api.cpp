@@ -67,10 +67,7 @@ void start_web_login(SsoService& sso, OidcProviderClient& provider, std::string 
     const auto challenge = pkce_challenge(login.code_verifier);
     const auto nonce = login.nonce;
     auto state = sso.pending().add(std::move(login), SsoPendingLogins::Clock::now());
-    if (!state) {
-      return respond(error_response(http::status::too_many_requests, "rate_limited",
-                                    "too many sign-ins under way; try again in a few minutes"));
-    }
+    if (!state) return respond(sso_not_started_answer(state.error()));
     auto response =
         redirect_to(SsoService::authorization_url(*endpoints, provider.settings(), *state, nonce,
                                                   challenge, provider.settings().redirect_uri));
@@ -138,6 +135,15 @@ void finish_web_login(SsoService& sso, OidcProviderClient& provider, RequestCont
 
 HttpResponse sso_problem_answer(const SsoProblem& problem) {
   return error_response(problem.status, problem.code, problem.message);
+}
+
+HttpResponse sso_not_started_answer(boost::system::error_code error) {
+  if (error == BrokerErrc::unavailable) {
+    return error_response(http::status::service_unavailable, "unavailable",
+                          "the database is unavailable; try again shortly");
+  }
+  return error_response(http::status::too_many_requests, "rate_limited",
+                        "too many sign-ins under way; try again in a few minutes");
 }
 
 HttpResponse sso_token_answer(const IssuedSession& issued) {

@@ -51,7 +51,12 @@ IdentityService::IdentityService(Store& store, const config::Policy& policy, ca:
       challenges_(settings_.challenges),
       failure_audit_(settings_.failure_audit_per_minute, std::chrono::minutes(1)),
       limiter_(settings_.login_rate),
-      workers_(settings_.password_threads, settings_.password_queue) {}
+      workers_(settings_.password_threads, settings_.password_queue) {
+  if (store_.backend() == db::Backend::postgresql) {
+    shared_challenges_ = std::make_unique<SharedChallengeTable>(store_, clock_);
+    challenges_.share_through(shared_challenges_.get());
+  }
+}
 
 Result<Caller> IdentityService::authenticate(const HttpRequest& request) const {
   Caller caller;

@@ -12,6 +12,7 @@
 #include "broker/auth/mfa_check.hpp"
 #include "broker/auth/password_workers.hpp"
 #include "broker/auth/session_tokens.hpp"
+#include "broker/auth/shared_challenge_table.hpp"
 #include "broker/http/http_types.hpp"
 #include "broker/store/store.hpp"
 #include "config/policy.hpp"
@@ -130,6 +131,8 @@ class IdentityService {
   ca::Bytes data_key_;
   AuthSettings settings_;
   Clock clock_;
+  // PostgreSQL only: where the brokers of a deployment publish their challenges for each other.
+  std::unique_ptr<SharedChallengeTable> shared_challenges_;
   approvals::ChallengeStore challenges_;
   // Anonymous callers choose how often logins fail: their audit records have a budget.
   mutable std::mutex failure_audit_mutex_;

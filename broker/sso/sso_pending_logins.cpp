@@ -1,6 +1,7 @@
 #include "broker/sso/sso_pending_logins.hpp"
 
 #include "broker/auth/session_tokens.hpp"
+#include "broker/sso/sso_shared_logins.hpp"
 #include "ca/bytes.hpp"
 
 #include <openssl/sha.h>
@@ -22,31 +23,67 @@ void SsoPendingLogins::prune(Clock::time_point now) {
   }
 }
 
-std::optional<std::string> SsoPendingLogins::add(PendingSsoLogin login, Clock::time_point now) {
-  const std::lock_guard lock(mutex_);
-  if (logins_.size() >= kMaxPendingSsoLogins) prune(now);
-  if (logins_.size() >= kMaxPendingSsoLogins) return std::nullopt;
+void SsoPendingLogins::share_through(Store& store, ca::Bytes data_key) {
+  store_ = &store;
+  data_key_ = std::move(data_key);
+}
+
+Result<std::string> SsoPendingLogins::add(PendingSsoLogin login, Clock::time_point now) {
   std::string handle = random_token();
+  const std::string key = token_hash_hex(handle);
   login.expires_at = now + kSsoLoginLifetime;
-  logins_.emplace(token_hash_hex(handle), std::move(login));
+  {
+    const std::lock_guard lock(mutex_);
+    if (logins_.size() >= kMaxPendingSsoLogins) prune(now);
+    if (logins_.size() >= kMaxPendingSsoLogins) return BrokerErrc::rate_limited;
+    logins_.emplace(key, login);
+  }
+  if (store_ != nullptr && !publish_shared(*store_, data_key_, key, login, now)) {
+    remove(handle);  // usable nowhere: the caller answers 503 and the user tries again
+    return BrokerErrc::unavailable;
+  }
   return handle;
 }
 
 std::optional<PendingSsoLogin> SsoPendingLogins::take(const std::string& handle,
                                                       Clock::time_point now) {
-  const std::lock_guard lock(mutex_);
-  const auto it = logins_.find(token_hash_hex(handle));
-  if (it == logins_.end()) return std::nullopt;
-  auto login = std::move(it->second);
-  logins_.erase(it);
-  if (now >= login.expires_at) return std::nullopt;
+  const std::string key = token_hash_hex(handle);
+  std::optional<PendingSsoLogin> login;
+  {
+    const std::lock_guard lock(mutex_);
+    if (const auto it = logins_.find(key); it != logins_.end()) {
+      login = std::move(it->second);
+      logins_.erase(it);
+    }
+  }
+  if (store_ == nullptr) {
+    if (!login || now >= login->expires_at) return std::nullopt;
+    return login;
+  }
+  if (!login) return shared_login(*store_, data_key_, key, true, now);
+  // Begun here, but the same handle may have reached another broker first: the row decides.
+  if (!take_shared(*store_, key) || now >= login->expires_at) return std::nullopt;
   return login;
 }
 
 std::optional<PendingSsoLogin> SsoPendingLogins::peek(const std::string& handle,
                                                       Clock::time_point now) {
+  const std::string key = token_hash_hex(handle);
+  if (store_ != nullptr) {
+    // The shared row is the login: it is gone once any broker finished it, and it has the
+    // interval of the provider's last slow_down. Only the pace of this broker's polls is local.
+    auto shared = shared_login(*store_, data_key_, key, false, now);
+    const std::lock_guard lock(mutex_);
+    const auto it = logins_.find(key);
+    if (!shared) {
+      if (it != logins_.end()) logins_.erase(it);
+      return std::nullopt;
+    }
+    if (it != logins_.end()) shared->next_poll = it->second.next_poll;
+    return shared;
+  }
   const std::lock_guard lock(mutex_);
-  const auto it = logins_.find(token_hash_hex(handle));
+  const auto it = logins_.find(key);
   if (it == logins_.end()) return std::nullopt;
   if (now >= it->second.expires_at) {
     logins_.erase(it);
@@ -56,13 +93,17 @@ std::optional<PendingSsoLogin> SsoPendingLogins::peek(const std::string& handle,
 }
 
 void SsoPendingLogins::put_back(const std::string& handle, PendingSsoLogin login) {
+  const std::string key = token_hash_hex(handle);
+  if (store_ != nullptr) replace_shared(*store_, data_key_, key, login);
   const std::lock_guard lock(mutex_);
-  logins_[token_hash_hex(handle)] = std::move(login);
+  logins_[key] = std::move(login);
 }
 
 void SsoPendingLogins::remove(const std::string& handle) {
+  const std::string key = token_hash_hex(handle);
+  if (store_ != nullptr) (void)take_shared(*store_, key);
   const std::lock_guard lock(mutex_);
-  logins_.erase(token_hash_hex(handle));
+  logins_.erase(key);
 }
 
 }  // namespace jit::broker

@@ -4,7 +4,14 @@
 // memory, keyed by the SHA-256 of the handle (a lookup reveals nothing about other handles by its
 // timing), each usable once and for 10 minutes, at most kMaxPendingSsoLogins at a time (an
 // anonymous caller starts them). A restart forgets them: the user signs in again.
+//
+// On PostgreSQL each login is also written, sealed with the data key, to the shared
+// pending_ceremonies table (docs/architecture.md, "Ceremonies across brokers"), so that a user who
+// left from one broker may come back to another: take() spends a login at every broker at once.
 #pragma once
+
+#include "broker/store/store.hpp"
+#include "ca/bytes.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -39,13 +46,20 @@ class SsoPendingLogins {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // A new random handle for `login` (expires_at is set here), or nullopt when too many are
-  // pending.
-  std::optional<std::string> add(PendingSsoLogin login, Clock::time_point now);
-  // The login for `handle` if live, removed: a handle is used once.
+  // Shares every login from now on through `store`'s pending_ceremonies table, sealed with
+  // `data_key`. Called once, before any login; `store` outlives this.
+  void share_through(Store& store, ca::Bytes data_key);
+
+  // A new random handle for `login` (expires_at is set here). rate_limited when too many are
+  // pending here; unavailable when the shared table cannot be written.
+  Result<std::string> add(PendingSsoLogin login, Clock::time_point now);
+  // The login for `handle` if live, removed here and from the shared table: a handle is used once.
+  // A login another broker began is taken from the shared table; nullopt when no broker has it
+  // (or the table cannot be read: the user starts again either way).
   std::optional<PendingSsoLogin> take(const std::string& handle, Clock::time_point now);
   // The device login for `handle` if live, left in place (it is polled several times).
   std::optional<PendingSsoLogin> peek(const std::string& handle, Clock::time_point now);
+  // Keeps `login` (its poll pace) here, and its interval in the shared table.
   void put_back(const std::string& handle, PendingSsoLogin login);
   void remove(const std::string& handle);
 
@@ -54,6 +68,8 @@ class SsoPendingLogins {
 
   std::mutex mutex_;
   std::map<std::string, PendingSsoLogin> logins_;  // by SHA-256 hex of the handle
+  Store* store_ = nullptr;                         // set by share_through (PostgreSQL)
+  ca::Bytes data_key_;
 };
 
 // S256 PKCE challenge of a verifier (RFC 7636 section 4.2): base64url(SHA-256(verifier)).

@@ -45,6 +45,10 @@ SsoService::SsoService(boost::asio::io_context& io, IdentityService& identity,
     providers_.push_back(
         std::make_unique<OidcProviderClient>(io, provider, client_secret_of(provider), clock));
   }
+  if (identity.store().backend() == db::Backend::postgresql) {
+    const auto key = identity.mfa_context().data_key;
+    pending_.share_through(identity.store(), ca::Bytes(key.begin(), key.end()));
+  }
 }
 
 OidcProviderClient* SsoService::provider(std::string_view name) {

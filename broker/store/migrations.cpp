@@ -226,6 +226,22 @@ ALTER TABLE event_outbox ADD COLUMN claimed_by text,
   ADD COLUMN claimed_until bigint NOT NULL DEFAULT 0;
 )sql";
 
+// Version 11: ceremonies under way that another broker may finish (docs/architecture.md,
+// "Ceremonies across brokers"): WebAuthn challenges and SSO logins. PostgreSQL only: a SQLite file
+// has one broker, which keeps them in memory. UNLOGGED, since a row lives two to ten minutes and
+// losing them all (a crash or a failover empties the table) only makes users start again; it also
+// spares the statements a WAL flush each. expires_at is in microseconds since the epoch.
+constexpr std::string_view kPostgresV11 = R"sql(
+CREATE UNLOGGED TABLE pending_ceremonies (
+  key_hash          text PRIMARY KEY,
+  kind              text NOT NULL,
+  owner             text NOT NULL,
+  payload           bytea NOT NULL,
+  expires_at        bigint NOT NULL
+);
+CREATE INDEX pending_ceremonies_by_expiry ON pending_ceremonies (expires_at);
+)sql";
+
 void rekey_audit_chain_now(db::Connection& db, const AuditChainKey& key) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   rekey_audit_chain(db, key, std::chrono::duration_cast<std::chrono::microseconds>(now).count());
@@ -241,6 +257,7 @@ constexpr std::array kMigrations = {
     Migration{8, kSchemaV8},
     Migration{9, kSchemaV9},
     Migration{10, kSchemaV10, nullptr, kPostgresV10},
+    Migration{11, {}, nullptr, kPostgresV11},
 };
 
 }  // namespace

@@ -39,15 +39,17 @@ class PostgresPairTest : public ::testing::Test {
  protected:
   // Points both brokers at a new database of `server`, enrols `users` (password and TOTP), starts
   // the first broker (which makes the CA keys), copies its data folder to the second, starts it.
+  // `extra_yaml`: more of broker.yaml for both (an sso section).
   void start_pair(PostgresServer& server, const std::vector<std::string>& users,
-                  const std::string& policy_yaml = jit::testing::test_policy()) {
+                  const std::string& policy_yaml = jit::testing::test_policy(),
+                  const std::string& extra_yaml = {}) {
     url_ = server.url(server.create_database());
     for (BrokerProcess* broker : {&first_, &second_}) {
       jit::testing::write_text(broker->dir() / "pg.url", url_ + "\n");
       ::chmod((broker->dir() / "pg.url").c_str(), 0600);
       broker->write_policy(policy_yaml);
       broker->write_config(
-          {"127.0.0.1:0", "data", "store: {backend: postgresql, url_file: pg.url}\n"});
+          {"127.0.0.1:0", "data", "store: {backend: postgresql, url_file: pg.url}\n" + extra_yaml});
     }
     for (const auto& user : users) secrets_[user] = first_.enroll(user);
     first_.start();
