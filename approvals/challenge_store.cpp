@@ -55,42 +55,48 @@ Result<void> ChallengeStore::insert(ChallengePurpose purpose, const ca::Bytes& c
   const std::string user = entry.user;
   const ca::Bytes nonce = entry.nonce;
   std::vector<std::string> evicted;
-  {
-    std::lock_guard lock(mutex_);
-    Pool& pool = pool_of(purpose);
-    prune_locked(pool, now);
-    if (!entry.source.empty() && pool.limits.per_source > 0) {
-      const auto found = pool.count_by_source.find(entry.source);
-      if (found != pool.count_by_source.end() && found->second >= pool.limits.per_source) {
-        return ApprovalsErrc::rate_limited;
-      }
-    }
-    // The name's oldest challenge makes room for its newest: whoever floods a name only cycles
-    // through that name's own slots.
-    for (;;) {
-      const auto names = pool.keys_by_name.find(entry.user);
-      if (names == pool.keys_by_name.end() || names->second.size() < pool.limits.per_name) break;
-      evicted.push_back(names->second.front());
-      erase_locked(pool, std::string(names->second.front()));
-    }
-    if (pool.entries.size() >= pool.limits.max_entries) return ApprovalsErrc::unavailable;
-    // 256 random bits do not collide; a collision would mean a broken RNG, so refuse it.
-    if (pool.entries.contains(key)) return ApprovalsErrc::internal_error;
-    if (pool.expiry_order.size() >= 2 * pool.limits.max_entries) compact_locked(pool);
-    pool.expiry_order.emplace_back(entry.expires_at, key);
-    pool.keys_by_name[entry.user].push_back(key);
-    if (!entry.source.empty()) ++pool.count_by_source[entry.source];
-    pool.entries.emplace(key, std::move(entry));
-    if (shared_ == nullptr) return {};
-  }
-  // Pushed out here, so pushed out everywhere: the shared table stays within the pools' bounds.
+  auto inserted = insert_locally(purpose, key, std::move(entry), now, evicted);
+  if (shared_ == nullptr) return inserted;
+  // Pushed out here, so pushed out everywhere, whether or not the new one got in.
   for (const std::string& old : evicted) shared_->withdraw(ca::as_bytes(old), purpose);
+  if (!inserted) return inserted;
   if (auto published = shared_->publish(challenge, purpose, user, nonce, expires_at); !published) {
     // Usable nowhere then: the caller answers unavailable and the client asks again.
     std::lock_guard lock(mutex_);
     erase_locked(pool_of(purpose), key);
     return published.error();
   }
+  return {};
+}
+
+Result<void> ChallengeStore::insert_locally(ChallengePurpose purpose, const std::string& key,
+                                            Entry entry, TimePoint now,
+                                            std::vector<std::string>& evicted) {
+  std::lock_guard lock(mutex_);
+  Pool& pool = pool_of(purpose);
+  prune_locked(pool, now);
+  if (!entry.source.empty() && pool.limits.per_source > 0) {
+    const auto found = pool.count_by_source.find(entry.source);
+    if (found != pool.count_by_source.end() && found->second >= pool.limits.per_source) {
+      return ApprovalsErrc::rate_limited;
+    }
+  }
+  // The name's oldest challenge makes room for its newest: whoever floods a name only cycles
+  // through that name's own slots.
+  for (;;) {
+    const auto names = pool.keys_by_name.find(entry.user);
+    if (names == pool.keys_by_name.end() || names->second.size() < pool.limits.per_name) break;
+    evicted.push_back(names->second.front());
+    erase_locked(pool, std::string(names->second.front()));
+  }
+  if (pool.entries.size() >= pool.limits.max_entries) return ApprovalsErrc::unavailable;
+  // 256 random bits do not collide; a collision would mean a broken RNG, so refuse it.
+  if (pool.entries.contains(key)) return ApprovalsErrc::internal_error;
+  if (pool.expiry_order.size() >= 2 * pool.limits.max_entries) compact_locked(pool);
+  pool.expiry_order.emplace_back(entry.expires_at, key);
+  pool.keys_by_name[entry.user].push_back(key);
+  if (!entry.source.empty()) ++pool.count_by_source[entry.source];
+  pool.entries.emplace(key, std::move(entry));
   return {};
 }
 

@@ -153,6 +153,9 @@ class ChallengeStore {
   // Adds the entry, then publishes it when challenges are shared.
   Result<void> insert(ChallengePurpose purpose, const ca::Bytes& challenge, Entry entry,
                       TimePoint now);
+  // The pool's part of insert(); the keys of the name's entries it pushed out go to `evicted`.
+  Result<void> insert_locally(ChallengePurpose purpose, const std::string& key, Entry entry,
+                              TimePoint now, std::vector<std::string>& evicted);
   // consume() of a challenge this broker does not hold: another broker's, if any. Unlocks `lock`.
   Result<ConsumedChallenge> consume_shared(ca::ByteView challenge, ChallengePurpose purpose,
                                            std::string_view user, TimePoint now,

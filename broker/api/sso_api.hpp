@@ -27,9 +27,9 @@ void add_sso_cli_routes(Router& router, SsoService& sso);
 
 // The JSON error answer of a problem: {"error": message, "code": code}.
 HttpResponse sso_problem_answer(const SsoProblem& problem);
-// Why a sign-in could not start (SsoPendingLogins::add): 429 rate_limited when too many are
-// under way, 503 unavailable when the shared table cannot be written.
-HttpResponse sso_not_started_answer(boost::system::error_code error);
+// An error of SsoPendingLogins: 429 rate_limited when too many sign-ins are under way (add), else
+// 503 unavailable (the shared table of a PostgreSQL deployment cannot be reached).
+HttpResponse sso_pending_error_answer(boost::system::error_code error);
 // The token answer of POST /v1/login: {token, csrf_token, user, expires_at}.
 HttpResponse sso_token_answer(const IssuedSession& issued);
 

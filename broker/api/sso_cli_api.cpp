@@ -107,7 +107,7 @@ void cli_begin(SsoService& sso, OidcProviderClient& provider, const json::object
     login.redirect_uri = redirect_uri;
     const auto nonce = login.nonce;
     auto state = sso.pending().add(std::move(login), SteadyClock::now());
-    if (!state) return respond(sso_not_started_answer(state.error()));
+    if (!state) return respond(sso_pending_error_answer(state.error()));
     respond(json_response(
         http::status::ok,
         json::object{{"authorization_url",
@@ -126,7 +126,9 @@ void cli_finish(SsoService& sso, OidcProviderClient& provider, const json::objec
       !is_code_verifier(verifier)) {
     return respond(bad_field("state, code and code_verifier are required"));
   }
-  auto login = sso.pending().take(state, SteadyClock::now());
+  auto taken = sso.pending().take(state, SteadyClock::now());
+  if (!taken) return respond(sso_pending_error_answer(taken.error()));
+  auto& login = *taken;
   if (!login || login->flow != SsoFlow::cli || login->provider != provider.settings().name) {
     return respond(error_response(http::status::bad_request, "invalid_state",
                                   "this sign-in is unknown, used already or expired; start again"));
@@ -188,7 +190,7 @@ void device_begin(SsoService& sso, OidcProviderClient& provider, Responder respo
         login.interval = std::chrono::seconds(interval);
         login.next_poll = SteadyClock::now();
         auto handle = sso.pending().add(std::move(login), SteadyClock::now());
-        if (!handle) return respond(sso_not_started_answer(handle.error()));
+        if (!handle) return respond(sso_pending_error_answer(handle.error()));
         respond(json_response(http::status::ok,
                               json::object{{"device_handle", *handle},
                                            {"user_code", user_code},
@@ -204,7 +206,9 @@ void device_poll(SsoService& sso, OidcProviderClient& provider, const json::obje
   const auto handle = text_field(body, "device_handle");
   if (!is_base64url(handle, 43, 43)) return respond(bad_field("device_handle is required"));
   const auto now = SteadyClock::now();
-  auto login = sso.pending().peek(handle, now);
+  auto peeked = sso.pending().peek(handle, now);
+  if (!peeked) return respond(sso_pending_error_answer(peeked.error()));
+  auto& login = *peeked;
   if (!login || login->flow != SsoFlow::device || login->provider != provider.settings().name) {
     return respond(device_error_answer(http::status::bad_request, "expired_token",
                                        "this device sign-in is unknown or expired; start again"));

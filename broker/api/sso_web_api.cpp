@@ -67,7 +67,7 @@ void start_web_login(SsoService& sso, OidcProviderClient& provider, std::string 
     const auto challenge = pkce_challenge(login.code_verifier);
     const auto nonce = login.nonce;
     auto state = sso.pending().add(std::move(login), SsoPendingLogins::Clock::now());
-    if (!state) return respond(sso_not_started_answer(state.error()));
+    if (!state) return respond(sso_pending_error_answer(state.error()));
     auto response =
         redirect_to(SsoService::authorization_url(*endpoints, provider.settings(), *state, nonce,
                                                   challenge, provider.settings().redirect_uri));
@@ -85,9 +85,12 @@ void finish_web_login(SsoService& sso, OidcProviderClient& provider, RequestCont
     respond(error_response(http::status::bad_request, code, message));
   };
   // Taken at once: a state is spent by its first use, whatever happens next.
-  auto login = state.empty() || state.size() > 64
-                   ? std::nullopt
-                   : sso.pending().take(state, SsoPendingLogins::Clock::now());
+  std::optional<PendingSsoLogin> login;
+  if (!state.empty() && state.size() <= 64) {
+    auto taken = sso.pending().take(state, SsoPendingLogins::Clock::now());
+    if (!taken) return respond(sso_pending_error_answer(taken.error()));
+    login = std::move(*taken);
+  }
   if (!login || login->flow != SsoFlow::web || login->provider != provider.settings().name) {
     return refuse("invalid_state", "this sign-in is unknown, used already or expired; start again");
   }
@@ -137,13 +140,13 @@ HttpResponse sso_problem_answer(const SsoProblem& problem) {
   return error_response(problem.status, problem.code, problem.message);
 }
 
-HttpResponse sso_not_started_answer(boost::system::error_code error) {
-  if (error == BrokerErrc::unavailable) {
-    return error_response(http::status::service_unavailable, "unavailable",
-                          "the database is unavailable; try again shortly");
+HttpResponse sso_pending_error_answer(boost::system::error_code error) {
+  if (error == BrokerErrc::rate_limited) {
+    return error_response(http::status::too_many_requests, "rate_limited",
+                          "too many sign-ins under way; try again in a few minutes");
   }
-  return error_response(http::status::too_many_requests, "rate_limited",
-                        "too many sign-ins under way; try again in a few minutes");
+  return error_response(http::status::service_unavailable, "unavailable",
+                        "the database is unavailable; try again shortly");
 }
 
 HttpResponse sso_token_answer(const IssuedSession& issued) {

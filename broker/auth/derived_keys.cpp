@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::string_view kAuditChainLabel = "jit-broker audit chain hmac v1";
 constexpr std::string_view kLoginNameLabel = "jit-broker unknown login name hmac v1";
+constexpr std::string_view kPendingSsoLoginLabel = "jit-broker pending sso login aes-gcm v1";
 constexpr std::size_t kNameTagBytes = 16;
 
 ca::Bytes derive(ca::ByteView data_key, std::string_view label) {
@@ -31,6 +32,10 @@ std::string unknown_login_name_tag(ca::ByteView data_key, std::string_view name)
   ca::wipe(key);
   if (!tag) throw std::runtime_error("cannot compute the login name tag");
   return ca::hex_encode(ca::ByteView(*tag).first(kNameTagBytes));
+}
+
+ca::Bytes pending_sso_login_key(ca::ByteView data_key) {
+  return derive(data_key, kPendingSsoLoginLabel);
 }
 
 }  // namespace jit::broker

@@ -21,4 +21,8 @@ AuditChainKey audit_chain_key(ca::ByteView data_key);
 // be found by hashing a dictionary. Throws std::runtime_error if the tag cannot be computed.
 std::string unknown_login_name_tag(ca::ByteView data_key, std::string_view name);
 
+// The AES-256-GCM key that seals SSO logins under way in the shared table (PostgreSQL; see
+// broker/sso/sso_shared_logins.hpp). Throws std::runtime_error if the key cannot be derived.
+ca::Bytes pending_sso_login_key(ca::ByteView data_key);
+
 }  // namespace jit::broker

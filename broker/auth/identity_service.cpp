@@ -53,7 +53,7 @@ IdentityService::IdentityService(Store& store, const config::Policy& policy, ca:
       limiter_(settings_.login_rate),
       workers_(settings_.password_threads, settings_.password_queue) {
   if (store_.backend() == db::Backend::postgresql) {
-    shared_challenges_ = std::make_unique<SharedChallengeTable>(store_, clock_);
+    shared_challenges_ = std::make_unique<SharedChallengeTable>(store_);
     challenges_.share_through(shared_challenges_.get());
   }
 }
@@ -269,6 +269,11 @@ void IdentityService::login_now(const std::string& user, const std::string& pass
                       approvals::ChallengePurpose::login, nullptr, now);
   });
   if (!verified) {
+    // The database (the shared challenges, docs/architecture.md "Ceremonies across brokers") and
+    // not the caller: 503 and no audit of a wrong factor.
+    if (verified.error() == ApprovalsErrc::unavailable) {
+      return done(make_error_code(BrokerErrc::unavailable));
+    }
     const bool replay = verified.error() == ApprovalsErrc::replayed;
     return fail_login(user, true, replay ? "second factor replayed" : "wrong second factor",
                       std::move(lock), done);

@@ -65,6 +65,11 @@ void check_presence(IdentityService& identity, const Caller& caller, const boost
                       approval_subject ? &*approval_subject : nullptr, now);
   });
   if (!verified) {
+    // The shared challenges could not be reached (docs/architecture.md, "Ceremonies across
+    // brokers"): the database's fault, not the caller's, so 503 and nothing counted.
+    if (verified.error() == ApprovalsErrc::unavailable) {
+      return done(make_error_code(BrokerErrc::unavailable));
+    }
     // Failed proofs count toward this session's lockout (invariant 5) and are audited, a code used
     // already as much as a wrong one; only the answer differs (totp_code_used_answer).
     const auto error = verified.error();

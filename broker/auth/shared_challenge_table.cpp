@@ -2,6 +2,7 @@
 
 #include "approvals/approvals_error.hpp"
 #include "broker/auth/session_tokens.hpp"
+#include "broker/log.hpp"
 #include "broker/store/pending_ceremonies.hpp"
 
 #include <chrono>
@@ -33,24 +34,26 @@ std::int64_t to_unix_us(approvals::TimePoint at) {
   return std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
 }
 
-}  // namespace
+// A 503 says only "unavailable"; the operator's log says why.
+void log_failure(std::string_view step, const db::Error& e) {
+  log_event(LogLevel::warning, "shared_challenge_failed", {{"step", step}, {"error", e.what()}});
+}
 
-SharedChallengeTable::SharedChallengeTable(Store& store,
-                                           std::function<approvals::TimePoint()> clock)
-    : store_(store), clock_(std::move(clock)) {}
+}  // namespace
 
 Result<void> SharedChallengeTable::publish(ca::ByteView challenge, ChallengePurpose purpose,
                                            std::string_view user, ca::ByteView nonce,
                                            approvals::TimePoint expires_at) {
   try {
-    prune_if_due();
     store_.read([&](db::Connection& db) {
+      prune_pending_ceremonies_now_and_then(db, pending_ceremony_now_us());
       insert_pending_ceremony(
           db, key_of(challenge), kind_of(purpose),
           {std::string(user), ca::Bytes(nonce.begin(), nonce.end()), to_unix_us(expires_at)});
     });
     return {};
-  } catch (const db::Error&) {
+  } catch (const db::Error& e) {
+    log_failure("publish", e);
     return ApprovalsErrc::unavailable;
   }
 }
@@ -65,7 +68,8 @@ Result<std::optional<approvals::SharedChallenges::Taken>> SharedChallengeTable::
     return std::optional<Taken>(
         Taken{std::move(row->payload),
               approvals::TimePoint(std::chrono::microseconds(row->expires_at_us))});
-  } catch (const db::Error&) {
+  } catch (const db::Error& e) {
+    log_failure("take", e);
     return ApprovalsErrc::unavailable;
   }
 }
@@ -75,19 +79,10 @@ void SharedChallengeTable::withdraw(ca::ByteView challenge, ChallengePurpose pur
     store_.read([&](db::Connection& db) {
       delete_pending_ceremony(db, key_of(challenge), kind_of(purpose));
     });
-  } catch (const db::Error&) {
-    // Left to expire: the prune deletes it within kCeremonyPruneInterval of its end.
+  } catch (const db::Error& e) {
+    // Left to expire: the next prune after its end deletes it.
+    log_failure("withdraw", e);
   }
-}
-
-void SharedChallengeTable::prune_if_due() {
-  const auto now = clock_();
-  {
-    const std::lock_guard lock(prune_mutex_);
-    if (now < next_prune_) return;
-    next_prune_ = now + kCeremonyPruneInterval;
-  }
-  store_.read([&](db::Connection& db) { delete_expired_pending_ceremonies(db, to_unix_us(now)); });
 }
 
 }  // namespace jit::broker

@@ -8,18 +8,11 @@
 #include "approvals/challenge_store.hpp"
 #include "broker/store/store.hpp"
 
-#include <functional>
-#include <mutex>
-
 namespace jit::broker {
-
-// How often publish() also deletes the rows that expired (of every broker; whichever broker
-// issues challenges keeps the table small).
-inline constexpr std::chrono::seconds kCeremonyPruneInterval{60};
 
 class SharedChallengeTable final : public approvals::SharedChallenges {
  public:
-  SharedChallengeTable(Store& store, std::function<approvals::TimePoint()> clock);
+  explicit SharedChallengeTable(Store& store) : store_(store) {}
 
   Result<void> publish(ca::ByteView challenge, approvals::ChallengePurpose purpose,
                        std::string_view user, ca::ByteView nonce,
@@ -29,12 +22,7 @@ class SharedChallengeTable final : public approvals::SharedChallenges {
   void withdraw(ca::ByteView challenge, approvals::ChallengePurpose purpose) override;
 
  private:
-  void prune_if_due();
-
   Store& store_;
-  std::function<approvals::TimePoint()> clock_;
-  std::mutex prune_mutex_;
-  approvals::TimePoint next_prune_{};
 };
 
 }  // namespace jit::broker

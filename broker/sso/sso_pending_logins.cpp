@@ -23,9 +23,9 @@ void SsoPendingLogins::prune(Clock::time_point now) {
   }
 }
 
-void SsoPendingLogins::share_through(Store& store, ca::Bytes data_key) {
+void SsoPendingLogins::share_through(Store& store, ca::Bytes seal_key) {
   store_ = &store;
-  data_key_ = std::move(data_key);
+  seal_key_ = std::move(seal_key);
 }
 
 Result<std::string> SsoPendingLogins::add(PendingSsoLogin login, Clock::time_point now) {
@@ -38,15 +38,15 @@ Result<std::string> SsoPendingLogins::add(PendingSsoLogin login, Clock::time_poi
     if (logins_.size() >= kMaxPendingSsoLogins) return BrokerErrc::rate_limited;
     logins_.emplace(key, login);
   }
-  if (store_ != nullptr && !publish_shared(*store_, data_key_, key, login, now)) {
+  if (store_ != nullptr && !publish_shared(*store_, seal_key_, key, login, now)) {
     remove(handle);  // usable nowhere: the caller answers 503 and the user tries again
     return BrokerErrc::unavailable;
   }
   return handle;
 }
 
-std::optional<PendingSsoLogin> SsoPendingLogins::take(const std::string& handle,
-                                                      Clock::time_point now) {
+Result<std::optional<PendingSsoLogin>> SsoPendingLogins::take(const std::string& handle,
+                                                              Clock::time_point now) {
   const std::string key = token_hash_hex(handle);
   std::optional<PendingSsoLogin> login;
   {
@@ -57,44 +57,47 @@ std::optional<PendingSsoLogin> SsoPendingLogins::take(const std::string& handle,
     }
   }
   if (store_ == nullptr) {
-    if (!login || now >= login->expires_at) return std::nullopt;
+    if (login && now >= login->expires_at) login.reset();
     return login;
   }
-  if (!login) return shared_login(*store_, data_key_, key, true, now);
+  if (!login) return shared_login(*store_, seal_key_, key, true, now);
   // Begun here, but the same handle may have reached another broker first: the row decides.
-  if (!take_shared(*store_, key) || now >= login->expires_at) return std::nullopt;
+  auto spent_here = take_shared(*store_, key);
+  if (!spent_here) return spent_here.error();
+  if (!*spent_here || now >= login->expires_at) login.reset();
   return login;
 }
 
-std::optional<PendingSsoLogin> SsoPendingLogins::peek(const std::string& handle,
-                                                      Clock::time_point now) {
+Result<std::optional<PendingSsoLogin>> SsoPendingLogins::peek(const std::string& handle,
+                                                              Clock::time_point now) {
   const std::string key = token_hash_hex(handle);
   if (store_ != nullptr) {
     // The shared row is the login: it is gone once any broker finished it, and it has the
     // interval of the provider's last slow_down. Only the pace of this broker's polls is local.
-    auto shared = shared_login(*store_, data_key_, key, false, now);
+    auto shared = shared_login(*store_, seal_key_, key, false, now);
+    if (!shared) return shared.error();
     const std::lock_guard lock(mutex_);
     const auto it = logins_.find(key);
-    if (!shared) {
+    if (!*shared) {
       if (it != logins_.end()) logins_.erase(it);
-      return std::nullopt;
+      return shared;
     }
-    if (it != logins_.end()) shared->next_poll = it->second.next_poll;
+    if (it != logins_.end()) (*shared)->next_poll = it->second.next_poll;
     return shared;
   }
   const std::lock_guard lock(mutex_);
   const auto it = logins_.find(key);
-  if (it == logins_.end()) return std::nullopt;
+  if (it == logins_.end()) return std::optional<PendingSsoLogin>();
   if (now >= it->second.expires_at) {
     logins_.erase(it);
-    return std::nullopt;
+    return std::optional<PendingSsoLogin>();
   }
-  return it->second;
+  return std::optional<PendingSsoLogin>(it->second);
 }
 
 void SsoPendingLogins::put_back(const std::string& handle, PendingSsoLogin login) {
   const std::string key = token_hash_hex(handle);
-  if (store_ != nullptr) replace_shared(*store_, data_key_, key, login);
+  if (store_ != nullptr) replace_shared(*store_, seal_key_, key, login);
   const std::lock_guard lock(mutex_);
   logins_[key] = std::move(login);
 }

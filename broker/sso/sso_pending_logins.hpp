@@ -47,18 +47,19 @@ class SsoPendingLogins {
   using Clock = std::chrono::steady_clock;
 
   // Shares every login from now on through `store`'s pending_ceremonies table, sealed with
-  // `data_key`. Called once, before any login; `store` outlives this.
-  void share_through(Store& store, ca::Bytes data_key);
+  // `seal_key` (pending_sso_login_key). Called once, before any login; `store` outlives this.
+  void share_through(Store& store, ca::Bytes seal_key);
 
   // A new random handle for `login` (expires_at is set here). rate_limited when too many are
   // pending here; unavailable when the shared table cannot be written.
   Result<std::string> add(PendingSsoLogin login, Clock::time_point now);
   // The login for `handle` if live, removed here and from the shared table: a handle is used once.
-  // A login another broker began is taken from the shared table; nullopt when no broker has it
-  // (or the table cannot be read: the user starts again either way).
-  std::optional<PendingSsoLogin> take(const std::string& handle, Clock::time_point now);
-  // The device login for `handle` if live, left in place (it is polled several times).
-  std::optional<PendingSsoLogin> peek(const std::string& handle, Clock::time_point now);
+  // A login another broker began is taken from the shared table; nullopt when no broker has it.
+  // unavailable when the shared table cannot be reached (a login begun here is spent anyway).
+  Result<std::optional<PendingSsoLogin>> take(const std::string& handle, Clock::time_point now);
+  // The device login for `handle` if live, left in place (it is polled several times); errors as
+  // take().
+  Result<std::optional<PendingSsoLogin>> peek(const std::string& handle, Clock::time_point now);
   // Keeps `login` (its poll pace) here, and its interval in the shared table.
   void put_back(const std::string& handle, PendingSsoLogin login);
   void remove(const std::string& handle);
@@ -69,7 +70,7 @@ class SsoPendingLogins {
   std::mutex mutex_;
   std::map<std::string, PendingSsoLogin> logins_;  // by SHA-256 hex of the handle
   Store* store_ = nullptr;                         // set by share_through (PostgreSQL)
-  ca::Bytes data_key_;
+  ca::Bytes seal_key_;
 };
 
 // S256 PKCE challenge of a verifier (RFC 7636 section 4.2): base64url(SHA-256(verifier)).

@@ -1,5 +1,7 @@
 #include "broker/sso/sso_service.hpp"
 
+#include "broker/auth/derived_keys.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -46,8 +48,8 @@ SsoService::SsoService(boost::asio::io_context& io, IdentityService& identity,
         std::make_unique<OidcProviderClient>(io, provider, client_secret_of(provider), clock));
   }
   if (identity.store().backend() == db::Backend::postgresql) {
-    const auto key = identity.mfa_context().data_key;
-    pending_.share_through(identity.store(), ca::Bytes(key.begin(), key.end()));
+    pending_.share_through(identity.store(),
+                           pending_sso_login_key(identity.mfa_context().data_key));
   }
 }
 

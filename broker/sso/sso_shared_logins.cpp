@@ -13,15 +13,9 @@ constexpr std::string_view kSsoKind = "sso.login";
 
 std::string associated_data(const std::string& key) { return "jitbroker sso login " + key; }
 
-std::int64_t system_now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::optional<ca::Bytes> sealed(ca::ByteView data_key, const std::string& key,
                                 const PendingSsoLogin& login) {
-  const std::string text =
+  std::string text =
       boost::json::serialize(boost::json::object{{"provider", login.provider},
                                                  {"flow", static_cast<int>(login.flow)},
                                                  {"nonce", login.nonce},
@@ -88,7 +82,9 @@ bool publish_shared(Store& store, ca::ByteView data_key, const std::string& key,
       std::chrono::duration_cast<std::chrono::microseconds>(login.expires_at - now).count();
   try {
     store.read([&](db::Connection& db) {
-      insert_pending_ceremony(db, key, kSsoKind, {"", std::move(*payload), system_now_us() + left});
+      const auto now_us = pending_ceremony_now_us();
+      prune_pending_ceremonies_now_and_then(db, now_us);
+      insert_pending_ceremony(db, key, kSsoKind, {"", std::move(*payload), now_us + left});
     });
     return true;
   } catch (const db::Error& e) {
@@ -97,9 +93,9 @@ bool publish_shared(Store& store, ca::ByteView data_key, const std::string& key,
   }
 }
 
-std::optional<PendingSsoLogin> shared_login(Store& store, ca::ByteView data_key,
-                                            const std::string& key, bool take,
-                                            std::chrono::steady_clock::time_point now) {
+Result<std::optional<PendingSsoLogin>> shared_login(Store& store, ca::ByteView data_key,
+                                                    const std::string& key, bool take,
+                                                    std::chrono::steady_clock::time_point now) {
   std::optional<PendingCeremony> row;
   try {
     row = store.read([&](db::Connection& db) {
@@ -108,26 +104,26 @@ std::optional<PendingSsoLogin> shared_login(Store& store, ca::ByteView data_key,
     });
   } catch (const db::Error& e) {
     log_unreachable(take ? "take" : "find", e);
-    return std::nullopt;
+    return BrokerErrc::unavailable;
   }
-  if (!row) return std::nullopt;
-  const std::int64_t left_us = row->expires_at_us - system_now_us();
-  if (left_us <= 0) return std::nullopt;
+  if (!row) return std::optional<PendingSsoLogin>();
+  const std::int64_t left_us = row->expires_at_us - pending_ceremony_now_us();
+  if (left_us <= 0) return std::optional<PendingSsoLogin>();
   auto login = opened(data_key, key, row->payload);
-  if (!login) return std::nullopt;
+  if (!login) return std::optional<PendingSsoLogin>();
   login->expires_at = now + std::chrono::microseconds(left_us);
   login->next_poll = now;  // this broker has not passed a poll on yet
   return login;
 }
 
-bool take_shared(Store& store, const std::string& key) {
+Result<bool> take_shared(Store& store, const std::string& key) {
   try {
     return store.read([&](db::Connection& db) {
       return take_pending_ceremony(db, key, kSsoKind, "").has_value();
     });
   } catch (const db::Error& e) {
     log_unreachable("take", e);
-    return false;
+    return BrokerErrc::unavailable;
   }
 }
 

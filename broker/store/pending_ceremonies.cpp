@@ -1,5 +1,8 @@
 #include "broker/store/pending_ceremonies.hpp"
 
+#include <atomic>
+#include <chrono>
+
 namespace jit::broker {
 namespace {
 
@@ -69,6 +72,21 @@ std::int64_t delete_expired_pending_ceremonies(db::Connection& db, std::int64_t 
   db::Statement remove(db, "DELETE FROM pending_ceremonies WHERE expires_at <= ?");
   remove.bind(1, now_us);
   return remove.exec();
+}
+
+void prune_pending_ceremonies_now_and_then(db::Connection& db, std::int64_t now_us) {
+  static std::atomic<std::int64_t> next_prune_us{0};
+  std::int64_t due = next_prune_us.load();
+  if (now_us < due) return;
+  // One thread wins the round; the others go on without waiting for it.
+  if (!next_prune_us.compare_exchange_strong(due, now_us + kPendingCeremonyPruneIntervalUs)) return;
+  delete_expired_pending_ceremonies(db, now_us);
+}
+
+std::int64_t pending_ceremony_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace jit::broker

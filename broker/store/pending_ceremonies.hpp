@@ -46,4 +46,16 @@ void delete_pending_ceremony(db::Connection& db, std::string_view key_hash, std:
 // Rows that expired at or before `now_us`; how many.
 std::int64_t delete_expired_pending_ceremonies(db::Connection& db, std::int64_t now_us);
 
+// How often a process deletes the expired rows (of every broker and kind).
+inline constexpr std::int64_t kPendingCeremonyPruneIntervalUs = 60'000'000;
+
+// delete_expired_pending_ceremonies at most once per kPendingCeremonyPruneIntervalUs in this
+// process. Every path that adds rows calls it (WebAuthn challenges and SSO logins), so whichever
+// ceremonies a deployment uses keep the table to what is live.
+void prune_pending_ceremonies_now_and_then(db::Connection& db, std::int64_t now_us);
+
+// Microseconds since the epoch on the system clock, the time rows expire by: the brokers of one
+// deployment share it (NTP), where each one's steady clock is its own.
+std::int64_t pending_ceremony_now_us();
+
 }  // namespace jit::broker
