@@ -9,6 +9,7 @@
 #include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <stdexcept>
@@ -132,7 +134,31 @@ class TempBeside {
 // Copies the main database of `source` (the caller holds its read transaction, so every step reads
 // the same snapshot and the copy never restarts) into a new file at `target`, in rollback-journal
 // mode so that the copy is one self-contained file. Answers the pages copied.
-int copy_database(SQLite::Database& source, const fs::path& target) {
+// What a restored database's counters start from: at least this many per second since the epoch.
+// The backup's counters are older than the serials, KRL versions and CRL numbers the lost broker
+// went on to use; hosts refuse a KRL older than the one they installed (`jit host-refresh`), so a
+// restored broker that counted on from the backup's values would have its revocations refused
+// until it caught up, and would reuse serials. No counter moves 65,536 times a second, so a value
+// from the clock is above everything any broker used before now, restored ones included.
+constexpr std::int64_t kRestoredCounterFloorPerSecond = 65536;
+
+// Raises the counters that must never go back (docs/operations.md, "Backup and restore").
+std::int64_t raise_counters_for_restore(SQLite::Database& db) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const std::int64_t floor = now * kRestoredCounterFloorPerSecond;
+  SQLite::Statement raise(db,
+                          "UPDATE counters SET value = max(value, ?) "
+                          "WHERE name IN ('ssh_serial', 'krl_version', 'crl_number')");
+  raise.bind(1, floor);
+  raise.exec();
+  return floor;
+}
+
+// Copies `source` to `target` whole or not at all; `adjust` (if any) changes the copy first.
+int copy_database(SQLite::Database& source, const fs::path& target,
+                  const std::function<void(SQLite::Database&)>& adjust = {}) {
   TempBeside temp(target);
   int pages = 0;
   try {
@@ -155,6 +181,7 @@ int copy_database(SQLite::Database& source, const fs::path& target) {
       pages = backup.getTotalPageCount();
     }
     destination.exec("PRAGMA journal_mode = DELETE");
+    if (adjust) adjust(destination);
     const auto check = destination.execAndGet("PRAGMA quick_check").getString();
     if (check != "ok") throw std::runtime_error("the copy fails SQLite's quick check: " + check);
   } catch (const SQLite::Exception& e) {
@@ -246,15 +273,19 @@ int run_restore(const config::BrokerConfig& config, const fs::path& file, std::o
   }
   DatabaseFacts facts;
   int pages = 0;
+  std::int64_t floor = 0;
   {
     ReadSnapshot snapshot(*db, file);
     facts = check_broker_database(*db, file, true);
-    pages = copy_database(*db, target);
+    pages = copy_database(*db, target, [&floor](SQLite::Database& copy) {
+      floor = raise_counters_for_restore(copy);
+    });
   }
   out << "restored " << file.string() << " (schema version " << facts.schema_version << ", "
       << pages << " pages) to " << target.string() << "; audit head " << facts.head.hash
-      << " after " << facts.audit_records
-      << " records. Put the data key and the CA keys of the backup in place before starting.\n";
+      << " after " << facts.audit_records << " records; SSH serials, KRL versions and CRL numbers "
+      << "continue from " << floor
+      << ". Put the data key and the CA keys of the backup in place before starting.\n";
   return 0;
 }
 

@@ -205,6 +205,39 @@ TEST_F(BackupInputTest, RestoreRefusesADataFolderThatHasADatabase) {
   EXPECT_NE(own_err.find("already has a database"), std::string::npos) << own_err;
 }
 
+// The counters a restore must not take back: hosts refuse a KRL older than the one they have, and
+// the lost broker went on using serials, KRL versions and CRL numbers after the backup.
+TEST_F(BackupInputTest, ARestoreContinuesTheCountersAboveAnythingUsedBeforeIt) {
+  const auto backup = dir() / "copy.db";
+  ASSERT_EQ(std::get<0>(broker_.admin({"backup", backup.string()})), 0);
+  {
+    // What the lost broker did after the backup: its own copy moved on.
+    SQLite::Database original(broker_.database().string(), SQLite::OPEN_READWRITE);
+    original.exec("UPDATE counters SET value = value + 1000");
+  }
+  const auto seconds_now = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t before = seconds_now() * 65536;
+  auto [code, out, err] =
+      jit_broker(dir(), config_for(dir(), "restored"), {"restore", backup.string()});
+  const std::int64_t after = seconds_now() * 65536;
+  ASSERT_EQ(code, 0) << out << err;
+  EXPECT_NE(out.find("continue from"), std::string::npos) << out;
+
+  SQLite::Database original(broker_.database().string(), SQLite::OPEN_READONLY);
+  SQLite::Database restored((dir() / "restored" / "broker.db").string(), SQLite::OPEN_READONLY);
+  for (const char* name : {"ssh_serial", "krl_version", "crl_number"}) {
+    const std::string query = std::string("SELECT value FROM counters WHERE name = '") + name + "'";
+    const auto value = restored.execAndGet(query).getInt64();
+    EXPECT_GE(value, before) << name;
+    EXPECT_LE(value, after) << name;
+    EXPECT_GT(value, original.execAndGet(query).getInt64()) << name;
+  }
+}
+
 TEST_F(BackupInputTest, RestoreRefusesFilesThatAreNotABrokerDatabase) {
   const auto text = dir() / "notes.txt";
   write_text(text, std::string(8192, 'x'));
