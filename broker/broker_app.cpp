@@ -65,6 +65,11 @@ AuthSettings auth_settings(const config::BrokerConfig& config) {
   settings.webauthn.origin = config.mfa.webauthn.origin;
   settings.webauthn.require_uv = config.mfa.webauthn.require_user_verification;
   settings.failure_audit_per_minute = config.limits.failure_audit_per_minute;
+  const auto& limits = config.limits;
+  settings.login_rate.per_source = {static_cast<double>(limits.logins_per_source_per_minute) / 60.0,
+                                    static_cast<std::uint32_t>(limits.login_burst_per_source)};
+  settings.login_rate.overall = {static_cast<double>(limits.logins_per_minute) / 60.0,
+                                 static_cast<std::uint32_t>(limits.login_burst)};
   return settings;
 }
 

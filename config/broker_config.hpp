@@ -61,6 +61,14 @@ struct Limits {
   // Audit records of failed logins per minute and per user (every unknown name counts as one
   // user); the rest are counted into the next record and /metrics.
   std::size_t failure_audit_per_minute = 20;
+  // Password logins (POST /v1/login and its passkey form) before 429: a bucket of `burst` that
+  // refills at `per_minute`, per source address (an IPv6 /64 as one) and for everyone together.
+  // Raise the overall pair for a large organisation's morning sign-in wave; each login costs one
+  // password hash on the password workers.
+  std::size_t logins_per_source_per_minute = 60;
+  std::size_t login_burst_per_source = 20;
+  std::size_t logins_per_minute = 600;
+  std::size_t login_burst = 40;
 };
 
 struct WebAuthnSettings {

@@ -217,9 +217,10 @@ CaSettings read_ca(const YamlValue& value, const std::filesystem::path& base) {
 }
 
 Limits read_limits(const YamlValue& value) {
-  const YamlMap map =
-      value.map({"max_grant_duration", "max_breakglass_duration", "pending_timeout",
-                 "max_pending_per_user_role", "max_pending_per_user", "failure_audit_per_minute"});
+  const YamlMap map = value.map({"max_grant_duration", "max_breakglass_duration", "pending_timeout",
+                                 "max_pending_per_user_role", "max_pending_per_user",
+                                 "failure_audit_per_minute", "logins_per_source_per_minute",
+                                 "login_burst_per_source", "logins_per_minute", "login_burst"});
   Limits limits;
   if (const YamlValue* v = map.find("max_grant_duration")) {
     limits.max_grant_duration = v->duration(minutes{1}, 30 * kDay);
@@ -239,6 +240,13 @@ Limits read_limits(const YamlValue& value) {
   if (const YamlValue* v = map.find("failure_audit_per_minute")) {
     limits.failure_audit_per_minute = static_cast<std::size_t>(v->integer(1, 100'000));
   }
+  const auto count = [&map](const char* key, std::size_t& field, std::int64_t most) {
+    if (const YamlValue* v = map.find(key)) field = static_cast<std::size_t>(v->integer(1, most));
+  };
+  count("logins_per_source_per_minute", limits.logins_per_source_per_minute, 60'000);
+  count("login_burst_per_source", limits.login_burst_per_source, 10'000);
+  count("logins_per_minute", limits.logins_per_minute, 600'000);
+  count("login_burst", limits.login_burst, 100'000);
   return limits;
 }
 

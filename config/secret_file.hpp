@@ -17,4 +17,10 @@ namespace jit::config {
 std::optional<std::string> secret_file_exposure(const std::filesystem::path& file,
                                                 std::string_view what);
 
+// The same for a key that a group may share by convention (Debian's ssl-cert group reads the TLS
+// keys in /etc/ssl/private, mode 0640): "WHAT FILE is readable by everyone; chmod o-rwx it" when
+// others have any access; nothing otherwise.
+std::optional<std::string> group_shared_key_exposure(const std::filesystem::path& file,
+                                                     std::string_view what);
+
 }  // namespace jit::config

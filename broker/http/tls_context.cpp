@@ -4,6 +4,7 @@
 #include "ca/bytes.hpp"
 #include "ca/openssl_handles.hpp"
 #include "ca/private_key.hpp"
+#include "config/secret_file.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -127,6 +128,10 @@ boost::asio::ssl::context make_server_tls_context(const fs::path& cert_file,
 
   if (SSL_CTX_use_certificate_chain_file(native, cert_file.c_str()) != 1) {
     fail("cannot load the TLS certificate chain " + cert_file.string());
+  }
+  // Whoever can read the key can be this broker to every client (docs/operations.md, "Configure").
+  if (auto exposed = config::group_shared_key_exposure(key_file, "the TLS private key")) {
+    fail(*exposed);
   }
   auto key = ca::load_private_key_file(key_file, std::nullopt);
   if (!key) fail("cannot load the TLS private key " + key_file.string());

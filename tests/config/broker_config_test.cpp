@@ -199,11 +199,16 @@ TEST(BrokerConfig, ConnectionAndGrowthLimits) {
   EXPECT_EQ(defaults.limits.max_pending_per_user_role, 3u);
   EXPECT_EQ(defaults.limits.max_pending_per_user, 10u);
   EXPECT_EQ(defaults.limits.failure_audit_per_minute, 20u);
+  EXPECT_EQ(defaults.limits.logins_per_source_per_minute, 60u);
+  EXPECT_EQ(defaults.limits.login_burst_per_source, 20u);
+  EXPECT_EQ(defaults.limits.logins_per_minute, 600u);
+  EXPECT_EQ(defaults.limits.login_burst, 40u);
   const BrokerConfig c = parse_broker_config(
       kMinimalBroker +
           "http: {max_connections: 200, max_connections_per_source: 16, first_byte_timeout: 2s}\n"
           "limits: {max_pending_per_user_role: 1, max_pending_per_user: 4, "
-          "failure_audit_per_minute: 5}\n",
+          "failure_audit_per_minute: 5, logins_per_source_per_minute: 30, "
+          "login_burst_per_source: 5, logins_per_minute: 6000, login_burst: 400}\n",
       kBrokerFile);
   EXPECT_EQ(c.http.max_connections, 200u);
   EXPECT_EQ(c.http.max_connections_per_source, 16u);
@@ -211,6 +216,12 @@ TEST(BrokerConfig, ConnectionAndGrowthLimits) {
   EXPECT_EQ(c.limits.max_pending_per_user_role, 1u);
   EXPECT_EQ(c.limits.max_pending_per_user, 4u);
   EXPECT_EQ(c.limits.failure_audit_per_minute, 5u);
+  EXPECT_EQ(c.limits.logins_per_source_per_minute, 30u);
+  EXPECT_EQ(c.limits.login_burst_per_source, 5u);
+  EXPECT_EQ(c.limits.logins_per_minute, 6000u);
+  EXPECT_EQ(c.limits.login_burst, 400u);
+  EXPECT_CONFIG_ERROR_AT(broker_error(kMinimalBroker + "limits:\n  login_burst: 0\n"), kBrokerFile,
+                         5, "limits.login_burst");
   EXPECT_CONFIG_ERROR_AT(broker_error(kMinimalBroker + "http:\n  max_connections: 0\n"),
                          kBrokerFile, 5, "http.max_connections");
   EXPECT_CONFIG_ERROR_AT(broker_error(kMinimalBroker + "http:\n  first_byte_timeout: 0s\n"),

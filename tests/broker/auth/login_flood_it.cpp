@@ -102,5 +102,24 @@ TEST(LoginFlood, AnonymousLoginsAreLimitedAndHealthzStaysFast) {
   EXPECT_TRUE(broker.alive());
 }
 
+// The limits are the operator's (broker.yaml limits:): a burst of 3 per source is 3 logins from
+// one address and then 429, where the default burst of 20 would have taken them all. (No user is
+// signed in by the fixture, which would take one of the three.)
+TEST(LoginFlood, ThePerSourceLimitIsTakenFromBrokerYaml) {
+  RunningBroker broker(std::string(kLoginFloodPolicy),
+                       "limits:\n  login_burst_per_source: 3\n  logins_per_source_per_minute: 1\n",
+                       {});
+  auto client = broker.client(true, 20s);
+  std::vector<unsigned> statuses;
+  for (int i = 0; i < 6; ++i) {
+    http::request<http::string_body> request(http::verb::post, "/v1/login", 11);
+    request.set(http::field::content_type, "application/json");
+    request.body() = boost::json::serialize(boost::json::object{
+        {"user", "nobody"}, {"password", "guess"}, {"mfa", {{"totp", "000000"}}}});
+    statuses.push_back(client->request(std::move(request)).result_int());
+  }
+  EXPECT_EQ(statuses, (std::vector<unsigned>{401, 401, 401, 429, 429, 429}));
+}
+
 }  // namespace
 }  // namespace jit::broker

@@ -134,5 +134,20 @@ TEST(ServerTlsContext, StartUpErrorsNameTheFile) {
   EXPECT_EQ(ERR_peek_error(), 0u);  // nothing left behind in OpenSSL's error queue
 }
 
+TEST(ServerTlsContext, AKeyEveryoneMayReadIsRefusedAndTheSslCertGroupConventionIsKept) {
+  TempDir dir;
+  const DevTlsFiles files = ensure_dev_tls_files(dir.path());
+  std::filesystem::permissions(files.key_file, std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  EXPECT_EQ(error_of(files.cert_file, files.key_file),
+            "the TLS private key " + files.key_file.string() +
+                " is readable by everyone; chmod o-rwx it");
+  // 0640, as Debian's ssl-cert group shares /etc/ssl/private: accepted.
+  std::filesystem::permissions(files.key_file, std::filesystem::perms::owner_read |
+                                                   std::filesystem::perms::owner_write |
+                                                   std::filesystem::perms::group_read);
+  EXPECT_EQ(error_of(files.cert_file, files.key_file), "no error");
+}
+
 }  // namespace
 }  // namespace jit::broker
