@@ -82,6 +82,9 @@ class RequestCategory final : public boost::system::error_category {
                "decision";
       case RequestErrc::too_many_pending:
         return "you have too many pending requests; cancel one or wait for a decision";
+      case RequestErrc::passkey_required:
+        return "approvals of this role need a passkey, not a code; approve on the web page with "
+               "your passkey";
     }
     return "request refused";
   }
@@ -105,6 +108,7 @@ unsigned request_error_status(RequestErrc e) noexcept {
     case RequestErrc::not_grant_user:
     case RequestErrc::may_not_revoke:
     case RequestErrc::not_entitled:
+    case RequestErrc::passkey_required:
       return 403;
     case RequestErrc::already_reviewed:
     case RequestErrc::not_pending:
@@ -194,6 +198,8 @@ std::string_view request_error_name(RequestErrc e) noexcept {
       return "too_many_pending_for_role";
     case RequestErrc::too_many_pending:
       return "too_many_pending";
+    case RequestErrc::passkey_required:
+      return "passkey_required";
   }
   return "request_refused";
 }

@@ -43,6 +43,7 @@ enum class RequestErrc {
   grant_outlasts_ca,          // 409 the grant ends after the issuing CA certificate does
   too_many_pending_for_role,  // 409 the requester has limits.max_pending_per_user_role pending
   too_many_pending,           // 409 the requester has limits.max_pending_per_user pending in all
+  passkey_required,           // 403 the role's approvals take a passkey, and a code was given
 };
 
 const boost::system::error_category& request_category() noexcept;

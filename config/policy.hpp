@@ -53,6 +53,9 @@ struct Role {
   Seconds default_duration{0};  // default min(1h, max_duration)
   bool require_reason = false;
   bool require_ticket = false;
+  // `approver_mfa: passkey`: an approval counts only when its factor is a WebAuthn assertion,
+  // never a TOTP code (approvals/approval_factor.hpp). Default `any`.
+  bool approve_with_passkey = false;
   std::optional<SshRoleSettings> ssh;  // at least one of ssh and x509
   std::optional<X509RoleSettings> x509;
   std::optional<BreakGlassSettings> breakglass;

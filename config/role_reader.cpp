@@ -238,7 +238,7 @@ Role read_role(const std::string& name, const YamlValue& value, const GroupMembe
   const YamlMap map =
       value.map({"requestable_by", "approvers", "approvals_required", "denials_required",
                  "auto_approve", "max_duration", "default_duration", "require_reason",
-                 "require_ticket", "ssh", "x509", "breakglass"});
+                 "require_ticket", "approver_mfa", "ssh", "x509", "breakglass"});
   Role role;
   role.name = name;
   if (const YamlValue* v = map.find("auto_approve")) role.auto_approve = v->boolean();
@@ -265,6 +265,16 @@ Role read_role(const std::string& name, const YamlValue& value, const GroupMembe
   read_durations(role, map, limits);
   if (const YamlValue* v = map.find("require_reason")) role.require_reason = v->boolean();
   if (const YamlValue* v = map.find("require_ticket")) role.require_ticket = v->boolean();
+  if (const YamlValue* v = map.find("approver_mfa")) {
+    const std::string expected = "any or passkey";
+    const std::string factor = v->string(expected);
+    if (factor != "any" && factor != "passkey") v->fail("'" + factor + "'", expected);
+    if (factor == "passkey" && role.auto_approve) {
+      v->fail("passkey approvals with auto_approve: true",
+              "no approver_mfa on an auto-approved role");
+    }
+    role.approve_with_passkey = factor == "passkey";
+  }
   if (const YamlValue* v = map.find("ssh")) role.ssh = read_ssh(*v);
   if (const YamlValue* v = map.find("x509")) role.x509 = read_x509(name, *v);
   if (const YamlValue* v = map.find("breakglass")) {

@@ -119,7 +119,7 @@ function fillDetail(request, hash) {
   $('approve').disabled = reason !== null || deciding;
   $('deny').disabled = reason !== null || deciding;
   shown = { id: request.id, hash, state: request.state, approvals: request.approvals,
-            denials: request.denials };
+            denials: request.denials, passkeyOnly: request.approver_mfa === 'passkey' };
 }
 
 function fillHistory(grants) {
@@ -205,12 +205,14 @@ export async function refreshOpenRequest() {
 
 async function decide(decision) {
   if (!shown) return;
-  const { id, hash } = shown;
+  const { id, hash, passkeyOnly } = shown;
   const requester = $('detail-requester').textContent;
   const role = $('detail-role').textContent;
   const comment = $('review-comment').value;
+  // A role with approver_mfa: passkey counts approvals only with a passkey (a code is refused).
   const mfa = await askMfa(decision + ' ' + requester + "'s request for " + role,
-                           '/v1/requests/' + seg(id) + '/webauthn/begin', { decision });
+                           '/v1/requests/' + seg(id) + '/webauthn/begin', { decision },
+                           { passkeyOnly: passkeyOnly && decision === 'approve' });
   if (!mfa) {
     flash(decision + ' cancelled');
     return;

@@ -7,7 +7,7 @@ import { post, totpJustUsed } from './api.js';
 import { $, setText } from './dom.js';
 import * as webauthn from './webauthn.js';
 
-let pending = null;  // { resolve, beginPath, beginBody }
+let pending = null;  // { resolve, beginPath, beginBody, passkeyOnly }
 
 // Said instead of sending a code the broker accepted a moment ago (api.js keeps those).
 export const TOTP_REUSED = 'this code was just used, and each code works once: wait for your ' +
@@ -29,14 +29,18 @@ async function usePasskey() {
   if (!pending) return;
   setText('mfa-error', '');
   if (!webauthn.supported()) {
-    setText('mfa-error', 'this browser has no passkey support; use a code');
+    setText('mfa-error', pending.passkeyOnly
+      ? 'this needs a passkey, and this browser has no passkey support'
+      : 'this browser has no passkey support; use a code');
     return;
   }
   busy(true);
   try {
     const options = await post(pending.beginPath, pending.beginBody);
     if (!options.allowCredentials || options.allowCredentials.length === 0) {
-      throw new Error('you have no passkey registered here; use a code, or register one first');
+      throw new Error(pending.passkeyOnly
+        ? 'you have no passkey registered here; register one first (Passkeys tab)'
+        : 'you have no passkey registered here; use a code, or register one first');
     }
     const assertion = await webauthn.assert(options);
     finish({ webauthn: assertion });
@@ -84,11 +88,14 @@ export function initMfaDialog() {
 
 // purpose: text shown in the dialog ("approve alice's request for prod-db-read").
 // beginBody: what the begin call sends, e.g. { decision: 'approve' } for a request's challenge.
-export function askMfa(purpose, beginPath, beginBody) {
+// passkeyOnly: offer no code field (an approval of a role with approver_mfa: passkey).
+export function askMfa(purpose, beginPath, beginBody, { passkeyOnly = false } = {}) {
   if (pending) finish(null);
   return new Promise((resolve) => {
-    pending = { resolve, beginPath, beginBody };
-    setText('mfa-purpose', purpose);
+    pending = { resolve, beginPath, beginBody, passkeyOnly };
+    $('mfa-totp-part').hidden = passkeyOnly;
+    $('mfa-submit-totp').hidden = passkeyOnly;
+    setText('mfa-purpose', passkeyOnly ? purpose + ' (this role takes a passkey only)' : purpose);
     setText('mfa-error', '');
     $('mfa-totp-code').value = '';
     busy(false);

@@ -27,6 +27,7 @@ json::array roles_for(const config::Policy& policy, std::string_view user) {
                                {"approver", approver},
                                {"breakglass", breakglass},
                                {"approvals_required", role.approvals_required},
+                               {"approver_mfa", role.approve_with_passkey ? "passkey" : "any"},
                                {"max_duration", config::format_duration(role.max_duration)},
                                {"default_duration", config::format_duration(role.default_duration)},
                                {"require_reason", role.require_reason},

@@ -2,6 +2,7 @@
 #include "broker/store/db/db_connection.hpp"
 
 #include "approvals/access_rules.hpp"
+#include "approvals/approval_factor.hpp"
 #include "approvals/grant_rules.hpp"
 #include "broker/service/access_views.hpp"
 
@@ -148,6 +149,14 @@ void ReviewWorkflow::review_in(const Presence& presence, WriteContext& tx, Acces
       cancel_unentitled(tx, row->id, reviewer);
     }
     return;
+  }
+  // A passkey-only role refuses an approval proved with a code, before the code is spent.
+  if (const auto* role = policy.find_role(row->role)) {
+    if (auto factor = approvals::check_review_factor(*role, decision, presence.evidence.factor);
+        !factor) {
+      return refuse(tx, outcome.answer, reviewer, action + ".refused", request_object(row->id),
+                    factor.error());
+    }
   }
   // The factor is spent with the decision it authorises, and only if the decision is taken.
   if (auto spent = spend_presence(tx, presence)) {

@@ -67,6 +67,24 @@ TEST(PolicyErrors, MissingFileAndEmptyFileAreNamed) {
   EXPECT_CONFIG_ERROR_AT(policy_error("[alice, bob]\n"), kPolicyFile, 1, "");
 }
 
+TEST(PolicyErrors, ApproverMfaIsAnyOrPasskeyAndNeedsApprovers) {
+  EXPECT_TRUE(parse_policy(role_plus({"approver_mfa: passkey"}), kPolicyFile, Limits{})
+                  .roles.at("db")
+                  .approve_with_passkey);
+  EXPECT_FALSE(parse_policy(role_plus({"approver_mfa: any"}), kPolicyFile, Limits{})
+                   .roles.at("db")
+                   .approve_with_passkey);
+  EXPECT_FALSE(
+      parse_policy(role_yaml(kRole), kPolicyFile, Limits{}).roles.at("db").approve_with_passkey);
+  EXPECT_CONFIG_ERROR_AT(policy_error(role_plus({"approver_mfa: totp"})), kPolicyFile, 13,
+                         "roles.db.approver_mfa");
+  EXPECT_CONFIG_ERROR_AT(
+      policy_error(
+          role_yaml({"requestable_by: [developers]", "auto_approve: true", "approver_mfa: passkey",
+                     "max_duration: 1h", "ssh: {principals: [dbread]}"})),
+      kPolicyFile, 10, "roles.db.approver_mfa");
+}
+
 TEST(PolicyErrors, UnknownKeysAreRefused) {
   const auto top = policy_error("groups: {}\nrole: {}\n");
   EXPECT_CONFIG_ERROR_AT(top, kPolicyFile, 2, "role");

@@ -8,6 +8,7 @@
 #include "broker/auth/credential_store.hpp"
 #include "tests/support/access_fixture.hpp"
 #include "tests/support/software_authenticator.hpp"
+#include "tests/support/test_policy.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,6 +22,8 @@ namespace sw = jit::testing;
 
 class ApprovalPasskeyTest : public ::testing::Test {
  protected:
+  explicit ApprovalPasskeyTest(std::string_view policy_yaml = kDemoPolicy) : f_(policy_yaml) {}
+
   // Registers key_ for `user`, with a fresh TOTP code as the factor registration needs.
   void register_passkey(const std::string& user, const std::map<std::string, std::string>& auth) {
     const auto options = f_.post("/v1/webauthn/register/begin", json::object{}, auth);
@@ -223,6 +226,51 @@ TEST_F(ApprovalPasskeyTest, StoredAssertionVerifiesAgainstTheCredentialKeyAndIts
             ca::hex_encode(*approvals::request_digest(subject)));
   EXPECT_EQ(audited.at("mfa").at("assertion").at("signature").as_string(),
             assertion.at("signature").as_string());
+}
+
+// The demo policy with `approver_mfa: passkey` on prod-db-read.
+std::string passkey_only_policy() {
+  auto yaml = test_policy();
+  const std::string anchor = "    max_duration: 1h\n";
+  yaml.insert(yaml.find(anchor) + anchor.size(), "    approver_mfa: passkey\n");
+  return yaml;
+}
+
+class PasskeyOnlyApprovalTest : public ApprovalPasskeyTest {
+ protected:
+  PasskeyOnlyApprovalTest() : ApprovalPasskeyTest(passkey_only_policy()) {}
+
+  std::int64_t totp_last_step(const std::string& user) {
+    return f_.store_->read(
+        [&](db::Connection& db) { return find_credentials(db, user).value().totp_last_step; });
+  }
+};
+
+// approver_mfa: passkey (docs/architecture.md, invariant 4): an approval counts only with a
+// passkey; a code is refused, audited and left unspent; a denial still takes a code.
+TEST_F(PasskeyOnlyApprovalTest, ACodeIsRefusedUnspentAPasskeyCountsAndADenialTakesACode) {
+  const auto alice = f_.sign_in("alice");
+  const auto carol = f_.sign_in("carol");
+  const auto dave = f_.sign_in("dave");
+  register_passkey("carol", carol);
+  const auto id = new_request(alice, "rotate the replica keys");
+  EXPECT_EQ(f_.get("/v1/requests/" + id, alice).body.at("approver_mfa").as_string(), "passkey");
+
+  const auto step_before = totp_last_step("carol");
+  auto refused = f_.post("/v1/requests/" + id + "/approve", {{"mfa", f_.mfa("carol")}}, carol);
+  EXPECT_EQ(refused.status, 403u) << refused.raw.body();
+  EXPECT_EQ(code_of(refused), "passkey_required");
+  EXPECT_EQ(f_.audit_count("request.approve.refused"), 1);
+  EXPECT_EQ(totp_last_step("carol"), step_before) << "the refused code was spent";
+
+  auto approved =
+      f_.post("/v1/requests/" + id + "/approve", {{"mfa", passkey_mfa(id, carol)}}, carol);
+  ASSERT_EQ(approved.status, 200u) << approved.raw.body();
+  EXPECT_EQ(approved.body.at("approvals").as_int64(), 1);
+
+  auto denied = f_.post("/v1/requests/" + id + "/deny", {{"mfa", f_.mfa("dave")}}, dave);
+  ASSERT_EQ(denied.status, 200u) << denied.raw.body();
+  EXPECT_EQ(denied.body.at("state").as_string(), "denied");
 }
 
 }  // namespace

@@ -1,0 +1,14 @@
+#include "approvals/approval_factor.hpp"
+
+namespace jit::approvals {
+
+Result<void> check_review_factor(const config::Role& role, ReviewDecision decision,
+                                 MfaFactor factor) {
+  if (decision == ReviewDecision::approve && role.approve_with_passkey &&
+      factor != MfaFactor::webauthn) {
+    return RequestErrc::passkey_required;
+  }
+  return {};
+}
+
+}  // namespace jit::approvals

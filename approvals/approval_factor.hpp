@@ -1,0 +1,18 @@
+// Which second factor an approval takes (docs/architecture.md, invariant 4). A role with
+// `approver_mfa: passkey` counts an approval only when its factor is a WebAuthn assertion, which
+// a phishing page cannot relay to another origin, where a TOTP code can be typed into anything.
+// Denials and post-incident reviews take any factor: they give no access.
+#pragma once
+
+#include "approvals/mfa_evidence.hpp"
+#include "approvals/request_errors.hpp"
+#include "approvals/request_state_machine.hpp"
+#include "config/policy.hpp"
+
+namespace jit::approvals {
+
+// passkey_required: an approval of a passkey-only role proved with anything else.
+[[nodiscard]] Result<void> check_review_factor(const config::Role& role, ReviewDecision decision,
+                                               MfaFactor factor);
+
+}  // namespace jit::approvals
