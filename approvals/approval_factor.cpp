@@ -3,7 +3,7 @@
 namespace jit::approvals {
 
 Result<void> check_review_factor(const config::Role& role, ReviewDecision decision,
-                                 MfaFactor factor) {
+                                 std::optional<MfaFactor> factor) {
   if (decision == ReviewDecision::approve && role.approve_with_passkey &&
       factor != MfaFactor::webauthn) {
     return RequestErrc::passkey_required;

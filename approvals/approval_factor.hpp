@@ -9,10 +9,13 @@
 #include "approvals/request_state_machine.hpp"
 #include "config/policy.hpp"
 
+#include <optional>
+
 namespace jit::approvals {
 
-// passkey_required: an approval of a passkey-only role proved with anything else.
+// passkey_required: an approval of a passkey-only role proved with anything else, or with no
+// factor (nullopt).
 [[nodiscard]] Result<void> check_review_factor(const config::Role& role, ReviewDecision decision,
-                                               MfaFactor factor);
+                                               std::optional<MfaFactor> factor);
 
 }  // namespace jit::approvals

@@ -94,6 +94,16 @@ int confirm_decision(BrokerApi& api, ReviewKind kind, const ReviewOptions& optio
   const auto* request = answer->object();
   if (request == nullptr) return api.unexpected("no request");
   print_decision_subject(err, kind, *request);
+  if (kind == ReviewKind::approve && text_field(*request, "approver_mfa") == "passkey") {
+    // jit has no passkey to offer: say where to approve instead of asking for a refused code.
+    err << "jit: approvals of " << text_field(*request, "role")
+        << " need a passkey; approve on the web page";
+    if (const auto page = request_page_url(*request, api.profile().broker_url); !page.empty()) {
+      err << ": " << page;
+    }
+    err << "\n";
+    return kJitError;
+  }
   if (options.yes) return kJitOk;
   const char* verb = kind == ReviewKind::approve ? "approve" : "deny";
   if (!options.interactive) {

@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
   jb::ReviewOptions review;
   std::vector<std::pair<CLI::App*, jb::ReviewKind>> review_commands;
   for (const auto& [name, kind, help] :
-       {std::tuple{"approve", jb::ReviewKind::approve, "approve a request (TOTP code needed)"},
+       {std::tuple{"approve", jb::ReviewKind::approve,
+                   "approve a request (TOTP code needed; passkey-only roles on the web page)"},
         std::tuple{"deny", jb::ReviewKind::deny, "deny a request (TOTP code needed)"},
         std::tuple{"review", jb::ReviewKind::post_incident,
                    "close the post-incident review of a break-glass request (TOTP code needed)"}}) {

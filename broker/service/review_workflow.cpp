@@ -37,7 +37,7 @@ void add_review_digests(json::object& details, const approvals::ApprovalSubject&
 
 Result<approvals::ApprovalSubject> ReviewWorkflow::subject_if_allowed(
     const std::string& reviewer, const std::string& request_id,
-    std::optional<approvals::ReviewDecision> decision) {
+    std::optional<approvals::ReviewDecision> decision, bool factor_is_code) {
   const auto now = context_.now_seconds();
   const auto& policy = context_.policy();
   return context_.store().read([&](db::Connection& db) -> Result<approvals::ApprovalSubject> {
@@ -54,6 +54,15 @@ Result<approvals::ApprovalSubject> ReviewWorkflow::subject_if_allowed(
     auto outcome = approvals::apply_review(policy, to_snapshot(*row, find_reviews(db, row->id)),
                                            reviewer, *decision, now);
     if (!outcome) return outcome.error();
+    // A code for a passkey-only role is refused before it is checked, so the answer does not say
+    // whether the code was right; the write job checks the verified factor again.
+    if (const auto* role = policy.find_role(row->role); role != nullptr && factor_is_code) {
+      if (auto factor =
+              approvals::check_review_factor(*role, *decision, approvals::MfaFactor::totp);
+          !factor) {
+        return factor.error();
+      }
+    }
     return approval_subject_of(*row, approval_decision(*decision));
   });
 }
@@ -84,7 +93,9 @@ void ReviewWorkflow::review(const Caller& caller, const std::string& request_id,
                  const Presence& presence, WriteContext& tx, AccessOutcome& outcome) {
     review_in(presence, tx, outcome, reviewer, request_id, decision, comment);
   };
-  auto subject = subject_if_allowed(caller.user, request_id, decision);
+  const bool factor_is_code =
+      mfa != nullptr && mfa->is_object() && mfa->as_object().contains("totp");
+  auto subject = subject_if_allowed(caller.user, request_id, decision, factor_is_code);
   if (!subject) {
     if (subject.error() == RequestErrc::requester_not_entitled) {
       // No factor is checked for a request that can no longer be granted: the job refuses the
@@ -110,7 +121,7 @@ void ReviewWorkflow::post_incident_review(const Caller& caller, const std::strin
   if (auto text = approvals::check_text(comment, approvals::kMaxCommentLength); !text) {
     return done(text.error());
   }
-  auto subject = subject_if_allowed(caller.user, request_id, std::nullopt);
+  auto subject = subject_if_allowed(caller.user, request_id, std::nullopt, false);
   if (!subject) {
     return refuse_early(caller, "breakglass.review.refused", request_id, subject.error(),
                         std::move(done));
@@ -150,9 +161,17 @@ void ReviewWorkflow::review_in(const Presence& presence, WriteContext& tx, Acces
     }
     return;
   }
+  // Every review counts only with a factor proved in this call (invariant 4). The one job run
+  // without one is for a requester found unentitled before it, whom apply_review refuses; should
+  // the requester have been entitled again meanwhile (an SSO login restoring a group), the review
+  // is refused here rather than stored without a factor.
+  if (!presence.evidence) {
+    return refuse(tx, outcome.answer, reviewer, action + ".refused", request_object(row->id),
+                  make_error_code(BrokerErrc::mfa_required));
+  }
   // A passkey-only role refuses an approval proved with a code, before the code is spent.
   if (const auto* role = policy.find_role(row->role)) {
-    if (auto factor = approvals::check_review_factor(*role, decision, presence.evidence.factor);
+    if (auto factor = approvals::check_review_factor(*role, decision, presence.evidence->factor);
         !factor) {
       return refuse(tx, outcome.answer, reviewer, action + ".refused", request_object(row->id),
                     factor.error());

@@ -37,9 +37,10 @@ class ReviewWorkflow {
  private:
   // On the last committed state: what the reviewer's factor binds for `decision`, if the reviewer
   // may take it now (the write job checks again). `decision` empty: the post-incident review.
+  // `factor_is_code`: the call carries a TOTP code (refused unchecked for a passkey-only role).
   Result<approvals::ApprovalSubject> subject_if_allowed(
       const std::string& reviewer, const std::string& request_id,
-      std::optional<approvals::ReviewDecision> decision);
+      std::optional<approvals::ReviewDecision> decision, bool factor_is_code);
   // Audits a refusal found before the factor was checked, as the write job would, and answers.
   void refuse_early(const Caller& caller, std::string action, const std::string& request_id,
                     boost::system::error_code why, AccessContext::Answer done);

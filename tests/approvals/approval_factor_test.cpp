@@ -12,6 +12,8 @@ TEST(ApprovalFactor, APasskeyOnlyRoleRefusesACodeForApprovalsOnly) {
             RequestErrc::passkey_required);
   EXPECT_TRUE(check_review_factor(role, ReviewDecision::approve, MfaFactor::webauthn));
   EXPECT_TRUE(check_review_factor(role, ReviewDecision::deny, MfaFactor::totp));
+  EXPECT_EQ(check_review_factor(role, ReviewDecision::approve, std::nullopt).error(),
+            RequestErrc::passkey_required);
 }
 
 TEST(ApprovalFactor, ARoleOfAnyFactorTakesBoth) {

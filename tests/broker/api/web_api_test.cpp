@@ -76,7 +76,7 @@ TEST_F(WebApiTest, RolesListWhatEachCallerMayDoWithEachRole) {
   ASSERT_EQ(alice.status, 200u);
   EXPECT_EQ(json::serialize(alice.body),
             R"({"roles":[{"name":"prod-db-read","requestable":true,"approver":false,)"
-            R"("breakglass":false,"approvals_required":2,"max_duration":"1h",)"
+            R"("breakglass":false,"approvals_required":2,"approver_mfa":"any","max_duration":"1h",)"
             R"("default_duration":"1h","require_reason":true,"require_ticket":true,)"
             R"("ssh_principals":["dbread"]}]})");
 

@@ -48,6 +48,25 @@ TEST_F(JitCliTest, ApproveShowsTheRequestAsksThenPromptsForTheCodeBeforeSending)
   EXPECT_EQ(body_text(calls[1], "comment"), "looks fine");
 }
 
+// A role with approver_mfa: passkey: jit has no passkey, so it sends nobody's code and points to
+// the page; a denial still goes ahead with a code.
+TEST_F(JitCliTest, APasskeyOnlyApprovalIsSentToThePageWithoutAskingForACode) {
+  auto request = request_json("pending");
+  request["approver_mfa"] = "passkey";
+  broker_.script("GET /v1/requests/{id}", {Canned::json(status::ok, request)});
+  ReviewOptions options{kRequestId, std::nullopt, std::nullopt};
+  options.yes = true;
+  const auto result = run([&](auto& in, auto& out, auto& err) {
+    return jit_review(global_, ReviewKind::approve, options, in, out, err);
+  });
+  EXPECT_EQ(result.code, 1);
+  EXPECT_NE(result.err.find("approvals of prod-db-read need a passkey; approve on the web page"),
+            std::string::npos)
+      << result.err;
+  EXPECT_EQ(result.err.find("TOTP code"), std::string::npos) << result.err;
+  for (const auto& call : broker_.calls()) EXPECT_EQ(call.method, "GET") << call.target;
+}
+
 TEST_F(JitCliTest, AnsweringAnythingButYesShowsTheRequestAndDecidesNothing) {
   broker_.script("GET /v1/requests/{id}", {Canned::json(status::ok, request_json("pending"))});
   for (const auto kind : {ReviewKind::approve, ReviewKind::deny}) {
