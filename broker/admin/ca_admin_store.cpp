@@ -1,4 +1,5 @@
 #include "broker/admin/ca_admin_store.hpp"
+#include "broker/admin/operator_account.hpp"
 
 #include "broker/broker_app.hpp"
 #include "broker/broker_error.hpp"
@@ -20,7 +21,8 @@ void audit_ca_key_change(const config::BrokerConfig& config, const CaKeyChange& 
         {"fingerprint", change.fingerprint},
         {"location", ca::is_pkcs11_uri(change.location) ? ca::redact_pkcs11_uri(change.location)
                                                         : change.location}};
-    tx.audit({"admin", change.action, "ca/" + change.kind, boost::json::serialize(details)});
+    tx.audit({"admin", change.action, "ca/" + change.kind,
+              boost::json::serialize(with_operator_account(std::move(details)))});
     return boost::system::error_code{};
   });
   store->close();

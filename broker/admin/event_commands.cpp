@@ -1,4 +1,5 @@
 #include "broker/admin/event_commands.hpp"
+#include "broker/admin/operator_account.hpp"
 #include "broker/store/db/db_connection.hpp"
 
 #include "broker/broker_app.hpp"
@@ -71,8 +72,8 @@ int run_events_retry(const config::BrokerConfig& config, const std::optional<std
     if (retried == 0) return {};
     boost::json::object details{{"events", retried}};
     if (id) details["event_id"] = *id;
-    tx.audit(
-        {"admin", "events.retry", id ? "event/" + *id : "events", boost::json::serialize(details)});
+    tx.audit({"admin", "events.retry", id ? "event/" + *id : "events",
+              boost::json::serialize(with_operator_account(std::move(details)))});
     return {};
   });
   if (ec) throw std::runtime_error("cannot retry events: " + std::string(error_code_name(ec)));

@@ -4,6 +4,7 @@
 #include "approvals/password_rules.hpp"
 #include "approvals/secret_box.hpp"
 #include "approvals/totp.hpp"
+#include "broker/admin/operator_account.hpp"
 #include "broker/auth/credential_store.hpp"
 #include "broker/auth/session_tokens.hpp"
 #include "broker/store/event_outbox.hpp"
@@ -43,7 +44,8 @@ EnrollmentResult enroll_user(Store& store, const config::Policy& policy, ca::Byt
       delete_user_sessions(tx, user);
       delete_webauthn_credentials(tx, user);
     }
-    tx.audit({"admin", reset ? "user.reset" : "user.enroll", "user/" + std::string(user), "{}"});
+    tx.audit({"admin", reset ? "user.reset" : "user.enroll", "user/" + std::string(user),
+              operator_account_details()});
     return {};
   });
   if (ec == BrokerErrc::conflict) {
@@ -62,7 +64,8 @@ void set_user_locked(Store& store, std::string_view user, bool locked) {
     if (!find_credentials(tx.db(), user)) return BrokerErrc::not_found;
     set_admin_lock(tx, user, locked);
     if (locked) delete_user_sessions(tx, user);
-    tx.audit({"admin", locked ? "user.lock" : "user.unlock", "user/" + std::string(user), "{}"});
+    tx.audit({"admin", locked ? "user.lock" : "user.unlock", "user/" + std::string(user),
+              operator_account_details()});
     // Approvers and the security team hear of a lock from the outbox (docs/architecture.md,
     // "Events").
     if (locked)

@@ -3,7 +3,7 @@
 
 #include "broker/log.hpp"
 #include "broker/store/event_outbox.hpp"
-#include "broker/workers/chat_formats.hpp"
+#include "broker/workers/webhook_bodies.hpp"
 #include "broker/workers/webhook_signature.hpp"
 #include "ca/bytes.hpp"
 
@@ -27,33 +27,6 @@ struct DeliveryTarget {
 };
 
 namespace {
-
-// The request an event is about: a request's or break-glass event's own id, a grant's request.
-std::string_view request_of(const OutboxEvent& event) {
-  const char* field = event.event.starts_with("grant.") ? "request" : "id";
-  if (!event.event.starts_with("request.") && !event.event.starts_with("breakglass") &&
-      !event.event.starts_with("grant.")) {
-    return {};
-  }
-  const auto* value = event.data.if_contains(field);
-  return value != nullptr && value->is_string() ? std::string_view(value->get_string())
-                                                : std::string_view();
-}
-
-// The body every URL gets: the same bytes on every attempt, so a receiver's signature check and
-// deduplication by `id` both work on retries. `link` opens the request on the approval page, as
-// the chat formats' link does (docs/api.md, "Webhooks").
-std::string json_delivery_body(const OutboxEvent& event, std::string_view page_origin) {
-  boost::json::object body;
-  body["id"] = event.id;
-  body["event"] = event.event;
-  body["time"] = event.created_at;
-  body["data"] = event.data;
-  if (auto link = request_page_link(page_origin, request_of(event)); !link.empty()) {
-    body["link"] = std::move(link);
-  }
-  return boost::json::serialize(body);
-}
 
 std::int64_t unix_seconds_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -94,19 +67,6 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
     lease_us = (per_url * static_cast<std::int64_t>(std::max<std::size_t>(1, targets.size())) +
                 std::chrono::duration_cast<std::chrono::microseconds>(options.claim_margin))
                    .count();
-  }
-
-  // The same bytes on every attempt, for each format (signatures and deduplication by id).
-  std::string delivery_body(config::WebhookFormat format, const OutboxEvent& event) const {
-    switch (format) {
-      case config::WebhookFormat::slack:
-        return slack_body(event, options.page_origin);
-      case config::WebhookFormat::teams:
-        return teams_body(event, options.page_origin);
-      case config::WebhookFormat::json:
-        break;
-    }
-    return json_delivery_body(event, options.page_origin);
   }
 
   void arm() {
@@ -229,7 +189,7 @@ struct EventDelivery::Core : std::enable_shared_from_this<Core> {
       if (std::find(done.begin(), done.end(), target.digest) == done.end()) {
         to_send.push_back(&target);
         auto& body = round->bodies[static_cast<std::size_t>(target.format)];
-        if (body.empty()) body = delivery_body(target.format, event);
+        if (body.empty()) body = webhook_body(target.format, event, options.page_origin);
       }
     }
     round->event = std::move(event);

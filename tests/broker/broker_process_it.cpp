@@ -6,8 +6,11 @@
 
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <boost/json.hpp>
 
 #include <fstream>
 
@@ -266,6 +269,26 @@ TEST_F(BrokerProcessTest, UserCommandsRefuseUnknownAndDuplicateUsers) {
                         "third passphrase 3\n");
   EXPECT_EQ(reset, 0) << reset_err;
   EXPECT_NE(reset_out.find("otpauth://totp/jitbroker:alice?secret="), std::string::npos);
+}
+
+// Admin records say who ran the command (docs/operations.md, "Audit log"): the account it ran as,
+// and under sudo the account sudo was called from.
+TEST_F(BrokerProcessTest, AdminRecordsNameTheOperatorsAccount) {
+  enroll("alice", "first passphrase 1");
+  auto [lock, lock_out, lock_err] =
+      ChildProcess::run({kBrokerBinary, "--config", config(), "user", "lock", "alice"}, dir_,
+                        {"SUDO_USER=ops-carol"});
+  ASSERT_EQ(lock, 0) << lock_err;
+  SQLite::Database db(broker_.database().string(), SQLite::OPEN_READONLY);
+  const auto details = boost::json::parse(
+      db.execAndGet("SELECT details FROM audit WHERE action = 'user.lock'").getString());
+  const passwd* me = ::getpwuid(::geteuid());
+  ASSERT_NE(me, nullptr);
+  EXPECT_EQ(details.at("os_user").as_string(), me->pw_name) << details;
+  EXPECT_EQ(details.at("sudo_user").as_string(), "ops-carol") << details;
+  const auto enrolled = boost::json::parse(
+      db.execAndGet("SELECT details FROM audit WHERE action = 'user.enroll'").getString());
+  EXPECT_EQ(enrolled.at("os_user").as_string(), me->pw_name) << enrolled;
 }
 
 }  // namespace
