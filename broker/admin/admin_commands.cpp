@@ -1,4 +1,5 @@
 #include "broker/admin/admin_commands.hpp"
+#include "broker/admin/admin_store.hpp"
 #include "broker/store/db/db_connection.hpp"
 
 #include "broker/service/access_service.hpp"
@@ -145,7 +146,7 @@ int run_krl_write(const config::BrokerConfig& config, const std::filesystem::pat
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   // Store::open waits (busy timeout) while the running broker commits; then reads use read-only
   // connections, and the one write below is a single short job like the broker's own.
-  auto store = open_broker_store(config);
+  auto store = open_admin_store(config);
   RevokedCertificates revoked;
   try {
     revoked = store->read(
@@ -178,7 +179,7 @@ int run_user_command(const config::BrokerConfig& config, UserAction action, cons
                      std::istream& in, std::ostream& out, bool qr) {
   const auto policy = config::load_policy(config.policy_file, config.limits);
   create_private_dir(config.data_dir);
-  auto store = open_broker_store(config);
+  auto store = open_admin_store(config);
   switch (action) {
     case UserAction::enroll:
     case UserAction::reset: {

@@ -1,4 +1,5 @@
 #include "broker/admin/ca_admin_store.hpp"
+#include "broker/admin/admin_store.hpp"
 #include "broker/admin/operator_account.hpp"
 
 #include "broker/broker_app.hpp"
@@ -14,7 +15,7 @@
 namespace jit::broker {
 
 void audit_ca_key_change(const config::BrokerConfig& config, const CaKeyChange& change) {
-  auto store = open_broker_store(config);
+  auto store = open_admin_store(config);
   const auto ec = store->write_sync([&](WriteContext& tx) {
     boost::json::object details{
         {"kind", change.kind},
@@ -35,7 +36,7 @@ void audit_ca_key_change(const config::BrokerConfig& config, const CaKeyChange& 
 UnexpiredCertificates unexpired_certificates(const config::BrokerConfig& config,
                                              const std::string& kind,
                                              const std::string& fingerprint, std::int64_t now) {
-  auto store = open_broker_store(config);
+  auto store = open_admin_store(config);
   return store->read([&](db::Connection& db) {
     db::Statement query(db,
                         "SELECT count(*), coalesce(max(not_after), 0) FROM certificates "

@@ -1,4 +1,5 @@
 #include "broker/admin/event_commands.hpp"
+#include "broker/admin/admin_store.hpp"
 #include "broker/admin/operator_account.hpp"
 #include "broker/store/db/db_connection.hpp"
 
@@ -35,7 +36,7 @@ std::string state_of(const OutboxEvent& event) {
 std::unique_ptr<Store> open_event_store(const config::BrokerConfig& config) {
   const auto file = config.data_dir / "broker.db";
   if (!std::filesystem::exists(file)) throw StoreOpenError("no database at " + file.string());
-  return open_broker_store(config);
+  return open_admin_store(config);
 }
 
 }  // namespace

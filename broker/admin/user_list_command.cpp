@@ -1,4 +1,5 @@
 #include "broker/admin/user_list_command.hpp"
+#include "broker/admin/admin_store.hpp"
 #include "broker/store/db/db_connection.hpp"
 
 #include "broker/auth/credential_store.hpp"
@@ -15,7 +16,7 @@ namespace jit::broker {
 int run_user_list(const config::BrokerConfig& config, std::ostream& out) {
   const auto policy = config::load_policy(config.policy_file, config.limits);
   create_private_dir(config.data_dir);
-  auto store = open_broker_store(config);
+  auto store = open_admin_store(config);
   struct Row {
     std::string source = "policy";
     std::string state = "-";

@@ -2,6 +2,8 @@
 // that must end in one clear line and a non-zero exit, graceful stop; and `jit login`.
 #include "approvals/totp.hpp"
 #include "broker/client/http_client.hpp"
+#include "broker/data_dir.hpp"
+#include "broker/store/migrations.hpp"
 #include "tests/support/broker_process.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 namespace jit::broker {
@@ -248,6 +251,37 @@ TEST_F(BrokerProcessTest, EnrollThenJitLoginStoresAPrivateSession) {
   auto [after_code, after_out, after_err] =
       ChildProcess::run({kJitBinary, "whoami"}, dir_, {config_env});
   EXPECT_EQ(after_code, 2);
+}
+
+// An admin command of a newer jit-broker beside a running (older) broker must not migrate the
+// database under it (docs/operations.md, "Upgrade"); with the broker stopped it migrates.
+TEST_F(BrokerProcessTest, AnAdminCommandMigratesOnlyWhileNoBrokerRuns) {
+  enroll("alice", "first passphrase 1");
+  const auto database = (dir_ / "data" / "broker.db").string();
+  const int older = latest_schema_version() - 1;
+  const auto version = [&] {
+    SQLite::Database db(database, SQLite::OPEN_READONLY);
+    return db.execAndGet("PRAGMA user_version").getInt();
+  };
+  {
+    SQLite::Database db(database, SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA user_version = " + std::to_string(older));
+  }
+  {
+    const DataDirLock running_broker(dir_ / "data");
+    auto [code, out, err] =
+        ChildProcess::run({kBrokerBinary, "--config", config(), "user", "lock", "alice"}, dir_);
+    EXPECT_EQ(code, 2) << err;
+    EXPECT_NE(err.find("a broker is running on it"), std::string::npos) << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_EQ(version(), older);
+    SQLite::Database db(database, SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM audit WHERE action = 'user.lock'").getInt(), 0);
+  }
+  auto [code, out, err] =
+      ChildProcess::run({kBrokerBinary, "--config", config(), "user", "lock", "alice"}, dir_);
+  EXPECT_EQ(code, 0) << err;
+  EXPECT_EQ(version(), latest_schema_version());
 }
 
 TEST_F(BrokerProcessTest, UserCommandsRefuseUnknownAndDuplicateUsers) {
