@@ -8,6 +8,9 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdlib>
 
 namespace jit::broker::access_flow_testing {
@@ -107,8 +110,12 @@ TEST_F(CaRotationTest, TokenKeyTakesOverOldKeyOverlapsThenRetires) {
   std::vector<std::string> records;
   while (audit.executeStep()) records.push_back(audit.getColumn(0).getString());
   ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(records[0], "ca.rotate ca/ssh {\"kind\":\"ssh\",\"fingerprint\":\"" + both[0] +
-                            "\",\"location\":\"" + kRotatedUri + "\"}");
+  // ... and the account that ran the command (sudo_user may follow, under sudo).
+  const std::string me = ::getpwuid(::geteuid())->pw_name;
+  EXPECT_TRUE(records[0].starts_with("ca.rotate ca/ssh {\"kind\":\"ssh\",\"fingerprint\":\"" +
+                                     both[0] + "\",\"location\":\"" + kRotatedUri +
+                                     "\",\"os_user\":\"" + me + "\""))
+      << records[0];
   EXPECT_TRUE(records[1].starts_with("ca.retire ca/ssh {\"kind\":\"ssh\",\"fingerprint\":\"" +
                                      old_fingerprints[0] + "\""))
       << records[1];

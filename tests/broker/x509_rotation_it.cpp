@@ -12,6 +12,9 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdlib>
 
 namespace jit::broker::access_flow_testing {
@@ -215,8 +218,11 @@ TEST_F(X509RotationTest, OldAndNewIssuingCasOverlapUntilRetired) {
     std::vector<std::string> records;
     while (query.executeStep()) records.push_back(query.getColumn(0).getString());
     ASSERT_EQ(records.size(), 2u);
-    EXPECT_EQ(records[0], "admin ca.rotate ca/x509 {\"kind\":\"x509\",\"fingerprint\":\"" + new_ca +
-                              "\",\"location\":\"" + kRotatedIssuingUri + "\"}");
+    const std::string me = ::getpwuid(::geteuid())->pw_name;  // sudo_user may follow
+    EXPECT_TRUE(records[0].starts_with(
+        "admin ca.rotate ca/x509 {\"kind\":\"x509\",\"fingerprint\":\"" + new_ca +
+        "\",\"location\":\"" + kRotatedIssuingUri + "\",\"os_user\":\"" + me + "\""))
+        << records[0];
     EXPECT_TRUE(records[1].starts_with(
         "admin ca.retire ca/x509 {\"kind\":\"x509\",\"fingerprint\":\"" + old_ca + "\""))
         << records[1];
