@@ -5,6 +5,7 @@
 // which must be refused.
 #include "broker/sso/sso_pending_logins.hpp"
 #include "tests/broker/support/postgres_pair.hpp"
+#include "tests/broker/support/sso_broker_config.hpp"
 #include "tests/support/software_authenticator.hpp"
 #include "tests/support/test_identity_provider.hpp"
 
@@ -22,32 +23,6 @@ using testing_pg::PostgresPairTest;
 constexpr std::string_view kOrigin = "https://localhost:8443";
 
 std::string b64(ca::ByteView bytes) { return ca::base64url_encode_unpadded(bytes); }
-
-constexpr const char* kSsoPolicy =
-    "groups:\n"
-    "  developers: [alice]\n"
-    "  sre-leads: {source: idp}\n"
-    "roles:\n"
-    "  prod-db-read:\n"
-    "    requestable_by: [developers]\n"
-    "    approvers: [sre-leads]\n"
-    "    approvals_required: 1\n"
-    "    max_duration: 1h\n"
-    "    ssh: { principals: [dbread] }\n";
-
-// broker.yaml's sso section for the test provider.
-std::string sso_yaml(const TestIdentityProvider& idp) {
-  return "sso:\n  providers:\n    - name: corp\n      display_name: Corp IdP\n"
-         "      issuer: " +
-         idp.issuer() + "\n      client_id: " + TestIdentityProvider::kClientId +
-         "\n      client_secret_file: " + idp.client_secret_file().string() +
-         "\n      scopes: [openid, profile, email, groups]\n"
-         "      group_map: {idp-sre-leads: sre-leads}\n"
-         "      mfa_amr: [otp]\n"
-         "      redirect_uri: https://127.0.0.1:8443/v1/auth/sso/corp/callback\n"
-         "      ca_file: " +
-         idp.ca_file().string() + "\n";
-}
 
 // The value of `name` in the query of `url` (as the provider's redirect carries it).
 std::string query_value(const std::string& url, const std::string& name) {
@@ -162,7 +137,8 @@ TEST_F(PostgresCeremoniesIt, AnApprovalChallengeOfOneBrokerIsAnsweredAtTheOtherO
 
 TEST_F(PostgresCeremoniesIt, AnSsoLoginBegunAtOneBrokerFinishesAtTheOtherOnce) {
   TestIdentityProvider idp(R"({"gina": {"groups": ["idp-sre-leads"]}})");
-  start_pair(PostgresServer::shared(), {}, kSsoPolicy, sso_yaml(idp));
+  start_pair(PostgresServer::shared(), {}, jit::testing::kSsoTestPolicy,
+             jit::testing::sso_test_yaml(idp));
   const std::string verifier(64, 'v');  // the CLI's PKCE verifier (it never leaves the CLI)
   const auto begun = call(first_, "/v1/auth/sso/corp/cli/begin", "",
                           boost::json::object{{"redirect_uri", "http://127.0.0.1:9/callback"},
@@ -186,7 +162,8 @@ TEST_F(PostgresCeremoniesIt, AnSsoLoginBegunAtOneBrokerFinishesAtTheOtherOnce) {
 
 TEST_F(PostgresCeremoniesIt, ADeviceLoginBegunAtOneBrokerIsPolledAtTheOther) {
   TestIdentityProvider idp(R"({"gina": {"groups": ["idp-sre-leads"]}})");
-  start_pair(PostgresServer::shared(), {}, kSsoPolicy, sso_yaml(idp));
+  start_pair(PostgresServer::shared(), {}, jit::testing::kSsoTestPolicy,
+             jit::testing::sso_test_yaml(idp));
   const auto begun = call(first_, "/v1/auth/sso/corp/device/begin", "", boost::json::object{});
   ASSERT_EQ(begun.first, 200u) << begun.second << first_.errors();
   const boost::json::object poll{{"device_handle", text_of(begun, "device_handle")}};

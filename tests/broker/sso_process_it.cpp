@@ -3,6 +3,7 @@
 // loopback receiver, and the real OpenID provider (tests/sso/test_idp.js); the test plays the
 // browser. Then `jit-broker user list` shows where the new user came from.
 #include "broker/client/http_client.hpp"
+#include "tests/broker/support/sso_broker_config.hpp"
 #include "tests/support/broker_process.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/test_identity_provider.hpp"
@@ -14,39 +15,17 @@ namespace {
 
 using namespace jit::testing;  // the shared test support (tests/support)
 
-constexpr const char* kSsoProcessPolicy =
-    "groups:\n"
-    "  developers: [alice]\n"
-    "  sre-leads: {source: idp}\n"
-    "roles:\n"
-    "  prod-db-read:\n"
-    "    requestable_by: [developers]\n"
-    "    approvers: [sre-leads]\n"
-    "    approvals_required: 1\n"
-    "    max_duration: 1h\n"
-    "    ssh: { principals: [dbread] }\n";
-
 // broker.yaml's sso section for the test provider.
 BrokerConfig sso_process_config(const TestIdentityProvider& idp) {
   BrokerConfig config;
-  config.extra_yaml =
-      "sso:\n  providers:\n    - name: corp\n      display_name: Corp IdP\n"
-      "      issuer: " +
-      idp.issuer() + "\n      client_id: " + TestIdentityProvider::kClientId +
-      "\n      client_secret_file: " + idp.client_secret_file().string() +
-      "\n      scopes: [openid, profile, email, groups]\n"
-      "      group_map: {idp-sre-leads: sre-leads}\n"
-      "      mfa_amr: [otp]\n"
-      "      redirect_uri: https://127.0.0.1:8443/v1/auth/sso/corp/callback\n"
-      "      ca_file: " +
-      idp.ca_file().string() + "\n";
+  config.extra_yaml = sso_test_yaml(idp);
   return config;
 }
 
 TEST(SsoProcessTest, JitLoginSsoCreatesTheUserWithTheProvidersGroups) {
   TestIdentityProvider idp(R"({"gina": {"groups": ["idp-sre-leads"]}})");
   const auto config = sso_process_config(idp);
-  BrokerProcess broker(kSsoProcessPolicy, config);
+  BrokerProcess broker(kSsoTestPolicy, config);
   broker.start();
   const std::string jit_config = "JIT_CONFIG_DIR=" + (broker.dir() / "jit-gina").string();
   ChildProcess login(
@@ -90,7 +69,7 @@ TEST(SsoProcessTest, JitLoginSsoCreatesTheUserWithTheProvidersGroups) {
 // playing that browser: user code form, confirmation, login), and jit's polling gets the session.
 TEST(SsoProcessTest, JitLoginSsoDeviceSignsInAtTheProvidersDevicePages) {
   TestIdentityProvider idp(R"({"gina": {"groups": ["idp-sre-leads"]}})");
-  BrokerProcess broker(kSsoProcessPolicy, sso_process_config(idp));
+  BrokerProcess broker(kSsoTestPolicy, sso_process_config(idp));
   broker.start();
   const std::string jit_config = "JIT_CONFIG_DIR=" + (broker.dir() / "jit-gina").string();
   ChildProcess login({kJitBinary, "--broker", "https://localhost:" + std::to_string(broker.port()),
