@@ -56,15 +56,10 @@ Result<std::optional<PendingSsoLogin>> SsoPendingLogins::take(const std::string&
       logins_.erase(it);
     }
   }
-  if (store_ == nullptr) {
-    if (login && now >= login->expires_at) login.reset();
-    return login;
-  }
-  if (!login) return shared_login(*store_, seal_key_, key, true, now);
-  // Begun here, but the same handle may have reached another broker first: the row decides.
-  auto spent_here = take_shared(*store_, key);
-  if (!spent_here) return spent_here.error();
-  if (!*spent_here || now >= login->expires_at) login.reset();
+  // Shared: the row is the login, wherever it began (the same handle may have reached another
+  // broker first); the copy here only went with it.
+  if (store_ != nullptr) return shared_login(*store_, seal_key_, key, true, now);
+  if (login && now >= login->expires_at) login.reset();
   return login;
 }
 
@@ -104,7 +99,7 @@ void SsoPendingLogins::put_back(const std::string& handle, PendingSsoLogin login
 
 void SsoPendingLogins::remove(const std::string& handle) {
   const std::string key = token_hash_hex(handle);
-  if (store_ != nullptr) (void)take_shared(*store_, key);
+  if (store_ != nullptr) forget_shared(*store_, key);
   const std::lock_guard lock(mutex_);
   logins_.erase(key);
 }

@@ -116,14 +116,11 @@ Result<std::optional<PendingSsoLogin>> shared_login(Store& store, ca::ByteView d
   return login;
 }
 
-Result<bool> take_shared(Store& store, const std::string& key) {
+void forget_shared(Store& store, const std::string& key) {
   try {
-    return store.read([&](db::Connection& db) {
-      return take_pending_ceremony(db, key, kSsoKind, "").has_value();
-    });
+    store.read([&](db::Connection& db) { delete_pending_ceremony(db, key, kSsoKind); });
   } catch (const db::Error& e) {
-    log_unreachable("take", e);
-    return BrokerErrc::unavailable;
+    log_unreachable("delete", e);
   }
 }
 

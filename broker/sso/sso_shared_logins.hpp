@@ -19,8 +19,8 @@ bool publish_shared(Store& store, ca::ByteView seal_key, const std::string& key,
 Result<std::optional<PendingSsoLogin>> shared_login(Store& store, ca::ByteView seal_key,
                                                     const std::string& key, bool take,
                                                     std::chrono::steady_clock::time_point now);
-// Whether this call removed the row (false: another broker did); unavailable as above.
-Result<bool> take_shared(Store& store, const std::string& key);
+// Deletes the row (a device login ended); a table that cannot be reached leaves it to expire.
+void forget_shared(Store& store, const std::string& key);
 // The login's new poll interval for the other brokers (after a slow_down from the provider).
 void replace_shared(Store& store, ca::ByteView seal_key, const std::string& key,
                     const PendingSsoLogin& login);
